@@ -1,0 +1,181 @@
+import { inspect } from "node:util";
+import { ENV, NRPConfig, normalizeServerUrl, repositorySettingsFromEnv } from "./core/config.js";
+import type { RepositoryConfig } from "./core/config.js";
+import { ConfigError } from "./core/errors.js";
+import { DEFAULTS } from "./core/options.js";
+import type { NRPClientOptions, ResolvedClientOptions } from "./core/options.js";
+import { HttpClient } from "./internal/http.js";
+import { REDACTED } from "./internal/redact.js";
+import { Info } from "./resources/info.js";
+import { VERSION } from "./version.js";
+
+/** Options of {@link NRPInvenioClient.fromConfig}. */
+export interface FromConfigOptions {
+  /** Repository alias; defaults to `$NRP_INVENIO_CLIENT_ALIAS`, then the file's default. */
+  alias?: string | undefined;
+  /** Configuration file; defaults to `$NRP_INVENIO_CLIENT_CONFIG_FILE`, then `~/.nrp/config.yaml`. */
+  configFile?: string | undefined;
+  /** Environment to read `NRP_INVENIO_CLIENT_*` from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Explicit options; they win over the environment and the file. */
+  overrides?: Partial<NRPClientOptions> | undefined;
+}
+
+function check(ok: boolean, key: string, message: string, hint: string): void {
+  if (!ok) throw new ConfigError(message, { key, hint });
+}
+
+/** Validates options and fills in defaults; every mistake is a {@link ConfigError} naming the option. */
+function resolveOptions(options: NRPClientOptions): ResolvedClientOptions {
+  // JavaScript callers can pass anything, so check even what the types promise.
+  const given = options as Partial<NRPClientOptions> | undefined;
+  check(
+    typeof given?.serverUrl === "string",
+    "serverUrl",
+    "serverUrl is required",
+    "Pass the repository's address, e.g. https://repo.example.org",
+  );
+  const serverUrl = normalizeServerUrl(options.serverUrl, { key: "serverUrl" });
+  const num = (
+    value: number | undefined,
+    key: string,
+    fallback: number,
+    integer: boolean,
+  ): number => {
+    if (value === undefined) return fallback;
+    check(
+      typeof value === "number" &&
+        Number.isFinite(value) &&
+        value >= 0 &&
+        (!integer || Number.isInteger(value)),
+      key,
+      `${key} must be a non-negative ${integer ? "integer" : "number"}, got ${String(value)}`,
+      `Use e.g. ${key}: ${fallback}`,
+    );
+    return value;
+  };
+  const verify = options.verify ?? DEFAULTS.verify;
+  check(
+    typeof verify === "boolean" || (typeof verify === "string" && verify !== ""),
+    "verify",
+    `verify must be true, false or a CA bundle path, got ${String(verify)}`,
+    "Use verify: true, false or a path to a PEM file",
+  );
+  const timeout = num(options.timeout, "timeout", DEFAULTS.timeout, false);
+  check(timeout > 0, "timeout", "timeout must be positive", "Use e.g. timeout: 60");
+  return {
+    serverUrl,
+    token: options.token === "" ? undefined : options.token,
+    verify,
+    retryCount: num(options.retryCount, "retryCount", DEFAULTS.retryCount, true),
+    retryInterval: num(options.retryInterval, "retryInterval", DEFAULTS.retryInterval, false),
+    maxRetryAfter: num(options.maxRetryAfter, "maxRetryAfter", DEFAULTS.maxRetryAfter, false),
+    timeout,
+    userAgent: options.userAgent ?? `nrp-invenio-client/${VERSION} node/${process.version}`,
+    onRetry: options.onRetry,
+  };
+}
+
+/** Freezes options and hides the token from `util.inspect`, `String()` and `JSON.stringify`. */
+function protect(options: ResolvedClientOptions): Readonly<ResolvedClientOptions> {
+  const redacted = (): Record<string, unknown> => ({
+    ...options,
+    token: options.token === undefined ? undefined : REDACTED,
+    onRetry: options.onRetry ? "[Function]" : undefined,
+  });
+  const copy = { ...options };
+  Object.defineProperties(copy, {
+    toJSON: { value: redacted, enumerable: false },
+    toString: { value: () => JSON.stringify(redacted()), enumerable: false },
+    [inspect.custom]: {
+      value: (_depth: number, opts: object) => inspect(redacted(), opts),
+      enumerable: false,
+    },
+  });
+  return Object.freeze(copy);
+}
+
+/**
+ * Client for an Invenio-based repository (NRP/oarepo or plain InvenioRDM).
+ *
+ * One instance holds one connection pool, one token and one retry policy; resources such as
+ * {@link NRPInvenioClient.info} hang off it. Call {@link NRPInvenioClient.close} when done.
+ *
+ * @example
+ * const client = new NRPInvenioClient({ serverUrl: "https://zenodo.org", token });
+ * const models = await client.info.models();
+ * await client.close();
+ */
+export class NRPInvenioClient {
+  /** The validated options; the token is redacted when printed or serialised. */
+  readonly options: Readonly<ResolvedClientOptions>;
+  /** The repository URL without a trailing slash. */
+  readonly serverUrl: string;
+  /** Repository and model discovery. */
+  readonly info: Info;
+  readonly #http: HttpClient;
+
+  constructor(options: NRPClientOptions) {
+    const resolved = resolveOptions(options);
+    this.options = protect(resolved);
+    this.serverUrl = resolved.serverUrl;
+    this.#http = new HttpClient(resolved);
+    this.info = new Info(this.#http);
+  }
+
+  /**
+   * Builds a client from the configuration file, the environment and explicit options, in that
+   * order of precedence (later wins).
+   *
+   * Without a configuration file, `NRP_INVENIO_CLIENT_SERVER_URL` alone is enough.
+   */
+  static async fromConfig(options: FromConfigOptions = {}): Promise<NRPInvenioClient> {
+    const env = options.env ?? process.env;
+    const file = options.configFile ?? NRPConfig.defaultPath(env);
+    const alias = options.alias ?? (env[ENV.alias] || undefined);
+    const config = await NRPConfig.load(file);
+    const fromEnv = repositorySettingsFromEnv(env);
+    let repo: Partial<RepositoryConfig> = {};
+    const canUseEnvAlone =
+      alias === undefined &&
+      (fromEnv.serverUrl !== undefined || options.overrides?.serverUrl !== undefined);
+    if (!(canUseEnvAlone && config.repositories.length === 0)) {
+      try {
+        repo = config.getRepository(alias);
+      } catch (error) {
+        // A configured-but-ambiguous file is fine when the URL comes from elsewhere.
+        if (!canUseEnvAlone) throw error;
+      }
+    }
+    const merged: Partial<NRPClientOptions> = {};
+    for (const layer of [repo, fromEnv, options.overrides ?? {}]) {
+      for (const key of ["serverUrl", "token", "verify", "retryCount", "retryInterval"] as const) {
+        const value = (layer as Partial<NRPClientOptions>)[key];
+        if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+      }
+    }
+    const { serverUrl, ...rest } = { ...options.overrides, ...merged };
+    if (serverUrl === undefined) {
+      throw new ConfigError("No repository is configured", {
+        file: config.path,
+        key: "repositories",
+        hint: `Run \`nrp add alias <url> <alias>\` or set ${ENV.serverUrl}`,
+      });
+    }
+    return new NRPInvenioClient({ ...rest, serverUrl });
+  }
+
+  /** Closes the connection pool; calls still in flight are aborted. */
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
+  /** A plain form with the token redacted. */
+  toJSON(): Record<string, unknown> {
+    return { serverUrl: this.serverUrl, options: this.options };
+  }
+
+  [inspect.custom](_depth: number, opts: object): string {
+    return `NRPInvenioClient ${inspect(this.toJSON(), opts)}`;
+  }
+}

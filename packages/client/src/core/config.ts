@@ -1,0 +1,444 @@
+// The user's repository configuration: `~/.nrp/config.yaml`, shared with the Python client.
+
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, join, resolve as resolvePath } from "node:path";
+import { inspect } from "node:util";
+import { parseDocument, stringify } from "yaml";
+import { REDACTED } from "../internal/redact.js";
+import { ConfigError } from "./errors.js";
+
+/** One configured repository. */
+export interface RepositoryConfig {
+  /** Short name used on the command line (`--alias`). */
+  alias: string;
+  /** The repository's URL (`server_url`, or `url` as older Python clients wrote it). */
+  serverUrl: string;
+  /** Personal access token. */
+  token?: string | undefined;
+  /** TLS verification: `true`, `false` or the path of a PEM CA bundle. */
+  verify?: boolean | string | undefined;
+  /** Retries after the first attempt. */
+  retryCount?: number | undefined;
+  /** Base retry wait in seconds. */
+  retryInterval?: number | undefined;
+}
+
+/** The environment variable that points at another configuration file. */
+export const CONFIG_FILE_ENV = "NRP_INVENIO_CLIENT_CONFIG_FILE";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Checks that `value` is an http(s) URL and returns it without a trailing slash. */
+export function normalizeServerUrl(
+  value: string,
+  where: { file?: string | undefined; key: string },
+): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`"${value}" is not a valid URL`, {
+      ...where,
+      hint: "Use the repository's address, e.g. https://repo.example.org",
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`"${value}" is not an http(s) URL`, {
+      ...where,
+      hint: "Use the repository's address, e.g. https://repo.example.org",
+    });
+  }
+  return url.toString().replace(/\/+$/, "");
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/**
+ * The repository configuration file: a list of repositories and the default alias.
+ *
+ * Loads, validates, edits and saves `~/.nrp/config.yaml` so that the CLI and scripts share one
+ * set of aliases and tokens. Every validation error names the file, the key and the fix.
+ *
+ * @example
+ * const config = await NRPConfig.load();
+ * config.addRepository({ alias: "zenodo", serverUrl: "https://zenodo.org", token }, { default: true });
+ * await config.save();
+ */
+export class NRPConfig {
+  /** The file this configuration is read from and saved to. */
+  readonly path: string;
+  /** The configured repositories, in file order. */
+  repositories: RepositoryConfig[];
+  /** Alias used when none is given. */
+  defaultRepository: string | undefined;
+
+  constructor(path: string, repositories: RepositoryConfig[] = [], defaultRepository?: string) {
+    this.path = path;
+    this.repositories = repositories;
+    this.defaultRepository = defaultRepository;
+  }
+
+  /**
+   * The configuration file location: `$NRP_INVENIO_CLIENT_CONFIG_FILE`, else `~/.nrp/config.yaml`.
+   */
+  static defaultPath(env: Env = process.env): string {
+    const fromEnv = env[CONFIG_FILE_ENV];
+    if (fromEnv) return resolvePath(fromEnv);
+    return join(homedir(), ".nrp", "config.yaml");
+  }
+
+  /** Reads and validates a configuration file; a missing file gives an empty configuration. */
+  static async load(path: string = NRPConfig.defaultPath()): Promise<NRPConfig> {
+    const file = resolvePath(path);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new NRPConfig(file);
+      throw new ConfigError("Cannot read the configuration file", {
+        file,
+        hint: "Check that the file is readable",
+        cause: error,
+      });
+    }
+    return NRPConfig.parse(text, file);
+  }
+
+  /** Validates YAML text as a configuration file stored at `file`. */
+  static parse(text: string, file: string): NRPConfig {
+    const doc = parseDocument(text, { prettyErrors: true });
+    const firstError = doc.errors[0];
+    if (firstError) {
+      const line = firstError.linePos?.[0];
+      throw new ConfigError(
+        `Invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ""}: ${firstError.code}`,
+        { file, hint: "Fix the YAML syntax or delete the file and add the repositories again" },
+      );
+    }
+    const data: unknown = doc.toJS();
+    if (data === null || data === undefined) return new NRPConfig(file);
+    if (typeof data !== "object" || Array.isArray(data)) {
+      throw new ConfigError(`The top level must be a mapping, found ${describe(data)}`, {
+        file,
+        hint: "Start the file with `repositories:`",
+      });
+    }
+    const root = data as Record<string, unknown>;
+    const rawRepos = root.repositories ?? [];
+    if (!Array.isArray(rawRepos)) {
+      throw new ConfigError(`Expected a list, found ${describe(rawRepos)}`, {
+        file,
+        key: "repositories",
+        hint: "Write `repositories:` followed by `- alias: ...` entries",
+      });
+    }
+    const repositories = (rawRepos as unknown[]).map((item, index) =>
+      parseRepository(item, `repositories[${index}]`, file),
+    );
+    const seen = new Set<string>();
+    repositories.forEach((repo, index) => {
+      if (seen.has(repo.alias)) {
+        throw new ConfigError(`Duplicate alias "${repo.alias}"`, {
+          file,
+          key: `repositories[${index}].alias`,
+          hint: "Give every repository a unique alias",
+        });
+      }
+      seen.add(repo.alias);
+    });
+    const def = root.default_repository;
+    if (def !== undefined && def !== null && typeof def !== "string") {
+      throw new ConfigError(`Expected an alias, found ${describe(def)}`, {
+        file,
+        key: "default_repository",
+        hint: "Set it to one of the aliases, or remove the line",
+      });
+    }
+    return new NRPConfig(file, repositories, def ?? undefined);
+  }
+
+  /** The aliases in file order. */
+  get aliases(): string[] {
+    return this.repositories.map((r) => r.alias);
+  }
+
+  /**
+   * Returns the repository for `alias`, or the default one.
+   * Without an alias and without a default, a single configured repository is used.
+   */
+  getRepository(alias?: string): RepositoryConfig {
+    const wanted = alias ?? this.defaultRepository;
+    if (wanted === undefined) {
+      const only = this.repositories.length === 1 ? this.repositories[0] : undefined;
+      if (only) return only;
+      throw new ConfigError(
+        this.repositories.length === 0
+          ? "No repository is configured"
+          : `No default repository is set among ${this.aliases.join(", ")}`,
+        {
+          file: this.path,
+          key: "default_repository",
+          hint:
+            this.repositories.length === 0
+              ? "Run `nrp add alias <url> <alias>` or set NRP_INVENIO_CLIENT_SERVER_URL"
+              : "Run `nrp select alias <alias>` or pass --alias",
+        },
+      );
+    }
+    const found = this.repositories.find((r) => r.alias === wanted);
+    if (!found) {
+      throw new ConfigError(
+        `Unknown repository alias "${wanted}". Known aliases: ${this.aliases.join(", ") || "(none)"}`,
+        {
+          file: this.path,
+          key: alias === undefined ? "default_repository" : "alias",
+          hint: "Run `nrp list aliases` to see them, or `nrp add alias <url> <alias>`",
+        },
+      );
+    }
+    return found;
+  }
+
+  /**
+   * Adds a repository. An existing alias is an error unless `replace` is set; `default` also
+   * selects it. The first repository added becomes the default.
+   */
+  addRepository(
+    repo: RepositoryConfig,
+    options: { default?: boolean | undefined; replace?: boolean | undefined } = {},
+  ): void {
+    const checked = parseRepository(toFileShape(repo), "repository", undefined);
+    const index = this.repositories.findIndex((r) => r.alias === checked.alias);
+    if (index >= 0) {
+      if (!options.replace) {
+        throw new ConfigError(`The alias "${repo.alias}" already exists`, {
+          file: this.path,
+          key: "alias",
+          hint: "Choose another alias, or remove the existing one first",
+        });
+      }
+      this.repositories[index] = checked;
+    } else {
+      this.repositories.push(checked);
+    }
+    if (options.default || this.defaultRepository === undefined) {
+      this.defaultRepository = checked.alias;
+    }
+  }
+
+  /** Removes a repository; removing the default clears `defaultRepository`. */
+  removeRepository(alias: string): void {
+    this.getRepository(alias);
+    this.repositories = this.repositories.filter((r) => r.alias !== alias);
+    if (this.defaultRepository === alias) this.defaultRepository = undefined;
+  }
+
+  /** Makes `alias` the default repository. */
+  setDefault(alias: string): void {
+    this.getRepository(alias);
+    this.defaultRepository = alias;
+  }
+
+  /** The YAML text {@link save} writes. */
+  toYAML(): string {
+    const data: Record<string, unknown> = { repositories: this.repositories.map(toFileShape) };
+    if (this.defaultRepository !== undefined) data.default_repository = this.defaultRepository;
+    return stringify(data);
+  }
+
+  /**
+   * Writes the file atomically (temporary file + rename) with mode 0600, creating the directory
+   * with mode 0700: the file holds tokens.
+   */
+  async save(): Promise<void> {
+    const dir = dirname(this.path);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const tmp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
+      try {
+        await writeFile(tmp, this.toYAML(), { mode: 0o600, flag: "wx" });
+        await chmod(tmp, 0o600);
+        await rename(tmp, this.path);
+      } catch (error) {
+        await rm(tmp, { force: true });
+        throw error;
+      }
+      await chmod(this.path, 0o600);
+    } catch (error) {
+      throw new ConfigError("Cannot write the configuration file", {
+        file: this.path,
+        hint: "Check that the directory is writable",
+        cause: error,
+      });
+    }
+  }
+
+  /** A plain form with tokens replaced by `***`. */
+  toJSON(): Record<string, unknown> {
+    return {
+      path: this.path,
+      defaultRepository: this.defaultRepository,
+      repositories: this.repositories.map((r) => (r.token ? { ...r, token: REDACTED } : r)),
+    };
+  }
+
+  [inspect.custom](_depth: number, options: object): string {
+    return `NRPConfig ${inspect(this.toJSON(), { ...options, depth: 4 })}`;
+  }
+}
+
+function toFileShape(repo: RepositoryConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { alias: repo.alias, server_url: repo.serverUrl };
+  if (repo.token !== undefined) out.token = repo.token;
+  if (repo.verify !== undefined) out.verify = repo.verify;
+  if (repo.retryCount !== undefined) out.retry_count = repo.retryCount;
+  if (repo.retryInterval !== undefined) out.retry_interval = repo.retryInterval;
+  return out;
+}
+
+function parseRepository(item: unknown, at: string, file: string | undefined): RepositoryConfig {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    throw new ConfigError(`Expected a mapping, found ${describe(item)}`, {
+      file,
+      key: at,
+      hint: "Each repository needs at least `alias` and `server_url`",
+    });
+  }
+  const r = item as Record<string, unknown>;
+  const alias = r.alias;
+  if (typeof alias !== "string" || alias.trim() === "") {
+    throw new ConfigError(`Expected a non-empty alias, found ${describe(alias)}`, {
+      file,
+      key: `${at}.alias`,
+      hint: "Give the repository a short name, e.g. `alias: zenodo`",
+    });
+  }
+  const urlKey = r.server_url !== undefined ? "server_url" : "url";
+  const rawUrl = r.server_url ?? r.url;
+  if (typeof rawUrl !== "string") {
+    throw new ConfigError(
+      rawUrl === undefined ? "Missing server_url" : `Expected a URL, found ${describe(rawUrl)}`,
+      { file, key: `${at}.${urlKey}`, hint: "Set `server_url: https://repo.example.org`" },
+    );
+  }
+  const repo: RepositoryConfig = {
+    alias,
+    serverUrl: normalizeServerUrl(rawUrl, { file, key: `${at}.${urlKey}` }),
+  };
+  if (r.token !== undefined && r.token !== null) {
+    if (typeof r.token !== "string") {
+      throw new ConfigError(`Expected a string, found ${typeof r.token}`, {
+        file,
+        key: `${at}.token`,
+        hint: "Quote the token",
+      });
+    }
+    repo.token = r.token;
+  }
+  if (r.verify !== undefined && r.verify !== null) {
+    if (typeof r.verify !== "boolean" && (typeof r.verify !== "string" || r.verify === "")) {
+      throw new ConfigError(
+        `Expected true, false or a CA bundle path, found ${describe(r.verify)}`,
+        {
+          file,
+          key: `${at}.verify`,
+          hint: "Use `verify: true`, `verify: false` or `verify: /path/to/ca.pem`",
+        },
+      );
+    }
+    repo.verify = r.verify;
+  }
+  if (r.retry_count !== undefined && r.retry_count !== null) {
+    if (
+      typeof r.retry_count !== "number" ||
+      !Number.isInteger(r.retry_count) ||
+      r.retry_count < 0
+    ) {
+      throw new ConfigError(`Expected a non-negative integer, found ${describe(r.retry_count)}`, {
+        file,
+        key: `${at}.retry_count`,
+        hint: "Use e.g. `retry_count: 10`",
+      });
+    }
+    repo.retryCount = r.retry_count;
+  }
+  if (r.retry_interval !== undefined && r.retry_interval !== null) {
+    if (
+      typeof r.retry_interval !== "number" ||
+      !Number.isFinite(r.retry_interval) ||
+      r.retry_interval < 0
+    ) {
+      throw new ConfigError(
+        `Expected a non-negative number of seconds, found ${describe(r.retry_interval)}`,
+        {
+          file,
+          key: `${at}.retry_interval`,
+          hint: "Use e.g. `retry_interval: 10`",
+        },
+      );
+    }
+    repo.retryInterval = r.retry_interval;
+  }
+  return repo;
+}
+
+/** The environment variables {@link resolveConfigOptions} reads. */
+export const ENV = {
+  serverUrl: "NRP_INVENIO_CLIENT_SERVER_URL",
+  token: "NRP_INVENIO_CLIENT_TOKEN",
+  verify: "NRP_INVENIO_CLIENT_VERIFY",
+  retryCount: "NRP_INVENIO_CLIENT_RETRY_COUNT",
+  retryInterval: "NRP_INVENIO_CLIENT_RETRY_INTERVAL",
+  alias: "NRP_INVENIO_CLIENT_ALIAS",
+  configFile: CONFIG_FILE_ENV,
+} as const;
+
+/** Repository settings read from the environment; a bad value names the variable. */
+export function repositorySettingsFromEnv(env: Env): Partial<Omit<RepositoryConfig, "alias">> {
+  const out: Partial<Omit<RepositoryConfig, "alias">> = {};
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const serverUrl = get(ENV.serverUrl);
+  if (serverUrl !== undefined)
+    out.serverUrl = normalizeServerUrl(serverUrl, { key: ENV.serverUrl });
+  const token = get(ENV.token);
+  if (token !== undefined) out.token = token;
+  const verify = get(ENV.verify);
+  if (verify !== undefined) {
+    const lower = verify.toLowerCase();
+    if (["true", "1", "yes", "on"].includes(lower)) out.verify = true;
+    else if (["false", "0", "no", "off"].includes(lower)) out.verify = false;
+    else out.verify = verify;
+  }
+  const retryCount = get(ENV.retryCount);
+  if (retryCount !== undefined) {
+    if (!/^\d+$/.test(retryCount.trim())) {
+      throw new ConfigError(`Expected a non-negative integer, found "${retryCount}"`, {
+        key: ENV.retryCount,
+        hint: `Set ${ENV.retryCount}=10 or unset it`,
+      });
+    }
+    out.retryCount = Number(retryCount);
+  }
+  const retryInterval = get(ENV.retryInterval);
+  if (retryInterval !== undefined) {
+    const n = Number(retryInterval);
+    if (retryInterval.trim() === "" || !Number.isFinite(n) || n < 0) {
+      throw new ConfigError(`Expected a non-negative number of seconds, found "${retryInterval}"`, {
+        key: ENV.retryInterval,
+        hint: `Set ${ENV.retryInterval}=10 or unset it`,
+      });
+    }
+    out.retryInterval = n;
+  }
+  return out;
+}

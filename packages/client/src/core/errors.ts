@@ -1,0 +1,396 @@
+import { inspect } from "node:util";
+import { redactUrl } from "../internal/redact.js";
+
+/** A field-level validation message from Invenio's `errors: [{field, messages}]` (protocol §1.6). */
+export interface FieldError {
+  /** Dotted path of the offending field, e.g. `metadata.title` or `_schema`. */
+  field: string;
+  /** Human-readable messages for that field. */
+  messages: string[];
+}
+
+/** Options shared by every {@link NRPError}. */
+export interface NRPErrorOptions {
+  /** The underlying error, kept for debugging. */
+  cause?: unknown;
+  /** Overrides the class's stable code (for rare one-off conditions that need no own class). */
+  code?: string;
+}
+
+/**
+ * Base class of every error this library throws.
+ *
+ * One base lets callers catch "anything from the repository client" with a single `instanceof`,
+ * and the stable `code` string survives bundling and serialisation where class names do not.
+ */
+export class NRPError extends Error {
+  /** Stable machine-readable code, e.g. `"NRP_NOT_FOUND"`. */
+  readonly code: string;
+
+  constructor(message: string, options: NRPErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? (new.target as unknown as { CODE?: string }).CODE ?? "NRP_ERROR";
+  }
+
+  /** The code every instance of this class carries. */
+  static readonly CODE: string = "NRP_ERROR";
+
+  /** A plain-object form for logs and `--format json` error output; never contains a token. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** Where a bad configuration value came from, and how to fix it. */
+export interface ConfigErrorDetails extends NRPErrorOptions {
+  /** The configuration file involved, if any. */
+  file?: string | undefined;
+  /** The offending key, e.g. `repositories[1].retry_count` or `NRP_INVENIO_CLIENT_VERIFY`. */
+  key?: string | undefined;
+  /** What the user should do about it. */
+  hint?: string | undefined;
+}
+
+/**
+ * A missing, unreadable or invalid configuration value (file, environment variable or option).
+ *
+ * It names the file, the key and the fix so that a user can correct it without reading code.
+ */
+export class ConfigError extends NRPError {
+  static override readonly CODE: string = "NRP_CONFIG";
+  /** The configuration file involved, if any. */
+  readonly file: string | undefined;
+  /** The offending key, if any. */
+  readonly key: string | undefined;
+  /** What to do about it, if known. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, details: ConfigErrorDetails = {}) {
+    const where = [
+      details.file === undefined ? undefined : `in ${details.file}`,
+      details.key === undefined ? undefined : `at ${details.key}`,
+    ]
+      .filter((x) => x !== undefined)
+      .join(" ");
+    const full = `${message}${where ? ` (${where})` : ""}${details.hint ? `. ${details.hint}` : ""}`;
+    super(full, details);
+    this.file = details.file;
+    this.key = details.key;
+    this.hint = details.hint;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), file: this.file, key: this.key, hint: this.hint };
+  }
+}
+
+/**
+ * A model name the repository does not serve.
+ *
+ * Lists the known names so that a typo is obvious from the message alone.
+ */
+export class UnknownModelError extends NRPError {
+  static override readonly CODE: string = "NRP_UNKNOWN_MODEL";
+  /** The name that was asked for. */
+  readonly model: string;
+  /** The names the repository does serve. */
+  readonly known: readonly string[];
+
+  constructor(model: string, known: readonly string[], options: NRPErrorOptions = {}) {
+    super(
+      `Unknown model "${model}". Known models: ${known.length ? known.join(", ") : "(none)"}`,
+      options,
+    );
+    this.model = model;
+    this.known = [...known];
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), model: this.model, known: this.known };
+  }
+}
+
+/** The request an {@link APIError} belongs to. URLs are redacted before they are stored. */
+export interface APIErrorRequest {
+  method: string;
+  url: string;
+}
+
+/** Everything {@link APIError.fromResponse} needs. */
+export interface APIErrorInit {
+  status: number;
+  /** The response body: already parsed JSON, raw text, or undefined. */
+  body?: unknown;
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
+  method: string;
+  url: string;
+  /** Seconds the server asked to wait (Retry-After), if it sent a valid value. */
+  retryAfter?: number | undefined;
+  cause?: unknown;
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  412: "Precondition Failed",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+const MAX_BODY_TEXT_IN_MESSAGE = 200;
+
+/** Reads Invenio's `errors` (and oarepo's `request_payload_errors`) into {@link FieldError}s. */
+function parseFieldErrors(body: unknown): FieldError[] {
+  if (typeof body !== "object" || body === null) return [];
+  const out: FieldError[] = [];
+  const record = body as Record<string, unknown>;
+  for (const key of ["errors", "request_payload_errors"]) {
+    const list = record[key];
+    if (!Array.isArray(list)) continue;
+    for (const item of list as unknown[]) {
+      if (typeof item !== "object" || item === null) continue;
+      const entry = item as Record<string, unknown>;
+      const field = typeof entry.field === "string" ? entry.field : "";
+      const raw = entry.messages ?? entry.message;
+      const messages = (Array.isArray(raw) ? (raw as unknown[]) : [raw])
+        .filter((m) => m !== undefined && m !== null)
+        .map((m) => (typeof m === "string" ? m : JSON.stringify(m)));
+      out.push({ field, messages });
+    }
+  }
+  return out;
+}
+
+/** Pulls a human message out of a JSON error body or a short text body (HTML from a proxy). */
+function serverMessageOf(body: unknown): string | undefined {
+  if (typeof body === "object" && body !== null) {
+    const message = (body as Record<string, unknown>).message;
+    return typeof message === "string" && message.trim() ? message.trim() : undefined;
+  }
+  if (typeof body === "string") {
+    const text = body
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ")
+      .replace(/<[^>]+>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim();
+    if (!text) return undefined;
+    return text.length > MAX_BODY_TEXT_IN_MESSAGE
+      ? `${text.slice(0, MAX_BODY_TEXT_IN_MESSAGE)}…`
+      : text;
+  }
+  return undefined;
+}
+
+/**
+ * The server answered with an error status.
+ *
+ * Built by {@link APIError.fromResponse}, which picks the subclass by status so callers can
+ * `catch (e) { if (e instanceof NotFoundError) … }` instead of comparing numbers.
+ */
+export class APIError extends NRPError {
+  static override readonly CODE: string = "NRP_API_ERROR";
+  /** HTTP status code. */
+  readonly status: number;
+  /** The server's own message (Invenio's `message`), without status or request decoration. */
+  readonly serverMessage: string | undefined;
+  /** Field-level validation errors, possibly empty. */
+  readonly errors: FieldError[];
+  /** The HTTP method of the failed request. */
+  readonly method: string;
+  /** The request URL with credentials redacted. */
+  readonly url: string;
+  /** The parsed JSON body, or the raw text when the body is not JSON. */
+  readonly body: unknown;
+  /** Response headers. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Seconds the server asked to wait before retrying, when it sent `Retry-After`. */
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, init: APIErrorInit) {
+    super(message, { cause: init.cause });
+    this.status = init.status;
+    this.serverMessage = serverMessageOf(init.body);
+    this.errors = parseFieldErrors(init.body);
+    this.method = init.method.toUpperCase();
+    this.url = redactUrl(init.url);
+    this.body = init.body;
+    this.headers = init.headers ?? {};
+    this.retryAfter = init.retryAfter;
+  }
+
+  /**
+   * Builds the right subclass for a response status, with a message such as
+   * `404 Not Found: The persistent identifier does not exist. (GET https://host/api/x)`.
+   */
+  static fromResponse(init: APIErrorInit): APIError {
+    const Cls = errorClassFor(init.status);
+    const statusText = STATUS_TEXT[init.status] ?? "";
+    const serverMessage = serverMessageOf(init.body);
+    const fieldErrors = parseFieldErrors(init.body);
+    let message = `${init.status}${statusText ? ` ${statusText}` : ""}`;
+    message += serverMessage ? `: ${serverMessage}` : " (no error message in the response)";
+    message += ` (${init.method.toUpperCase()} ${redactUrl(init.url)})`;
+    for (const fe of fieldErrors) {
+      message += `\n  ${fe.field || "(request)"}: ${fe.messages.join(" ")}`;
+    }
+    if (init.retryAfter !== undefined) message += `\n  Retry-After: ${init.retryAfter} s`;
+    return new Cls(message, init);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      status: this.status,
+      serverMessage: this.serverMessage,
+      errors: this.errors,
+      method: this.method,
+      url: this.url,
+      retryAfter: this.retryAfter,
+    };
+  }
+}
+
+/** 400: validation failed or the request was malformed; see `errors` for field messages. */
+export class BadRequestError extends APIError {
+  static override readonly CODE: string = "NRP_BAD_REQUEST";
+}
+/** 401: the credentials were rejected (usually by a proxy; Invenio itself answers 403). */
+export class AuthenticationError extends APIError {
+  static override readonly CODE: string = "NRP_AUTHENTICATION";
+}
+/** 403: not allowed with these credentials (an invalid token counts as anonymous, §1.4). */
+export class PermissionDeniedError extends APIError {
+  static override readonly CODE: string = "NRP_PERMISSION_DENIED";
+}
+/** 404: the resource does not exist. */
+export class NotFoundError extends APIError {
+  static override readonly CODE: string = "NRP_NOT_FOUND";
+}
+/** 405: the resource exists but does not accept this method. */
+export class MethodNotAllowedError extends APIError {
+  static override readonly CODE: string = "NRP_METHOD_NOT_ALLOWED";
+}
+/** 409: the request conflicts with the resource's current state. */
+export class ConflictError extends APIError {
+  static override readonly CODE: string = "NRP_CONFLICT";
+}
+/** 410: the record was deleted (tombstone). */
+export class GoneError extends APIError {
+  static override readonly CODE: string = "NRP_GONE";
+}
+/** 412: the `If-Match` revision did not match (someone else changed the record). */
+export class PreconditionFailedError extends APIError {
+  static override readonly CODE: string = "NRP_PRECONDITION_FAILED";
+}
+/** 415: the server does not accept this `Content-Type`. */
+export class UnsupportedMediaTypeError extends APIError {
+  static override readonly CODE: string = "NRP_UNSUPPORTED_MEDIA_TYPE";
+}
+/** 422: the body was understood but is semantically invalid. */
+export class UnprocessableEntityError extends APIError {
+  static override readonly CODE: string = "NRP_UNPROCESSABLE_ENTITY";
+}
+/** 429: rate limited; `retryAfter` says how long the server asked to wait. */
+export class RateLimitError extends APIError {
+  static override readonly CODE: string = "NRP_RATE_LIMITED";
+}
+/** 5xx: the server failed (after retries, when the request was retryable). */
+export class InternalServerError extends APIError {
+  static override readonly CODE: string = "NRP_SERVER_ERROR";
+}
+
+const BY_STATUS: ReadonlyMap<number, typeof APIError> = new Map<number, typeof APIError>([
+  [400, BadRequestError],
+  [401, AuthenticationError],
+  [403, PermissionDeniedError],
+  [404, NotFoundError],
+  [405, MethodNotAllowedError],
+  [409, ConflictError],
+  [410, GoneError],
+  [412, PreconditionFailedError],
+  [415, UnsupportedMediaTypeError],
+  [422, UnprocessableEntityError],
+  [429, RateLimitError],
+]);
+
+function errorClassFor(status: number): typeof APIError {
+  if (status >= 500) return InternalServerError;
+  return BY_STATUS.get(status) ?? APIError;
+}
+
+/** Details of a failed connection. */
+export interface APIConnectionErrorInit extends NRPErrorOptions {
+  method: string;
+  url: string;
+  /** The low-level error code, e.g. `ECONNRESET` or `UND_ERR_SOCKET`. */
+  causeCode?: string | undefined;
+}
+
+/**
+ * No usable response: connection refused or reset, DNS failure, TLS verification failure.
+ *
+ * Separate from {@link APIError} because there is no status to look at; `causeCode` says what broke.
+ */
+export class APIConnectionError extends NRPError {
+  static override readonly CODE: string = "NRP_CONNECTION";
+  /** The HTTP method of the failed request. */
+  readonly method: string;
+  /** The request URL with credentials redacted. */
+  readonly url: string;
+  /** The low-level error code, e.g. `ECONNRESET`, `UND_ERR_SOCKET`, `DEPTH_ZERO_SELF_SIGNED_CERT`. */
+  readonly causeCode: string | undefined;
+
+  constructor(message: string, init: APIConnectionErrorInit) {
+    super(message, init);
+    this.method = init.method.toUpperCase();
+    this.url = redactUrl(init.url);
+    this.causeCode = init.causeCode;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), method: this.method, url: this.url, causeCode: this.causeCode };
+  }
+}
+
+/** The server did not answer within the per-attempt `timeout`. */
+export class APIConnectionTimeoutError extends APIConnectionError {
+  static override readonly CODE: string = "NRP_TIMEOUT";
+}
+
+/**
+ * The caller aborted the call through its `AbortSignal` (or closed the client).
+ *
+ * Never retried; distinct from a timeout so that a CLI can exit 130 instead of reporting a failure.
+ */
+export class APIUserAbortError extends NRPError {
+  static override readonly CODE: string = "NRP_ABORTED";
+
+  constructor(message = "The request was aborted.", options: NRPErrorOptions = {}) {
+    super(message, options);
+  }
+}
+
+// `util.inspect` prints own enumerable properties; none of them ever holds a token because URLs are
+// redacted on the way in and request headers are never stored. This hook keeps `cause` chains of
+// foreign errors from dumping request objects.
+Object.defineProperty(NRPError.prototype, inspect.custom, {
+  value(this: NRPError, _depth: number, options: object) {
+    const plain = { ...this.toJSON(), stack: this.stack };
+    return `${this.name} ${inspect(plain, { ...options, depth: 3 })}`;
+  },
+  enumerable: false,
+});

@@ -1,0 +1,88 @@
+/** What a retry hook receives before each wait. */
+export interface RetryEvent {
+  /** 1 for the first retry, 2 for the second, … */
+  attempt: number;
+  /** How long the client is about to wait, in milliseconds. */
+  delayMs: number;
+  /** HTTP method of the request being retried. */
+  method: string;
+  /** Request URL with credentials and signatures redacted. */
+  url: string;
+  /** The status that triggered the retry, when the server answered. */
+  status?: number;
+  /** The network error that triggered the retry, when it did not. */
+  error?: Error;
+}
+
+/**
+ * Options for {@link NRPInvenioClient}.
+ *
+ * Mirrors the Python client's keyword arguments in camelCase so configuration carries over.
+ */
+export interface NRPClientOptions {
+  /**
+   * The repository's URL, e.g. `https://repo.example.org`. Must be http(s); a trailing slash is
+   * removed.
+   */
+  serverUrl: string;
+  /** Personal access token, sent as `Authorization: Bearer` to `serverUrl`'s origin only. */
+  token?: string | undefined;
+  /**
+   * TLS verification: `true` uses the system CAs, `false` disables checks (self-signed dev
+   * servers), a string is the path of a PEM CA bundle to trust instead.
+   * @default true
+   */
+  verify?: boolean | string | undefined;
+  /**
+   * Maximum number of retries after the first attempt.
+   * @default 10
+   */
+  retryCount?: number | undefined;
+  /**
+   * Base wait between retries in seconds; it doubles per retry up to ten times this value.
+   * @default 10
+   */
+  retryInterval?: number | undefined;
+  /**
+   * Longest `Retry-After` (seconds) the client is willing to honour; a longer one fails fast with
+   * an error carrying `retryAfter`, so a CLI does not hang for an hour.
+   * @default 300
+   */
+  maxRetryAfter?: number | undefined;
+  /**
+   * Seconds to wait for response headers (and between body chunks) per attempt.
+   * @default 60
+   */
+  timeout?: number | undefined;
+  /**
+   * The `User-Agent` header.
+   * @default `nrp-invenio-client/<VERSION> node/<process.version>`
+   */
+  userAgent?: string | undefined;
+  /** Called before every retry wait: lets callers log or measure waits. */
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+}
+
+/** {@link NRPClientOptions} with every default filled in. */
+export interface ResolvedClientOptions {
+  /** Normalised server URL (no trailing slash). */
+  serverUrl: string;
+  /** The token, if any; shown as `***` by `util.inspect`, `toString` and `toJSON`. */
+  token: string | undefined;
+  verify: boolean | string;
+  retryCount: number;
+  retryInterval: number;
+  maxRetryAfter: number;
+  timeout: number;
+  userAgent: string;
+  onRetry: ((event: RetryEvent) => void) | undefined;
+}
+
+/** Client defaults, as in the Python client. */
+export const DEFAULTS = {
+  verify: true,
+  retryCount: 10,
+  retryInterval: 10,
+  maxRetryAfter: 300,
+  timeout: 60,
+} as const;

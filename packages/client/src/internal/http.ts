@@ -1,0 +1,501 @@
+// The one HTTP transport every call goes through: connection pool, TLS settings, headers, auth
+// scoping, redirects, timeouts, retries and error mapping live here and nowhere else.
+
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { Agent } from "undici";
+import type { Dispatcher } from "undici";
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  ConfigError,
+  NRPError,
+} from "../core/errors.js";
+import type { RetryEvent } from "../core/options.js";
+import { redactSecrets, redactUrl } from "./redact.js";
+import { parseRetryAfter, runWithRetry } from "./retry.js";
+import type { AttemptOutcome } from "./retry.js";
+
+/** A body source that can be streamed once. */
+export type OneShotBody = Readable | AsyncIterable<Uint8Array>;
+
+/** What a body factory may produce for one attempt. */
+export type BodyChunks = string | Uint8Array | OneShotBody;
+
+/**
+ * A request body. Strings, bytes and factories (called once per attempt) can be resent on retry;
+ * a bare stream or async iterable is sent at most once and disables retries after it ran.
+ */
+export type RequestBody =
+  string | Uint8Array | (() => BodyChunks | Promise<BodyChunks>) | OneShotBody;
+
+/** Query string values; arrays repeat the key. */
+export type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
+
+/** Response headers as undici reports them (lower-case names). */
+export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Options of one logical call (all its attempts and redirects). */
+export interface HttpRequestOptions {
+  method: string;
+  /** Absolute URL, or a path resolved against the server URL. */
+  url: string;
+  query?: Readonly<Record<string, QueryValue>> | undefined;
+  headers?: Readonly<Record<string, string | undefined>> | undefined;
+  body?: RequestBody | undefined;
+  signal?: AbortSignal | undefined;
+  /** Marks a non-idempotent call (POST) as safe to repeat. */
+  retrySafe?: boolean | undefined;
+  /** Overrides the client's per-attempt timeout, in seconds. */
+  timeout?: number | undefined;
+  /** Follow 301/302/303/307/308 (GET and HEAD only). @default true */
+  followRedirects?: boolean | undefined;
+}
+
+/** A response with its decoded body. */
+export interface HttpResponse<T> {
+  status: number;
+  headers: ResponseHeaders;
+  /** The final URL after redirects. */
+  url: string;
+  body: T;
+}
+
+/** A streaming response; the caller must consume or dump `body`. */
+export type StreamingResponse = HttpResponse<Dispatcher.ResponseData["body"]>;
+
+/** Transport settings, already validated and defaulted by the client. */
+export interface HttpClientOptions {
+  serverUrl: string;
+  token: string | undefined;
+  verify: boolean | string;
+  retryCount: number;
+  /** Seconds. */
+  retryInterval: number;
+  /** Seconds. */
+  maxRetryAfter: number;
+  /** Seconds per attempt. */
+  timeout: number;
+  userAgent: string;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Random source for jitter; injectable for tests. */
+  random?: (() => number) | undefined;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+/** Error bodies are read for their message only; a runaway HTML page must not fill memory. */
+const MAX_ERROR_BODY_BYTES = 1 << 20;
+
+const TLS_ERROR_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+const TIMEOUT_CODES = new Set([
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ETIMEDOUT",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isOneShot(body: RequestBody | undefined): body is OneShotBody {
+  return (
+    body !== undefined &&
+    typeof body !== "string" &&
+    typeof body !== "function" &&
+    !(body instanceof Uint8Array)
+  );
+}
+
+function toDispatchBody(chunks: BodyChunks): string | Uint8Array | Readable {
+  if (typeof chunks === "string" || chunks instanceof Uint8Array || chunks instanceof Readable) {
+    return chunks;
+  }
+  return Readable.from(chunks);
+}
+
+/** Reads the CA bundle once; a bad path is a configuration mistake, reported as such. */
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`Cannot read the CA bundle "${path}"`, {
+      key: "verify",
+      hint: "Point verify at a readable PEM file, or use verify: true for the system CAs",
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The HTTP core shared by every resource of one client.
+ *
+ * A single undici `Agent` keeps connections alive across calls; every call gets the same headers,
+ * auth scoping, retries and error mapping.
+ */
+export class HttpClient {
+  readonly #options: HttpClientOptions;
+  readonly #agent: Agent;
+  readonly #origin: string;
+  readonly #base: string;
+  readonly #closed = new AbortController();
+
+  constructor(options: HttpClientOptions) {
+    this.#options = options;
+    const url = new URL(options.serverUrl);
+    this.#origin = url.origin;
+    this.#base = options.serverUrl.endsWith("/") ? options.serverUrl : `${options.serverUrl}/`;
+    const connect =
+      typeof options.verify === "string"
+        ? { ca: readCa(options.verify), rejectUnauthorized: true }
+        : { rejectUnauthorized: options.verify };
+    this.#agent = new Agent({
+      connect,
+      keepAliveTimeout: 10_000,
+      connections: 32,
+    });
+  }
+
+  /** The origin (scheme, host, port) that receives the token. */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** Resolves a path against the server URL; absolute URLs pass through. */
+  resolve(url: string, query?: Readonly<Record<string, QueryValue>>): string {
+    // Absolute URLs pass through; "/x" is relative to the origin, "x" to the server URL.
+    const resolved = /^https?:\/\//i.test(url)
+      ? new URL(url)
+      : new URL(url, url.startsWith("/") ? this.#origin : this.#base);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) {
+        for (const v of value as readonly (string | number)[])
+          resolved.searchParams.append(key, String(v));
+      } else {
+        resolved.searchParams.append(key, String(value));
+      }
+    }
+    return resolved.toString();
+  }
+
+  /** Closes the connection pool; in-flight calls are aborted. */
+  async close(): Promise<void> {
+    if (this.#closed.signal.aborted) return;
+    this.#closed.abort(new APIUserAbortError("The client was closed."));
+    await this.#agent.destroy();
+  }
+
+  /**
+   * Sends a request and returns the streaming response; error statuses throw {@link APIError}.
+   * Network failures before the response headers are retried per the policy; failures while
+   * the caller reads the body are the caller's to handle.
+   */
+  async stream(options: HttpRequestOptions): Promise<StreamingResponse> {
+    return this.send(options, (res) => Promise.resolve(res.body));
+  }
+
+  /** Sends a request and decodes a JSON response; a 204 or empty body gives `undefined`. */
+  async json<T = unknown>(options: HttpRequestOptions): Promise<HttpResponse<T>> {
+    return this.send(options, async (res, url) => {
+      const text = await res.body.text();
+      if (res.statusCode === 204 || text.trim() === "") return undefined as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch (error) {
+        throw new NRPError(
+          `Expected JSON from ${options.method.toUpperCase()} ${redactUrl(url)} but got ${String(
+            res.headers["content-type"] ?? "no content type",
+          )}.`,
+          { code: "NRP_INVALID_JSON", cause: error },
+        );
+      }
+    });
+  }
+
+  /** Sends a request and returns the body as text. */
+  async text(options: HttpRequestOptions): Promise<HttpResponse<string>> {
+    return this.send(options, (res) => res.body.text());
+  }
+
+  /** `GET` a JSON document. */
+  getJSON<T = unknown>(
+    url: string,
+    options: Omit<HttpRequestOptions, "method" | "url"> = {},
+  ): Promise<HttpResponse<T>> {
+    return this.json<T>({ ...options, method: "GET", url });
+  }
+
+  /** `POST` a JSON body; not retried unless `retrySafe` is set. */
+  postJSON<T = unknown>(
+    url: string,
+    body: unknown,
+    options: Omit<HttpRequestOptions, "method" | "url" | "body"> = {},
+  ): Promise<HttpResponse<T>> {
+    return this.json<T>(jsonRequest("POST", url, body, options));
+  }
+
+  /** `PUT` a JSON body. */
+  putJSON<T = unknown>(
+    url: string,
+    body: unknown,
+    options: Omit<HttpRequestOptions, "method" | "url" | "body"> = {},
+  ): Promise<HttpResponse<T>> {
+    return this.json<T>(jsonRequest("PUT", url, body, options));
+  }
+
+  /** `DELETE` a resource; a 204 gives `undefined`. */
+  delete<T = undefined>(
+    url: string,
+    options: Omit<HttpRequestOptions, "method" | "url"> = {},
+  ): Promise<HttpResponse<T>> {
+    return this.json<T>({ ...options, method: "DELETE", url });
+  }
+
+  /**
+   * Runs one logical call: redirects, retries, and `consume` on the final successful response.
+   * `consume` runs inside the attempt, so a connection dropped mid-body is retried like any other.
+   */
+  async send<T>(
+    options: HttpRequestOptions,
+    consume: (res: Dispatcher.ResponseData, url: string) => Promise<T>,
+  ): Promise<HttpResponse<T>> {
+    const method = options.method.toUpperCase();
+    const follow = (options.followRedirects ?? true) && (method === "GET" || method === "HEAD");
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.#closed.signal])
+      : this.#closed.signal;
+    let url = this.resolve(options.url, options.query);
+    let bodyUsed = false;
+    const oneShot = isOneShot(options.body);
+
+    for (let hops = 0; ; hops++) {
+      const currentUrl = url;
+      type Step =
+        { kind: "done"; response: HttpResponse<T> } | { kind: "redirect"; location: string };
+      const step = await runWithRetry<Step>(
+        {
+          method,
+          url: currentUrl,
+          retrySafe: options.retrySafe,
+          retryCount: this.#options.retryCount,
+          retryIntervalMs: this.#options.retryInterval * 1000,
+          maxRetryAfterMs: this.#options.maxRetryAfter * 1000,
+          signal,
+          onRetry: this.#options.onRetry,
+          bodyReplayable: () => !(oneShot && bodyUsed),
+          random: this.#options.random,
+        },
+        async (): Promise<AttemptOutcome<Step>> => {
+          const body = await this.#body(options.body);
+          if (oneShot) bodyUsed = true;
+          const res = await this.#dispatch(method, currentUrl, options, body, signal);
+          try {
+            const location = res.headers.location;
+            if (follow && REDIRECT_STATUSES.has(res.statusCode) && typeof location === "string") {
+              await res.body.dump();
+              return { ok: true, value: { kind: "redirect", location } };
+            }
+            if (res.statusCode >= 400) {
+              const error = await this.#errorFrom(method, currentUrl, res);
+              return {
+                ok: false,
+                status: res.statusCode,
+                retryAfter: res.headers["retry-after"],
+                error,
+              };
+            }
+            const value = await consume(res, currentUrl);
+            return {
+              ok: true,
+              value: {
+                kind: "done",
+                response: {
+                  status: res.statusCode,
+                  headers: res.headers,
+                  url: currentUrl,
+                  body: value,
+                },
+              },
+            };
+          } catch (error) {
+            if (!res.body.destroyed) res.body.destroy();
+            throw this.#mapError(error, method, currentUrl, signal, options.signal);
+          }
+        },
+      );
+      if (step.kind === "done") return step.response;
+      if (hops >= MAX_REDIRECTS) {
+        throw new NRPError(
+          `Too many redirects (more than ${MAX_REDIRECTS}) from ${redactUrl(url)}.`,
+          {
+            code: "NRP_TOO_MANY_REDIRECTS",
+          },
+        );
+      }
+      url = new URL(step.location, currentUrl).toString();
+    }
+  }
+
+  async #body(body: RequestBody | undefined): Promise<string | Uint8Array | Readable | undefined> {
+    if (body === undefined) return undefined;
+    if (typeof body === "function") return toDispatchBody(await body());
+    return toDispatchBody(body);
+  }
+
+  async #dispatch(
+    method: string,
+    url: string,
+    options: HttpRequestOptions,
+    body: string | Uint8Array | Readable | undefined,
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
+    const target = new URL(url);
+    const headers: Record<string, string> = {
+      "user-agent": this.#options.userAgent,
+      accept: "application/json",
+    };
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (value !== undefined) headers[name.toLowerCase()] = value;
+    }
+    // The token goes to the configured origin only: never to a redirect target, a presigned
+    // storage URL or any other host (protocol §1.4).
+    if (this.#options.token && target.origin === this.#origin) {
+      headers.authorization = `Bearer ${this.#options.token}`;
+    } else {
+      delete headers.authorization;
+    }
+    const timeoutMs = (options.timeout ?? this.#options.timeout) * 1000;
+    try {
+      return await this.#agent.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: method,
+        headers,
+        body: body ?? null,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (error) {
+      if (body instanceof Readable && !body.destroyed) body.destroy();
+      throw this.#mapError(error, method, url, signal, options.signal);
+    }
+  }
+
+  async #errorFrom(method: string, url: string, res: Dispatcher.ResponseData): Promise<APIError> {
+    let text = "";
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_ERROR_BODY_BYTES) break;
+        chunks.push(chunk);
+      }
+      text = Buffer.concat(chunks).toString("utf8");
+    } catch {
+      // A body cut short still leaves the status to report.
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
+    }
+    text = redactSecrets(text, [this.#options.token]);
+    let body: unknown = text === "" ? undefined : text;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Proxies answer with HTML; keep the text.
+      }
+    }
+    const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+    return APIError.fromResponse({
+      status: res.statusCode,
+      body,
+      headers: res.headers,
+      method,
+      url,
+      retryAfter: retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
+    });
+  }
+
+  #mapError(
+    error: unknown,
+    method: string,
+    url: string,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): NRPError {
+    if (error instanceof NRPError) return error;
+    const where = `${method} ${redactUrl(url)}`;
+    if (callerSignal?.aborted) {
+      return new APIUserAbortError(`The request was aborted (${where}).`, {
+        cause: callerSignal.reason,
+      });
+    }
+    if (signal.aborted) {
+      return new APIUserAbortError(`The client was closed (${where}).`, { cause: signal.reason });
+    }
+    const code = errorCode(error);
+    const detail = redactSecrets(error instanceof Error ? error.message : String(error), [
+      this.#options.token,
+    ]);
+    if (code !== undefined && TLS_ERROR_CODES.has(code)) {
+      return new APIConnectionError(
+        `TLS certificate verification failed for ${where}: ${detail} (${code}). Pass verify: "<path to a PEM CA bundle>" to trust the server's CA, or verify: false for a development server.`,
+        { method, url, causeCode: code, cause: error },
+      );
+    }
+    if (code !== undefined && TIMEOUT_CODES.has(code)) {
+      return new APIConnectionTimeoutError(`Timed out waiting for ${where}: ${detail}`, {
+        method,
+        url,
+        causeCode: code,
+        cause: error,
+      });
+    }
+    return new APIConnectionError(
+      `Connection failed for ${where}: ${detail}${code ? ` (${code})` : ""}`,
+      {
+        method,
+        url,
+        causeCode: code,
+        cause: error,
+      },
+    );
+  }
+}
+
+function jsonRequest(
+  method: string,
+  url: string,
+  body: unknown,
+  options: Omit<HttpRequestOptions, "method" | "url" | "body">,
+): HttpRequestOptions {
+  return {
+    ...options,
+    method,
+    url,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { "content-type": "application/json", ...options.headers },
+  };
+}
