@@ -1,1 +1,37 @@
-export {};
+/**
+ * nrp-invenio-devserver: a local Invenio-compatible repository (oarepo 12 "nrp" or InvenioRDM 13
+ * "rdm" flavour) with SQLite storage and programmable faults, for testing clients offline.
+ */
+export {
+  startDevServer,
+  type DevServer,
+  type DevServerOptions,
+  type DevServerTokens,
+  type SeededUser,
+} from "./server.js";
+export type { Flavour } from "./services/service.js";
+export {
+  Faults,
+  FaultRuleError,
+  globToRegExp,
+  parseFaultRule,
+  type ActiveFaultRule,
+  type FaultController,
+  type FaultRule,
+} from "./faults.js";
+export type { RequestLogEntry } from "./http/request-log.js";
+export type { ErrorBody, FieldError } from "./http/errors.js";
+export { DevServerConfigError, loadConfigFile, resolveConfig } from "./config/load.js";
+export { BUILTIN_USERS, DEFAULT_CONFIG } from "./config/defaults.js";
+export type {
+  DevServerConfig,
+  MetadataSchema,
+  ModelConfig,
+  ModelFeature,
+  RepositoryConfig,
+  ResolvedConfig,
+  ResolvedModel,
+  ResolvedUser,
+  UserConfig,
+} from "./config/types.js";
+export { testTlsFixtures, type PemSource, type TlsFixtures } from "./tls.js";

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DevServerConfigError } from "./config/load.js";
+import { startDevServer, type DevServer, type DevServerOptions } from "./server.js";
+
+const EXAMPLES = `
+Examples:
+  $ nrp-devserver
+      in-memory NRP (oarepo 12) repository on http://127.0.0.1:5000
+  $ nrp-devserver --port 0 --data-dir .devserver-data
+      any free port; records, files and tokens survive a restart
+  $ nrp-devserver --flavour rdm
+      behave like plain InvenioRDM 13 (no /.well-known/repository)
+  $ nrp-devserver --config models.yaml
+      your own models and users (YAML or JSON)
+  $ nrp-devserver --tls-key key.pem --tls-cert cert.pem
+      serve HTTPS
+
+The seeded users' tokens are printed at start-up; send them as "Authorization: Bearer <token>".
+The admin token unlocks fault injection, e.g.:
+  $ curl -X POST -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" \\
+      -d '{"method":"GET","path":"/api/**","status":503,"headers":{"Retry-After":"1"},"times":2}' \\
+      http://127.0.0.1:5000/_devserver/faults
+`;
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new InvalidArgumentError("must be an integer from 0 to 65535.");
+  }
+  return port;
+}
+
+interface CliOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  memory?: boolean;
+  config?: string;
+  flavour: "nrp" | "rdm";
+  tlsKey?: string;
+  tlsCert?: string;
+  quiet?: boolean;
+}
+
+function printBanner(server: DevServer, options: CliOptions): void {
+  const where = server.dataDir === undefined ? "in memory" : server.dataDir;
+  const lines = [
+    `nrp-devserver listening on ${server.url}`,
+    `  flavour ${server.flavour}, data ${where}`,
+    "",
+  ];
+  const rows = server.users.map((u) => [u.username, u.email, u.token]);
+  const header = ["user", "email", "token"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  for (const row of [header, ...rows]) {
+    lines.push(
+      `  ${row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd()}`,
+    );
+  }
+  lines.push("", "Press Ctrl+C to stop");
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function describeStartError(error: unknown, options: CliOptions): string {
+  if (error instanceof DevServerConfigError) return error.message;
+  const err = error as NodeJS.ErrnoException;
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `port ${options.port} on ${options.host} is already in use (choose another with --port, or --port 0 for any free port)`;
+    case "EACCES":
+      return `not allowed to listen on ${options.host}:${options.port} (ports below 1024 need privileges)`;
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${options.host}: no such local address`;
+    default:
+      return err.message;
+  }
+}
+
+async function run(argv: readonly string[]): Promise<void> {
+  const program = new Command()
+    .name("nrp-devserver")
+    .description(
+      "Run a local Invenio-compatible repository (NRP/oarepo 12 or InvenioRDM 13) for tests and demos.",
+    )
+    .option("-p, --port <port>", "TCP port (0 = any free port)", parsePort, 5000)
+    .option("-H, --host <host>", "interface to bind", "127.0.0.1")
+    .addOption(
+      new Option(
+        "-d, --data-dir <dir>",
+        "keep the database and files here (survives restarts)",
+      ).conflicts("memory"),
+    )
+    .option("-m, --memory", "keep everything in memory (the default without --data-dir)")
+    .option("-c, --config <file>", "YAML or JSON file with repository, models and users")
+    .addOption(
+      new Option("-f, --flavour <flavour>", "which server to imitate")
+        .choices(["nrp", "rdm"])
+        .default("nrp"),
+    )
+    .option("--tls-key <file>", "serve HTTPS with this private key (PEM); needs --tls-cert")
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM); needs --tls-key")
+    .option("-q, --quiet", "do not log requests to stderr")
+    .addHelpText("after", EXAMPLES)
+    .showHelpAfterError("(run nrp-devserver --help for usage)");
+  program.parse(argv, { from: "user" });
+  const options = program.opts<CliOptions>();
+  if ((options.tlsKey === undefined) !== (options.tlsCert === undefined)) {
+    program.error("error: --tls-key and --tls-cert go together", { exitCode: 2 });
+  }
+
+  const serverOptions: DevServerOptions = {
+    port: options.port,
+    host: options.host,
+    flavour: options.flavour,
+  };
+  if (options.dataDir !== undefined) serverOptions.dataDir = options.dataDir;
+  if (options.memory === true) serverOptions.memory = true;
+  if (options.config !== undefined) serverOptions.configFile = options.config;
+  if (options.tlsKey !== undefined && options.tlsCert !== undefined) {
+    serverOptions.tls = { key: options.tlsKey, cert: options.tlsCert };
+  }
+  if (options.quiet !== true) {
+    serverOptions.log = (line) => {
+      process.stderr.write(`${line}\n`);
+    };
+  }
+
+  let server: DevServer;
+  try {
+    server = await startDevServer(serverOptions);
+  } catch (error) {
+    process.stderr.write(`nrp-devserver: ${describeStartError(error, options)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  printBanner(server, options);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`nrp-devserver: ${signal}, shutting down\n`);
+    server.close().then(
+      () => {
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        process.stderr.write(`nrp-devserver: error while closing: ${String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+await run(process.argv.slice(2));

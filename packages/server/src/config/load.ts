@@ -1,0 +1,214 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { BUILTIN_USERS, DEFAULT_CONFIG } from "./defaults.js";
+import { checkSchema } from "./schema.js";
+import { checkKeys, isRecord } from "./util.js";
+import {
+  MODEL_FEATURES,
+  type DevServerConfig,
+  type ModelConfig,
+  type ModelFeature,
+  type ResolvedConfig,
+  type ResolvedModel,
+  type ResolvedUser,
+  type UserConfig,
+} from "./types.js";
+
+/**
+ * A configuration problem, with the file (or option) and the key at fault, so the fix is obvious
+ * from the message alone.
+ */
+export class DevServerConfigError extends Error {
+  /** The config file path, or `config option`. */
+  readonly source: string;
+  /** Dotted key that is wrong, empty when the whole document is. */
+  readonly key: string;
+
+  constructor(source: string, key: string, problem: string) {
+    super(key === "" ? `${source}: ${problem}` : `${source}: ${key}: ${problem}`);
+    this.name = "DevServerConfigError";
+    this.source = source;
+    this.key = key;
+  }
+}
+
+/** URL segments the API already uses, so no model may take them. */
+const RESERVED_MODEL_NAMES = new Set([
+  "user",
+  "search",
+  "requests",
+  "records",
+  "communities",
+  "vocabularies",
+  "affiliations",
+  "awards",
+  "funders",
+  "subjects",
+  "names",
+  "languages",
+  "schemas",
+]);
+
+const MODEL_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const USERNAME = /^[a-z][a-z0-9_.-]{0,62}$/;
+
+function optionalString(
+  fail: (key: string, problem: string) => never,
+  value: Record<string, unknown>,
+  name: string,
+  key: string,
+): string | undefined {
+  const v = value[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") fail(`${key}.${name}`, `must be a string (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+/**
+ * Reads a YAML or JSON config file (YAML is a superset of JSON, so one parser serves both).
+ * The result is checked by `resolveConfig`.
+ */
+export async function loadConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? "error"})`;
+    throw new DevServerConfigError(path, "", why);
+  }
+  try {
+    return parseYaml(text) as unknown;
+  } catch (error) {
+    const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+    throw new DevServerConfigError(path, "", `not valid YAML or JSON: ${detail}`);
+  }
+}
+
+function resolveModel(
+  fail: (key: string, problem: string) => never,
+  type: string,
+  raw: unknown,
+): ResolvedModel {
+  const key = `models.${type}`;
+  if (!MODEL_NAME.test(type)) {
+    fail(
+      key,
+      "a model name must be lower-case letters, digits, '-' or '_', starting with a letter",
+    );
+  }
+  if (RESERVED_MODEL_NAMES.has(type)) fail(key, `'${type}' is reserved by the API`);
+  if (raw === null || raw === undefined) raw = {};
+  if (!isRecord(raw)) fail(key, "must be a mapping");
+  const allowed: (keyof ModelConfig)[] = [
+    "name",
+    "description",
+    "version",
+    "features",
+    "metadata",
+    "schema",
+  ];
+  checkKeys(fail, raw, allowed, key);
+  const rawFeatures = raw.features ?? ["drafts", "files"];
+  if (!Array.isArray(rawFeatures)) fail(`${key}.features`, "must be a list");
+  const features = new Set<ModelFeature>();
+  rawFeatures.forEach((f: unknown, i) => {
+    if (typeof f !== "string" || !(MODEL_FEATURES as readonly string[]).includes(f)) {
+      fail(
+        `${key}.features[${i}]`,
+        `must be one of ${MODEL_FEATURES.join(", ")} (got ${JSON.stringify(f)})`,
+      );
+    }
+    features.add(f as ModelFeature);
+  });
+  const metadata = raw.metadata ?? true;
+  if (typeof metadata !== "boolean") fail(`${key}.metadata`, "must be true or false");
+  const version = optionalString(fail, raw, "version", key) ?? "1.0.0";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(version)) {
+    fail(`${key}.version`, "must be a plain version such as 1.0.0");
+  }
+  const schema =
+    raw.schema === undefined
+      ? {
+          type: "object" as const,
+          properties: { title: { type: "string" as const } },
+          required: ["title"],
+        }
+      : checkSchema(fail, raw.schema, `${key}.schema`);
+  if (schema.type !== "object") fail(`${key}.schema.type`, "the metadata schema must be an object");
+  return {
+    type,
+    name: optionalString(fail, raw, "name", key) ?? type,
+    description: optionalString(fail, raw, "description", key) ?? "",
+    version,
+    features: MODEL_FEATURES.filter((f) => features.has(f)),
+    metadata,
+    schema,
+  };
+}
+
+function resolveUsers(fail: (key: string, problem: string) => never, raw: unknown): ResolvedUser[] {
+  const users = new Map<string, ResolvedUser>(BUILTIN_USERS.map((u) => [u.username, { ...u }]));
+  if (raw === undefined || raw === null) return [...users.values()];
+  if (!Array.isArray(raw)) fail("users", "must be a list of {username, email, roles}");
+  raw.forEach((entry: unknown, i) => {
+    const key = `users[${i}]`;
+    if (!isRecord(entry)) fail(key, "must be a mapping with a username");
+    const allowed: (keyof UserConfig)[] = ["username", "email", "roles"];
+    checkKeys(fail, entry, allowed, key);
+    const username = entry.username;
+    if (typeof username !== "string" || !USERNAME.test(username)) {
+      fail(`${key}.username`, "must be a lower-case name such as 'alice'");
+    }
+    const email = optionalString(fail, entry, "email", key) ?? `${username}@example.org`;
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) fail(`${key}.email`, "must be an e-mail address");
+    const roles = entry.roles ?? users.get(username)?.roles ?? [];
+    if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === "string")) {
+      fail(`${key}.roles`, "must be a list of role names");
+    }
+    users.set(username, { username, email, roles });
+  });
+  const emails = new Set<string>();
+  for (const user of users.values()) {
+    if (emails.has(user.email)) fail("users", `e-mail ${user.email} is used by two users`);
+    emails.add(user.email);
+  }
+  return [...users.values()];
+}
+
+/**
+ * Checks a parsed config document and applies the defaults.
+ * @param source named in every error: the config file path, or `config option`
+ * @throws DevServerConfigError naming the source and the key at fault
+ */
+export function resolveConfig(input: unknown, source: string): ResolvedConfig {
+  const fail: (key: string, problem: string) => never = (key, problem) => {
+    throw new DevServerConfigError(source, key, problem);
+  };
+  const raw: unknown = input ?? {};
+  if (!isRecord(raw)) fail("", "the top level must be a mapping with repository, models, users");
+  const top: (keyof DevServerConfig)[] = ["repository", "models", "users"];
+  checkKeys(fail, raw, top, "");
+
+  const defaults = DEFAULT_CONFIG.repository ?? {};
+  const repo = raw.repository ?? {};
+  if (!isRecord(repo)) fail("repository", "must be a mapping");
+  checkKeys(fail, repo, ["name", "description", "version", "invenioVersion"], "repository");
+  const repository = {
+    name: optionalString(fail, repo, "name", "repository") ?? defaults.name ?? "",
+    description:
+      optionalString(fail, repo, "description", "repository") ?? defaults.description ?? "",
+    version: optionalString(fail, repo, "version", "repository") ?? defaults.version ?? "",
+    invenioVersion:
+      optionalString(fail, repo, "invenioVersion", "repository") ?? defaults.invenioVersion ?? "",
+  };
+
+  const models = raw.models ?? DEFAULT_CONFIG.models;
+  if (!isRecord(models)) fail("models", "must be a mapping of model name to model");
+  const resolved = Object.entries(models)
+    .map(([type, model]) => resolveModel(fail, type, model))
+    .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  if (resolved.length === 0) fail("models", "at least one model is needed");
+
+  return { repository, models: resolved, users: resolveUsers(fail, raw.users) };
+}

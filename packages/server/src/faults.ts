@@ -1,0 +1,335 @@
+import type { ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { defaultMessage, errorBody, type FieldError } from "./http/errors.js";
+
+/**
+ * A programmed misbehaviour for matching requests, so client tests can drive retries, timeouts and
+ * resumption deterministically. A rule acts on `times` matching requests, then disappears.
+ */
+export interface FaultRule {
+  /** Request method to match, or `*` for any. @default "*" */
+  method?: string;
+  /**
+   * Glob on the URL path (query excluded): `*` matches within one segment, `**` matches anything,
+   * `?` one character. Give this or `pathRegex`.
+   * @example "/api/datasets/*\/draft/files/**"
+   */
+  path?: string;
+  /** A regular expression source matched against the URL path, instead of `path`. */
+  pathRegex?: string;
+  /** How many matching requests the rule affects. @default 1 */
+  times?: number;
+  /** Answer with this status instead of handling the request (Invenio's JSON error body unless `body` is given). */
+  status?: number;
+  /** Extra response headers for `status`, e.g. `{"Retry-After": "1"}` or `{Location: "…"}`. */
+  headers?: Record<string, string>;
+  /** Body for `status`: a string is sent as is, anything else as JSON. */
+  body?: unknown;
+  /** Wait this long before answering (then handle normally unless `status` is given). */
+  delayMs?: number;
+  /**
+   * Send the response's headers and first K body bytes, then destroy the socket (a body of K bytes
+   * or fewer completes normally). With K = 0 and no `status`, the socket is destroyed before any
+   * response, so the client sees a reset.
+   */
+  dropAfterBytes?: number;
+}
+
+/** A rule as `FaultController.list()` reports it. */
+export type ActiveFaultRule = FaultRule & {
+  id: string;
+  /** Matching requests the rule will still affect. */
+  remaining: number;
+  /** Matching requests it has affected so far. */
+  hits: number;
+};
+
+/** Programs faults at runtime; the same operations are served over HTTP under `/_devserver/faults`. */
+export interface FaultController {
+  /** Adds a rule and returns its id; rules are tried in the order they were added. */
+  add(rule: FaultRule): string;
+  /** Removes a rule (no-op for an unknown id). */
+  remove(id: string): void;
+  /** Removes every rule. */
+  clear(): void;
+  /** The rules still active. */
+  list(): ActiveFaultRule[];
+}
+
+/** A fault rule that failed validation, with Invenio-style field messages. */
+export class FaultRuleError extends TypeError {
+  /** Which fields are wrong and why. */
+  readonly errors: FieldError[];
+
+  constructor(errors: FieldError[]) {
+    super(
+      `Invalid fault rule: ${errors.map((e) => `${e.field}: ${e.messages.join(" ")}`).join("; ")}`,
+    );
+    this.name = "FaultRuleError";
+    this.errors = errors;
+  }
+}
+
+const RULE_KEYS: readonly (keyof FaultRule)[] = [
+  "method",
+  "path",
+  "pathRegex",
+  "times",
+  "status",
+  "headers",
+  "body",
+  "delayMs",
+  "dropAfterBytes",
+];
+
+/**
+ * Compiles a path glob: `**` matches anything (slashes included), `*` anything within a segment,
+ * `?` one non-slash character; the whole path must match.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let source = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob.charAt(i);
+    if (c === "*" && glob.charAt(i + 1) === "*") {
+      source += ".*";
+      i++;
+    } else if (c === "*") {
+      source += "[^/]*";
+    } else if (c === "?") {
+      source += "[^/]";
+    } else {
+      source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+    }
+  }
+  return new RegExp(`^${source}$`);
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+/**
+ * Checks an untrusted fault rule (e.g. a POST body) and returns a clean copy.
+ * @throws FaultRuleError listing every problem
+ */
+export function parseFaultRule(input: unknown): FaultRule {
+  const errors: FieldError[] = [];
+  const problem = (field: string, message: string): void => {
+    errors.push({ field, messages: [message] });
+  };
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new FaultRuleError([{ field: "_schema", messages: ["Invalid input type."] }]);
+  }
+  const raw = input as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!(RULE_KEYS as readonly string[]).includes(key)) problem(key, "Unknown field.");
+  }
+  const rule: FaultRule = {};
+  if (raw.method !== undefined) {
+    if (typeof raw.method !== "string" || !/^(\*|[A-Za-z]+)$/.test(raw.method)) {
+      problem("method", "Must be an HTTP method or '*'.");
+    } else rule.method = raw.method.toUpperCase();
+  }
+  if (raw.path !== undefined) {
+    if (typeof raw.path !== "string" || raw.path === "") problem("path", "Must be a path glob.");
+    else rule.path = raw.path;
+  }
+  if (raw.pathRegex !== undefined) {
+    if (typeof raw.pathRegex !== "string") problem("pathRegex", "Must be a string.");
+    else {
+      try {
+        new RegExp(raw.pathRegex);
+        rule.pathRegex = raw.pathRegex;
+      } catch {
+        problem("pathRegex", "Not a valid regular expression.");
+      }
+    }
+  }
+  if ((rule.path === undefined) === (rule.pathRegex === undefined) && errors.length === 0) {
+    problem("path", "Give exactly one of 'path' and 'pathRegex'.");
+  }
+  if (raw.times !== undefined) {
+    if (!isNonNegativeInteger(raw.times) || raw.times < 1)
+      problem("times", "Must be an integer >= 1.");
+    else rule.times = raw.times;
+  }
+  if (raw.status !== undefined) {
+    if (!isNonNegativeInteger(raw.status) || raw.status < 200 || raw.status > 599) {
+      problem("status", "Must be an HTTP status between 200 and 599.");
+    } else rule.status = raw.status;
+  }
+  if (raw.headers !== undefined) {
+    const headers = raw.headers;
+    if (
+      typeof headers !== "object" ||
+      headers === null ||
+      Array.isArray(headers) ||
+      !Object.values(headers).every((v) => typeof v === "string")
+    ) {
+      problem("headers", "Must be an object of header names to string values.");
+    } else rule.headers = { ...(headers as Record<string, string>) };
+  }
+  if (raw.body !== undefined) rule.body = raw.body;
+  if (raw.delayMs !== undefined) {
+    if (!isNonNegativeInteger(raw.delayMs)) problem("delayMs", "Must be an integer >= 0.");
+    else rule.delayMs = raw.delayMs;
+  }
+  if (raw.dropAfterBytes !== undefined) {
+    if (!isNonNegativeInteger(raw.dropAfterBytes)) {
+      problem("dropAfterBytes", "Must be an integer >= 0.");
+    } else rule.dropAfterBytes = raw.dropAfterBytes;
+  }
+  if (errors.length > 0) throw new FaultRuleError(errors);
+  return rule;
+}
+
+interface StoredRule {
+  id: string;
+  rule: FaultRule;
+  method: string;
+  pattern: RegExp;
+  remaining: number;
+  hits: number;
+}
+
+/** The fault a request drew: what to do to it. */
+export interface DrawnFault {
+  id: string;
+  rule: FaultRule;
+}
+
+/** The fault rule table. Rules are only ever added by a caller: nothing turns a fault on by itself. */
+export class Faults implements FaultController {
+  private rules: StoredRule[] = [];
+
+  add(rule: FaultRule): string {
+    const clean = parseFaultRule(rule);
+    const id = randomUUID();
+    this.rules.push({
+      id,
+      rule: clean,
+      method: clean.method ?? "*",
+      pattern:
+        clean.pathRegex !== undefined
+          ? new RegExp(clean.pathRegex)
+          : globToRegExp(clean.path ?? ""),
+      remaining: clean.times ?? 1,
+      hits: 0,
+    });
+    return id;
+  }
+
+  remove(id: string): void {
+    this.rules = this.rules.filter((r) => r.id !== id);
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): ActiveFaultRule[] {
+    return this.rules.map((r) => ({ ...r.rule, id: r.id, remaining: r.remaining, hits: r.hits }));
+  }
+
+  /** True when a rule with this id is active. */
+  has(id: string): boolean {
+    return this.rules.some((r) => r.id === id);
+  }
+
+  /**
+   * Takes the first rule matching the request, counting the hit and dropping the rule once it is
+   * used up.
+   */
+  draw(method: string, path: string): DrawnFault | undefined {
+    const upper = method.toUpperCase();
+    const stored = this.rules.find(
+      (r) => (r.method === "*" || r.method === upper) && r.pattern.test(path),
+    );
+    if (stored === undefined) return undefined;
+    stored.hits++;
+    stored.remaining--;
+    if (stored.remaining <= 0) this.remove(stored.id);
+    return { id: stored.id, rule: stored.rule };
+  }
+}
+
+/** Sends the response a fault rule with `status` prescribes. */
+export function sendFaultResponse(res: ServerResponse, rule: FaultRule & { status: number }): void {
+  const status = rule.status;
+  const headers: Record<string, string> = { ...(rule.headers ?? {}) };
+  const hasContentType = Object.keys(headers).some((h) => h.toLowerCase() === "content-type");
+  let payload: Buffer;
+  if (status === 204 || status === 304) payload = Buffer.alloc(0);
+  else if (typeof rule.body === "string") {
+    payload = Buffer.from(rule.body, "utf8");
+    if (!hasContentType) headers["Content-Type"] = "text/plain; charset=utf-8";
+  } else if (rule.body !== undefined || status >= 400) {
+    const body = rule.body ?? errorBody(status, defaultMessage(status));
+    payload = Buffer.from(JSON.stringify(body), "utf8");
+    if (!hasContentType) headers["Content-Type"] = "application/json";
+  } else payload = Buffer.alloc(0);
+  headers["Content-Length"] = String(payload.length);
+  res.writeHead(status, headers);
+  res.end(payload);
+}
+
+type Callback = (error?: Error | null) => void;
+
+function chunkToBuffer(chunk: unknown, encoding: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array)
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === "string") {
+    return Buffer.from(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+  }
+  return Buffer.alloc(0);
+}
+
+/**
+ * Lets the response's headers and its first `limit` body bytes reach the client, then destroys the
+ * socket, whatever the handler writes and however it writes it (one `end`, many `write`s, a pipe).
+ * @param onCut called once when the socket is cut
+ */
+export function truncateResponse(res: ServerResponse, limit: number, onCut: () => void): void {
+  const write = res.write.bind(res) as (chunk: Buffer, cb?: Callback) => boolean;
+  const end = res.end.bind(res) as (cb?: () => void) => ServerResponse;
+  let sent = 0;
+  let cut = false;
+  const destroy = (): void => {
+    res.socket?.destroy();
+  };
+  const pass = (buffer: Buffer, cb: Callback | undefined): boolean => {
+    if (cut) return false;
+    const room = limit - sent;
+    if (buffer.length <= room) {
+      sent += buffer.length;
+      return write(buffer, cb);
+    }
+    cut = true;
+    onCut();
+    // Writing even an empty slice flushes pending headers; the callback fires once it is on the wire.
+    write(buffer.subarray(0, room), destroy);
+    return false;
+  };
+  const callbackOf = (a: unknown, b: unknown): Callback | undefined => {
+    if (typeof a === "function") return a as Callback;
+    if (typeof b === "function") return b as Callback;
+    return undefined;
+  };
+  Object.assign(res, {
+    write: (chunk: unknown, encoding?: unknown, cb?: unknown): boolean =>
+      pass(chunkToBuffer(chunk, encoding), callbackOf(encoding, cb)),
+    end: (chunk?: unknown, encoding?: unknown, cb?: unknown): ServerResponse => {
+      if (typeof chunk === "function") chunk = undefined;
+      const buffer = chunkToBuffer(chunk, encoding);
+      if (cut) return res;
+      if (sent + buffer.length > limit) {
+        pass(buffer, undefined);
+        return res;
+      }
+      if (buffer.length > 0) pass(buffer, undefined);
+      const done = callbackOf(encoding, cb);
+      return done === undefined ? end() : end(done);
+    },
+  });
+}

@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { sendFaultResponse, truncateResponse, type Faults } from "../faults.js";
+import type { User } from "../store/users.js";
+import { authenticate } from "./auth.js";
+import type { RequestContext } from "./context.js";
+import { HttpError, METHOD_NOT_ALLOWED_MESSAGE, NOT_FOUND_MESSAGE } from "./errors.js";
+import { requestOrigin, type Listening } from "./origin.js";
+import { appendLog, logEntry, type RequestLogEntry } from "./request-log.js";
+import { sendEmpty, sendError, sendRedirect } from "./respond.js";
+import type { Router } from "./router.js";
+
+/** Paths of the devserver's own admin API: never faulted, never logged. */
+export const ADMIN_PREFIX = "/_devserver/";
+
+/** What the request pipeline needs from the server around it. */
+export interface AppDeps {
+  router: Router;
+  /** Where the server listens (known only once it is bound). */
+  listening: () => Listening;
+  userByToken: (token: string) => User | undefined;
+  faults: Faults;
+  requestLog: RequestLogEntry[];
+  log: ((line: string) => void) | undefined;
+}
+
+function splitUrl(url: string): { path: string; search: string } {
+  let target = url;
+  if (!target.startsWith("/")) {
+    // Absolute-form request targets (sent to proxies) still name a path on this server.
+    try {
+      const parsed = new URL(target);
+      target = parsed.pathname + parsed.search;
+    } catch {
+      target = "/";
+    }
+  }
+  const q = target.indexOf("?");
+  return q < 0
+    ? { path: target, search: "" }
+    : { path: target.slice(0, q), search: target.slice(q) };
+}
+
+async function dispatch(ctx: RequestContext, router: Router, search: string): Promise<void> {
+  let match;
+  try {
+    match = router.match(ctx.method, ctx.path);
+  } catch {
+    // Malformed percent-encoding cannot name any route.
+    match = { kind: "not-found" as const };
+  }
+  switch (match.kind) {
+    case "handler":
+      await match.handler({ ...ctx, params: match.params });
+      return;
+    case "options":
+      sendEmpty(ctx.res, 200, { Allow: match.allow });
+      return;
+    case "redirect":
+      sendRedirect(ctx.res, 308, `${ctx.origin}${match.path}${search}`);
+      return;
+    case "method-not-allowed":
+      throw new HttpError(405, METHOD_NOT_ALLOWED_MESSAGE, { headers: { Allow: match.allow } });
+    case "not-found":
+      throw new HttpError(404, NOT_FOUND_MESSAGE);
+  }
+}
+
+/**
+ * The request pipeline: authenticate, log, apply a fault if one matches, route, and turn any error
+ * into Invenio's JSON error body.
+ */
+export function createRequestListener(
+  deps: AppDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  let seq = 0;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const method = (req.method ?? "GET").toUpperCase();
+    const { path, search } = splitUrl(req.url ?? "/");
+    const auth = authenticate(req, deps.userByToken);
+    const origin = requestOrigin(req, deps.listening());
+    const ctx: RequestContext = {
+      req,
+      res,
+      method,
+      path,
+      query: new URLSearchParams(search),
+      params: {},
+      origin,
+      apiUrl: `${origin}/api`,
+      user: auth.user,
+    };
+    const admin = path.startsWith(ADMIN_PREFIX);
+    let entry: RequestLogEntry | undefined;
+    if (!admin) {
+      entry = logEntry(req, ++seq, { sent: auth.sent, user: auth.user?.username ?? null });
+      appendLog(deps.requestLog, entry);
+      const logged = entry;
+      res.on("close", () => {
+        logged.status = logged.dropped && !res.headersSent ? 0 : res.statusCode;
+        logged.durationMs = Math.round(performance.now() - started);
+        deps.log?.(
+          `${method} ${logged.path} ${logged.dropped ? "dropped" : String(logged.status)} ${logged.durationMs}ms`,
+        );
+      });
+    }
+
+    const fault = admin ? undefined : deps.faults.draw(method, path);
+    if (fault !== undefined && entry !== undefined) {
+      const { rule } = fault;
+      const logged = entry;
+      logged.fault = fault.id;
+      if (rule.delayMs !== undefined && rule.delayMs > 0) await sleep(rule.delayMs);
+      if (rule.dropAfterBytes !== undefined) {
+        if (rule.dropAfterBytes === 0 && rule.status === undefined) {
+          logged.dropped = true;
+          req.socket.destroy();
+          return;
+        }
+        truncateResponse(res, rule.dropAfterBytes, () => {
+          logged.dropped = true;
+        });
+      }
+      if (rule.status !== undefined) {
+        sendFaultResponse(res, { ...rule, status: rule.status });
+        return;
+      }
+    }
+
+    try {
+      await dispatch(ctx, deps.router, search);
+    } catch (error) {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof HttpError) {
+        sendError(res, error.status, error.message, error.errors, error.headers);
+        return;
+      }
+      deps.log?.(
+        `error handling ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      sendError(res, 500, "Internal server error.");
+    }
+  };
+  return (req, res) => {
+    void handle(req, res);
+  };
+}

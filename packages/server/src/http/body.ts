@@ -1,0 +1,47 @@
+import type { IncomingMessage } from "node:http";
+import { HttpError } from "./errors.js";
+import { JSON_TYPE, mediaTypeOf } from "./negotiate.js";
+
+/** Largest JSON body accepted; metadata documents are small, so anything bigger is a mistake. */
+export const MAX_JSON_BYTES = 10 * 1024 * 1024;
+
+/** Reads the whole request body, refusing more than `maxBytes` with a 413. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    throw new HttpError(413);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      req.resume();
+      throw new HttpError(413);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads a JSON request body the way Invenio's REST layer does: a missing `Content-Type` means JSON,
+ * another type is 415, unparsable JSON is 400 (protocol §1.3, §3.2).
+ * @returns the parsed value, or `undefined` for an empty body (the endpoint decides what that means)
+ */
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const type = mediaTypeOf(req.headers["content-type"]);
+  if (type !== undefined && type !== JSON_TYPE) {
+    req.resume();
+    throw new HttpError(415, `Invalid 'Content-Type' header. Expected one of: ${JSON_TYPE}`);
+  }
+  const raw = await readBody(req, MAX_JSON_BYTES);
+  const text = raw.toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, "Unable to decode JSON data in request body.");
+  }
+}

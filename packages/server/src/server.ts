@@ -1,0 +1,223 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { DevServerConfigError, loadConfigFile, resolveConfig } from "./config/load.js";
+import type { DevServerConfig, ResolvedConfig } from "./config/types.js";
+import { Faults, type FaultController } from "./faults.js";
+import { createRequestListener } from "./http/app.js";
+import { listeningUrl, type Listening } from "./http/origin.js";
+import type { RequestLogEntry } from "./http/request-log.js";
+import { Router } from "./http/router.js";
+import { adminService } from "./services/admin.js";
+import { discoveryService } from "./services/discovery.js";
+import { homeService } from "./services/home.js";
+import { searchService } from "./services/search.js";
+import type { Flavour, Service, ServiceContext } from "./services/service.js";
+import { openStore } from "./store/store.js";
+import { UserStore } from "./store/users.js";
+import { readPem, type PemSource } from "./tls.js";
+
+/** How to start a devserver. Every option is optional: the default is an in-memory `nrp` server on an ephemeral port. */
+export interface DevServerOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to bind. @default "127.0.0.1" */
+  host?: string;
+  /** Directory for the SQLite database and file blobs; data survives a restart. */
+  dataDir?: string;
+  /** Keep everything in memory and a temporary directory (the default without `dataDir`). */
+  memory?: boolean;
+  /** YAML or JSON config file with repository, models and users. */
+  configFile?: string;
+  /** The same configuration as an object. */
+  config?: DevServerConfig;
+  /** `nrp` serves oarepo 12 discovery; `rdm` imitates plain InvenioRDM 13. @default "nrp" */
+  flavour?: Flavour;
+  /** Serve HTTPS with this key and certificate (PEM text, or paths to PEM files). */
+  tls?: { key: PemSource; cert: PemSource };
+  /** Receives one line per request and any unexpected handler error. */
+  log?: (line: string) => void;
+}
+
+/** Personal access tokens of the built-in users. */
+export interface DevServerTokens {
+  owner: string;
+  depositor: string;
+  curator: string;
+  /** Also unlocks the `/_devserver/*` admin API. */
+  admin: string;
+}
+
+/** A seeded user with its token, e.g. for printing. */
+export interface SeededUser {
+  username: string;
+  email: string;
+  roles: string[];
+  token: string;
+}
+
+/** A running devserver. */
+export interface DevServer {
+  /** Origin without a trailing slash, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** `${url}/api`. */
+  apiUrl: string;
+  /** Tokens of the built-in users; they stay the same across restarts on one data directory. */
+  tokens: DevServerTokens;
+  /** Every seeded user (built-in and configured) with its token. */
+  users: SeededUser[];
+  /** Programs faults for matching requests. */
+  faults: FaultController;
+  /** Every request except the admin API's, oldest first; clear it with `requestLog.length = 0`. */
+  requestLog: RequestLogEntry[];
+  flavour: Flavour;
+  /** The data directory, or `undefined` when nothing survives `close()`. */
+  dataDir: string | undefined;
+  /** The configuration in force, defaults applied. */
+  config: ResolvedConfig;
+  /** Stops listening, destroys open connections and closes the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The services of each flavour, in registration order. */
+const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
+  nrp: [homeService, discoveryService, searchService, adminService],
+  rdm: [homeService, searchService, adminService],
+};
+
+async function loadConfig(opts: DevServerOptions): Promise<ResolvedConfig> {
+  if (opts.configFile !== undefined && opts.config !== undefined) {
+    throw new DevServerConfigError(
+      "options",
+      "config",
+      "give either configFile or config, not both",
+    );
+  }
+  if (opts.configFile !== undefined) {
+    return resolveConfig(await loadConfigFile(opts.configFile), opts.configFile);
+  }
+  return resolveConfig(opts.config, "config option");
+}
+
+function checkOptions(opts: DevServerOptions): void {
+  if (opts.dataDir !== undefined && opts.memory === true) {
+    throw new DevServerConfigError(
+      "options",
+      "memory",
+      "give either dataDir or memory: true, not both",
+    );
+  }
+  const flavour: unknown = opts.flavour ?? "nrp";
+  if (flavour !== "nrp" && flavour !== "rdm") {
+    throw new DevServerConfigError(
+      "options",
+      "flavour",
+      `must be "nrp" or "rdm" (got ${JSON.stringify(flavour)})`,
+    );
+  }
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new DevServerConfigError(
+      "options",
+      "port",
+      `must be an integer from 0 to 65535 (got ${String(port)})`,
+    );
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(error);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts a local Invenio-compatible repository and resolves once it accepts connections.
+ * @throws DevServerConfigError for a bad option or config file; the listen error (e.g. `EADDRINUSE`) otherwise
+ * @example
+ * const server = await startDevServer();
+ * await fetch(`${server.url}/.well-known/repository/`);
+ * await server.close();
+ */
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  checkOptions(opts);
+  const flavour = opts.flavour ?? "nrp";
+  const config = await loadConfig(opts);
+  const tls =
+    opts.tls === undefined
+      ? undefined
+      : { key: await readPem(opts.tls.key), cert: await readPem(opts.tls.cert) };
+  const store = await openStore({ dataDir: opts.memory === true ? undefined : opts.dataDir });
+  try {
+    const users = new UserStore(store.db);
+    const tokenByName = users.seed(config.users);
+    const token = (name: string): string => tokenByName.get(name) ?? "";
+    const faults = new Faults();
+    const requestLog: RequestLogEntry[] = [];
+    const app: ServiceContext = { config, flavour, store, users, faults, requestLog };
+    const router = new Router();
+    for (const register of SERVICES[flavour]) register(router, app);
+
+    const scheme = tls === undefined ? "http" : "https";
+    const host = opts.host ?? "127.0.0.1";
+    let listening: Listening | undefined;
+    const listener = createRequestListener({
+      router,
+      listening: () => {
+        if (listening === undefined) throw new Error("request before the server was listening");
+        return listening;
+      },
+      userByToken: (t) => users.byToken(t),
+      faults,
+      requestLog,
+      log: opts.log,
+    });
+    const server: Server =
+      tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
+    await listen(server, opts.port ?? 0, host);
+    const { port } = server.address() as AddressInfo;
+    const url = listeningUrl(scheme, host, port);
+    listening = { scheme, host, port, url };
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }).then(() => store.close());
+      return closing;
+    };
+    return {
+      url,
+      apiUrl: `${url}/api`,
+      tokens: {
+        owner: token("owner"),
+        depositor: token("depositor"),
+        curator: token("curator"),
+        admin: token("admin"),
+      },
+      users: users
+        .list()
+        .map((u) => ({ ...u, token: token(u.username) }))
+        .filter((u) => u.token !== ""),
+      faults,
+      requestLog,
+      flavour,
+      dataDir: store.ephemeral ? undefined : store.dataDir,
+      config,
+      close,
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,22 @@
+import type { ResolvedConfig } from "../config/types.js";
+import type { Faults } from "../faults.js";
+import type { RequestLogEntry } from "../http/request-log.js";
+import type { Router } from "../http/router.js";
+import type { Store } from "../store/store.js";
+import type { UserStore } from "../store/users.js";
+
+/** Which real server the devserver imitates. */
+export type Flavour = "nrp" | "rdm";
+
+/** The shared state a service's handlers work with. */
+export interface ServiceContext {
+  config: ResolvedConfig;
+  flavour: Flavour;
+  store: Store;
+  users: UserStore;
+  faults: Faults;
+  requestLog: RequestLogEntry[];
+}
+
+/** A service registers its routes; each API capability (discovery, search, …) is one service. */
+export type Service = (router: Router, app: ServiceContext) => void;

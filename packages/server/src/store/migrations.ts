@@ -1,0 +1,79 @@
+import type { Database } from "better-sqlite3";
+
+/** One forward-only schema change; later capabilities append theirs to `MIGRATIONS`. */
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  version: number;
+  /** Short description recorded in `schema_migrations`. */
+  name: string;
+  /** SQL script (or function) that moves the schema from `version - 1` to `version`. */
+  up: string | ((db: Database) => void);
+}
+
+/** The schema history, oldest first. Never edit an applied entry: append a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "meta, users and tokens",
+    up: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE users (
+        id       INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        email    TEXT NOT NULL UNIQUE,
+        roles    TEXT NOT NULL DEFAULT '[]',
+        created  TEXT NOT NULL
+      );
+      CREATE TABLE tokens (
+        token   TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name    TEXT NOT NULL,
+        created TEXT NOT NULL
+      );
+      CREATE INDEX tokens_user ON tokens(user_id);
+    `,
+  },
+];
+
+/** Raised when a data directory was written by a newer schema than this build knows. */
+export class SchemaVersionError extends Error {
+  constructor(found: number, known: number) {
+    super(
+      `the database has schema version ${found}, but this nrp-devserver only knows up to ${known}; ` +
+        `upgrade nrp-invenio-devserver or use another data directory`,
+    );
+    this.name = "SchemaVersionError";
+  }
+}
+
+/**
+ * Brings the database up to the newest schema, each step in its own transaction.
+ * @returns the schema version after migrating
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as
+    { v: number | null } | undefined;
+  const current = row?.v ?? 0;
+  const known = migrations.at(-1)?.version ?? 0;
+  if (current > known) throw new SchemaVersionError(current, known);
+  const record = db.prepare(
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+  );
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      if (typeof migration.up === "string") db.exec(migration.up);
+      else migration.up(db);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    })();
+  }
+  return Math.max(current, known);
+}
