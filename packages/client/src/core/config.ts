@@ -320,7 +320,7 @@ function parseRepository(item: unknown, at: string, file: string | undefined): R
       hint: "Give the repository a short name, e.g. `alias: zenodo`",
     });
   }
-  const urlKey = r.server_url !== undefined ? "server_url" : "url";
+  const urlKey = r.server_url === undefined && r.url !== undefined ? "url" : "server_url";
   const rawUrl = r.server_url ?? r.url;
   if (typeof rawUrl !== "string") {
     throw new ConfigError(
