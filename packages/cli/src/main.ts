@@ -1,1 +1,252 @@
-export {};
+import { Command, CommanderError, Option } from "commander";
+import { NRPConfig, VERSION as CLIENT_VERSION } from "nrp-invenio-client";
+
+import { COMMANDS } from "./commands/index.js";
+import { createContext } from "./context.js";
+import type { GlobalOptions } from "./context.js";
+import { NOUNS, VERBS, flag, optionalString } from "./define.js";
+import type { CommandDefinition, Example, NounKey } from "./define.js";
+import { ExitCode, reportError } from "./errors.js";
+import { processIO } from "./io.js";
+import type { CliIO } from "./io.js";
+import { FORMATS, Output, colorEnabled, defaultFormat } from "./output.js";
+import type { Format, OutputOptions } from "./output.js";
+import { CLI_VERSION } from "./version.js";
+
+export type { CliIO, CliStream, PromptOptions } from "./io.js";
+export { ExitCode } from "./errors.js";
+export { CLI_VERSION } from "./version.js";
+
+const PROGRAM_HELP = `
+Output:
+  Data goes to stdout, messages and errors to stderr. --format picks the data format:
+  table (default on a terminal), json (default otherwise; one pretty document),
+  jsonl (one compact JSON value per line) or yaml. Errors are JSON too with --format json.
+
+Configuration:
+  Aliases live in ~/.nrp/config.yaml (or $NRP_INVENIO_CLIENT_CONFIG_FILE, or --config).
+  NRP_INVENIO_CLIENT_<KEY> variables (SERVER_URL, TOKEN, VERIFY, ...) override its values.
+
+Exit codes:
+  0 ok, 1 bug in nrp, 2 usage or configuration error, 3 authentication/permission (401/403),
+  4 not found, 5 rejected as invalid or conflicting (400/409/412/422),
+  6 network error, timeout or server error after retries, 7 rate-limited beyond the wait cap,
+  130 interrupted.
+
+Every command also has a noun-verb form: "nrp alias add" is "nrp add alias".
+
+Examples:
+  $ nrp add alias https://repository.example.org repo --default
+  $ nrp describe models
+  $ nrp --alias repo describe repository --format yaml
+`;
+
+function examplesText(def: CommandDefinition<unknown>): string {
+  const lines = def.examples.flatMap((e: Example) => [
+    `  $ ${e.command}`,
+    `      ${e.description}`,
+  ]);
+  const noun = def.nounForm ?? def.noun;
+  return (
+    `\nExamples:\n${lines.join("\n")}\n\n` +
+    `Also available as "nrp ${def.noun} ${def.verb}" and "nrp ${def.verb} ${noun}".\n`
+  );
+}
+
+interface Invocation {
+  output: Output | undefined;
+}
+
+function parseFormat(value: unknown, io: CliIO): Format {
+  const s = optionalString(value, "--format");
+  return s !== undefined && (FORMATS as readonly string[]).includes(s)
+    ? (s as Format)
+    : defaultFormat(io);
+}
+
+function outputOptions(opts: Readonly<Record<string, unknown>>, io: CliIO): OutputOptions {
+  const format = parseFormat(opts["format"], io);
+  return {
+    format,
+    jsonErrors: opts["format"] !== undefined && (format === "json" || format === "jsonl"),
+    color: colorEnabled(io, flag(opts["color"], true)),
+    quiet: flag(opts["quiet"]),
+    verbose: flag(opts["verbose"]),
+  };
+}
+
+/**
+ * Reads the output flags from raw argv, for errors raised before commander has parsed them.
+ *
+ * A bad flag elsewhere on the line must still produce a JSON error when `--format json` was asked.
+ */
+function prescan(argv: readonly string[], io: CliIO): OutputOptions {
+  const opts: Record<string, unknown> = {};
+  argv.forEach((arg, i) => {
+    if (arg === "--format") opts["format"] = argv[i + 1];
+    else if (arg.startsWith("--format=")) opts["format"] = arg.slice("--format=".length);
+    else if (arg === "--no-color") opts["color"] = false;
+    else if (arg === "-q" || arg === "--quiet") opts["quiet"] = true;
+  });
+  return outputOptions(opts, io);
+}
+
+/** The command a failing argv was aimed at, for the "run ... --help" hint. */
+function commandPath(program: Command, argv: readonly string[]): string {
+  let current = program;
+  const names = [program.name()];
+  for (const arg of argv) {
+    if (arg.startsWith("-")) continue;
+    const next = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!next) break;
+    current = next;
+    names.push(next.name());
+  }
+  return names.join(" ");
+}
+
+function registerCommand(
+  parent: Command,
+  name: string,
+  aliases: readonly string[],
+  def: CommandDefinition<unknown>,
+  invoke: (def: CommandDefinition<unknown>, cmd: Command) => Promise<void>,
+): void {
+  const cmd = parent.command(name).summary(def.summary).description(def.description);
+  if (aliases.length > 0) cmd.aliases(aliases);
+  for (const arg of def.arguments ?? []) cmd.argument(arg.name, arg.description);
+  def.options?.(cmd);
+  cmd.addHelpText("after", examplesText(def));
+  cmd.action(() => invoke(def, cmd));
+}
+
+/**
+ * Builds the command tree: verb groups (`nrp add alias`) first, then the noun groups (`nrp alias add`)
+ * over the same definitions.
+ */
+function buildProgram(
+  io: CliIO,
+  invoke: (def: CommandDefinition<unknown>, cmd: Command) => Promise<void>,
+): Command {
+  const program = new Command("nrp");
+  program
+    .description(
+      "Work with Invenio-based research-data repositories (NRP/oarepo, InvenioRDM) from the command line.",
+    )
+    .version(
+      `nrp ${CLI_VERSION} (nrp-invenio-client ${CLIENT_VERSION})`,
+      "-V, --version",
+      "print the versions of nrp and nrp-invenio-client",
+    )
+    .option("--alias <alias>", "repository alias to use (default: the configured default alias)")
+    .option("--config <file>", "configuration file", NRPConfig.defaultPath(io.env))
+    .addOption(
+      new Option(
+        "--format <format>",
+        "output format (default: table on a terminal, json otherwise)",
+      ).choices(FORMATS),
+    )
+    .option("-q, --quiet", "print only data and errors")
+    .option("--verbose", "log retries and other diagnostics on stderr")
+    .option("--no-color", "never use colour (also off when NO_COLOR is set or not on a terminal)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Errors are printed by main() so they follow --format; commander only reports them.
+      outputError: () => undefined,
+      getOutHelpWidth: () => io.stdout.columns ?? 100,
+      getErrHelpWidth: () => io.stderr.columns ?? 100,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .addHelpText("after", PROGRAM_HELP);
+
+  const verbGroups = new Map<string, Command>();
+  for (const def of COMMANDS) {
+    let group = verbGroups.get(def.verb);
+    if (!group) {
+      group = program.command(def.verb).description(VERBS[def.verb] ?? def.verb);
+      verbGroups.set(def.verb, group);
+    }
+    const primary = def.nounForm ?? def.noun;
+    const aliases = NOUNS[def.noun].names.filter((n) => n !== primary);
+    registerCommand(group, primary, aliases, def, invoke);
+  }
+  const nounGroups = new Map<NounKey, Command>();
+  for (const def of COMMANDS) {
+    let group = nounGroups.get(def.noun);
+    if (!group) {
+      const noun = NOUNS[def.noun];
+      group = program
+        .command(def.noun)
+        .aliases(noun.names.filter((n) => n !== def.noun))
+        .description(`${noun.description} (noun-verb form of the commands above)`);
+      nounGroups.set(def.noun, group);
+    }
+    registerCommand(group, def.verb, def.verbAliases ?? [], def, invoke);
+  }
+  return program;
+}
+
+/**
+ * Runs the `nrp` command line and resolves with its exit code.
+ *
+ * Never calls `process.exit` and never reads `process` in commands: everything goes through `io`, so
+ * tests and embedders run it in-process. `argv` excludes `node` and the script path.
+ *
+ * @example
+ * ```ts
+ * const code = await main(["describe", "repository", "--format", "json"]);
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const signal = io.signal ?? new AbortController().signal;
+  const state: Invocation = { output: undefined };
+
+  const invoke = async (def: CommandDefinition<unknown>, cmd: Command): Promise<void> => {
+    const all = cmd.optsWithGlobals<Record<string, unknown>>();
+    const output = new Output(io, outputOptions(all, io));
+    state.output = output;
+    const globals: GlobalOptions = {
+      alias: optionalString(all["alias"], "--alias"),
+      config: optionalString(all["config"], "--config") ?? NRPConfig.defaultPath(io.env),
+      verbose: flag(all["verbose"]),
+    };
+    const input = def.parse(cmd.processedArgs as unknown[], cmd.opts<Record<string, unknown>>());
+    const { context, dispose } = createContext(io, globals, output, signal);
+    try {
+      signal.throwIfAborted();
+      await def.run(context, input);
+      signal.throwIfAborted();
+    } finally {
+      await dispose();
+    }
+  };
+
+  const program = buildProgram(io, invoke);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return ExitCode.ok;
+      // A group called without its subcommand: commander has already printed the help.
+      if (err.code === "commander.help") return ExitCode.usage;
+    }
+    if (signal.aborted) return reportInterrupted(state, argv, io);
+    const report = reportError(err);
+    if (err instanceof CommanderError) {
+      report.hint = `Run "${commandPath(program, argv)} --help" for usage.`;
+    }
+    (state.output ?? new Output(io, prescan(argv, io))).error(report);
+    return report.exitCode;
+  }
+}
+
+function reportInterrupted(state: Invocation, argv: readonly string[], io: CliIO): number {
+  const output = state.output ?? new Output(io, prescan(argv, io));
+  output.error(reportError(Object.assign(new Error("Interrupted."), { name: "AbortError" })));
+  return ExitCode.interrupted;
+}

@@ -1,0 +1,119 @@
+import { NRPConfig, NRPInvenioClient } from "nrp-invenio-client";
+import type { NRPClientOptions, RetryEvent } from "nrp-invenio-client";
+
+import type { CliIO } from "./io.js";
+import type { Output } from "./output.js";
+
+/** The global flags every command sees, after parsing and defaults. */
+export interface GlobalOptions {
+  /** `--alias`: the configured repository to talk to (else the default one). */
+  alias: string | undefined;
+  /** `--config`: the configuration file. */
+  config: string;
+  /** `--verbose`: log retries and other diagnostics on stderr. */
+  verbose: boolean;
+}
+
+/**
+ * What a command handler gets: IO, lazy configuration and client, output, and the abort signal.
+ *
+ * Handlers never touch `process`; everything outside comes through here, so tests run them in-process.
+ */
+export interface CommandContext {
+  /** The outside world (streams, env, prompt, browser). */
+  readonly io: CliIO;
+  /** The environment, as passed in `io.env`. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The global flags. */
+  readonly globals: Readonly<GlobalOptions>;
+  /** Where results and messages go. */
+  readonly output: Output;
+  /** Aborted on SIGINT; pass it to every client call. */
+  readonly signal: AbortSignal;
+  /** The configuration file, loaded on first use (a missing file is an empty configuration). */
+  config(): Promise<NRPConfig>;
+  /**
+   * A client for `alias` (default: `--alias`, then the configured default), built from the config file,
+   * then `NRP_INVENIO_CLIENT_*` variables, then explicit flags; created on first use and closed by
+   * `main()` at the end.
+   */
+  client(alias?: string): Promise<NRPInvenioClient>;
+  /**
+   * A client for a URL that is not (yet) in the configuration, e.g. to check it before saving;
+   * closed by `main()` at the end.
+   */
+  clientFor(options: NRPClientOptions): NRPInvenioClient;
+  /** Logs a retry on stderr under `--verbose`; given to every client as `onRetry`. */
+  readonly onRetry: (event: RetryEvent) => void;
+}
+
+/** Formats a retry event as one line for `--verbose`. */
+export function describeRetry(event: RetryEvent): string {
+  const why =
+    event.status !== undefined
+      ? `HTTP ${event.status}`
+      : event.error instanceof Error
+        ? event.error.message
+        : "error";
+  const wait = (event.delayMs / 1000).toFixed(1);
+  return `retry ${event.attempt}: ${event.method} ${event.url} failed (${why}); waiting ${wait}s`;
+}
+
+/**
+ * Builds the per-invocation context; the returned `dispose` closes every client it created.
+ *
+ * Lazy creation means `nrp list aliases` never opens a connection and `--help` never reads the config.
+ */
+export function createContext(
+  io: CliIO,
+  globals: GlobalOptions,
+  output: Output,
+  signal: AbortSignal,
+): { context: CommandContext; dispose: () => Promise<void> } {
+  let config: Promise<NRPConfig> | undefined;
+  const clients = new Map<string, Promise<NRPInvenioClient>>();
+  const adhoc: NRPInvenioClient[] = [];
+  const onRetry = (event: RetryEvent): void => {
+    output.verbose(describeRetry(event));
+  };
+
+  const context: CommandContext = {
+    io,
+    env: io.env,
+    globals,
+    output,
+    signal,
+    onRetry,
+    config() {
+      config ??= NRPConfig.load(globals.config);
+      return config;
+    },
+    client(alias) {
+      const wanted = alias ?? globals.alias;
+      const key = wanted ?? "\u0000default";
+      let client = clients.get(key);
+      if (!client) {
+        client = NRPInvenioClient.fromConfig({
+          ...(wanted === undefined ? {} : { alias: wanted }),
+          configFile: globals.config,
+          env: io.env,
+          overrides: { onRetry },
+        });
+        clients.set(key, client);
+      }
+      return client;
+    },
+    clientFor(options) {
+      const client = new NRPInvenioClient({ onRetry, ...options });
+      adhoc.push(client);
+      return client;
+    },
+  };
+
+  const dispose = async (): Promise<void> => {
+    const all = await Promise.allSettled([...clients.values()]);
+    const opened = all.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    await Promise.allSettled([...opened, ...adhoc].map((c) => c.close()));
+  };
+  return { context, dispose };
+}

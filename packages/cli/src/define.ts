@@ -1,0 +1,108 @@
+import type { Command } from "commander";
+
+import type { CommandContext } from "./context.js";
+import { UsageError } from "./errors.js";
+
+/** A usage example shown under a command's help. */
+export interface Example {
+  /** The full command line, starting with `nrp`. */
+  command: string;
+  /** What it does. */
+  description: string;
+}
+
+/** A positional argument of a command. */
+export interface ArgumentSpec {
+  /** Commander syntax: `<url>` required, `[alias]` optional. */
+  name: string;
+  /** What it is. */
+  description: string;
+}
+
+/**
+ * One CLI command, declared once and registered in both forms: `nrp <verb> <noun>` and
+ * `nrp <noun> <verb>`.
+ *
+ * `parse` turns commander's untyped arguments into a typed input; `run` does the work through the
+ * context only.
+ */
+export interface CommandDefinition<Input> {
+  /** The verb, e.g. `add`. */
+  verb: string;
+  /** Other spellings of the verb in the noun-verb form, e.g. `rm` for `remove`. */
+  verbAliases?: readonly string[];
+  /** The noun group this command belongs to (a key of {@link NOUNS}). */
+  noun: NounKey;
+  /** The noun as written after the verb, when it differs from the group name (`list aliases`). */
+  nounForm?: string;
+  /** One line for command lists. */
+  summary: string;
+  /** The longer explanation shown by `--help`. */
+  description: string;
+  /** Positional arguments, in order. */
+  arguments?: readonly ArgumentSpec[];
+  /** Adds the command's own options (commander's fluent API keeps choices and conflicts declarative). */
+  options?: (cmd: Command) => void;
+  /** One to three examples for `--help`. */
+  examples: readonly Example[];
+  /** Validates and types the parsed arguments and options. */
+  parse(args: readonly unknown[], opts: Readonly<Record<string, unknown>>): Input;
+  /** Does the work. */
+  run(ctx: CommandContext, input: Input): Promise<void>;
+}
+
+/**
+ * Declares a command with its input type inferred from `parse`.
+ *
+ * An identity function (citty's `defineCommand`) so each file stays a plain, typed object.
+ */
+export function defineCommand<Input>(def: CommandDefinition<Input>): CommandDefinition<Input> {
+  return def;
+}
+
+/** The noun groups: canonical name, other spellings, and the help line of the noun-verb group. */
+export const NOUNS = {
+  alias: {
+    names: ["alias", "aliases"],
+    description: "Manage repository aliases in the configuration file",
+  },
+  repository: {
+    names: ["repository", "repo"],
+    description: "Inspect a repository",
+  },
+  models: {
+    names: ["models", "model"],
+    description: "Inspect a repository's models",
+  },
+} as const;
+
+/** A noun group name. */
+export type NounKey = keyof typeof NOUNS;
+
+/** Help lines of the verb groups (`nrp add --help`). */
+export const VERBS: Readonly<Record<string, string>> = {
+  add: "Add something to the configuration",
+  select: "Choose the default of something",
+  remove: "Remove something from the configuration",
+  list: "List configured things",
+  describe: "Show what a repository offers",
+};
+
+/** Reads an optional string option or argument, rejecting anything else as a usage error. */
+export function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value;
+  throw new UsageError(`${name} must be a single value.`);
+}
+
+/** Reads a required string argument. */
+export function requiredString(value: unknown, name: string): string {
+  const s = optionalString(value, name);
+  if (s === undefined || s === "") throw new UsageError(`Missing ${name}.`);
+  return s;
+}
+
+/** Reads a boolean flag (absent means `fallback`). */
+export function flag(value: unknown, fallback = false): boolean {
+  return typeof value === "boolean" ? value : fallback;
+}

@@ -1,0 +1,253 @@
+import { CommanderError } from "commander";
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  ConfigError,
+  ConflictError,
+  InternalServerError,
+  NotFoundError,
+  NRPError,
+  PermissionDeniedError,
+  PreconditionFailedError,
+  RateLimitError,
+  UnknownModelError,
+  UnprocessableEntityError,
+} from "nrp-invenio-client";
+
+/**
+ * The documented exit codes of `nrp`.
+ *
+ * Scripts branch on these, so they are part of the CLI's public contract and never renumbered.
+ */
+export const ExitCode = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** Something nrp did not expect: a bug, reported with a stack trace. */
+  unexpected: 1,
+  /** Bad flags or arguments, or a problem in the configuration file. */
+  usage: 2,
+  /** The server refused the credentials (401) or the action (403). */
+  auth: 3,
+  /** The record, model or resource does not exist (404, unknown model). */
+  notFound: 4,
+  /** The server rejected the request as invalid or conflicting (400, 409, 412, 422). */
+  conflict: 5,
+  /** The server could not be reached, timed out, or kept failing (5xx) after retries. */
+  network: 6,
+  /** The server asked to wait longer than the client is willing to. */
+  rateLimited: 7,
+  /** The command was interrupted (SIGINT). */
+  interrupted: 130,
+} as const;
+
+/** One of the values of {@link ExitCode}. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A field-level message, as Invenio reports validation errors. */
+export interface FieldMessage {
+  /** The dotted path of the field, e.g. `metadata.title`. */
+  field: string;
+  /** What is wrong with it. */
+  messages: string[];
+}
+
+/**
+ * A failure the user can fix: printed as one line, without a stack trace.
+ *
+ * Separating user errors from bugs (as wrangler's `UserError` does) keeps the output short when the
+ * cause is the input, and loud when the cause is nrp itself.
+ */
+export class CliError extends Error {
+  /** The process exit code this failure maps to. */
+  readonly exitCode: ExitCodeValue;
+  /** A stable machine-readable code, e.g. `usage` or the client's error code. */
+  readonly code: string;
+  /** Field-level details, printed indented under the message. */
+  readonly fields: readonly FieldMessage[];
+  /** A suggestion printed on its own line after the message. */
+  readonly hint: string | undefined;
+
+  constructor(
+    message: string,
+    options: {
+      exitCode?: ExitCodeValue;
+      code?: string;
+      fields?: readonly FieldMessage[];
+      hint?: string;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CliError";
+    this.exitCode = options.exitCode ?? ExitCode.usage;
+    this.code = options.code ?? "usage";
+    this.fields = options.fields ?? [];
+    this.hint = options.hint;
+  }
+}
+
+/**
+ * A usage mistake (bad argument, missing flag, conflicting choice): exit code 2.
+ *
+ * A separate class so commands read as intent: `throw new UsageError("...")`.
+ */
+export class UsageError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, hint === undefined ? {} : { hint });
+    this.name = "UsageError";
+  }
+}
+
+/** What an error becomes on the terminal: exit code plus the lines to print. */
+export interface ErrorReport {
+  /** The exit code. */
+  exitCode: ExitCodeValue;
+  /** A stable code for `--format json` consumers. */
+  code: string;
+  /** The one-line message, without the `Error: ` prefix. */
+  message: string;
+  /** Field-level details. */
+  fields: readonly FieldMessage[];
+  /** A suggestion, if any. */
+  hint: string | undefined;
+  /** HTTP status, for API errors. */
+  status: number | undefined;
+  /** True when the failure is a bug in nrp: the stack is printed and the user asked to report it. */
+  bug: boolean;
+  /** The stack trace, for bugs only. */
+  stack: string | undefined;
+}
+
+function isAbort(err: unknown): boolean {
+  if (err instanceof APIUserAbortError) return true;
+  return err instanceof Error && (err.name === "AbortError" || err.name === "APIUserAbortError");
+}
+
+function apiExitCode(err: APIError): ExitCodeValue {
+  if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
+    return ExitCode.auth;
+  }
+  if (err instanceof NotFoundError) return ExitCode.notFound;
+  if (err instanceof RateLimitError) return ExitCode.rateLimited;
+  if (
+    err instanceof BadRequestError ||
+    err instanceof ConflictError ||
+    err instanceof PreconditionFailedError ||
+    err instanceof UnprocessableEntityError
+  ) {
+    return ExitCode.conflict;
+  }
+  if (err instanceof InternalServerError) return ExitCode.network;
+  // Statuses without a dedicated code (405, 410, 415, other 4xx) are the request's fault.
+  const status = err.status;
+  if (status >= 500) return ExitCode.network;
+  if (status === 401 || status === 403) return ExitCode.auth;
+  if (status === 404 || status === 410) return ExitCode.notFound;
+  return ExitCode.conflict;
+}
+
+function clientExitCode(err: NRPError): ExitCodeValue {
+  if (err instanceof ConfigError) return ExitCode.usage;
+  if (err instanceof UnknownModelError) return ExitCode.notFound;
+  if (err instanceof RateLimitError) return ExitCode.rateLimited;
+  if (err instanceof APIConnectionError || err instanceof APIConnectionTimeoutError) {
+    return ExitCode.network;
+  }
+  if (err instanceof APIError) return apiExitCode(err);
+  return ExitCode.usage;
+}
+
+function fieldsOf(err: NRPError): FieldMessage[] {
+  if (!(err instanceof APIError)) return [];
+  return err.errors.map((e) => ({ field: e.field, messages: [...e.messages] }));
+}
+
+/**
+ * Classifies any thrown value into an exit code and the text to show.
+ *
+ * The client's typed errors (and {@link CliError}) are user-facing; anything else is a bug.
+ */
+export function reportError(err: unknown): ErrorReport {
+  const base = { fields: [] as FieldMessage[], hint: undefined, status: undefined, bug: false };
+  if (isAbort(err)) {
+    return {
+      ...base,
+      exitCode: ExitCode.interrupted,
+      code: "interrupted",
+      message: "Interrupted.",
+      stack: undefined,
+    };
+  }
+  if (err instanceof CliError) {
+    const inner = err.cause instanceof NRPError ? reportError(err.cause) : undefined;
+    return {
+      ...base,
+      exitCode: err.exitCode,
+      code: err.code,
+      message: err.message,
+      fields: err.fields.length > 0 ? err.fields : (inner?.fields ?? []),
+      hint: err.hint,
+      status: inner?.status,
+      stack: undefined,
+    };
+  }
+  if (err instanceof NRPError) {
+    // APIError messages repeat the field errors on extra lines; they are printed from `fields`.
+    const message = err instanceof APIError ? (err.message.split("\n")[0] ?? "") : err.message;
+    return {
+      ...base,
+      exitCode: clientExitCode(err),
+      code: err.code,
+      message,
+      hint:
+        err instanceof RateLimitError && err.retryAfter !== undefined
+          ? `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`
+          : undefined,
+      fields: fieldsOf(err),
+      status: err instanceof APIError ? err.status : undefined,
+      stack: undefined,
+    };
+  }
+  if (err instanceof CommanderError) {
+    return {
+      ...base,
+      exitCode: err.exitCode === 0 ? ExitCode.ok : ExitCode.usage,
+      code: err.code,
+      message: err.message.replace(/^error: /i, ""),
+      stack: undefined,
+    };
+  }
+  const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+  return {
+    ...base,
+    exitCode: ExitCode.unexpected,
+    code: "bug",
+    message: err instanceof Error ? err.message : String(err),
+    bug: true,
+    stack,
+  };
+}
+
+/**
+ * Re-throws `err` with a hint attached when it is a user-facing error, keeping its exit code.
+ *
+ * Lets a command add context ("nothing was saved") without losing the client's classification.
+ */
+export function withHint(err: unknown, hint: string): unknown {
+  if (err instanceof CliError || isAbort(err)) return err;
+  if (err instanceof NRPError) {
+    const r = reportError(err);
+    return new CliError(r.message, {
+      exitCode: r.exitCode,
+      code: r.code,
+      fields: r.fields,
+      hint,
+      cause: err,
+    });
+  }
+  return err;
+}

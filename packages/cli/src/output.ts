@@ -1,0 +1,207 @@
+import Table from "cli-table3";
+import { stringify as toYaml } from "yaml";
+
+import type { ErrorReport } from "./errors.js";
+import type { CliIO } from "./io.js";
+
+/** The output formats `--format` accepts. */
+export const FORMATS = ["table", "json", "jsonl", "yaml"] as const;
+
+/** One of {@link FORMATS}. */
+export type Format = (typeof FORMATS)[number];
+
+const BUG_HINT = "This is a bug in nrp; please report it.";
+
+/** A column of a list table: which key of a row to show, under which heading. */
+export interface Column {
+  /** The row key. */
+  key: string;
+  /** The heading; defaults to the key. */
+  header?: string;
+}
+
+/** How {@link Output} renders: chosen once per command from flags, env and the terminal. */
+export interface OutputOptions {
+  /** The data format. */
+  format: Format;
+  /** Whether tables may use colour. */
+  color: boolean;
+  /** Suppress informational messages (warnings and errors still print). */
+  quiet: boolean;
+  /** Print verbose diagnostics (retries). */
+  verbose: boolean;
+  /**
+   * Print errors as JSON on stderr. Only when JSON was asked for with `--format`: a person reading a
+   * piped command's stderr should still get a one-line message.
+   */
+  jsonErrors?: boolean;
+}
+
+/**
+ * Picks the default format: a table for a person at a terminal, JSON for a pipe or a script.
+ *
+ * Scripts that capture stdout get a stable, parseable format without having to ask for it.
+ */
+export function defaultFormat(io: Pick<CliIO, "stdout">): Format {
+  return io.stdout.isTTY === true ? "table" : "json";
+}
+
+/**
+ * Whether colour is allowed: only on a terminal, and never with `--no-color` or `NO_COLOR`.
+ *
+ * `NO_COLOR` follows https://no-color.org: any non-empty value disables colour.
+ */
+export function colorEnabled(io: Pick<CliIO, "stdout" | "env">, flag: boolean): boolean {
+  const noColor = io.env["NO_COLOR"];
+  return flag && io.stdout.isTTY === true && (noColor === undefined || noColor === "");
+}
+
+/** Renders a cell value for a table: lists joined, booleans as yes/no, objects as compact JSON. */
+export function cell(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "number" || typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(cell).join(", ");
+  return JSON.stringify(value);
+}
+
+/**
+ * Writes a command's results and messages: data to stdout, everything else to stderr.
+ *
+ * Keeping data alone on stdout means `nrp ... --format json | jq` never sees a progress line.
+ */
+export class Output {
+  /** The resolved rendering options. */
+  readonly options: Readonly<OutputOptions>;
+  readonly #io: CliIO;
+
+  constructor(io: CliIO, options: OutputOptions) {
+    this.#io = io;
+    this.options = options;
+  }
+
+  /** The data format in use. */
+  get format(): Format {
+    return this.options.format;
+  }
+
+  /**
+   * Prints a list: a table with `columns` of `rows`, or `data` (default: the rows) as JSON/JSONL/YAML.
+   *
+   * Tables show a curated view; machine formats carry the full objects.
+   */
+  list(
+    rows: readonly Record<string, unknown>[],
+    columns: readonly Column[],
+    data: readonly unknown[] = rows,
+  ): void {
+    switch (this.options.format) {
+      case "table": {
+        const table = new Table({
+          head: columns.map((c) => c.header ?? c.key),
+          style: this.#style(),
+        });
+        for (const row of rows) table.push(columns.map((c) => cell(row[c.key])));
+        this.#out(table.toString() + "\n");
+        return;
+      }
+      case "jsonl":
+        for (const item of data) this.#out(JSON.stringify(item) + "\n");
+        return;
+      default:
+        this.#document(data);
+    }
+  }
+
+  /**
+   * Prints one object: a two-column key/value table of `fields`, or `data` in a machine format.
+   */
+  record(fields: readonly (readonly [string, unknown])[], data: unknown): void {
+    switch (this.options.format) {
+      case "table": {
+        const table = new Table({ style: this.#style() });
+        for (const [key, value] of fields) table.push({ [key]: cell(value) });
+        this.#out(table.toString() + "\n");
+        return;
+      }
+      case "jsonl":
+        this.#out(JSON.stringify(data) + "\n");
+        return;
+      default:
+        this.#document(data);
+    }
+  }
+
+  /** Prints `data` only in machine formats: for commands whose table-mode result is a message. */
+  result(data: unknown): void {
+    if (this.options.format === "table") return;
+    if (this.options.format === "jsonl") this.#out(JSON.stringify(data) + "\n");
+    else this.#document(data);
+  }
+
+  /** An informational message on stderr; silenced by `--quiet`. */
+  info(message: string): void {
+    if (!this.options.quiet) this.#err(message + "\n");
+  }
+
+  /** A warning on stderr; always shown. */
+  warn(message: string): void {
+    this.#err(`Warning: ${message}\n`);
+  }
+
+  /** A diagnostic on stderr, shown with `--verbose` only. */
+  verbose(message: string): void {
+    if (this.options.verbose) this.#err(message + "\n");
+  }
+
+  /**
+   * Prints an error on stderr: `Error: ...` with indented field messages, or a JSON document after
+   * an explicit `--format json`/`jsonl` so machine consumers can parse failures too.
+   */
+  error(report: ErrorReport): void {
+    if (this.options.jsonErrors === true) {
+      const body: Record<string, unknown> = {
+        code: report.code,
+        message: report.message,
+        exit_code: report.exitCode,
+      };
+      if (report.status !== undefined) body["status"] = report.status;
+      if (report.fields.length > 0) body["errors"] = report.fields;
+      if (report.hint !== undefined) body["hint"] = report.hint;
+      if (report.bug) {
+        body["hint"] = BUG_HINT;
+        if (report.stack !== undefined) body["stack"] = report.stack;
+      }
+      const pretty = this.options.format === "json";
+      this.#err(JSON.stringify({ error: body }, null, pretty ? 2 : undefined) + "\n");
+      return;
+    }
+    if (report.bug) {
+      this.#err(`${report.stack ?? report.message}\n\n${BUG_HINT}\n`);
+      return;
+    }
+    let text = `Error: ${report.message}\n`;
+    for (const f of report.fields)
+      text += `  ${f.field || "(request)"}: ${f.messages.join("; ")}\n`;
+    if (report.hint !== undefined) text += `${report.hint}\n`;
+    this.#err(text);
+  }
+
+  #document(data: unknown): void {
+    if (this.options.format === "yaml") this.#out(toYaml(data));
+    else this.#out(JSON.stringify(data, null, 2) + "\n");
+  }
+
+  #style(): { head: string[]; border: string[] } {
+    return this.options.color ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] };
+  }
+
+  #out(s: string): void {
+    this.#io.stdout.write(s);
+  }
+
+  #err(s: string): void {
+    this.#io.stderr.write(s);
+  }
+}

@@ -1,0 +1,66 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+import { startDevServer } from "nrp-invenio-devserver";
+import type { DevServer } from "nrp-invenio-devserver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_VERSION } from "nrp-invenio-cli";
+
+import { run, tempHome } from "./helpers.js";
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+describe("the built nrp binary", () => {
+  let server: DevServer;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+
+  beforeAll(async () => {
+    // Build (a no-op when up to date) so the test never runs a stale or missing dist/.
+    await exec("npx", ["tsc", "-b", "packages/cli"], { cwd: root });
+    server = await startDevServer();
+    home = await tempHome();
+    const add = await run(
+      ["--config", home.config, "add", "alias", server.url, "dev", "--skip-token"],
+      {
+        env: home.env,
+      },
+    );
+    expect(add.code, add.stderr).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await server.close();
+    await home.cleanup();
+  });
+
+  function nrp(argv: string[]) {
+    return exec(process.execPath, [bin, ...argv], {
+      env: { PATH: process.env["PATH"], HOME: home.home, NO_COLOR: "1" },
+    });
+  }
+
+  it("prints its version", async () => {
+    const { stdout } = await nrp(["--version"]);
+    expect(stdout).toContain(`nrp ${CLI_VERSION} (nrp-invenio-client `);
+  });
+
+  it("describes the repository through --config, as JSON when piped", async () => {
+    const { stdout, stderr } = await nrp(["--config", home.config, "describe", "repository"]);
+    expect(stderr).toBe("");
+    const doc = JSON.parse(stdout) as Record<string, unknown>;
+    expect(doc["url"]).toBe(server.url);
+    expect(doc["kind"]).toBe("nrp");
+  });
+
+  it("exits with the documented code on a usage error", async () => {
+    const err = (await nrp(["--bogus"]).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain("unknown option");
+  });
+});

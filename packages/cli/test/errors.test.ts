@@ -1,0 +1,137 @@
+import { CommanderError } from "commander";
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  ConfigError,
+  UnknownModelError,
+} from "nrp-invenio-client";
+import { describe, expect, it } from "vitest";
+
+import { CliError, ExitCode, UsageError, reportError, withHint } from "../src/errors.js";
+import { Output } from "../src/output.js";
+import { run } from "./helpers.js";
+
+const api = (status: number, body: unknown = { status, message: "nope" }) =>
+  APIError.fromResponse({ status, body, method: "GET", url: "https://repo.example.org/api/x" });
+
+describe("reportError", () => {
+  it.each([
+    [new ConfigError("bad", { file: "/c.yaml" }), 2],
+    [new UnknownModelError("x", ["a"]), 4],
+    [api(400), 5],
+    [api(401), 3],
+    [api(403), 3],
+    [api(404), 4],
+    [api(405), 5],
+    [api(409), 5],
+    [api(410), 4],
+    [api(412), 5],
+    [api(415), 5],
+    [api(422), 5],
+    [api(429), 7],
+    [api(500), 6],
+    [api(503), 6],
+    [new APIConnectionError("refused", { method: "GET", url: "https://x" }), 6],
+    [new APIConnectionTimeoutError("slow", { method: "GET", url: "https://x" }), 6],
+    [new APIUserAbortError(), 130],
+    [new UsageError("u"), 2],
+    [new CliError("c", { exitCode: ExitCode.conflict }), 5],
+    [new CommanderError(1, "commander.unknownOption", "error: unknown option"), 2],
+    [new TypeError("boom"), 1],
+    ["a string", 1],
+  ] as const)("%s -> %i", (err, code) => {
+    expect(reportError(err).exitCode).toBe(code);
+  });
+
+  it("keeps field errors out of the message line and in fields", () => {
+    const r = reportError(
+      api(400, {
+        status: 400,
+        message: "Validation error.",
+        errors: [{ field: "metadata.title", messages: ["Missing."] }],
+      }),
+    );
+    expect(r.message).toBe(
+      "400 Bad Request: Validation error. (GET https://repo.example.org/api/x)",
+    );
+    expect(r.fields).toEqual([{ field: "metadata.title", messages: ["Missing."] }]);
+    expect(r.bug).toBe(false);
+  });
+
+  it("withHint keeps the exit code and adds the hint", () => {
+    const r = reportError(withHint(api(403), "Check the token."));
+    expect(r.exitCode).toBe(3);
+    expect(r.hint).toBe("Check the token.");
+    expect(r.status).toBe(403);
+    const plain = new TypeError("x");
+    expect(withHint(plain, "h")).toBe(plain);
+  });
+});
+
+describe("error output", () => {
+  function capture(format: "table" | "json") {
+    let err = "";
+    const out = new Output(
+      { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: {} },
+      { format, color: false, quiet: false, verbose: false, jsonErrors: format === "json" },
+    );
+    return { out, text: () => err };
+  }
+
+  it("prints one Error line with indented field errors and no stack", () => {
+    const c = capture("table");
+    c.out.error(
+      reportError(
+        api(422, {
+          message: "Invalid.",
+          errors: [{ field: "metadata.creators", messages: ["Required.", "Bad."] }],
+        }),
+      ),
+    );
+    expect(c.text()).toBe(
+      "Error: 422 Unprocessable Entity: Invalid. (GET https://repo.example.org/api/x)\n" +
+        "  metadata.creators: Required.; Bad.\n",
+    );
+  });
+
+  it("prints a bug with its stack and a request to report it", () => {
+    const c = capture("table");
+    c.out.error(reportError(new TypeError("boom")));
+    expect(c.text()).toMatch(/^TypeError: boom\n\s+at /);
+    expect(c.text()).toContain("This is a bug in nrp; please report it.");
+  });
+
+  it("prints errors as JSON in --format json", () => {
+    const c = capture("json");
+    c.out.error(reportError(api(404)));
+    expect(JSON.parse(c.text())).toEqual({
+      error: {
+        code: "NRP_NOT_FOUND",
+        message: "404 Not Found: nope (GET https://repo.example.org/api/x)",
+        exit_code: 4,
+        status: 404,
+      },
+    });
+  });
+
+  it("an unexpected failure inside a command exits 1 with the stack", async () => {
+    const { main } = await import("nrp-invenio-cli");
+    let stderr = "";
+    const code = await main(["list", "aliases", "--config", "/nonexistent-dir/c.yaml"], {
+      stdout: {
+        write: () => {
+          throw new TypeError("stdout exploded");
+        },
+      },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain("TypeError: stdout exploded");
+    expect(stderr).toMatch(/\n\s+at /);
+    expect(stderr).toContain("please report it");
+    expect(run).toBeTypeOf("function");
+  });
+});

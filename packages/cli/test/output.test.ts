@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+
+import { Output, cell, colorEnabled, defaultFormat } from "../src/output.js";
+import type { Format } from "../src/output.js";
+
+function capture(format: Format, color = false, quiet = false) {
+  let out = "";
+  let err = "";
+  const o = new Output(
+    {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      env: {},
+    },
+    { format, color, quiet, verbose: false },
+  );
+  return { o, out: () => out, err: () => err };
+}
+
+const rows = [
+  { name: "a", tags: ["x", "y"], ok: true, n: 1 },
+  { name: "b", tags: [], ok: false, n: null },
+];
+const columns = [{ key: "name" }, { key: "tags" }, { key: "ok", header: "OK" }, { key: "n" }];
+
+describe("Output", () => {
+  it("renders a list as a table without colour codes", () => {
+    const c = capture("table");
+    c.o.list(rows, columns);
+    expect(c.out()).toContain("│ name │ tags ");
+    expect(c.out()).toContain("│ a    │ x, y │ yes │ 1 │");
+    expect(c.out()).not.toContain("\u001b[");
+  });
+
+  it("renders a list as one pretty JSON document, JSON lines, or YAML", () => {
+    const json = capture("json");
+    json.o.list(rows, columns);
+    expect(JSON.parse(json.out())).toEqual(rows);
+    expect(json.out()).toContain('\n  {\n    "name": "a"');
+
+    const jsonl = capture("jsonl");
+    jsonl.o.list(rows, columns);
+    expect(jsonl.out()).toBe(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+
+    const yaml = capture("yaml");
+    yaml.o.list(rows, columns);
+    expect(parseYaml(yaml.out())).toEqual(rows);
+  });
+
+  it("renders a record as a key/value table or as the data", () => {
+    const table = capture("table");
+    table.o.record(
+      [
+        ["name", "x"],
+        ["list", ["a", "b"]],
+      ],
+      { ignored: true },
+    );
+    expect(table.out()).toMatch(/│ name │ x\s+│/);
+    expect(table.out()).toMatch(/│ list │ a, b │/);
+    const json = capture("json");
+    json.o.record([["name", "x"]], { name: "x", raw: 1 });
+    expect(JSON.parse(json.out())).toEqual({ name: "x", raw: 1 });
+  });
+
+  it("result() prints only in machine formats; info() respects --quiet", () => {
+    const table = capture("table");
+    table.o.result({ a: 1 });
+    table.o.info("hello");
+    expect(table.out()).toBe("");
+    expect(table.err()).toBe("hello\n");
+    const quiet = capture("json", false, true);
+    quiet.o.result({ a: 1 });
+    quiet.o.info("hello");
+    quiet.o.warn("careful");
+    expect(JSON.parse(quiet.out())).toEqual({ a: 1 });
+    expect(quiet.err()).toBe("Warning: careful\n");
+  });
+
+  it("chooses table on a terminal and json otherwise", () => {
+    expect(defaultFormat({ stdout: { write: () => true, isTTY: true } })).toBe("table");
+    expect(defaultFormat({ stdout: { write: () => true } })).toBe("json");
+  });
+
+  it("allows colour only on a terminal without NO_COLOR or --no-color", () => {
+    const tty = { write: () => true, isTTY: true };
+    expect(colorEnabled({ stdout: tty, env: {} }, true)).toBe(true);
+    expect(colorEnabled({ stdout: tty, env: { NO_COLOR: "1" } }, true)).toBe(false);
+    expect(colorEnabled({ stdout: tty, env: {} }, false)).toBe(false);
+    expect(colorEnabled({ stdout: { write: () => true }, env: {} }, true)).toBe(false);
+  });
+
+  it("formats cells", () => {
+    expect([
+      cell(undefined),
+      cell(null),
+      cell(true),
+      cell(3),
+      cell(["a", 1]),
+      cell({ a: 1 }),
+    ]).toEqual(["", "", "yes", "3", "a, 1", '{"a":1}']);
+  });
+});
