@@ -212,7 +212,7 @@ describe("nrp select/remove/list aliases", () => {
   });
 
   it("lists aliases as a table with a default marker and masked tokens", async () => {
-    const r = await nrp(["aliases", "list"], { tty: true });
+    const r = await nrp(["aliases", "list", "--no-color"], { tty: true });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain("secret-token");
     const lines = r.stdout.split("\n");
@@ -220,9 +220,7 @@ describe("nrp select/remove/list aliases", () => {
     const second = lines.find((l) => l.includes(" second "));
     expect(first).toMatch(/\*.*first.*yes.*\*\*\*/);
     expect(second).toContain("(none)");
-    // Colour is off when NO_COLOR is set even on a terminal; here the env has no NO_COLOR and the
-    // stream is a TTY, but the table must still never contain the token.
-    expect(r.stdout).toContain("default");
+    expect(r.stdout).not.toContain("\u001b[");
   });
 
   it("lists aliases as JSON lines and YAML", async () => {
@@ -279,12 +277,14 @@ describe("configuration file", () => {
     expect(JSON.parse(json.stdout)).toEqual([]);
   });
 
-  it("uses the default path under HOME when --config is not given", async () => {
-    const r = await run(["add", "alias", server.url, "homed", "--skip-token"], { env: home.env });
+  it("uses $NRP_INVENIO_CLIENT_CONFIG_FILE when --config is not given", async () => {
+    const env = { ...home.env, NRP_INVENIO_CLIENT_CONFIG_FILE: home.config };
+    const r = await run(["add", "alias", server.url, "envfile", "--skip-token"], { env });
     expect(r.code).toBe(0);
-    const file = path.join(home.home, ".nrp", "config.yaml");
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
-    const listed = await run(["list", "aliases", "--format", "json"], { env: home.env });
+    expect(r.stderr).toContain(home.config);
+    expect((await stat(home.config)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(home.config))).mode & 0o777).toBe(0o700);
+    const listed = await run(["list", "aliases", "--format", "json"], { env });
     expect(JSON.parse(listed.stdout)).toHaveLength(1);
   });
 

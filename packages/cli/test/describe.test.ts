@@ -24,7 +24,10 @@ for (const flavour of ["nrp", "rdm"] as const) {
     });
 
     function nrp(argv: string[], opts: Parameters<typeof run>[1] = {}) {
-      return run(["--config", home.config, ...argv], { env: home.env, ...opts });
+      return run(["--config", home.config, ...argv], {
+        env: { ...home.env, NO_COLOR: "1" },
+        ...opts,
+      });
     }
 
     it("describe repository: table", async () => {
@@ -35,6 +38,20 @@ for (const flavour of ["nrp", "rdm"] as const) {
       expect(r.stdout).toContain(server.url);
       expect(r.stdout).not.toContain(server.tokens.owner);
       expect(r.stderr).toBe("");
+    });
+
+    it("describe repository: colours a table on a terminal unless --no-color", async () => {
+      const coloured = await run(["--config", home.config, "describe", "repository"], {
+        env: home.env,
+        tty: true,
+      });
+      expect(coloured.stdout).toContain("\u001b[");
+      const plain = await run(["--config", home.config, "describe", "repository", "--no-color"], {
+        env: home.env,
+        tty: true,
+      });
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).not.toContain("\u001b[");
     });
 
     it("describe repository: json", async () => {
@@ -68,7 +85,7 @@ for (const flavour of ["nrp", "rdm"] as const) {
 
       const json = await nrp(["describe", "models", "--format", "json"]);
       const models = JSON.parse(json.stdout) as Record<string, unknown>[];
-      expect(models.map((m) => m["type"] ?? m["name"])).toContain(wanted);
+      expect(models.flatMap((m) => [m["type"], m["name"]])).toContain(wanted);
 
       const jsonl = await nrp(["models", "describe", "--format", "jsonl"]);
       const lines = jsonl.stdout.trim().split("\n");
@@ -89,7 +106,7 @@ for (const flavour of ["nrp", "rdm"] as const) {
       const json = await nrp(["describe", "models", name, "--format", "json"]);
       expect(json.code).toBe(0);
       const doc = JSON.parse(json.stdout) as Record<string, unknown>;
-      expect(doc["type"] ?? doc["name"]).toBe(name);
+      expect([doc["type"], doc["name"]]).toContain(name);
 
       const yaml = await nrp(["describe", "models", name, "--format", "yaml"]);
       expect((parseYaml(yaml.stdout) as Record<string, unknown>)["links"]).toBeTypeOf("object");
@@ -156,7 +173,7 @@ describe("describe: errors and environment", () => {
         { env: home.env },
       );
       expect(add.code).toBe(0);
-      server.faults.add({ path: "/**", status: 503, times: 50 });
+      server.faults.add({ path: "/.well-known/repository/models", status: 503, times: 50 });
       const r = await run([...cfg, "--verbose", "describe", "repository"], {
         env: {
           ...home.env,
