@@ -43,7 +43,7 @@ interface CliOptions {
   quiet?: boolean;
 }
 
-function printBanner(server: DevServer, options: CliOptions): void {
+function printBanner(server: DevServer): void {
   const where = server.dataDir === undefined ? "in memory" : server.dataDir;
   const lines = [
     `nrp-devserver listening on ${server.url}`,
@@ -137,7 +137,7 @@ async function run(argv: readonly string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  printBanner(server, options);
+  printBanner(server);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -167,12 +167,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
 
     const scheme = tls === undefined ? "http" : "https";
     const host = opts.host ?? "127.0.0.1";
-    let listening: Listening | undefined;
+    // Known only once bound, but the listener must exist before that.
+    const bound: { listening?: Listening } = {};
     const listener = createRequestListener({
       router,
       listening: () => {
-        if (listening === undefined) throw new Error("request before the server was listening");
-        return listening;
+        if (bound.listening === undefined) {
+          throw new Error("request before the server was listening");
+        }
+        return bound.listening;
       },
       userByToken: (t) => users.byToken(t),
       faults,
@@ -184,7 +187,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     await listen(server, opts.port ?? 0, host);
     const { port } = server.address() as AddressInfo;
     const url = listeningUrl(scheme, host, port);
-    listening = { scheme, host, port, url };
+    bound.listening = { scheme, host, port, url };
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

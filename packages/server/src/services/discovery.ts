@@ -163,7 +163,7 @@ function withoutEmpty(value: unknown): unknown {
       cleaned === "" ||
       cleaned === null ||
       (Array.isArray(cleaned) && cleaned.length === 0) ||
-      (typeof cleaned === "object" && cleaned !== null && Object.keys(cleaned).length === 0);
+      (typeof cleaned === "object" && Object.keys(cleaned).length === 0);
     if (!empty) out[key] = cleaned;
   }
   return out;

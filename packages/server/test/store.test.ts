@@ -1,0 +1,194 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { DevServerConfigError, resolveConfig, startDevServer } from "nrp-invenio-devserver";
+import { openStore } from "../src/store/store.js";
+import { call } from "./helpers.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "devserver-test-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("persistence", () => {
+  test("a data directory keeps users and tokens across a restart", async () => {
+    const first = await startDevServer({ dataDir: dir });
+    const tokens = { ...first.tokens };
+    expect(first.dataDir).toBe(dir);
+    await first.close();
+    expect(existsSync(join(dir, "devserver.sqlite3"))).toBe(true);
+    expect(existsSync(join(dir, "files"))).toBe(true);
+
+    const second = await startDevServer({ dataDir: dir });
+    try {
+      expect(second.tokens).toEqual(tokens);
+      const res = await call(`${second.url}/api/user/search/`, { token: tokens.depositor });
+      expect(res.status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test("the database is in WAL mode with a recorded schema version", async () => {
+    const server = await startDevServer({ dataDir: dir });
+    await server.close();
+    const db = new BetterSqlite3(join(dir, "devserver.sqlite3"), { readonly: true });
+    try {
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      const versions = db.prepare("SELECT version FROM schema_migrations").all();
+      expect(versions).toEqual([{ version: 1 }]);
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all()
+        .map((r) => (r as { name: string }).name);
+      expect(tables).toEqual(expect.arrayContaining(["meta", "users", "tokens"]));
+    } finally {
+      db.close();
+    }
+  });
+
+  test("a newer schema than this build knows is refused with a clear message", async () => {
+    await (await startDevServer({ dataDir: dir })).close();
+    const db = new BetterSqlite3(join(dir, "devserver.sqlite3"));
+    db.prepare("INSERT INTO schema_migrations VALUES (999, 'future', 'x')").run();
+    db.close();
+    await expect(startDevServer({ dataDir: dir })).rejects.toThrow(/schema version 999/);
+  });
+
+  test("users added in the config are seeded next to the built-in ones", async () => {
+    const server = await startDevServer({
+      dataDir: dir,
+      config: { users: [{ username: "alice", roles: ["curator"] }] },
+    });
+    try {
+      const alice = server.users.find((u) => u.username === "alice");
+      expect(alice).toMatchObject({ email: "alice@example.org", roles: ["curator"] });
+      expect(
+        (await call(`${server.url}/api/user/search/`, { token: alice?.token ?? "" })).status,
+      ).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("memory mode uses a temporary directory removed on close", async () => {
+    const store = await openStore({});
+    expect(store.ephemeral).toBe(true);
+    expect(existsSync(join(store.dataDir, "files"))).toBe(true);
+    await store.close();
+    expect(existsSync(store.dataDir)).toBe(false);
+    const server = await startDevServer({ memory: true });
+    expect(server.dataDir).toBeUndefined();
+    await server.close();
+  });
+
+  test("two in-memory servers have different tokens", async () => {
+    const [a, b] = await Promise.all([startDevServer(), startDevServer()]);
+    expect(a.tokens.owner).not.toBe(b.tokens.owner);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe("configuration", () => {
+  test("a YAML config file defines repository, models and users", async () => {
+    const file = join(dir, "config.yaml");
+    await writeFile(
+      file,
+      [
+        "repository:",
+        "  name: Test repo",
+        "models:",
+        "  articles:",
+        "    description: Articles",
+        "    version: 2.0.0",
+        "    features: [files, drafts]",
+        "    schema:",
+        "      type: object",
+        "      properties:",
+        "        title: {type: string}",
+        "        year: {type: integer, minimum: 1900}",
+        "      required: [title]",
+        "users:",
+        "  - username: bob",
+        "    email: bob@example.com",
+      ].join("\n"),
+    );
+    const server = await startDevServer({ configFile: file });
+    try {
+      const models = await call(`${server.url}/.well-known/repository/models`);
+      expect(models.body[0]).toMatchObject({
+        type: "articles",
+        schema: "local://articles-2.0.0.json",
+        features: ["drafts", "files"],
+      });
+      const info = await call(`${server.url}/.well-known/repository/`);
+      expect(info.body).toMatchObject({ name: "Test repo", default_model: "articles" });
+      expect(server.users.map((u) => u.username)).toContain("bob");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test.each([
+    [
+      { modles: {} },
+      "config option: modles: unknown key (expected one of: repository, models, users)",
+    ],
+    [{ models: {} }, "config option: models: at least one model is needed"],
+    [{ models: { user: {} } }, "config option: models.user: 'user' is reserved by the API"],
+    [{ models: { Bad: {} } }, "config option: models.Bad: a model name must be"],
+    [
+      { models: { a: { features: ["drafts", "wings"] } } },
+      'config option: models.a.features[1]: must be one of requests, drafts, files (got "wings")',
+    ],
+    [
+      { models: { a: { schema: { type: "object", properties: { t: { type: "text" } } } } } },
+      "config option: models.a.schema.properties.t.type: must be one of",
+    ],
+    [
+      { models: { a: { schema: { type: "object", required: ["t"] } } } },
+      "config option: models.a.schema.required: 't' is not one of the properties",
+    ],
+    [
+      { models: { a: { schema: { type: "array", items: { type: "string" } } } } },
+      "config option: models.a.schema.type: the metadata schema must be an object",
+    ],
+    [
+      { users: [{ username: "x", email: "nope" }] },
+      "config option: users[0].email: must be an e-mail address",
+    ],
+    [{ repository: { name: 3 } }, "config option: repository.name: must be a string (got 3)"],
+  ])("rejects %j", (config, message) => {
+    expect(() => resolveConfig(config, "config option")).toThrow(DevServerConfigError);
+    expect(() => resolveConfig(config, "config option")).toThrow(message);
+  });
+
+  test("a broken or missing file names the file", async () => {
+    const file = join(dir, "broken.yaml");
+    await writeFile(file, "models: [unclosed");
+    await expect(startDevServer({ configFile: file })).rejects.toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not valid YAML or JSON`),
+    );
+    await expect(startDevServer({ configFile: join(dir, "none.yaml") })).rejects.toThrow(
+      /none\.yaml: file not found/,
+    );
+    const json = join(dir, "c.json");
+    await writeFile(json, JSON.stringify({ models: { m: { metadata: "yes" } } }));
+    await expect(startDevServer({ configFile: json })).rejects.toThrow(
+      `${json}: models.m.metadata: must be true or false`,
+    );
+  });
+
+  test("conflicting options are refused", async () => {
+    await expect(startDevServer({ dataDir: dir, memory: true })).rejects.toThrow(
+      /either dataDir or memory/,
+    );
+    await expect(startDevServer({ port: 70000 })).rejects.toThrow(/port/);
+  });
+});
