@@ -158,6 +158,10 @@ function clientExitCode(err: NRPError): ExitCodeValue {
     return ExitCode.network;
   }
   if (err instanceof APIError) return apiExitCode(err);
+  // No repository at that URL: the thing asked for does not exist.
+  if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
+  // The server answered, but not with what the protocol promises.
+  if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
   return ExitCode.usage;
 }
 

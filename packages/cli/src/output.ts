@@ -67,6 +67,34 @@ export function cell(value: unknown): string {
 }
 
 /**
+ * Wraps text to `width` columns at spaces, breaking words longer than a line (URLs) so that no
+ * character is lost to truncation.
+ */
+export function wrapText(text: string, width: number): string {
+  if (!Number.isFinite(width) || width < 1) return text;
+  const lines: string[] = [];
+  for (const paragraph of text.split("\n")) {
+    let line = "";
+    for (const word of paragraph.split(" ")) {
+      const candidate = line === "" ? word : `${line} ${word}`;
+      if (candidate.length <= width) {
+        line = candidate;
+        continue;
+      }
+      if (line !== "") lines.push(line);
+      let rest = word;
+      while (rest.length > width) {
+        lines.push(rest.slice(0, width));
+        rest = rest.slice(width);
+      }
+      line = rest;
+    }
+    lines.push(line);
+  }
+  return lines.join("\n");
+}
+
+/**
  * Writes a command's results and messages: data to stdout, everything else to stderr.
  *
  * Keeping data alone on stdout means `nrp ... --format json | jq` never sees a progress line.
@@ -121,7 +149,8 @@ export class Output {
     switch (this.options.format) {
       case "table": {
         const table = new Table({ style: this.#style() });
-        for (const [key, value] of fields) table.push({ [key]: cell(value) });
+        const width = this.#valueWidth(fields);
+        for (const [key, value] of fields) table.push({ [key]: wrapText(cell(value), width) });
         this.#out(table.toString() + "\n");
         return;
       }
@@ -191,6 +220,15 @@ export class Output {
   #document(data: unknown): void {
     if (this.options.format === "yaml") this.#out(toYaml(data));
     else this.#out(JSON.stringify(data, null, 2) + "\n");
+  }
+
+  /** The widest a value may be so the key/value table fits the terminal (Infinity when unknown). */
+  #valueWidth(fields: readonly (readonly [string, unknown])[]): number {
+    const width = this.#io.stdout.columns;
+    if (width === undefined) return Infinity;
+    const keyWidth = Math.max(0, ...fields.map(([k]) => k.length));
+    // Borders and padding: "│ key │ value │" adds 7 characters.
+    return Math.max(20, width - keyWidth - 7);
   }
 
   #style(): { head: string[]; border: string[] } {

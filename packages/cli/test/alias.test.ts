@@ -149,6 +149,46 @@ describe("nrp add alias", () => {
     await expect(stat(home.config)).rejects.toThrow();
   });
 
+  it("a server that is not an Invenio repository: exit 4, nothing saved", async () => {
+    const http = await import("node:http");
+    const other = http.createServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/html" }).end("<html>nothing here</html>");
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = other.address();
+      if (address === null || typeof address === "string") throw new Error("no port");
+      const url = `http://127.0.0.1:${address.port}`;
+      const r = await nrp(["add", "alias", url, "web", "--skip-token"]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("does not look like an Invenio repository");
+      expect(r.stderr).toContain("Nothing was saved");
+      await expect(stat(home.config)).rejects.toThrow();
+    } finally {
+      await new Promise<void>((resolve) => {
+        other.close(() => {
+          resolve();
+        });
+      });
+    }
+  });
+
+  it("--quiet prints no messages, only data", async () => {
+    const r = await nrp([
+      "-q",
+      "add",
+      "alias",
+      server.url,
+      "q",
+      "--skip-token",
+      "--format",
+      "json",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toMatchObject({ alias: "q" });
+  });
+
   it("--no-check saves an unreachable URL", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const r = await nrp(["add", "alias", url, "later", "--skip-token", "--no-check"]);

@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -12,6 +13,11 @@ import { run, tempHome } from "./helpers.js";
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
+  expect(condition()).toBe(true);
+}
 
 describe("the built nrp binary", () => {
   let server: DevServer;
@@ -53,6 +59,33 @@ describe("the built nrp binary", () => {
     const doc = JSON.parse(stdout) as Record<string, unknown>;
     expect(doc["url"]).toBe(server.url);
     expect(doc["kind"]).toBe("nrp");
+  });
+
+  it("SIGINT aborts a running command and exits 130", async () => {
+    server.faults.add({ path: "/**", delayMs: 10_000, times: 5 });
+    const before = server.requestLog.length;
+    try {
+      const child = spawn(
+        process.execPath,
+        [bin, "--config", home.config, "describe", "repository"],
+        {
+          env: { PATH: process.env["PATH"], HOME: home.home },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      // Wait until the request is in flight, then interrupt.
+      await waitFor(() => server.requestLog.length > before);
+      const started = Date.now();
+      child.kill("SIGINT");
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      expect(code).toBe(130);
+      expect(stderr).toContain("Interrupted");
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      server.faults.clear();
+    }
   });
 
   it("exits with the documented code on a usage error", async () => {

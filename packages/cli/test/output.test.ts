@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { Output, cell, colorEnabled, defaultFormat } from "../src/output.js";
+import { Output, cell, colorEnabled, defaultFormat, wrapText } from "../src/output.js";
 import type { Format } from "../src/output.js";
 
 function capture(format: Format, color = false, quiet = false) {
@@ -100,5 +100,35 @@ describe("Output", () => {
       cell(["a", 1]),
       cell({ a: 1 }),
     ]).toEqual(["", "", "yes", "3", "a, 1", '{"a":1}']);
+  });
+
+  it.each([
+    ["short", 10, "short"],
+    ["one two three", 7, "one two\nthree"],
+    ["http://host/a/very/long/path", 10, "http://hos\nt/a/very/l\nong/path"],
+    ["a\nb", 5, "a\nb"],
+    ["anything", Infinity, "anything"],
+  ])("wrapText(%j, %d)", (text, width, expected) => {
+    expect(wrapText(text, width)).toBe(expected);
+  });
+
+  it("wraps a key/value table to the terminal width without losing characters", () => {
+    let out = "";
+    const o = new Output(
+      {
+        stdout: { write: (s: string) => (out += s), columns: 40 },
+        stderr: { write: () => true },
+        env: {},
+      },
+      { format: "table", color: false, quiet: false, verbose: false },
+    );
+    const url = "http://127.0.0.1:5000/api/records/and/a/long/tail";
+    o.record([["url", url]], {});
+    for (const line of out.trimEnd().split("\n")) expect(line.length).toBeLessThanOrEqual(40);
+    const joined = out
+      .split("\n")
+      .map((l) => l.replace(/^│ url\s*│ |^│\s*│ /, "").replace(/\s*│$/, ""))
+      .join("");
+    expect(joined).toContain(url);
   });
 });

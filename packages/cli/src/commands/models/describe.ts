@@ -1,6 +1,6 @@
 import type { NRPModelInfo } from "nrp-invenio-client";
 
-import { defineCommand, optionalString } from "../../define.js";
+import { defineCommand, flag, optionalString } from "../../define.js";
 import type { Column } from "../../output.js";
 
 const MODEL_COLUMNS: readonly Column[] = [
@@ -27,10 +27,13 @@ export default defineCommand({
   noun: "models",
   summary: "List a repository's models, or show one model in detail",
   description:
-    "Without [model], list the models the repository serves (data models and vocabularies).\n" +
+    "Without [model], list the data models the repository serves (--vocabularies adds those).\n" +
     "With [model], show that model's schemas, features and endpoints; an unknown name exits 4\n" +
     "and lists the known ones.",
   arguments: [{ name: "[model]", description: "a model name, e.g. datasets" }],
+  options(cmd) {
+    cmd.option("--vocabularies", "also list vocabulary models (affiliations, licenses, ...)");
+  },
   examples: [
     { command: "nrp describe models", description: "all models of the default repository" },
     {
@@ -42,11 +45,17 @@ export default defineCommand({
       description: "one JSON object per model, in noun-verb form",
     },
   ],
-  parse: (args) => ({ model: optionalString(args[0], "[model]") }),
+  parse: (args, opts) => ({
+    model: optionalString(args[0], "[model]"),
+    vocabularies: flag(opts["vocabularies"]),
+  }),
   async run(ctx, input) {
     const client = await ctx.client();
     if (input.model === undefined) {
-      const models = await client.info.models({ signal: ctx.signal });
+      const models = await client.info.models({
+        signal: ctx.signal,
+        includeVocabularies: input.vocabularies,
+      });
       ctx.output.list(
         models.map(modelRow),
         MODEL_COLUMNS,
