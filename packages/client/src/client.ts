@@ -25,6 +25,17 @@ function check(ok: boolean, key: string, message: string, hint: string): void {
   if (!ok) throw new ConfigError(message, { key, hint });
 }
 
+const SNAKE: Readonly<Record<string, string>> = {
+  serverUrl: "server_url",
+  retryCount: "retry_count",
+  retryInterval: "retry_interval",
+};
+
+function repositoryKey(config: NRPConfig, alias: string | undefined): string {
+  const index = config.repositories.findIndex((r) => r.alias === alias);
+  return index < 0 ? "repository" : `repositories[${index}]`;
+}
+
 /** Validates options and fills in defaults; every mistake is a {@link ConfigError} naming the option. */
 function resolveOptions(options: NRPClientOptions): ResolvedClientOptions {
   // JavaScript callers can pass anything, so check even what the types promise.
@@ -127,7 +138,12 @@ export class NRPInvenioClient {
    * Builds a client from the configuration file, the environment and explicit options, in that
    * order of precedence (later wins).
    *
-   * Without a configuration file, `NRP_INVENIO_CLIENT_SERVER_URL` alone is enough.
+   * Without a configuration file, `NRP_INVENIO_CLIENT_SERVER_URL` alone is enough. A token from
+   * the file is used only while the server URL is the file's own: pointing the environment or an
+   * override at another server must not send it a token that belongs elsewhere.
+   *
+   * @example
+   * const client = await NRPInvenioClient.fromConfig({ alias: "zenodo" });
    */
   static async fromConfig(options: FromConfigOptions = {}): Promise<NRPInvenioClient> {
     const env = options.env ?? process.env;
@@ -135,10 +151,10 @@ export class NRPInvenioClient {
     const alias = options.alias ?? (env[ENV.alias] || undefined);
     const config = await NRPConfig.load(file);
     const fromEnv = repositorySettingsFromEnv(env);
+    const overrides = options.overrides ?? {};
     let repo: Partial<RepositoryConfig> = {};
-    const canUseEnvAlone =
-      alias === undefined &&
-      (fromEnv.serverUrl !== undefined || options.overrides?.serverUrl !== undefined);
+    const urlElsewhere = fromEnv.serverUrl !== undefined || overrides.serverUrl !== undefined;
+    const canUseEnvAlone = alias === undefined && urlElsewhere;
     if (!(canUseEnvAlone && config.repositories.length === 0)) {
       try {
         repo = config.getRepository(alias);
@@ -147,14 +163,32 @@ export class NRPInvenioClient {
         if (!canUseEnvAlone) throw error;
       }
     }
-    const merged: Partial<NRPClientOptions> = {};
-    for (const layer of [repo, fromEnv, options.overrides ?? {}]) {
-      for (const key of ["serverUrl", "token", "verify", "retryCount", "retryInterval"] as const) {
-        const value = (layer as Partial<NRPClientOptions>)[key];
-        if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+    const keys = ["serverUrl", "token", "verify", "retryCount", "retryInterval"] as const;
+    const merged: Partial<NRPClientOptions> = { ...overrides };
+    const source = new Map<string, string>();
+    const layers: [Partial<NRPClientOptions>, (key: string) => string][] = [
+      [repo, (key) => `${repositoryKey(config, repo.alias)}.${SNAKE[key] ?? key}`],
+      [fromEnv, (key) => ENV[key as keyof typeof ENV]],
+      [overrides, (key) => key],
+    ];
+    for (const [layer, describeKey] of layers) {
+      for (const key of keys) {
+        const value = layer[key];
+        if (value === undefined) continue;
+        (merged as Record<string, unknown>)[key] = value;
+        source.set(key, describeKey(key));
       }
     }
-    const { serverUrl, ...rest } = { ...options.overrides, ...merged };
+    if (
+      repo.token !== undefined &&
+      merged.token === repo.token &&
+      repo.serverUrl !== undefined &&
+      merged.serverUrl !== undefined &&
+      new URL(merged.serverUrl).origin !== new URL(repo.serverUrl).origin
+    ) {
+      delete merged.token;
+    }
+    const { serverUrl, ...rest } = merged;
     if (serverUrl === undefined) {
       throw new ConfigError("No repository is configured", {
         file: config.path,
@@ -162,7 +196,22 @@ export class NRPInvenioClient {
         hint: `Run \`nrp add alias <url> <alias>\` or set ${ENV.serverUrl}`,
       });
     }
-    return new NRPInvenioClient({ ...rest, serverUrl });
+    try {
+      return new NRPInvenioClient({ ...rest, serverUrl });
+    } catch (error) {
+      // Say where the bad value came from: the file's key or the environment variable.
+      if (error instanceof ConfigError && error.key !== undefined && source.has(error.key)) {
+        const key = source.get(error.key);
+        const fromFile = key?.startsWith("repositories[") ?? false;
+        throw new ConfigError(error.reason, {
+          file: fromFile ? config.path : undefined,
+          key,
+          hint: error.hint,
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   /** Closes the connection pool; calls still in flight are aborted. */

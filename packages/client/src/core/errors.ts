@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { redactUrl } from "../internal/redact.js";
+import { redactHeaders, redactUrl } from "../internal/redact.js";
 
 /** A field-level validation message from Invenio's `errors: [{field, messages}]` (protocol §1.6). */
 export interface FieldError {
@@ -65,6 +65,8 @@ export class ConfigError extends NRPError {
   readonly key: string | undefined;
   /** What to do about it, if known. */
   readonly hint: string | undefined;
+  /** The problem itself, without the file, key and hint decorations of `message`. */
+  readonly reason: string;
 
   constructor(message: string, details: ConfigErrorDetails = {}) {
     const where = [
@@ -78,6 +80,7 @@ export class ConfigError extends NRPError {
     this.file = details.file;
     this.key = details.key;
     this.hint = details.hint;
+    this.reason = message;
   }
 
   override toJSON(): Record<string, unknown> {
@@ -228,7 +231,7 @@ export class APIError extends NRPError {
     this.method = init.method.toUpperCase();
     this.url = redactUrl(init.url);
     this.body = init.body;
-    this.headers = init.headers ?? {};
+    this.headers = redactHeaders(init.headers ?? {});
     this.retryAfter = init.retryAfter;
   }
 

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -320,17 +320,45 @@ describe("NRPInvenioClient.fromConfig", () => {
     expect(error.message).toMatch(/nrp add alias/);
   });
 
-  it("a CA bundle path from the environment must be readable", async () => {
-    await mkdir(join(dir, "x"));
-    const error = await configError(
+  it("an unreadable CA bundle names the variable or the file key it came from", async () => {
+    const missing = join(dir, "nope.pem");
+    const fromEnv = await configError(
       fromConfig({
         configFile: join(dir, "missing.yaml"),
-        env: {
-          NRP_INVENIO_CLIENT_SERVER_URL: "https://x",
-          NRP_INVENIO_CLIENT_VERIFY: join(dir, "nope.pem"),
-        },
+        env: { NRP_INVENIO_CLIENT_SERVER_URL: "https://x", NRP_INVENIO_CLIENT_VERIFY: missing },
       }),
     );
-    expect(error.message).toContain(join(dir, "nope.pem"));
+    expect(fromEnv.message).toContain(missing);
+    expect(fromEnv.key).toBe("NRP_INVENIO_CLIENT_VERIFY");
+    await writeFile(file, SAMPLE.replace("verify: false", `verify: ${missing}`));
+    const fromFile = await configError(fromConfig({ configFile: file, env: {} }));
+    expect(fromFile.file).toBe(file);
+    expect(fromFile.key).toBe("repositories[0].verify");
+    expect(fromFile.message).toContain(missing);
+    expect(fromFile.message).toContain("repositories[0].verify");
+  });
+
+  it("does not send the file's token to a server named elsewhere", async () => {
+    await writeFile(file, SAMPLE);
+    const moved = await fromConfig({
+      configFile: file,
+      env: { NRP_INVENIO_CLIENT_SERVER_URL: "https://elsewhere.example.org" },
+    });
+    expect(moved.serverUrl).toBe("https://elsewhere.example.org");
+    expect(moved.options.token).toBeUndefined();
+    const sameOrigin = await fromConfig({
+      configFile: file,
+      overrides: { serverUrl: "https://test.example.org/" },
+      env: {},
+    });
+    expect(sameOrigin.options.token).toBe("file-token");
+    const explicit = await fromConfig({
+      configFile: file,
+      env: {
+        NRP_INVENIO_CLIENT_SERVER_URL: "https://elsewhere.example.org",
+        NRP_INVENIO_CLIENT_TOKEN: "env-token",
+      },
+    });
+    expect(explicit.options.token).toBe("env-token");
   });
 });
