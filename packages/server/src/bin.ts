@@ -109,7 +109,7 @@ async function run(argv: readonly string[]): Promise<void> {
   program.parse(argv, { from: "user" });
   const options = program.opts<CliOptions>();
   if ((options.tlsKey === undefined) !== (options.tlsCert === undefined)) {
-    program.error("error: --tls-key and --tls-cert go together", { exitCode: 2 });
+    program.error("error: --tls-key and --tls-cert go together", { exitCode: 1 });
   }
 
   const serverOptions: DevServerOptions = {

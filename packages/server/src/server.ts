@@ -160,6 +160,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const tokenByName = users.seed(config.users);
     const token = (name: string): string => tokenByName.get(name) ?? "";
     const faults = new Faults();
+    const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
     const app: ServiceContext = { config, flavour, store, users, faults, requestLog };
     const router = new Router();
@@ -181,6 +182,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       faults,
       requestLog,
       log: opts.log,
+      closing: closing.signal,
     });
     const server: Server =
       tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
@@ -189,15 +191,16 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const url = listeningUrl(scheme, host, port);
     bound.listening = { scheme, host, port, url };
 
-    let closing: Promise<void> | undefined;
+    let closed: Promise<void> | undefined;
     const close = (): Promise<void> => {
-      closing ??= new Promise<void>((resolve) => {
+      closing.abort();
+      closed ??= new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
         });
         server.closeAllConnections();
       }).then(() => store.close());
-      return closing;
+      return closed;
     };
     return {
       url,

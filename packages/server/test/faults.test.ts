@@ -1,6 +1,12 @@
 import { request } from "node:http";
 import { describe, expect, test } from "vitest";
-import { FaultRuleError, Faults, globToRegExp, parseFaultRule } from "nrp-invenio-devserver";
+import {
+  FaultRuleError,
+  Faults,
+  globToRegExp,
+  parseFaultRule,
+  startDevServer,
+} from "nrp-invenio-devserver";
 import { call, useServer } from "./helpers.js";
 
 describe("fault rules (unit)", () => {
@@ -177,6 +183,20 @@ describe("fault injection over real sockets", () => {
     const res = await fetch(info());
     expect(res.status).toBe(500);
     await expect(res.text()).rejects.toThrow();
+  });
+
+  test("close() does not wait for a delayed request", async () => {
+    const other = await startDevServer();
+    other.faults.add({ path: "/", delayMs: 10_000 });
+    const pending = fetch(`${other.url}/`).then(
+      () => "answered",
+      () => "failed",
+    );
+    while (other.requestLog.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await pending).toBe("failed");
   });
 
   test("faults never turn on by themselves", async () => {

@@ -22,6 +22,25 @@ export interface AppDeps {
   faults: Faults;
   requestLog: RequestLogEntry[];
   log: ((line: string) => void) | undefined;
+  /** Aborted when the server closes, so delayed requests don't outlive it. */
+  closing: AbortSignal;
+}
+
+/** Waits `ms`, giving up (false) when the server closes or the client goes away first. */
+async function delay(ms: number, req: IncomingMessage, closing: AbortSignal): Promise<boolean> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort();
+  };
+  req.socket.once("close", onClose);
+  try {
+    await sleep(ms, undefined, { signal: AbortSignal.any([closing, gone.signal]) });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    req.socket.off("close", onClose);
+  }
 }
 
 function splitUrl(url: string): { path: string; search: string } {
@@ -111,7 +130,9 @@ export function createRequestListener(
       const { rule } = fault;
       const logged = entry;
       logged.fault = fault.id;
-      if (rule.delayMs !== undefined && rule.delayMs > 0) await sleep(rule.delayMs);
+      if (rule.delayMs !== undefined && rule.delayMs > 0) {
+        if (!(await delay(rule.delayMs, req, deps.closing))) return;
+      }
       if (rule.dropAfterBytes !== undefined) {
         if (rule.dropAfterBytes === 0 && rule.status === undefined) {
           logged.dropped = true;
