@@ -66,6 +66,37 @@ export function cell(value: unknown): string {
   return JSON.stringify(value);
 }
 
+// No rule between rows: a key/value listing reads like a document, not a spreadsheet.
+const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
+
+function longestLine(text: string): number {
+  return Math.max(...text.split("\n").map((l) => l.length));
+}
+
+/**
+ * Content widths for table columns so the table fits `total` terminal columns: the widest column
+ * gives way first, down to 10 characters.
+ */
+export function fitColumns(natural: readonly number[], total: number | undefined): number[] {
+  const widths = [...natural];
+  if (total === undefined) return widths;
+  // Each column adds two spaces of padding and one border; the table adds one more border.
+  const frame = widths.length * 3 + 1;
+  for (;;) {
+    const used = widths.reduce((a, b) => a + b, 0) + frame;
+    if (used <= total) return widths;
+    let widest = 0;
+    widths.forEach((w, i) => {
+      if (w > (widths[widest] ?? 0)) widest = i;
+    });
+    const current = widths[widest] ?? 0;
+    if (current <= 10) return widths;
+    // Shrink the widest only down to the next widest, so wide columns give way evenly.
+    const next = Math.max(0, ...widths.filter((_, i) => i !== widest));
+    widths[widest] = Math.max(10, current - (used - total), Math.min(next, current - 1));
+  }
+}
+
 /**
  * Wraps text to `width` columns at spaces, breaking words longer than a line (URLs) so that no
  * character is lost to truncation.
@@ -126,11 +157,21 @@ export class Output {
   ): void {
     switch (this.options.format) {
       case "table": {
+        const head = columns.map((c) => c.header ?? c.key);
+        const cells = rows.map((row) => columns.map((c) => cell(row[c.key])));
+        const widths = fitColumns(
+          head.map((h, i) => Math.max(h.length, ...cells.map((r) => longestLine(r[i] ?? "")))),
+          this.#io.stdout.columns,
+        );
+        const wrapped = cells.map((r) => r.map((c, i) => wrapText(c, widths[i] ?? Infinity)));
+        // Rules between rows only when a wrapped cell would otherwise run into the next row.
+        const multiline = wrapped.some((r) => r.some((c) => c.includes("\n")));
         const table = new Table({
-          head: columns.map((c) => c.header ?? c.key),
+          head,
           style: this.#style(),
+          ...(multiline ? {} : { chars: COMPACT }),
         });
-        for (const row of rows) table.push(columns.map((c) => cell(row[c.key])));
+        for (const r of wrapped) table.push(r);
         this.#out(table.toString() + "\n");
         return;
       }
@@ -148,9 +189,10 @@ export class Output {
   record(fields: readonly (readonly [string, unknown])[], data: unknown): void {
     switch (this.options.format) {
       case "table": {
-        const table = new Table({ style: this.#style() });
-        const width = this.#valueWidth(fields);
-        for (const [key, value] of fields) table.push({ [key]: wrapText(cell(value), width) });
+        const table = new Table({ style: this.#style(), chars: COMPACT });
+        const shown = fields.filter(([, value]) => value !== undefined);
+        const width = this.#valueWidth(shown);
+        for (const [key, value] of shown) table.push({ [key]: wrapText(cell(value), width) });
         this.#out(table.toString() + "\n");
         return;
       }

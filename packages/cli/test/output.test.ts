@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { Output, cell, colorEnabled, defaultFormat, wrapText } from "../src/output.js";
+import { Output, cell, colorEnabled, defaultFormat, fitColumns, wrapText } from "../src/output.js";
 import type { Format } from "../src/output.js";
 
 function capture(format: Format, color = false, quiet = false) {
@@ -130,5 +130,17 @@ describe("Output", () => {
       .map((l) => l.replace(/^│ url\s*│ |^│\s*│ /, "").replace(/\s*│$/, ""))
       .join("");
     expect(joined).toContain(url);
+  });
+
+  it.each([
+    [[5, 10], undefined, [5, 10]],
+    [[5, 10], 100, [5, 10]],
+    // 2 columns: frame 7; 40 + 40 + 7 = 87 > 50 -> both shrink evenly to 21/22.
+    [[40, 40], 50, [21, 22]],
+    [[5, 60], 40, [5, 28]],
+    [[30, 30, 30], 20, [10, 10, 10]],
+  ] as const)("fitColumns(%j, %s)", (natural, total, expected) => {
+    const widths = fitColumns(natural, total);
+    expect(widths).toEqual(expected);
   });
 });
