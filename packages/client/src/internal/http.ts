@@ -281,9 +281,11 @@ export class HttpClient {
   ): Promise<HttpResponse<T>> {
     const method = options.method.toUpperCase();
     const follow = (options.followRedirects ?? true) && (method === "GET" || method === "HEAD");
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.#closed.signal])
-      : this.#closed.signal;
+    // A fresh composite signal per call keeps undici's abort listeners off the long-lived
+    // close signal, so many concurrent calls raise no listener-leak warnings.
+    const signal = AbortSignal.any(
+      options.signal ? [options.signal, this.#closed.signal] : [this.#closed.signal],
+    );
     let url = this.resolve(options.url, options.query);
     let bodyUsed = false;
     const oneShot = isOneShot(options.body);

@@ -279,3 +279,27 @@ describe("aborting", () => {
     expect(server.requestLog).toHaveLength(0);
   });
 });
+
+describe("concurrency", () => {
+  it("runs many calls at once on one pool without listener-leak warnings", async () => {
+    const server = await fx.devserver();
+    const { http } = fx.http(server);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () => http.getJSON<unknown[]>(MODELS)),
+      );
+      expect(results.every((r) => r.status === 200 && Array.isArray(r.body))).toBe(true);
+      const controller = new AbortController();
+      await Promise.all(
+        Array.from({ length: 40 }, () => http.getJSON(MODELS, { signal: controller.signal })),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+});
