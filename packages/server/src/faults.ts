@@ -10,8 +10,8 @@ export interface FaultRule {
   /** Request method to match, or `*` for any. @default "*" */
   method?: string;
   /**
-   * Glob on the URL path (query excluded): `*` matches within one segment, `**` matches anything,
-   * `?` one character. Give this or `pathRegex`.
+   * Glob on the URL path as sent (percent-encoded, query excluded): `*` matches within one
+   * segment, `**` matches anything, `?` one character. Give this or `pathRegex`.
    * @example "/api/datasets/*\/draft/files/**"
    */
   path?: string;

@@ -3,7 +3,7 @@ import { HttpError, validationError, type FieldError } from "../http/errors.js";
 import { readJsonBody } from "../http/body.js";
 import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../http/negotiate.js";
 import { sendJson } from "../http/respond.js";
-import type { Service } from "./service.js";
+import type { Service, ServiceContext } from "./service.js";
 
 /** Sort options of invenio-records-resources (protocol §5.2). */
 export const BASE_SORT_OPTIONS = ["bestmatch", "newest", "oldest"] as const;
@@ -118,7 +118,7 @@ interface Collection {
   post: boolean;
 }
 
-function collections(app: Parameters<Service>[1]): Collection[] {
+function collections(app: ServiceContext): Collection[] {
   if (app.flavour === "rdm") {
     return [
       { path: "/api/records", htmlPath: undefined, personal: false, post: false },
