@@ -122,6 +122,11 @@ export interface ErrorReport {
   stack: string | undefined;
 }
 
+/** What to do about an untrusted certificate, in terms of nrp's own flags and variables. */
+export const TLS_HINT =
+  "To trust the server's CA, add the alias again with --ca-bundle <file> (and --force), or use " +
+  "--no-verify for a development server; NRP_INVENIO_CLIENT_VERIFY overrides the stored value.";
+
 function isAbort(err: unknown): boolean {
   if (err instanceof APIUserAbortError) return true;
   return err instanceof Error && (err.name === "AbortError" || err.name === "APIUserAbortError");
@@ -165,6 +170,22 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   return ExitCode.usage;
 }
 
+/**
+ * Whether a connection failed on certificate verification, so the hint can name the CLI's flags
+ * rather than the library's `verify` option.
+ */
+export function isTlsFailure(err: unknown): boolean {
+  if (!(err instanceof APIConnectionError)) return false;
+  const code = err.causeCode ?? "";
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/i.test(code) || /\bTLS\b/.test(err.message);
+}
+
+/** The first sentence of a client message whose later sentences address library users. */
+function firstSentence(message: string): string {
+  const end = message.search(/\.\s+[A-Z]/);
+  return end === -1 ? message : message.slice(0, end + 1);
+}
+
 function fieldsOf(err: NRPError): FieldMessage[] {
   if (!(err instanceof APIError)) return [];
   return err.errors.map((e) => ({ field: e.field, messages: [...e.messages] }));
@@ -201,7 +222,12 @@ export function reportError(err: unknown): ErrorReport {
   }
   if (err instanceof NRPError) {
     // APIError messages repeat the field errors on extra lines; they are printed from `fields`.
-    const message = err instanceof APIError ? (err.message.split("\n")[0] ?? "") : err.message;
+    const message =
+      err instanceof APIError
+        ? (err.message.split("\n")[0] ?? "")
+        : isTlsFailure(err)
+          ? firstSentence(err.message)
+          : err.message;
     return {
       ...base,
       exitCode: clientExitCode(err),
@@ -210,7 +236,9 @@ export function reportError(err: unknown): ErrorReport {
       hint:
         err instanceof RateLimitError && err.retryAfter !== undefined
           ? `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`
-          : undefined,
+          : isTlsFailure(err)
+            ? TLS_HINT
+            : undefined,
       fields: fieldsOf(err),
       status: err instanceof APIError ? err.status : undefined,
       stack: undefined,

@@ -31,8 +31,21 @@ describe("add alias against an HTTPS devserver", () => {
     expect(server.url.startsWith("https://")).toBe(true);
     const r = await nrp(["add", "alias", server.url, "tls", "--skip-token"]);
     expect(r.code).toBe(6);
-    expect(r.stderr).toContain("Could not reach");
+    expect(r.stderr).toContain(
+      `Could not reach ${server.url}: TLS certificate verification failed`,
+    );
+    expect(r.stderr).toContain("--ca-bundle");
     expect(r.stderr).toContain("Nothing was saved");
+  });
+
+  it("a stored alias whose certificate is not trusted: exit 6 with a hint in nrp's terms", async () => {
+    const add = await nrp(["add", "alias", server.url, "tls", "--skip-token", "--no-check"]);
+    expect(add.code).toBe(0);
+    const r = await nrp(["describe", "repository"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/^Error: TLS certificate verification failed/m);
+    expect(r.stderr).toContain("--ca-bundle");
+    expect(r.stderr).not.toContain("verify: false");
   });
 
   it("--ca-bundle trusts the test CA; the path is stored and used later", async () => {

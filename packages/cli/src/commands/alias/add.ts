@@ -5,7 +5,7 @@ import type { NRPModelInfo, NRPRepositoryInfo, RepositoryConfig } from "nrp-inve
 
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
-import { CliError, ExitCode, UsageError, withHint } from "../../errors.js";
+import { CliError, ExitCode, UsageError, isTlsFailure, withHint } from "../../errors.js";
 import { aliasView } from "./view.js";
 
 /** The input of `nrp add alias`, after parsing. */
@@ -110,6 +110,17 @@ async function checkRepository(
     const models = await client.info.models({ signal: ctx.signal });
     ctx.output.info(describeFound(info, models));
   } catch (err) {
+    if (isTlsFailure(err) && err instanceof APIConnectionError) {
+      const why = err.causeCode === undefined ? "" : ` (${err.causeCode})`;
+      throw new CliError(`Could not reach ${url}: TLS certificate verification failed${why}.`, {
+        exitCode: ExitCode.network,
+        code: err.code,
+        hint:
+          "Pass --ca-bundle <file> to trust the server's CA, or --no-verify for a development " +
+          "server. Nothing was saved.",
+        cause: err,
+      });
+    }
     if (err instanceof APIConnectionError) {
       throw new CliError(`Could not reach ${url}: ${err.message}`, {
         exitCode: ExitCode.network,
