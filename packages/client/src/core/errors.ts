@@ -250,7 +250,7 @@ export class APIError extends NRPError {
     for (const fe of fieldErrors) {
       message += `\n  ${fe.field || "(request)"}: ${fe.messages.join(" ")}`;
     }
-    if (init.retryAfter !== undefined) message += `\n  Retry-After: ${init.retryAfter} s`;
+    if (init.retryAfter) message += `\n  Retry-After: ${init.retryAfter} s`;
     return new Cls(message, init);
   }
 
@@ -387,13 +387,14 @@ export class APIUserAbortError extends NRPError {
   }
 }
 
-// `util.inspect` prints own enumerable properties; none of them ever holds a token because URLs are
-// redacted on the way in and request headers are never stored. This hook keeps `cause` chains of
-// foreign errors from dumping request objects.
+// `util.inspect` would print every own property and the whole `cause` chain, where foreign errors
+// may carry request objects. Print the redacted JSON form, the cause's one-line summary and the
+// stack instead.
 Object.defineProperty(NRPError.prototype, inspect.custom, {
   value(this: NRPError, _depth: number, options: object) {
-    const plain = { ...this.toJSON(), stack: this.stack };
-    return `${this.name} ${inspect(plain, { ...options, depth: 3 })}`;
+    const { name: _name, message: _message, ...details } = this.toJSON();
+    if (this.cause instanceof Error) details.cause = `${this.cause.name}: ${this.cause.message}`;
+    return `${this.stack ?? `${this.name}: ${this.message}`} ${inspect(details, { ...options, depth: 3 })}`;
   },
   enumerable: false,
 });
