@@ -98,6 +98,9 @@ export function createContext(
           configFile: globals.config,
           env: io.env,
           overrides: { onRetry },
+        }).then((c) => {
+          output.verbose(`using ${c.serverUrl} (${wanted ?? "default alias"}, ${globals.config})`);
+          return c;
         });
         clients.set(key, client);
       }

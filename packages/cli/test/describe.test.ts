@@ -182,6 +182,7 @@ describe("describe: errors and environment", () => {
         },
       });
       expect(r.code, r.stderr).toBe(6);
+      expect(r.stderr).toContain(`using ${server.url} (default alias, ${home.config})`);
       expect(r.stderr).toMatch(/retry 1: GET .* \(HTTP 503\)/);
       expect(r.stderr).toMatch(/^Error: /m);
     } finally {
