@@ -260,7 +260,7 @@ export class Output {
   }
 
   #document(data: unknown): void {
-    if (this.options.format === "yaml") this.#out(toYaml(data));
+    if (this.options.format === "yaml") this.#out(toYaml(data, { lineWidth: 0 }));
     else this.#out(JSON.stringify(data, null, 2) + "\n");
   }
 
