@@ -92,7 +92,7 @@ function utc(
 }
 
 /** Parses an HTTP-date in any of the three RFC 9110 forms; `undefined` when it is not one. */
-export function parseHttpDate(value: string): number | undefined {
+export function parseHttpDate(value: string, now: number = Date.now()): number | undefined {
   let match = IMF_FIXDATE.exec(value);
   if (match) {
     const [, , d, mon, y, h, m, s] = match as unknown as string[];
@@ -102,9 +102,9 @@ export function parseHttpDate(value: string): number | undefined {
   if (match) {
     const [, , d, mon, yy, h, m, s] = match as unknown as string[];
     // RFC 9110: a two-digit year more than 50 years in the future means the previous century.
-    const now = new Date().getUTCFullYear();
-    let year = Math.floor(now / 100) * 100 + Number(yy);
-    if (year > now + 50) year -= 100;
+    const thisYear = new Date(now).getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + Number(yy);
+    if (year > thisYear + 50) year -= 100;
     return utc(year, mon ?? "", Number(d), h ?? "", m ?? "", s ?? "");
   }
   match = ASCTIME_DATE.exec(value);
@@ -134,7 +134,7 @@ export function parseRetryAfter(
     const seconds = Number(text);
     return Number.isSafeInteger(seconds) ? seconds * 1000 : undefined;
   }
-  const date = parseHttpDate(text);
+  const date = parseHttpDate(text, now);
   if (date === undefined) return undefined;
   return Math.max(0, date - now);
 }
