@@ -23,6 +23,7 @@ describe("parseRetryAfter", () => {
     ["surrounding whitespace", " 7 ", 7_000],
     ["IMF-fixdate in the future", "Thu, 26 Nov 2026 12:00:30 GMT", 30_000],
     ["RFC 850 date", "Thursday, 26-Nov-26 12:01:00 GMT", 60_000],
+    ["RFC 850 date of the last century", "Sunday, 06-Nov-94 08:49:37 GMT", 0],
     ["asctime date, space-padded day", "Thu Nov 26 12:00:05 2026", 5_000],
     ["asctime single-digit day", "Sun Nov  6 08:49:37 1994", 0],
     ["IMF-fixdate in the past", "Sun, 06 Nov 1994 08:49:37 GMT", 0],
