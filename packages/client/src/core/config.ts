@@ -91,7 +91,7 @@ export class NRPConfig {
   static defaultPath(env: Env = process.env): string {
     const fromEnv = env[CONFIG_FILE_ENV];
     if (fromEnv) return resolvePath(fromEnv);
-    return join(homedir(), ".nrp", "config.yaml");
+    return join(env.HOME || homedir(), ".nrp", "config.yaml");
   }
 
   /** Reads and validates a configuration file; a missing file gives an empty configuration. */

@@ -3,6 +3,7 @@
 
 import {
   APIConnectionError,
+  APIError,
   APIUserAbortError,
   NRPError,
   UnknownModelError,
@@ -197,6 +198,25 @@ const RDM_GENERIC_VOCABULARIES = [
 const ZENODO_HOSTS = new Set(["zenodo.org", "sandbox.zenodo.org"]);
 const GENERATOR = /<meta\s+name=["']generator["']\s+content=["']InvenioRDM\s*([0-9.]*)/i;
 
+/** Waits for `promise`, rejecting with {@link APIUserAbortError} as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  const aborted = (): APIUserAbortError =>
+    new APIUserAbortError("The request was aborted (repository discovery).", {
+      cause: signal.reason,
+    });
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(aborted());
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
+}
+
 /**
  * `client.info`: what the repository is and which models it serves.
  *
@@ -238,14 +258,16 @@ export class Info {
 
   #discover(options: InfoOptions): Promise<Discovery> {
     if (!this.#cache || options.refresh) {
-      const pending = this.#fetch(options.signal);
+      // The shared fetch is not tied to one caller's signal: a caller that gives up must not fail
+      // the others waiting on the same answer. The client's own close() still cancels it.
+      const pending = this.#fetch(undefined);
       this.#cache = pending;
-      // A failure (or an aborted call) must not poison the cache for later calls.
+      // A failure must not poison the cache for later calls.
       pending.catch(() => {
         if (this.#cache === pending) this.#cache = undefined;
       });
     }
-    return this.#cache;
+    return abortable(this.#cache, options.signal);
   }
 
   async #fetch(signal: AbortSignal | undefined): Promise<Discovery> {
@@ -267,8 +289,10 @@ export class Info {
       if (typeof data === "object" && data !== null && "invenio_version" in data) return data;
       return undefined;
     } catch (error) {
-      // Aborts and unreachable servers are not "maybe RDM"; anything else (404, HTML) is.
+      // Aborts, unreachable or failing servers (5xx, 429 after the retries) are not "maybe RDM";
+      // a 4xx or a body that is not NRP's JSON is.
       if (error instanceof APIUserAbortError || error instanceof APIConnectionError) throw error;
+      if (error instanceof APIError && (error.status >= 500 || error.status === 429)) throw error;
       return undefined;
     }
   }

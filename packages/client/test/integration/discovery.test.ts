@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { NRPError, UnknownModelError, VERSION } from "nrp-invenio-client";
+import {
+  APIUserAbortError,
+  InternalServerError,
+  NRPError,
+  UnknownModelError,
+  VERSION,
+} from "nrp-invenio-client";
 import { Fixtures, hitsFor } from "../helpers/servers.js";
 
 const fx = new Fixtures();
@@ -56,6 +62,30 @@ describe("discovery against an NRP repository", () => {
       expect.arrayContaining(["datasets", "documents"]),
     );
     expect((error as Error).message).toContain("datasets");
+  });
+
+  it("a server error that outlasts the retries is reported as such, not as 'not Invenio'", async () => {
+    const server = await fx.devserver();
+    server.faults.add({ method: "GET", path: "/.well-known/**", status: 503, times: 100 });
+    const { client } = fx.client(server, { retryCount: 2 });
+    const error = await client.info.repository().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect((error as InternalServerError).status).toBe(503);
+    // No fallback to the InvenioRDM homepage probe while the server is failing.
+    expect(hitsFor(server, "/")).toBe(0);
+  });
+
+  it("one caller's abort does not fail another caller sharing the discovery", async () => {
+    const server = await fx.devserver();
+    server.faults.add({ method: "GET", path: "/.well-known/repository/", delayMs: 300 });
+    const { client } = fx.client(server);
+    const controller = new AbortController();
+    const aborted = client.info.repository({ signal: controller.signal });
+    const patient = client.info.repository();
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(APIUserAbortError);
+    const repo = await patient;
+    expect(repo.name).toBeTruthy();
   });
 
   it("sends the User-Agent and Accept headers", async () => {

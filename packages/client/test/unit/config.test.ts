@@ -136,6 +136,10 @@ describe("NRPConfig.load", () => {
     expect(NRPConfig.defaultPath({ NRP_INVENIO_CLIENT_CONFIG_FILE: file })).toBe(file);
     expect(NRPConfig.defaultPath({})).toMatch(/\.nrp[/\\]config\.yaml$/);
   });
+
+  it("defaultPath lives under the HOME of the environment it is given", () => {
+    expect(NRPConfig.defaultPath({ HOME: dir })).toBe(join(dir, ".nrp", "config.yaml"));
+  });
 });
 
 describe("NRPConfig editing and saving", () => {
