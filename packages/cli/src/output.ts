@@ -46,6 +46,9 @@ export function defaultFormat(io: Pick<CliIO, "stdout">): Format {
   return io.stdout.isTTY === true ? "table" : "json";
 }
 
+/** cli-table3 styles switched off; see {@link Output} `#paint`. */
+const NO_STYLE = { head: [] as string[], border: [] as string[] };
+
 /**
  * Whether colour is allowed: only on a terminal, and never with `--no-color` or `NO_COLOR`.
  *
@@ -167,8 +170,8 @@ export class Output {
         // Rules between rows only when a wrapped cell would otherwise run into the next row.
         const multiline = wrapped.some((r) => r.some((c) => c.includes("\n")));
         const table = new Table({
-          head,
-          style: this.#style(),
+          head: head.map((h) => this.#paint(h)),
+          style: NO_STYLE,
           ...(multiline ? {} : { chars: COMPACT }),
         });
         for (const r of wrapped) table.push(r);
@@ -189,10 +192,12 @@ export class Output {
   record(fields: readonly (readonly [string, unknown])[], data: unknown): void {
     switch (this.options.format) {
       case "table": {
-        const table = new Table({ style: this.#style(), chars: COMPACT });
+        const table = new Table({ style: NO_STYLE, chars: COMPACT });
         const shown = fields.filter(([, value]) => value !== undefined);
         const width = this.#valueWidth(shown);
-        for (const [key, value] of shown) table.push({ [key]: wrapText(cell(value), width) });
+        for (const [key, value] of shown) {
+          table.push({ [this.#paint(key)]: wrapText(cell(value), width) });
+        }
         this.#out(table.toString() + "\n");
         return;
       }
@@ -273,8 +278,12 @@ export class Output {
     return Math.max(20, width - keyWidth - 7);
   }
 
-  #style(): { head: string[]; border: string[] } {
-    return this.options.color ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] };
+  /**
+   * Colours a header cell ourselves: cli-table3's own styling asks the colour library, which
+   * inspects the real process streams rather than the output this command was given.
+   */
+  #paint(text: string): string {
+    return this.options.color ? `\u001b[36m${text}\u001b[39m` : text;
   }
 
   #out(s: string): void {
