@@ -1,8 +1,10 @@
 import { NRPConfig, NRPInvenioClient } from "nrp-invenio-client";
 import type { NRPClientOptions, RetryEvent } from "nrp-invenio-client";
 
+import { UsageError } from "./errors.js";
 import type { CliIO } from "./io.js";
 import type { Output } from "./output.js";
+import { VariableStore } from "./variables.js";
 
 /** The global flags every command sees, after parsing and defaults. */
 export interface GlobalOptions {
@@ -45,6 +47,13 @@ export interface CommandContext {
   clientFor(options: NRPClientOptions): NRPInvenioClient;
   /** Logs a retry on stderr under `--verbose`; given to every client as `onRetry`. */
   readonly onRetry: (event: RetryEvent) => void;
+  /**
+   * The repository alias in use: `--alias`, else the configured default. Variables are stored under
+   * it; a usage error when neither exists.
+   */
+  aliasName(): Promise<string>;
+  /** The variable store beside the configuration file (`variables.yaml`), loaded on first use. */
+  variables(): Promise<VariableStore>;
 }
 
 /** Formats a retry event as one line for `--verbose`. */
@@ -71,6 +80,7 @@ export function createContext(
   signal: AbortSignal,
 ): { context: CommandContext; dispose: () => Promise<void> } {
   let config: Promise<NRPConfig> | undefined;
+  let variables: Promise<VariableStore> | undefined;
   const clients = new Map<string, Promise<NRPInvenioClient>>();
   const adhoc: NRPInvenioClient[] = [];
   const onRetry = (event: RetryEvent): void => {
@@ -105,6 +115,19 @@ export function createContext(
         clients.set(key, client);
       }
       return client;
+    },
+    async aliasName() {
+      if (globals.alias !== undefined) return globals.alias;
+      const cfg = await context.config();
+      if (cfg.defaultRepository !== undefined) return cfg.defaultRepository;
+      throw new UsageError(
+        `No repository alias is configured in ${cfg.path}, and variables are kept per alias.`,
+        'Add one with "nrp add alias <url> [alias]", or pass --alias.',
+      );
+    },
+    variables() {
+      variables ??= VariableStore.load(VariableStore.pathFor(globals.config));
+      return variables;
     },
     clientFor(options) {
       const client = new NRPInvenioClient({ onRetry, ...options });

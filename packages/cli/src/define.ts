@@ -74,6 +74,14 @@ export const NOUNS = {
     names: ["models", "model"],
     description: "Inspect a repository's models",
   },
+  record: {
+    names: ["record", "records"],
+    description: "Create, read, update, publish and delete records and drafts",
+  },
+  variable: {
+    names: ["variable", "variables", "var"],
+    description: "Manage named record ids (@name) kept per repository alias",
+  },
 } as const;
 
 /** A noun group name. */
@@ -86,6 +94,14 @@ export const VERBS: Readonly<Record<string, string>> = {
   remove: "Remove something from the configuration",
   list: "List configured things",
   describe: "Show what a repository offers",
+  get: "Read something",
+  set: "Store something",
+  create: "Create something in a repository",
+  update: "Change something in a repository",
+  delete: "Delete something from a repository",
+  publish: "Publish a draft",
+  edit: "Open a published record for editing",
+  version: "Start a new version of a published record",
 };
 
 /** Reads an optional string option or argument, rejecting anything else as a usage error. */
