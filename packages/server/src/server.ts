@@ -11,8 +11,12 @@ import { Router } from "./http/router.js";
 import { adminService } from "./services/admin.js";
 import { discoveryService } from "./services/discovery.js";
 import { homeService } from "./services/home.js";
+import { doisService } from "./services/records/dois.js";
+import { landingService } from "./services/records/landing.js";
+import { recordsService } from "./services/records/service.js";
 import { searchService } from "./services/search.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
+import { RecordStore } from "./store/records.js";
 import { openStore } from "./store/store.js";
 import { UserStore } from "./store/users.js";
 import { readPem, type PemSource } from "./tls.js";
@@ -81,8 +85,16 @@ export interface DevServer {
 
 /** The services of each flavour, in registration order. */
 const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
-  nrp: [homeService, discoveryService, searchService, adminService],
-  rdm: [homeService, searchService, adminService],
+  nrp: [
+    homeService,
+    discoveryService,
+    searchService,
+    recordsService,
+    landingService,
+    doisService,
+    adminService,
+  ],
+  rdm: [homeService, searchService, recordsService, landingService, doisService, adminService],
 };
 
 async function loadConfig(opts: DevServerOptions): Promise<ResolvedConfig> {
@@ -159,10 +171,20 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const users = new UserStore(store.db);
     const tokenByName = users.seed(config.users);
     const token = (name: string): string => tokenByName.get(name) ?? "";
+    const records = new RecordStore(store.db);
+    records.seedCommunities(config.communities);
     const faults = new Faults();
     const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
-    const app: ServiceContext = { config, flavour, store, users, faults, requestLog };
+    const app: ServiceContext = {
+      config,
+      flavour,
+      store,
+      users,
+      records,
+      faults,
+      requestLog,
+    };
     const router = new Router();
     for (const register of SERVICES[flavour]) register(router, app);
 

@@ -42,12 +42,23 @@ describe("persistence", () => {
     try {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       const versions = db.prepare("SELECT version FROM schema_migrations").all();
-      expect(versions).toEqual([{ version: 1 }]);
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
         .map((r) => (r as { name: string }).name);
-      expect(tables).toEqual(expect.arrayContaining(["meta", "users", "tokens"]));
+      expect(tables).toEqual(
+        expect.arrayContaining([
+          "meta",
+          "users",
+          "tokens",
+          "parents",
+          "records",
+          "drafts",
+          "communities",
+          "pids",
+        ]),
+      );
     } finally {
       db.close();
     }
@@ -138,7 +149,7 @@ describe("configuration", () => {
   test.each([
     [
       { modles: {} },
-      "config option: modles: unknown key (expected one of: repository, models, users)",
+      "config option: modles: unknown key (expected one of: repository, models, users, communities)",
     ],
     [{ models: {} }, "config option: models: at least one model is needed"],
     [{ models: { user: {} } }, "config option: models.user: 'user' is reserved by the API"],

@@ -1,4 +1,10 @@
-import type { DevServerConfig, MetadataSchema, ResolvedUser } from "./types.js";
+import type {
+  CommunityConfig,
+  DevServerConfig,
+  MetadataSchema,
+  ResolvedModel,
+  ResolvedUser,
+} from "./types.js";
 
 const person: MetadataSchema = {
   type: "object",
@@ -52,6 +58,7 @@ export const DEFAULT_CONFIG: DevServerConfig = {
     description: "A local Invenio-compatible repository for tests and demos.",
     version: "local development",
     invenioVersion: "12.0.9",
+    doiPrefix: "10.83030",
   },
   models: {
     datasets: {
@@ -61,6 +68,8 @@ export const DEFAULT_CONFIG: DevServerConfig = {
       features: ["requests", "drafts", "files"],
       metadata: true,
       schema: datasetMetadata,
+      requireCommunity: true,
+      publishing: "curated",
     },
     documents: {
       name: "documents",
@@ -69,6 +78,8 @@ export const DEFAULT_CONFIG: DevServerConfig = {
       features: ["drafts", "files"],
       metadata: true,
       schema: documentMetadata,
+      publishing: "direct",
+      mintDoi: true,
     },
   },
 };
@@ -80,3 +91,79 @@ export const BUILTIN_USERS: readonly ResolvedUser[] = [
   { username: "curator", email: "curator@example.org", roles: ["curator"] },
   { username: "admin", email: "admin@example.org", roles: ["admin"] },
 ];
+
+/**
+ * The communities every devserver has unless the config lists its own; fixed UUIDs so tests and
+ * scripts can name them either way (protocol §8.1 accepts a slug or a UUID).
+ */
+export const DEFAULT_COMMUNITIES: readonly CommunityConfig[] = [
+  {
+    slug: "physics",
+    id: "3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01",
+    title: "Physics",
+    curators: ["curator"],
+  },
+  {
+    slug: "biology",
+    id: "8b2d4e9a-1c37-4f60-a5b8-2d9e7c4f1a02",
+    title: "Biology",
+    curators: ["curator"],
+  },
+];
+
+/**
+ * The one model of the `rdm` flavour: InvenioRDM's `records` (`/api/records`). Its schema is a
+ * small subset of RDM's metadata; only `title` is required so that short scripts can publish.
+ */
+export const RDM_RECORDS_MODEL: ResolvedModel = {
+  type: "records",
+  name: "records",
+  description: "InvenioRDM records.",
+  version: "1.0.0",
+  features: ["drafts", "files"],
+  metadata: true,
+  schema: {
+    type: "object",
+    properties: {
+      title: { type: "string", minLength: 1 },
+      description: { type: "string" },
+      publication_date: { type: "string", format: "date" },
+      publisher: { type: "string" },
+      version: { type: "string" },
+      resource_type: {
+        type: "object",
+        properties: { id: { type: "string", minLength: 1 } },
+        required: ["id"],
+      },
+      creators: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            person_or_org: {
+              type: "object",
+              additionalProperties: true,
+              properties: {
+                type: { type: "string", enum: ["personal", "organizational"] },
+                name: { type: "string" },
+                given_name: { type: "string" },
+                family_name: { type: "string" },
+              },
+              required: ["type"],
+            },
+            affiliations: {
+              type: "array",
+              items: { type: "object", additionalProperties: true, properties: {} },
+            },
+          },
+          required: ["person_or_org"],
+        },
+      },
+      keywords: { type: "array", items: { type: "string" } },
+    },
+    required: ["title"],
+  },
+  requireCommunity: false,
+  publishing: "direct",
+  mintDoi: true,
+};

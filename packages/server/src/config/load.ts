@@ -1,13 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { BUILTIN_USERS, DEFAULT_CONFIG } from "./defaults.js";
+import { createHash } from "node:crypto";
+import { BUILTIN_USERS, DEFAULT_COMMUNITIES, DEFAULT_CONFIG } from "./defaults.js";
 import { checkSchema } from "./schema.js";
 import { checkKeys, isRecord } from "./util.js";
 import {
   MODEL_FEATURES,
   type DevServerConfig,
   type ModelConfig,
+  type CommunityConfig,
   type ModelFeature,
+  type ResolvedCommunity,
   type ResolvedConfig,
   type ResolvedModel,
   type ResolvedUser,
@@ -47,6 +50,8 @@ const RESERVED_MODEL_NAMES = new Set([
   "names",
   "languages",
   "schemas",
+  "dois",
+  "uploads",
 ]);
 
 const MODEL_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -107,6 +112,9 @@ function resolveModel(
     "features",
     "metadata",
     "schema",
+    "requireCommunity",
+    "publishing",
+    "mintDoi",
   ];
   checkKeys(fail, raw, allowed, key);
   const rawFeatures = raw.features ?? ["drafts", "files"];
@@ -136,6 +144,16 @@ function resolveModel(
         }
       : checkSchema(fail, raw.schema, `${key}.schema`);
   if (schema.type !== "object") fail(`${key}.schema.type`, "the metadata schema must be an object");
+  const requireCommunity = raw.requireCommunity ?? false;
+  if (typeof requireCommunity !== "boolean") {
+    fail(`${key}.requireCommunity`, "must be true or false");
+  }
+  const mintDoi = raw.mintDoi ?? false;
+  if (typeof mintDoi !== "boolean") fail(`${key}.mintDoi`, "must be true or false");
+  const publishing = raw.publishing ?? "direct";
+  if (publishing !== "direct" && publishing !== "curated") {
+    fail(`${key}.publishing`, `must be direct or curated (got ${JSON.stringify(publishing)})`);
+  }
   return {
     type,
     name: optionalString(fail, raw, "name", key) ?? type,
@@ -144,7 +162,50 @@ function resolveModel(
     features: MODEL_FEATURES.filter((f) => features.has(f)),
     metadata,
     schema,
+    requireCommunity,
+    publishing,
+    mintDoi,
   };
+}
+
+const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A stable UUID (version 5 layout) for a community configured without one. */
+export function communityUuid(slug: string): string {
+  const hex = createHash("sha1").update(`nrp-devserver community ${slug}`).digest("hex");
+  const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function resolveCommunities(
+  fail: (key: string, problem: string) => never,
+  raw: unknown,
+): ResolvedCommunity[] {
+  const list: unknown = raw ?? DEFAULT_COMMUNITIES;
+  if (!Array.isArray(list)) fail("communities", "must be a list of {slug, id, title, curators}");
+  const seen = new Set<string>();
+  return list.map((entry: unknown, i) => {
+    const key = `communities[${i}]`;
+    if (!isRecord(entry)) fail(key, "must be a mapping with a slug");
+    const allowed: (keyof CommunityConfig)[] = ["slug", "id", "title", "curators"];
+    checkKeys(fail, entry, allowed, key);
+    const slug = entry.slug;
+    if (typeof slug !== "string" || !SLUG.test(slug)) {
+      fail(`${key}.slug`, "must be lower-case letters, digits, '-' or '_', such as 'physics'");
+    }
+    const id = optionalString(fail, entry, "id", key)?.toLowerCase() ?? communityUuid(slug);
+    if (!UUID.test(id)) fail(`${key}.id`, "must be a UUID");
+    for (const name of [slug, id]) {
+      if (seen.has(name)) fail(key, `'${name}' names two communities`);
+      seen.add(name);
+    }
+    const curators = entry.curators ?? ["curator"];
+    if (!Array.isArray(curators) || !curators.every((c): c is string => typeof c === "string")) {
+      fail(`${key}.curators`, "must be a list of usernames");
+    }
+    return { id, slug, title: optionalString(fail, entry, "title", key) ?? slug, curators };
+  });
 }
 
 function resolveUsers(fail: (key: string, problem: string) => never, raw: unknown): ResolvedUser[] {
@@ -187,13 +248,18 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
   };
   const raw: unknown = input ?? {};
   if (!isRecord(raw)) fail("", "the top level must be a mapping with repository, models, users");
-  const top: (keyof DevServerConfig)[] = ["repository", "models", "users"];
+  const top: (keyof DevServerConfig)[] = ["repository", "models", "users", "communities"];
   checkKeys(fail, raw, top, "");
 
   const defaults = DEFAULT_CONFIG.repository ?? {};
   const repo = raw.repository ?? {};
   if (!isRecord(repo)) fail("repository", "must be a mapping");
-  checkKeys(fail, repo, ["name", "description", "version", "invenioVersion"], "repository");
+  checkKeys(
+    fail,
+    repo,
+    ["name", "description", "version", "invenioVersion", "doiPrefix"],
+    "repository",
+  );
   const repository = {
     name: optionalString(fail, repo, "name", "repository") ?? defaults.name ?? "",
     description:
@@ -201,7 +267,11 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     version: optionalString(fail, repo, "version", "repository") ?? defaults.version ?? "",
     invenioVersion:
       optionalString(fail, repo, "invenioVersion", "repository") ?? defaults.invenioVersion ?? "",
+    doiPrefix: optionalString(fail, repo, "doiPrefix", "repository") ?? defaults.doiPrefix ?? "",
   };
+  if (!/^10\.\d{4,9}$/.test(repository.doiPrefix)) {
+    fail("repository.doiPrefix", "must be a DOI prefix such as 10.83030");
+  }
 
   const models = raw.models ?? DEFAULT_CONFIG.models;
   if (!isRecord(models)) fail("models", "must be a mapping of model name to model");
@@ -210,5 +280,10 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   if (resolved.length === 0) fail("models", "at least one model is needed");
 
-  return { repository, models: resolved, users: resolveUsers(fail, raw.users) };
+  return {
+    repository,
+    models: resolved,
+    users: resolveUsers(fail, raw.users),
+    communities: resolveCommunities(fail, raw.communities),
+  };
 }

@@ -52,6 +52,33 @@ export interface ModelConfig {
   metadata?: boolean;
   /** Schema of the metadata. @default an object with a required string `title` */
   schema?: MetadataSchema;
+  /**
+   * Whether a draft must name `parent.communities.default` when it is created, as oarepo's
+   * community-workflow preset demands. @default false
+   */
+  requireCommunity?: boolean;
+  /**
+   * `direct`: the owner publishes through `links.publish`; `curated`: no publish link and a direct
+   * publish is 403, publishing goes through a `publish_draft` request. @default "direct"
+   */
+  publishing?: PublishingPolicy;
+  /** Assign a DOI (`<doiPrefix>/<id>`) when a record of this model is published. @default false */
+  mintDoi?: boolean;
+}
+
+/** How drafts of a model get published. */
+export type PublishingPolicy = "direct" | "curated";
+
+/** A community to seed (protocol §8.1). */
+export interface CommunityConfig {
+  /** URL-safe name, accepted wherever a community id is. */
+  slug: string;
+  /** UUID; derived from the slug when missing, so it stays the same across restarts. */
+  id?: string;
+  /** @default the slug */
+  title?: string;
+  /** Usernames that curate the community: they may read its records' drafts. @default ["curator"] */
+  curators?: string[];
 }
 
 /** A user to seed; a personal access token is generated once per data directory. */
@@ -73,6 +100,8 @@ export interface RepositoryConfig {
   version?: string;
   /** @default "12.0.9" */
   invenioVersion?: string;
+  /** DOI prefix of minted DOIs (models with `mintDoi`). @default "10.83030" */
+  doiPrefix?: string;
 }
 
 /**
@@ -85,6 +114,8 @@ export interface DevServerConfig {
   models?: Record<string, ModelConfig>;
   /** Extra users, or overrides of the built-in `owner`, `depositor`, `curator` and `admin`. */
   users?: UserConfig[];
+  /** Communities to seed; when given, they replace the default `physics` and `biology`. */
+  communities?: CommunityConfig[];
 }
 
 /** A model with every default applied. */
@@ -98,6 +129,17 @@ export interface ResolvedModel {
   features: ModelFeature[];
   metadata: boolean;
   schema: MetadataSchema;
+  requireCommunity: boolean;
+  publishing: PublishingPolicy;
+  mintDoi: boolean;
+}
+
+/** A community with every default applied. */
+export interface ResolvedCommunity {
+  id: string;
+  slug: string;
+  title: string;
+  curators: string[];
 }
 
 /** A user with every default applied. */
@@ -112,4 +154,5 @@ export interface ResolvedConfig {
   repository: Required<RepositoryConfig>;
   models: ResolvedModel[];
   users: ResolvedUser[];
+  communities: ResolvedCommunity[];
 }

@@ -3,6 +3,7 @@ import { HttpError, validationError, type FieldError } from "../http/errors.js";
 import { readJsonBody } from "../http/body.js";
 import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../http/negotiate.js";
 import { sendJson } from "../http/respond.js";
+import { listRecords } from "./listing.js";
 import type { Service, ServiceContext } from "./service.js";
 
 /** Sort options of invenio-records-resources (protocol §5.2). */
@@ -116,18 +117,38 @@ interface Collection {
   personal: boolean;
   /** Also answers POST with a JSON body (oarepo-global-search's advanced query). */
   post: boolean;
+  /** The model whose records it lists; every model's when undefined. */
+  model: string | undefined;
 }
 
 function collections(app: ServiceContext): Collection[] {
   if (app.flavour === "rdm") {
     return [
-      { path: "/api/records", htmlPath: undefined, personal: false, post: false },
-      { path: "/api/user/records", htmlPath: undefined, personal: true, post: false },
+      {
+        path: "/api/records",
+        htmlPath: undefined,
+        personal: false,
+        post: false,
+        model: "records",
+      },
+      {
+        path: "/api/user/records",
+        htmlPath: undefined,
+        personal: true,
+        post: false,
+        model: "records",
+      },
     ];
   }
   const list: Collection[] = [
-    { path: "/api/search/", htmlPath: "/search/", personal: false, post: true },
-    { path: "/api/user/search/", htmlPath: "/user/search/", personal: true, post: true },
+    { path: "/api/search/", htmlPath: "/search/", personal: false, post: true, model: undefined },
+    {
+      path: "/api/user/search/",
+      htmlPath: "/user/search/",
+      personal: true,
+      post: true,
+      model: undefined,
+    },
   ];
   for (const model of app.config.models) {
     list.push({
@@ -135,6 +156,7 @@ function collections(app: ServiceContext): Collection[] {
       htmlPath: `/${model.type}/`,
       personal: false,
       post: false,
+      model: model.type,
     });
     if (model.features.includes("drafts")) {
       list.push({
@@ -142,6 +164,7 @@ function collections(app: ServiceContext): Collection[] {
         htmlPath: `/user/${model.type}/`,
         personal: true,
         post: false,
+        model: model.type,
       });
     }
   }
@@ -149,8 +172,7 @@ function collections(app: ServiceContext): Collection[] {
 }
 
 /**
- * The search collections that discovery links to. They answer well-formed empty results until
- * records exist; the records service will supply the hits.
+ * The search collections that discovery links to; `listRecords` supplies their hits.
  */
 export const searchService: Service = (router, app) => {
   const sortOptions = app.flavour === "rdm" ? RDM_SORT_OPTIONS : BASE_SORT_OPTIONS;
@@ -162,10 +184,15 @@ export const searchService: Service = (router, app) => {
       const params = parseSearchParams(ctx.query, sortOptions);
       const html =
         collection.htmlPath === undefined ? undefined : `${ctx.origin}${collection.htmlPath}`;
+      const { hits, total } = listRecords(app, ctx, {
+        model: collection.model,
+        personal: collection.personal,
+        params,
+      });
       sendJson(
         ctx.res,
         200,
-        searchResponse(`${ctx.origin}${collection.path}`, html, params, [], 0),
+        searchResponse(`${ctx.origin}${collection.path}`, html, params, hits, total),
         {},
         contentType,
       );

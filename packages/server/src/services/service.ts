@@ -2,6 +2,7 @@ import type { ResolvedConfig } from "../config/types.js";
 import type { Faults } from "../faults.js";
 import type { RequestLogEntry } from "../http/request-log.js";
 import type { Router } from "../http/router.js";
+import type { RecordStore } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { UserStore } from "../store/users.js";
 
@@ -14,6 +15,8 @@ export interface ServiceContext {
   flavour: Flavour;
   store: Store;
   users: UserStore;
+  /** Parents, records, drafts, communities and persistent identifiers. */
+  records: RecordStore;
   faults: Faults;
   requestLog: RequestLogEntry[];
 }

@@ -36,6 +36,71 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_user ON tokens(user_id);
     `,
   },
+  {
+    version: 2,
+    name: "communities, parents, records, drafts and persistent identifiers",
+    // One row per published record and per open draft; a parent groups the versions and holds
+    // the version state (latest published, next draft) as invenio-drafts-resources' ParentState.
+    up: `
+      CREATE TABLE communities (
+        id       TEXT PRIMARY KEY,
+        slug     TEXT NOT NULL UNIQUE,
+        title    TEXT NOT NULL,
+        curators TEXT NOT NULL DEFAULT '[]',
+        created  TEXT NOT NULL
+      );
+      CREATE TABLE parents (
+        id            TEXT PRIMARY KEY,
+        model         TEXT NOT NULL,
+        owner_id      INTEGER NOT NULL REFERENCES users(id),
+        communities   TEXT NOT NULL DEFAULT '[]',
+        workflow      TEXT,
+        latest_id     TEXT,
+        latest_index  INTEGER NOT NULL DEFAULT 0,
+        next_draft_id TEXT,
+        created       TEXT NOT NULL,
+        updated       TEXT NOT NULL
+      );
+      CREATE INDEX parents_owner ON parents(owner_id, model);
+      CREATE TABLE records (
+        id            TEXT PRIMARY KEY,
+        parent_id     TEXT NOT NULL REFERENCES parents(id),
+        model         TEXT NOT NULL,
+        version_index INTEGER NOT NULL,
+        data          TEXT NOT NULL,
+        files_enabled INTEGER NOT NULL,
+        pids          TEXT NOT NULL DEFAULT '{}',
+        revision_id   INTEGER NOT NULL,
+        created       TEXT NOT NULL,
+        updated       TEXT NOT NULL
+      );
+      CREATE INDEX records_parent ON records(parent_id);
+      CREATE INDEX records_model ON records(model, created);
+      CREATE TABLE drafts (
+        id            TEXT PRIMARY KEY,
+        parent_id     TEXT NOT NULL REFERENCES parents(id),
+        model         TEXT NOT NULL,
+        version_index INTEGER NOT NULL,
+        data          TEXT NOT NULL,
+        files_enabled INTEGER NOT NULL,
+        pids          TEXT NOT NULL DEFAULT '{}',
+        revision_id   INTEGER NOT NULL,
+        created       TEXT NOT NULL,
+        updated       TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+      );
+      CREATE INDEX drafts_parent ON drafts(parent_id);
+      CREATE TABLE pids (
+        pid_type    TEXT NOT NULL,
+        pid_value   TEXT NOT NULL COLLATE NOCASE,
+        object_type TEXT NOT NULL,
+        object_id   TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        PRIMARY KEY (pid_type, pid_value)
+      );
+    `,
+  },
 ];
 
 /** Raised when a data directory was written by a newer schema than this build knows. */

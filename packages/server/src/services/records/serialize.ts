@@ -1,0 +1,238 @@
+import { RDM_RECORDS_MODEL } from "../../config/defaults.js";
+import { schemaId } from "../../config/schema.js";
+import type { ResolvedModel } from "../../config/types.js";
+import type { FieldError } from "../../http/errors.js";
+import type { ItemKind, ItemRow, ParentRow } from "../../store/records.js";
+import type { User } from "../../store/users.js";
+import type { ServiceContext } from "../service.js";
+import { Access } from "./access.js";
+
+/** The record models the flavour serves: the configured ones (nrp) or InvenioRDM's `records` (rdm). */
+export function recordModels(app: ServiceContext): readonly ResolvedModel[] {
+  return app.flavour === "rdm" ? [RDM_RECORDS_MODEL] : app.config.models;
+}
+
+/** API path of a model's records, without a trailing slash: `/api/<model>` or `/api/records`. */
+export function apiPrefix(model: ResolvedModel): string {
+  return `/api/${model.type}`;
+}
+
+/** What a record dump needs beyond the rows themselves. */
+export interface DumpContext {
+  app: ServiceContext;
+  model: ResolvedModel;
+  origin: string;
+  user: User | undefined;
+}
+
+/** A stored item with the parent it belongs to and which table it came from. */
+export interface Loaded {
+  kind: ItemKind;
+  item: ItemRow;
+  parent: ParentRow;
+}
+
+/** The DOI of an item's `pids`, if one was minted. */
+export function doiOf(item: ItemRow): string | undefined {
+  const doi = item.pids.doi;
+  if (typeof doi !== "object" || doi === null) return undefined;
+  const identifier = (doi as { identifier?: unknown }).identifier;
+  return typeof identifier === "string" ? identifier : undefined;
+}
+
+function nrpLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string, string> {
+  const { kind, item, parent } = loaded;
+  const { app, model, origin, user } = d;
+  const api = `${origin}${apiPrefix(model)}/${item.id}`;
+  const html = `${origin}/${model.type}/${item.id}`;
+  const requests = model.features.includes("requests");
+  const links: Record<string, string> = {};
+  // Link templates and conditions of an oarepo 12 model's service config (nrp-cmd
+  // tests/test-repository/.../services/records/config.py; oarepo-runtime link_conditions).
+  if (kind === "draft") {
+    if (requests) links["applicable-requests"] = `${api}/draft/requests/applicable`;
+    links.draft = `${api}/draft`;
+    if (access.canManage(user, parent)) links.edit_html = `${html}/edit`;
+    links.files = `${api}/draft/files`;
+    links.latest = `${api}/versions/latest`;
+    links.latest_html = `${html}/latest`;
+    if (access.canPublish(user, parent, model)) links.publish = `${api}/draft/actions/publish`;
+    if (app.records.item("record", item.id) !== undefined) links.record = api;
+    if (requests) links.requests = `${api}/draft/requests`;
+    links.self = `${api}/draft`;
+    links.self_html = `${html}/preview`;
+    links.versions = `${api}/versions`;
+  } else {
+    if (requests) links["applicable-requests"] = `${api}/requests/applicable`;
+    const draft = app.records.item("draft", item.id) !== undefined;
+    if (draft && access.canReadDraft(user, parent)) links.draft = `${api}/draft`;
+    const doi = doiOf(item);
+    if (doi !== undefined) links.doi = `https://doi.org/${doi}`;
+    if (draft && access.canManage(user, parent)) links.edit_html = `${html}/edit`;
+    links.files = `${api}/files`;
+    links.latest = `${api}/versions/latest`;
+    links.latest_html = `${html}/latest`;
+    if (requests) links.requests = `${api}/requests`;
+    links.self = api;
+    links.self_html = html;
+    links.versions = `${api}/versions`;
+  }
+  return links;
+}
+
+function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string, string> {
+  const { kind, item, parent } = loaded;
+  const { origin, user } = d;
+  const api = `${origin}/api/records/${item.id}`;
+  const html = `${origin}/records/${item.id}`;
+  const links: Record<string, string> = {};
+  // Key set of invenio-rdm-records v19 `RDMRecordServiceConfig.links_item`: `record*`, `publish`
+  // and `review` only on drafts; `latest*` and `parent*` only on records; `doi` with a DOI.
+  if (kind === "draft") {
+    links.self = `${api}/draft`;
+    links.self_html = `${origin}/uploads/${item.id}`;
+    links.preview_html = `${html}?preview=1`;
+    links.reserve_doi = `${api}/draft/pids/doi`;
+    links.files = `${api}/draft/files`;
+    links.media_files = `${api}/draft/media-files`;
+    links.archive = `${api}/draft/files-archive`;
+    links.archive_media = `${api}/draft/media-files-archive`;
+    links.record = api;
+    links.record_html = html;
+    if (access.canPublish(user, parent, d.model)) links.publish = `${api}/draft/actions/publish`;
+    links.review = `${api}/draft/review`;
+  } else {
+    links.self = api;
+    links.self_html = html;
+    const doi = doiOf(item);
+    if (doi !== undefined) {
+      links.doi = `https://doi.org/${doi}`;
+      links.self_doi = `https://doi.org/${doi}`;
+      links.self_doi_html = `${origin}/doi/${doi}`;
+    }
+    links.draft = `${api}/draft`;
+    links.files = `${api}/files`;
+    links.media_files = `${api}/media-files`;
+    links.archive = `${api}/files-archive`;
+    links.archive_media = `${api}/media-files-archive`;
+    links.latest = `${api}/versions/latest`;
+    links.latest_html = `${html}/latest`;
+    links.parent = `${origin}/api/records/${parent.id}`;
+    links.parent_html = `${origin}/records/${parent.id}`;
+  }
+  links.versions = `${api}/versions`;
+  links.access_links = `${api}/access/links`;
+  links.access_grants = `${api}/access/grants`;
+  links.access_users = `${api}/access/users`;
+  links.access_request = `${api}/access/request`;
+  links.access = `${api}/access`;
+  links.communities = `${api}/communities`;
+  links["communities-suggestions"] = `${api}/communities-suggestions`;
+  links.requests = `${api}/requests`;
+  return links;
+}
+
+/** The full `links` of a record or draft (protocol §3.3), absolute and conditional on the caller. */
+export function recordLinks(d: DumpContext, loaded: Loaded): Record<string, string> {
+  const access = new Access(d.app.records);
+  return d.app.flavour === "rdm" ? rdmLinks(d, loaded, access) : nrpLinks(d, loaded, access);
+}
+
+function communitiesOf(parent: ParentRow): Record<string, unknown> {
+  const [first] = parent.communities;
+  // RDM's CommunitiesSchema drops empty values, so a record without communities has `{}`.
+  return first === undefined ? {} : { default: first, ids: [...parent.communities] };
+}
+
+/** `str(datetime)` of Python for the `expires_at` of drafts: no `T`, no offset. */
+function pythonDatetime(iso: string): string {
+  return iso.replace("T", " ").replace(/\+00:00$/, "");
+}
+
+/**
+ * A record or draft as the API returns it: oarepo 12's shape (protocol §3.3.1) or InvenioRDM
+ * 13's (§3.3.2), with `errors` only when lenient validation had something to say.
+ * @param hit search hits of an oarepo model carry only `self` and `self_html` links (§3.3.1)
+ */
+export function dumpRecord(
+  d: DumpContext,
+  loaded: Loaded,
+  options: { errors?: FieldError[]; hit?: boolean } = {},
+): Record<string, unknown> {
+  const { kind, item, parent } = loaded;
+  const { app, model } = d;
+  const isDraft = kind === "draft";
+  const published = isDraft ? app.records.item("record", item.id) !== undefined : true;
+  const versions = {
+    index: item.versionIndex,
+    is_latest: parent.latestId === item.id,
+    is_latest_draft:
+      parent.nextDraftId === null ? parent.latestId === item.id : parent.nextDraftId === item.id,
+  };
+  let links = recordLinks(d, loaded);
+  if (options.hit === true && app.flavour === "nrp") {
+    const { self, self_html } = links;
+    links = self === undefined || self_html === undefined ? {} : { self, self_html };
+  }
+  const out: Record<string, unknown> = {
+    id: item.id,
+    created: item.created,
+    updated: item.updated,
+    links,
+    revision_id: item.revisionId,
+  };
+  if (app.flavour === "rdm") {
+    out.pids = item.pids;
+    out.metadata = item.data;
+    out.custom_fields = {};
+    out.access = {
+      record: "public",
+      files: "public",
+      embargo: { active: false, reason: null },
+    };
+    const files = { enabled: item.filesEnabled, order: [], count: 0, total_bytes: 0, entries: {} };
+    out.files = files;
+    out.media_files = { enabled: false, order: [], count: 0, total_bytes: 0, entries: {} };
+    out.parent = {
+      id: parent.id,
+      communities: communitiesOf(parent),
+      access: {
+        owned_by: { user: String(parent.ownerId) },
+        settings: {
+          allow_user_requests: false,
+          allow_guest_requests: false,
+          accept_conditions_text: null,
+          secret_link_expiration: 0,
+        },
+      },
+      pids: {},
+    };
+    out.versions = versions;
+    out.is_published = published;
+    out.is_draft = isDraft;
+    if (isDraft) out.expires_at = pythonDatetime(item.expiresAt ?? item.created);
+    // invenio-rdm-records' DraftStatus: an unpublished first version is a "draft", a later one a
+    // "new_version_draft"; an edit draft of a published record reports "published".
+    out.status =
+      !isDraft || published ? "published" : item.versionIndex > 1 ? "new_version_draft" : "draft";
+  } else {
+    out.$schema = schemaId(model);
+    if (model.metadata) out.metadata = item.data;
+    else Object.assign(out, item.data);
+    if (Object.keys(item.pids).length > 0) out.pids = item.pids;
+    out.files = { enabled: item.filesEnabled };
+    out.parent = {
+      id: parent.id,
+      communities: communitiesOf(parent),
+      ...(parent.workflow === null ? {} : { workflow: parent.workflow }),
+    };
+    out.versions = versions;
+    out.is_draft = isDraft;
+    out.is_published = published;
+    if (isDraft) out.expires_at = pythonDatetime(item.expiresAt ?? item.created);
+    out.state = isDraft ? "draft" : "published";
+    out.state_timestamp = item.updated.replace(/\+00:00$/, "");
+  }
+  if (options.errors !== undefined && options.errors.length > 0) out.errors = options.errors;
+  return out;
+}

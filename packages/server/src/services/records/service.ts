@@ -1,0 +1,620 @@
+import type { ResolvedModel } from "../../config/types.js";
+import { readJsonBody } from "../../http/body.js";
+import { param, requireUser, type RequestContext } from "../../http/context.js";
+import {
+  HttpError,
+  PERMISSION_DENIED_MESSAGE,
+  validationError,
+  type FieldError,
+} from "../../http/errors.js";
+import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../../http/negotiate.js";
+import type { Router } from "../../http/router.js";
+import { sendEmpty, sendJson } from "../../http/respond.js";
+import { timestamp, type ItemRow, type ParentRow } from "../../store/records.js";
+import { parseSearchParams, searchResponse } from "../search.js";
+import type { Service, ServiceContext } from "../service.js";
+import { Access } from "./access.js";
+import { newRecordId } from "./ids.js";
+import { apiPrefix, dumpRecord, recordModels, type DumpContext, type Loaded } from "./serialize.js";
+import { MESSAGES, validateData } from "./validation.js";
+
+/** IRR's `PIDDoesNotExistError` message; also what a missing draft answers (`DraftNotCreatedError`). */
+export const PID_DOES_NOT_EXIST = "The persistent identifier does not exist.";
+
+/** IRR's `PIDUnregistered` message: the id names a draft that was never published. */
+export const PID_NOT_REGISTERED = "The persistent identifier is not registered.";
+
+/** IDR files component message when files are enabled but none were uploaded (protocol §3.5, §3.6). */
+export const MISSING_FILES_MESSAGE =
+  "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
+
+/** oarepo-communities `MissingDefaultCommunityError` (protocol §8.1). */
+export const MISSING_COMMUNITY_MESSAGE = "Failed to get community from input data.";
+
+/** oarepo-communities `CommunityDoesntExistError` (protocol §8.1). */
+export const UNKNOWN_COMMUNITY_MESSAGE = "Input community does not exist.";
+
+/** Drafts expire after this long, as `RDM_DRAFT_EXPIRES_AT` / IDR's default. */
+const DRAFT_LIFETIME_MS = 30 * 24 * 3600 * 1000;
+
+/** RDM_DEFAULT_FILES_ENABLED: a body without `files.enabled` means files on (protocol §3.5 pitfall). */
+const DEFAULT_FILES_ENABLED = true;
+
+/** Dump-only or server-managed keys that a client echoing a record back may send; ignored on load. */
+const IGNORED_KEYS = new Set([
+  "id",
+  "created",
+  "updated",
+  "links",
+  "revision_id",
+  "versions",
+  "is_published",
+  "is_draft",
+  "expires_at",
+  "state",
+  "state_timestamp",
+  "status",
+  "$schema",
+  "errors",
+  "expanded",
+  "parent",
+  "files",
+  "pids",
+  "access",
+  "custom_fields",
+  "media_files",
+  "stats",
+  "deletion_status",
+  "tombstone",
+  "revision",
+  "internal_notes",
+]);
+
+function expiresAt(created: string): string {
+  const at = new Date(Date.parse(created) + DRAFT_LIFETIME_MS).toISOString();
+  return `${at.slice(0, 19)}${created.slice(19)}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses `If-Match` as IRR does (`{"if_match": fields.Int()}` over the headers): a bare integer,
+ * anything else (a quoted ETag too) a 400 on `if_match` (protocol §1.5).
+ */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  if (!/^\s*[+-]?\d+\s*$/.test(header)) {
+    throw validationError([{ field: "if_match", messages: [MESSAGES.integer] }]);
+  }
+  return Number(header);
+}
+
+/** IRR's `RevisionIdMismatchError` as a 412 with its exact message (protocol §1.5). */
+export function checkRevision(given: number | undefined, item: ItemRow): void {
+  if (given !== undefined && given !== item.revisionId) {
+    throw new HttpError(
+      412,
+      `Revision id provided(${given}) doesn't match record's one(${item.revisionId})`,
+    );
+  }
+}
+
+class Records {
+  readonly app: ServiceContext;
+  readonly model: ResolvedModel;
+  readonly access: Access;
+
+  constructor(app: ServiceContext, model: ResolvedModel) {
+    this.app = app;
+    this.model = model;
+    this.access = new Access(app.records);
+  }
+
+  private dumpContext(ctx: RequestContext): DumpContext {
+    return { app: this.app, model: this.model, origin: ctx.origin, user: ctx.user };
+  }
+
+  private send(ctx: RequestContext, status: number, loaded: Loaded, errors?: FieldError[]): void {
+    const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
+    const body = dumpRecord(this.dumpContext(ctx), loaded, errors === undefined ? {} : { errors });
+    sendJson(ctx.res, status, body, { ETag: `"${loaded.item.revisionId}"` }, contentType);
+  }
+
+  private parentOf(item: ItemRow): ParentRow {
+    const parent = this.app.records.parent(item.parentId);
+    if (parent === undefined) throw new HttpError(500, `Record ${item.id} has no parent.`);
+    return parent;
+  }
+
+  /** A draft of this model, or IDR's 404 (`DraftNotCreatedError` is a `PIDDoesNotExistError`). */
+  loadDraft(id: string): Loaded {
+    const item = this.app.records.item("draft", id);
+    if (item?.model !== this.model.type) throw new HttpError(404, PID_DOES_NOT_EXIST);
+    return { kind: "draft", item, parent: this.parentOf(item) };
+  }
+
+  /** A published record of this model; a never-published draft's id is "not registered". */
+  loadRecord(id: string): Loaded {
+    const item = this.app.records.item("record", id);
+    if (item?.model !== this.model.type) {
+      const pid = this.app.records.pid("recid", id);
+      const draft = this.app.records.item("draft", id);
+      throw new HttpError(
+        404,
+        pid !== undefined && draft?.model === this.model.type
+          ? PID_NOT_REGISTERED
+          : PID_DOES_NOT_EXIST,
+      );
+    }
+    return { kind: "record", item, parent: this.parentOf(item) };
+  }
+
+  /** Published record or draft, for the endpoints that accept either (versions). */
+  loadAny(id: string): Loaded {
+    const record = this.app.records.item("record", id);
+    if (record?.model === this.model.type) {
+      return { kind: "record", item: record, parent: this.parentOf(record) };
+    }
+    return this.loadDraft(id);
+  }
+
+  private requireDraftRead(ctx: RequestContext, loaded: Loaded): void {
+    if (!this.access.canReadDraft(ctx.user, loaded.parent)) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+  }
+
+  private requireManage(ctx: RequestContext, parent: ParentRow): void {
+    if (!this.access.canManage(ctx.user, parent)) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+  }
+
+  /** Splits a request body into the model's user data and the errors of a lenient load. */
+  private loadBody(body: Record<string, unknown>): {
+    data: Record<string, unknown>;
+    errors: FieldError[];
+  } {
+    const errors: FieldError[] = [];
+    let source: unknown;
+    if (this.model.metadata) {
+      source = body.metadata ?? {};
+      for (const key of Object.keys(body)) {
+        if (key !== "metadata" && !IGNORED_KEYS.has(key)) {
+          errors.push({ field: key, messages: [MESSAGES.unknown] });
+        }
+      }
+    } else {
+      source = Object.fromEntries(Object.entries(body).filter(([key]) => !IGNORED_KEYS.has(key)));
+    }
+    const validated = validateData(
+      this.model.schema,
+      source,
+      this.model.metadata ? "metadata" : "",
+    );
+    return { data: validated.value, errors: [...validated.errors, ...errors] };
+  }
+
+  /** `files.enabled` of a body: the default when absent, an error entry when not a boolean. */
+  private filesEnabled(body: Record<string, unknown>, errors: FieldError[]): boolean {
+    if (!this.model.features.includes("files")) return false;
+    const files = body.files;
+    if (files === undefined) return DEFAULT_FILES_ENABLED;
+    if (!isObject(files)) {
+      errors.push({ field: "files", messages: [MESSAGES.object] });
+      return DEFAULT_FILES_ENABLED;
+    }
+    if (files.enabled === undefined) return DEFAULT_FILES_ENABLED;
+    if (typeof files.enabled !== "boolean") {
+      errors.push({ field: "files.enabled", messages: [MESSAGES.boolean] });
+      return DEFAULT_FILES_ENABLED;
+    }
+    return files.enabled;
+  }
+
+  /**
+   * The community a new draft joins, from `parent.communities.default` as a slug, a UUID or
+   * `{id}` (oarepo-communities `CommunityDefaultWorkflowComponent`). Its failures are raised
+   * ValidationErrors, so they are 400 even though the rest of the create is lenient.
+   */
+  private communities(body: Record<string, unknown>): string[] {
+    // Plain RDM dumps parent.communities only; RDMParentSchema.clean drops it on load (§8.2).
+    if (this.app.flavour === "rdm") return [];
+    const parent = isObject(body.parent) ? body.parent : {};
+    const communities = isObject(parent.communities) ? parent.communities : {};
+    let wanted: unknown = communities.default;
+    if (isObject(wanted)) wanted = wanted.id;
+    if (wanted === undefined || wanted === null || wanted === "") {
+      if (this.model.requireCommunity) {
+        throw validationError([{ field: "_schema", messages: [MISSING_COMMUNITY_MESSAGE] }]);
+      }
+      return [];
+    }
+    const community = typeof wanted === "string" ? this.app.records.community(wanted) : undefined;
+    if (community === undefined) {
+      throw validationError([{ field: "_schema", messages: [UNKNOWN_COMMUNITY_MESSAGE] }]);
+    }
+    return [community.id];
+  }
+
+  private workflow(body: Record<string, unknown>): string | null {
+    if (this.app.flavour === "rdm") return null;
+    const parent = isObject(body.parent) ? body.parent : {};
+    return typeof parent.workflow === "string" && parent.workflow !== ""
+      ? parent.workflow
+      : "default";
+  }
+
+  private newId(): string {
+    for (;;) {
+      const id = newRecordId();
+      if (!this.app.records.pidExists("recid", id)) return id;
+    }
+  }
+
+  async create(ctx: RequestContext): Promise<void> {
+    negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
+    const body = (await readJsonBody(ctx.req)) ?? {};
+    const user = requireUser(ctx);
+    if (!isObject(body)) throw validationError([{ field: "_schema", messages: [MESSAGES.object] }]);
+    const communities = this.communities(body);
+    const { data, errors } = this.loadBody(body);
+    const filesEnabled = this.filesEnabled(body, errors);
+    const now = timestamp();
+    const store = this.app.records;
+    const loaded = store.transaction((): Loaded => {
+      const id = this.newId();
+      const parentId = this.newId();
+      const parent: ParentRow = {
+        id: parentId,
+        model: this.model.type,
+        ownerId: user.id,
+        communities,
+        workflow: this.workflow(body),
+        latestId: null,
+        latestIndex: 0,
+        nextDraftId: id,
+        created: now,
+        updated: now,
+      };
+      const item: ItemRow = {
+        id,
+        parentId,
+        model: this.model.type,
+        versionIndex: 1,
+        data,
+        filesEnabled,
+        pids: {},
+        revisionId: 1,
+        created: now,
+        updated: now,
+        expiresAt: expiresAt(now),
+      };
+      store.insertParent(parent);
+      store.putItem("draft", item);
+      store.putPid("recid", parentId, "parent", parentId, "N");
+      store.putPid("recid", id, "draft", id, "N");
+      return { kind: "draft", item, parent };
+    });
+    this.send(ctx, 201, loaded, errors);
+  }
+
+  readRecord(ctx: RequestContext): void {
+    this.send(ctx, 200, this.loadRecord(param(ctx, "id")));
+  }
+
+  readDraft(ctx: RequestContext): void {
+    const loaded = this.loadDraft(param(ctx, "id"));
+    this.requireDraftRead(ctx, loaded);
+    this.send(ctx, 200, loaded);
+  }
+
+  async updateDraft(ctx: RequestContext): Promise<void> {
+    const ifMatch = parseIfMatch(ctx.req.headers["if-match"]);
+    const body = (await readJsonBody(ctx.req)) ?? {};
+    const loaded = this.loadDraft(param(ctx, "id"));
+    // IDR update_draft checks the revision before the permission (protocol §1.5).
+    checkRevision(ifMatch, loaded.item);
+    this.requireManage(ctx, loaded.parent);
+    if (!isObject(body)) throw validationError([{ field: "_schema", messages: [MESSAGES.object] }]);
+    const { data, errors } = this.loadBody(body);
+    const filesEnabled = this.filesEnabled(body, errors);
+    // invenio-records-resources' files component reports, but does not refuse, an empty
+    // files-enabled draft on update (services/records/components/files.py update_draft).
+    if (filesEnabled) errors.push({ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] });
+    const item: ItemRow = {
+      ...loaded.item,
+      data,
+      filesEnabled,
+      revisionId: loaded.item.revisionId + 1,
+      updated: timestamp(),
+    };
+    this.app.records.putItem("draft", item);
+    this.send(ctx, 200, { ...loaded, item }, errors);
+  }
+
+  deleteDraft(ctx: RequestContext): void {
+    const ifMatch = parseIfMatch(ctx.req.headers["if-match"]);
+    const loaded = this.loadDraft(param(ctx, "id"));
+    checkRevision(ifMatch, loaded.item);
+    this.requireManage(ctx, loaded.parent);
+    const store = this.app.records;
+    const { item, parent } = loaded;
+    store.transaction(() => {
+      store.deleteItem("draft", item.id);
+      // An edit draft goes and the published record stays; a never-published draft takes its
+      // id with it (IDR delete_draft: soft delete vs hard delete).
+      if (store.item("record", item.id) !== undefined) return;
+      store.deletePid("recid", item.id);
+      const next = parent.nextDraftId === item.id ? null : parent.nextDraftId;
+      if (parent.latestId === null && next === null) {
+        store.deleteParent(parent.id);
+        store.deletePid("recid", parent.id);
+      } else {
+        store.updateParent({ ...parent, nextDraftId: next, updated: timestamp() });
+      }
+    });
+    sendEmpty(ctx.res, 204);
+  }
+
+  async publish(ctx: RequestContext): Promise<void> {
+    await readJsonBody(ctx.req);
+    const loaded = this.loadDraft(param(ctx, "id"));
+    const { item, parent } = loaded;
+    // IDR publish: permission first, then strict validation, then the components (files).
+    if (!this.access.canPublish(ctx.user, parent, this.model)) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+    const strict = validateData(
+      this.model.schema,
+      item.data,
+      this.model.metadata ? "metadata" : "",
+    );
+    if (strict.errors.length > 0) throw validationError(strict.errors);
+    if (item.filesEnabled) {
+      throw validationError([{ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] }]);
+    }
+    const store = this.app.records;
+    const published = store.transaction((): Loaded => {
+      const existing = store.item("record", item.id);
+      const pids = { ...(existing?.pids ?? {}), ...item.pids };
+      if (this.model.mintDoi && pids.doi === undefined) {
+        const doi = `${this.app.config.repository.doiPrefix}/${item.id}`;
+        // invenio-rdm-records' DataCite provider: identifier, provider and client.
+        pids.doi = { identifier: doi, provider: "datacite", client: "datacite" };
+        store.putPid("doi", doi, "record", item.id, "R");
+      }
+      const now = timestamp();
+      const record: ItemRow = {
+        id: item.id,
+        parentId: item.parentId,
+        model: item.model,
+        versionIndex: item.versionIndex,
+        data: item.data,
+        filesEnabled: item.filesEnabled,
+        pids,
+        revisionId: (existing?.revisionId ?? 0) + 1,
+        created: existing?.created ?? item.created,
+        updated: now,
+      };
+      store.putItem("record", record);
+      store.deleteItem("draft", item.id);
+      store.putPid("recid", item.id, "record", item.id, "R");
+      if (parent.latestId === null) store.putPid("recid", parent.id, "parent", parent.id, "R");
+      const newest = item.versionIndex >= parent.latestIndex;
+      const next: ParentRow = {
+        ...parent,
+        latestId: newest ? item.id : parent.latestId,
+        latestIndex: newest ? item.versionIndex : parent.latestIndex,
+        nextDraftId: parent.nextDraftId === item.id ? null : parent.nextDraftId,
+        updated: now,
+      };
+      store.updateParent(next);
+      return { kind: "record", item: record, parent: next };
+    });
+    this.send(ctx, 202, published);
+  }
+
+  async edit(ctx: RequestContext): Promise<void> {
+    await readJsonBody(ctx.req);
+    const record = this.loadRecord(param(ctx, "id"));
+    this.requireManage(ctx, record.parent);
+    const store = this.app.records;
+    const existing = store.item("draft", record.item.id);
+    // IDR edit returns the open draft as it is, still 201 (protocol §3.7).
+    if (existing !== undefined) {
+      this.send(ctx, 201, { kind: "draft", item: existing, parent: record.parent });
+      return;
+    }
+    const now = timestamp();
+    const draft: ItemRow = {
+      ...record.item,
+      revisionId: record.item.revisionId + 1,
+      updated: now,
+      expiresAt: expiresAt(now),
+    };
+    store.putItem("draft", draft);
+    this.send(ctx, 201, { kind: "draft", item: draft, parent: record.parent });
+  }
+
+  async newVersion(ctx: RequestContext): Promise<void> {
+    await readJsonBody(ctx.req);
+    const record = this.loadRecord(param(ctx, "id"));
+    const { parent } = record;
+    this.requireManage(ctx, parent);
+    const store = this.app.records;
+    const open = parent.nextDraftId === null ? undefined : store.item("draft", parent.nextDraftId);
+    if (open !== undefined) {
+      this.send(ctx, 201, { kind: "draft", item: open, parent });
+      return;
+    }
+    const loaded = store.transaction((): Loaded => {
+      const id = this.newId();
+      const now = timestamp();
+      // Metadata carries over, files and external pids do not (IDR new_version; RDM drops the DOI
+      // so that the new version gets its own).
+      const item: ItemRow = {
+        id,
+        parentId: parent.id,
+        model: this.model.type,
+        versionIndex: parent.latestIndex + 1,
+        data: record.item.data,
+        filesEnabled: record.item.filesEnabled,
+        pids: {},
+        revisionId: 1,
+        created: now,
+        updated: now,
+        expiresAt: expiresAt(now),
+      };
+      store.putItem("draft", item);
+      store.putPid("recid", id, "draft", id, "N");
+      const next = { ...parent, nextDraftId: id, updated: now };
+      store.updateParent(next);
+      return { kind: "draft", item, parent: next };
+    });
+    this.send(ctx, 201, loaded);
+  }
+
+  listVersions(ctx: RequestContext): void {
+    const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
+    const loaded = this.loadAny(param(ctx, "id"));
+    const params = parseSearchParams(ctx.query, ["version", "newest", "oldest", "bestmatch"]);
+    // IDR sorts the versions search by version index, newest first, unless told otherwise.
+    if (!ctx.query.has("sort")) params.sort = "version";
+    const all = this.app.records.versions(loaded.parent.id);
+    if (params.sort === "oldest") all.reverse();
+    const page = all.slice((params.page - 1) * params.size, params.page * params.size);
+    const d = this.dumpContext(ctx);
+    const hits = page.map((item) =>
+      dumpRecord(d, { kind: "record", item, parent: loaded.parent }, { hit: true }),
+    );
+    const base = `${ctx.origin}${apiPrefix(this.model)}/${loaded.item.id}/versions`;
+    sendJson(
+      ctx.res,
+      200,
+      searchResponse(base, undefined, params, hits, all.length),
+      {},
+      contentType,
+    );
+  }
+
+  latest(ctx: RequestContext): void {
+    const loaded = this.loadAny(param(ctx, "id"));
+    const latestId = loaded.parent.latestId;
+    if (latestId === null) throw new HttpError(404, PID_NOT_REGISTERED);
+    const location = `${ctx.origin}${apiPrefix(this.model)}/${latestId}`;
+    // IDR read_latest raises RedirectException: a JSON 301 with the target in body and header.
+    sendJson(
+      ctx.res,
+      301,
+      { status: 301, message: "Redirecting...", location },
+      { Location: location },
+    );
+  }
+
+  /**
+   * The file list (protocol §4.3): always empty until files can be uploaded, but real, so that
+   * clients can follow `links.files`.
+   */
+  files(ctx: RequestContext, draft: boolean): void {
+    const id = param(ctx, "id");
+    const loaded = draft ? this.loadDraft(id) : this.loadRecord(id);
+    if (draft) this.requireDraftRead(ctx, loaded);
+    const self = `${ctx.origin}${apiPrefix(this.model)}/${id}${draft ? "/draft" : ""}/files`;
+    const body = loaded.item.filesEnabled
+      ? { enabled: true, links: { self }, entries: [], default_preview: null, order: [] }
+      : { enabled: false, links: { self } };
+    sendJson(ctx.res, 200, body);
+  }
+
+  /**
+   * The record's requests and the request types applicable to it (protocol §6.2, §6.6): empty
+   * lists until requests exist, so that clients can follow the links.
+   */
+  requests(ctx: RequestContext, draft: boolean, applicable: boolean): void {
+    const id = param(ctx, "id");
+    const loaded = draft ? this.loadDraft(id) : this.loadRecord(id);
+    if (draft) this.requireDraftRead(ctx, loaded);
+    const base = `${ctx.origin}${apiPrefix(this.model)}/${id}${draft ? "/draft" : ""}/requests`;
+    if (applicable) {
+      sendJson(ctx.res, 200, {
+        hits: { hits: [], total: 0 },
+        links: { self: `${base}/applicable` },
+      });
+      return;
+    }
+    const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    sendJson(ctx.res, 200, searchResponse(base, undefined, params, [], 0));
+  }
+}
+
+/** The collection paths of a model: where drafts are created. */
+function createPath(app: ServiceContext, model: ResolvedModel): string {
+  return app.flavour === "rdm" ? apiPrefix(model) : `${apiPrefix(model)}/`;
+}
+
+function registerModel(router: Router, app: ServiceContext, model: ResolvedModel): void {
+  const r = new Records(app, model);
+  const item = `${apiPrefix(model)}/:id`;
+  router.on("POST", createPath(app, model), (ctx) => r.create(ctx));
+  router.on("GET", item, (ctx) => {
+    r.readRecord(ctx);
+  });
+  // IDR's service raises NotImplementedError("Records should be updated via their draft."),
+  // which the REST layer turns into a 500 (protocol §3.1).
+  router.on("PUT", item, (ctx) => {
+    r.loadRecord(param(ctx, "id"));
+    throw new HttpError(500, "Internal server error.");
+  });
+  router.on("DELETE", item, (ctx) => {
+    r.loadRecord(param(ctx, "id"));
+    throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+  });
+  router.on("GET", `${item}/draft`, (ctx) => {
+    r.readDraft(ctx);
+  });
+  router.on("PUT", `${item}/draft`, (ctx) => r.updateDraft(ctx));
+  router.on("DELETE", `${item}/draft`, (ctx) => {
+    r.deleteDraft(ctx);
+  });
+  router.on("POST", `${item}/draft`, (ctx) => r.edit(ctx));
+  router.on("POST", `${item}/draft/actions/publish`, (ctx) => r.publish(ctx));
+  router.on("GET", `${item}/versions`, (ctx) => {
+    r.listVersions(ctx);
+  });
+  router.on("POST", `${item}/versions`, (ctx) => r.newVersion(ctx));
+  router.on("GET", `${item}/versions/latest`, (ctx) => {
+    r.latest(ctx);
+  });
+  router.on("GET", `${item}/files`, (ctx) => {
+    r.files(ctx, false);
+  });
+  router.on("GET", `${item}/draft/files`, (ctx) => {
+    r.files(ctx, true);
+  });
+  router.on("GET", `${item}/requests`, (ctx) => {
+    r.requests(ctx, false, false);
+  });
+  if (app.flavour === "nrp" && model.features.includes("requests")) {
+    router.on("GET", `${item}/draft/requests`, (ctx) => {
+      r.requests(ctx, true, false);
+    });
+    router.on("GET", `${item}/requests/applicable`, (ctx) => {
+      r.requests(ctx, false, true);
+    });
+    router.on("GET", `${item}/draft/requests/applicable`, (ctx) => {
+      r.requests(ctx, true, true);
+    });
+  }
+}
+
+/**
+ * The draft-aware records API of every model (protocol §3): create, read, update and delete
+ * drafts, publish, edit, new versions, versions and latest, with ETags, lenient drafts and strict
+ * publishing.
+ */
+export const recordsService: Service = (router, app) => {
+  for (const model of recordModels(app)) registerModel(router, app, model);
+};

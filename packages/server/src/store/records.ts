@@ -1,0 +1,349 @@
+import type { Database } from "better-sqlite3";
+import type { ResolvedCommunity } from "../config/types.js";
+
+/** A parent: what all versions of one record share (invenio-drafts-resources' ParentRecord). */
+export interface ParentRow {
+  id: string;
+  model: string;
+  ownerId: number;
+  /** Community UUIDs, the default first. */
+  communities: string[];
+  workflow: string | null;
+  /** Newest published version, if any. */
+  latestId: string | null;
+  latestIndex: number;
+  /** A draft of a version not yet published (the first one, or a new version). */
+  nextDraftId: string | null;
+  created: string;
+  updated: string;
+}
+
+/** A published record or an open draft, as stored. */
+export interface ItemRow {
+  id: string;
+  parentId: string;
+  model: string;
+  versionIndex: number;
+  /** The user data: `metadata` for models with `metadata: true`, else the top-level fields. */
+  data: Record<string, unknown>;
+  filesEnabled: boolean;
+  /** External identifiers, e.g. `{doi: {identifier, provider, client}}`. */
+  pids: Record<string, unknown>;
+  revisionId: number;
+  created: string;
+  updated: string;
+  /** Drafts only. */
+  expiresAt?: string;
+}
+
+/** Which table an item lives in. */
+export type ItemKind = "record" | "draft";
+
+interface ParentSql {
+  id: string;
+  model: string;
+  owner_id: number;
+  communities: string;
+  workflow: string | null;
+  latest_id: string | null;
+  latest_index: number;
+  next_draft_id: string | null;
+  created: string;
+  updated: string;
+}
+
+interface ItemSql {
+  id: string;
+  parent_id: string;
+  model: string;
+  version_index: number;
+  data: string;
+  files_enabled: number;
+  pids: string;
+  revision_id: number;
+  created: string;
+  updated: string;
+  expires_at?: string;
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function jsonStrings(text: string): string[] {
+  const value: unknown = JSON.parse(text);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+function toParent(row: ParentSql): ParentRow {
+  return {
+    id: row.id,
+    model: row.model,
+    ownerId: row.owner_id,
+    communities: jsonStrings(row.communities),
+    workflow: row.workflow,
+    latestId: row.latest_id,
+    latestIndex: row.latest_index,
+    nextDraftId: row.next_draft_id,
+    created: row.created,
+    updated: row.updated,
+  };
+}
+
+function toItem(row: ItemSql): ItemRow {
+  const item: ItemRow = {
+    id: row.id,
+    parentId: row.parent_id,
+    model: row.model,
+    versionIndex: row.version_index,
+    data: jsonObject(row.data),
+    filesEnabled: row.files_enabled !== 0,
+    pids: jsonObject(row.pids),
+    revisionId: row.revision_id,
+    created: row.created,
+    updated: row.updated,
+  };
+  if (row.expires_at !== undefined) item.expiresAt = row.expires_at;
+  return item;
+}
+
+let lastMicros = 0;
+
+/**
+ * The current time as Invenio dumps it (`2025-01-14T10:12:33.123456+00:00`), strictly increasing
+ * within the process so that "newest first" orders are stable.
+ */
+export function timestamp(): string {
+  let micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  if (micros <= lastMicros) micros = lastMicros + 1;
+  lastMicros = micros;
+  const iso = new Date(Math.floor(micros / 1000)).toISOString();
+  const fraction = String(micros % 1_000_000).padStart(6, "0");
+  return `${iso.slice(0, 19)}.${fraction}+00:00`;
+}
+
+/** Parents, records, drafts, communities and persistent identifiers in SQLite. */
+export class RecordStore {
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  /** Runs `fn` in one transaction, so a request's changes land together or not at all. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Creates or updates the configured communities; ones no longer configured are kept for their records. */
+  seedCommunities(communities: readonly ResolvedCommunity[]): void {
+    const upsert = this.db.prepare(
+      `INSERT INTO communities (id, slug, title, curators, created) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, title = excluded.title,
+         curators = excluded.curators`,
+    );
+    const clearSlug = this.db.prepare("DELETE FROM communities WHERE slug = ? AND id <> ?");
+    this.transaction(() => {
+      for (const c of communities) {
+        clearSlug.run(c.slug, c.id);
+        upsert.run(c.id, c.slug, c.title, JSON.stringify(c.curators), timestamp());
+      }
+    });
+  }
+
+  /** A community by UUID or slug (oarepo resolves either, protocol §8.1). */
+  community(idOrSlug: string): ResolvedCommunity | undefined {
+    const row = this.db
+      .prepare("SELECT id, slug, title, curators FROM communities WHERE id = ? OR slug = ?")
+      .get(idOrSlug.toLowerCase(), idOrSlug) as
+      { id: string; slug: string; title: string; curators: string } | undefined;
+    if (row === undefined) return undefined;
+    return { id: row.id, slug: row.slug, title: row.title, curators: jsonStrings(row.curators) };
+  }
+
+  /** Whether a persistent identifier of `type` is taken (ids must be unique across parents and records). */
+  pidExists(type: string, value: string): boolean {
+    return (
+      this.db
+        .prepare("SELECT 1 FROM pids WHERE pid_type = ? AND pid_value = ?")
+        .get(type, value) !== undefined
+    );
+  }
+
+  /** Registers (or re-points) a persistent identifier. */
+  putPid(type: string, value: string, objectType: string, objectId: string, status: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO pids (pid_type, pid_value, object_type, object_id, status, created)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(pid_type, pid_value) DO UPDATE SET object_type = excluded.object_type,
+           object_id = excluded.object_id, status = excluded.status`,
+      )
+      .run(type, value, objectType, objectId, status, timestamp());
+  }
+
+  /** Resolves a persistent identifier to what it names. */
+  pid(
+    type: string,
+    value: string,
+  ): { objectType: string; objectId: string; status: string } | undefined {
+    const row = this.db
+      .prepare(
+        "SELECT object_type, object_id, status FROM pids WHERE pid_type = ? AND pid_value = ?",
+      )
+      .get(type, value) as { object_type: string; object_id: string; status: string } | undefined;
+    return row === undefined
+      ? undefined
+      : { objectType: row.object_type, objectId: row.object_id, status: row.status };
+  }
+
+  /** Removes a persistent identifier (a never-published draft that is deleted). */
+  deletePid(type: string, value: string): void {
+    this.db.prepare("DELETE FROM pids WHERE pid_type = ? AND pid_value = ?").run(type, value);
+  }
+
+  parent(id: string): ParentRow | undefined {
+    const row = this.db.prepare("SELECT * FROM parents WHERE id = ?").get(id) as
+      ParentSql | undefined;
+    return row === undefined ? undefined : toParent(row);
+  }
+
+  insertParent(parent: ParentRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO parents (id, model, owner_id, communities, workflow, latest_id, latest_index,
+           next_draft_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        parent.id,
+        parent.model,
+        parent.ownerId,
+        JSON.stringify(parent.communities),
+        parent.workflow,
+        parent.latestId,
+        parent.latestIndex,
+        parent.nextDraftId,
+        parent.created,
+        parent.updated,
+      );
+  }
+
+  /** Saves the version state of a parent. */
+  updateParent(parent: ParentRow): void {
+    this.db
+      .prepare(
+        `UPDATE parents SET communities = ?, workflow = ?, latest_id = ?, latest_index = ?,
+           next_draft_id = ?, updated = ? WHERE id = ?`,
+      )
+      .run(
+        JSON.stringify(parent.communities),
+        parent.workflow,
+        parent.latestId,
+        parent.latestIndex,
+        parent.nextDraftId,
+        parent.updated,
+        parent.id,
+      );
+  }
+
+  deleteParent(id: string): void {
+    this.db.prepare("DELETE FROM parents WHERE id = ?").run(id);
+  }
+
+  /** A published record or a draft by id. */
+  item(kind: ItemKind, id: string): ItemRow | undefined {
+    const table = kind === "draft" ? "drafts" : "records";
+    const row = this.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(id) as
+      ItemSql | undefined;
+    return row === undefined ? undefined : toItem(row);
+  }
+
+  /** Inserts or replaces a published record or a draft. */
+  putItem(kind: ItemKind, item: ItemRow): void {
+    const values = [
+      item.id,
+      item.parentId,
+      item.model,
+      item.versionIndex,
+      JSON.stringify(item.data),
+      item.filesEnabled ? 1 : 0,
+      JSON.stringify(item.pids),
+      item.revisionId,
+      item.created,
+      item.updated,
+    ];
+    if (kind === "draft") {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO drafts (id, parent_id, model, version_index, data, files_enabled,
+             pids, revision_id, created, updated, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(...values, item.expiresAt ?? item.created);
+    } else {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO records (id, parent_id, model, version_index, data, files_enabled,
+             pids, revision_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(...values);
+    }
+  }
+
+  deleteItem(kind: ItemKind, id: string): void {
+    this.db.prepare(`DELETE FROM ${kind === "draft" ? "drafts" : "records"} WHERE id = ?`).run(id);
+  }
+
+  /** The published versions of a parent, newest version first. */
+  versions(parentId: string): ItemRow[] {
+    const rows = this.db
+      .prepare("SELECT * FROM records WHERE parent_id = ? ORDER BY version_index DESC")
+      .all(parentId) as ItemSql[];
+    return rows.map(toItem);
+  }
+
+  /** Published records, optionally of one model, newest first. */
+  published(model: string | undefined): ItemRow[] {
+    const rows = (
+      model === undefined
+        ? this.db.prepare("SELECT * FROM records ORDER BY created DESC, rowid DESC").all()
+        : this.db
+            .prepare("SELECT * FROM records WHERE model = ? ORDER BY created DESC, rowid DESC")
+            .all(model)
+    ) as ItemSql[];
+    return rows.map(toItem);
+  }
+
+  /**
+   * What a user's dashboard lists: every draft of theirs, plus each published record of theirs
+   * that has no open draft, newest first.
+   */
+  owned(ownerId: number, model: string | undefined): { kind: ItemKind; item: ItemRow }[] {
+    const filter = model === undefined ? "" : "AND p.model = ?";
+    const args: unknown[] = model === undefined ? [ownerId, ownerId] : [ownerId, model, ownerId];
+    if (model !== undefined) args.push(model);
+    const rows = this.db
+      .prepare(
+        `SELECT 'draft' AS kind, d.* FROM drafts d JOIN parents p ON p.id = d.parent_id
+           WHERE p.owner_id = ? ${filter}
+         UNION ALL
+         SELECT 'record' AS kind, r.*, NULL AS expires_at FROM records r
+           JOIN parents p ON p.id = r.parent_id
+           WHERE p.owner_id = ? ${filter} AND r.id NOT IN (SELECT id FROM drafts)
+         ORDER BY created DESC`,
+      )
+      .all(...args) as (Omit<ItemSql, "expires_at"> & {
+      kind: ItemKind;
+      expires_at: string | null;
+    })[];
+    return rows.map((row) => {
+      const { kind, expires_at, ...rest } = row;
+      return {
+        kind,
+        item: toItem(expires_at === null ? rest : { ...rest, expires_at }),
+      };
+    });
+  }
+}
