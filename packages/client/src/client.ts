@@ -7,6 +7,7 @@ import type { NRPClientOptions, ResolvedClientOptions } from "./core/options.js"
 import { HttpClient } from "./internal/http.js";
 import { REDACTED } from "./internal/redact.js";
 import { Info } from "./resources/info.js";
+import { Records } from "./resources/records.js";
 import { VERSION } from "./version.js";
 
 /** Options of {@link NRPInvenioClient.fromConfig}. */
@@ -36,8 +37,11 @@ function repositoryKey(config: NRPConfig, alias: string | undefined): string {
   return index < 0 ? "repository" : `repositories[${index}]`;
 }
 
-/** Validates options and fills in defaults; every mistake is a {@link ConfigError} naming the option. */
-function resolveOptions(options: NRPClientOptions): ResolvedClientOptions {
+/**
+ * Validates options and fills in defaults; every mistake is a {@link ConfigError} naming the option.
+ * @internal
+ */
+export function resolveOptions(options: NRPClientOptions): ResolvedClientOptions {
   // JavaScript callers can pass anything, so check even what the types promise.
   const given = options as Partial<NRPClientOptions> | undefined;
   check(
@@ -124,6 +128,8 @@ export class NRPInvenioClient {
   readonly serverUrl: string;
   /** Repository and model discovery. */
   readonly info: Info;
+  /** Records and drafts: read, create, bulk-create; lifecycle calls live on {@link NRPRecord}. */
+  readonly records: Records;
   readonly #http: HttpClient;
 
   constructor(options: NRPClientOptions) {
@@ -132,6 +138,7 @@ export class NRPInvenioClient {
     this.serverUrl = resolved.serverUrl;
     this.#http = new HttpClient(resolved);
     this.info = new Info(this.#http);
+    this.records = new Records({ client: this, http: this.#http, info: this.info });
   }
 
   /**

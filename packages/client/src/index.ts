@@ -17,12 +17,14 @@ export {
   ConflictError,
   GoneError,
   InternalServerError,
+  InvalidRecordIdError,
   MethodNotAllowedError,
   NotFoundError,
   NRPError,
   PermissionDeniedError,
   PreconditionFailedError,
   RateLimitError,
+  RequestRequiredError,
   UnknownModelError,
   UnprocessableEntityError,
   UnsupportedMediaTypeError,
@@ -36,4 +38,19 @@ export type {
 } from "./core/errors.js";
 export { Info, NRPModelInfo, NRPRepositoryInfo } from "./resources/info.js";
 export type { InfoOptions } from "./resources/info.js";
+export { NRPRecord, Records } from "./resources/records.js";
+export type {
+  CreateManyOptions,
+  CreateManyResult,
+  CreateRecordOptions,
+  GetByIdOptions,
+  PublishOptions,
+  RecordActionOptions,
+  RecordId,
+  RecordReadOptions,
+} from "./resources/records.js";
+export { DEFAULT_DOI_RESOLVER_URL, recordGetter } from "./resources/record-getter.js";
+export type { RecordGetterOptions } from "./resources/record-getter.js";
+export { NRPFile, NRPRecordFiles } from "./resources/files.js";
+export { NRPRecordRequestType, NRPRecordRequests } from "./resources/requests.js";
 export { VERSION } from "./version.js";

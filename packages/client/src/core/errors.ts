@@ -114,6 +114,58 @@ export class UnknownModelError extends NRPError {
   }
 }
 
+/**
+ * A record identifier that is none of the accepted forms (mid, API or HTML URL, DOI).
+ *
+ * A typo in an id is a user mistake, so it gets its own class and a message listing the forms.
+ */
+export class InvalidRecordIdError extends NRPError {
+  static override readonly CODE: string = "NRP_INVALID_RECORD_ID";
+  /** The identifier as given. */
+  readonly recordId: string;
+
+  constructor(message: string, recordId: string, options: NRPErrorOptions = {}) {
+    super(message, options);
+    this.recordId = recordId;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), recordId: this.recordId };
+  }
+}
+
+/**
+ * The caller may not perform an action on a record directly; the repository wants a request
+ * (e.g. `publish_draft`) that a curator accepts.
+ *
+ * Separate from a plain 403 so that callers can switch to the request workflow instead of
+ * reporting a permission problem.
+ */
+export class RequestRequiredError extends NRPError {
+  static override readonly CODE: string = "NRP_REQUEST_REQUIRED";
+  /** The request type that performs the action, e.g. `publish_draft`. */
+  readonly requestType: string;
+  /** The record's `links["applicable-requests"]`, where the request types are listed. */
+  readonly applicableRequestsUrl: string | undefined;
+
+  constructor(
+    message: string,
+    init: { requestType: string; applicableRequestsUrl?: string | undefined } & NRPErrorOptions,
+  ) {
+    super(message, init);
+    this.requestType = init.requestType;
+    this.applicableRequestsUrl = init.applicableRequestsUrl;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      requestType: this.requestType,
+      applicableRequestsUrl: this.applicableRequestsUrl,
+    };
+  }
+}
+
 /** The request an {@link APIError} belongs to. URLs are redacted before they are stored. */
 export interface APIErrorRequest {
   method: string;

@@ -1,0 +1,73 @@
+// Pure preparation of the JSON bodies sent when creating and saving records (protocol §3.2, §3.5,
+// §9.2), kept apart from the network code so that it can be tested as tables.
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Options that shape a create body. */
+export interface CreateBodyOptions {
+  /** The model keeps user data under `metadata` (its `metadata` flag, §2.3). */
+  metadataModel: boolean;
+  community?: string | undefined;
+  workflow?: string | undefined;
+  filesEnabled?: boolean | undefined;
+}
+
+/**
+ * The body of `POST <model records>`: bare metadata wrapped in `{metadata}` for metadata models,
+ * `parent.communities.default` / `parent.workflow` from the options, and `files.enabled` always set
+ * (default true) so the server's default never decides it silently.
+ */
+export function prepareCreateBody(data: Json, options: CreateBodyOptions): Json {
+  const copy = structuredClone(data);
+  const body: Json = options.metadataModel && !("metadata" in copy) ? { metadata: copy } : copy;
+  if (options.community !== undefined || options.workflow !== undefined) {
+    const parent: Json = isObject(body.parent) ? { ...body.parent } : {};
+    if (options.community !== undefined) {
+      const communities = isObject(parent.communities) ? parent.communities : {};
+      parent.communities = { ...communities, default: options.community };
+    }
+    if (options.workflow !== undefined) parent.workflow = options.workflow;
+    body.parent = parent;
+  }
+  const files = isObject(body.files) ? body.files : {};
+  const enabled =
+    options.filesEnabled ?? (typeof files.enabled === "boolean" ? files.enabled : true);
+  body.files = { ...files, enabled };
+  return body;
+}
+
+/** Server-generated fields that a save must not send back (protocol §3.5, §9.2). */
+export const DUMP_ONLY_FIELDS: readonly string[] = [
+  "links",
+  "errors",
+  "expanded",
+  "revision_id",
+  "created",
+  "updated",
+];
+
+/**
+ * The body of `PUT links.self`: the record as held, without links, errors, expansions and
+ * server-maintained fields. `files` (with `enabled`) stays, because a PUT without it lets the
+ * server reset files to its default.
+ */
+export function prepareSaveBody(data: Json): Json {
+  return structuredClone(
+    Object.fromEntries(Object.entries(data).filter(([key]) => !DUMP_ONLY_FIELDS.includes(key))),
+  );
+}
+
+/** The bare revision for `If-Match` from an ETag (`"3"`, `W/"3"`, `3`), or `undefined`. */
+export function revisionFromEtag(etag: string | undefined): string | undefined {
+  if (etag === undefined) return undefined;
+  const bare = etag
+    .trim()
+    .replace(/^W\//i, "")
+    .replace(/^"(.*)"$/, "$1")
+    .trim();
+  return bare === "" ? undefined : bare;
+}

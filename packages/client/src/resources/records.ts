@@ -1,0 +1,633 @@
+// Records and drafts (protocol §3): `client.records` and the NRPRecord object with its lifecycle
+// (save with optimistic locking, delete, publish, edit, new version).
+
+import type { NRPInvenioClient } from "../client.js";
+import {
+  APIUserAbortError,
+  InvalidRecordIdError,
+  NRPError,
+  PermissionDeniedError,
+  PreconditionFailedError,
+  RequestRequiredError,
+} from "../core/errors.js";
+import type { FieldError } from "../core/errors.js";
+import type { HttpClient, HttpResponse } from "../internal/http.js";
+import { formatMid, linksetUrl, matchApiUrl, matchHtmlUrl, parseMid } from "../internal/ids.js";
+import type { ModelUrls } from "../internal/ids.js";
+import { runPool } from "../internal/pool.js";
+import { prepareCreateBody, prepareSaveBody, revisionFromEtag } from "../internal/record-body.js";
+import { NRPRecordFiles } from "./files.js";
+import type { Info, NRPModelInfo } from "./info.js";
+import { NRPRecordRequests, hitsOf } from "./requests.js";
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A record identifier within one repository: `"datasets/abcde-12345"`,
+ * `"draft/datasets/abcde-12345"`, `["datasets","abcde-12345"]`, `["draft","datasets","abcde-12345"]`,
+ * or a bare id (`"abcde-12345"`) when the repository has a default model.
+ */
+export type RecordId = string | readonly string[];
+
+/** Options of every record read. */
+export interface RecordReadOptions {
+  /** Also fetch `links.files` into {@link NRPRecord.files} (one more request). */
+  includeFiles?: boolean | undefined;
+  /** Also fetch the applicable request types and the record's requests (two more requests). */
+  includeRequests?: boolean | undefined;
+  /** Ask the server to resolve references (`?expand=true`, protocol §3.3.3). */
+  expand?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link Records.getById}. */
+export interface GetByIdOptions extends RecordReadOptions {
+  /** Read the draft (`…/<id>/draft`) instead of the published record. */
+  draft?: boolean | undefined;
+}
+
+/** Options of {@link Records.create}. */
+export interface CreateRecordOptions {
+  /** Community slug or UUID for `parent.communities.default` (NRP, protocol §8.1). */
+  community?: string | undefined;
+  /** Workflow code for `parent.workflow`; the community's default when absent. */
+  workflow?: string | undefined;
+  /**
+   * Whether the draft accepts files (`files.enabled`); a draft with files enabled but none uploaded
+   * cannot be published.
+   * @default true
+   */
+  filesEnabled?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link Records.createMany}. */
+export interface CreateManyOptions {
+  /**
+   * How many creates run at once.
+   * @default 4
+   */
+  concurrency?: number | undefined;
+  /** Community for every item, as in {@link CreateRecordOptions.community}. */
+  community?: string | undefined;
+  /** Workflow for every item. */
+  workflow?: string | undefined;
+  /** `files.enabled` for every item. @default true */
+  filesEnabled?: boolean | undefined;
+  /** Aborting stops starting new items; running creates are aborted too. */
+  signal?: AbortSignal | undefined;
+  /** Called after each item with the number finished so far and how many of them failed. */
+  onProgress?: ((done: number, failed: number) => void) | undefined;
+}
+
+/** One item's outcome in {@link Records.createMany}: `index` is its position in the input. */
+export type CreateManyResult =
+  { index: number; ok: true; record: NRPRecord } | { index: number; ok: false; error: NRPError };
+
+/** Options of the calls that change a record. */
+export interface RecordActionOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link NRPRecord.publish}. */
+export interface PublishOptions extends RecordActionOptions {
+  /** Stored as `metadata.version` (saved first) before publishing. */
+  version?: string | undefined;
+}
+
+/** What a record needs from its client; not part of the public API. */
+export interface RecordContext {
+  client: NRPInvenioClient;
+  http: HttpClient;
+  info: Info;
+}
+
+function asNRPError(error: unknown): NRPError {
+  if (error instanceof NRPError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new NRPError(message, { cause: error });
+}
+
+function etagOf(res: HttpResponse<unknown>): string | undefined {
+  const etag = res.headers.etag;
+  return typeof etag === "string" ? etag : Array.isArray(etag) ? etag[0] : undefined;
+}
+
+function modelUrls(models: readonly NRPModelInfo[]): ModelUrls[] {
+  return models.map((m) => ({ name: m.name, url: m.url, html: m.links.html }));
+}
+
+/** Which model a record read from `url` belongs to: by URL, then `$schema`, then the only model. */
+export async function modelOf(
+  ctx: RecordContext,
+  url: string,
+  data: Json,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const models = await ctx.info.models({ signal });
+  const links = isObject(data.links) ? data.links : {};
+  for (const candidate of [url, links.self]) {
+    if (typeof candidate !== "string") continue;
+    const match = matchApiUrl(candidate, modelUrls(models));
+    if (match) return match.model;
+  }
+  const schema = data.$schema;
+  if (typeof schema === "string") {
+    const bySchema = models.find((m) => m.schemas.includes(schema));
+    if (bySchema) return bySchema.name;
+  }
+  const repo = await ctx.info.repository({ signal });
+  return repo.defaultModel ?? (models.length === 1 ? (models[0]?.name ?? "") : "");
+}
+
+/** Reads a record by URL and wraps it; `model` is derived when not known. */
+export async function readRecord(
+  ctx: RecordContext,
+  url: string,
+  model: string | undefined,
+  options: RecordReadOptions,
+): Promise<NRPRecord> {
+  const repo = await ctx.info.repository({ signal: options.signal });
+  const res = await ctx.http.getJSON(url, {
+    query: options.expand ? { expand: "true" } : undefined,
+    headers: { accept: repo.defaultContentType },
+    signal: options.signal,
+  });
+  if (!isObject(res.body)) {
+    throw new NRPError(`${url} did not return a record (a JSON object).`, {
+      code: "NRP_INVALID_RESPONSE",
+    });
+  }
+  const record = new NRPRecord(
+    ctx,
+    res.body,
+    etagOf(res),
+    model ?? (await modelOf(ctx, res.url, res.body, options.signal)),
+  );
+  await record.loadRelated(options);
+  return record;
+}
+
+/**
+ * A record or draft in the repository: its JSON, and the calls of its lifecycle.
+ *
+ * Mutate {@link NRPRecord.data} or {@link NRPRecord.metadata} and call {@link NRPRecord.save};
+ * the save is conditional on the revision that was read, so a concurrent change is never
+ * overwritten silently.
+ *
+ * @example
+ * const draft = await client.records.create("datasets", { title: "Trees" }, { community: "physics" });
+ * draft.metadata.description = "Height of trees";
+ * await draft.save();
+ * const published = await draft.publish();
+ */
+export class NRPRecord {
+  readonly #ctx: RecordContext;
+  #data: Json;
+  #etag: string | undefined;
+  readonly #model: string;
+  #files: NRPRecordFiles | undefined;
+  #requests: NRPRecordRequests | undefined;
+
+  /** Wraps a record's JSON; obtain records from {@link Records} or `recordGetter` instead. */
+  constructor(ctx: RecordContext, data: Json, etag: string | undefined, model: string) {
+    this.#ctx = ctx;
+    this.#data = data;
+    this.#etag = etag;
+    this.#model = model;
+  }
+
+  /** The client this record was read with; its token is used for every call on the record. */
+  get client(): NRPInvenioClient {
+    return this.#ctx.client;
+  }
+  /** The whole record JSON as the server sent it, with your local changes; `save()` sends it. */
+  get data(): Json {
+    return this.#data;
+  }
+  /**
+   * The user metadata: `data.metadata` when the record has that section (created on first access
+   * for metadata models), otherwise the whole `data`.
+   */
+  get metadata(): Json {
+    if (isObject(this.#data.metadata)) return this.#data.metadata;
+    return this.#data;
+  }
+  /** The record's links (`self`, `self_html`, `draft`, `publish`, `files`, …), absolute URLs. */
+  get links(): Readonly<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const links = this.#data.links;
+    if (isObject(links))
+      for (const [k, v] of Object.entries(links)) if (typeof v === "string") out[k] = v;
+    return out;
+  }
+  /** The record id, e.g. `abcde-12345`. */
+  get id(): string {
+    const id = this.#data.id;
+    return typeof id === "string" ? id : typeof id === "number" ? String(id) : "";
+  }
+  /** The model (record type) this record belongs to, e.g. `datasets`. */
+  get model(): string {
+    return this.#model;
+  }
+  /** `model/id`, or `draft/model/id` for a draft: what `client.records.get` accepts. */
+  get mid(): string {
+    return formatMid(this.#model, this.id, this.isDraft);
+  }
+  /** The server's revision counter (`revision_id`). */
+  get revisionId(): number | undefined {
+    return typeof this.#data.revision_id === "number" ? this.#data.revision_id : undefined;
+  }
+  /** The ETag of the last response (`"<revision_id>"`), which `save()` sends back as `If-Match`. */
+  get etag(): string | undefined {
+    return this.#etag ?? (this.revisionId === undefined ? undefined : `"${this.revisionId}"`);
+  }
+  /**
+   * Validation problems the server reported while saving leniently (drafts are stored even when
+   * invalid, protocol §3.2); empty when the last answer had none.
+   */
+  get errors(): FieldError[] {
+    const list = this.#data.errors;
+    if (!Array.isArray(list)) return [];
+    return (list as unknown[]).filter(isObject).map((e) => ({
+      field: typeof e.field === "string" ? e.field : "",
+      messages: (Array.isArray(e.messages) ? (e.messages as unknown[]) : [e.messages])
+        .filter((m) => m !== undefined && m !== null)
+        .map((m) => (typeof m === "string" ? m : JSON.stringify(m))),
+    }));
+  }
+  /** True for a draft (`is_draft`, or `links.self` equal to `links.draft`). */
+  get isDraft(): boolean {
+    if (typeof this.#data.is_draft === "boolean") return this.#data.is_draft;
+    const links = this.links;
+    return links.self !== undefined && links.self === links.draft;
+  }
+  /** True when the record (or the record this draft edits) has been published. */
+  get isPublished(): boolean {
+    return this.#data.is_published === true;
+  }
+  /** The record's files, when it was read with `includeFiles`. */
+  get files(): NRPRecordFiles | undefined {
+    return this.#files;
+  }
+  /** Applicable request types and existing requests, when read with `includeRequests`. */
+  get requests(): NRPRecordRequests | undefined {
+    return this.#requests;
+  }
+
+  /** A deep copy of the record JSON. */
+  toDict(): Json {
+    return structuredClone(this.#data);
+  }
+  /** Same as {@link NRPRecord.toDict}, so that `JSON.stringify` works. */
+  toJSON(): Json {
+    return this.toDict();
+  }
+
+  /** Fetches files and requests as the options ask; used by reads. @internal */
+  async loadRelated(options: RecordReadOptions): Promise<void> {
+    const { http } = this.#ctx;
+    const links = this.links;
+    const signal = options.signal;
+    if (options.includeFiles) {
+      if (links.files) {
+        const res = await http.getJSON(links.files, { signal });
+        this.#files = new NRPRecordFiles(isObject(res.body) ? res.body : {});
+      } else {
+        this.#files = new NRPRecordFiles({ enabled: false, entries: [] });
+      }
+    }
+    if (options.includeRequests) {
+      const [types, requests] = await Promise.all(
+        [links["applicable-requests"], links.requests].map(async (url) =>
+          url ? hitsOf((await http.getJSON(url, { signal })).body) : [],
+        ),
+      );
+      this.#requests = new NRPRecordRequests(types ?? [], requests ?? []);
+    }
+  }
+
+  #replace(res: HttpResponse<unknown>): void {
+    if (!isObject(res.body)) {
+      throw new NRPError(`${res.url} did not return a record (a JSON object).`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    this.#data = res.body;
+    this.#etag = etagOf(res);
+  }
+
+  #link(name: string): string {
+    const url = this.links[name];
+    if (!url) {
+      throw new NRPError(`Record ${this.mid} has no links.${name}.`, { code: "NRP_MISSING_LINK" });
+    }
+    return url;
+  }
+
+  #ifMatch(): Record<string, string> {
+    const revision = revisionFromEtag(this.etag);
+    return revision === undefined ? {} : { "if-match": revision };
+  }
+
+  /** Turns a 412 into the same error with advice on how to recover. */
+  #conflict(error: unknown): unknown {
+    if (!(error instanceof PreconditionFailedError)) return error;
+    const message =
+      `${error.message}\n  The record ${this.mid} changed on the server since it was read; ` +
+      "nothing was overwritten. Reload it with record.refresh() (on the command line: run " +
+      "`nrp get record` again), re-apply your changes and save again.";
+    return new PreconditionFailedError(message, {
+      status: error.status,
+      body: error.body,
+      headers: error.headers,
+      method: error.method,
+      url: error.url,
+      retryAfter: error.retryAfter,
+      cause: error,
+    });
+  }
+
+  /**
+   * Saves the record: `PUT links.self` with `If-Match: <revision>`; the answer (the stored draft,
+   * possibly with `errors`) replaces `data` in place.
+   *
+   * @throws {@link PreconditionFailedError} when someone changed the record since it was read;
+   * nothing is overwritten, and the message says how to reload.
+   */
+  async save(options: RecordActionOptions = {}): Promise<this> {
+    try {
+      const res = await this.#ctx.http.putJSON(this.#link("self"), prepareSaveBody(this.#data), {
+        headers: this.#ifMatch(),
+        signal: options.signal,
+      });
+      this.#replace(res);
+    } catch (error) {
+      throw this.#conflict(error);
+    }
+    return this;
+  }
+
+  /** Deletes the draft (`DELETE links.self`, conditional on the revision that was read). */
+  async delete(options: RecordActionOptions = {}): Promise<void> {
+    try {
+      await this.#ctx.http.delete(this.#link("self"), {
+        headers: this.#ifMatch(),
+        signal: options.signal,
+      });
+    } catch (error) {
+      throw this.#conflict(error);
+    }
+  }
+
+  /** Reloads the record (and its files and requests, if they were loaded) from `links.self`. */
+  async refresh(options: RecordActionOptions = {}): Promise<this> {
+    const repo = await this.#ctx.info.repository({ signal: options.signal });
+    const res = await this.#ctx.http.getJSON(this.#link("self"), {
+      headers: { accept: repo.defaultContentType },
+      signal: options.signal,
+    });
+    this.#replace(res);
+    await this.loadRelated({
+      includeFiles: this.#files !== undefined,
+      includeRequests: this.#requests !== undefined,
+      signal: options.signal,
+    });
+    return this;
+  }
+
+  /** A POST that must not be repeated on a 5xx (not idempotent), answered by a record. */
+  async #action(
+    url: string,
+    requestType: string,
+    what: string,
+    options: RecordActionOptions,
+  ): Promise<NRPRecord> {
+    let res: HttpResponse<unknown>;
+    try {
+      res = await this.#ctx.http.postJSON(url, {}, { signal: options.signal });
+    } catch (error) {
+      const applicable = this.links["applicable-requests"];
+      if (error instanceof PermissionDeniedError && applicable) {
+        throw this.#requestRequired(requestType, what, applicable, error);
+      }
+      throw error;
+    }
+    if (!isObject(res.body)) {
+      throw new NRPError(`${url} did not return a record (a JSON object).`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    return new NRPRecord(this.#ctx, res.body, etagOf(res), this.#model);
+  }
+
+  #requestRequired(
+    requestType: string,
+    what: string,
+    applicable: string,
+    cause?: unknown,
+  ): RequestRequiredError {
+    return new RequestRequiredError(
+      `You cannot ${what} ${this.mid} directly: this repository does it through a ` +
+        `"${requestType}" request that a curator accepts. Create that request on the record ` +
+        `(its types are listed at ${applicable}).`,
+      { requestType, applicableRequestsUrl: applicable, cause },
+    );
+  }
+
+  /**
+   * Publishes the draft through `links.publish` and returns the published record.
+   *
+   * With `version`, `metadata.version` is set and saved first. Publishing validates strictly: an
+   * invalid draft gives a `BadRequestError` with field errors.
+   *
+   * @throws {@link RequestRequiredError} when the repository publishes through a `publish_draft`
+   * request only (no `links.publish`, but `links["applicable-requests"]`).
+   */
+  async publish(options: PublishOptions = {}): Promise<NRPRecord> {
+    const links = this.links;
+    const publishUrl = links.publish;
+    if (!publishUrl) {
+      if (!this.isDraft) {
+        throw new NRPError(
+          `Record ${this.mid} is not a draft, so there is nothing to publish. Call edit() or newVersion() first.`,
+          { code: "NRP_NOT_A_DRAFT" },
+        );
+      }
+      const applicable = links["applicable-requests"];
+      if (applicable) throw this.#requestRequired("publish_draft", "publish", applicable);
+      throw new NRPError(
+        `Draft ${this.mid} has no publish link: you are not allowed to publish it.`,
+        { code: "NRP_CANNOT_PUBLISH" },
+      );
+    }
+    if (options.version !== undefined) {
+      this.metadata.version = options.version;
+      await this.save({ signal: options.signal });
+    }
+    return this.#action(this.links.publish ?? publishUrl, "publish_draft", "publish", options);
+  }
+
+  /**
+   * Opens a draft of this published record for editing (`POST …/draft`, 201); an existing draft
+   * is returned as is.
+   */
+  async edit(options: RecordActionOptions = {}): Promise<NRPRecord> {
+    if (this.isDraft) {
+      throw new NRPError(`Record ${this.mid} is already a draft; edit it and save().`, {
+        code: "NRP_ALREADY_A_DRAFT",
+      });
+    }
+    // oarepo emits `links.draft` only once a draft exists; the edit route is `<self>/draft`.
+    const url = this.links.draft ?? `${this.#link("self").replace(/\/+$/, "")}/draft`;
+    return this.#action(url, "edit_published_record", "edit", options);
+  }
+
+  /**
+   * Starts a new version of this record (`POST links.versions`, 201) and returns its draft. Files
+   * are not carried over (protocol §3.8).
+   */
+  async newVersion(options: RecordActionOptions = {}): Promise<NRPRecord> {
+    return this.#action(this.#link("versions"), "new_version", "create a new version of", options);
+  }
+
+  /** A short description for logs. */
+  toString(): string {
+    return `NRPRecord[${this.mid}]`;
+  }
+}
+
+/**
+ * `client.records`: read, create and bulk-create records of the repository's models.
+ *
+ * @example
+ * const rec = await client.records.get("datasets/abcde-12345", { includeFiles: true });
+ * const draft = await client.records.get(["draft", "datasets", "abcde-12345"]);
+ */
+export class Records {
+  readonly #ctx: RecordContext;
+
+  /** Built by {@link NRPInvenioClient}; use `client.records`. */
+  constructor(ctx: RecordContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Reads a record by mid (`model/id`, `draft/model/id`, the array forms, or a bare id). */
+  async get(id: RecordId, options: RecordReadOptions = {}): Promise<NRPRecord> {
+    const repo = await this.#ctx.info.repository({ signal: options.signal });
+    const mid = parseMid(id, repo.defaultModel);
+    return this.getById(mid.model, mid.id, { ...options, draft: mid.draft });
+  }
+
+  /** Reads a record of `model` by its id; `draft: true` reads its draft. */
+  async getById(model: string, id: string, options: GetByIdOptions = {}): Promise<NRPRecord> {
+    const info = await this.#ctx.info.getModel(model, { signal: options.signal });
+    const base = info.url.endsWith("/") ? info.url : `${info.url}/`;
+    const url = `${base}${encodeURIComponent(id)}${options.draft ? "/draft" : ""}`;
+    return readRecord(this.#ctx, url, info.name, options);
+  }
+
+  /**
+   * Reads a record by a URL of this repository: an API URL (`…/<id>`, `…/<id>/draft`), or a
+   * landing page, which leads to the API through its signposting `Link: rel="linkset"` header or,
+   * without one, through the model whose HTML prefix it matches.
+   */
+  async getByUrl(url: string, options: RecordReadOptions = {}): Promise<NRPRecord> {
+    const models = await this.#ctx.info.models({ signal: options.signal });
+    const urls = modelUrls(models);
+    const api = matchApiUrl(url, urls);
+    if (api) return this.getById(api.model, api.id, { ...options, draft: api.draft });
+    if (new URL(url).pathname.startsWith("/api/")) {
+      return readRecord(this.#ctx, url, undefined, options);
+    }
+    const page = await this.#ctx.http.text({
+      method: "GET",
+      url,
+      headers: { accept: "text/html" },
+      signal: options.signal,
+    });
+    const linkset = linksetUrl(page.headers.link, page.url);
+    if (linkset) return readRecord(this.#ctx, linkset, undefined, options);
+    const html = matchHtmlUrl(page.url, urls);
+    if (html) return this.getById(html.model, html.id, { ...options, draft: html.draft });
+    throw new InvalidRecordIdError(
+      `${url} is neither a record API URL nor a landing page that links to one (it has no Link rel="linkset" header and matches no model).`,
+      url,
+    );
+  }
+
+  /**
+   * Creates a draft of `model` (`POST`, 201). Bare metadata is wrapped in `{metadata}` when the
+   * model keeps data there; a body that already has `metadata` is sent as is. Never retried on a
+   * server error: a create is not idempotent.
+   *
+   * The draft may come back with {@link NRPRecord.errors}: drafts are validated leniently.
+   */
+  async create(model: string, data: Json, options: CreateRecordOptions = {}): Promise<NRPRecord> {
+    if (!isObject(data)) {
+      throw new NRPError(
+        `A record must be a JSON object, got ${Array.isArray(data) ? "an array" : typeof data}.`,
+        { code: "NRP_INVALID_INPUT" },
+      );
+    }
+    const info = await this.#ctx.info.getModel(model, { signal: options.signal });
+    const body = prepareCreateBody(data, {
+      metadataModel: info.metadata,
+      community: options.community,
+      workflow: options.workflow,
+      filesEnabled: options.filesEnabled,
+    });
+    const deposit = info.links.deposit ?? info.url;
+    const res = await this.#ctx.http.postJSON(deposit, body, { signal: options.signal });
+    if (!isObject(res.body)) {
+      throw new NRPError(`${deposit} did not return a record (a JSON object).`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    return new NRPRecord(this.#ctx, res.body, etagOf(res), info.name);
+  }
+
+  /**
+   * Creates many drafts of `model` with at most `concurrency` requests at once and returns one
+   * result per item, in input order. A failing item never stops the others.
+   *
+   * Items are pulled from `items` only when a worker is free, so a large (async) iterable is never
+   * held in memory. After an abort no further item is started; the results then cover the items
+   * that were started, and those cut short carry an {@link APIUserAbortError}.
+   */
+  async createMany(
+    model: string,
+    items: Iterable<Json> | AsyncIterable<Json>,
+    options: CreateManyOptions = {},
+  ): Promise<CreateManyResult[]> {
+    // Fail fast on an unknown model instead of once per item.
+    await this.#ctx.info.getModel(model, { signal: options.signal });
+    const create: CreateRecordOptions = {
+      community: options.community,
+      workflow: options.workflow,
+      filesEnabled: options.filesEnabled,
+      signal: options.signal,
+    };
+    const results = await runPool(items, (item) => this.create(model, item, create), {
+      concurrency: options.concurrency ?? 4,
+      signal: options.signal,
+      onSettled: options.onProgress,
+    });
+    return results.map((r) =>
+      r.ok
+        ? { index: r.index, ok: true, record: r.value }
+        : {
+            index: r.index,
+            ok: false,
+            error:
+              options.signal?.aborted && !(r.error instanceof NRPError)
+                ? new APIUserAbortError("The request was aborted.", { cause: r.error })
+                : asNRPError(r.error),
+          },
+    );
+  }
+}
