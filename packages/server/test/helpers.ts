@@ -40,3 +40,19 @@ export async function call(
   }
   return { status: res.status, headers: res.headers, body, text };
 }
+
+/** Sends `body` as JSON with `method`, optionally as the holder of `token`. */
+export function send(
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<CallResult> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  return call(url, {
+    method,
+    headers,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+}
