@@ -3,6 +3,7 @@
 
 import type { NRPInvenioClient } from "../client.js";
 import {
+  APIError,
   APIUserAbortError,
   InvalidRecordIdError,
   NRPError,
@@ -544,15 +545,22 @@ export class Records {
     if (new URL(url).pathname.startsWith("/api/")) {
       return readRecord(this.#ctx, url, undefined, options);
     }
-    const page = await this.#ctx.http.text({
-      method: "GET",
-      url,
-      headers: { accept: "text/html" },
-      signal: options.signal,
-    });
-    const linkset = linksetUrl(page.headers.link, page.url);
+    // Draft previews are not public pages (the server answers 404 or a login page), so a page
+    // that cannot be read still resolves when its URL has a model's shape.
+    let page: HttpResponse<string> | undefined;
+    try {
+      page = await this.#ctx.http.text({
+        method: "GET",
+        url,
+        headers: { accept: "text/html" },
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (!(error instanceof APIError) || matchHtmlUrl(url, urls) === undefined) throw error;
+    }
+    const linkset = page && linksetUrl(page.headers.link, page.url);
     if (linkset) return readRecord(this.#ctx, linkset, undefined, options);
-    const html = matchHtmlUrl(page.url, urls);
+    const html = matchHtmlUrl(url, urls) ?? (page && matchHtmlUrl(page.url, urls));
     if (html) return this.getById(html.model, html.id, { ...options, draft: html.draft });
     throw new InvalidRecordIdError(
       `${url} is neither a record API URL nor a landing page that links to one (it has no Link rel="linkset" header and matches no model).`,
