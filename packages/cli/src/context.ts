@@ -52,6 +52,11 @@ export interface CommandContext {
    * it; a usage error when neither exists.
    */
   aliasName(): Promise<string>;
+  /**
+   * Closes `client` with the others when the command ends: for clients the library created on the
+   * command's behalf (a record read from another repository's URL).
+   */
+  adopt(client: NRPInvenioClient): void;
   /** The variable store beside the configuration file (`variables.yaml`), loaded on first use. */
   variables(): Promise<VariableStore>;
 }
@@ -128,6 +133,9 @@ export function createContext(
     variables() {
       variables ??= VariableStore.load(VariableStore.pathFor(globals.config));
       return variables;
+    },
+    adopt(client) {
+      if (!adhoc.includes(client)) adhoc.push(client);
     },
     clientFor(options) {
       const client = new NRPInvenioClient({ onRetry, ...options });

@@ -165,6 +165,18 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   if (err instanceof APIError) return apiExitCode(err);
   // No repository at that URL: the thing asked for does not exist.
   if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
+  if (err.code === "NRP_DOI_UNRESOLVED") return ExitCode.notFound;
+  // Publishing or editing is reserved to a curator's request: a permission matter, as the 403 was.
+  if (err.code === "NRP_REQUEST_REQUIRED" || err.code === "NRP_CANNOT_PUBLISH")
+    return ExitCode.auth;
+  // The record is in the wrong state for the action (not a draft, already a draft, no such link).
+  if (
+    err.code === "NRP_NOT_A_DRAFT" ||
+    err.code === "NRP_ALREADY_A_DRAFT" ||
+    err.code === "NRP_MISSING_LINK"
+  ) {
+    return ExitCode.conflict;
+  }
   // The server answered, but not with what the protocol promises.
   if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
   return ExitCode.usage;

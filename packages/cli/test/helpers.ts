@@ -24,6 +24,8 @@ export interface FakeOptions {
   /** What the fake browser opener reports. */
   browser?: boolean;
   signal?: AbortSignal;
+  /** Standard input (not a terminal). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Runs `nrp argv` in-process with captured streams and a fake prompt/browser. */
@@ -54,6 +56,7 @@ export async function run(argv: string[], opts: FakeOptions = {}): Promise<RunRe
     };
   }
   if (opts.signal) io.signal = opts.signal;
+  if (opts.stdin) io.stdin = opts.stdin;
   const code = await main(argv, io);
   return { code, stdout, stderr, prompts, opened };
 }

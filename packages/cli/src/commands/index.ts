@@ -5,6 +5,13 @@ import removeAlias from "./alias/remove.js";
 import selectAlias from "./alias/select.js";
 import describeModels from "./models/describe.js";
 import describeRepository from "./repository/describe.js";
+import createRecord from "./record/create.js";
+import deleteRecord from "./record/delete.js";
+import editRecord from "./record/edit.js";
+import getRecord from "./record/get.js";
+import publishRecord from "./record/publish.js";
+import updateRecord from "./record/update.js";
+import versionRecord from "./record/version.js";
 import getVariable from "./variable/get.js";
 import listVariables from "./variable/list.js";
 import removeVariable from "./variable/remove.js";
@@ -18,6 +25,13 @@ export const COMMANDS: readonly CommandDefinition<unknown>[] = [
   listAliases,
   describeRepository,
   describeModels,
+  getRecord,
+  createRecord,
+  updateRecord,
+  deleteRecord,
+  publishRecord,
+  editRecord,
+  versionRecord,
   setVariable,
   getVariable,
   listVariables,

@@ -1,0 +1,132 @@
+import { writeFile } from "node:fs/promises";
+
+import type { NRPRecord } from "nrp-invenio-client";
+import { stringify as toYaml } from "yaml";
+
+import { defineCommand, flag, optionalString } from "../../define.js";
+import { UsageError } from "../../errors.js";
+import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
+import type { RecordForm } from "../../record-ids.js";
+import { printRecord, printRecords, recordData } from "../../record-view.js";
+import { parseSetTarget } from "../../variables.js";
+import type { SetTarget } from "../../variables.js";
+
+/** The input of `nrp get record`. */
+export interface GetRecordInput {
+  ids: string[];
+  form: RecordForm;
+  includeFiles: boolean;
+  includeRequests: boolean;
+  expand: boolean;
+  outputFile: string | undefined;
+  force: boolean;
+  set: SetTarget | undefined;
+}
+
+/** The text written by `-o FILE`: YAML or JSON Lines by extension, JSON otherwise. */
+export function fileText(file: string, data: unknown, many: boolean): string {
+  if (/\.ya?ml$/i.test(file)) return toYaml(data, { lineWidth: 0 });
+  if (/\.jsonl$/i.test(file) && many && Array.isArray(data)) {
+    return data.map((d) => JSON.stringify(d)).join("\n") + "\n";
+  }
+  return JSON.stringify(data, null, 2) + "\n";
+}
+
+async function writeOutputFile(file: string, text: string, force: boolean): Promise<void> {
+  try {
+    // "wx" fails instead of overwriting, atomically: no check-then-write race.
+    await writeFile(file, text, { flag: force ? "w" : "wx" });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      throw new UsageError(`${file} already exists.`, "Pass --force to overwrite it.");
+    }
+    throw new UsageError(`Cannot write ${file}: ${code ?? String(err)}.`);
+  }
+}
+
+/** `nrp get record <id…>`: reads records and drafts by any id form. */
+export default defineCommand({
+  verb: "get",
+  noun: "record",
+  summary: "Show one or more records or drafts",
+  description:
+    "Read records by id. An id is a mid (datasets/abcde-12345, draft/datasets/abcde-12345), a\n" +
+    "bare id (the repository's default model), an API or landing-page URL, a DOI (10.x/...,\n" +
+    "doi:10.x/..., https://doi.org/10.x/...), or @name for the ids stored in a variable.\n" +
+    "--draft reads the draft of each record, --published the published record. One id prints the\n" +
+    "record; several print a list. With -o the JSON goes to a file instead of stdout.\n" +
+    "DOIs are resolved through DataCite (set NRP_DOI_RESOLVER_URL for another resolver).",
+  arguments: [{ name: "<ids...>", description: "record ids, URLs, DOIs or @variables" }],
+  options(cmd) {
+    cmd
+      .option("--draft", "read the draft of each record")
+      .option("--published", "read the published version of each record")
+      .option("--files", "also list the record's files")
+      .option("--requests", "also list applicable request types and existing requests")
+      .option("--expand", "ask the server to expand references (?expand=true)")
+      .option("-o, --output <file>", "write the record(s) to a file (.json, .jsonl, .yaml)")
+      .option("--force", "overwrite the -o file if it exists")
+      .option("--set <var>", "store the records' API URLs in a variable (+var appends)");
+  },
+  examples: [
+    { command: "nrp get record datasets/abcde-12345", description: "a published record" },
+    {
+      command: "nrp get record @r --draft --files --format json",
+      description: "the draft named by @r with its files, as JSON",
+    },
+    {
+      command: "nrp get record 10.83030/abcde-12345 -o record.json",
+      description: "a record by DOI, saved to a file",
+    },
+  ],
+  parse(args, opts): GetRecordInput {
+    const ids = Array.isArray(args[0]) ? args[0].map(String) : [];
+    if (ids.length === 0) throw new UsageError("Missing <ids...>.");
+    const draft = flag(opts["draft"]);
+    const published = flag(opts["published"]);
+    if (draft && published) {
+      throw new UsageError("--draft and --published cannot be used together.");
+    }
+    const set = optionalString(opts["set"], "--set");
+    const force = flag(opts["force"]);
+    const outputFile = optionalString(opts["output"], "--output");
+    if (force && outputFile === undefined) throw new UsageError("--force only applies to -o.");
+    return {
+      ids,
+      form: draft ? "draft" : published ? "published" : "given",
+      includeFiles: flag(opts["files"]),
+      includeRequests: flag(opts["requests"]),
+      expand: flag(opts["expand"]),
+      outputFile,
+      force,
+      set: set === undefined ? undefined : parseSetTarget(set),
+    };
+  },
+  async run(ctx, input) {
+    const ids = await expandIds(ctx, input.ids);
+    const records: NRPRecord[] = [];
+    for (const id of ids) {
+      records.push(
+        await resolveRecord(ctx, id, input.form, {
+          includeFiles: input.includeFiles,
+          includeRequests: input.includeRequests,
+          expand: input.expand,
+        }),
+      );
+    }
+    const many = ids.length > 1;
+    if (input.outputFile !== undefined) {
+      const data = many ? records.map(recordData) : recordData(records[0] as NRPRecord);
+      await writeOutputFile(input.outputFile, fileText(input.outputFile, data, many), input.force);
+      ctx.output.info(
+        `Wrote ${records.length} record${records.length === 1 ? "" : "s"} to ${input.outputFile}.`,
+      );
+    } else if (many) {
+      printRecords(ctx.output, records);
+    } else {
+      printRecord(ctx.output, records[0] as NRPRecord);
+    }
+    await storeVariable(ctx, input.set, records);
+  },
+});

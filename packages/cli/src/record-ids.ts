@@ -1,0 +1,219 @@
+import { ConfigError, NotFoundError, recordGetter } from "nrp-invenio-client";
+import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
+
+import type { CommandContext } from "./context.js";
+import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
+import type { SetTarget } from "./variables.js";
+import { checkVariableName } from "./variables.js";
+
+/** The environment variable naming a DataCite-compatible API used to resolve DOIs. */
+export const DOI_RESOLVER_ENV = "NRP_DOI_RESOLVER_URL";
+
+/**
+ * Which form of a record a command works on.
+ *
+ * `draft`: update, delete and publish change drafts only, so any id is turned into its draft.
+ * `published`: edit and new version start from the published record.
+ * `given`: read exactly what the id names.
+ */
+export type RecordForm = "draft" | "published" | "given";
+
+/**
+ * Expands `@name` arguments into the variable's values; other arguments pass through.
+ *
+ * With `single`, a variable holding several values is a usage error: a command that takes one
+ * record must not silently pick the first.
+ */
+export async function expandIds(
+  ctx: CommandContext,
+  args: readonly string[],
+  options: { single?: boolean } = {},
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (!arg.startsWith("@")) {
+      out.push(arg);
+      continue;
+    }
+    const name = checkVariableName(arg);
+    const alias = await ctx.aliasName();
+    const values = (await ctx.variables()).require(alias, name);
+    if (values.length === 0) throw new UsageError(`The variable @${name} is empty.`);
+    if (options.single === true && values.length > 1) {
+      throw new UsageError(
+        `The variable @${name} holds ${values.length} values, but this command takes one record.`,
+        `See them with "nrp get variable ${name}".`,
+      );
+    }
+    out.push(...values);
+  }
+  return out;
+}
+
+type IdKind = "doi" | "url" | "mid";
+
+/** Tells DOIs, URLs and mids apart, as the library's record getter does. */
+export function idKind(id: string): IdKind {
+  const value = id.trim();
+  if (/^doi:/i.test(value) || /^https?:\/\/(dx\.)?doi\.org\//i.test(value)) return "doi";
+  if (/^10\.\d{4,9}(\.\d+)*\/\S+$/.test(value)) return "doi";
+  if (/^https?:\/\//i.test(value)) return "url";
+  return "mid";
+}
+
+/**
+ * Rewrites an id to the wanted form without a network call where its shape allows: a mid gains or
+ * loses its `draft/` prefix, an API URL its `/draft` suffix. Landing pages and DOIs are left alone
+ * and corrected after reading (see {@link resolveRecord}).
+ *
+ * Reading the right form directly avoids a 404 when, say, the draft named by a variable has since
+ * been published and `nrp edit record @r` wants the published record.
+ */
+export function toForm(id: string, form: RecordForm): string {
+  if (form === "given") return id;
+  const kind = idKind(id);
+  if (kind === "mid") {
+    const parts = id.trim().split("/");
+    const isDraft = parts[0] === "draft" && parts.length >= 2;
+    if (form === "draft") return isDraft ? id : `draft/${id.trim()}`;
+    return isDraft ? parts.slice(1).join("/") : id;
+  }
+  if (kind === "url") {
+    let url: URL;
+    try {
+      url = new URL(id);
+    } catch {
+      return id;
+    }
+    if (!url.pathname.startsWith("/api/")) return id;
+    const path = url.pathname.replace(/\/+$/, "");
+    const isDraft = path.endsWith("/draft");
+    if (form === "draft" && !isDraft) url.pathname = `${path}/draft`;
+    else if (form === "published" && isDraft) url.pathname = path.slice(0, -"/draft".length);
+    else return id;
+    return url.toString();
+  }
+  return id;
+}
+
+/** What to read besides the record itself. */
+export interface ReadExtras {
+  includeFiles?: boolean;
+  includeRequests?: boolean;
+  expand?: boolean;
+}
+
+async function clientForKind(
+  ctx: CommandContext,
+  kind: IdKind,
+): Promise<NRPInvenioClient | undefined> {
+  try {
+    return await ctx.client();
+  } catch (err) {
+    // A URL or DOI of any repository can be read without a configured alias (anonymously).
+    if (kind !== "mid" && err instanceof ConfigError) return undefined;
+    throw err;
+  }
+}
+
+async function read(
+  ctx: CommandContext,
+  id: string,
+  extras: ReadExtras,
+  client: NRPInvenioClient | undefined,
+): Promise<NRPRecord> {
+  const resolver = ctx.env[DOI_RESOLVER_ENV];
+  const record = await recordGetter(await ctx.config(), id, {
+    client,
+    signal: ctx.signal,
+    includeFiles: extras.includeFiles,
+    includeRequests: extras.includeRequests,
+    expand: extras.expand,
+    clientOptions: { onRetry: ctx.onRetry },
+    ...(resolver !== undefined && resolver !== "" ? { doiResolverUrl: resolver } : {}),
+  });
+  if (record.client !== client) ctx.adopt(record.client);
+  return record;
+}
+
+function notFoundHint(id: string, form: RecordForm): string | undefined {
+  if (form === "draft") {
+    return `If ${id} is published and has no draft, open one with "nrp edit record ${id}".`;
+  }
+  if (idKind(id) === "mid" && id.startsWith("draft/")) {
+    return "If the draft has been published since, ask for the published record with --published.";
+  }
+  if (idKind(id) === "url" && /\/draft\/?$/.test(id)) {
+    return "If the draft has been published since, ask for the published record with --published.";
+  }
+  return undefined;
+}
+
+/**
+ * Reads a record named by any id form (mid, bare id, API or landing page URL, DOI) in the form a
+ * command needs, following `links.draft` / `links.record` when the id named the other form.
+ */
+export async function resolveRecord(
+  ctx: CommandContext,
+  id: string,
+  form: RecordForm,
+  extras: ReadExtras = {},
+): Promise<NRPRecord> {
+  const wanted = toForm(id, form);
+  const client = await clientForKind(ctx, idKind(wanted));
+  let record: NRPRecord;
+  try {
+    record = await read(ctx, wanted, extras, client);
+  } catch (err) {
+    const hint = err instanceof NotFoundError ? notFoundHint(id, form) : undefined;
+    throw hint === undefined ? err : withHint(err, hint);
+  }
+  if (form === "draft" && !record.isDraft) {
+    const draft = record.links["draft"];
+    if (draft === undefined) {
+      throw new CliError(`${record.mid} has no draft.`, {
+        exitCode: ExitCode.notFound,
+        code: "no_draft",
+        hint: `Open one with "nrp edit record ${record.mid}".`,
+      });
+    }
+    return read(ctx, draft, extras, record.client);
+  }
+  if (form === "published" && record.isDraft) {
+    const published = record.links["record"];
+    if (published === undefined) {
+      throw new CliError(`${record.mid} has not been published yet.`, {
+        exitCode: ExitCode.notFound,
+        code: "not_published",
+        hint: `Publish it first with "nrp publish record ${record.mid}".`,
+      });
+    }
+    return read(ctx, published, extras, record.client);
+  }
+  return record;
+}
+
+/**
+ * What a `--set` variable stores for a record: its API self URL, which names the repository, the
+ * model, the id and the draft-or-published form at once, so `@name` resolves without guessing.
+ */
+export function variableValue(record: NRPRecord): string {
+  return record.links["self"] ?? record.mid;
+}
+
+/** Stores records under a `--set` target and says so on stderr. */
+export async function storeVariable(
+  ctx: CommandContext,
+  target: SetTarget | undefined,
+  records: readonly NRPRecord[],
+): Promise<void> {
+  if (target === undefined) return;
+  const alias = await ctx.aliasName();
+  const store = await ctx.variables();
+  const values = store.set(alias, target.name, records.map(variableValue), target.append);
+  await store.save();
+  ctx.output.info(
+    `Stored in @${target.name}` +
+      (values.length > 1 ? ` (${values.length} values).` : `: ${values[0] ?? ""}`),
+  );
+}

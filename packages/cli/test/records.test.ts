@@ -1,0 +1,405 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+
+import { startDevServer } from "nrp-invenio-devserver";
+import type { DevServer } from "nrp-invenio-devserver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+
+import { run, tempHome } from "./helpers.js";
+import type { FakeOptions, RunResult } from "./helpers.js";
+
+// Tests index deep into server JSON; the assertions are the type check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+describe("record commands against the devserver", () => {
+  let server: DevServer;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  let work: string;
+
+  beforeAll(async () => {
+    server = await startDevServer();
+    home = await tempHome();
+    work = await mkdtemp(join(tmpdir(), "nrp-records-"));
+    const r = await nrp(["add", "alias", server.url, "dev", "--token", server.tokens.owner]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await server.close();
+    await home.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
+    return run(["--config", home.config, ...argv], {
+      ...opts,
+      env: { ...home.env, NO_COLOR: "1", NRP_DOI_RESOLVER_URL: server.url, ...opts.env },
+    });
+  }
+  function json(r: RunResult): Json {
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Json;
+  }
+  async function createDocument(title = "A document", setVar?: string): Promise<Json> {
+    const argv = ["create", "record", "documents", JSON.stringify({ title }), "--no-files"];
+    return json(await nrp(setVar === undefined ? argv : [...argv, "--set", setVar]));
+  }
+
+  it("create --set, then get, update, publish, edit and version through @VAR", async () => {
+    const created = await nrp([
+      "create",
+      "record",
+      "documents",
+      '{"title": "Trees", "keywords": ["oak"]}',
+      "--no-files",
+      "--set",
+      "r",
+    ]);
+    const draft = json(created);
+    expect(draft["is_draft"]).toBe(true);
+    expect(draft["metadata"]).toEqual({ title: "Trees", keywords: ["oak"] });
+    expect(draft["files"]).toEqual({ enabled: false });
+    expect(created.stderr).toContain(`Created draft draft/documents/${draft["id"]}.`);
+    expect(created.stderr).toContain(`Stored in @r: ${draft["links"]["self"]}`);
+
+    const variable = json(await nrp(["get", "variable", "r"]));
+    expect(variable["values"]).toEqual([draft["links"]["self"]]);
+
+    const got = json(await nrp(["get", "record", "@r"]));
+    expect(got["id"]).toBe(draft["id"]);
+    expect(got["is_draft"]).toBe(true);
+
+    const updated = json(
+      await nrp(["update", "record", "@r", '{"abstract": "Heights", "keywords": null}']),
+    );
+    expect(updated["metadata"]).toEqual({ title: "Trees", abstract: "Heights" });
+    expect(updated["revision_id"]).toBeGreaterThan(draft["revision_id"] as number);
+
+    const published = await nrp(["publish", "record", "@r", "--set", "r"]);
+    const record = json(published);
+    expect(record["is_published"]).toBe(true);
+    expect(record["is_draft"]).toBe(false);
+    expect(record["links"]["self"]).toBe(`${server.apiUrl}/documents/${draft["id"]}`);
+    expect(published.stderr).toContain(`Published documents/${draft["id"]}.`);
+
+    const table = await nrp(["get", "record", "@r"], { tty: true });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/│ state\s+│ published\s+│/);
+    expect(table.stdout).toMatch(/│ title\s+│ Trees\s+│/);
+    expect(table.stdout).toMatch(/│ revision\s+│ \d+\s+│/);
+    expect(table.stdout).toContain(`${server.url}/documents/${draft["id"]}`);
+
+    const edit = json(await nrp(["edit", "record", "@r", "--set", "d"]));
+    expect(edit["id"]).toBe(draft["id"]);
+    expect(edit["is_draft"]).toBe(true);
+    const d = json(await nrp(["get", "variable", "d"]));
+    expect(d["values"]).toEqual([`${server.apiUrl}/documents/${draft["id"]}/draft`]);
+
+    const version = json(await nrp(["record", "version", "@r", "--set", "v"]));
+    expect(version["id"]).not.toBe(draft["id"]);
+    expect(version["versions"]["index"]).toBe(2);
+    expect(version["parent"]["id"]).toBe(record["parent"]["id"]);
+
+    // Noun-verb form and the published form of a draft variable.
+    const again = json(await nrp(["record", "get", "@v", "--format", "json"]));
+    expect(again["id"]).toBe(version["id"]);
+  });
+
+  it("lenient errors are warnings on create; publishing the invalid draft exits 5", async () => {
+    const r = await nrp([
+      "create",
+      "record",
+      "documents",
+      '{"pages": "many"}',
+      "--no-files",
+      "--set",
+      "bad",
+    ]);
+    const draft = json(r);
+    expect(r.stderr).toContain("was saved with 2 validation errors");
+    expect(r.stderr).toContain("metadata.title: Missing data for required field.");
+    expect(r.stderr).toContain("metadata.pages: Not a valid integer.");
+
+    const table = await nrp(["get", "record", "@bad"], { tty: true });
+    expect(table.code).toBe(0);
+
+    const publish = await nrp(["publish", "record", "@bad"]);
+    expect(publish.code).toBe(5);
+    expect(publish.stderr).toMatch(/^Error: .*A validation error occurred\./m);
+    expect(publish.stderr).toContain("  metadata.title: Missing data for required field.");
+    const still = json(await nrp(["get", "record", `draft/documents/${draft["id"]}`]));
+    expect(still["is_published"]).toBe(false);
+
+    const jsonErr = await nrp(["publish", "record", "@bad", "--format", "json"]);
+    expect(jsonErr.code).toBe(5);
+    const err = (JSON.parse(jsonErr.stderr) as Json)["error"];
+    expect(err["status"]).toBe(400);
+    expect(err["errors"]).toEqual(
+      expect.arrayContaining([
+        { field: "metadata.title", messages: ["Missing data for required field."] },
+      ]),
+    );
+  });
+
+  it("update: --replace, a file, stdin, and a partial record with metadata", async () => {
+    const draft = await createDocument("Replace me", "rep");
+    const file = join(work, "meta.json");
+    await writeFile(file, JSON.stringify({ title: "From file", pages: 10 }));
+    const replaced = json(await nrp(["update", "record", "@rep", file, "--replace"]));
+    expect(replaced["metadata"]).toEqual({ title: "From file", pages: 10 });
+
+    const stdin = Readable.from([Buffer.from('{"abstract": "piped"}')]);
+    const merged = await run(
+      ["--config", home.config, "update", "record", `draft/documents/${draft["id"]}`, "-"],
+      { env: { ...home.env }, stdin },
+    );
+    expect(json(merged)["metadata"]).toEqual({ title: "From file", pages: 10, abstract: "piped" });
+
+    const partial = await nrp([
+      "update",
+      "record",
+      "@rep",
+      '{"metadata": {"pages": 11}, "id": "nope", "files": {"enabled": false}}',
+    ]);
+    expect(json(partial)["metadata"]).toEqual({ title: "From file", pages: 11, abstract: "piped" });
+    expect(partial.stderr).toContain("ignored server-maintained field(s): id.");
+
+    const both = await nrp(["update", "record", "@rep", "{}", "--merge", "--replace"]);
+    expect(both.code).toBe(2);
+  });
+
+  it("a concurrent update gets 412: exit 5 with the reload hint, nothing overwritten", async () => {
+    const draft = await createDocument("Contended", "c");
+    const path = `/api/documents/${draft["id"]}/draft`;
+    // Hold the first update's PUT long enough for a second update to read and save in between.
+    const rule = server.faults.add({ method: "PUT", path, delayMs: 1500, times: 1 });
+    try {
+      const logged = server.requestLog.length;
+      const first = nrp(["update", "record", "@c", '{"abstract": "first"}']);
+      for (let i = 0; i < 100; i++) {
+        const seen = server.requestLog.slice(logged);
+        if (seen.some((e) => e.method === "GET" && e.path === path)) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const second = await run(
+        ["--config", home.config, "update", "record", "@c", '{"abstract": "second"}'],
+        { env: { ...home.env } },
+      );
+      expect(second.code, second.stderr).toBe(0);
+      const r = await first;
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain("Error: ");
+      expect(r.stderr).toContain("The draft changed on the server after nrp read it");
+      expect(r.stderr).toContain('Run "nrp get record @c --draft"');
+    } finally {
+      server.faults.remove(rule);
+    }
+    const now = json(await nrp(["get", "record", "@c"]));
+    expect(now["metadata"]["abstract"]).toBe("second");
+  });
+
+  it("delete needs --yes off a terminal, asks on one, and deletes with --yes", async () => {
+    const draft = await createDocument("Doomed", "doomed");
+    const refused = await nrp(["delete", "record", "@doomed"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("Refusing to delete drafts without confirmation");
+    expect(refused.stderr).toContain("--yes");
+    json(await nrp(["get", "record", "@doomed"]));
+
+    const no = await nrp(["delete", "record", "@doomed"], { answers: ["n"] });
+    expect(no.code).toBe(2);
+    expect(no.stderr).toContain(`draft/documents/${draft["id"]}  Doomed`);
+    expect(no.stderr).toContain("Nothing was deleted.");
+    json(await nrp(["get", "record", "@doomed"]));
+
+    const yes = await nrp(["delete", "record", "@doomed"], { answers: ["y"] });
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(yes.stderr).toContain(`Deleted draft/documents/${draft["id"]}.`);
+    const gone = await nrp(["get", "record", "@doomed"]);
+    expect(gone.code).toBe(4);
+
+    const a = await createDocument("A");
+    const b = await createDocument("B");
+    const both = await nrp([
+      "record",
+      "delete",
+      `draft/documents/${a["id"]}`,
+      b["links"]["self"] as string,
+      "--yes",
+    ]);
+    expect(both.code, both.stderr).toBe(0);
+    expect(JSON.parse(both.stdout)).toHaveLength(2);
+  });
+
+  it("get by DOI (three spellings), by landing page URL, and several ids as a list", async () => {
+    await createDocument("With a DOI", "doi");
+    const record = json(await nrp(["publish", "record", "@doi", "--set", "doi"]));
+    const doi = record["pids"]["doi"]["identifier"] as string;
+    expect(doi).toMatch(/^10\.83030\//);
+    for (const id of [doi, `doi:${doi}`, `https://doi.org/${doi}`]) {
+      const got = json(await nrp(["get", "record", id]));
+      expect(got["id"], id).toBe(record["id"]);
+    }
+    const html = json(await nrp(["get", "record", record["links"]["self_html"] as string]));
+    expect(html["id"]).toBe(record["id"]);
+    expect(html["is_published"]).toBe(true);
+
+    const other = await createDocument("Other");
+    const list = await nrp(["get", "record", "@doi", `draft/documents/${other["id"]}`], {
+      tty: true,
+    });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/mid\s+│ state\s+│ title/);
+    expect(list.stdout).toContain(`documents/${record["id"]}`);
+    expect(list.stdout).toContain(`draft/documents/${other["id"]}`);
+    const arr = JSON.parse((await nrp(["get", "record", "@doi", "@doi"])).stdout) as Json[];
+    expect(arr).toHaveLength(2);
+
+    const unknown = await nrp(["get", "record", "10.83030/zzzzz-zzzzz"]);
+    expect(unknown.code).toBe(4);
+  });
+
+  it("--draft / --published switch forms; a published draft variable hints at --published", async () => {
+    await createDocument("Forms", "f");
+    const before = json(await nrp(["get", "variable", "f"]));
+    json(await nrp(["publish", "record", "@f"]));
+    const stale = await nrp(["get", "record", "@f"]);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toContain("--published");
+    const pub = json(await nrp(["get", "record", "@f", "--published"]));
+    expect(pub["is_published"]).toBe(true);
+    expect((before["values"] as string[])[0]).toMatch(/\/draft$/);
+    const noDraft = await nrp(["update", "record", `documents/${pub["id"]}`, "{}"]);
+    expect(noDraft.code).toBe(4);
+    expect(noDraft.stderr).toContain("nrp edit record");
+    const conflicting = await nrp(["get", "record", "@f", "--draft", "--published"]);
+    expect(conflicting.code).toBe(2);
+  });
+
+  it("get -o writes JSON or YAML and refuses to overwrite without --force", async () => {
+    const draft = await createDocument("To a file", "file");
+    const out = join(work, "rec.json");
+    const first = await nrp(["get", "record", "@file", "-o", out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe("");
+    expect(first.stderr).toContain(`Wrote 1 record to ${out}.`);
+    expect((JSON.parse(await readFile(out, "utf8")) as Json)["id"]).toBe(draft["id"]);
+
+    const again = await nrp(["get", "record", "@file", "-o", out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`${out} already exists.`);
+    expect(again.stderr).toContain("--force");
+    const forced = await nrp(["get", "record", "@file", "@file", "-o", out, "--force"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(await readFile(out, "utf8"))).toHaveLength(2);
+
+    const yaml = join(work, "rec.yaml");
+    expect((await nrp(["get", "record", "@file", "-o", yaml])).code).toBe(0);
+    expect((parseYaml(await readFile(yaml, "utf8")) as Json)["id"]).toBe(draft["id"]);
+  });
+
+  it("--files and --requests add an `included` section and table rows", async () => {
+    const r = await nrp([
+      "create",
+      "record",
+      "datasets",
+      '{"title": "With files"}',
+      "--community",
+      "physics",
+      "--set",
+      "ds",
+    ]);
+    json(r);
+    const got = json(await nrp(["get", "record", "@ds", "--files", "--requests"]));
+    expect(got["included"]["files"]["enabled"]).toBe(true);
+    expect(got["included"]["files"]["entries"]).toEqual([]);
+    expect(Array.isArray(got["included"]["request_types"])).toBe(true);
+    const table = await nrp(["get", "record", "@ds", "--files"], { tty: true });
+    expect(table.stdout).toMatch(/│ files\s+│ \(none\)/);
+  });
+
+  it("community-required model, curated publishing, and errors of the server", async () => {
+    const missing = await nrp(["create", "record", "datasets", '{"title": "x"}']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain("Failed to get community from input data.");
+
+    const unknownModel = await nrp(["create", "record", "nope", '{"title": "x"}']);
+    expect(unknownModel.code).toBe(4);
+
+    json(
+      await nrp([
+        "create",
+        "record",
+        "datasets",
+        '{"title": "Curated"}',
+        "--community",
+        "physics",
+        "--no-files",
+        "--set",
+        "cur",
+      ]),
+    );
+    const publish = await nrp(["publish", "record", "@cur"]);
+    expect(publish.code).toBe(3);
+    expect(publish.stderr).toContain("publish_draft");
+
+    const other = await nrp(["get", "record", "@cur"], {
+      env: { NRP_INVENIO_CLIENT_TOKEN: server.tokens.depositor },
+    });
+    expect(other.code).toBe(3);
+  });
+
+  it("bad JSON is a usage error naming the position; nothing is created", async () => {
+    const before = server.requestLog.filter((e) => e.method === "POST").length;
+    const r = await nrp(["create", "record", "documents", '{"title": "x",}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Invalid JSON in the JSON argument at line 1, column 15");
+    expect(r.stderr).toContain('{"title": "x",}');
+    const file = join(work, "broken.json");
+    await writeFile(file, '{\n  "title": "x"\n  "pages": 1\n}\n');
+    const f = await nrp(["create", "record", "documents", file]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain(`Invalid JSON in ${file} at line 3, column 3`);
+    const notObject = await nrp(["create", "record", "documents", "[1, 2]"]);
+    expect(notObject.code).toBe(2);
+    expect(server.requestLog.filter((e) => e.method === "POST").length).toBe(before);
+  });
+
+  it("ids: unknown variable, several values where one is needed, bad id", async () => {
+    const unknown = await nrp(["get", "record", "@nothing"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("There is no variable @nothing");
+    await nrp(["set", "variable", "two", "documents/a", "documents/b"]);
+    const two = await nrp(["publish", "record", "@two"]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain("holds 2 values, but this command takes one record");
+    const bare = await nrp(["get", "record", "abcde-12345"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("default model");
+    const missing = await nrp(["get", "record", "documents/zzzzz-zzzzz"]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain("The persistent identifier does not exist.");
+  });
+
+  it.each([
+    ["get", "record"],
+    ["create", "record"],
+    ["update", "record"],
+    ["delete", "record"],
+    ["publish", "record"],
+    ["edit", "record"],
+    ["version", "record"],
+    ["record", "get"],
+    ["records", "publish"],
+    ["set", "variable"],
+    ["list", "variables"],
+    ["variable", "rm"],
+  ])("nrp %s %s --help has examples", async (a, b) => {
+    const r = await nrp([a, b, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Examples:");
+  });
+});
