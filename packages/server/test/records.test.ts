@@ -380,6 +380,24 @@ describe("records lifecycle (nrp flavour)", () => {
     expect(versions.body.sortBy).toBe("version");
   });
 
+  test("deleting an edit draft keeps the record; deleting a new version frees the next index", async () => {
+    const draft = await createDocument({ title: "base" });
+    const published = await send("POST", draft.body.links.publish, { token: owner() });
+    const api: string = published.body.links.self;
+    const edit = await send("POST", `${api}/draft`, { token: owner() });
+    expect((await send("DELETE", edit.body.links.self, { token: owner() })).status).toBe(204);
+    expect((await call(api)).status).toBe(200);
+    expect((await call(`${api}/draft`, { token: owner() })).status).toBe(404);
+    expect((await call(api, { token: owner() })).body.links.draft).toBeUndefined();
+
+    const v2 = await send("POST", `${api}/versions`, { token: owner() });
+    expect((await send("DELETE", v2.body.links.self, { token: owner() })).status).toBe(204);
+    expect((await call(v2.body.links.self, { token: owner() })).status).toBe(404);
+    const v2b = await send("POST", `${api}/versions`, { token: owner() });
+    expect(v2b.body.id).not.toBe(v2.body.id);
+    expect(v2b.body.versions.index).toBe(2);
+  });
+
   test("edit and new version of a never-published draft are 404 'not registered'", async () => {
     const draft = await createDocument();
     const api = `${documents()}${draft.body.id}`;

@@ -175,9 +175,64 @@ describe("configuration", () => {
       "config option: users[0].email: must be an e-mail address",
     ],
     [{ repository: { name: 3 } }, "config option: repository.name: must be a string (got 3)"],
+    [
+      { repository: { doiPrefix: "11.1" } },
+      "config option: repository.doiPrefix: must be a DOI prefix such as 10.83030",
+    ],
+    [
+      { models: { a: { publishing: "moderated" } } },
+      'config option: models.a.publishing: must be direct or curated (got "moderated")',
+    ],
+    [
+      { models: { a: { requireCommunity: "yes" } } },
+      "config option: models.a.requireCommunity: must be true or false",
+    ],
+    [{ models: { a: { mintDoi: 1 } } }, "config option: models.a.mintDoi: must be true or false"],
+    [{ models: { dois: {} } }, "config option: models.dois: 'dois' is reserved by the API"],
+    [{ communities: {} }, "config option: communities: must be a list"],
+    [
+      { communities: [{ slug: "Physics!" }] },
+      "config option: communities[0].slug: must be lower-case letters",
+    ],
+    [
+      { communities: [{ slug: "a", id: "not-a-uuid" }] },
+      "config option: communities[0].id: must be a UUID",
+    ],
+    [
+      { communities: [{ slug: "a" }, { slug: "a" }] },
+      "config option: communities[1]: 'a' names two communities",
+    ],
   ])("rejects %j", (config, message) => {
     expect(() => resolveConfig(config, "config option")).toThrow(DevServerConfigError);
     expect(() => resolveConfig(config, "config option")).toThrow(message);
+  });
+
+  test("model policies and communities take their defaults", () => {
+    const config = resolveConfig({ models: { a: {} }, communities: [{ slug: "chem" }] }, "x");
+    expect(config.models[0]).toMatchObject({
+      requireCommunity: false,
+      publishing: "direct",
+      mintDoi: false,
+    });
+    expect(config.communities).toEqual([
+      {
+        slug: "chem",
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5/),
+        title: "chem",
+        curators: ["curator"],
+      },
+    ]);
+    expect(resolveConfig({ communities: [{ slug: "chem" }] }, "x").communities[0]?.id).toBe(
+      config.communities[0]?.id,
+    );
+    const defaults = resolveConfig(undefined, "x");
+    expect(defaults.repository.doiPrefix).toBe("10.83030");
+    expect(
+      defaults.models.map((m) => [m.type, m.requireCommunity, m.publishing, m.mintDoi]),
+    ).toEqual([
+      ["datasets", true, "curated", false],
+      ["documents", false, "direct", true],
+    ]);
   });
 
   test("a broken or missing file names the file", async () => {

@@ -48,7 +48,9 @@ function nrpLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
   const requests = model.features.includes("requests");
   const links: Record<string, string> = {};
   // Link templates and conditions of an oarepo 12 model's service config (nrp-cmd
-  // tests/test-repository/.../services/records/config.py; oarepo-runtime link_conditions).
+  // tests/test-repository/.../services/records/config.py; oarepo-runtime
+  // services/config/link_conditions.py): `draft` needs `has_draft` (a draft, or a published record
+  // with an open draft), `record` needs `has_published_record`, `publish` the publish permission.
   if (kind === "draft") {
     if (requests) links["applicable-requests"] = `${api}/draft/requests/applicable`;
     links.draft = `${api}/draft`;
