@@ -359,8 +359,17 @@ export class NRPRecord {
    *
    * @throws {@link PreconditionFailedError} when someone changed the record since it was read;
    * nothing is overwritten, and the message says how to reload.
+   * @throws {@link NRPError} with code `NRP_NOT_A_DRAFT` for a published record: edit its draft.
    */
   async save(options: RecordActionOptions = {}): Promise<this> {
+    // Invenio answers a PUT on a published record with a 500 (updates go through drafts, §3.1),
+    // which would only be retried in vain.
+    if (this.#data.is_draft === false) {
+      throw new NRPError(
+        `Record ${this.mid} is published; open a draft with edit(), change and save that, then publish it.`,
+        { code: "NRP_NOT_A_DRAFT" },
+      );
+    }
     try {
       const res = await this.#ctx.http.putJSON(this.#link("self"), prepareSaveBody(this.#data), {
         headers: this.#ifMatch(),

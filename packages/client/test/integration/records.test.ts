@@ -528,3 +528,54 @@ describe("retries", () => {
     expect(hitsFor(server, `${path}/actions/publish`, "POST")).toBe(1);
   });
 });
+
+describe("guards and options", () => {
+  it("save() on a published record is refused before any request", async () => {
+    const { server, owner } = await setup();
+    const published = await (await newDocument(owner)).publish();
+    const puts = server.requestLog.filter((e) => e.method === "PUT").length;
+    await expect(published.save()).rejects.toMatchObject({ code: "NRP_NOT_A_DRAFT" });
+    expect(server.requestLog.filter((e) => e.method === "PUT").length).toBe(puts);
+  });
+
+  it("expand sends ?expand=true; createMany rejects a non-object item alone", async () => {
+    const { server, owner } = await setup();
+    const draft = await newDocument(owner);
+    await owner.records.get(draft.mid, { expand: true });
+    expect(server.requestLog.at(-1)?.path).toBe(`/api/documents/${draft.id}/draft?expand=true`);
+    const results = await owner.records.createMany(
+      "documents",
+      [{ title: "ok" }, null as unknown as Record<string, unknown>, { title: "ok too" }],
+      { filesEnabled: false },
+    );
+    expect(results.map((r) => r.ok)).toEqual([true, false, true]);
+    expect(results[1]?.ok === false && results[1].error.code).toBe("NRP_INVALID_INPUT");
+  });
+});
+
+describe("plain InvenioRDM flavour", () => {
+  it("bare ids use the default model; landing pages and DOIs resolve to /api/records", async () => {
+    const server = await fx.devserver({ flavour: "rdm" });
+    const owner = fx.client(server, { token: server.tokens.owner }).client;
+    const draft = await owner.records.create("records", { title: "RDM" }, { filesEnabled: false });
+    expect(draft.links.self).toBe(`${server.url}/api/records/${draft.id}/draft`);
+    expect((await owner.records.get(`draft/${draft.id}`)).mid).toBe(`draft/records/${draft.id}`);
+    const published = await draft.publish();
+    expect((await owner.records.get(draft.id)).mid).toBe(`records/${draft.id}`);
+    const { recordGetter } = await import("nrp-invenio-client");
+    const config = new NRPConfig("/nonexistent/config.yaml");
+    const html = await recordGetter(config, published.links.self_html ?? "", { client: owner });
+    expect(html.mid).toBe(published.mid);
+    const doi = (published.data.pids as { doi: { identifier: string } }).doi.identifier;
+    const byDoi = await recordGetter(config, `https://doi.org/${doi}`, {
+      client: owner,
+      doiResolverUrl: server.url,
+    });
+    expect(byDoi.mid).toBe(published.mid);
+    // The RDM draft upload page is not public; its URL shape still names the draft.
+    const next = await published.edit();
+    expect(
+      (await recordGetter(config, `${server.url}/uploads/${next.id}`, { client: owner })).mid,
+    ).toBe(`draft/records/${next.id}`);
+  });
+});
