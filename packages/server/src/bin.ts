@@ -61,6 +61,10 @@ function printBanner(server: DevServer): void {
         .trimEnd()}`,
     );
   }
+  if (server.flavour === "nrp" && server.config.communities.length > 0) {
+    lines.push("", "  communities (slug, UUID):");
+    for (const c of server.config.communities) lines.push(`    ${c.slug}  ${c.id}`);
+  }
   lines.push("", "Press Ctrl+C to stop");
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -22,16 +22,26 @@ export {
 export type { RequestLogEntry } from "./http/request-log.js";
 export type { ErrorBody, FieldError } from "./http/errors.js";
 export { DevServerConfigError, loadConfigFile, resolveConfig } from "./config/load.js";
-export { BUILTIN_USERS, DEFAULT_CONFIG } from "./config/defaults.js";
+export {
+  BUILTIN_USERS,
+  DEFAULT_COMMUNITIES,
+  DEFAULT_CONFIG,
+  RDM_RECORDS_MODEL,
+} from "./config/defaults.js";
 export type {
+  CommunityConfig,
   DevServerConfig,
   MetadataSchema,
   ModelConfig,
   ModelFeature,
+  PublishingPolicy,
   RepositoryConfig,
+  ResolvedCommunity,
   ResolvedConfig,
   ResolvedModel,
   ResolvedUser,
   UserConfig,
 } from "./config/types.js";
+export { newRecordId } from "./services/records/ids.js";
+export { signpostingLink } from "./services/records/landing.js";
 export { testTlsFixtures, type PemSource, type TlsFixtures } from "./tls.js";

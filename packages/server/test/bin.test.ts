@@ -66,6 +66,7 @@ describe("nrp-devserver bin", () => {
     const owner = /^\s+owner\s+owner@example\.org\s+(\S+)$/m.exec(stdout())?.[1];
     expect(owner).toBeDefined();
     expect(stdout()).toMatch(/^\s+admin\s+admin@example\.org\s+\S+$/m);
+    expect(stdout()).toMatch(/^\s+physics\s+3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01$/m);
     const res = await fetch(`${url}/api/user/search/`, {
       headers: { Authorization: `Bearer ${owner}` },
     });

@@ -370,6 +370,9 @@ describe("records lifecycle (nrp flavour)", () => {
     expect(latest2.headers.get("location")).toBe(v2api);
     const old = await call(api);
     expect(old.body.versions).toEqual({ index: 1, is_latest: false, is_latest_draft: false });
+    const latestPage = await call(old.body.links.latest_html);
+    expect(latestPage.status).toBe(302);
+    expect(latestPage.headers.get("location")).toBe(p2.body.links.self_html);
 
     const versions = await call(`${api}/versions`);
     expect(versions.status).toBe(200);

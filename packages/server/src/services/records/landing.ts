@@ -1,6 +1,6 @@
 import { param, type RequestContext } from "../../http/context.js";
 import { HttpError } from "../../http/errors.js";
-import { escapeHtml } from "../../http/respond.js";
+import { escapeHtml, sendRedirect } from "../../http/respond.js";
 import type { ItemRow } from "../../store/records.js";
 import type { Service, ServiceContext } from "../service.js";
 import { apiPrefix, doiOf, recordModels } from "./serialize.js";
@@ -58,6 +58,15 @@ export const landingService: Service = (router, app) => {
         Link: signpostingLink(apiUrl),
       });
       ctx.res.end(payload);
+    });
+    // The `latest_html` link: InvenioRDM's `record_latest` view redirects (302) to the landing
+    // page of the newest published version.
+    router.on("GET", `/${model.type}/:id/latest`, (ctx: RequestContext) => {
+      const id = param(ctx, "id");
+      const item = app.records.item("record", id) ?? app.records.item("draft", id);
+      const parent = item?.model === model.type ? app.records.parent(item.parentId) : undefined;
+      if (parent?.latestId == null) throw new HttpError(404, PID_DOES_NOT_EXIST);
+      sendRedirect(ctx.res, 302, `${ctx.origin}/${model.type}/${parent.latestId}`);
     });
   }
 };
