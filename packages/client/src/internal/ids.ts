@@ -28,7 +28,7 @@ export function parseMid(
   const shown = typeof value === "string" ? value : JSON.stringify(value);
   const bad = (why: string): InvalidRecordIdError =>
     new InvalidRecordIdError(
-      `Invalid record id ${JSON.stringify(shown)}: ${why}. Use "model/id", "draft/model/id", an API or HTML URL, or a DOI.`,
+      `Invalid record id ${JSON.stringify(shown)}: ${why}. Use "model/id" or "draft/model/id" (recordGetter also accepts API and landing page URLs and DOIs).`,
       shown,
     );
   if (parts.length === 0 || parts.some((p) => !SEGMENT.test(p))) {

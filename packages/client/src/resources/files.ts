@@ -97,6 +97,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
   get(key: string): NRPFile | undefined {
     return this.#files.find((f) => f.key === key);
   }
+  /** Iterates over the files in the server's order. */
   [Symbol.iterator](): Iterator<NRPFile> {
     return this.#files[Symbol.iterator]();
   }

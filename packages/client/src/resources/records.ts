@@ -145,6 +145,48 @@ export async function modelOf(
   return repo.defaultModel ?? (models.length === 1 ? (models[0]?.name ?? "") : "");
 }
 
+/** A record's files and requests, fetched as `includeFiles` / `includeRequests` ask. */
+export interface RelatedLists {
+  files?: NRPRecordFiles | undefined;
+  requests?: NRPRecordRequests | undefined;
+}
+
+function linksOf(data: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isObject(data.links)) {
+    for (const [k, v] of Object.entries(data.links)) if (typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+async function fetchRelated(
+  http: HttpClient,
+  data: Json,
+  options: RecordReadOptions,
+): Promise<RelatedLists> {
+  const links = linksOf(data);
+  const signal = options.signal;
+  const related: RelatedLists = {};
+  if (options.includeFiles) {
+    related.files = links.files
+      ? new NRPRecordFiles(asObject((await http.getJSON(links.files, { signal })).body))
+      : new NRPRecordFiles({ enabled: false, entries: [] });
+  }
+  if (options.includeRequests) {
+    const [types, requests] = await Promise.all(
+      [links["applicable-requests"], links.requests].map(async (url) =>
+        url ? hitsOf((await http.getJSON(url, { signal })).body) : [],
+      ),
+    );
+    related.requests = new NRPRecordRequests(types ?? [], requests ?? []);
+  }
+  return related;
+}
+
+function asObject(value: unknown): Json {
+  return isObject(value) ? value : {};
+}
+
 /** Reads a record by URL and wraps it; `model` is derived when not known. */
 export async function readRecord(
   ctx: RecordContext,
@@ -163,14 +205,13 @@ export async function readRecord(
       code: "NRP_INVALID_RESPONSE",
     });
   }
-  const record = new NRPRecord(
+  return new NRPRecord(
     ctx,
     res.body,
     etagOf(res),
     model ?? (await modelOf(ctx, res.url, res.body, options.signal)),
+    await fetchRelated(ctx.http, res.body, options),
   );
-  await record.loadRelated(options);
-  return record;
 }
 
 /**
@@ -195,11 +236,19 @@ export class NRPRecord {
   #requests: NRPRecordRequests | undefined;
 
   /** Wraps a record's JSON; obtain records from {@link Records} or `recordGetter` instead. */
-  constructor(ctx: RecordContext, data: Json, etag: string | undefined, model: string) {
+  constructor(
+    ctx: RecordContext,
+    data: Json,
+    etag: string | undefined,
+    model: string,
+    related: RelatedLists = {},
+  ) {
     this.#ctx = ctx;
     this.#data = data;
     this.#etag = etag;
     this.#model = model;
+    this.#files = related.files;
+    this.#requests = related.requests;
   }
 
   /** The client this record was read with; its token is used for every call on the record. */
@@ -220,11 +269,7 @@ export class NRPRecord {
   }
   /** The record's links (`self`, `self_html`, `draft`, `publish`, `files`, …), absolute URLs. */
   get links(): Readonly<Record<string, string>> {
-    const out: Record<string, string> = {};
-    const links = this.#data.links;
-    if (isObject(links))
-      for (const [k, v] of Object.entries(links)) if (typeof v === "string") out[k] = v;
-    return out;
+    return linksOf(this.#data);
   }
   /** The record id, e.g. `abcde-12345`. */
   get id(): string {
@@ -287,29 +332,6 @@ export class NRPRecord {
   /** Same as {@link NRPRecord.toDict}, so that `JSON.stringify` works. */
   toJSON(): Json {
     return this.toDict();
-  }
-
-  /** Fetches files and requests as the options ask; used by reads. @internal */
-  async loadRelated(options: RecordReadOptions): Promise<void> {
-    const { http } = this.#ctx;
-    const links = this.links;
-    const signal = options.signal;
-    if (options.includeFiles) {
-      if (links.files) {
-        const res = await http.getJSON(links.files, { signal });
-        this.#files = new NRPRecordFiles(isObject(res.body) ? res.body : {});
-      } else {
-        this.#files = new NRPRecordFiles({ enabled: false, entries: [] });
-      }
-    }
-    if (options.includeRequests) {
-      const [types, requests] = await Promise.all(
-        [links["applicable-requests"], links.requests].map(async (url) =>
-          url ? hitsOf((await http.getJSON(url, { signal })).body) : [],
-        ),
-      );
-      this.#requests = new NRPRecordRequests(types ?? [], requests ?? []);
-    }
   }
 
   #replace(res: HttpResponse<unknown>): void {
@@ -401,12 +423,15 @@ export class NRPRecord {
       headers: { accept: repo.defaultContentType },
       signal: options.signal,
     });
-    this.#replace(res);
-    await this.loadRelated({
+    // Everything is fetched before anything changes, so a failed refresh leaves the object whole.
+    const related = await fetchRelated(this.#ctx.http, asObject(res.body), {
       includeFiles: this.#files !== undefined,
       includeRequests: this.#requests !== undefined,
       signal: options.signal,
     });
+    this.#replace(res);
+    if (related.files) this.#files = related.files;
+    if (related.requests) this.#requests = related.requests;
     return this;
   }
 
@@ -526,8 +551,15 @@ export class Records {
     this.#ctx = ctx;
   }
 
-  /** Reads a record by mid (`model/id`, `draft/model/id`, the array forms, or a bare id). */
+  /**
+   * Reads a record by mid (`model/id`, `draft/model/id`, the array forms, or a bare id), or by a
+   * URL of this repository (see {@link Records.getByUrl}). DOIs and other repositories' URLs
+   * are `recordGetter`'s job.
+   */
   async get(id: RecordId, options: RecordReadOptions = {}): Promise<NRPRecord> {
+    if (typeof id === "string" && /^https?:\/\//i.test(id.trim())) {
+      return this.getByUrl(id.trim(), options);
+    }
     const repo = await this.#ctx.info.repository({ signal: options.signal });
     const mid = parseMid(id, repo.defaultModel);
     return this.getById(mid.model, mid.id, { ...options, draft: mid.draft });

@@ -79,6 +79,7 @@ export class NRPRecordRequests implements Iterable<NRPRecordRequestType> {
   get(typeId: string): NRPRecordRequestType | undefined {
     return this.#types.find((t) => t.typeId === typeId);
   }
+  /** Iterates over the applicable request types. */
   [Symbol.iterator](): Iterator<NRPRecordRequestType> {
     return this.#types[Symbol.iterator]();
   }

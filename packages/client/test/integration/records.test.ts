@@ -63,6 +63,8 @@ describe("create and read", () => {
     }
     const byId = await owner.records.getById("documents", draft.id, { draft: true });
     expect(byId.mid).toBe(draft.mid);
+    const byUrl = await owner.records.get(draft.links.self ?? "");
+    expect(byUrl.mid).toBe(draft.mid);
     // Not published yet: the published form does not exist.
     await expect(owner.records.get(`documents/${draft.id}`)).rejects.toThrow(NotFoundError);
     const missing = await owner.records.get(["documents", draft.id]).catch((e: unknown) => e);
@@ -105,6 +107,9 @@ describe("create and read", () => {
     expect(read.requests).toBeDefined();
     expect(Array.isArray(read.requests?.requests)).toBe(true);
     expect(read.requests?.toDict()).toHaveProperty("request_types");
+    await read.refresh();
+    expect(read.files).toBeDefined();
+    expect(read.requests).toBeDefined();
     const plain = await owner.records.get(draft.mid);
     expect(plain.files).toBeUndefined();
     expect(plain.requests).toBeUndefined();
