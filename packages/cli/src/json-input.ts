@@ -46,11 +46,123 @@ function errorOffset(message: string, text: string): number | undefined {
   return undefined;
 }
 
+/**
+ * The offset of the first syntax error in `text`, found by a small JSON scanner; `undefined` when
+ * the text is valid.
+ *
+ * Some V8 messages ("Unexpected token ','") carry no position; this fills the gap so every
+ * error names a line and column.
+ */
+export function locateJsonError(text: string): number | undefined {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && " \t\n\r".includes(text.charAt(i))) i++;
+  };
+  class Stop extends Error {}
+  const fail = (): never => {
+    throw new Stop();
+  };
+  const literal = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = (): void => {
+    i++;
+    while (i < text.length) {
+      const c = text.charAt(i);
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c === "\\") {
+        const e = text.charAt(i + 1);
+        if (e === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+            i += 2;
+            fail();
+          }
+          i += 6;
+        } else if ('"\\/bfnrt'.includes(e) && e !== "") i += 2;
+        else {
+          i += 1;
+          fail();
+        }
+      } else if (c < " ") fail();
+      else i++;
+    }
+    fail();
+  };
+  const number = (): void => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m || m[0] === "" || m[0] === "-") fail();
+    i += m?.[0].length ?? 0;
+  };
+  const value = (): void => {
+    ws();
+    const c = text.charAt(i);
+    if (c === "{") {
+      i++;
+      ws();
+      if (text.charAt(i) === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text.charAt(i) !== '"') fail();
+        string();
+        ws();
+        if (text.charAt(i) !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text.charAt(i) === ",") i++;
+        else if (text.charAt(i) === "}") {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text.charAt(i) === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text.charAt(i) === ",") i++;
+        else if (text.charAt(i) === "]") {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '"') string();
+    else if (c === "t") literal("true");
+    else if (c === "f") literal("false");
+    else if (c === "n") literal("null");
+    else if (c === "-" || (c >= "0" && c <= "9")) number();
+    else fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : undefined;
+  } catch (err) {
+    if (err instanceof Stop) return Math.min(i, text.length);
+    throw err;
+  }
+}
+
 /** The V8 message without its trailing position, which is reported as line and column instead. */
 function reason(message: string): string {
   return message
-    .replace(/,? ?"[^"]*"?\.\.\. is not valid JSON$/, "")
-    .replace(/ in JSON at position \d+.*$/s, "")
+    .replace(/, (\.\.\.)?".*" is not valid JSON$/s, "")
+    .replace(/ at position \d+.*$/s, "")
+    .replace(/ in JSON$/, "")
     .replace(/^JSON\.parse: /, "")
     .trim();
 }
@@ -74,7 +186,7 @@ export function parseJson(text: string, source: JsonSource): unknown {
     return JSON.parse(text) as unknown;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const offset = errorOffset(message, text);
+    const offset = errorOffset(message, text) ?? locateJsonError(text);
     const where =
       offset === undefined
         ? ""

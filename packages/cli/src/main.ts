@@ -24,7 +24,8 @@ Output:
   jsonl (one compact JSON value per line) or yaml. Errors are JSON too with --format json.
 
 Configuration:
-  Aliases live in ~/.nrp/config.yaml (or $NRP_INVENIO_CLIENT_CONFIG_FILE, or --config).
+  Aliases live in ~/.nrp/config.yaml (or $NRP_INVENIO_CLIENT_CONFIG_FILE, or --config);
+  variables (@name) in variables.yaml beside it, per alias.
   NRP_INVENIO_CLIENT_<KEY> variables (SERVER_URL, TOKEN, VERIFY, ...) override its values.
 
 Exit codes:
@@ -38,6 +39,8 @@ Every command also has a noun-verb form: "nrp alias add" is "nrp add alias".
 Examples:
   $ nrp add alias https://repository.example.org repo --default
   $ nrp describe models
+  $ nrp create record documents '{"title": "Trees"}' --no-files --set r
+  $ nrp publish record @r --set r && nrp get record @r
   $ nrp --alias repo describe repository --format yaml
 `;
 

@@ -258,7 +258,8 @@ export class Output {
       return;
     }
     let text = `Error: ${report.message}\n`;
-    for (const f of report.fields)
+    // An entry without messages says nothing (DataCite-style error lists parse that way).
+    for (const f of report.fields.filter((x) => x.messages.length > 0))
       text += `  ${f.field || "(request)"}: ${f.messages.join("; ")}\n`;
     if (report.hint !== undefined) text += `${report.hint}\n`;
     this.#err(text);

@@ -140,6 +140,12 @@ function notFoundHint(id: string, form: RecordForm): string | undefined {
   if (form === "draft") {
     return `If ${id} is published and has no draft, open one with "nrp edit record ${id}".`;
   }
+  if (form === "published") {
+    return (
+      "This command starts from a published record; if the id names a draft that was never " +
+      `published, publish it first ("nrp publish record ${id}").`
+    );
+  }
   if (idKind(id) === "mid" && id.startsWith("draft/")) {
     return "If the draft has been published since, ask for the published record with --published.";
   }
@@ -165,6 +171,14 @@ export async function resolveRecord(
   try {
     record = await read(ctx, wanted, extras, client);
   } catch (err) {
+    if (err instanceof NotFoundError && idKind(wanted) === "doi" && err.url.includes("/dois/")) {
+      throw new CliError(`The DOI ${id} is not registered (asked ${new URL(err.url).origin}).`, {
+        exitCode: ExitCode.notFound,
+        code: "doi_not_found",
+        hint: `Check the DOI; set ${DOI_RESOLVER_ENV} to use another DataCite-compatible resolver.`,
+        cause: err,
+      });
+    }
     const hint = err instanceof NotFoundError ? notFoundHint(id, form) : undefined;
     throw hint === undefined ? err : withHint(err, hint);
   }

@@ -144,6 +144,19 @@ describe("record commands against the devserver", () => {
     );
   });
 
+  it("publishing a draft with files enabled but none uploaded explains the way out", async () => {
+    json(await nrp(["create", "record", "documents", '{"title": "Files?"}', "--set", "fe"]));
+    const r = await nrp(["publish", "record", "@fe"]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("files.enabled: Missing uploaded files.");
+    expect(r.stderr).toContain(
+      `nrp update record @fe '{"metadata": {}, "files": {"enabled": false}}'`,
+    );
+    json(await nrp(["update", "record", "@fe", '{"metadata": {}, "files": {"enabled": false}}']));
+    const ok = json(await nrp(["publish", "record", "@fe"]));
+    expect(ok["is_published"]).toBe(true);
+  });
+
   it("update: --replace, a file, stdin, and a partial record with metadata", async () => {
     const draft = await createDocument("Replace me", "rep");
     const file = join(work, "meta.json");
@@ -260,6 +273,8 @@ describe("record commands against the devserver", () => {
 
     const unknown = await nrp(["get", "record", "10.83030/zzzzz-zzzzz"]);
     expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain("The DOI 10.83030/zzzzz-zzzzz is not registered");
+    expect(unknown.stderr).not.toContain("(request)");
   });
 
   it("--draft / --published switch forms; a published draft variable hints at --published", async () => {
@@ -275,6 +290,10 @@ describe("record commands against the devserver", () => {
     const noDraft = await nrp(["update", "record", `documents/${pub["id"]}`, "{}"]);
     expect(noDraft.code).toBe(4);
     expect(noDraft.stderr).toContain("nrp edit record");
+    await createDocument("Never published", "np");
+    const edit = await nrp(["edit", "record", "@np"]);
+    expect(edit.code).toBe(4);
+    expect(edit.stderr).toContain("publish it first");
     const conflicting = await nrp(["get", "record", "@f", "--draft", "--published"]);
     expect(conflicting.code).toBe(2);
   });
@@ -401,5 +420,55 @@ describe("record commands against the devserver", () => {
     const r = await nrp([a, b, "--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Examples:");
+  });
+});
+
+describe("record commands against the rdm flavour", () => {
+  let server: DevServer;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+
+  beforeAll(async () => {
+    server = await startDevServer({ flavour: "rdm" });
+    home = await tempHome();
+    const r = await nrp(["add", "alias", server.url, "rdm", "--token", server.tokens.owner]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await server.close();
+    await home.cleanup();
+  });
+
+  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
+    return run(["--config", home.config, ...argv], {
+      ...opts,
+      env: { ...home.env, NO_COLOR: "1" },
+    });
+  }
+
+  it("bare ids use the only model; publish [version] sets metadata.version", async () => {
+    const created = await nrp([
+      "create",
+      "record",
+      "records",
+      '{"title": "RDM record"}',
+      "--no-files",
+      "--set",
+      "r",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const draft = JSON.parse(created.stdout) as Json;
+    const bare = await nrp(["get", "record", draft["id"] as string, "--draft"]);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect((JSON.parse(bare.stdout) as Json)["status"]).toBe("draft");
+
+    const published = await nrp(["publish", "record", "@r", "2.0"]);
+    expect(published.code, published.stderr).toBe(0);
+    const record = JSON.parse(published.stdout) as Json;
+    expect(record["metadata"]["version"]).toBe("2.0");
+    expect(record["is_published"]).toBe(true);
+
+    const table = await nrp(["get", "record", draft["id"] as string], { tty: true });
+    expect(table.stdout).toMatch(/│ model\s+│ records\s+│/);
+    expect(table.stdout).toMatch(/│ title\s+│ RDM record\s+│/);
   });
 });

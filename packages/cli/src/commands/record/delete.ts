@@ -16,6 +16,7 @@ export interface DeleteRecordInput {
 /** `nrp delete record <id…>`: deletes drafts after confirmation. */
 export default defineCommand({
   verb: "delete",
+  verbAliases: ["rm"],
   noun: "record",
   summary: "Delete drafts",
   description:

@@ -1,5 +1,8 @@
+import { APIError } from "nrp-invenio-client";
+
 import { defineCommand, optionalString, requiredString } from "../../define.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
+import { withHint } from "../../errors.js";
 import { printRecord } from "../../record-view.js";
 import { parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
@@ -9,6 +12,18 @@ export interface PublishRecordInput {
   id: string;
   version: string | undefined;
   set: SetTarget | undefined;
+}
+
+function needsFilesHint(err: unknown): boolean {
+  return err instanceof APIError && err.errors.some((e) => e.field === "files.enabled");
+}
+
+/** What to do when a draft cannot be published because files are enabled but none are uploaded. */
+export function filesHint(id: string): string {
+  return (
+    "Upload its files first, or make the draft metadata-only: " +
+    `nrp update record ${id} '{"metadata": {}, "files": {"enabled": false}}'`
+  );
 }
 
 /** `nrp publish record <id> [version]`: publishes a draft. */
@@ -46,7 +61,12 @@ export default defineCommand({
   async run(ctx, input) {
     const [id = input.id] = await expandIds(ctx, [input.id], { single: true });
     const draft = await resolveRecord(ctx, id, "draft");
-    const published = await draft.publish({ version: input.version, signal: ctx.signal });
+    let published;
+    try {
+      published = await draft.publish({ version: input.version, signal: ctx.signal });
+    } catch (err) {
+      throw needsFilesHint(err) ? withHint(err, filesHint(input.id)) : err;
+    }
     ctx.output.info(`Published ${published.mid}.`);
     printRecord(ctx.output, published);
     await storeVariable(ctx, input.set, [published]);
