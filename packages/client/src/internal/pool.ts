@@ -17,14 +17,16 @@ export interface PoolOptions {
 /**
  * Runs `worker` over `items` with at most `concurrency` in flight and returns every started item's
  * result in input order. A failing item never stops the others; an error thrown by the iterator
- * itself is rethrown once the started items have settled.
+ * itself (or by `onSettled`) is rethrown once the started items have settled.
  */
 export async function runPool<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
   worker: (item: T, index: number) => Promise<R>,
   options: PoolOptions,
 ): Promise<PoolResult<R>[]> {
-  const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const concurrency = Number.isFinite(options.concurrency)
+    ? Math.max(1, Math.floor(options.concurrency))
+    : 1;
   const iterator: Iterator<T> | AsyncIterator<T> =
     Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   const results: PoolResult<R>[] = [];
@@ -33,6 +35,7 @@ export async function runPool<T, R>(
   let failed = 0;
   const state = { exhausted: false };
   let iteratorError: { error: unknown } | undefined;
+  let callbackError: { error: unknown } | undefined;
   // Pulls are serialised: two workers must never call next() on the same iterator concurrently.
   let pulling: Promise<unknown> = Promise.resolve();
 
@@ -69,7 +72,12 @@ export async function runPool<T, R>(
       }
       results.push(outcome);
       done++;
-      options.onSettled?.(done, failed);
+      try {
+        options.onSettled?.(done, failed);
+      } catch (error) {
+        // A broken progress callback must not strand the other items; it is reported at the end.
+        callbackError ??= { error };
+      }
     }
   };
 
@@ -80,5 +88,6 @@ export async function runPool<T, R>(
     await Promise.resolve(close?.()).catch(() => undefined);
   }
   if (iteratorError) throw iteratorError.error;
+  if (callbackError) throw callbackError.error;
   return results.sort((a, b) => a.index - b.index);
 }

@@ -653,6 +653,13 @@ export class Records {
     items: Iterable<Json> | AsyncIterable<Json>,
     options: CreateManyOptions = {},
   ): Promise<CreateManyResult[]> {
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new NRPError(
+        `concurrency must be a positive integer, got ${String(options.concurrency)}.`,
+        { code: "NRP_INVALID_INPUT" },
+      );
+    }
     // Fail fast on an unknown model instead of once per item.
     await this.#ctx.info.getModel(model, { signal: options.signal });
     const create: CreateRecordOptions = {
@@ -662,7 +669,7 @@ export class Records {
       signal: options.signal,
     };
     const results = await runPool(items, (item) => this.create(model, item, create), {
-      concurrency: options.concurrency ?? 4,
+      concurrency,
       signal: options.signal,
       onSettled: options.onProgress,
     });

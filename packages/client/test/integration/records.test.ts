@@ -555,6 +555,9 @@ describe("guards and options", () => {
     );
     expect(results.map((r) => r.ok)).toEqual([true, false, true]);
     expect(results[1]?.ok === false && results[1].error.code).toBe("NRP_INVALID_INPUT");
+    await expect(
+      owner.records.createMany("documents", [{ title: "x" }], { concurrency: 0 }),
+    ).rejects.toMatchObject({ code: "NRP_INVALID_INPUT" });
   });
 });
 

@@ -114,3 +114,30 @@ describe("runPool", () => {
     expect(finished).toBe(1);
   });
 });
+
+describe("runPool robustness", () => {
+  it("a throwing progress callback does not strand items; its error comes at the end", async () => {
+    let ran = 0;
+    await expect(
+      runPool(
+        [1, 2, 3, 4],
+        async () => {
+          await tick(1);
+          ran++;
+        },
+        {
+          concurrency: 2,
+          onSettled: () => {
+            throw new Error("callback broke");
+          },
+        },
+      ),
+    ).rejects.toThrow("callback broke");
+    expect(ran).toBe(4);
+  });
+
+  it.each([0, -3, Number.NaN, 2.7])("concurrency %s still runs every item", async (c) => {
+    const results = await runPool([1, 2, 3], (n) => Promise.resolve(n), { concurrency: c });
+    expect(results.map((r) => r.ok && r.value)).toEqual([1, 2, 3]);
+  });
+});
