@@ -371,6 +371,40 @@ describe("record commands against the devserver", () => {
     expect(other.code).toBe(3);
   });
 
+  it("a JSON array creates many drafts; a failing item is reported, the others are created", async () => {
+    const item = (title: string, community?: string): Json => ({
+      metadata: { title },
+      ...(community === undefined ? {} : { parent: { communities: { default: community } } }),
+    });
+    const file = join(work, "many.json");
+    await writeFile(
+      file,
+      JSON.stringify([item("one", "physics"), item("two"), item("three", "biology")]),
+    );
+    const r = await nrp([
+      "create",
+      "record",
+      "datasets",
+      file,
+      "--concurrency",
+      "2",
+      "--set",
+      "many",
+    ]);
+    expect(r.code).toBe(5);
+    const created = JSON.parse(r.stdout) as Json[];
+    expect(created.map((c) => String(c["metadata"]["title"]))).toEqual(["one", "three"]);
+    expect(r.stderr).toContain("item 2 was not created: ");
+    expect(r.stderr).toContain("Failed to get community from input data.");
+    expect(r.stderr).toContain("Created 2 of 3 drafts.");
+    expect(r.stderr).toContain("Error: 1 of 3 records could not be created.");
+    const many = json(await nrp(["get", "variable", "many"]));
+    expect(many["values"]).toHaveLength(2);
+    const bad = await nrp(["create", "record", "datasets", "[{}, 1]"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Item 2 of the JSON array is not an object.");
+  });
+
   it("bad JSON is a usage error naming the position; nothing is created", async () => {
     const before = server.requestLog.filter((e) => e.method === "POST").length;
     const r = await nrp(["create", "record", "documents", '{"title": "x",}']);

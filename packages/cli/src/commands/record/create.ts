@@ -1,8 +1,12 @@
+import type { NRPRecord } from "nrp-invenio-client";
+
+import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
-import { readJsonObject } from "../../json-input.js";
+import { CliError, UsageError, reportError } from "../../errors.js";
+import { readJsonArgument } from "../../json-input.js";
 import { storeVariable } from "../../record-ids.js";
-import { printRecord, warnErrors } from "../../record-view.js";
-import { parseSetTarget } from "../../variables.js";
+import { errorLines, printRecord, printRecords, warnErrors } from "../../record-view.js";
+import { isPlainObject, parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
 
 /** The input of `nrp create record`. */
@@ -13,6 +17,69 @@ export interface CreateRecordInput {
   workflow: string | undefined;
   filesEnabled: boolean;
   set: SetTarget | undefined;
+  concurrency: number;
+}
+
+/**
+ * Creates one draft per item of a JSON array with bounded concurrency; failures are reported per
+ * item and do not stop the others.
+ */
+async function createMany(
+  ctx: CommandContext,
+  input: CreateRecordInput,
+  items: Record<string, unknown>[],
+): Promise<void> {
+  const client = await ctx.client();
+  const results = await client.records.createMany(input.model, items, {
+    concurrency: input.concurrency,
+    community: input.community,
+    workflow: input.workflow,
+    filesEnabled: input.filesEnabled,
+    signal: ctx.signal,
+  });
+  const created: NRPRecord[] = [];
+  const failures: { index: number; report: ReturnType<typeof reportError> }[] = [];
+  for (const r of results) {
+    if (r.ok) {
+      created.push(r.record);
+      const lines = errorLines(r.record);
+      if (lines.length > 0) {
+        ctx.output.warn(
+          `item ${r.index + 1} (${r.record.mid}) was saved with validation errors:\n` +
+            lines.map((l) => `  ${l}`).join("\n"),
+        );
+      }
+    } else {
+      const report = reportError(r.error);
+      failures.push({ index: r.index, report });
+      const fields = report.fields
+        .filter((f) => f.messages.length > 0)
+        .map((f) => `\n  ${f.field || "(record)"}: ${f.messages.join("; ")}`)
+        .join("");
+      ctx.output.warn(`item ${r.index + 1} was not created: ${report.message}${fields}`);
+    }
+  }
+  if (created.length > 0) printRecords(ctx.output, created);
+  await storeVariable(ctx, input.set, created);
+  ctx.output.info(
+    `Created ${created.length} of ${items.length} draft${items.length === 1 ? "" : "s"}.`,
+  );
+  const first = failures[0];
+  if (first) {
+    throw new CliError(`${failures.length} of ${items.length} records could not be created.`, {
+      exitCode: first.report.exitCode,
+      code: first.report.code,
+      hint: `Failed items (1-based): ${failures.map((f) => f.index + 1).join(", ")}.`,
+    });
+  }
+}
+
+function parseConcurrency(value: unknown): number {
+  const n = Number(optionalString(value, "--concurrency") ?? "4");
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new UsageError("--concurrency must be a whole number from 1 to 64.");
+  }
+  return n;
 }
 
 /** `nrp create record <model> <json|file|->`: creates a draft. */
@@ -25,7 +92,9 @@ export default defineCommand({
     'Bare metadata ({"title": ...}) is wrapped in {"metadata": ...} when the model keeps its data\n' +
     'there; a document that already has "metadata" is sent as it is. Drafts are validated\n' +
     "leniently: the draft is created even when fields are invalid, and the problems are printed\n" +
-    "as warnings (they must be fixed before publishing). Files are enabled unless --no-files.",
+    "as warnings (they must be fixed before publishing). Files are enabled unless --no-files.\n" +
+    "A JSON array creates one draft per item, --concurrency at a time; a failing item is\n" +
+    "reported and does not stop the others (exit code of the first failure).",
   arguments: [
     { name: "<model>", description: "the model, e.g. datasets (see: nrp describe models)" },
     { name: "<data>", description: "JSON text, a path to a JSON file, or - for standard input" },
@@ -35,7 +104,8 @@ export default defineCommand({
       .option("--community <community>", "the community (slug or id) the draft belongs to")
       .option("--workflow <workflow>", "the workflow code (default: the community's)")
       .option("--no-files", "create a metadata-only draft (files disabled)")
-      .option("--set <var>", "store the draft's API URL in a variable (+var appends)");
+      .option("--set <var>", "store the draft's API URL in a variable (+var appends)")
+      .option("--concurrency <n>", "for a JSON array: how many drafts to create at once", "4");
   },
   examples: [
     {
@@ -60,12 +130,24 @@ export default defineCommand({
       workflow: optionalString(opts["workflow"], "--workflow"),
       filesEnabled: flag(opts["files"], true),
       set: set === undefined ? undefined : parseSetTarget(set),
+      concurrency: parseConcurrency(opts["concurrency"]),
     };
   },
   async run(ctx, input) {
-    const { value } = await readJsonObject(input.data, ctx.io, ctx.signal);
+    const { value } = await readJsonArgument(input.data, ctx.io, ctx.signal);
     // Variables are per alias: fail on a missing alias before creating anything.
     if (input.set !== undefined) await ctx.aliasName();
+    if (Array.isArray(value)) {
+      const items = value as unknown[];
+      const bad = items.findIndex((item) => !isPlainObject(item));
+      if (bad >= 0) throw new UsageError(`Item ${bad + 1} of the JSON array is not an object.`);
+      if (items.length === 0) throw new UsageError("The JSON array is empty: nothing to create.");
+      await createMany(ctx, input, items as Record<string, unknown>[]);
+      return;
+    }
+    if (!isPlainObject(value)) {
+      throw new UsageError("Expected a JSON object (one record) or an array of objects.");
+    }
     const client = await ctx.client();
     const draft = await client.records.create(input.model, value, {
       community: input.community,
