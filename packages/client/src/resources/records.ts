@@ -447,7 +447,11 @@ export class NRPRecord {
       res = await this.#ctx.http.postJSON(url, {}, { signal: options.signal });
     } catch (error) {
       const applicable = this.links["applicable-requests"];
-      if (error instanceof PermissionDeniedError && applicable) {
+      if (
+        error instanceof PermissionDeniedError &&
+        applicable &&
+        (await this.#offersRequest(applicable, requestType, options.signal))
+      ) {
         throw this.#requestRequired(requestType, what, applicable, error);
       }
       throw error;
@@ -458,6 +462,23 @@ export class NRPRecord {
       });
     }
     return new NRPRecord(this.#ctx, res.body, etagOf(res), this.#model);
+  }
+
+  /**
+   * Whether the record offers a request of `requestType`: only then is a 403 "use a request"
+   * rather than "not yours".
+   */
+  async #offersRequest(
+    url: string,
+    requestType: string,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    try {
+      const res = await this.#ctx.http.getJSON(url, { signal });
+      return hitsOf(res.body).some((t) => t.type_id === requestType);
+    } catch {
+      return false;
+    }
   }
 
   #requestRequired(
@@ -510,6 +531,9 @@ export class NRPRecord {
   /**
    * Opens a draft of this published record for editing (`POST …/draft`, 201); an existing draft
    * is returned as is.
+   *
+   * @throws {@link RequestRequiredError} when the server refuses (403) and the record offers an
+   * `edit_published_record` request instead.
    */
   async edit(options: RecordActionOptions = {}): Promise<NRPRecord> {
     if (this.isDraft) {
@@ -525,6 +549,9 @@ export class NRPRecord {
   /**
    * Starts a new version of this record (`POST links.versions`, 201) and returns its draft. Files
    * are not carried over (protocol §3.8).
+   *
+   * @throws {@link RequestRequiredError} when the server refuses (403) and the record offers a
+   * `new_version` request instead.
    */
   async newVersion(options: RecordActionOptions = {}): Promise<NRPRecord> {
     return this.#action(this.#link("versions"), "new_version", "create a new version of", options);

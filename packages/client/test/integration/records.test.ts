@@ -587,3 +587,56 @@ describe("plain InvenioRDM flavour", () => {
     ).toBe(`draft/records/${next.id}`);
   });
 });
+
+describe("request-only actions", () => {
+  it("a 403 on edit/newVersion is RequestRequiredError only when the record offers that request", async () => {
+    const server = await fx.devserver({
+      config: { models: { articles: { features: ["requests", "drafts", "files"] } } },
+    });
+    const owner = fx.client(server, { token: server.tokens.owner }).client;
+    const draft = await owner.records.create("articles", { title: "A" }, { filesEnabled: false });
+    const published = await draft.publish();
+    const applicable = published.links["applicable-requests"] ?? "";
+    expect(applicable).not.toBe("");
+    const path = `/api/articles/${published.id}`;
+
+    // Nothing offered: the 403 stays a permission error.
+    server.faults.add({ method: "POST", path: `${path}/draft`, status: 403 });
+    await expect(published.edit()).rejects.toThrow(PermissionDeniedError);
+
+    const offered = {
+      hits: {
+        hits: [
+          {
+            type_id: "edit_published_record",
+            links: { actions: { create: `${server.url}${path}/requests/edit_published_record` } },
+          },
+        ],
+        total: 1,
+      },
+    };
+    server.faults.add({ method: "POST", path: `${path}/draft`, status: 403 });
+    server.faults.add({
+      method: "GET",
+      path: `${path}/requests/applicable`,
+      status: 200,
+      body: offered,
+    });
+    const error = (await published.edit().catch((e: unknown) => e)) as RequestRequiredError;
+    expect(error).toBeInstanceOf(RequestRequiredError);
+    expect(error.requestType).toBe("edit_published_record");
+    expect(error.cause).toBeInstanceOf(PermissionDeniedError);
+
+    server.faults.add({ method: "POST", path: `${path}/versions`, status: 403 });
+    server.faults.add({
+      method: "GET",
+      path: `${path}/requests/applicable`,
+      status: 200,
+      body: offered,
+    });
+    await expect(published.newVersion()).rejects.toThrow(PermissionDeniedError);
+
+    // Without faults the owner edits directly.
+    expect((await published.edit()).isDraft).toBe(true);
+  });
+});
