@@ -260,8 +260,8 @@ export class NRPRecord {
     return this.#data;
   }
   /**
-   * The user metadata: `data.metadata` when the record has that section (created on first access
-   * for metadata models), otherwise the whole `data`.
+   * The user metadata: `data.metadata` when the record has that section, otherwise the whole
+   * `data` (models without a metadata section keep user fields at the top level).
    */
   get metadata(): Json {
     if (isObject(this.#data.metadata)) return this.#data.metadata;
