@@ -277,6 +277,26 @@ describe("record commands against the devserver", () => {
     expect(unknown.stderr).not.toContain("(request)");
   });
 
+  it("a URL needs no alias: read anonymously when its host is not configured", async () => {
+    await createDocument("Public", "pub");
+    const record = json(await nrp(["publish", "record", "@pub"]));
+    const bare = await tempHome();
+    try {
+      const anon = (argv: string[]) =>
+        run(["--config", bare.config, ...argv], { env: { ...bare.env } });
+      const got = await anon(["get", "record", record["links"]["self"] as string]);
+      expect(got.code, got.stderr).toBe(0);
+      expect((JSON.parse(got.stdout) as Json)["id"]).toBe(record["id"]);
+      const draft = await createDocument("Private");
+      const denied = await anon(["get", "record", draft["links"]["self"] as string]);
+      expect(denied.code).toBe(3);
+      const mid = await anon(["get", "record", `documents/${record["id"]}`]);
+      expect(mid.code).toBe(2);
+    } finally {
+      await bare.cleanup();
+    }
+  });
+
   it("--draft / --published switch forms; a published draft variable hints at --published", async () => {
     await createDocument("Forms", "f");
     const before = json(await nrp(["get", "variable", "f"]));
