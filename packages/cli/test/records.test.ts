@@ -271,6 +271,14 @@ describe("record commands against the devserver", () => {
     const arr = JSON.parse((await nrp(["get", "record", "@doi", "@doi"])).stdout) as Json[];
     expect(arr).toHaveLength(2);
 
+    const partial = await nrp(["get", "record", "@doi", "documents/zzzzz-zzzzz"]);
+    expect(partial.code).toBe(4);
+    expect((JSON.parse(partial.stdout) as Json[]).map((x) => String(x["id"]))).toEqual([
+      String(record["id"]),
+    ]);
+    expect(partial.stderr).toContain("Warning: documents/zzzzz-zzzzz: ");
+    expect(partial.stderr).toContain("Error: 1 of 2 records could not be read.");
+
     const unknown = await nrp(["get", "record", "10.83030/zzzzz-zzzzz"]);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain("The DOI 10.83030/zzzzz-zzzzz is not registered");

@@ -4,7 +4,8 @@ import type { NRPRecord } from "nrp-invenio-client";
 import { stringify as toYaml } from "yaml";
 
 import { defineCommand, flag, optionalString } from "../../define.js";
-import { UsageError } from "../../errors.js";
+import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
+import type { ErrorReport } from "../../errors.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
 import type { RecordForm } from "../../record-ids.js";
 import { printRecord, printRecords, recordData } from "../../record-view.js";
@@ -106,27 +107,54 @@ export default defineCommand({
   async run(ctx, input) {
     const ids = await expandIds(ctx, input.ids);
     const records: NRPRecord[] = [];
-    for (const id of ids) {
-      records.push(
-        await resolveRecord(ctx, id, input.form, {
-          includeFiles: input.includeFiles,
-          includeRequests: input.includeRequests,
-          expand: input.expand,
-        }),
-      );
-    }
+    const failures: { id: string; report: ErrorReport }[] = [];
     const many = ids.length > 1;
+    for (const id of ids) {
+      const extras = {
+        includeFiles: input.includeFiles,
+        includeRequests: input.includeRequests,
+        expand: input.expand,
+      };
+      if (!many) {
+        records.push(await resolveRecord(ctx, id, input.form, extras));
+        continue;
+      }
+      // With several ids, one missing record must not hide the others (as `cat a b` does).
+      try {
+        records.push(await resolveRecord(ctx, id, input.form, extras));
+      } catch (err) {
+        const report = reportError(err);
+        if (report.bug || report.exitCode === ExitCode.interrupted) throw err;
+        failures.push({ id, report });
+        ctx.output.warn(`${id}: ${report.message}`);
+      }
+    }
     if (input.outputFile !== undefined) {
+      // Nothing is written when nothing was read: an empty file would look like a result.
+      if (records.length === 0) {
+        throw new CliError("No record could be read; nothing was written.", {
+          exitCode: failures[0]?.report.exitCode ?? ExitCode.notFound,
+          code: failures[0]?.report.code ?? "not_found",
+        });
+      }
       const data = many ? records.map(recordData) : recordData(records[0] as NRPRecord);
       await writeOutputFile(input.outputFile, fileText(input.outputFile, data, many), input.force);
       ctx.output.info(
         `Wrote ${records.length} record${records.length === 1 ? "" : "s"} to ${input.outputFile}.`,
       );
     } else if (many) {
-      printRecords(ctx.output, records);
+      if (records.length > 0) printRecords(ctx.output, records);
     } else {
       printRecord(ctx.output, records[0] as NRPRecord);
     }
-    await storeVariable(ctx, input.set, records);
+    if (records.length > 0) await storeVariable(ctx, input.set, records);
+    const first = failures[0];
+    if (first) {
+      throw new CliError(`${failures.length} of ${ids.length} records could not be read.`, {
+        exitCode: first.report.exitCode,
+        code: first.report.code,
+        hint: `Not read: ${failures.map((f) => f.id).join(", ")}.`,
+      });
+    }
   },
 });
