@@ -42,7 +42,8 @@ export function lineColumn(text: string, offset: number): { line: number; column
 function errorOffset(message: string, text: string): number | undefined {
   const m = /at position (\d+)/.exec(message);
   if (m?.[1] !== undefined) return Number(m[1]);
-  if (/end of (JSON )?(data|input)/i.test(message)) return text.length;
+  // Point just past the last character, not at the trailing newline's empty line.
+  if (/end of (JSON )?(data|input)/i.test(message)) return text.trimEnd().length;
   return undefined;
 }
 
