@@ -106,6 +106,13 @@ describe("record commands against the devserver", () => {
     // Noun-verb form and the published form of a draft variable.
     const again = json(await nrp(["record", "get", "@v", "--format", "json"]));
     expect(again["id"]).toBe(version["id"]);
+
+    // Deleting the edit draft keeps the published record.
+    const editDraft = json(await nrp(["get", "record", "@r", "--draft"]));
+    expect(editDraft["is_draft"]).toBe(true);
+    const del = await nrp(["record", "rm", "@d", "--yes"]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(json(await nrp(["get", "record", "@r"]))["is_published"]).toBe(true);
   });
 
   it("lenient errors are warnings on create; publishing the invalid draft exits 5", async () => {
