@@ -1,11 +1,17 @@
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
 
 import { UsageError } from "./errors.js";
 import type { CliIO } from "./io.js";
 import { isPlainObject } from "./variables.js";
 
 /** Where a JSON argument came from, for error messages. */
-export type JsonSource = { kind: "inline" } | { kind: "stdin" } | { kind: "file"; path: string };
+export type JsonSource =
+  | { kind: "inline" }
+  | { kind: "stdin" }
+  | { kind: "file"; path: string }
+  | { kind: "line"; line: number; of: JsonSource };
 
 /** A parsed JSON argument and where it came from. */
 export interface JsonInput {
@@ -23,6 +29,8 @@ function describeSource(source: JsonSource): string {
       return "standard input";
     case "file":
       return source.path;
+    case "line":
+      return `line ${source.line} of ${describeSource(source.of)}`;
   }
 }
 
@@ -193,7 +201,10 @@ export function parseJson(text: string, source: JsonSource): unknown {
         ? ""
         : (() => {
             const { line, column } = lineColumn(text, offset);
-            return ` at line ${line}, column ${column} (position ${offset})`;
+            // A JSON Lines record is one line: its column is all there is to say.
+            return source.kind === "line"
+              ? ` at column ${column}`
+              : ` at line ${line}, column ${column} (position ${offset})`;
           })();
     const hint =
       offset === undefined
@@ -273,4 +284,71 @@ export async function readJsonObject(
     throw new UsageError(`Expected a JSON object in ${describeSource(input.source)}, got ${got}.`);
   }
   return { value: input.value, source: input.source };
+}
+
+/** Where a JSON Lines stream stopped early: the first line that is not a JSON object. */
+export interface JsonLinesState {
+  /** The error for that line; the lines after it were not read. */
+  error?: UsageError;
+}
+
+/** True for a `.jsonl` / `.ndjson` file name. */
+export function isJsonLinesPath(path: string): boolean {
+  return /\.(jsonl|ndjson)$/i.test(path);
+}
+
+/**
+ * Streams the JSON objects of a JSON Lines file (or `-` for standard input), one per non-blank
+ * line, without holding the input in memory.
+ *
+ * Stops at the first line that is not a JSON object and leaves its error in `state` instead of
+ * throwing: the records created from the lines before it must still be reported.
+ */
+export async function* readJsonLines(
+  arg: string,
+  io: Pick<CliIO, "stdin">,
+  state: JsonLinesState,
+): AsyncGenerator<Record<string, unknown>> {
+  let of: JsonSource;
+  let stream: NodeJS.ReadableStream;
+  if (arg === "-") {
+    if (!io.stdin) {
+      throw new UsageError("'-' reads JSON Lines from standard input, but there is none.");
+    }
+    of = { kind: "stdin" };
+    stream = io.stdin;
+  } else {
+    of = { kind: "file", path: arg };
+    stream = createReadStream(arg, { encoding: "utf8" });
+  }
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of lines) {
+      n++;
+      if (line.trim() === "") continue;
+      const source: JsonSource = { kind: "line", line: n, of };
+      let value: unknown;
+      try {
+        value = parseJson(line, source);
+      } catch (err) {
+        if (err instanceof UsageError) {
+          state.error = err;
+          return;
+        }
+        throw err;
+      }
+      if (!isPlainObject(value)) {
+        state.error = new UsageError(`Expected a JSON object on ${describeSource(source)}.`);
+        return;
+      }
+      yield value;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UsageError(`${arg} does not exist.`);
+    throw err;
+  } finally {
+    lines.close();
+  }
 }

@@ -440,6 +440,31 @@ describe("record commands against the devserver", () => {
     expect(bad.stderr).toContain("Item 2 of the JSON array is not an object.");
   });
 
+  it("JSON Lines are streamed; reading stops at the first bad line, after reporting", async () => {
+    const file = join(work, "batch.jsonl");
+    await writeFile(file, '{"title": "l1"}\n\n{"title": "l3"}\n{"title": oops}\n{"title": "l5"}\n');
+    const r = await nrp(["create", "record", "documents", file, "--no-files", "--set", "batch"]);
+    expect(r.code).toBe(2);
+    const created = JSON.parse(r.stdout) as Json[];
+    expect(created.map((c) => String(c["metadata"]["title"]))).toEqual(["l1", "l3"]);
+    expect(r.stderr).toContain(`Error: Invalid JSON in line 4 of ${file} at column 11`);
+    expect(r.stderr).toContain("2 draft(s) from the lines before it were created");
+    expect(json(await nrp(["get", "variable", "batch"]))["values"]).toHaveLength(2);
+
+    const stdin = Readable.from([Buffer.from('{"title": "s1"}\n{"title": "s2"}\n')]);
+    const piped = await run(
+      ["--config", home.config, "create", "record", "documents", "-", "--jsonl", "--no-files"],
+      { env: { ...home.env }, stdin },
+    );
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(JSON.parse(piped.stdout)).toHaveLength(2);
+    expect(piped.stderr).toContain("Created 2 of 2 drafts.");
+
+    const missing = await nrp(["create", "record", "documents", join(work, "nope.jsonl")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("does not exist");
+  });
+
   it("bad JSON is a usage error naming the position; nothing is created", async () => {
     const before = server.requestLog.filter((e) => e.method === "POST").length;
     const r = await nrp(["create", "record", "documents", '{"title": "x",}']);

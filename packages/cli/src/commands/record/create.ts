@@ -1,9 +1,13 @@
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+
 import type { NRPRecord } from "nrp-invenio-client";
 
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { CliError, UsageError, reportError } from "../../errors.js";
-import { readJsonArgument } from "../../json-input.js";
+import { isJsonLinesPath, readJsonArgument, readJsonLines } from "../../json-input.js";
+import type { JsonLinesState } from "../../json-input.js";
 import { storeVariable } from "../../record-ids.js";
 import { errorLines, printRecord, printRecords, warnErrors } from "../../record-view.js";
 import { isPlainObject, parseSetTarget } from "../../variables.js";
@@ -18,6 +22,7 @@ export interface CreateRecordInput {
   filesEnabled: boolean;
   set: SetTarget | undefined;
   concurrency: number;
+  jsonl: boolean;
 }
 
 /**
@@ -27,16 +32,26 @@ export interface CreateRecordInput {
 async function createMany(
   ctx: CommandContext,
   input: CreateRecordInput,
-  items: Record<string, unknown>[],
+  items: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  stopped: JsonLinesState = {},
 ): Promise<void> {
   const client = await ctx.client();
+  // A live counter only for a person watching a terminal; logs and pipes get the summary line.
+  const live = ctx.io.stderr.isTTY === true && !ctx.output.options.quiet;
   const results = await client.records.createMany(input.model, items, {
     concurrency: input.concurrency,
     community: input.community,
     workflow: input.workflow,
     filesEnabled: input.filesEnabled,
     signal: ctx.signal,
+    onProgress: live
+      ? (done, failed) => {
+          ctx.io.stderr.write(`\rcreated ${done - failed}, failed ${failed}`);
+        }
+      : undefined,
   });
+  if (live && results.length > 0) ctx.io.stderr.write("\n");
+  const total = results.length;
   const created: NRPRecord[] = [];
   const failures: { index: number; report: ReturnType<typeof reportError> }[] = [];
   for (const r of results) {
@@ -61,16 +76,36 @@ async function createMany(
   }
   if (created.length > 0) printRecords(ctx.output, created);
   await storeVariable(ctx, input.set, created);
-  ctx.output.info(
-    `Created ${created.length} of ${items.length} draft${items.length === 1 ? "" : "s"}.`,
-  );
+  ctx.output.info(`Created ${created.length} of ${total} draft${total === 1 ? "" : "s"}.`);
+  if (stopped.error) {
+    throw new CliError(stopped.error.message, {
+      code: "usage",
+      hint:
+        `Reading stopped there; ${created.length} draft(s) from the lines before it were created` +
+        (failures.length > 0 ? ` and ${failures.length} failed` : "") +
+        ". Fix the line and feed the rest again.",
+    });
+  }
   const first = failures[0];
   if (first) {
-    throw new CliError(`${failures.length} of ${items.length} records could not be created.`, {
+    throw new CliError(`${failures.length} of ${total} records could not be created.`, {
       exitCode: first.report.exitCode,
       code: first.report.code,
       hint: `Failed items (1-based): ${failures.map((f) => f.index + 1).join(", ")}.`,
     });
+  }
+}
+
+async function checkReadable(path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT"
+        ? `${path} does not exist.`
+        : `Cannot read ${path}: ${code ?? String(err)}.`,
+    );
   }
 }
 
@@ -93,8 +128,9 @@ export default defineCommand({
     'there; a document that already has "metadata" is sent as it is. Drafts are validated\n' +
     "leniently: the draft is created even when fields are invalid, and the problems are printed\n" +
     "as warnings (they must be fixed before publishing). Files are enabled unless --no-files.\n" +
-    "A JSON array creates one draft per item, --concurrency at a time; a failing item is\n" +
-    "reported and does not stop the others (exit code of the first failure).",
+    "A JSON array, or JSON Lines (--jsonl, or a .jsonl file; streamed), creates one draft per\n" +
+    "item, --concurrency at a time; a failing item is reported and does not stop the others\n" +
+    "(exit code of the first failure).",
   arguments: [
     { name: "<model>", description: "the model, e.g. datasets (see: nrp describe models)" },
     { name: "<data>", description: "JSON text, a path to a JSON file, or - for standard input" },
@@ -105,7 +141,8 @@ export default defineCommand({
       .option("--workflow <workflow>", "the workflow code (default: the community's)")
       .option("--no-files", "create a metadata-only draft (files disabled)")
       .option("--set <var>", "store the draft's API URL in a variable (+var appends)")
-      .option("--concurrency <n>", "for a JSON array: how many drafts to create at once", "4");
+      .option("--jsonl", "the input is JSON Lines (one record per line; implied by .jsonl files)")
+      .option("--concurrency <n>", "for many records: how many drafts to create at once", "4");
   },
   examples: [
     {
@@ -117,8 +154,8 @@ export default defineCommand({
       description: "from a file, in the community 'physics'",
     },
     {
-      command: "jq '.metadata' old.json | nrp create record datasets - --community physics",
-      description: "from standard input",
+      command: "jq -c '.[]' all.json | nrp create record datasets - --jsonl --set batch",
+      description: "one draft per line of standard input, all stored in @batch",
     },
   ],
   parse(args, opts): CreateRecordInput {
@@ -131,12 +168,19 @@ export default defineCommand({
       filesEnabled: flag(opts["files"], true),
       set: set === undefined ? undefined : parseSetTarget(set),
       concurrency: parseConcurrency(opts["concurrency"]),
+      jsonl: flag(opts["jsonl"]),
     };
   },
   async run(ctx, input) {
-    const { value } = await readJsonArgument(input.data, ctx.io, ctx.signal);
     // Variables are per alias: fail on a missing alias before creating anything.
     if (input.set !== undefined) await ctx.aliasName();
+    if (input.jsonl || (input.data !== "-" && isJsonLinesPath(input.data))) {
+      if (input.data !== "-") await checkReadable(input.data);
+      const state: JsonLinesState = {};
+      await createMany(ctx, input, readJsonLines(input.data, ctx.io, state), state);
+      return;
+    }
+    const { value } = await readJsonArgument(input.data, ctx.io, ctx.signal);
     if (Array.isArray(value)) {
       const items = value as unknown[];
       const bad = items.findIndex((item) => !isPlainObject(item));
