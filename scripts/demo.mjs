@@ -42,6 +42,15 @@ try {
   await nrp(["describe", "repository"]);
   await nrp(["describe", "models"]);
   await nrp(["describe", "models", "datasets", "--format", "yaml"]);
+  const metadata = JSON.stringify({
+    title: "Demo document",
+    authors: [{ name: "Doe, Jane" }],
+  });
+  await nrp(["create", "record", "documents", metadata, "--no-files", "--set", "doc"]);
+  await nrp(["update", "record", "@doc", JSON.stringify({ title: "Demo document, revised" })]);
+  await nrp(["publish", "record", "@doc", "--set", "published"]);
+  await nrp(["get", "record", "@published"]);
+  await nrp(["list", "variables"]);
   console.log(`\n${bold("Demo finished: every step succeeded.")}`);
 } catch (err) {
   failed = true;
