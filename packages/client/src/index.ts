@@ -13,6 +13,7 @@ export {
   APIUserAbortError,
   AuthenticationError,
   BadRequestError,
+  ChecksumMismatchError,
   ConfigError,
   ConflictError,
   GoneError,
@@ -27,7 +28,9 @@ export {
   RequestRequiredError,
   UnknownModelError,
   UnprocessableEntityError,
+  UnsafeFileKeyError,
   UnsupportedMediaTypeError,
+  UploadError,
 } from "./core/errors.js";
 export type {
   APIConnectionErrorInit,
@@ -35,7 +38,11 @@ export type {
   ConfigErrorDetails,
   FieldError,
   NRPErrorOptions,
+  UploadErrorInit,
+  UploadPart,
 } from "./core/errors.js";
+export { fromBlob, fromBytes, fromPath, fromStream, toUploadSource } from "./core/uploads.js";
+export type { UploadInput, UploadSource } from "./core/uploads.js";
 export { Info, NRPModelInfo, NRPRepositoryInfo } from "./resources/info.js";
 export type { InfoOptions } from "./resources/info.js";
 export { NRPRecord, Records } from "./resources/records.js";
@@ -51,6 +58,21 @@ export type {
 } from "./resources/records.js";
 export { DEFAULT_DOI_RESOLVER_URL, recordGetter } from "./resources/record-getter.js";
 export type { RecordGetterOptions } from "./resources/record-getter.js";
-export { NRPFile, NRPRecordFiles } from "./resources/files.js";
+export {
+  DEFAULT_PART_SIZE,
+  DEFAULT_UPLOAD_CONCURRENCY,
+  MULTIPART_THRESHOLD,
+  NRPFile,
+  NRPRecordFiles,
+} from "./resources/files.js";
+export type {
+  DownloadFileOptions,
+  FileActionOptions,
+  OpenFileOptions,
+  ResumeState,
+  TransferProgress,
+  UploadOptions,
+} from "./resources/files.js";
+export { checkFileKey, safeFilePath, unsafeKeyReason } from "./core/file-keys.js";
 export { NRPRecordRequestType, NRPRecordRequests } from "./resources/requests.js";
 export { VERSION } from "./version.js";

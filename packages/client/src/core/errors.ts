@@ -439,6 +439,123 @@ export class APIUserAbortError extends NRPError {
   }
 }
 
+/** One part of a multipart upload: its 1-based number and byte range `[start, end)`. */
+export interface UploadPart {
+  /** 1-based part number, as in `links.parts[].part`. */
+  part: number;
+  /** Offset of the part's first byte in the file. */
+  start: number;
+  /** Offset just past the part's last byte. */
+  end: number;
+}
+
+/** Details of an {@link UploadError}. */
+export interface UploadErrorInit extends NRPErrorOptions {
+  key: string;
+  /** Parts the server acknowledged before the upload stopped (empty for a single-request upload). */
+  completedParts?: readonly number[] | undefined;
+  /** Parts that failed for good (their last error is the `cause`, or in `errors`). */
+  failedParts?: readonly number[] | undefined;
+  /** Whether the pending file was left on the server for a later resume. */
+  pendingKept?: boolean | undefined;
+  /** Every part error, in the order they happened. */
+  errors?: readonly unknown[] | undefined;
+}
+
+/**
+ * An upload stopped before the file was committed.
+ *
+ * Carries the parts that made it and the parts that did not, so that a caller (the CLI's upload
+ * journal) can resume with `resume: { completedParts }` instead of sending everything again. The
+ * first part error is the `cause`; nothing is swallowed.
+ */
+export class UploadError extends NRPError {
+  static override readonly CODE: string = "NRP_UPLOAD_FAILED";
+  /** The file key. */
+  readonly key: string;
+  /** Acknowledged part numbers, ascending. */
+  readonly completedParts: readonly number[];
+  /** Part numbers that failed, ascending. */
+  readonly failedParts: readonly number[];
+  /** True when the pending file was kept on the server (`keepPendingOnFailure`). */
+  readonly pendingKept: boolean;
+  /** All part errors, first one first (the same as `cause` when there was one). */
+  readonly errors: readonly unknown[];
+
+  constructor(message: string, init: UploadErrorInit) {
+    super(message, init);
+    this.key = init.key;
+    this.completedParts = [...(init.completedParts ?? [])].sort((a, b) => a - b);
+    this.failedParts = [...(init.failedParts ?? [])].sort((a, b) => a - b);
+    this.pendingKept = init.pendingKept ?? false;
+    this.errors = [...(init.errors ?? (init.cause === undefined ? [] : [init.cause]))];
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      key: this.key,
+      completedParts: this.completedParts,
+      failedParts: this.failedParts,
+      pendingKept: this.pendingKept,
+    };
+  }
+}
+
+/**
+ * Content whose md5 differs from the checksum the repository stores for it.
+ *
+ * Raised after an upload (the committed checksum is not the one computed while sending) and after a
+ * download (the bytes received are not the bytes stored); in both cases nothing unverified is kept.
+ */
+export class ChecksumMismatchError extends NRPError {
+  static override readonly CODE: string = "NRP_CHECKSUM_MISMATCH";
+  /** The file key. */
+  readonly key: string;
+  /** What the repository says, e.g. `md5:…`. */
+  readonly expected: string;
+  /** What the client computed, e.g. `md5:…`. */
+  readonly actual: string;
+
+  constructor(
+    message: string,
+    init: { key: string; expected: string; actual: string } & NRPErrorOptions,
+  ) {
+    super(message, init);
+    this.key = init.key;
+    this.expected = init.expected;
+    this.actual = init.actual;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), key: this.key, expected: this.expected, actual: this.actual };
+  }
+}
+
+/**
+ * A file key that would write outside the target directory (`../x`, `/etc/passwd`, NUL, `a\\..\\b`).
+ *
+ * Keys come from the server, so a hostile or broken repository must not be able to choose where a
+ * download lands; the check runs before any file is opened.
+ */
+export class UnsafeFileKeyError extends NRPError {
+  static override readonly CODE: string = "NRP_UNSAFE_FILE_KEY";
+  /** The key as given. */
+  readonly key: string;
+  /** Why it was refused. */
+  readonly reason: string;
+
+  constructor(key: string, reason: string, options: NRPErrorOptions = {}) {
+    super(`Refusing file key ${JSON.stringify(key)}: ${reason}.`, options);
+    this.key = key;
+    this.reason = reason;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), key: this.key, reason: this.reason };
+  }
+}
+
 // `util.inspect` would print every own property and the whole `cause` chain, where foreign errors
 // may carry request objects. Print the redacted JSON form, the cause's one-line summary and the
 // stack instead.

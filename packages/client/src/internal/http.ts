@@ -180,6 +180,11 @@ export class HttpClient {
     return this.#origin;
   }
 
+  /** How many times a failed attempt is retried; downloads use it for resumes mid-body too. */
+  get retryCount(): number {
+    return this.#options.retryCount;
+  }
+
   /** Resolves a path against the server URL; absolute URLs pass through. */
   resolve(url: string, query?: Readonly<Record<string, QueryValue>>): string {
     // Absolute URLs pass through; "/x" is relative to the origin, "x" to the server URL.

@@ -1,5 +1,38 @@
-// A record's files as listed by `GET links.files` (protocol §4.2, §4.3). Read-only for now: the
-// files capability adds upload, download, metadata updates and deletion to these classes.
+// A record's files (protocol §4): the list, single-request (L) and multipart (M) uploads with
+// verified checksums and resume hooks, metadata updates, deletion, and verified, resumable
+// downloads. The byte-moving machinery lives in internal/upload.ts and internal/download.ts.
+
+import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream";
+import type { Readable, Transform } from "node:stream";
+import {
+  APIUserAbortError,
+  BadRequestError,
+  ChecksumMismatchError,
+  NRPError,
+  UploadError,
+} from "../core/errors.js";
+import type { UploadPart } from "../core/errors.js";
+import { toUploadSource } from "../core/uploads.js";
+import type { UploadInput, UploadSource } from "../core/uploads.js";
+import { downloadFile } from "../internal/download.js";
+import type { DownloadFileOptions } from "../internal/download.js";
+import type { HttpClient } from "../internal/http.js";
+import { checkFileKey, safeFilePath } from "../core/file-keys.js";
+import {
+  chooseTransfer,
+  contentMd5,
+  CountingStream,
+  HashingStream,
+  md5OfChecksum,
+  partsToSend,
+  planParts,
+  ProgressTracker,
+} from "../internal/transfer.js";
+import type { PartPlan, TransferProgress } from "../internal/transfer.js";
+import { runParts } from "../internal/upload.js";
+import type { Info } from "./info.js";
 
 type Json = Record<string, unknown>;
 
@@ -14,26 +47,133 @@ function stringLinks(value: unknown): Record<string, string> {
   return out;
 }
 
+/** What files need from their client; not part of the public API. */
+export interface FilesContext {
+  http: HttpClient;
+  info: Info;
+}
+
 /**
- * One file of a record: its key, metadata, technical fields and links.
+ * Files of at least this many bytes go up in parts with `transfer: "auto"` when the repository
+ * offers multipart. Below it one request is as fast on a local network and costs fewer round trips.
+ */
+export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+/** Default part size of multipart uploads (raised for files over 10 000 parts). */
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+/** Default number of parts in flight. */
+export const DEFAULT_UPLOAD_CONCURRENCY = 4;
+
+export type { TransferProgress } from "../internal/transfer.js";
+export type { DownloadFileOptions } from "../internal/download.js";
+
+/** Where a resumed multipart upload stands: the parts the caller's journal says were acknowledged. */
+export interface ResumeState {
+  /** Part numbers (1-based) already acknowledged by the server. */
+  completedParts: readonly number[];
+}
+
+/** Options of {@link NRPRecordFiles.create} and {@link NRPFile.replace}. */
+export interface UploadOptions {
+  /**
+   * `"L"`: one request; `"M"`: parts (needs a known, non-zero size); `"auto"`: M when the
+   * repository offers it and the file has at least {@link MULTIPART_THRESHOLD} bytes.
+   * @default "auto"
+   */
+  transfer?: "auto" | "L" | "M" | undefined;
+  /** Part size for M. @default 16 MiB (raised so that there are at most 10 000 parts) */
+  partSize?: number | undefined;
+  /** Parts in flight at once (1 for one-shot streams). @default 4 */
+  concurrency?: number | undefined;
+  /** The stream's size, needed to send a stream in parts. */
+  size?: number | undefined;
+  /** Called (throttled, at most every 100 ms, and once at the end) with bytes sent so far. */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Aborting stops every request; see `keepPendingOnFailure` for what stays on the server. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called after the server acknowledged each part of an M upload, with the plan's part size; a
+   * journal records it to resume later. A throw stops the upload.
+   */
+  onPartDone?: ((part: UploadPart & { partSize: number }) => void) | undefined;
+  /**
+   * Continue an M upload: when the file is pending on the server with the same size and part size,
+   * only parts not listed are sent; otherwise the upload starts over. Needs a re-openable source.
+   */
+  resume?: ResumeState | undefined;
+  /**
+   * Leave the pending file on the server when the upload fails or is aborted, so that it can be
+   * resumed; by default it is deleted, so nothing half-uploaded remains.
+   * @default false
+   */
+  keepPendingOnFailure?: boolean | undefined;
+}
+
+/** Options of {@link NRPFile.open}. */
+export interface OpenFileOptions {
+  signal?: AbortSignal | undefined;
+  /** First byte to read (a Range request). */
+  start?: number | undefined;
+  /** Byte just past the last to read. */
+  end?: number | undefined;
+}
+
+/** Options of calls that only change metadata or delete. */
+export interface FileActionOptions {
+  signal?: AbortSignal | undefined;
+}
+
+function noContext(): never {
+  throw new NRPError("This file list is not attached to a client (it was built from JSON).", {
+    code: "NRP_DETACHED",
+  });
+}
+
+/** Pipes `source` through `transform`; destroying either end destroys both (no leaked file handles). */
+function through(source: Readable, transform: Transform): Readable {
+  return pipeline(source, transform, () => undefined);
+}
+
+async function md5OfSource(source: UploadSource, signal: AbortSignal | undefined): Promise<string> {
+  const hash = createHash("md5");
+  const stream = source.open(0, source.size);
+  const abort = (): void => {
+    stream.destroy(new APIUserAbortError("The upload was aborted."));
+  };
+  signal?.addEventListener("abort", abort, { once: true });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+  } finally {
+    signal?.removeEventListener("abort", abort);
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * One file of a record: its key, metadata, technical fields and links, and what can be done with
+ * it (download, open, save metadata, replace, delete).
  *
  * Getters are camelCase views over the server's JSON; {@link NRPFile.toDict} returns that JSON.
  */
 export class NRPFile {
-  readonly #data: Json;
+  #data: Json;
+  readonly #ctx: FilesContext | undefined;
+  readonly #list: NRPRecordFiles | undefined;
 
   /** Wraps one entry of a file list; use {@link NRPRecordFiles} rather than calling this. */
-  constructor(data: Json) {
+  constructor(data: Json, ctx?: FilesContext, list?: NRPRecordFiles) {
     this.#data = data;
+    this.#ctx = ctx;
+    this.#list = list;
   }
 
   /** The file name within the record. */
   get key(): string {
     return typeof this.#data.key === "string" ? this.#data.key : "";
   }
-  /** The user metadata of the file (`metadata`), empty when the server sent none. */
+  /** The user metadata of the file (`metadata`); edit it in place, then {@link NRPFile.save}. */
   get metadata(): Json {
-    return isObject(this.#data.metadata) ? this.#data.metadata : {};
+    if (!isObject(this.#data.metadata)) this.#data.metadata = {};
+    return this.#data.metadata as Json;
   }
   /** The whole entry as the server sent it. */
   get data(): Json {
@@ -55,6 +195,21 @@ export class NRPFile {
   get checksum(): string | undefined {
     return typeof this.#data.checksum === "string" ? this.#data.checksum : undefined;
   }
+  /** The MIME type the server assigned. */
+  get mimetype(): string | undefined {
+    return typeof this.#data.mimetype === "string" ? this.#data.mimetype : undefined;
+  }
+  /** The transfer: `{ type: "L" }`, or `{ type: "M", parts, part_size }` while a multipart upload is pending. */
+  get transfer(): { type: string; parts?: number; part_size?: number } {
+    const t = this.#data.transfer;
+    if (isObject(t) && typeof t.type === "string") {
+      return t as { type: string; parts?: number; part_size?: number };
+    }
+    // RDM 12 has no transfer block; its storage class says the same (protocol §4.2).
+    return {
+      type: typeof this.#data.storage_class === "string" ? this.#data.storage_class : "L",
+    };
+  }
   /** A deep copy of the entry's JSON. */
   toDict(): Json {
     return structuredClone(this.#data);
@@ -63,22 +218,145 @@ export class NRPFile {
   toJSON(): Json {
     return this.toDict();
   }
+
+  #context(): FilesContext {
+    return this.#ctx ?? noContext();
+  }
+
+  #link(name: string): string {
+    const url = this.links[name];
+    if (!url) {
+      throw new NRPError(`File ${this.key} has no links.${name}.`, { code: "NRP_MISSING_LINK" });
+    }
+    return url;
+  }
+
+  /** @internal Replaces the entry's JSON with a newer answer of the server. */
+  _update(data: Json): void {
+    this.#data = data;
+  }
+
+  /**
+   * Downloads the content to `path` (or, when `path` is an existing directory or ends with `/`, to
+   * the file's key inside it), verified and resumable.
+   *
+   * Bytes go to `.<name>.nrp-part` beside the target; the md5 is checked against `checksum`, the
+   * file is fsynced and only then renamed, so the target is either the verified content or
+   * untouched. An interrupted download keeps the temporary file, and running it again continues
+   * with a `Range` request (`If-Range` makes the server send everything if the content changed). A
+   * redirect to storage on another host is followed without the token.
+   *
+   * @returns the path written.
+   * @throws {@link UnsafeFileKeyError} when the key would leave the directory (before any I/O).
+   * @throws {@link ChecksumMismatchError} when the content does not match; the temporary file is
+   * removed and the target is untouched.
+   */
+  async download(path: string, options: DownloadFileOptions = {}): Promise<string> {
+    const ctx = this.#context();
+    let target = path;
+    const isDir =
+      /[\\/]$/.test(path) ||
+      (await stat(path).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ));
+    if (isDir) target = safeFilePath(path, this.key);
+    if (this.status !== undefined && this.status !== "completed") {
+      throw new NRPError(
+        `File ${this.key} is ${this.status}; only committed files can be downloaded.`,
+        {
+          code: "NRP_FILE_NOT_COMMITTED",
+        },
+      );
+    }
+    await downloadFile(
+      ctx.http,
+      { key: this.key, url: this.#link("content"), size: this.size, checksum: this.checksum },
+      target,
+      options,
+    );
+    return target;
+  }
+
+  /**
+   * The content as a Node `Readable` (a redirect to storage is followed without the token); not
+   * verified: use {@link NRPFile.download} for a checked copy on disk.
+   */
+  async open(options: OpenFileOptions = {}): Promise<Readable> {
+    const ctx = this.#context();
+    const { start, end } = options;
+    const range =
+      start === undefined && end === undefined
+        ? undefined
+        : `bytes=${start ?? 0}-${end === undefined ? "" : String(end - 1)}`;
+    const res = await ctx.http.stream({
+      method: "GET",
+      url: this.#link("content"),
+      headers: { accept: "*/*", "accept-encoding": "identity", range },
+      signal: options.signal,
+    });
+    return res.body;
+  }
+
+  /** Saves the metadata: `PUT links.self` with `{"metadata": …}` (protocol §4.5). */
+  async save(options: FileActionOptions = {}): Promise<this> {
+    const res = await this.#context().http.putJSON(
+      this.#link("self"),
+      { metadata: this.metadata },
+      { signal: options.signal },
+    );
+    if (isObject(res.body)) this.#data = res.body;
+    return this;
+  }
+
+  /** Deletes the file (a pending multipart upload is aborted on the server). */
+  async delete(options: FileActionOptions = {}): Promise<void> {
+    await this.#context().http.delete(this.#link("self"), { signal: options.signal });
+    this.#list?._remove(this.key);
+  }
+
+  /**
+   * Replaces the content: deletes the file and uploads `source` under the same key and metadata.
+   * Returns the new file (also put in the record's list in place of this one).
+   */
+  async replace(source: UploadInput, options: UploadOptions = {}): Promise<NRPFile> {
+    const list = this.#list;
+    if (!list) noContext();
+    const metadata = structuredClone(this.metadata);
+    // Open the source before deleting anything, so a bad path loses nothing.
+    const src = await toUploadSource(source, { size: options.size });
+    await this.delete({ signal: options.signal });
+    return list.create(this.key, metadata, src, options);
+  }
+
+  /** A short description for logs. */
+  toString(): string {
+    return `NRPFile[${this.key}]`;
+  }
 }
 
 /**
- * The files of one record, as listed by `GET links.files`.
+ * The files of one record, as listed by `GET links.files`; also where new files are uploaded.
  *
  * An `Iterable` of {@link NRPFile} because the whole list arrives in one response.
  */
 export class NRPRecordFiles implements Iterable<NRPFile> {
-  readonly #data: Json;
-  readonly #files: NRPFile[];
+  #data: Json;
+  #files: NRPFile[];
+  readonly #ctx: FilesContext | undefined;
+  readonly #url: string | undefined;
 
-  /** Wraps a file list response; records build this for `includeFiles`. */
-  constructor(data: Json) {
+  /** Wraps a file list response; records build this for `includeFiles` and `loadFiles()`. */
+  constructor(data: Json, ctx?: FilesContext, url?: string) {
     this.#data = data;
+    this.#ctx = ctx;
+    this.#url = url ?? stringLinks(data.links).self;
+    this.#files = this.#wrap(data);
+  }
+
+  #wrap(data: Json): NRPFile[] {
     const entries = Array.isArray(data.entries) ? (data.entries as unknown[]) : [];
-    this.#files = entries.filter(isObject).map((entry) => new NRPFile(entry));
+    return entries.filter(isObject).map((entry) => new NRPFile(entry, this.#ctx, this));
   }
 
   /** Whether the record accepts files (`enabled`); a metadata-only record says false. */
@@ -101,12 +379,391 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
   [Symbol.iterator](): Iterator<NRPFile> {
     return this.#files[Symbol.iterator]();
   }
-  /** A deep copy of the list's JSON. */
+  /** A deep copy of the list's JSON (with the files as they are now). */
   toDict(): Json {
-    return structuredClone(this.#data);
+    return structuredClone({ ...this.#data, entries: this.#files.map((f) => f.data) });
   }
   /** Same as {@link NRPRecordFiles.toDict}, so that `JSON.stringify` works. */
   toJSON(): Json {
     return this.toDict();
+  }
+
+  /** @internal Drops a deleted file from the list. */
+  _remove(key: string): void {
+    this.#files = this.#files.filter((f) => f.key !== key);
+  }
+
+  #put(file: NRPFile): void {
+    const at = this.#files.findIndex((f) => f.key === file.key);
+    if (at < 0) this.#files.push(file);
+    else this.#files[at] = file;
+  }
+
+  #context(): FilesContext {
+    return this.#ctx ?? noContext();
+  }
+
+  #listUrl(): string {
+    if (!this.#url) {
+      throw new NRPError("The file list has no links.self to upload to.", {
+        code: "NRP_MISSING_LINK",
+      });
+    }
+    return this.#url;
+  }
+
+  /** Reloads the list from the server. */
+  async refresh(options: FileActionOptions = {}): Promise<this> {
+    const res = await this.#context().http.getJSON(this.#listUrl(), { signal: options.signal });
+    this.#data = isObject(res.body) ? res.body : {};
+    this.#files = this.#wrap(this.#data);
+    return this;
+  }
+
+  /**
+   * Uploads a new file: initialise, send the content (one request, or parts in parallel), commit,
+   * and compare the committed checksum with the md5 computed from the source.
+   *
+   * Every part is sent from fresh bytes of the source and retried on its own through the client's
+   * retry policy; the first part that fails for good stops the others and the call throws an
+   * {@link UploadError} listing the acknowledged parts. Unless `keepPendingOnFailure` is set, a
+   * failed or aborted upload deletes its pending file, so nothing half-uploaded stays.
+   *
+   * @param source a path, `Uint8Array`, `Blob`, Node `Readable`, web `ReadableStream`, or an
+   * {@link UploadSource}; streams need `options.size` to go up in parts.
+   * @throws {@link ChecksumMismatchError} when the server stored other bytes than the source's;
+   * the committed file is deleted.
+   * @example
+   * const file = await draft.files!.create("data.csv", { title: "Data" }, "./data.csv", {
+   *   onProgress: (p) => console.error(`${p.transferredBytes}/${p.totalBytes}`),
+   * });
+   */
+  async create(
+    key: string,
+    metadata: Json,
+    source: UploadInput,
+    options: UploadOptions = {},
+  ): Promise<NRPFile> {
+    checkFileKey(key);
+    const ctx = this.#context();
+    const listUrl = this.#listUrl();
+    const src = await toUploadSource(source, { size: options.size });
+    const repo = await ctx.info.repository({ signal: options.signal });
+    const transfer = chooseTransfer({
+      requested: options.transfer,
+      size: src.size,
+      offered: repo.transfers,
+      threshold: MULTIPART_THRESHOLD,
+    });
+    if (options.resume && !src.retryable) {
+      throw new NRPError("A one-shot stream cannot resume an upload: pass a path or bytes.", {
+        code: "NRP_SOURCE_NOT_RETRYABLE",
+      });
+    }
+    const plan =
+      transfer === "M"
+        ? planParts(src.size ?? 0, options.partSize ?? DEFAULT_PART_SIZE)
+        : undefined;
+
+    let entry: Json | undefined;
+    let skip = new Set<number>();
+    if (options.resume && plan) {
+      const found = await this.#resumable(key, plan, options);
+      if (found?.status === "completed") {
+        const file = new NRPFile(found, ctx, this);
+        await this.#verifyExisting(file, src, options.signal);
+        this.#put(file);
+        return file;
+      }
+      if (found) {
+        entry = found;
+        skip = new Set(options.resume.completedParts.filter((p) => p >= 1 && p <= plan.parts));
+      }
+    }
+    entry ??= await this.#init(ctx, listUrl, key, metadata, src, plan, options.signal);
+    const file = new NRPFile(entry, ctx, this);
+    this.#put(file);
+
+    try {
+      const md5 = plan
+        ? await this.#sendParts(ctx, file, src, plan, skip, options)
+        : await this.#sendContent(ctx, file, src, options);
+      const committed = await this.#commit(ctx, file, options.signal);
+      file._update(committed);
+      await this.#verify(ctx, file, md5, options.signal);
+      return file;
+    } catch (error) {
+      if (error instanceof ChecksumMismatchError) throw error;
+      const keep = options.keepPendingOnFailure === true && plan !== undefined;
+      if (!keep) await this.#discard(ctx, file);
+      if (error instanceof UploadError) {
+        throw new UploadError(error.message, {
+          key,
+          completedParts: error.completedParts,
+          failedParts: error.failedParts,
+          errors: error.errors,
+          pendingKept: keep,
+          cause: error.cause,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The pending M entry a resume can continue, or the completed file; undefined → start over. */
+  async #resumable(key: string, plan: PartPlan, options: UploadOptions): Promise<Json | undefined> {
+    await this.refresh({ signal: options.signal });
+    const existing = this.get(key);
+    if (!existing) return undefined;
+    const t = existing.transfer;
+    if (existing.status === "completed" && existing.size === plan.size) return existing.data;
+    if (
+      existing.status === "pending" &&
+      t.type === "M" &&
+      existing.size === plan.size &&
+      t.part_size === plan.partSize &&
+      t.parts === plan.parts
+    ) {
+      return existing.data;
+    }
+    // Something else under this key: the journal is stale, start over.
+    await existing.delete({ signal: options.signal });
+    return undefined;
+  }
+
+  async #verifyExisting(
+    file: NRPFile,
+    src: UploadSource,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const expected = md5OfChecksum(file.checksum);
+    if (expected === undefined) return;
+    const actual = await md5OfSource(src, signal);
+    if (actual !== expected) {
+      throw new ChecksumMismatchError(
+        `${file.key} is already committed with other content (md5:${expected}); the local file has md5:${actual}. Delete it or use replace().`,
+        { key: file.key, expected: `md5:${expected}`, actual: `md5:${actual}` },
+      );
+    }
+  }
+
+  async #init(
+    ctx: FilesContext,
+    listUrl: string,
+    key: string,
+    metadata: Json,
+    src: UploadSource,
+    plan: PartPlan | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Json> {
+    const item: Json = {
+      key,
+      metadata,
+      transfer: plan ? { type: "M", parts: plan.parts, part_size: plan.partSize } : { type: "L" },
+    };
+    if (src.size !== undefined) item.size = src.size;
+    const res = await ctx.http.postJSON(listUrl, [item], { signal });
+    const body = isObject(res.body) ? res.body : {};
+    const entries = Array.isArray(body.entries) ? (body.entries as unknown[]) : [];
+    const entry = entries.filter(isObject).find((e) => e.key === key);
+    if (!entry) {
+      throw new NRPError(`The server did not list ${key} after initialising it.`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    return entry;
+  }
+
+  /** L: `PUT links.content` with `Content-Length` and `Content-MD5`; returns the md5. */
+  async #sendContent(
+    ctx: FilesContext,
+    file: NRPFile,
+    src: UploadSource,
+    options: UploadOptions,
+  ): Promise<string> {
+    const tracker = new ProgressTracker({ onProgress: options.onProgress, totalBytes: src.size });
+    const url = file.links.content;
+    if (!url) {
+      throw new NRPError(`File ${file.key} has no links.content to upload to.`, {
+        code: "NRP_MISSING_LINK",
+      });
+    }
+    const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+    if (src.size !== undefined) headers["content-length"] = String(src.size);
+    let md5: string;
+    if (src.retryable) {
+      // The digest goes in a header, so it is computed before sending; the server then refuses
+      // bytes damaged on the way instead of storing them.
+      md5 = await md5OfSource(src, options.signal);
+      headers["content-md5"] = contentMd5(md5);
+      await ctx.http.json({
+        method: "PUT",
+        url,
+        headers,
+        body: () => {
+          tracker.restart(0);
+          return through(
+            src.open(0, src.size),
+            new CountingStream((n) => {
+              tracker.add(0, n);
+            }),
+          );
+        },
+        signal: options.signal,
+      });
+    } else {
+      const hash = createHash("md5");
+      const body = through(
+        src.open(0, src.size),
+        new HashingStream(hash, (n) => {
+          tracker.add(0, n);
+        }),
+      );
+      await ctx.http.json({ method: "PUT", url, headers, body, signal: options.signal });
+      md5 = hash.digest("hex");
+    }
+    tracker.finish();
+    return md5;
+  }
+
+  /** M: parts through N workers, the whole-file md5 computed alongside; returns the md5. */
+  async #sendParts(
+    ctx: FilesContext,
+    file: NRPFile,
+    src: UploadSource,
+    plan: PartPlan,
+    skip: ReadonlySet<number>,
+    options: UploadOptions,
+  ): Promise<string> {
+    const urls = new Map<number, string>();
+    const parts = file.data.links;
+    if (isObject(parts) && Array.isArray(parts.parts)) {
+      for (const p of parts.parts as unknown[]) {
+        if (isObject(p) && typeof p.part === "number" && typeof p.url === "string") {
+          urls.set(p.part, p.url);
+        }
+      }
+    }
+    const self = file.links.self;
+    const urlOf = (part: number): string => {
+      const url = urls.get(part) ?? (self ? `${self}/content/${part}` : undefined);
+      if (!url) {
+        throw new NRPError(`File ${file.key} has no URL for part ${part}.`, {
+          code: "NRP_MISSING_LINK",
+        });
+      }
+      return url;
+    };
+    const skipped = [...skip];
+    const tracker = new ProgressTracker({
+      onProgress: options.onProgress,
+      totalBytes: plan.size,
+      partsTotal: plan.parts,
+      initialBytes: skipped.reduce(
+        (sum, p) => sum + Math.min(plan.partSize, plan.size - (p - 1) * plan.partSize),
+        0,
+      ),
+      initialParts: skipped.length,
+    });
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const oneShotHash = src.retryable ? undefined : createHash("md5");
+    // The whole-file md5 is one sequential pass, run alongside the parts (the page cache serves
+    // both reads of a local file).
+    const hashing = src.retryable ? md5OfSource(src, signal) : undefined;
+    hashing?.catch(() => undefined);
+    try {
+      await runParts({
+        key: file.key,
+        parts: partsToSend(plan, skip),
+        concurrency: src.retryable ? (options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY) : 1,
+        signal: options.signal,
+        alreadyDone: skipped,
+        onPartDone: options.onPartDone
+          ? (part) => {
+              tracker.partDone(part.part);
+              options.onPartDone?.({ ...part, partSize: plan.partSize });
+            }
+          : (part) => {
+              tracker.partDone(part.part);
+            },
+        send: async (part, partSignal) => {
+          const length = part.end - part.start;
+          const count = (n: number): void => {
+            tracker.add(part.part, n);
+          };
+          await ctx.http.json({
+            method: "PUT",
+            url: urlOf(part.part),
+            headers: {
+              "content-type": "application/octet-stream",
+              "content-length": String(length),
+            },
+            body: oneShotHash
+              ? through(src.open(part.start, part.end), new HashingStream(oneShotHash, count))
+              : () => {
+                  tracker.restart(part.part);
+                  return through(src.open(part.start, part.end), new CountingStream(count));
+                },
+            signal: partSignal,
+          });
+        },
+      });
+    } catch (error) {
+      stop.abort(error);
+      throw error;
+    }
+    tracker.finish();
+    return oneShotHash ? oneShotHash.digest("hex") : await (hashing ?? Promise.resolve(""));
+  }
+
+  /** `POST links.commit`; a retried commit that finds the file already committed is success. */
+  async #commit(ctx: FilesContext, file: NRPFile, signal: AbortSignal | undefined): Promise<Json> {
+    const url = file.links.commit;
+    if (!url) return file.data;
+    try {
+      const res = await ctx.http.postJSON(url, {}, { signal, retrySafe: true });
+      return isObject(res.body) ? res.body : file.data;
+    } catch (error) {
+      // The first attempt may have committed before its answer was lost.
+      if (error instanceof BadRequestError && file.links.self) {
+        const current = await ctx.http.getJSON(file.links.self, { signal });
+        if (isObject(current.body) && current.body.status === "completed") return current.body;
+      }
+      throw error;
+    }
+  }
+
+  async #verify(
+    ctx: FilesContext,
+    file: NRPFile,
+    md5: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    let expected = md5OfChecksum(file.checksum);
+    if (expected === undefined && file.links.self) {
+      // Multipart commits may publish the checksum a moment later (protocol §4.2).
+      const res = await ctx.http.getJSON(file.links.self, { signal });
+      if (isObject(res.body)) file._update(res.body);
+      expected = md5OfChecksum(file.checksum);
+    }
+    if (expected === undefined || expected === md5) return;
+    await this.#discard(ctx, file);
+    throw new ChecksumMismatchError(
+      `The repository stored ${file.key} with md5:${expected}, but the uploaded source has md5:${md5}; the file was deleted. Upload it again.`,
+      { key: file.key, expected: `md5:${expected}`, actual: `md5:${md5}` },
+    );
+  }
+
+  /** Deletes a file after a failed upload; best effort, and never under the aborted signal. */
+  async #discard(ctx: FilesContext, file: NRPFile): Promise<void> {
+    const self = file.links.self;
+    this._remove(file.key);
+    if (!self) return;
+    try {
+      await ctx.http.delete(self, { signal: AbortSignal.timeout(30_000) });
+    } catch {
+      // The upload's own error is what the caller needs to see.
+    }
   }
 }

@@ -160,17 +160,22 @@ function linksOf(data: Json): Record<string, string> {
 }
 
 async function fetchRelated(
-  http: HttpClient,
+  ctx: RecordContext,
   data: Json,
   options: RecordReadOptions,
 ): Promise<RelatedLists> {
+  const http = ctx.http;
   const links = linksOf(data);
   const signal = options.signal;
   const related: RelatedLists = {};
   if (options.includeFiles) {
     related.files = links.files
-      ? new NRPRecordFiles(asObject((await http.getJSON(links.files, { signal })).body))
-      : new NRPRecordFiles({ enabled: false, entries: [] });
+      ? new NRPRecordFiles(
+          asObject((await http.getJSON(links.files, { signal })).body),
+          ctx,
+          links.files,
+        )
+      : new NRPRecordFiles({ enabled: false, entries: [] }, ctx);
   }
   if (options.includeRequests) {
     const [types, requests] = await Promise.all(
@@ -210,7 +215,7 @@ export async function readRecord(
     res.body,
     etagOf(res),
     model ?? (await modelOf(ctx, res.url, res.body, options.signal)),
-    await fetchRelated(ctx.http, res.body, options),
+    await fetchRelated(ctx, res.body, options),
   );
 }
 
@@ -316,8 +321,21 @@ export class NRPRecord {
   get isPublished(): boolean {
     return this.#data.is_published === true;
   }
-  /** The record's files, when it was read with `includeFiles`. */
+  /** The record's files, when it was read with `includeFiles` or after {@link NRPRecord.loadFiles}. */
   get files(): NRPRecordFiles | undefined {
+    return this.#files;
+  }
+
+  /**
+   * Fetches the record's file list (`GET links.files`) into {@link NRPRecord.files} and returns it;
+   * uploads go through it (`(await draft.loadFiles()).create(…)`).
+   */
+  async loadFiles(options: RecordActionOptions = {}): Promise<NRPRecordFiles> {
+    const related = await fetchRelated(this.#ctx, this.#data, {
+      includeFiles: true,
+      signal: options.signal,
+    });
+    this.#files = related.files ?? new NRPRecordFiles({ enabled: false, entries: [] }, this.#ctx);
     return this.#files;
   }
   /** Applicable request types and existing requests, when read with `includeRequests`. */
@@ -424,7 +442,7 @@ export class NRPRecord {
       signal: options.signal,
     });
     // Everything is fetched before anything changes, so a failed refresh leaves the object whole.
-    const related = await fetchRelated(this.#ctx.http, asObject(res.body), {
+    const related = await fetchRelated(this.#ctx, asObject(res.body), {
       includeFiles: this.#files !== undefined,
       includeRequests: this.#requests !== undefined,
       signal: options.signal,

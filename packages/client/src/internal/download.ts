@@ -1,0 +1,446 @@
+// Verified, resumable downloads (STYLE.md "Transfers"): bytes go to `.<name>.nrp-part` beside the
+// target with the validator of what they are a prefix of in `.<name>.nrp-part.json`; a re-run
+// continues with Range + If-Range, the md5 is checked, and only then is the target replaced.
+
+import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { APIUserAbortError, ChecksumMismatchError, NRPError } from "../core/errors.js";
+import type { HttpClient, ResponseHeaders } from "./http.js";
+import { runPool } from "./pool.js";
+import { isRetryableError } from "./retry.js";
+import { md5OfChecksum, ProgressTracker } from "./transfer.js";
+import type { TransferProgress } from "./transfer.js";
+
+/** Options of a file download. */
+export interface DownloadFileOptions {
+  /** Called (throttled) with bytes received so far. */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Aborting stops the transfer and keeps the temporary file for a later resume. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Check the md5 of what arrived against the file's `md5:` checksum before renaming.
+   * @default true
+   */
+  verify?: boolean | undefined;
+  /**
+   * Range requests in flight at once for a large file whose server sends `Accept-Ranges: bytes`;
+   * 1 downloads in one stream.
+   * @default 1
+   */
+  concurrency?: number | undefined;
+  /** Bytes per range request in a parallel download. @default 16 MiB */
+  rangeSize?: number | undefined;
+  /** Replace an existing target file. @default false */
+  overwrite?: boolean | undefined;
+}
+
+/** What a download needs to know about the file. */
+export interface DownloadTarget {
+  key: string;
+  url: string;
+  size: number | undefined;
+  checksum: string | undefined;
+}
+
+/** Parallel ranges are used only from this size on: below it one stream is as fast. */
+export const PARALLEL_DOWNLOAD_MIN_SIZE = 64 * 1024 * 1024;
+const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024;
+
+interface PartState {
+  /** The content URL the bytes came from. */
+  url: string;
+  /** Strong validator (ETag) of the content the bytes belong to. */
+  etag: string | undefined;
+  checksum: string | undefined;
+  size: number | undefined;
+  /** Parallel download only: range size and the ranges already written. */
+  rangeSize?: number;
+  ranges?: number[];
+}
+
+function header(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A strong ETag only: If-Range must not be sent with a weak one (RFC 9110 §13.1.5). */
+function strongEtag(headers: ResponseHeaders): string | undefined {
+  const etag = header(headers, "etag");
+  return etag && !etag.startsWith("W/") ? etag : undefined;
+}
+
+/** The start offset and total size of a `Content-Range: bytes a-b/total` header. */
+export function parseContentRange(
+  value: string | undefined,
+): { start: number; end: number; total: number | undefined } | undefined {
+  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? "");
+  if (!match) return undefined;
+  return {
+    start: Number(match[1]),
+    end: Number(match[2]),
+    total: match[3] === "*" ? undefined : Number(match[3]),
+  };
+}
+
+/** The temporary and state file paths for `target`. */
+export function tempPaths(target: string): { temp: string; state: string } {
+  const temp = join(dirname(target), `.${basename(target)}.nrp-part`);
+  return { temp, state: `${temp}.json` };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readState(path: string): Promise<PartState | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as PartState;
+  } catch {
+    return undefined;
+  }
+}
+
+async function hashFile(
+  path: string,
+  end: number,
+  hash: Hash,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (end === 0) return;
+  const stream = createReadStream(path, { start: 0, end: end - 1, signal });
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+}
+
+function abortError(signal: AbortSignal | undefined, key: string): APIUserAbortError {
+  return new APIUserAbortError(
+    `The download of ${key} was aborted; run it again to continue from where it stopped.`,
+    { cause: signal?.reason },
+  );
+}
+
+/**
+ * Downloads `file` to `target` through a temporary file, resuming an earlier attempt when its
+ * state says the content is still the same, and verifying the md5 before the rename.
+ */
+export async function downloadFile(
+  http: HttpClient,
+  file: DownloadTarget,
+  target: string,
+  options: DownloadFileOptions = {},
+): Promise<void> {
+  const { temp, state: statePath } = tempPaths(target);
+  if (!options.overwrite && (await exists(target))) {
+    throw new NRPError(`${target} already exists; pass overwrite: true to replace it.`, {
+      code: "NRP_FILE_EXISTS",
+    });
+  }
+  await mkdir(dirname(target), { recursive: true });
+  let state = await readState(statePath);
+  const tempSize = (await exists(temp)) ? (await stat(temp)).size : undefined;
+  const sameContent =
+    state !== undefined &&
+    tempSize !== undefined &&
+    state.url === file.url &&
+    state.checksum === file.checksum &&
+    (file.size === undefined || state.size === file.size);
+  if (!sameContent) {
+    await rm(temp, { force: true });
+    await rm(statePath, { force: true });
+    state = undefined;
+  }
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+  const parallel =
+    concurrency > 1 &&
+    file.size !== undefined &&
+    file.size >= PARALLEL_DOWNLOAD_MIN_SIZE &&
+    (state === undefined || state.ranges !== undefined);
+  let actual: string;
+  if (
+    parallel &&
+    file.size !== undefined &&
+    (await downloadRanges(http, { ...file, size: file.size }, temp, statePath, state, {
+      ...options,
+      concurrency,
+    }))
+  ) {
+    const hash = createHash("md5");
+    await hashFile(temp, file.size, hash, options.signal);
+    actual = hash.digest("hex");
+  } else {
+    if (parallel) {
+      // The server answered without ranges (or the content changed): start over as one stream.
+      await rm(temp, { force: true });
+      await rm(statePath, { force: true });
+      state = undefined;
+    }
+    actual = await downloadStream(http, file, temp, statePath, state, options);
+  }
+  const expected = md5OfChecksum(file.checksum);
+  if ((options.verify ?? true) && expected !== undefined && expected !== actual) {
+    await rm(temp, { force: true });
+    await rm(statePath, { force: true });
+    throw new ChecksumMismatchError(
+      `The downloaded content of ${file.key} does not match its checksum (expected md5:${expected}, got md5:${actual}); the target was not touched and the partial file was removed.`,
+      { key: file.key, expected: `md5:${expected}`, actual: `md5:${actual}` },
+    );
+  }
+  await rename(temp, target);
+  await rm(statePath, { force: true });
+}
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  let written = 0;
+  while (written < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(
+      chunk,
+      written,
+      chunk.byteLength - written,
+      position + written,
+    );
+    written += bytesWritten;
+  }
+}
+
+async function downloadStream(
+  http: HttpClient,
+  file: DownloadTarget,
+  temp: string,
+  statePath: string,
+  resumeState: PartState | undefined,
+  options: DownloadFileOptions,
+): Promise<string> {
+  let hash = createHash("md5");
+  let etag = resumeState?.etag;
+  let offset = resumeState && etag ? (await stat(temp)).size : 0;
+  if (file.size !== undefined && offset > file.size) offset = 0;
+  if (offset > 0) await hashFile(temp, offset, hash, options.signal);
+  const handle = await open(temp, offset > 0 ? "r+" : "w");
+  const tracker = new ProgressTracker({
+    onProgress: options.onProgress,
+    totalBytes: file.size,
+    initialBytes: offset,
+  });
+  try {
+    let resumes = 0;
+    for (;;) {
+      if (file.size !== undefined && offset === file.size && offset > 0) break;
+      const ranged = offset > 0 && etag !== undefined;
+      let res;
+      try {
+        res = await http.stream({
+          method: "GET",
+          url: file.url,
+          headers: {
+            accept: "*/*",
+            "accept-encoding": "identity",
+            ...(ranged ? { range: `bytes=${offset}-`, "if-range": etag } : {}),
+          },
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw abortError(options.signal, file.key);
+        throw error;
+      }
+      if (res.status === 206) {
+        const range = parseContentRange(header(res.headers, "content-range"));
+        if (range?.start !== offset) {
+          res.body.destroy();
+          throw new NRPError(
+            `The server answered a request for bytes ${offset}- of ${file.key} with ${header(res.headers, "content-range") ?? "no Content-Range"}.`,
+            { code: "NRP_INVALID_RESPONSE" },
+          );
+        }
+      } else {
+        // A 200 is the whole content: either a first request, or If-Range said it changed.
+        if (offset > 0) {
+          await handle.truncate(0);
+          hash = createHash("md5");
+          offset = 0;
+          tracker.restart(0);
+        }
+        etag = strongEtag(res.headers);
+        await writeFile(
+          statePath,
+          JSON.stringify({
+            url: file.url,
+            etag,
+            checksum: file.checksum,
+            size: file.size,
+          } satisfies PartState),
+        );
+      }
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          await writeAll(handle, chunk, offset);
+          hash.update(chunk);
+          offset += chunk.length;
+          tracker.add(0, chunk.length);
+        }
+        break;
+      } catch (error) {
+        if (!res.body.destroyed) res.body.destroy();
+        if (options.signal?.aborted) throw abortError(options.signal, file.key);
+        // The connection broke mid-body: continue from the bytes already on disk.
+        if (etag === undefined || resumes >= http.retryCount || !isBodyError(error)) {
+          throw new NRPError(
+            `The download of ${file.key} broke off after ${offset} bytes: ${error instanceof Error ? error.message : String(error)}. Run it again to continue.`,
+            { code: "NRP_DOWNLOAD_INTERRUPTED", cause: error },
+          );
+        }
+        resumes++;
+      }
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  tracker.finish();
+  if (file.size !== undefined && offset !== file.size) {
+    throw new NRPError(
+      `The download of ${file.key} ended after ${offset} of ${file.size} bytes. Run it again to continue.`,
+      { code: "NRP_DOWNLOAD_INTERRUPTED" },
+    );
+  }
+  return hash.digest("hex");
+}
+
+function isBodyError(error: unknown): boolean {
+  if (isRetryableError(error)) return true;
+  const code = (error as { code?: unknown }).code;
+  return (
+    error instanceof Error &&
+    (typeof code !== "string" || code.startsWith("UND_ERR") || code.startsWith("E"))
+  );
+}
+
+async function downloadRanges(
+  http: HttpClient,
+  file: DownloadTarget & { size: number },
+  temp: string,
+  statePath: string,
+  state: PartState | undefined,
+  options: DownloadFileOptions & { concurrency: number },
+): Promise<boolean> {
+  // Ask first whether ranges work, and for the validator the ranges will carry.
+  const probe = await http.stream({
+    method: "GET",
+    url: file.url,
+    headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
+    signal: options.signal,
+  });
+  await probe.body.dump();
+  const etag = strongEtag(probe.headers);
+  const acceptsRanges = header(probe.headers, "accept-ranges")?.toLowerCase() === "bytes";
+  if (probe.status !== 206 || etag === undefined || !acceptsRanges) return false;
+  const resumable = state?.etag === etag && state.rangeSize !== undefined;
+  const rangeSize = resumable
+    ? (state.rangeSize ?? DEFAULT_RANGE_SIZE)
+    : (options.rangeSize ?? DEFAULT_RANGE_SIZE);
+  const done = new Set(resumable ? (state.ranges ?? []) : []);
+  const count = Math.ceil(file.size / rangeSize);
+  const handle = await open(temp, resumable ? "r+" : "w");
+  const progressState: PartState = {
+    url: file.url,
+    etag,
+    checksum: file.checksum,
+    size: file.size,
+    rangeSize,
+    ranges: [...done],
+  };
+  await writeFile(statePath, JSON.stringify(progressState));
+  const tracker = new ProgressTracker({
+    onProgress: options.onProgress,
+    totalBytes: file.size,
+    partsTotal: count,
+    initialBytes: [...done].reduce(
+      (sum, i) => sum + Math.min(rangeSize, file.size - i * rangeSize),
+      0,
+    ),
+    initialParts: done.size,
+  });
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const outcome: { changed: boolean; error?: unknown } = { changed: false };
+  let saving: Promise<void> = Promise.resolve();
+  try {
+    await handle.truncate(file.size);
+    function* todo(): Generator<number> {
+      for (let i = 0; i < count; i++) if (!done.has(i)) yield i;
+    }
+    await runPool(
+      todo(),
+      async (index) => {
+        const start = index * rangeSize;
+        const end = Math.min(file.size, start + rangeSize) - 1;
+        try {
+          await http.send(
+            {
+              method: "GET",
+              url: file.url,
+              headers: {
+                accept: "*/*",
+                "accept-encoding": "identity",
+                range: `bytes=${start}-${end}`,
+                "if-range": etag,
+              },
+              signal,
+            },
+            async (res) => {
+              if (res.statusCode !== 206) {
+                outcome.changed = true;
+                throw new NRPError("The content changed during the download.", {
+                  code: "NRP_CONTENT_CHANGED",
+                });
+              }
+              // Written inside the attempt, so a body cut short is retried from the range start.
+              tracker.restart(index);
+              let at = start;
+              for await (const chunk of res.body as AsyncIterable<Buffer>) {
+                await writeAll(handle, chunk, at);
+                at += chunk.length;
+                tracker.add(index, chunk.length);
+              }
+              if (at !== end + 1) {
+                throw new NRPError(`Range ${start}-${end} of ${file.key} arrived short.`, {
+                  code: "NRP_DOWNLOAD_INTERRUPTED",
+                });
+              }
+            },
+          );
+          done.add(index);
+          tracker.partDone(index);
+          progressState.ranges = [...done];
+          const snapshot = JSON.stringify(progressState);
+          saving = saving.then(() => writeFile(statePath, snapshot));
+          await saving;
+        } catch (error) {
+          outcome.error ??= error;
+          stop.abort(error);
+          throw error;
+        }
+      },
+      { concurrency: options.concurrency, signal },
+    );
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  if (options.signal?.aborted) throw abortError(options.signal, file.key);
+  if (outcome.changed) return false;
+  if (outcome.error !== undefined) {
+    throw outcome.error instanceof Error
+      ? outcome.error
+      : new NRPError("A range request failed.", { cause: outcome.error });
+  }
+  tracker.finish();
+  return true;
+}

@@ -1,0 +1,398 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  APIUserAbortError,
+  fromBlob,
+  fromBytes,
+  fromPath,
+  fromStream,
+  NRPError,
+  safeFilePath,
+  toUploadSource,
+  UnsafeFileKeyError,
+  unsafeKeyReason,
+  UploadError,
+} from "nrp-invenio-client";
+import type { UploadPart, UploadSource } from "nrp-invenio-client";
+import {
+  chooseTransfer,
+  contentMd5,
+  MAX_PARTS,
+  md5OfChecksum,
+  partRange,
+  partsToSend,
+  planParts,
+  ProgressTracker,
+} from "../../src/internal/transfer.js";
+import type { TransferProgress } from "../../src/internal/transfer.js";
+import { parseContentRange, tempPaths } from "../../src/internal/download.js";
+import { runParts } from "../../src/internal/upload.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function read(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+
+describe("upload sources", () => {
+  const ranges: [number, number][] = [
+    [0, 1000],
+    [0, 0],
+    [999, 1000],
+    [10, 20],
+    [500, 500],
+  ];
+
+  async function sources(): Promise<[string, UploadSource][]> {
+    const dir = await mkdtemp(join(tmpdir(), "nrp-src-"));
+    dirs.push(dir);
+    const path = join(dir, "data.bin");
+    await writeFile(path, bytes);
+    return [
+      ["path", await fromPath(path)],
+      ["bytes", fromBytes(bytes)],
+      ["blob", fromBlob(new Blob([bytes]))],
+    ];
+  }
+
+  it("re-opens any range of a path, bytes and a Blob, as often as asked", async () => {
+    for (const [name, source] of await sources()) {
+      expect(source.size, name).toBe(1000);
+      expect(source.retryable, name).toBe(true);
+      for (const [start, end] of ranges) {
+        for (let i = 0; i < 2; i++) {
+          expect(
+            (await read(source.open(start, end))).equals(bytes.subarray(start, end)),
+            name,
+          ).toBe(true);
+        }
+      }
+      expect(() => source.open(0, 1001), name).toThrow(RangeError);
+      expect(() => source.open(5, 4), name).toThrow(RangeError);
+    }
+  });
+
+  it("names a path source by its base name and refuses directories", async () => {
+    const [[, source]] = (await sources()) as [[string, UploadSource]];
+    expect(source.name).toBe("data.bin");
+    await expect(fromPath(tmpdir())).rejects.toThrow(/not a regular file/);
+  });
+
+  it("cuts a one-shot stream into consecutive ranges, once", async () => {
+    const chunks = [bytes.subarray(0, 333), bytes.subarray(333, 700), bytes.subarray(700)];
+    const source = fromStream(Readable.from(chunks), 1000);
+    expect(source.retryable).toBe(false);
+    const a = await read(source.open(0, 300));
+    const b = await read(source.open(300, 800));
+    expect(() => source.open(300, 800)).toThrow(/cannot be read again/);
+    const c = await read(source.open(800, 1000));
+    expect(Buffer.concat([a, b, c]).equals(bytes)).toBe(true);
+  });
+
+  it("reads a web ReadableStream, and fails a stream shorter than declared", async () => {
+    const web = Readable.toWeb(Readable.from([bytes])) as ReadableStream<Uint8Array>;
+    const source = await toUploadSource(web, { size: 1000 });
+    expect((await read(source.open(0, 1000))).equals(bytes)).toBe(true);
+    const short = fromStream(Readable.from([bytes.subarray(0, 10)]), 20);
+    await expect(read(short.open(0, 20))).rejects.toMatchObject({ code: "NRP_SOURCE_TOO_SHORT" });
+  });
+
+  it("checks a given size against the real one and rejects unknown inputs", async () => {
+    await expect(toUploadSource(bytes, { size: 5 })).rejects.toThrow(/1000 bytes/);
+    await expect(toUploadSource(42 as never)).rejects.toBeInstanceOf(NRPError);
+    const unknown = await toUploadSource(Readable.from([bytes]));
+    expect(unknown.size).toBeUndefined();
+  });
+});
+
+describe("part planning", () => {
+  const MiB = 1024 * 1024;
+  const table: [size: number, partSize: number, parts: number, effective: number, last: number][] =
+    [
+      [1, 10, 1, 10, 1],
+      [9, 10, 1, 10, 9],
+      [10, 10, 1, 10, 10],
+      [11, 10, 2, 10, 1],
+      [19, 10, 2, 10, 9],
+      [20, 10, 2, 10, 10],
+      [21, 10, 3, 10, 1],
+      [100 * MiB, 16 * MiB, 7, 16 * MiB, 4 * MiB],
+      // Over 10 000 parts the part size grows.
+      [10_000, 1, MAX_PARTS, 1, 1],
+      [10_001, 1, 5001, 2, 1],
+      [5 * 1024 * MiB, MiB, 5120, MiB, MiB],
+      [20_000 * MiB, MiB, MAX_PARTS, 2 * MiB, 2 * MiB],
+    ];
+  it.each(table)(
+    "size %i, part size %i → %i parts of %i, last %i",
+    (size, ps, parts, eff, last) => {
+      const plan = planParts(size, ps);
+      expect(plan).toEqual({ size, partSize: eff, parts });
+      const all = [...partsToSend(plan, new Set())];
+      expect(all).toHaveLength(parts);
+      expect(all[0]?.start).toBe(0);
+      expect(all.at(-1)?.end).toBe(size);
+      expect((all.at(-1)?.end ?? 0) - (all.at(-1)?.start ?? 0)).toBe(last);
+      for (const p of all.slice(0, -1)) expect(p.end - p.start).toBe(eff);
+      expect(all.every((p, i) => p.part === i + 1)).toBe(true);
+    },
+  );
+
+  it("skips parts already done and refuses empty files and bad part sizes", () => {
+    const plan = planParts(35, 10);
+    expect([...partsToSend(plan, new Set([1, 3]))].map((p) => p.part)).toEqual([2, 4]);
+    expect(partRange(plan, 4)).toEqual({ part: 4, start: 30, end: 35 });
+    expect(() => planParts(0, 10)).toThrow(/transfer "L"/);
+    expect(() => planParts(10, 0)).toThrow(/partSize/);
+    expect(() => planParts(10, 1.5)).toThrow(/partSize/);
+  });
+});
+
+describe("transfer choice", () => {
+  const T = 100;
+  const table: [
+    requested: "auto" | "L" | "M" | undefined,
+    size: number | undefined,
+    offered: string[],
+    expected: string,
+  ][] = [
+    [undefined, 99, ["L", "M"], "L"],
+    [undefined, 100, ["L", "M"], "M"],
+    ["auto", 1000, ["L"], "L"],
+    ["auto", undefined, ["L", "M"], "L"],
+    ["L", 1000, ["L", "M"], "L"],
+    ["M", 1, ["L"], "M"],
+    ["M", 0, ["L", "M"], "error"],
+    ["M", undefined, ["L", "M"], "error"],
+  ];
+  it.each(table)("%s with size %s and %j → %s", (requested, size, offered, expected) => {
+    const run = (): string => chooseTransfer({ requested, size, offered, threshold: T });
+    if (expected === "error") expect(run).toThrow(NRPError);
+    else expect(run()).toBe(expected);
+  });
+  it("rejects an unknown transfer name", () => {
+    expect(() =>
+      chooseTransfer({ requested: "X" as never, size: 1, offered: [], threshold: 1 }),
+    ).toThrow(/"auto", "L" or "M"/);
+  });
+});
+
+describe("checksums", () => {
+  it("encodes Content-MD5 as base64 of the raw digest (RFC 1864)", () => {
+    const hex = createHash("md5").update("Hello world!").digest("hex");
+    expect(hex).toBe("86fb269d190d2c85f6e0468ceca42a20");
+    expect(contentMd5(hex)).toBe("hvsmnRkNLIX24EaM7KQqIA==");
+    expect(contentMd5("d41d8cd98f00b204e9800998ecf8427e")).toBe("1B2M2Y8AsgTpgAmY7PhCfg==");
+  });
+  it("reads md5: checksums only", () => {
+    expect(md5OfChecksum("md5:86FB269D190D2C85F6E0468CECA42A20")).toBe(
+      "86fb269d190d2c85f6e0468ceca42a20",
+    );
+    expect(md5OfChecksum("multipart:abc-10")).toBeUndefined();
+    expect(md5OfChecksum(undefined)).toBeUndefined();
+  });
+  it("parses Content-Range and names the temporary files beside the target", () => {
+    expect(parseContentRange("bytes 10-19/100")).toEqual({ start: 10, end: 19, total: 100 });
+    expect(parseContentRange("bytes 0-0/*")).toEqual({ start: 0, end: 0, total: undefined });
+    expect(parseContentRange("bytes */100")).toBeUndefined();
+    expect(tempPaths("/d/x/data.csv")).toEqual({
+      temp: "/d/x/.data.csv.nrp-part",
+      state: "/d/x/.data.csv.nrp-part.json",
+    });
+  });
+});
+
+describe("file keys", () => {
+  const unsafe: [string, RegExp][] = [
+    ["", /empty/],
+    ["../x", /"\.\." path segment/],
+    ["a/../../x", /"\.\." path segment/],
+    ["..", /"\.\." path segment/],
+    ["./x", /"\." path segment/],
+    ["/etc/passwd", /absolute/],
+    ["a\u0000b", /control character/],
+    ["a\nb", /control character/],
+    ["..\\x", /backslash/],
+    ["a\\b", /backslash/],
+    ["C:x", /drive letter/],
+    ["c:/windows", /drive letter/],
+    ["a//b", /empty path segment/],
+    ["a/", /empty path segment/],
+  ];
+  it.each(unsafe)("refuses %j", (key, reason) => {
+    expect(unsafeKeyReason(key)).toMatch(reason);
+    expect(() => safeFilePath("/tmp/out", key)).toThrow(UnsafeFileKeyError);
+  });
+  const safe: [string, string][] = [
+    ["data.csv", "/tmp/out/data.csv"],
+    ["sub/dir/data.csv", "/tmp/out/sub/dir/data.csv"],
+    ["..data", "/tmp/out/..data"],
+    ["a..b", "/tmp/out/a..b"],
+    [".hidden", "/tmp/out/.hidden"],
+    ["ünïcødé ☃.txt", "/tmp/out/ünïcødé ☃.txt"],
+  ];
+  it.each(safe)("places %j at %s", (key, path) => {
+    expect(unsafeKeyReason(key)).toBeUndefined();
+    expect(safeFilePath("/tmp/out", key)).toBe(path);
+  });
+});
+
+describe("progress", () => {
+  it("aggregates parallel parts, takes back a retried part's bytes and throttles", () => {
+    let now = 0;
+    const seen: TransferProgress[] = [];
+    const t = new ProgressTracker({
+      onProgress: (p) => seen.push(p),
+      totalBytes: 30,
+      partsTotal: 3,
+      intervalMs: 100,
+      now: () => now,
+    });
+    t.add(1, 5);
+    t.add(2, 5);
+    now = 50;
+    t.add(1, 5);
+    expect(seen).toHaveLength(1);
+    now = 200;
+    t.restart(2);
+    t.add(2, 10);
+    t.partDone(1);
+    t.partDone(2);
+    expect(t.transferredBytes).toBe(20);
+    t.add(3, 10);
+    t.finish();
+    expect(seen.at(-1)).toEqual({
+      transferredBytes: 30,
+      totalBytes: 30,
+      partsDone: 2,
+      partsTotal: 3,
+    });
+    expect(seen.every((p) => p.transferredBytes <= 30)).toBe(true);
+  });
+});
+
+describe("runParts", () => {
+  const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const parts = (n: number): UploadPart[] =>
+    Array.from({ length: n }, (_, i) => ({ part: i + 1, start: i * 10, end: i * 10 + 10 }));
+
+  it("sends every part with bounded concurrency, out of order, and reports each", async () => {
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const done = await runParts({
+      key: "k",
+      parts: parts(9),
+      concurrency: 3,
+      send: async (p) => {
+        running++;
+        peak = Math.max(peak, running);
+        await tick(p.part % 3 === 0 ? 1 : 15);
+        running--;
+      },
+      onPartDone: (p) => order.push(p.part),
+    });
+    expect(peak).toBe(3);
+    expect(done).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(order).not.toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it("stops at the first failure, aborts siblings and lists what made it", async () => {
+    const aborted: number[] = [];
+    const started: number[] = [];
+    const error = await runParts({
+      key: "big.bin",
+      parts: parts(20),
+      concurrency: 3,
+      alreadyDone: [20],
+      send: async (p, signal) => {
+        started.push(p.part);
+        if (p.part === 4) {
+          await tick(20);
+          throw new Error("disk on fire");
+        }
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, p.part <= 3 ? 1 : 50);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            aborted.push(p.part);
+            reject(new APIUserAbortError("aborted"));
+          });
+        });
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UploadError);
+    const e = error as UploadError;
+    expect(e.key).toBe("big.bin");
+    expect(e.failedParts).toEqual([4]);
+    expect(e.completedParts).toEqual([1, 2, 3, 20]);
+    expect((e.cause as Error).message).toBe("disk on fire");
+    expect(e.message).toMatch(/part 4.*disk on fire/);
+    expect(aborted.length).toBeGreaterThan(0);
+    expect(Math.max(...started)).toBeLessThan(10);
+  });
+
+  it("retries inside send and keeps going; a throwing onPartDone is fatal", async () => {
+    const attempts = new Map<number, number>();
+    const done = await runParts({
+      key: "k",
+      parts: parts(4),
+      concurrency: 2,
+      send: async (p) => {
+        for (;;) {
+          const n = (attempts.get(p.part) ?? 0) + 1;
+          attempts.set(p.part, n);
+          await tick(1);
+          if (p.part === 2 && n < 3) continue;
+          return;
+        }
+      },
+    });
+    expect(done).toEqual([1, 2, 3, 4]);
+    expect(attempts.get(2)).toBe(3);
+    await expect(
+      runParts({
+        key: "k",
+        parts: parts(4),
+        concurrency: 1,
+        send: () => Promise.resolve(),
+        onPartDone: (p) => {
+          if (p.part === 2) throw new Error("journal full");
+        },
+      }),
+    ).rejects.toMatchObject({ name: "UploadError", failedParts: [2], completedParts: [1, 2] });
+  });
+
+  it("turns the caller's abort into APIUserAbortError", async () => {
+    const controller = new AbortController();
+    const run = runParts({
+      key: "k",
+      parts: parts(10),
+      concurrency: 2,
+      signal: controller.signal,
+      send: (_p, signal) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, 20);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(new APIUserAbortError());
+          });
+        }),
+    });
+    setTimeout(() => {
+      controller.abort();
+    }, 30);
+    await expect(run).rejects.toBeInstanceOf(APIUserAbortError);
+  });
+});
