@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { defaultMessage, errorBody, type FieldError } from "./http/errors.js";
 
@@ -33,6 +33,12 @@ export interface FaultRule {
    * response, so the client sees a reset.
    */
   dropAfterBytes?: number;
+  /**
+   * Let the handler read the first K bytes of the request body, then destroy the socket: an
+   * upload cut mid-body (a body of K bytes or fewer arrives whole). With K = 0 the socket is
+   * destroyed before any of the body is read.
+   */
+  dropAfterRequestBytes?: number;
 }
 
 /** A rule as `FaultController.list()` reports it. */
@@ -80,6 +86,7 @@ const RULE_KEYS: readonly (keyof FaultRule)[] = [
   "body",
   "delayMs",
   "dropAfterBytes",
+  "dropAfterRequestBytes",
 ];
 
 /**
@@ -178,6 +185,11 @@ export function parseFaultRule(input: unknown): FaultRule {
     if (!isNonNegativeInteger(raw.dropAfterBytes)) {
       problem("dropAfterBytes", "Must be an integer >= 0.");
     } else rule.dropAfterBytes = raw.dropAfterBytes;
+  }
+  if (raw.dropAfterRequestBytes !== undefined) {
+    if (!isNonNegativeInteger(raw.dropAfterRequestBytes)) {
+      problem("dropAfterRequestBytes", "Must be an integer >= 0.");
+    } else rule.dropAfterRequestBytes = raw.dropAfterRequestBytes;
   }
   if (errors.length > 0) throw new FaultRuleError(errors);
   return rule;
@@ -330,6 +342,42 @@ export function truncateResponse(res: ServerResponse, limit: number, onCut: () =
       if (buffer.length > 0) pass(buffer, undefined);
       const done = callbackOf(encoding, cb);
       return done === undefined ? end() : end(done);
+    },
+  });
+}
+
+/**
+ * Lets the handler read the request body's first `limit` bytes, then destroys the socket, so a
+ * client sees its upload cut mid-body. It sits where the HTTP parser hands body chunks to the
+ * request stream, so it works however the handler consumes the body.
+ * @param onCut called once when the socket is cut
+ */
+export function truncateRequest(req: IncomingMessage, limit: number, onCut: () => void): void {
+  if (limit === 0) {
+    onCut();
+    req.socket.destroy();
+    return;
+  }
+  const push = req.push.bind(req) as (chunk: unknown, encoding?: BufferEncoding) => boolean;
+  let seen = 0;
+  let cut = false;
+  Object.assign(req, {
+    push: (chunk: unknown, encoding?: BufferEncoding): boolean => {
+      if (cut) return false;
+      if (chunk === null) return push(null);
+      const buffer = chunkToBuffer(chunk, encoding);
+      if (seen + buffer.length <= limit) {
+        seen += buffer.length;
+        return push(buffer);
+      }
+      cut = true;
+      onCut();
+      const head = buffer.subarray(0, limit - seen);
+      seen = limit;
+      if (head.length > 0) push(head);
+      // Let the handler take the bytes it was given before the connection goes.
+      setImmediate(() => req.socket.destroy());
+      return false;
     },
   });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -10,12 +11,19 @@ import type { RequestLogEntry } from "./http/request-log.js";
 import { Router } from "./http/router.js";
 import { adminService } from "./services/admin.js";
 import { discoveryService } from "./services/discovery.js";
+import { filesService } from "./services/files/service.js";
+import {
+  DEFAULT_URL_TTL_SECONDS,
+  registerStorageRoutes,
+  UrlSigner,
+} from "./services/files/storage.js";
 import { homeService } from "./services/home.js";
 import { doisService } from "./services/records/dois.js";
 import { landingService } from "./services/records/landing.js";
 import { recordsService } from "./services/records/service.js";
 import { searchService } from "./services/search.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
+import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
 import { openStore } from "./store/store.js";
 import { UserStore } from "./store/users.js";
@@ -41,6 +49,13 @@ export interface DevServerOptions {
   tls?: { key: PemSource; cert: PemSource };
   /** Receives one line per request and any unexpected handler error. */
   log?: (line: string) => void;
+  /**
+   * Serve file contents like S3 does: `GET …/content` answers 302 to a presigned URL on a
+   * second listener (another port, same host and scheme) that needs no token and refuses
+   * requests carrying an `Authorization` header, a forged signature or an expired URL.
+   * `ttlSeconds` is how long a URL stays valid (default 600).
+   */
+  redirectDownloads?: boolean | { ttlSeconds?: number };
 }
 
 /** Personal access tokens of the built-in users. */
@@ -70,7 +85,9 @@ export interface DevServer {
   tokens: DevServerTokens;
   /** Every seeded user (built-in and configured) with its token. */
   users: SeededUser[];
-  /** Programs faults for matching requests. */
+  /** Origin of the storage listener with `redirectDownloads`, else `undefined`. */
+  storageUrl: string | undefined;
+  /** Programs faults for matching requests (on the storage listener too). */
   faults: FaultController;
   /** Every request except the admin API's, oldest first; clear it with `requestLog.length = 0`. */
   requestLog: RequestLogEntry[];
@@ -90,11 +107,20 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     discoveryService,
     searchService,
     recordsService,
+    filesService,
     landingService,
     doisService,
     adminService,
   ],
-  rdm: [homeService, searchService, recordsService, landingService, doisService, adminService],
+  rdm: [
+    homeService,
+    searchService,
+    recordsService,
+    filesService,
+    landingService,
+    doisService,
+    adminService,
+  ],
 };
 
 async function loadConfig(opts: DevServerOptions): Promise<ResolvedConfig> {
@@ -137,6 +163,22 @@ function checkOptions(opts: DevServerOptions): void {
   }
 }
 
+/**
+ * The key presigned download URLs are signed with, kept in the data directory so that URLs
+ * handed out stay valid across a restart.
+ */
+function storageSecret(store: {
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+}): Buffer {
+  let secret = store.getMeta("storage-secret");
+  if (secret === undefined) {
+    secret = randomBytes(32).toString("hex");
+    store.setMeta("storage-secret", secret);
+  }
+  return Buffer.from(secret, "hex");
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -176,12 +218,33 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const faults = new Faults();
     const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
+    const files = new FileStore(store.db, store.blobsDir);
+    const redirect = opts.redirectDownloads;
+    const signer =
+      redirect === undefined || redirect === false
+        ? undefined
+        : new UrlSigner(
+            storageSecret(store),
+            (redirect === true ? undefined : redirect.ttlSeconds) ?? DEFAULT_URL_TTL_SECONDS,
+          );
+    const storageBound: { url?: string } = {};
     const app: ServiceContext = {
       config,
       flavour,
       store,
       users,
       records,
+      files,
+      storage:
+        signer === undefined
+          ? undefined
+          : {
+              signer,
+              origin: () => {
+                if (storageBound.url === undefined) throw new Error("storage is not listening");
+                return storageBound.url;
+              },
+            },
       faults,
       requestLog,
     };
@@ -192,7 +255,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const host = opts.host ?? "127.0.0.1";
     // Known only once bound, but the listener must exist before that.
     const bound: { listening?: Listening } = {};
+    let seq = 0;
+    const nextSeq = (): number => ++seq;
     const listener = createRequestListener({
+      nextSeq,
       router,
       listening: () => {
         if (bound.listening === undefined) {
@@ -208,7 +274,55 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     });
     const server: Server =
       tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
-    await listen(server, opts.port ?? 0, host);
+    const servers: Server[] = [server];
+    const stop = (s: Server): Promise<void> =>
+      new Promise<void>((resolve) => {
+        if (!s.listening) {
+          resolve();
+          return;
+        }
+        s.close(() => {
+          resolve();
+        });
+        s.closeAllConnections();
+      });
+    try {
+      await listen(server, opts.port ?? 0, host);
+      if (signer !== undefined) {
+        const storageRouter = new Router();
+        registerStorageRoutes(storageRouter, files, signer);
+        const storageBinding: { listening?: Listening } = {};
+        const storageListener = createRequestListener({
+          router: storageRouter,
+          listening: () => {
+            if (storageBinding.listening === undefined) {
+              throw new Error("request before the storage was listening");
+            }
+            return storageBinding.listening;
+          },
+          // Presigned URLs carry their own authorisation; tokens mean nothing here.
+          userByToken: () => undefined,
+          faults,
+          requestLog,
+          log: opts.log,
+          closing: closing.signal,
+          nextSeq,
+        });
+        const storage: Server =
+          tls === undefined
+            ? createHttpServer(storageListener)
+            : createHttpsServer(tls, storageListener);
+        servers.push(storage);
+        await listen(storage, 0, host);
+        const storagePort = (storage.address() as AddressInfo).port;
+        const storageUrl = listeningUrl(scheme, host, storagePort);
+        storageBinding.listening = { scheme, host, port: storagePort, url: storageUrl };
+        storageBound.url = storageUrl;
+      }
+    } catch (error) {
+      await Promise.all(servers.map(stop));
+      throw error;
+    }
     const { port } = server.address() as AddressInfo;
     const url = listeningUrl(scheme, host, port);
     bound.listening = { scheme, host, port, url };
@@ -216,17 +330,13 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing.abort();
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      }).then(() => store.close());
+      closed ??= Promise.all(servers.map(stop)).then(() => store.close());
       return closed;
     };
     return {
       url,
       apiUrl: `${url}/api`,
+      storageUrl: storageBound.url,
       tokens: {
         owner: token("owner"),
         depositor: token("depositor"),

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sendFaultResponse, truncateResponse, type Faults } from "../faults.js";
+import { sendFaultResponse, truncateRequest, truncateResponse, type Faults } from "../faults.js";
 import type { User } from "../store/users.js";
 import { authenticate } from "./auth.js";
 import type { RequestContext } from "./context.js";
@@ -24,6 +24,8 @@ export interface AppDeps {
   log: ((line: string) => void) | undefined;
   /** Aborted when the server closes, so delayed requests don't outlive it. */
   closing: AbortSignal;
+  /** Numbers log entries; listeners sharing one request log share it. Default: a counter of their own. */
+  nextSeq?: () => number;
 }
 
 /** Waits `ms`, giving up (false) when the server closes or the client goes away first. */
@@ -93,6 +95,7 @@ export function createRequestListener(
   deps: AppDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   let seq = 0;
+  const nextSeq = deps.nextSeq ?? ((): number => ++seq);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const method = (req.method ?? "GET").toUpperCase();
@@ -113,7 +116,7 @@ export function createRequestListener(
     const admin = path.startsWith(ADMIN_PREFIX);
     let entry: RequestLogEntry | undefined;
     if (!admin) {
-      entry = logEntry(req, ++seq, { sent: auth.sent, user: auth.user?.username ?? null });
+      entry = logEntry(req, nextSeq(), { sent: auth.sent, user: auth.user?.username ?? null });
       appendLog(deps.requestLog, entry);
       const logged = entry;
       res.on("close", () => {
@@ -142,6 +145,12 @@ export function createRequestListener(
         truncateResponse(res, rule.dropAfterBytes, () => {
           logged.dropped = true;
         });
+      }
+      if (rule.dropAfterRequestBytes !== undefined) {
+        truncateRequest(req, rule.dropAfterRequestBytes, () => {
+          logged.dropped = true;
+        });
+        if (rule.dropAfterRequestBytes === 0) return;
       }
       if (rule.status !== undefined) {
         sendFaultResponse(res, { ...rule, status: rule.status });

@@ -1,10 +1,12 @@
 import type { ResolvedConfig } from "../config/types.js";
 import type { Faults } from "../faults.js";
 import type { RequestLogEntry } from "../http/request-log.js";
+import type { FileStore } from "../store/files.js";
 import type { Router } from "../http/router.js";
 import type { RecordStore } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { UserStore } from "../store/users.js";
+import type { UrlSigner } from "./files/storage.js";
 
 /** Which real server the devserver imitates. */
 export type Flavour = "nrp" | "rdm";
@@ -17,6 +19,10 @@ export interface ServiceContext {
   users: UserStore;
   /** Parents, records, drafts, communities and persistent identifiers. */
   records: RecordStore;
+  /** File rows and their content blobs. */
+  files: FileStore;
+  /** Set when downloads are redirected to the storage origin (`redirectDownloads`). */
+  storage: { signer: UrlSigner; origin: () => string } | undefined;
   faults: Faults;
   requestLog: RequestLogEntry[];
 }

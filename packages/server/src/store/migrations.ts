@@ -101,6 +101,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "files of drafts and records",
+    // One row per file of a draft or a published record. Contents live in `<dataDir>/files/<blob>`;
+    // a published record and the drafts made from it share blobs (IDR links the object versions
+    // instead of copying them), so a blob is removed only when no row names it any more.
+    up: `
+      CREATE TABLE files (
+        owner_kind   TEXT NOT NULL,
+        owner_id     TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        position     INTEGER NOT NULL,
+        file_id      TEXT NOT NULL,
+        version_id   TEXT NOT NULL,
+        metadata     TEXT NOT NULL DEFAULT '{}',
+        transfer     TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        declared_size INTEGER,
+        declared_checksum TEXT,
+        blob_id      TEXT,
+        size         INTEGER,
+        checksum     TEXT,
+        upload_md5   TEXT,
+        parts_done   TEXT NOT NULL DEFAULT '[]',
+        created      TEXT NOT NULL,
+        updated      TEXT NOT NULL,
+        PRIMARY KEY (owner_kind, owner_id, key)
+      );
+      CREATE INDEX files_blob ON files(blob_id);
+    `,
+  },
 ];
 
 /** Raised when a data directory was written by a newer schema than this build knows. */

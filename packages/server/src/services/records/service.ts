@@ -28,6 +28,14 @@ export const PID_NOT_REGISTERED = "The persistent identifier is not registered."
 export const MISSING_FILES_MESSAGE =
   "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
 
+/** IRR `assign_files_enabled` message: files cannot be disabled while the draft has some. */
+export const FILES_PRESENT_MESSAGE =
+  "You must first delete all files to set the record to be metadata-only.";
+
+/** IDR files component message when a file of the draft is still pending (protocol §3.6). */
+export const PENDING_FILES_MESSAGE =
+  "One or more files have not completed their transfer, please wait.";
+
 /** oarepo-communities `MissingDefaultCommunityError` (protocol §8.1). */
 export const MISSING_COMMUNITY_MESSAGE = "Failed to get community from input data.";
 
@@ -101,9 +109,11 @@ export function checkRevision(given: number | undefined, item: ItemRow): void {
   }
 }
 
-class Records {
+/** The records API of one model; the files service reuses its loaders and access checks. */
+export class Records {
   readonly app: ServiceContext;
   readonly model: ResolvedModel;
+  /** Who may read, manage and publish. */
   readonly access: Access;
 
   constructor(app: ServiceContext, model: ResolvedModel) {
@@ -320,10 +330,16 @@ class Records {
     this.requireManage(ctx, loaded.parent);
     if (!isObject(body)) throw validationError([{ field: "_schema", messages: [MESSAGES.object] }]);
     const { data, errors } = this.loadBody(body);
-    const filesEnabled = this.filesEnabled(body, errors);
-    // invenio-records-resources' files component reports, but does not refuse, an empty
-    // files-enabled draft on update (services/records/components/files.py update_draft).
-    if (filesEnabled) errors.push({ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] });
+    let filesEnabled = this.filesEnabled(body, errors);
+    // IDR's files component (services/records/components/files.py update_draft): files cannot be
+    // turned off while there are some, and an empty files-enabled draft is reported, not refused.
+    const fileCount = this.app.files.count("draft", loaded.item.id);
+    if (!filesEnabled && loaded.item.filesEnabled && fileCount > 0) {
+      errors.push({ field: "files.enabled", messages: [FILES_PRESENT_MESSAGE] });
+      filesEnabled = true;
+    } else if (filesEnabled && fileCount === 0) {
+      errors.push({ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] });
+    }
     const item: ItemRow = {
       ...loaded.item,
       data,
@@ -335,18 +351,19 @@ class Records {
     this.send(ctx, 200, { ...loaded, item }, errors);
   }
 
-  deleteDraft(ctx: RequestContext): void {
+  async deleteDraft(ctx: RequestContext): Promise<void> {
     const ifMatch = parseIfMatch(ctx.req.headers["if-match"]);
     const loaded = this.loadDraft(param(ctx, "id"));
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
     const store = this.app.records;
     const { item, parent } = loaded;
-    store.transaction(() => {
+    const orphans = store.transaction(() => {
+      const blobs = this.app.files.deleteAll("draft", item.id);
       store.deleteItem("draft", item.id);
       // An edit draft goes and the published record stays; a never-published draft takes its
       // id with it (IDR delete_draft: soft delete vs hard delete).
-      if (store.item("record", item.id) !== undefined) return;
+      if (store.item("record", item.id) !== undefined) return blobs;
       store.deletePid("recid", item.id);
       const next = parent.nextDraftId === item.id ? null : parent.nextDraftId;
       if (parent.latestId === null && next === null) {
@@ -355,7 +372,9 @@ class Records {
       } else {
         store.updateParent({ ...parent, nextDraftId: next, updated: timestamp() });
       }
+      return blobs;
     });
+    await this.app.files.collect(orphans);
     sendEmpty(ctx.res, 204);
   }
 
@@ -373,10 +392,15 @@ class Records {
       this.model.metadata ? "metadata" : "",
     );
     if (strict.errors.length > 0) throw validationError(strict.errors);
-    if (item.filesEnabled) {
+    const draftFiles = this.app.files.list("draft", item.id);
+    if (item.filesEnabled && draftFiles.length === 0) {
       throw validationError([{ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] }]);
     }
+    if (item.filesEnabled && draftFiles.some((f) => f.status !== "completed")) {
+      throw validationError([{ field: "files", messages: [PENDING_FILES_MESSAGE] }]);
+    }
     const store = this.app.records;
+    let orphans: string[] = [];
     const published = store.transaction((): Loaded => {
       const existing = store.item("record", item.id);
       const pids = { ...(existing?.pids ?? {}), ...item.pids };
@@ -400,6 +424,15 @@ class Records {
         updated: now,
       };
       store.putItem("record", record);
+      // IDR publishes a new draft's bucket as the record's and syncs an edit draft's files into
+      // the record's (delete_extras): either way the record ends up with exactly these files.
+      const files = this.app.files;
+      orphans = files.replaceAll(
+        { kind: "draft", id: item.id },
+        { kind: "record", id: item.id },
+        now,
+      );
+      orphans.push(...files.deleteAll("draft", item.id));
       store.deleteItem("draft", item.id);
       store.putPid("recid", item.id, "record", item.id, "R");
       if (parent.latestId === null) store.putPid("recid", parent.id, "parent", parent.id, "R");
@@ -414,6 +447,7 @@ class Records {
       store.updateParent(next);
       return { kind: "record", item: record, parent: next };
     });
+    await this.app.files.collect(orphans);
     this.send(ctx, 202, published);
   }
 
@@ -435,7 +469,15 @@ class Records {
       updated: now,
       expiresAt: expiresAt(now),
     };
-    store.putItem("draft", draft);
+    store.transaction(() => {
+      store.putItem("draft", draft);
+      // IDR edit copies the record's files into the draft (sharing their content).
+      this.app.files.replaceAll(
+        { kind: "record", id: record.item.id },
+        { kind: "draft", id: draft.id },
+        now,
+      );
+    });
     this.send(ctx, 201, { kind: "draft", item: draft, parent: record.parent });
   }
 
@@ -515,7 +557,7 @@ class Records {
   }
 
   /**
-   * The file list (protocol §4.3): always empty until files can be uploaded, but real, so that
+   * The file list of a model without files (protocol §4.3): always empty, but real, so that
    * clients can follow `links.files`.
    */
   files(ctx: RequestContext, draft: boolean): void {
@@ -550,6 +592,11 @@ class Records {
   }
 }
 
+/** Whether a model stores files (InvenioRDM's `records` always does). */
+export function hasFiles(app: ServiceContext, model: ResolvedModel): boolean {
+  return app.flavour === "rdm" || model.features.includes("files");
+}
+
 /** The collection paths of a model: where drafts are created. */
 function createPath(app: ServiceContext, model: ResolvedModel): string {
   return app.flavour === "rdm" ? apiPrefix(model) : `${apiPrefix(model)}/`;
@@ -576,9 +623,7 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
     r.readDraft(ctx);
   });
   router.on("PUT", `${item}/draft`, (ctx) => r.updateDraft(ctx));
-  router.on("DELETE", `${item}/draft`, (ctx) => {
-    r.deleteDraft(ctx);
-  });
+  router.on("DELETE", `${item}/draft`, (ctx) => r.deleteDraft(ctx));
   router.on("POST", `${item}/draft`, (ctx) => r.edit(ctx));
   router.on("POST", `${item}/draft/actions/publish`, (ctx) => r.publish(ctx));
   router.on("GET", `${item}/versions`, (ctx) => {
@@ -588,12 +633,15 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
   router.on("GET", `${item}/versions/latest`, (ctx) => {
     r.latest(ctx);
   });
-  router.on("GET", `${item}/files`, (ctx) => {
-    r.files(ctx, false);
-  });
-  router.on("GET", `${item}/draft/files`, (ctx) => {
-    r.files(ctx, true);
-  });
+  // Models with files get the files service's routes; the others answer an empty, disabled list.
+  if (!hasFiles(app, model)) {
+    router.on("GET", `${item}/files`, (ctx) => {
+      r.files(ctx, false);
+    });
+    router.on("GET", `${item}/draft/files`, (ctx) => {
+      r.files(ctx, true);
+    });
+  }
   router.on("GET", `${item}/requests`, (ctx) => {
     r.requests(ctx, false, false);
   });

@@ -1,0 +1,88 @@
+import { bucketId, type FileRow } from "../../store/files.js";
+import { mimetypeOf } from "./mimetypes.js";
+
+/** Multipart part URLs stay valid this long (IRR `MultipartStorageExt.multipart_links`: 14 days). */
+const PART_LINK_LIFETIME_MS = 14 * 24 * 3600 * 1000;
+
+/** A file key as one URL path segment, as a URI template's `{key}` expands it. */
+export function encodeKey(key: string): string {
+  return encodeURIComponent(key);
+}
+
+/**
+ * The links of a file item (IRR `FileItem.links` with the multipart transfer's `expand_links`):
+ * `self`, `content` (not while a multipart upload is pending: its transfer link is `None`),
+ * `commit` on drafts, and `parts` for a pending multipart upload.
+ */
+export function fileLinks(filesUrl: string, row: FileRow, draft: boolean): Record<string, unknown> {
+  const self = `${filesUrl}/${encodeKey(row.key)}`;
+  const links: Record<string, unknown> = { self };
+  const multipartPending = row.transfer.type === "M" && row.status === "pending";
+  if (!multipartPending) links.content = `${self}/content`;
+  if (draft) links.commit = `${self}/commit`;
+  if (multipartPending) {
+    // Naive UTC ISO timestamp, as Python's datetime.isoformat() of the upstream code prints it.
+    const expiration = new Date(Date.now() + PART_LINK_LIFETIME_MS)
+      .toISOString()
+      .replace("Z", "000");
+    links.parts = Array.from({ length: row.transfer.parts ?? 0 }, (_, i) => ({
+      part: i + 1,
+      url: `${self}/content/${i + 1}`,
+      expiration,
+    }));
+  }
+  return links;
+}
+
+/**
+ * A file item as IRR v8's `FileSchema` dumps it (protocol §4.2): `size` and `checksum` echo the
+ * values declared at init until content is committed; `mimetype`, `storage_class`, `file_id` and
+ * `version_id` appear once a file object exists.
+ */
+export function dumpFile(filesUrl: string, row: FileRow, draft: boolean): Record<string, unknown> {
+  const completed = row.status === "completed";
+  const out: Record<string, unknown> = {
+    key: row.key,
+    created: row.created,
+    updated: row.updated,
+    metadata: row.metadata,
+    status: row.status,
+    bucket_id: bucketId(row.ownerKind, row.ownerId),
+  };
+  if (completed) {
+    out.mimetype = mimetypeOf(row.key);
+    out.version_id = row.versionId;
+    out.file_id = row.fileId;
+    out.storage_class = "L";
+  }
+  const size = completed ? row.size : row.declaredSize;
+  if (size !== null) out.size = size;
+  const checksum = completed ? row.checksum : row.declaredChecksum;
+  if (checksum !== null) out.checksum = checksum;
+  out.transfer =
+    row.transfer.type === "M"
+      ? { type: "M", parts: row.transfer.parts, part_size: row.transfer.part_size }
+      : { type: "L" };
+  out.links = fileLinks(filesUrl, row, draft);
+  return out;
+}
+
+/**
+ * The file list (protocol §4.3, IRR `FileList.to_dict`): with files disabled only `enabled` and
+ * `links`, no `entries`.
+ */
+export function dumpFileList(
+  filesUrl: string,
+  enabled: boolean,
+  rows: readonly FileRow[],
+  draft: boolean,
+): Record<string, unknown> {
+  if (!enabled) return { enabled: false, links: { self: filesUrl } };
+  return {
+    enabled: true,
+    links: { self: filesUrl },
+    entries: rows.map((r) => dumpFile(filesUrl, r, draft)),
+    default_preview: null,
+    order: [],
+  };
+}
