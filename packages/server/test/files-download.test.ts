@@ -1,0 +1,295 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, test } from "vitest";
+import { startDevServer } from "nrp-invenio-devserver";
+import { call, send, useServer } from "./helpers.js";
+import { bytes, filesDraft, md5, putBytes, uploadL } from "./files-helpers.js";
+
+async function get(url: string, headers: Record<string, string> = {}, method = "GET") {
+  const res = await fetch(url, { method, headers, redirect: "manual" });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, body };
+}
+
+describe("downloads", () => {
+  const server = useServer();
+  const data = bytes(10_000, 11);
+  let content = "";
+
+  test("GET sends the bytes with send_stream's headers", async () => {
+    const { id, files, draft } = await filesDraft(server());
+    const committed = await uploadL(server(), files, "data.csv", data);
+    await send("POST", `${draft}/actions/publish`, { token: server().tokens.owner });
+    content = `${server().url}/api/documents/${id}/files/data.csv/content`;
+    const res = await get(content);
+    expect(res.status).toBe(200);
+    expect(res.body.equals(data)).toBe(true);
+    expect(res.headers.get("content-type")).toBe("text/csv");
+    expect(res.headers.get("content-length")).toBe("10000");
+    expect(res.headers.get("accept-ranges")).toBe("bytes");
+    expect(res.headers.get("etag")).toBe(`"${md5(data)}"`);
+    expect(res.headers.get("content-md5")).toBe(
+      Buffer.from(md5(data).slice(4), "hex").toString("base64"),
+    );
+    expect(res.headers.get("content-disposition")).toBe(
+      `inline; filename="data.csv"; filename*=UTF-8''data.csv`,
+    );
+    expect(new Date(res.headers.get("last-modified") ?? "").getTime()).toBe(
+      Math.floor(Date.parse(committed.body.updated as string) / 1000) * 1000,
+    );
+    const attachment = await get(`${content}?download=1`);
+    expect(attachment.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="data.csv"/,
+    );
+  });
+
+  test("HEAD: the same headers, no body", async () => {
+    const res = await get(content, {}, "HEAD");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBe("10000");
+    expect(res.headers.get("etag")).toBe(`"${md5(data)}"`);
+    expect(res.body.length).toBe(0);
+    const ranged = await get(content, { Range: "bytes=0-0" }, "HEAD");
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get("content-range")).toBe("bytes 0-0/10000");
+  });
+
+  test.each([
+    ["bytes=0-99", 0, 99],
+    ["bytes=9990-", 9990, 9999],
+    ["bytes=-10", 9990, 9999],
+    ["bytes=5000-5000", 5000, 5000],
+    ["bytes=9000-20000", 9000, 9999],
+    ["bytes=-20000", 0, 9999],
+  ])("Range %s → 206", async (range, start, end) => {
+    const res = await get(content, { Range: range });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/10000`);
+    expect(res.headers.get("content-length")).toBe(String(end - start + 1));
+    expect(res.body.equals(data.subarray(start, end + 1))).toBe(true);
+  });
+
+  test.each(["bytes=10000-", "bytes=20000-30000", "bytes=-0"])(
+    "unsatisfiable %s → 416 with Content-Range */size",
+    async (range) => {
+      const res = await get(content, { Range: range });
+      expect(res.status).toBe(416);
+      expect(res.headers.get("content-range")).toBe("bytes */10000");
+    },
+  );
+
+  test("several ranges or garbage are ignored: the whole content", async () => {
+    for (const range of ["bytes=0-1,5-6", "items=0-1", "bytes=5-2"]) {
+      const res = await get(content, { Range: range });
+      expect(res.status, range).toBe(200);
+      expect(res.body.length).toBe(10_000);
+    }
+  });
+
+  test("conditional requests: If-None-Match → 304, If-Range with a stale ETag → 200", async () => {
+    const etag = `"${md5(data)}"`;
+    expect((await get(content, { "If-None-Match": etag })).status).toBe(304);
+    expect((await get(content, { "If-None-Match": '"md5:other"' })).status).toBe(200);
+    const fresh = await get(content, { Range: "bytes=0-9", "If-Range": etag });
+    expect(fresh.status).toBe(206);
+    const stale = await get(content, { Range: "bytes=0-9", "If-Range": '"md5:other"' });
+    expect(stale.status).toBe(200);
+    expect(stale.body.length).toBe(10_000);
+  });
+
+  test("dropAfterBytes cuts a download mid-body", async () => {
+    server().faults.add({ method: "GET", path: "/api/**/content", dropAfterBytes: 4096 });
+    const res = await fetch(content);
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    const entry = server().requestLog.at(-1);
+    expect(entry?.dropped).toBe(true);
+  });
+});
+
+describe("redirectDownloads", () => {
+  const server = useServer({ redirectDownloads: true });
+  const data = bytes(5000, 5);
+
+  test("content answers 302 to the storage origin, which serves it without a token", async () => {
+    const { files } = await filesDraft(server());
+    await uploadL(server(), files, "r.bin", data);
+    const token = server().tokens.owner;
+    const res = await call(`${files}/r.bin/content`, { token });
+    expect(res.status).toBe(302);
+    const location = res.headers.get("location") ?? "";
+    const storage = server().storageUrl ?? "";
+    expect(storage).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(storage).not.toBe(server().url);
+    expect(location.startsWith(`${storage}/storage/`)).toBe(true);
+
+    const got = await get(location);
+    expect(got.status).toBe(200);
+    expect(got.body.equals(data)).toBe(true);
+    expect(got.headers.get("etag")).toBe(`"${md5(data)}"`);
+    expect(got.headers.get("content-type")).toBe("application/octet-stream");
+    const part = await get(location, { Range: "bytes=100-199" });
+    expect(part.status).toBe(206);
+    expect(part.body.equals(data.subarray(100, 200))).toBe(true);
+    const head = await get(location, {}, "HEAD");
+    expect(head.headers.get("content-length")).toBe("5000");
+    // HEAD on the API redirects too, so clients probing the size follow the same path.
+    expect((await call(`${files}/r.bin/content`, { method: "HEAD", token })).status).toBe(302);
+
+    const log = server().requestLog.filter((e) => e.path.startsWith("/storage/"));
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((e) => !e.authorization)).toBe(true);
+
+    const withToken = await get(location, { Authorization: `Bearer ${token}` });
+    expect(withToken.status).toBe(400);
+    expect(JSON.parse(withToken.body.toString()).message).toMatch(/^Only one auth mechanism/);
+  });
+
+  test("a forged or missing signature is 403", async () => {
+    const { files } = await filesDraft(server());
+    await uploadL(server(), files, "f.bin", data);
+    const res = await call(`${files}/f.bin/content`, { token: server().tokens.owner });
+    const location = new URL(res.headers.get("location") ?? "");
+    const forged = new URL(location);
+    forged.searchParams.set("signature", "A".repeat(43));
+    const message =
+      "The request signature we calculated does not match the signature you provided.";
+    const f = await get(forged.href);
+    expect(f.status).toBe(403);
+    expect(JSON.parse(f.body.toString()).message).toBe(message);
+    const extended = new URL(location);
+    extended.searchParams.set("expires", String(Number(location.searchParams.get("expires")) + 99));
+    expect((await get(extended.href)).status).toBe(403);
+    const bare = `${location.origin}${location.pathname}`;
+    expect((await get(bare)).status).toBe(403);
+  });
+
+  test("an expired URL is 403", async () => {
+    const short = await startDevServer({ redirectDownloads: { ttlSeconds: 0 } });
+    try {
+      const { files } = await filesDraft(short);
+      await uploadL(short, files, "e.bin", data);
+      const res = await call(`${files}/e.bin/content`, { token: short.tokens.owner });
+      await sleep(1100);
+      const expired = await get(res.headers.get("location") ?? "");
+      expect(expired.status).toBe(403);
+      expect(JSON.parse(expired.body.toString()).message).toBe("Request has expired.");
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe("uploads cut mid-body (dropAfterRequestBytes)", () => {
+  const server = useServer();
+  const owner = (): string => server().tokens.owner;
+
+  test("an L upload cut after K bytes leaves the file pending; a retry succeeds", async () => {
+    const { files } = await filesDraft(server());
+    const data = bytes(200_000, 9);
+    await send("POST", files, { token: owner(), body: [{ key: "cut.bin", size: data.length }] });
+    server().faults.add({ method: "PUT", path: "/api/**/content", dropAfterRequestBytes: 65_536 });
+    await expect(putBytes(`${files}/cut.bin/content`, owner(), data)).rejects.toThrow();
+    const entry = server().requestLog.at(-1);
+    expect(entry?.dropped).toBe(true);
+    const item = await call(`${files}/cut.bin`, { token: owner() });
+    expect(item.body.status).toBe("pending");
+    expect((await send("POST", `${files}/cut.bin/commit`, { token: owner() })).status).toBe(400);
+    expect((await putBytes(`${files}/cut.bin/content`, owner(), data)).status).toBe(200);
+    const commit = await send("POST", `${files}/cut.bin/commit`, { token: owner() });
+    expect(commit.body.checksum).toBe(md5(data));
+  });
+
+  test("a part cut mid-body does not count; re-sent, the upload completes", async () => {
+    const { files } = await filesDraft(server());
+    const data = bytes(300_000, 4);
+    const init = await send("POST", files, {
+      token: owner(),
+      body: [
+        { key: "p.bin", size: data.length, transfer: { type: "M", parts: 3, part_size: 100_000 } },
+      ],
+    });
+    const self = init.body.entries[0].links.self as string;
+    server().faults.add({
+      method: "PUT",
+      path: "/api/**/content/2",
+      dropAfterRequestBytes: 50_000,
+    });
+    const part = (n: number) =>
+      putBytes(`${self}/content/${n}`, owner(), data.subarray((n - 1) * 100_000, n * 100_000));
+    expect((await part(1)).status).toBe(200);
+    await expect(part(2)).rejects.toThrow();
+    expect((await part(3)).status).toBe(200);
+    const early = await send("POST", `${self}/commit`, { token: owner() });
+    expect(early.body.message).toBe(
+      'Multipart upload of "p.bin" is incomplete: part 2 of 3 not uploaded.',
+    );
+    expect((await part(2)).status).toBe(200);
+    const commit = await send("POST", `${self}/commit`, { token: owner() });
+    expect(commit.body).toMatchObject({ status: "completed", checksum: md5(data) });
+  });
+
+  test("K = 0 resets the connection before the body is read", async () => {
+    const { files } = await filesDraft(server());
+    await send("POST", files, { token: owner(), body: [{ key: "z.bin" }] });
+    server().faults.add({ method: "PUT", path: "/api/**", dropAfterRequestBytes: 0 });
+    await expect(putBytes(`${files}/z.bin/content`, owner(), bytes(10))).rejects.toThrow();
+    expect(server().requestLog.at(-1)?.status).toBe(0);
+  });
+
+  test("the rule is accepted over the admin API and validated", async () => {
+    const admin = { Authorization: `Bearer ${server().tokens.admin}` };
+    const ok = await send("POST", `${server().url}/_devserver/faults`, {
+      headers: admin,
+      body: { path: "/x", dropAfterRequestBytes: 10 },
+    });
+    expect(ok.status).toBe(201);
+    const bad = await send("POST", `${server().url}/_devserver/faults`, {
+      headers: admin,
+      body: { path: "/x", dropAfterRequestBytes: -1 },
+    });
+    expect(bad.status).toBe(400);
+    server().faults.clear();
+  });
+});
+
+describe("persistence", () => {
+  test("files (and presigned URLs) survive a restart on the same data directory", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nrp-files-"));
+    try {
+      const first = await startDevServer({ dataDir: dir, redirectDownloads: true });
+      const { files } = await filesDraft(first);
+      const data = bytes(3000, 2);
+      await uploadL(first, files, "kept.bin", data);
+      const init = await send("POST", files, {
+        token: first.tokens.owner,
+        body: [{ key: "half.bin", size: 20, transfer: { type: "M", parts: 2, part_size: 10 } }],
+      });
+      expect(init.status).toBe(201);
+      await putBytes(`${files}/half.bin/content/1`, first.tokens.owner, data.subarray(0, 10));
+      await first.close();
+
+      const second = await startDevServer({ dataDir: dir, redirectDownloads: true });
+      try {
+        const token = second.tokens.owner;
+        const moved = files.replace(first.url, second.url);
+        const res = await call(`${moved}/kept.bin/content`, { token });
+        expect(res.status).toBe(302);
+        const got = await get(res.headers.get("location") ?? "");
+        expect(got.body.equals(data)).toBe(true);
+        await putBytes(`${moved}/half.bin/content/2`, token, data.subarray(10, 20));
+        const commit = await send("POST", `${moved}/half.bin/commit`, { token });
+        expect(commit.body).toMatchObject({
+          status: "completed",
+          checksum: md5(data.subarray(0, 20)),
+        });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
