@@ -15,6 +15,8 @@ Examples:
       your own models and users (YAML or JSON)
   $ nrp-devserver --tls-key key.pem --tls-cert cert.pem
       serve HTTPS
+  $ nrp-devserver --redirect-downloads
+      file contents through a 302 to a second port with presigned URLs (like S3)
 
 The seeded users' tokens are printed at start-up; send them as "Authorization: Bearer <token>".
 The admin token unlocks fault injection, e.g.:
@@ -40,6 +42,7 @@ interface CliOptions {
   flavour: "nrp" | "rdm";
   tlsKey?: string;
   tlsCert?: string;
+  redirectDownloads?: boolean;
   quiet?: boolean;
 }
 
@@ -48,6 +51,9 @@ function printBanner(server: DevServer): void {
   const lines = [
     `nrp-devserver listening on ${server.url}`,
     `  flavour ${server.flavour}, data ${where}`,
+    ...(server.storageUrl === undefined
+      ? []
+      : [`  downloads redirect to presigned URLs on ${server.storageUrl}`]),
     "",
   ];
   const rows = server.users.map((u) => [u.username, u.email, u.token]);
@@ -107,6 +113,10 @@ async function run(argv: readonly string[]): Promise<void> {
     )
     .option("--tls-key <file>", "serve HTTPS with this private key (PEM); needs --tls-cert")
     .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM); needs --tls-key")
+    .option(
+      "--redirect-downloads",
+      "serve file contents through a 302 to presigned URLs on a second port (like S3)",
+    )
     .option("-q, --quiet", "do not log requests to stderr")
     .addHelpText("after", EXAMPLES)
     .showHelpAfterError("(run nrp-devserver --help for usage)");
@@ -127,6 +137,7 @@ async function run(argv: readonly string[]): Promise<void> {
   if (options.tlsKey !== undefined && options.tlsCert !== undefined) {
     serverOptions.tls = { key: options.tlsKey, cert: options.tlsCert };
   }
+  if (options.redirectDownloads === true) serverOptions.redirectDownloads = true;
   if (options.quiet !== true) {
     serverOptions.log = (line) => {
       process.stderr.write(`${line}\n`);

@@ -43,5 +43,8 @@ export type {
   UserConfig,
 } from "./config/types.js";
 export { newRecordId } from "./services/records/ids.js";
+export { FILE_MESSAGES, MAX_FILES } from "./services/files/service.js";
+export { parseRange, type ByteRange } from "./services/files/download.js";
+export type { FileStatus, TransferInfo } from "./store/files.js";
 export { signpostingLink } from "./services/records/landing.js";
 export { testTlsFixtures, type PemSource, type TlsFixtures } from "./tls.js";

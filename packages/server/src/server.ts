@@ -153,6 +153,17 @@ function checkOptions(opts: DevServerOptions): void {
       `must be "nrp" or "rdm" (got ${JSON.stringify(flavour)})`,
     );
   }
+  const redirect = opts.redirectDownloads;
+  if (typeof redirect === "object") {
+    const ttl = redirect.ttlSeconds;
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0)) {
+      throw new DevServerConfigError(
+        "options",
+        "redirectDownloads.ttlSeconds",
+        `must be an integer >= 0 (got ${String(ttl)})`,
+      );
+    }
+  }
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new DevServerConfigError(
@@ -274,6 +285,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     });
     const server: Server =
       tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
+    // Multi-gigabyte uploads outlast Node's default 5-minute limit on receiving a request.
+    server.requestTimeout = 0;
     const servers: Server[] = [server];
     const stop = (s: Server): Promise<void> =>
       new Promise<void>((resolve) => {
@@ -312,6 +325,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
           tls === undefined
             ? createHttpServer(storageListener)
             : createHttpsServer(tls, storageListener);
+        storage.requestTimeout = 0;
         servers.push(storage);
         await listen(storage, 0, host);
         const storagePort = (storage.address() as AddressInfo).port;

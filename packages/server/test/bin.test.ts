@@ -88,6 +88,20 @@ describe("nrp-devserver bin", () => {
     expect(await exited).toEqual({ code: 0, signal: null });
   });
 
+  test("--redirect-downloads starts the storage origin and names it in the banner", async () => {
+    const child = start(["--port", "0", "--memory", "--quiet", "--redirect-downloads"]);
+    const exited = exit(child);
+    const stdout = collect(child.stdout);
+    const [, storage] = await waitFor(
+      stdout,
+      /downloads redirect to presigned URLs on (http:\/\/127\.0\.0\.1:\d+)\n/,
+    );
+    // Unsigned requests are refused there.
+    expect((await fetch(`${storage}/storage/x`)).status).toBe(403);
+    child.kill("SIGTERM");
+    expect(await exited).toEqual({ code: 0, signal: null });
+  });
+
   test("a port in use is a one-line error and exit code 1", async () => {
     const taken = await startDevServer();
     try {

@@ -384,3 +384,35 @@ describe("file errors", () => {
     expect((await call(files, { token: owner() })).status).toBe(404);
   });
 });
+
+describe("files in the rdm flavour", () => {
+  const server = useServer({ flavour: "rdm" });
+
+  test("records carry their files as entries keyed by name, with count and total_bytes", async () => {
+    const token = server().tokens.owner;
+    const created = await send("POST", `${server().url}/api/records`, {
+      token,
+      body: { metadata: { title: "RDM files" }, files: { enabled: true } },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const files = `${server().url}/api/records/${id}/draft/files`;
+    expect(created.body.links.files).toBe(files);
+    await uploadL(server(), files, "a.txt", Buffer.from("abc"));
+    const draft = await call(`${server().url}/api/records/${id}/draft`, { token });
+    expect(draft.body.files).toMatchObject({
+      enabled: true,
+      count: 1,
+      total_bytes: 3,
+      entries: { "a.txt": { key: "a.txt", size: 3, status: "completed" } },
+    });
+    const pub = await send("POST", `${server().url}/api/records/${id}/draft/actions/publish`, {
+      token,
+    });
+    expect(pub.status).toBe(202);
+    expect(pub.body.files.entries["a.txt"].links.self).toBe(
+      `${server().url}/api/records/${id}/files/a.txt`,
+    );
+    expect((await call(`${server().url}/api/records/${id}/files/a.txt/content`)).text).toBe("abc");
+  });
+});

@@ -5,6 +5,7 @@ import type { FieldError } from "../../http/errors.js";
 import type { ItemKind, ItemRow, ParentRow } from "../../store/records.js";
 import type { User } from "../../store/users.js";
 import type { ServiceContext } from "../service.js";
+import { dumpFile } from "../files/serialize.js";
 import { Access } from "./access.js";
 
 /** The record models the flavour serves: the configured ones (nrp) or InvenioRDM's `records` (rdm). */
@@ -192,8 +193,16 @@ export function dumpRecord(
       files: "public",
       embargo: { active: false, reason: null },
     };
-    const files = { enabled: item.filesEnabled, order: [], count: 0, total_bytes: 0, entries: {} };
-    out.files = files;
+    // RDM's FilesSchema: `entries` keyed by file name (protocol §4.3), with count and total.
+    const rows = app.files.list(kind, item.id);
+    const filesUrl = `${d.origin}${apiPrefix(model)}/${item.id}${isDraft ? "/draft" : ""}/files`;
+    out.files = {
+      enabled: item.filesEnabled,
+      order: [],
+      count: rows.length,
+      total_bytes: rows.reduce((sum, r) => sum + (r.size ?? 0), 0),
+      entries: Object.fromEntries(rows.map((r) => [r.key, dumpFile(filesUrl, r, isDraft)])),
+    };
     out.media_files = { enabled: false, order: [], count: 0, total_bytes: 0, entries: {} };
     out.parent = {
       id: parent.id,
