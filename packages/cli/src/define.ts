@@ -35,6 +35,10 @@ export interface CommandDefinition<Input> {
   noun: NounKey;
   /** The noun as written after the verb, when it differs from the group name (`list aliases`). */
   nounForm?: string;
+  /** More spellings of the noun after the verb than the group's own (`download files`). */
+  nounAliases?: readonly string[];
+  /** Other noun groups that also list this command in the noun-verb form (`nrp files download`). */
+  alsoUnder?: readonly NounKey[];
   /** One line for command lists. */
   summary: string;
   /** The longer explanation shown by `--help`. */
@@ -82,6 +86,15 @@ export const NOUNS = {
     names: ["variable", "variables", "var"],
     description: "Manage named record ids (@name) kept per repository alias",
   },
+  // "file" and "files" are separate groups: "upload file" sends one file, "upload files" many.
+  file: {
+    names: ["file"],
+    description: "Upload, download, update, replace and delete one record's files",
+  },
+  files: {
+    names: ["files"],
+    description: "List, upload and download several files of a record",
+  },
 } as const;
 
 /** A noun group name. */
@@ -102,6 +115,9 @@ export const VERBS: Readonly<Record<string, string>> = {
   publish: "Publish a draft",
   edit: "Open a published record for editing",
   version: "Start a new version of a published record",
+  upload: "Upload files to a draft",
+  download: "Download files of a record",
+  replace: "Replace the content of a file",
 };
 
 /** Reads an optional string option or argument, rejecting anything else as a usage error. */

@@ -179,6 +179,22 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   }
   // The server answered, but not with what the protocol promises.
   if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
+  // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).
+  if (err.code === "NRP_UPLOAD_FAILED" && err.cause instanceof NRPError) {
+    return clientExitCode(err.cause);
+  }
+  if (err.code === "NRP_UPLOAD_FAILED") return ExitCode.network;
+  // The connection broke mid-body after the retries; the partial file is kept for a re-run.
+  if (err.code === "NRP_DOWNLOAD_INTERRUPTED") return ExitCode.network;
+  // Bytes that do not match the stored checksum were damaged in transit or in storage.
+  if (err.code === "NRP_CHECKSUM_MISMATCH") return ExitCode.network;
+  // A retry of standard input would need bytes that are gone: the cause is the failed request.
+  if (err.code === "NRP_SOURCE_NOT_RETRYABLE") return ExitCode.network;
+  // A key that would write outside the directory, or a file not committed yet: the server's data
+  // does not allow the action.
+  if (err.code === "NRP_UNSAFE_FILE_KEY" || err.code === "NRP_FILE_NOT_COMMITTED") {
+    return ExitCode.conflict;
+  }
   return ExitCode.usage;
 }
 

@@ -41,6 +41,13 @@ export interface CliIO {
   openBrowser?: (url: string) => Promise<boolean>;
   /** Aborted when the user interrupts (SIGINT); every network call of a command listens to it. */
   signal?: AbortSignal;
+  /**
+   * Standard output as a byte stream, for binary data (`nrp download file ... -o -`). When absent,
+   * `stdout` itself is used if it is a Node stream, as it is in the real process.
+   */
+  stdoutBytes?: NodeJS.WritableStream;
+  /** The directory relative output paths start from (default: the process's working directory). */
+  cwd?: string;
 }
 
 type TtyInput = NodeJS.ReadableStream & {

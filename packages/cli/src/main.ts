@@ -174,21 +174,25 @@ function buildProgram(
       verbGroups.set(def.verb, group);
     }
     const primary = def.nounForm ?? def.noun;
-    const aliases = NOUNS[def.noun].names.filter((n) => n !== primary);
+    const aliases = [...NOUNS[def.noun].names, ...(def.nounAliases ?? [])].filter(
+      (n) => n !== primary,
+    );
     registerCommand(group, primary, aliases, def, invoke);
   }
   const nounGroups = new Map<NounKey, Command>();
   for (const def of COMMANDS) {
-    let group = nounGroups.get(def.noun);
-    if (!group) {
-      const noun = NOUNS[def.noun];
-      group = program
-        .command(def.noun)
-        .aliases(noun.names.filter((n) => n !== def.noun))
-        .description(`${noun.description} (noun-verb form of the commands above)`);
-      nounGroups.set(def.noun, group);
+    for (const key of [def.noun, ...(def.alsoUnder ?? [])]) {
+      let group = nounGroups.get(key);
+      if (!group) {
+        const noun = NOUNS[key];
+        group = program
+          .command(key)
+          .aliases(noun.names.filter((n) => n !== key))
+          .description(`${noun.description} (noun-verb form of the commands above)`);
+        nounGroups.set(key, group);
+      }
+      registerCommand(group, def.verb, def.verbAliases ?? [], def, invoke);
     }
-    registerCommand(group, def.verb, def.verbAliases ?? [], def, invoke);
   }
   return program;
 }

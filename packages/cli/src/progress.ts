@@ -123,6 +123,8 @@ export class Progress {
     };
     const bar = multi.create(total ?? 0, value, payload);
     this.#live.add(bar);
+    // cli-progress draws a multi-bar on its timer only; a short transfer would never show.
+    multi.update();
     let size = total;
     return {
       update: (v, t) => {
@@ -136,6 +138,8 @@ export class Progress {
       },
       done: () => {
         if (!this.#live.delete(bar)) return;
+        // The final state is drawn once before the bar goes.
+        multi.update();
         multi.remove(bar);
         if (this.#live.size === 0) this.stop();
       },

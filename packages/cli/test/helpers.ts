@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
 
 import { main } from "nrp-invenio-cli";
 import type { CliIO } from "nrp-invenio-cli";
@@ -12,6 +13,8 @@ export interface RunResult {
   stderr: string;
   prompts: { question: string; secret: boolean }[];
   opened: string[];
+  /** Binary data written to standard output (`-o -`). */
+  bytes: Buffer;
 }
 
 /** Options for a fake terminal. */
@@ -26,6 +29,10 @@ export interface FakeOptions {
   signal?: AbortSignal;
   /** Standard input (not a terminal). */
   stdin?: NodeJS.ReadableStream;
+  /** Pretend stderr is a terminal (progress bars) independently of `tty`. */
+  stderrTty?: boolean;
+  /** The working directory relative paths start from. */
+  cwd?: string;
 }
 
 /** Runs `nrp argv` in-process with captured streams and a fake prompt/browser. */
@@ -34,6 +41,7 @@ export async function run(argv: string[], opts: FakeOptions = {}): Promise<RunRe
   let stderr = "";
   const prompts: RunResult["prompts"] = [];
   const opened: string[] = [];
+  const chunks: Buffer[] = [];
   const tty = opts.tty ?? false;
   const io: CliIO = {
     stdout: {
@@ -41,7 +49,13 @@ export async function run(argv: string[], opts: FakeOptions = {}): Promise<RunRe
       isTTY: tty,
       columns: 120,
     },
-    stderr: { write: (s: string) => (stderr += s), isTTY: tty },
+    stderr: { write: (s: string) => (stderr += s), isTTY: opts.stderrTty ?? tty, columns: 100 },
+    stdoutBytes: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    }),
     env: opts.env ?? {},
     openBrowser: (url: string) => {
       opened.push(url);
@@ -57,8 +71,9 @@ export async function run(argv: string[], opts: FakeOptions = {}): Promise<RunRe
   }
   if (opts.signal) io.signal = opts.signal;
   if (opts.stdin) io.stdin = opts.stdin;
+  if (opts.cwd !== undefined) io.cwd = opts.cwd;
   const code = await main(argv, io);
-  return { code, stdout, stderr, prompts, opened };
+  return { code, stdout, stderr, prompts, opened, bytes: Buffer.concat(chunks) };
 }
 
 /** A temporary HOME with a config path inside; `cleanup` removes it. */

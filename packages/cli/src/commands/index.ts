@@ -3,6 +3,13 @@ import addAlias from "./alias/add.js";
 import listAliases from "./alias/list.js";
 import removeAlias from "./alias/remove.js";
 import selectAlias from "./alias/select.js";
+import deleteFile from "./file/delete.js";
+import downloadFile from "./file/download.js";
+import listFiles from "./file/list.js";
+import replaceFile from "./file/replace.js";
+import updateFile from "./file/update.js";
+import uploadFile from "./file/upload.js";
+import uploadFiles from "./file/upload-many.js";
 import describeModels from "./models/describe.js";
 import describeRepository from "./repository/describe.js";
 import createRecord from "./record/create.js";
@@ -32,6 +39,13 @@ export const COMMANDS: readonly CommandDefinition<unknown>[] = [
   publishRecord,
   editRecord,
   versionRecord,
+  listFiles,
+  uploadFile,
+  uploadFiles,
+  downloadFile,
+  updateFile,
+  replaceFile,
+  deleteFile,
   setVariable,
   getVariable,
   listVariables,

@@ -1,0 +1,109 @@
+import { defineCommand, flag, requiredString } from "../../define.js";
+import { checkLocalFile, configDir, filesDisabledError, uploadFile } from "../../file-transfer.js";
+import type { TransferChoice } from "../../file-transfer.js";
+import { printFile } from "../../file-view.js";
+import { Progress } from "../../progress.js";
+import {
+  parseConcurrency,
+  parsePartSize,
+  parseTransfer,
+  recordWithFiles,
+  requireFile,
+} from "../../record-files.js";
+import { formatSize } from "../../sizes.js";
+import { UploadJournal } from "../../upload-journal.js";
+import { transferOptions } from "./upload.js";
+
+/** The input of `nrp replace file`. */
+export interface ReplaceFileInput {
+  record: string;
+  key: string;
+  path: string;
+  transfer: TransferChoice;
+  partSize: number | undefined;
+  concurrency: number | undefined;
+  progress: boolean;
+}
+
+/** `nrp replace file <record> <key> <path>`: new content under the same key and metadata. */
+export default defineCommand({
+  verb: "replace",
+  noun: "file",
+  alsoUnder: ["files"],
+  summary: "Replace the content of a file (keeps its metadata)",
+  description:
+    "Replace the content of a file in the draft of a record with a local file: the old file is\n" +
+    "deleted and the new content uploaded under the same key with the same metadata, committed\n" +
+    "and md5-checked. If the upload is interrupted, running the same command again continues it\n" +
+    "(the old content is already gone by then).",
+  arguments: [
+    { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
+    { name: "<key>", description: "the file's key" },
+    { name: "<path>", description: "the local file with the new content" },
+  ],
+  options(cmd) {
+    transferOptions(cmd);
+    cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+  },
+  examples: [
+    {
+      command: "nrp replace file @r data.csv ./data-v2.csv",
+      description: "new content for data.csv",
+    },
+  ],
+  parse(args, opts): ReplaceFileInput {
+    return {
+      record: requiredString(args[0], "<record>"),
+      key: requiredString(args[1], "<key>"),
+      path: requiredString(args[2], "<path>"),
+      transfer: parseTransfer(opts["transfer"]),
+      partSize: parsePartSize(opts["partSize"]),
+      concurrency: parseConcurrency(opts["concurrency"]),
+      progress: flag(opts["progress"], true),
+    };
+  },
+  async run(ctx, input) {
+    // The local file is checked before anything is deleted.
+    await checkLocalFile(input.path);
+    const { record, files } = await recordWithFiles(ctx, input.record, "draft");
+    if (!files.enabled) throw filesDisabledError(record);
+    const recordUrl = record.links["self"] ?? record.mid;
+    const journal = await UploadJournal.load(configDir(ctx), recordUrl, input.key);
+    // A journal means an earlier replace (or upload) of this key was interrupted after the old
+    // content was deleted: continue it instead of looking for the old file.
+    let metadata: Record<string, unknown> = {};
+    const old =
+      journal === undefined ? requireFile(record, files, input.key) : files.get(input.key);
+    if (old !== undefined) metadata = structuredClone(old.metadata);
+    if (journal === undefined && old !== undefined) {
+      await old.delete({ signal: ctx.signal });
+    }
+    const progress = new Progress(ctx.io.stderr, {
+      enabled: input.progress && !ctx.output.options.quiet,
+    });
+    try {
+      const { file } = await uploadFile(
+        ctx,
+        record,
+        files,
+        {
+          key: input.key,
+          path: input.path,
+          metadata,
+          transfer: input.transfer,
+          partSize: input.partSize,
+          concurrency: input.concurrency,
+        },
+        progress,
+      );
+      progress.stop();
+      ctx.output.info(
+        `Replaced ${file.key} in ${record.mid} (${formatSize(file.size ?? 0)}); ` +
+          `${file.checksum ?? "checksum"} verified.`,
+      );
+      printFile(ctx.output, file);
+    } finally {
+      progress.stop();
+    }
+  },
+});

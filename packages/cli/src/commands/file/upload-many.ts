@@ -1,0 +1,187 @@
+import { basename } from "node:path";
+
+import { defineCommand, flag, requiredString } from "../../define.js";
+import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
+import type { ErrorReport } from "../../errors.js";
+import { filesDisabledError, uploadFile } from "../../file-transfer.js";
+import type { TransferChoice } from "../../file-transfer.js";
+import { Progress } from "../../progress.js";
+import {
+  parseConcurrency,
+  parsePartSize,
+  parseTransfer,
+  recordWithFiles,
+} from "../../record-files.js";
+import { formatSize } from "../../sizes.js";
+import { transferOptions } from "./upload.js";
+
+/** The input of `nrp upload files`. */
+export interface UploadFilesInput {
+  record: string;
+  paths: string[];
+  transfer: TransferChoice;
+  partSize: number | undefined;
+  concurrency: number;
+  progress: boolean;
+}
+
+/** Files sent at once by default: enough to hide latency, few enough to keep bars readable. */
+export const DEFAULT_FILES_CONCURRENCY = 3;
+
+/** One line of the result: what happened to one path. */
+interface UploadResult {
+  path: string;
+  key: string;
+  status: "uploaded" | "failed";
+  size?: number;
+  checksum?: string;
+  error?: string;
+  report?: ErrorReport;
+}
+
+/** `nrp upload files <record> <paths…>`: many files, a few at a time. */
+export default defineCommand({
+  verb: "upload",
+  noun: "files",
+  summary: "Upload several files to a draft",
+  description:
+    "Upload several local files to the draft of a record, --concurrency files at a time, each\n" +
+    "under its file name, committed and md5-checked. A file that fails does not stop the others;\n" +
+    "each gets a result line, and the exit code is the first failure's. Interrupted multipart\n" +
+    "uploads resume when the command is run again, as with nrp upload file.",
+  arguments: [
+    { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
+    { name: "<paths...>", description: "local files" },
+  ],
+  options(cmd) {
+    transferOptions(cmd);
+    cmd.option("--concurrency <n>", `files sent at once (default ${DEFAULT_FILES_CONCURRENCY})`);
+  },
+  examples: [
+    { command: "nrp upload files @r data/*.csv", description: "every CSV file of data/" },
+    {
+      command: "nrp upload files @r a.bin b.bin c.bin --concurrency 1",
+      description: "one file after another",
+    },
+  ],
+  parse(args, opts): UploadFilesInput {
+    const paths = Array.isArray(args[1]) ? args[1].map(String) : [];
+    if (paths.length === 0) throw new UsageError("Missing <paths...>.");
+    if (paths.includes("-")) {
+      throw new UsageError(
+        "Standard input can only be uploaded with nrp upload file - --key NAME.",
+      );
+    }
+    const seen = new Map<string, string>();
+    for (const p of paths) {
+      const key = basename(p);
+      const other = seen.get(key);
+      if (other !== undefined && other !== p) {
+        throw new UsageError(
+          `${other} and ${p} would both be uploaded as ${key}.`,
+          "Upload one of them with nrp upload file --key.",
+        );
+      }
+      seen.set(key, p);
+    }
+    return {
+      record: requiredString(args[0], "<record>"),
+      paths: [...seen.values()],
+      transfer: parseTransfer(opts["transfer"]),
+      partSize: parsePartSize(opts["partSize"]),
+      concurrency: parseConcurrency(opts["concurrency"], DEFAULT_FILES_CONCURRENCY) ?? 1,
+      progress: flag(opts["progress"], true),
+    };
+  },
+  async run(ctx, input) {
+    const { record, files } = await recordWithFiles(ctx, input.record, "draft");
+    if (!files.enabled) throw filesDisabledError(record);
+    const progress = new Progress(ctx.io.stderr, {
+      enabled: input.progress && !ctx.output.options.quiet,
+    });
+    const results: UploadResult[] = input.paths.map((path) => ({
+      path,
+      key: basename(path),
+      status: "failed",
+    }));
+    const say = (line: string): void => {
+      if (!ctx.output.options.quiet) progress.log(line);
+    };
+    // A function, so that the check is not narrowed away between awaits.
+    const aborted = (): boolean => ctx.signal.aborted;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < results.length && !aborted()) {
+        const result = results[next++];
+        if (result === undefined) return;
+        try {
+          const { file } = await uploadFile(
+            ctx,
+            record,
+            files,
+            {
+              key: result.key,
+              path: result.path,
+              metadata: {},
+              transfer: input.transfer,
+              partSize: input.partSize,
+              concurrency: undefined,
+            },
+            progress,
+          );
+          result.status = "uploaded";
+          if (file.size !== undefined) result.size = file.size;
+          if (file.checksum !== undefined) result.checksum = file.checksum;
+          say(
+            `ok      ${result.key} (${formatSize(file.size ?? 0)}, ${file.checksum ?? "verified"})`,
+          );
+        } catch (err) {
+          const report = reportError(err);
+          // An interruption or a bug stops everything; anything else is this file's failure.
+          if (report.bug || aborted()) throw err;
+          result.report = report;
+          result.error = report.message;
+          progress.log(
+            `failed  ${result.key}: ${report.message}` +
+              (report.hint === undefined ? "" : ` ${report.hint}`),
+          );
+        }
+      }
+    };
+    try {
+      const workers = Array.from({ length: Math.min(input.concurrency, results.length) }, worker);
+      const settled = await Promise.allSettled(workers);
+      const rejected = settled.find((s) => s.status === "rejected");
+      if (rejected !== undefined) throw rejected.reason;
+    } finally {
+      progress.stop();
+    }
+    ctx.output.list(
+      results.map((r) => ({
+        key: r.key,
+        status: r.status,
+        size: r.size === undefined ? "" : formatSize(r.size),
+        checksum: r.checksum ?? "",
+        error: r.error ?? "",
+      })),
+      [{ key: "key" }, { key: "status" }, { key: "size" }, { key: "checksum" }, { key: "error" }],
+      results.map((r) => {
+        const { report: _report, ...rest } = r;
+        return rest;
+      }),
+    );
+    const failed = results.filter((r) => r.status === "failed");
+    const first = failed[0]?.report;
+    if (first !== undefined) {
+      throw new CliError(`${failed.length} of ${results.length} files were not uploaded.`, {
+        exitCode: first.exitCode,
+        code: first.code,
+        hint: `Not uploaded: ${failed.map((r) => r.path).join(", ")}. Run the command again for them.`,
+      });
+    }
+    if (failed.length > 0) {
+      throw new CliError("Some files were not uploaded.", { exitCode: ExitCode.unexpected });
+    }
+    ctx.output.info(`Uploaded ${results.length} files to ${record.mid}.`);
+  },
+});

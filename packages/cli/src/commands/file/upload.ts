@@ -1,0 +1,137 @@
+import { basename } from "node:path";
+
+import { Option } from "commander";
+import type { Command } from "commander";
+
+import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
+import { UsageError } from "../../errors.js";
+import { filesDisabledError, uploadFile } from "../../file-transfer.js";
+import type { TransferChoice } from "../../file-transfer.js";
+import { printFile } from "../../file-view.js";
+import { readJsonObject } from "../../json-input.js";
+import { Progress } from "../../progress.js";
+import {
+  parseConcurrency,
+  parsePartSize,
+  parseTransfer,
+  recordWithFiles,
+} from "../../record-files.js";
+import { formatSize } from "../../sizes.js";
+
+/** The input of `nrp upload file`. */
+export interface UploadFileInput {
+  record: string;
+  path: string;
+  metadata: string | undefined;
+  key: string;
+  transfer: TransferChoice;
+  partSize: number | undefined;
+  concurrency: number | undefined;
+  progress: boolean;
+}
+
+/** Adds the options shared by the commands that send content. */
+export function transferOptions(cmd: Command): void {
+  cmd
+    .addOption(
+      new Option(
+        "--transfer <type>",
+        "L: one request, M: parts in parallel, auto: M for large files",
+      )
+        .choices(["auto", "L", "M"])
+        .default("auto"),
+    )
+    .option("--part-size <size>", "part size of multipart uploads, e.g. 16M, 64MiB (default 16M)")
+    .option("--no-progress", "no progress bar, even on a terminal");
+}
+
+/** `nrp upload file <record> <path|-> [metadata]`: one file, resumable. */
+export default defineCommand({
+  verb: "upload",
+  noun: "file",
+  summary: "Upload a file to a draft (resumable)",
+  description:
+    "Upload a local file (or standard input with -) to the draft of a record, commit it and check\n" +
+    "that the server stored the same md5. The key defaults to the file's name. Large files go up\n" +
+    "in parts (--transfer auto: multipart from 64 MiB when the repository offers it), several at\n" +
+    "a time (--concurrency). An interrupted multipart upload is remembered in a journal under\n" +
+    "<config dir>/uploads/: running the same command again sends only the missing parts.\n" +
+    "The metadata is inline JSON, a JSON file, or - for standard input.",
+  arguments: [
+    { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
+    { name: "<path>", description: "the local file, or - for standard input (needs --key)" },
+    { name: "[metadata]", description: "the file's metadata: inline JSON, a .json file, or -" },
+  ],
+  options(cmd) {
+    cmd.option("--key <key>", "the file's key in the record (default: the file's name)");
+    transferOptions(cmd);
+    cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+  },
+  examples: [
+    { command: "nrp upload file @r data.csv", description: "upload data.csv to the draft in @r" },
+    {
+      command: `nrp upload file @r big.tar '{"description": "raw data"}' --part-size 64M`,
+      description: "a large file in 64 MiB parts, with metadata; run again to resume",
+    },
+    {
+      command: "tar c dir | nrp upload file @r - --key dir.tar",
+      description: "standard input, under a key",
+    },
+  ],
+  parse(args, opts): UploadFileInput {
+    const path = requiredString(args[1], "<path>");
+    const metadata = optionalString(args[2], "[metadata]");
+    const key = optionalString(opts["key"], "--key") ?? (path === "-" ? undefined : basename(path));
+    if (key === undefined || key === "") {
+      throw new UsageError("Uploading standard input needs a key.", "Pass --key NAME.");
+    }
+    if (path === "-" && metadata === "-") {
+      throw new UsageError("Standard input cannot be both the content and the metadata.");
+    }
+    return {
+      record: requiredString(args[0], "<record>"),
+      path,
+      metadata,
+      key,
+      transfer: parseTransfer(opts["transfer"]),
+      partSize: parsePartSize(opts["partSize"]),
+      concurrency: parseConcurrency(opts["concurrency"]),
+      progress: flag(opts["progress"], true),
+    };
+  },
+  async run(ctx, input) {
+    const metadata =
+      input.metadata === undefined
+        ? {}
+        : (await readJsonObject(input.metadata, ctx.io, ctx.signal)).value;
+    const { record, files } = await recordWithFiles(ctx, input.record, "draft");
+    if (!files.enabled) throw filesDisabledError(record);
+    const progress = new Progress(ctx.io.stderr, {
+      enabled: input.progress && !ctx.output.options.quiet,
+    });
+    try {
+      const { file, resumed } = await uploadFile(
+        ctx,
+        record,
+        files,
+        {
+          key: input.key,
+          path: input.path,
+          metadata,
+          transfer: input.transfer,
+          partSize: input.partSize,
+          concurrency: input.concurrency,
+        },
+        progress,
+      );
+      progress.stop();
+      ctx.output.info(
+        `${resumed ? "Finished" : "Uploaded"} ${file.key} (${formatSize(file.size ?? 0)}) to ` +
+          `${record.mid}; ${file.checksum ?? "checksum"} verified.`,
+      );
+      printFile(ctx.output, file);
+    } finally {
+      progress.stop();
+    }
+  },
+});

@@ -1,0 +1,322 @@
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Readable } from "node:stream";
+
+import { DEFAULT_PART_SIZE, MULTIPART_THRESHOLD, NRPError } from "nrp-invenio-client";
+import type { NRPFile, NRPRecord, NRPRecordFiles, TransferProgress } from "nrp-invenio-client";
+
+import type { CommandContext } from "./context.js";
+import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
+import type { Progress, ProgressBar } from "./progress.js";
+import { formatSize } from "./sizes.js";
+import { UploadJournal, fileIdentity } from "./upload-journal.js";
+import type { FileIdentity } from "./upload-journal.js";
+
+/** How `--transfer` asks a file to go up. */
+export type TransferChoice = "auto" | "L" | "M";
+
+/** The most parts a multipart upload may have (the AWS S3 limit that Invenio storages follow). */
+export const MAX_PARTS = 10_000;
+
+/** One file to upload, as the command line described it. */
+export interface UploadRequest {
+  /** The file key in the record. */
+  key: string;
+  /** A local path, or `-` for standard input. */
+  path: string;
+  /** The file's metadata. */
+  metadata: Record<string, unknown>;
+  /** `--transfer`. */
+  transfer: TransferChoice;
+  /** `--part-size`, in bytes. */
+  partSize: number | undefined;
+  /** Parts in flight at once. */
+  concurrency: number | undefined;
+}
+
+/** What {@link uploadFile} did. */
+export interface UploadOutcome {
+  /** The committed, verified file. */
+  file: NRPFile;
+  /** Whether an interrupted upload was continued. */
+  resumed: boolean;
+}
+
+/** The directory holding the configuration file, where the upload journals live. */
+export function configDir(ctx: CommandContext): string {
+  return dirname(ctx.globals.config);
+}
+
+/**
+ * Lays out a multipart upload as the library does: parts of `partSize` bytes, raised so that there
+ * are at most {@link MAX_PARTS}.
+ *
+ * The journal stores the same numbers, so a resumed upload is recognised on the server by size
+ * and part size.
+ */
+export function planParts(size: number, partSize: number): { partSize: number; parts: number } {
+  const effective = Math.max(partSize, Math.ceil(size / MAX_PARTS));
+  return { partSize: effective, parts: Math.max(1, Math.ceil(size / effective)) };
+}
+
+/** The number of bytes in the given parts of a plan. */
+export function partBytes(size: number, partSize: number, parts: readonly number[]): number {
+  return parts.reduce(
+    (sum, p) => sum + Math.max(0, Math.min(partSize, size - (p - 1) * partSize)),
+    0,
+  );
+}
+
+/**
+ * Checks that a local file can be uploaded before any request: it exists, is a regular file and is
+ * readable. A missing or unreadable file is the user's to fix (exit 2), not a bug.
+ */
+export async function checkLocalFile(path: string): Promise<FileIdentity> {
+  let identity: FileIdentity;
+  try {
+    await access(path, constants.R_OK);
+    identity = await fileIdentity(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : (code ?? String(err));
+    throw new UsageError(`Cannot read ${path}: ${why}.`);
+  }
+  // A directory passes access(); only regular files (and what links resolve to) can be sent.
+  if (!(await stat(path)).isFile())
+    throw new UsageError(`Cannot upload ${path}: not a regular file.`);
+  return identity;
+}
+
+/** Tells the user that files are off on a draft, with the command that turns them on. */
+export function filesDisabledError(record: NRPRecord): CliError {
+  return new CliError(`Files are not enabled on ${record.mid}.`, {
+    exitCode: ExitCode.conflict,
+    code: "files_disabled",
+    hint:
+      "The draft was created metadata-only. Enable files with " +
+      `"nrp update record ${record.mid} '{"metadata": {}, "files": {"enabled": true}}'".`,
+  });
+}
+
+async function chooseTransfer(
+  record: NRPRecord,
+  choice: TransferChoice,
+  size: number,
+  signal: AbortSignal,
+): Promise<"L" | "M"> {
+  if (choice !== "auto") return choice;
+  if (size < MULTIPART_THRESHOLD) return "L";
+  const info = await record.client.info.repository({ signal });
+  return info.transfers.includes("M") ? "M" : "L";
+}
+
+/** The error for a key that is already taken by a file this command did not start. */
+export function alreadyThere(record: NRPRecord, file: NRPFile): CliError {
+  const pending = file.status === "pending";
+  return new CliError(
+    pending
+      ? `${record.mid} already has a pending upload of ${file.key} that nrp did not start here.`
+      : `${record.mid} already has a file ${file.key}.`,
+    {
+      exitCode: ExitCode.conflict,
+      code: "file_exists",
+      hint: pending
+        ? `Delete it with "nrp delete file ${record.mid} ${file.key}" and upload again.`
+        : `Use "nrp replace file ${record.mid} ${file.key} <path>" to replace its content.`,
+    },
+  );
+}
+
+function progressTo(bar: ProgressBar): (p: TransferProgress) => void {
+  return (p) => {
+    bar.update(p.transferredBytes, p.totalBytes);
+  };
+}
+
+/** The resume hint printed when an upload stops with parts kept on the server. */
+export const RESUME_HINT =
+  "Run the same command again to continue; only the missing parts are sent.";
+
+function stoppedMessage(key: string, journal: UploadJournal): string {
+  const { parts, completedParts } = journal.data;
+  return `The upload of ${key} stopped with ${completedParts.length} of ${parts} parts on the server.`;
+}
+
+/**
+ * Uploads one local file (or standard input) to a draft, resumably.
+ *
+ * Multipart uploads keep a journal (see {@link UploadJournal}) of the parts the server
+ * acknowledged and leave the pending file on the server when they stop, so running the same
+ * command again continues: the journal must describe the same local file (path, size, mtime) and
+ * the server must still hold the pending file with the same size and part size; otherwise the
+ * upload starts over (and a stale pending file is deleted first). Single-request uploads and
+ * standard input have nothing to resume and are simply sent again.
+ */
+export async function uploadFile(
+  ctx: CommandContext,
+  record: NRPRecord,
+  files: NRPRecordFiles,
+  request: UploadRequest,
+  progress: Progress,
+): Promise<UploadOutcome> {
+  const { key } = request;
+  if (request.path === "-") return uploadStdin(ctx, files, request, progress);
+
+  const identity = await checkLocalFile(request.path);
+  const size = identity.size;
+  const recordUrl = record.links["self"] ?? record.mid;
+  const dir = configDir(ctx);
+  const existing = files.get(key);
+
+  let journal = await UploadJournal.load(dir, recordUrl, key);
+  let resume: number[] | undefined;
+  if (journal !== undefined) {
+    const data = journal.data;
+    const pendingSame =
+      existing?.status === "pending" &&
+      existing.transfer.type === "M" &&
+      existing.size === size &&
+      existing.transfer.part_size === data.partSize;
+    const committedSame = existing?.status === "completed" && existing.size === size;
+    const usable =
+      journal.matches(identity) &&
+      data.transfer === "M" &&
+      request.transfer !== "L" &&
+      (pendingSame || committedSame);
+    if (usable) {
+      resume = [...journal.completedParts];
+      progress.log(
+        `Resuming ${key}: ${resume.length} of ${data.parts} parts ` +
+          `(${formatSize(partBytes(size, data.partSize, resume))}) are already on the server.`,
+      );
+    } else {
+      progress.log(
+        journal.matches(identity)
+          ? `Starting ${key} over: the interrupted upload is no longer pending on the server.`
+          : `Starting ${key} over: ${request.path} changed since the interrupted upload.`,
+      );
+      if (existing?.status === "pending") await existing.delete({ signal: ctx.signal });
+      await journal.remove();
+      journal = undefined;
+    }
+  }
+
+  if (existing !== undefined && journal === undefined) throw alreadyThere(record, existing);
+
+  const transfer =
+    resume !== undefined ? "M" : await chooseTransfer(record, request.transfer, size, ctx.signal);
+  let plan: { partSize: number; parts: number } | undefined;
+  if (transfer === "M" && size > 0) {
+    plan =
+      journal !== undefined && resume !== undefined
+        ? { partSize: journal.data.partSize, parts: journal.data.parts }
+        : planParts(size, request.partSize ?? DEFAULT_PART_SIZE);
+    journal ??= await UploadJournal.create(dir, {
+      record: recordUrl,
+      key,
+      file: identity,
+      transfer: "M",
+      partSize: plan.partSize,
+      parts: plan.parts,
+    });
+  }
+
+  const startValue = plan && resume ? partBytes(size, plan.partSize, resume) : 0;
+  const bar = progress.bar(key, size, startValue);
+  const active = journal;
+  try {
+    const file = await files.create(key, request.metadata, request.path, {
+      transfer,
+      ...(plan ? { partSize: plan.partSize } : {}),
+      ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
+      signal: ctx.signal,
+      onProgress: progressTo(bar),
+      ...(active
+        ? {
+            keepPendingOnFailure: true,
+            onPartDone: (part: { part: number }) => {
+              active.addPart(part.part);
+            },
+          }
+        : {}),
+      ...(resume !== undefined ? { resume: { completedParts: resume } } : {}),
+    });
+    bar.done();
+    await active?.remove();
+    return { file, resumed: resume !== undefined };
+  } catch (err) {
+    bar.done();
+    throw await afterFailure(ctx, err, key, active, progress);
+  }
+}
+
+/**
+ * Decides what stays after a failed upload: the journal when the server kept the pending file
+ * (the message says how to continue), nothing otherwise.
+ */
+async function afterFailure(
+  ctx: CommandContext,
+  err: unknown,
+  key: string,
+  journal: UploadJournal | undefined,
+  progress: Progress,
+): Promise<unknown> {
+  if (journal === undefined) return err;
+  const kept =
+    ctx.signal.aborted ||
+    (err instanceof NRPError &&
+      err.code === "NRP_UPLOAD_FAILED" &&
+      (err as NRPError & { pendingKept?: boolean }).pendingKept === true);
+  if (!kept) {
+    await journal.remove();
+    return err;
+  }
+  try {
+    await journal.flush();
+  } catch (writeError) {
+    progress.log(
+      `Warning: could not save the upload journal ${journal.path}: ${String(writeError)}`,
+    );
+    return err;
+  }
+  if (ctx.signal.aborted) {
+    // main() reports the interruption; say here how to continue.
+    progress.log(`${stoppedMessage(key, journal)} ${RESUME_HINT}`);
+    return err;
+  }
+  return withHint(err, `${stoppedMessage(key, journal)} ${RESUME_HINT}`);
+}
+
+async function uploadStdin(
+  ctx: CommandContext,
+  files: NRPRecordFiles,
+  request: UploadRequest,
+  progress: Progress,
+): Promise<UploadOutcome> {
+  const stdin = ctx.io.stdin;
+  if (!stdin) throw new UsageError("'-' uploads standard input, but there is none.");
+  if (request.transfer === "M") {
+    throw new UsageError(
+      "Standard input cannot go up in parts: its size is not known in advance.",
+      "Use --transfer L (or auto), or save it to a file first.",
+    );
+  }
+  const bar = progress.bar(request.key, undefined);
+  try {
+    const source = stdin instanceof Readable ? stdin : Readable.from(stdin);
+    const file = await files.create(request.key, request.metadata, source, {
+      transfer: "L",
+      signal: ctx.signal,
+      onProgress: progressTo(bar),
+    });
+    return { file, resumed: false };
+  } finally {
+    bar.done();
+  }
+}

@@ -1,0 +1,431 @@
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+
+import { startDevServer } from "nrp-invenio-devserver";
+import type { DevServer } from "nrp-invenio-devserver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { run, tempHome } from "./helpers.js";
+import type { FakeOptions, RunResult } from "./helpers.js";
+
+// Tests index deep into server JSON; the assertions are the type check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+function sha256(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+async function sha256File(path: string): Promise<string> {
+  return sha256(await readFile(path));
+}
+
+describe("file commands against the devserver", () => {
+  let server: DevServer;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  let work: string;
+
+  beforeAll(async () => {
+    server = await startDevServer();
+    home = await tempHome();
+    work = await mkdtemp(join(tmpdir(), "nrp-files-"));
+    const r = await nrp(["add", "alias", server.url, "dev", "--token", server.tokens.owner]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await server.close();
+    await home.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
+    return run(["--config", home.config, ...argv], {
+      cwd: work,
+      ...opts,
+      env: { ...home.env, NO_COLOR: "1", ...opts.env },
+    });
+  }
+  function json(r: RunResult): Json {
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Json;
+  }
+  async function draft(name: string): Promise<Json> {
+    return json(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: name }), "--set", name]),
+    );
+  }
+  async function localFile(name: string, size: number): Promise<string> {
+    const path = join(work, name);
+    await writeFile(path, randomBytes(size));
+    return path;
+  }
+  function uploadsDir(): string {
+    return join(home.home, ".nrp", "uploads");
+  }
+  async function journals(): Promise<string[]> {
+    try {
+      return await readdir(uploadsDir());
+    } catch {
+      return [];
+    }
+  }
+  function partPuts(key: string): number[] {
+    return server.requestLog
+      .filter((e) => e.method === "PUT" && e.path.includes(`/files/${key}/content/`))
+      .filter((e) => e.status === 200)
+      .map((e) => Number(e.path.split("/").pop()));
+  }
+
+  it("upload, list, download (file, dir, stdout), update, replace and delete", async () => {
+    const d = await draft("basic");
+    const path = await localFile("hello.bin", 5000);
+    const up = await nrp(["upload", "file", "@basic", path, '{"description": "greeting"}']);
+    const file = json(up);
+    expect(file).toMatchObject({ key: "hello.bin", status: "completed", size: 5000 });
+    expect(file["metadata"]).toEqual({ description: "greeting" });
+    expect(file["checksum"]).toBe(
+      `md5:${createHash("md5")
+        .update(await readFile(path))
+        .digest("hex")}`,
+    );
+    expect(up.stderr).toContain(`Uploaded hello.bin (4.88 KiB) to draft/documents/${d["id"]}`);
+    expect(await journals()).toEqual([]);
+
+    // Noun-verb form, and a second file from standard input.
+    const text = Buffer.from("a,b\n1,2\n");
+    const stdinUp = await nrp(["file", "upload", "@basic", "-", "--key", "table.csv"], {
+      stdin: Readable.from([text]),
+    });
+    expect(json(stdinUp)).toMatchObject({ key: "table.csv", size: text.length });
+
+    const table = await nrp(["files", "ls", "@basic", "--format", "table"]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/hello\.bin\s+│ 4\.88 KiB │ completed │ md5:[0-9a-f]{32} │/);
+    expect(table.stdout).toContain("text/csv");
+    const listed = json(await nrp(["list", "files", "@basic"]));
+    expect(listed.map((f: Json) => String(f["key"]))).toEqual(["hello.bin", "table.csv"]);
+
+    // To a named file, into a directory, and to standard output.
+    const out = join(work, "out-basic");
+    const named = await nrp([
+      "download",
+      "file",
+      "@basic",
+      "hello.bin",
+      "-o",
+      join(out, "copy.bin"),
+    ]);
+    expect(named.code, named.stderr).toBe(0);
+    expect(await sha256File(join(out, "copy.bin"))).toBe(await sha256File(path));
+    expect(named.stderr).toMatch(
+      /ok {6}hello\.bin -> .*copy\.bin \(4\.88 KiB, md5:[0-9a-f]+ verified\)/,
+    );
+
+    const again = await nrp([
+      "download",
+      "file",
+      "@basic",
+      "hello.bin",
+      "-o",
+      join(out, "copy.bin"),
+    ]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("already exists");
+    expect(again.stderr).toContain("--force");
+    const forced = await nrp([
+      "download",
+      "file",
+      "@basic",
+      "hello.bin",
+      "-o",
+      join(out, "copy.bin"),
+      "--force",
+    ]);
+    expect(forced.code, forced.stderr).toBe(0);
+
+    const stdout = await nrp(["download", "file", "@basic", "table.csv", "-o", "-"]);
+    expect(stdout.code, stdout.stderr).toBe(0);
+    expect(stdout.bytes.equals(text)).toBe(true);
+    expect(stdout.stdout).toBe("");
+
+    // Without -o: the working directory.
+    const cwdDownload = await nrp(["download", "file", "@basic", "table.csv"]);
+    expect(cwdDownload.code, cwdDownload.stderr).toBe(0);
+    expect((await readFile(join(work, "table.csv"))).equals(text)).toBe(true);
+
+    // Metadata.
+    const updated = json(
+      await nrp(["update", "file", "@basic", "hello.bin", '{"description": "new", "lang": "en"}']),
+    );
+    expect(updated["metadata"]).toEqual({ description: "new", lang: "en" });
+
+    // Replace keeps key and metadata, changes the content.
+    const v2 = await localFile("hello-v2.bin", 7000);
+    const replaced = json(await nrp(["replace", "file", "@basic", "hello.bin", v2]));
+    expect(replaced).toMatchObject({ key: "hello.bin", size: 7000, status: "completed" });
+    expect(replaced["metadata"]).toEqual({ description: "new", lang: "en" });
+    const back = await nrp(["download", "file", "@basic", "hello.bin", "-o", join(out, "v2.bin")]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await sha256File(join(out, "v2.bin"))).toBe(await sha256File(v2));
+
+    // Delete: refused without --yes off a terminal, then done.
+    const refused = await nrp(["delete", "file", "@basic", "table.csv"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--yes");
+    const asked = await nrp(["files", "rm", "@basic", "table.csv"], { answers: ["n"] });
+    expect(asked.code).toBe(2);
+    const deleted = json(await nrp(["delete", "file", "@basic", "table.csv", "--yes"]));
+    expect(deleted).toEqual({ key: "table.csv", deleted: true });
+    const left = json(await nrp(["list", "files", "@basic"]));
+    expect(left.map((f: Json) => String(f["key"]))).toEqual(["hello.bin"]);
+    const missing = await nrp(["download", "file", "@basic", "table.csv", "-o", out]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('No file matches "table.csv"');
+    expect(missing.stderr).toContain("Files: hello.bin.");
+  });
+
+  it("multipart upload and download with a small part size, byte-identical", async () => {
+    await draft("multi");
+    const path = await localFile("multi.bin", 100 * 1024 + 17);
+    const up = await nrp([
+      "upload",
+      "file",
+      "@multi",
+      path,
+      "--transfer",
+      "M",
+      "--part-size",
+      "16K",
+      "--concurrency",
+      "3",
+    ]);
+    const file = json(up);
+    expect(file).toMatchObject({ key: "multi.bin", status: "completed", size: 100 * 1024 + 17 });
+    expect(file["transfer"]["type"]).toBe("L");
+    expect(partPuts("multi.bin").sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await journals()).toEqual([]);
+
+    const out = join(work, "out-multi");
+    const down = await nrp(["download", "file", "@multi", "multi.bin", "-o", `${out}/`]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(join(out, "multi.bin"))).toBe(await sha256File(path));
+  });
+
+  it("an upload cut after some parts continues from the journal, without resending parts", async () => {
+    const d = await draft("resume");
+    const path = await localFile("resume.bin", 8 * 4096 + 100);
+    // Part 4 is cut mid-body; without retries the upload stops there.
+    const fault = server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/resume.bin/content/4",
+      dropAfterRequestBytes: 1000,
+      times: 1,
+    });
+    const argv = ["upload", "file", "@resume", path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp([...argv, "--concurrency", "1"], {
+      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
+    });
+    server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    expect(first.stderr).toContain("stopped with 3 of 9 parts on the server");
+    expect(first.stderr).toContain("Run the same command again to continue");
+    const [journalFile] = await journals();
+    expect(journalFile).toMatch(/^[0-9a-f]{64}\.json$/);
+    const journalPath = join(uploadsDir(), journalFile ?? "");
+    expect((await stat(journalPath)).mode & 0o777).toBe(0o600);
+    const journal = JSON.parse(await readFile(journalPath, "utf8")) as Json;
+    expect(journal).toMatchObject({
+      version: 1,
+      record: d["links"]["self"],
+      key: "resume.bin",
+      transfer: "M",
+      partSize: 4096,
+      parts: 9,
+      completedParts: [1, 2, 3],
+    });
+    expect(journal["file"]).toMatchObject({ path, size: 8 * 4096 + 100 });
+    expect(partPuts("resume.bin")).toEqual([1, 2, 3]);
+
+    const second = await nrp(argv);
+    const file = json(second);
+    expect(second.stderr).toContain(
+      "Resuming resume.bin: 3 of 9 parts (12.0 KiB) are already on the server.",
+    );
+    expect(second.stderr).toContain("Finished resume.bin");
+    // Parts 1-3 went up once, in the first run only.
+    const puts = partPuts("resume.bin");
+    expect(puts.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(puts.slice(3).sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(file["status"]).toBe("completed");
+    expect(await journals()).toEqual([]);
+
+    const out = join(work, "out-resume");
+    const down = await nrp(["download", "file", "@resume", "resume.bin", "-o", out + "/"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(join(out, "resume.bin"))).toBe(await sha256File(path));
+  });
+
+  it("Ctrl-C during an upload leaves a resumable state and says how to continue", async () => {
+    await draft("abort");
+    const path = await localFile("abort.bin", 6 * 4096);
+    const fault = server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/abort.bin/content/3",
+      delayMs: 10_000,
+      times: 1,
+    });
+    const controller = new AbortController();
+    const argv = ["upload", "file", "@abort", path, "--transfer", "M", "--part-size", "4K"];
+    const pending = nrp([...argv, "--concurrency", "1"], { signal: controller.signal });
+    // Abort once part 3 is on its way (parts 1 and 2 are acknowledged by then).
+    for (let i = 0; i < 200; i++) {
+      if (server.requestLog.some((e) => e.path.endsWith("/abort.bin/content/3"))) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    controller.abort();
+    const first = await pending;
+    server.faults.remove(fault);
+    expect(first.code).toBe(130);
+    expect(first.stderr).toContain("stopped with 2 of 6 parts on the server");
+    expect(first.stderr).toContain("Interrupted.");
+    expect((await journals()).length).toBe(1);
+
+    const second = await nrp(argv);
+    expect(json(second)["status"]).toBe("completed");
+    expect(second.stderr).toContain("Resuming abort.bin: 2 of 6 parts");
+    const done = partPuts("abort.bin");
+    expect(done.filter((p) => p === 1)).toHaveLength(1);
+    expect(done.filter((p) => p === 2)).toHaveLength(1);
+    expect(await journals()).toEqual([]);
+    const out = join(work, "out-abort");
+    const down = await nrp(["download", "file", "@abort", "abort.bin", "-o", out + "/"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(join(out, "abort.bin"))).toBe(await sha256File(path));
+  });
+
+  it("upload files: a bad path fails alone, the others are uploaded", async () => {
+    await draft("many");
+    const a = await localFile("a.txt", 100);
+    const b = await localFile("b.txt", 2000);
+    const c = await localFile("c.txt", 0);
+    const dir = join(work, "a-directory");
+    await mkdir(dir, { recursive: true });
+    const r = await nrp([
+      "upload",
+      "files",
+      "@many",
+      a,
+      join(work, "missing.txt"),
+      b,
+      dir,
+      c,
+      "--concurrency",
+      "2",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("failed  missing.txt: Cannot read");
+    expect(r.stderr).toContain("failed  a-directory: Cannot upload");
+    expect(r.stderr).toMatch(/ok {6}b\.txt \(1\.95 KiB, md5:/);
+    expect(r.stderr).toContain("2 of 5 files were not uploaded.");
+    const results = JSON.parse(r.stdout) as Json[];
+    expect(results.map((x) => [String(x["key"]), String(x["status"])])).toEqual([
+      ["a.txt", "uploaded"],
+      ["missing.txt", "failed"],
+      ["b.txt", "uploaded"],
+      ["a-directory", "failed"],
+      ["c.txt", "uploaded"],
+    ]);
+    const listed = json(await nrp(["list", "files", "@many"]));
+    expect(listed.map((f: Json) => String(f["key"])).sort()).toEqual(["a.txt", "b.txt", "c.txt"]);
+
+    // All of them into a directory, byte for byte.
+    const out = join(work, "out-many");
+    const down = await nrp(["download", "files", "@many", "*", "-o", out]);
+    expect(down.code, down.stderr).toBe(0);
+    for (const p of [a, b, c]) {
+      expect(await sha256File(join(out, p.split("/").pop() ?? ""))).toBe(await sha256File(p));
+    }
+    const rows = JSON.parse(down.stdout) as Json[];
+    expect(rows.every((x) => x["status"] === "downloaded" && x["verified"] === true)).toBe(true);
+    const pattern = await nrp(["download", "file", "@many", "[ab].txt", "-o", join(work, "ab")]);
+    expect(pattern.code, pattern.stderr).toBe(0);
+    expect((await readdir(join(work, "ab"))).sort()).toEqual(["a.txt", "b.txt"]);
+  });
+
+  it("refuses keys that would write outside the output directory", async () => {
+    const d = await draft("evil");
+    // The library refuses such keys, so the entry is made with a raw request.
+    const res = await fetch(d["links"]["files"] as string, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${server.tokens.owner}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify([{ key: "../evil.txt" }]),
+    });
+    expect(res.status).toBe(201);
+    const out = join(work, "out-evil");
+    const r = await nrp(["download", "file", "@evil", "*", "-o", out]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('Refusing to write the file "../evil.txt"');
+    await expect(stat(join(work, "evil.txt"))).rejects.toThrow();
+  });
+
+  it("draws a progress bar on a terminal only", async () => {
+    await draft("bar");
+    const path = await localFile("bar.bin", 64 * 1024);
+    const tty = await nrp(["upload", "file", "@bar", path, "--format", "json"], {
+      stderrTty: true,
+    });
+    expect(tty.code, tty.stderr).toBe(0);
+    expect(tty.stderr).toMatch(/bar\.bin\s+\[[=-]+\]\s+\d+% \| /);
+    expect(tty.stderr).toContain("\u001b[");
+
+    const plain = await nrp(["download", "file", "@bar", "bar.bin", "-o", join(work, "bar-out/")]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain("[=");
+    expect(plain.stderr).not.toContain("\u001b[");
+
+    const quiet = await nrp(
+      ["download", "file", "@bar", "bar.bin", "-o", join(work, "bar-q/"), "--no-progress"],
+      { stderrTty: true },
+    );
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toContain("\u001b[");
+  });
+
+  it("reports a metadata-only draft and an unreadable file clearly", async () => {
+    json(
+      await nrp([
+        "create",
+        "record",
+        "documents",
+        '{"title": "no files"}',
+        "--no-files",
+        "--set",
+        "nofiles",
+      ]),
+    );
+    const path = await localFile("x.bin", 10);
+    const r = await nrp(["upload", "file", "@nofiles", path]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("Files are not enabled on");
+    expect(r.stderr).toContain('"files": {"enabled": true}');
+
+    await draft("perm");
+    const locked = await localFile("locked.bin", 10);
+    await chmod(locked, 0o000);
+    const missing = await nrp(["upload", "file", "@perm", join(work, "nope.bin")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Cannot read");
+    await chmod(locked, 0o600);
+    const stdinWithoutKey = await nrp(["upload", "file", "@perm", "-"]);
+    expect(stdinWithoutKey.code).toBe(2);
+    expect(stdinWithoutKey.stderr).toContain("--key");
+    const badSize = await nrp(["upload", "file", "@perm", path, "--part-size", "lots"]);
+    expect(badSize.code).toBe(2);
+    expect(badSize.stderr).toContain("--part-size must be a size");
+  });
+});
