@@ -135,9 +135,10 @@ export async function sendContent(
     res.end();
     return;
   }
-  const stream = createReadStream(
-    info.path,
-    range === undefined ? {} : { start: range.start, end: range.end },
-  );
+  // 1 MiB reads halve the syscalls of the 64 KiB default at a bounded cost per download.
+  const stream = createReadStream(info.path, {
+    highWaterMark: 1024 * 1024,
+    ...(range === undefined ? {} : { start: range.start, end: range.end }),
+  });
   await pipeline(stream, res);
 }

@@ -14,6 +14,9 @@ export const BAD_DIGEST = "The Content-MD5 you specified did not match what we r
 /** S3's `InvalidDigest` wording for a `Content-MD5` that is not a base64 MD5. */
 export const INVALID_DIGEST = "The Content-MD5 you specified was invalid.";
 
+/** Bytes an upload may queue for the disk before the socket is paused. */
+const WRITE_BUFFER = 4 * 1024 * 1024;
+
 /** Thrown inside the pipeline when more bytes arrive than allowed; becomes a 400. */
 class TooLong extends Error {}
 
@@ -24,7 +27,7 @@ class Meter extends Transform {
   private readonly limit: number;
 
   constructor(limit: number, hash: boolean) {
-    super();
+    super({ highWaterMark: WRITE_BUFFER });
     this.limit = limit;
     this.hash = hash ? createHash("md5") : undefined;
   }
@@ -81,10 +84,12 @@ export async function receiveBody(
   options: { limit: number; hash: boolean; start?: number },
 ): Promise<{ bytes: number; md5: Buffer | undefined }> {
   const meter = new Meter(options.limit, options.hash);
-  const out =
-    options.start === undefined
-      ? createWriteStream(path)
-      : createWriteStream(path, { flags: "r+", start: options.start });
+  // A few MiB of write buffer lets the socket keep reading while the disk catches up (the default
+  // 16 KiB would pause the upload on every network chunk); memory stays bounded by it.
+  const out = createWriteStream(path, {
+    highWaterMark: WRITE_BUFFER,
+    ...(options.start === undefined ? {} : { flags: "r+", start: options.start }),
+  });
   try {
     await pipeline(req, meter, out);
   } catch (error) {
