@@ -89,11 +89,11 @@ export const NOUNS = {
   // "file" and "files" are separate groups: "upload file" sends one file, "upload files" many.
   file: {
     names: ["file"],
-    description: "Upload, download, update, replace and delete one record's files",
+    description: "Upload, download, list, update, replace and delete files of a record",
   },
   files: {
     names: ["files"],
-    description: "List, upload and download several files of a record",
+    description: 'The same file commands; "files upload" sends several files at once',
   },
 } as const;
 
@@ -105,7 +105,7 @@ export const VERBS: Readonly<Record<string, string>> = {
   add: "Add something to the configuration",
   select: "Choose the default of something",
   remove: "Remove something from the configuration",
-  list: "List configured things",
+  list: "List things (aliases, variables, a record's files)",
   describe: "Show what a repository offers",
   get: "Read something",
   set: "Store something",

@@ -4,8 +4,12 @@ import {
   APIConnectionTimeoutError,
   APIError,
   APIUserAbortError,
+  ChecksumMismatchError,
   ConfigError,
+  NRPError,
   UnknownModelError,
+  UnsafeFileKeyError,
+  UploadError,
 } from "nrp-invenio-client";
 import { describe, expect, it } from "vitest";
 
@@ -41,6 +45,21 @@ describe("reportError", () => {
     [new CommanderError(1, "commander.unknownOption", "error: unknown option"), 2],
     [new TypeError("boom"), 1],
     ["a string", 1],
+    [new UploadError("stopped", { key: "k", cause: api(403) }), 3],
+    [
+      new UploadError("stopped", {
+        key: "k",
+        cause: new APIConnectionError("reset", { method: "PUT", url: "https://x" }),
+      }),
+      6,
+    ],
+    [new UploadError("stopped", { key: "k" }), 6],
+    [new ChecksumMismatchError("bad", { key: "k", expected: "md5:a", actual: "md5:b" }), 6],
+    [new NRPError("cut", { code: "NRP_DOWNLOAD_INTERRUPTED" }), 6],
+    [new NRPError("gone", { code: "NRP_SOURCE_NOT_RETRYABLE" }), 6],
+    [new UnsafeFileKeyError("../x", "it escapes"), 5],
+    [new NRPError("pending", { code: "NRP_FILE_NOT_COMMITTED" }), 5],
+    [new NRPError("there", { code: "NRP_FILE_EXISTS" }), 2],
   ] as const)("%s -> %i", (err, code) => {
     expect(reportError(err).exitCode).toBe(code);
   });

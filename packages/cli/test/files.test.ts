@@ -253,7 +253,7 @@ describe("file commands against the devserver", () => {
     expect(second.stderr).toContain(
       "Resuming resume.bin: 3 of 9 parts (12.0 KiB) are already on the server.",
     );
-    expect(second.stderr).toContain("Finished resume.bin");
+    expect(second.stderr).toContain("Finished uploading resume.bin");
     // Parts 1-3 went up once, in the first run only.
     const puts = partPuts("resume.bin");
     expect(puts.slice(0, 3)).toEqual([1, 2, 3]);

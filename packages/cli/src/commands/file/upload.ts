@@ -126,7 +126,7 @@ export default defineCommand({
       );
       progress.stop();
       ctx.output.info(
-        `${resumed ? "Finished" : "Uploaded"} ${file.key} (${formatSize(file.size ?? 0)}) to ` +
+        `${resumed ? "Finished uploading" : "Uploaded"} ${file.key} (${formatSize(file.size ?? 0)}) to ` +
           `${record.mid}; ${file.checksum ?? "checksum"} verified.`,
       );
       printFile(ctx.output, file);
