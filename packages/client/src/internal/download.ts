@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { APIUserAbortError, ChecksumMismatchError, NRPError } from "../core/errors.js";
 import type { HttpClient, ResponseHeaders } from "./http.js";
 import { runPool } from "./pool.js";
@@ -210,6 +211,65 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number)
   }
 }
 
+/** Chunks allowed to wait for the disk before the response is paused. */
+const MAX_QUEUED_CHUNKS = 16;
+
+/**
+ * Feeds every chunk of `body` to `write`, in order. The body flows (rather than being iterated),
+ * so the bytes that arrived before a connection broke reach the disk instead of dying in the
+ * stream's buffer; the queue is bounded by pausing the body.
+ */
+function drain(body: Readable, write: (chunk: Buffer) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (body.destroyed) {
+      reject(body.errored ?? new Error("The response body was closed before it was read."));
+      return;
+    }
+    let chain = Promise.resolve();
+    let queued = 0;
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      body.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    body.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      queued++;
+      if (queued > MAX_QUEUED_CHUNKS) body.pause();
+      chain = chain.then(async () => {
+        if (failed) return;
+        await write(chunk);
+        queued--;
+        if (queued <= MAX_QUEUED_CHUNKS / 2 && body.isPaused() && !body.destroyed) body.resume();
+      });
+      chain.catch(fail);
+    });
+    let ended = false;
+    body.once("end", () => {
+      ended = true;
+      chain.then(resolve, fail);
+    });
+    body.once("close", () => {
+      if (ended) return;
+      chain.then(() => {
+        fail(
+          Object.assign(new Error("The connection closed before the body ended."), {
+            code: "UND_ERR_SOCKET",
+          }),
+        );
+      }, fail);
+    });
+    body.once("error", (error) => {
+      // Whatever arrived is written first, so a resume starts after it.
+      chain.then(() => {
+        fail(error);
+      }, fail);
+    });
+  });
+}
+
 async function downloadStream(
   http: HttpClient,
   file: DownloadTarget,
@@ -231,6 +291,7 @@ async function downloadStream(
   });
   try {
     let resumes = 0;
+    let prepare: Promise<void> = Promise.resolve();
     for (;;) {
       if (file.size !== undefined && offset === file.size && offset > 0) break;
       const ranged = offset > 0 && etag !== undefined;
@@ -261,30 +322,29 @@ async function downloadStream(
         }
       } else {
         // A 200 is the whole content: either a first request, or If-Range said it changed.
-        if (offset > 0) {
-          await handle.truncate(0);
+        // The preparation runs while the body already flows into drain(): awaiting it first
+        // would leave the response unread, and a connection cut then loses what had arrived.
+        const restart = offset > 0;
+        if (restart) {
           hash = createHash("md5");
           offset = 0;
           tracker.restart(0);
         }
         etag = strongEtag(res.headers);
-        await writeFile(
-          statePath,
-          JSON.stringify({
-            url: file.url,
-            etag,
-            checksum: file.checksum,
-            size: file.size,
-          } satisfies PartState),
+        const state: PartState = { url: file.url, etag, checksum: file.checksum, size: file.size };
+        prepare = (restart ? handle.truncate(0) : Promise.resolve()).then(() =>
+          writeFile(statePath, JSON.stringify(state)),
         );
       }
       try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        await drain(res.body, async (chunk) => {
+          await prepare;
           await writeAll(handle, chunk, offset);
           hash.update(chunk);
           offset += chunk.length;
           tracker.add(0, chunk.length);
-        }
+        });
+        await prepare;
         break;
       } catch (error) {
         if (!res.body.destroyed) res.body.destroy();
@@ -304,7 +364,12 @@ async function downloadStream(
     await handle.close();
   }
   tracker.finish();
-  if (file.size !== undefined && offset !== file.size) {
+  if (
+    file.size !== undefined &&
+    offset !== file.size &&
+    md5OfChecksum(file.checksum) === undefined
+  ) {
+    // Without a checksum the size is the only check left (with one, the md5 comparison covers it).
     throw new NRPError(
       `The download of ${file.key} ended after ${offset} of ${file.size} bytes. Run it again to continue.`,
       { code: "NRP_DOWNLOAD_INTERRUPTED" },

@@ -1,0 +1,526 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  APIUserAbortError,
+  BadRequestError,
+  ChecksumMismatchError,
+  fromBytes,
+  UnsafeFileKeyError,
+  UploadError,
+} from "nrp-invenio-client";
+import type {
+  NRPClientOptions,
+  NRPInvenioClient,
+  NRPRecordFiles,
+  TransferProgress,
+  UploadSource,
+} from "nrp-invenio-client";
+import type { DevServer, DevServerOptions } from "nrp-invenio-devserver";
+import { Fixtures } from "../helpers/servers.js";
+
+const fx = new Fixtures();
+const dirs: string[] = [];
+afterEach(async () => {
+  await fx.cleanup();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+function data(size: number, seed = 7): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const md5 = (b: Uint8Array): string => `md5:${createHash("md5").update(b).digest("hex")}`;
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "nrp-files-"));
+  dirs.push(dir);
+  return dir;
+}
+
+async function setup(
+  serverOptions: DevServerOptions = {},
+  clientOptions: Partial<NRPClientOptions> = {},
+): Promise<{
+  server: DevServer;
+  client: NRPInvenioClient;
+  files: NRPRecordFiles;
+  filesPath: string;
+  events: unknown[];
+}> {
+  const server = await fx.devserver(serverOptions);
+  const { client, events } = fx.client(server, { token: server.tokens.owner, ...clientOptions });
+  const draft = await client.records.create(
+    "documents",
+    { title: "With files" },
+    { filesEnabled: true },
+  );
+  const files = await draft.loadFiles();
+  return {
+    server,
+    client,
+    files,
+    filesPath: `/api/documents/${draft.id}/draft/files`,
+    events,
+  };
+}
+
+function puts(server: DevServer, prefix: string): string[] {
+  return server.requestLog
+    .filter((e) => e.method === "PUT" && e.path.startsWith(prefix))
+    .map((e) => e.path);
+}
+
+const PART = 64 * 1024;
+
+describe("uploads and downloads round trip", () => {
+  const cases: ["L" | "M", number][] = [
+    ["L", 0],
+    ["L", 1],
+    ["L", PART - 1],
+    ["L", PART + 1],
+    ["M", 1],
+    ["M", PART - 1],
+    ["M", PART],
+    ["M", PART + 1],
+    ["M", 13 * PART + 7],
+  ];
+  it.each(cases)("%s with %i bytes: committed, verified, downloaded identically", async (t, n) => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(n, n + 1);
+    const progress: TransferProgress[] = [];
+    const done: number[] = [];
+    const file = await files.create("data.bin", { title: "x" }, bytes, {
+      transfer: t,
+      partSize: PART,
+      concurrency: 3,
+      onProgress: (p) => progress.push(p),
+      onPartDone: (p) => done.push(p.part),
+    });
+    expect(file.status).toBe("completed");
+    expect(file.size).toBe(n);
+    expect(file.checksum).toBe(md5(bytes));
+    expect(file.transfer.type).toBe("L");
+    expect(files.get("data.bin")).toBe(file);
+    expect(progress.at(-1)?.transferredBytes).toBe(n);
+    const partPuts = puts(server, `${filesPath}/data.bin/content/`);
+    if (t === "M") {
+      const parts = Math.ceil(n / PART);
+      expect(partPuts).toHaveLength(parts);
+      expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i + 1));
+      expect(progress.at(-1)).toMatchObject({ partsDone: parts, partsTotal: parts });
+    } else {
+      expect(partPuts).toEqual([]);
+      const put = server.requestLog.find((e) => e.path === `${filesPath}/data.bin/content`);
+      expect(put?.headers["content-length"]).toBe(String(n));
+      expect(put?.headers["content-md5"]).toBe(createHash("md5").update(bytes).digest("base64"));
+    }
+    const dir = await tempDir();
+    const target = await file.download(dir);
+    expect(target).toBe(join(dir, "data.bin"));
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    expect(await readdir(dir)).toEqual(["data.bin"]);
+    const streamed: Buffer[] = [];
+    for await (const c of await file.open()) streamed.push(c as Buffer);
+    expect(Buffer.concat(streamed).equals(bytes)).toBe(true);
+  });
+
+  it("uploads from a path, a Blob, a Readable and a web stream; auto picks by size", async () => {
+    const { server, files, filesPath } = await setup();
+    const dir = await tempDir();
+    const bytes = data(3 * PART + 5);
+    await writeFile(join(dir, "in.bin"), bytes);
+    const sources: [string, () => unknown, Record<string, unknown>][] = [
+      ["path.bin", () => join(dir, "in.bin"), {}],
+      ["blob.bin", () => new Blob([bytes]), {}],
+      ["readable.bin", () => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), {}],
+      [
+        "readable-m.bin",
+        () => Readable.from([bytes]),
+        { size: bytes.length, transfer: "M", partSize: PART },
+      ],
+      ["web.bin", () => Readable.toWeb(Readable.from([bytes])), {}],
+    ];
+    for (const [key, make, opts] of sources) {
+      const file = await files.create(key, {}, make() as never, { ...opts });
+      expect(file.checksum, key).toBe(md5(bytes));
+    }
+    expect(puts(server, `${filesPath}/readable-m.bin/content/`)).toHaveLength(4);
+    expect(files.length).toBe(5);
+    await files.refresh();
+    expect([...files].map((f) => f.key).sort()).toEqual(
+      ["blob.bin", "path.bin", "readable-m.bin", "readable.bin", "web.bin"].sort(),
+    );
+  });
+
+  it("updates metadata, replaces content and deletes", async () => {
+    const { files } = await setup();
+    const file = await files.create("a.txt", { title: "one" }, Buffer.from("first"));
+    file.metadata.title = "two";
+    await file.save();
+    expect(file.metadata).toEqual({ title: "two" });
+    const replaced = await file.replace(Buffer.from("second version"));
+    expect(replaced.metadata).toEqual({ title: "two" });
+    expect(replaced.checksum).toBe(md5(Buffer.from("second version")));
+    expect(files.get("a.txt")).toBe(replaced);
+    await replaced.delete();
+    expect(files.length).toBe(0);
+    await files.refresh();
+    expect(files.length).toBe(0);
+  });
+});
+
+describe("multipart robustness", () => {
+  it("accepts parts arriving out of order", async () => {
+    const { server, files, filesPath } = await setup();
+    server.faults.add({ method: "PUT", path: `${filesPath}/m.bin/content/1`, delayMs: 300 });
+    server.faults.add({ method: "PUT", path: `${filesPath}/m.bin/content/2`, delayMs: 150 });
+    const bytes = data(6 * PART);
+    const order: number[] = [];
+    const file = await files.create("m.bin", {}, bytes, {
+      transfer: "M",
+      partSize: PART,
+      concurrency: 4,
+      onPartDone: (p) => order.push(p.part),
+    });
+    expect(order.indexOf(1)).toBeGreaterThan(order.indexOf(3));
+    expect(order.indexOf(2)).toBeGreaterThan(order.indexOf(3));
+    expect(file.checksum).toBe(md5(bytes));
+  });
+
+  it("resends a part cut mid-body from fresh bytes", async () => {
+    const { server, files, filesPath, events } = await setup();
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/m.bin/content/2`,
+      dropAfterRequestBytes: 1000,
+    });
+    const bytes = data(3 * PART + 11);
+    const progress: TransferProgress[] = [];
+    const file = await files.create("m.bin", {}, bytes, {
+      transfer: "M",
+      partSize: PART,
+      onProgress: (p) => progress.push(p),
+    });
+    expect(file.checksum).toBe(md5(bytes));
+    expect(puts(server, `${filesPath}/m.bin/content/2`)).toHaveLength(2);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(progress.every((p) => p.transferredBytes <= bytes.length)).toBe(true);
+    expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
+  });
+
+  it("waits out a 503 storm with Retry-After on parts and on the single request", async () => {
+    const { server, files, filesPath, events } = await setup();
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/*/content/**`,
+      status: 503,
+      headers: { "Retry-After": "1" },
+      times: 3,
+    });
+    const bytes = data(2 * PART);
+    const file = await files.create("m.bin", {}, bytes, { transfer: "M", partSize: PART });
+    expect(file.checksum).toBe(md5(bytes));
+    expect(events).toHaveLength(3);
+    expect((events as { delayMs: number }[]).every((e) => e.delayMs === 1000)).toBe(true);
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/l.bin/content`,
+      status: 503,
+      headers: { "Retry-After": "0" },
+      times: 2,
+    });
+    expect((await files.create("l.bin", {}, bytes, { transfer: "L" })).checksum).toBe(md5(bytes));
+  });
+
+  it("stops at a part that fails for good, deletes the pending file, lists what made it", async () => {
+    const { server, files, filesPath } = await setup();
+    server.faults.add({ method: "PUT", path: `${filesPath}/m.bin/content/3`, status: 400 });
+    const error = await files
+      .create("m.bin", {}, data(5 * PART), { transfer: "M", partSize: PART, concurrency: 1 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UploadError);
+    expect(error).toMatchObject({ failedParts: [3], completedParts: [1, 2], pendingKept: false });
+    expect((error as UploadError).cause).toBeInstanceOf(BadRequestError);
+    await files.refresh();
+    expect(files.get("m.bin")).toBeUndefined();
+    expect(puts(server, `${filesPath}/m.bin/content/`)).toHaveLength(3);
+  });
+
+  it("resumes a multipart upload from the parts a journal recorded", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(6 * PART + 3);
+    server.faults.add({ method: "PUT", path: `${filesPath}/m.bin/content/4`, status: 400 });
+    const journal: number[] = [];
+    const error = await files
+      .create("m.bin", { title: "m" }, bytes, {
+        transfer: "M",
+        partSize: PART,
+        concurrency: 1,
+        keepPendingOnFailure: true,
+        onPartDone: (p) => {
+          expect(p.partSize).toBe(PART);
+          journal.push(p.part);
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "UploadError", pendingKept: true });
+    expect(journal).toEqual([1, 2, 3]);
+    await files.refresh();
+    expect(files.get("m.bin")?.status).toBe("pending");
+    server.requestLog.length = 0;
+    const file = await files.create("m.bin", { title: "m" }, bytes, {
+      transfer: "M",
+      partSize: PART,
+      resume: { completedParts: journal },
+      onPartDone: (p) => journal.push(p.part),
+    });
+    expect(file.checksum).toBe(md5(bytes));
+    expect(puts(server, `${filesPath}/m.bin/content/`).sort()).toEqual(
+      [4, 5, 6, 7].map((p) => `${filesPath}/m.bin/content/${p}`),
+    );
+    expect(server.requestLog.some((e) => e.method === "POST" && e.path === filesPath)).toBe(false);
+    // Resuming a file that is already committed only checks it.
+    server.requestLog.length = 0;
+    const again = await files.create("m.bin", {}, bytes, {
+      transfer: "M",
+      partSize: PART,
+      resume: { completedParts: journal },
+    });
+    expect(again.checksum).toBe(md5(bytes));
+    expect(puts(server, filesPath)).toEqual([]);
+  });
+
+  it("aborting mid-upload leaves nothing behind", async () => {
+    const { server, files, filesPath } = await setup();
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/m.bin/content/*`,
+      delayMs: 200,
+      times: 10,
+    });
+    const controller = new AbortController();
+    setTimeout(() => {
+      controller.abort();
+    }, 300);
+    const error = await files
+      .create("m.bin", {}, data(8 * PART), {
+        transfer: "M",
+        partSize: PART,
+        concurrency: 2,
+        signal: controller.signal,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIUserAbortError);
+    await files.refresh();
+    expect(files.get("m.bin")).toBeUndefined();
+  });
+
+  it("deletes a committed file whose checksum differs from the source's", async () => {
+    const { files } = await setup();
+    const bytes = data(2 * PART);
+    const real = fromBytes(bytes);
+    // Parts are read from the real bytes, the whole-file hash pass from others.
+    const lying: UploadSource = {
+      size: bytes.length,
+      retryable: true,
+      open: (start = 0, end = bytes.length) =>
+        start === 0 && end === bytes.length
+          ? fromBytes(data(bytes.length, 99)).open()
+          : real.open(start, end),
+    };
+    const error = await files
+      .create("m.bin", {}, lying, { transfer: "M", partSize: PART })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(error).toMatchObject({ expected: md5(bytes), actual: md5(data(bytes.length, 99)) });
+    await files.refresh();
+    expect(files.get("m.bin")).toBeUndefined();
+  });
+});
+
+describe("downloads", () => {
+  it("detects corrupted content and leaves the target untouched", async () => {
+    const { server, files, filesPath } = await setup();
+    const file = await files.create("c.bin", {}, data(5000));
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/c.bin/content`,
+      status: 200,
+      body: "not the bytes you stored",
+    });
+    const dir = await tempDir();
+    const target = join(dir, "c.bin");
+    await writeFile(target, "old content");
+    const error = await file.download(target, { overwrite: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(await readFile(target, "utf8")).toBe("old content");
+    expect(await readdir(dir)).toEqual(["c.bin"]);
+  });
+
+  it("resumes an interrupted download with Range and If-Range", async () => {
+    const { server, files, filesPath } = await setup({}, { retryCount: 0 });
+    const bytes = data(300_000);
+    const file = await files.create("r.bin", {}, bytes);
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/r.bin/content`,
+      dropAfterBytes: 100_000,
+    });
+    const dir = await tempDir();
+    const target = join(dir, "r.bin");
+    const first = await file.download(target).catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    await expect(stat(target)).rejects.toThrow();
+    const partial = await stat(join(dir, ".r.bin.nrp-part"));
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThanOrEqual(100_000);
+    server.requestLog.length = 0;
+    const progress: TransferProgress[] = [];
+    await file.download(target, { onProgress: (p) => progress.push(p) });
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    const gets = server.requestLog.filter((e) => e.method === "GET");
+    expect(gets).toHaveLength(1);
+    expect(gets[0]?.headers.range).toBe(`bytes=${partial.size}-`);
+    expect(gets[0]?.headers["if-range"]).toBeTruthy();
+    expect(gets[0]?.status).toBe(206);
+    expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
+    expect(await readdir(dir)).toEqual(["r.bin"]);
+  });
+
+  it("continues a connection cut mid-body within the same call", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(200_000);
+    const file = await files.create("r.bin", {}, bytes);
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/r.bin/content`,
+      dropAfterBytes: 50_000,
+    });
+    server.requestLog.length = 0;
+    const target = join(await tempDir(), "r.bin");
+    await file.download(target);
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    const gets = server.requestLog.filter((e) => e.method === "GET");
+    expect(gets).toHaveLength(2);
+    expect(gets[1]?.headers.range).toMatch(/^bytes=\d+-$/);
+  });
+
+  it("restarts from zero when the content changed since the partial download", async () => {
+    const { server, files, filesPath } = await setup({}, { retryCount: 0 });
+    const file = await files.create("r.bin", {}, data(100_000));
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/r.bin/content`,
+      dropAfterBytes: 30_000,
+    });
+    const dir = await tempDir();
+    const target = join(dir, "r.bin");
+    await file.download(target).catch(() => undefined);
+    const newer = await file.replace(data(120_000, 3));
+    await newer.download(target);
+    expect((await readFile(target)).equals(data(120_000, 3))).toBe(true);
+  });
+
+  it("waits out a 503 storm on download", async () => {
+    const { server, files, filesPath, events } = await setup();
+    const bytes = data(10_000);
+    const file = await files.create("s.bin", {}, bytes);
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/s.bin/content`,
+      status: 503,
+      headers: { "Retry-After": "1" },
+      times: 2,
+    });
+    const target = join(await tempDir(), "s.bin");
+    await file.download(target);
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    expect(events).toHaveLength(2);
+  });
+
+  it("follows the redirect to the storage origin without the token", async () => {
+    const { server, files } = await setup({ redirectDownloads: true });
+    const bytes = data(50_000);
+    const file = await files.create("d.bin", {}, bytes);
+    server.requestLog.length = 0;
+    const target = join(await tempDir(), "d.bin");
+    await file.download(target);
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    const api = server.requestLog.find((e) => e.path.endsWith("/d.bin/content"));
+    const storage = server.requestLog.filter((e) => e.path.startsWith("/storage/"));
+    expect(api?.status).toBe(302);
+    expect(api?.authorized).toBe(true);
+    expect(storage.length).toBeGreaterThan(0);
+    expect(storage.every((e) => !e.authorization)).toBe(true);
+    expect(
+      storage.every((e) => !e.headerNames.some((h) => h.toLowerCase() === "authorization")),
+    ).toBe(true);
+  });
+
+  it("downloads a large file in parallel ranges and resumes them", async () => {
+    const { server, files } = await setup();
+    const size = 64 * 1024 * 1024 + 5;
+    const bytes = data(size);
+    const file = await files.create("big.bin", {}, bytes, { partSize: 8 * 1024 * 1024 });
+    const target = join(await tempDir(), "big.bin");
+    const controller = new AbortController();
+    const options = { concurrency: 2, rangeSize: 4 * 1024 * 1024 };
+    const first = await file
+      .download(target, {
+        ...options,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if ((p.partsDone ?? 0) >= 4) controller.abort();
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(APIUserAbortError);
+    server.requestLog.length = 0;
+    const progress: TransferProgress[] = [];
+    await file.download(target, { ...options, onProgress: (p) => progress.push(p) });
+    const ranges = server.requestLog.filter((e) => e.method === "GET" && e.headers.range);
+    // A probe, then only the 17 ranges minus the ones already on disk.
+    expect(ranges.length).toBeLessThanOrEqual(1 + 17 - 4);
+    expect(ranges.every((e) => e.status === 206)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({
+      transferredBytes: size,
+      partsDone: 17,
+      partsTotal: 17,
+    });
+    expect(
+      createHash("md5")
+        .update(await readFile(target))
+        .digest("hex"),
+    ).toBe(md5(bytes).slice(4));
+  }, 60_000);
+});
+
+describe("file keys", () => {
+  it("refuses unsafe keys before any request or write", async () => {
+    const { server, files } = await setup();
+    server.requestLog.length = 0;
+    for (const key of ["../x", "/abs", "a\u0000b", "..\\x", ""]) {
+      await expect(files.create(key, {}, Buffer.from("x"))).rejects.toBeInstanceOf(
+        UnsafeFileKeyError,
+      );
+    }
+    expect(server.requestLog).toEqual([]);
+    const file = await files.create("ok.txt", {}, Buffer.from("x"));
+    file.data.key = "../../escape.txt";
+    server.requestLog.length = 0;
+    const dir = await tempDir();
+    await expect(file.download(dir)).rejects.toBeInstanceOf(UnsafeFileKeyError);
+    expect(server.requestLog).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
