@@ -305,6 +305,36 @@ describe("file commands against the devserver", () => {
     expect(await sha256File(join(out, "abort.bin"))).toBe(await sha256File(path));
   });
 
+  it("an interrupted replace continues on the next run and keeps the metadata", async () => {
+    await draft("rep");
+    const v1 = await localFile("rep-v1.bin", 3000);
+    json(await nrp(["upload", "file", "@rep", v1, '{"title": "kept"}', "--key", "rep.bin"]));
+    const v2 = await localFile("rep-v2.bin", 5 * 2048);
+    const fault = server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/rep.bin/content/3",
+      status: 500,
+      times: 1,
+    });
+    const argv = ["replace", "file", "@rep", "rep.bin", v2, "--transfer", "M", "--part-size", "2K"];
+    const first = await nrp([...argv, "--concurrency", "1"], {
+      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
+    });
+    server.faults.remove(fault);
+    expect(first.code).toBe(6);
+    expect(first.stderr).toContain("stopped with 2 of 5 parts on the server");
+    const second = await nrp(argv);
+    const file = json(second);
+    expect(second.stderr).toContain("Resuming rep.bin: 2 of 5 parts");
+    expect(file).toMatchObject({ key: "rep.bin", size: 5 * 2048, metadata: { title: "kept" } });
+    expect(partPuts("rep.bin").filter((p) => p === 1)).toHaveLength(1);
+    const out = join(work, "out-rep");
+    const down = await nrp(["download", "file", "@rep", "rep.bin", "-o", out + "/"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(join(out, "rep.bin"))).toBe(await sha256File(v2));
+    expect(await journals()).toEqual([]);
+  });
+
   it("upload files: a bad path fails alone, the others are uploaded", async () => {
     await draft("many");
     const a = await localFile("a.txt", 100);

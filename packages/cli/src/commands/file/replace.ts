@@ -70,14 +70,12 @@ export default defineCommand({
     const recordUrl = record.links["self"] ?? record.mid;
     const journal = await UploadJournal.load(configDir(ctx), recordUrl, input.key);
     // A journal means an earlier replace (or upload) of this key was interrupted after the old
-    // content was deleted: continue it instead of looking for the old file.
-    let metadata: Record<string, unknown> = {};
+    // content was deleted: the pending file is continued instead of being replaced again.
     const old =
       journal === undefined ? requireFile(record, files, input.key) : files.get(input.key);
-    if (old !== undefined) metadata = structuredClone(old.metadata);
-    if (journal === undefined && old !== undefined) {
-      await old.delete({ signal: ctx.signal });
-    }
+    const metadata = old === undefined ? {} : structuredClone(old.metadata);
+    const resumable = journal !== undefined && old?.status === "pending";
+    if (old !== undefined && !resumable) await old.delete({ signal: ctx.signal });
     const progress = new Progress(ctx.io.stderr, {
       enabled: input.progress && !ctx.output.options.quiet,
     });
