@@ -39,6 +39,11 @@ export interface FaultRule {
    * destroyed before any of the body is read.
    */
   dropAfterRequestBytes?: number;
+  /**
+   * Flip the bits of the response body's byte at this offset (headers untouched): a download
+   * that arrives whole but corrupted, so checksum verification can be tested.
+   */
+  corruptByteAt?: number;
 }
 
 /** A rule as `FaultController.list()` reports it. */
@@ -87,6 +92,7 @@ const RULE_KEYS: readonly (keyof FaultRule)[] = [
   "delayMs",
   "dropAfterBytes",
   "dropAfterRequestBytes",
+  "corruptByteAt",
 ];
 
 /**
@@ -190,6 +196,11 @@ export function parseFaultRule(input: unknown): FaultRule {
     if (!isNonNegativeInteger(raw.dropAfterRequestBytes)) {
       problem("dropAfterRequestBytes", "Must be an integer >= 0.");
     } else rule.dropAfterRequestBytes = raw.dropAfterRequestBytes;
+  }
+  if (raw.corruptByteAt !== undefined) {
+    if (!isNonNegativeInteger(raw.corruptByteAt)) {
+      problem("corruptByteAt", "Must be an integer >= 0.");
+    } else rule.corruptByteAt = raw.corruptByteAt;
   }
   if (errors.length > 0) throw new FaultRuleError(errors);
   return rule;
@@ -297,6 +308,41 @@ function chunkToBuffer(chunk: unknown, encoding: unknown): Buffer {
   return Buffer.alloc(0);
 }
 
+function callbackOf(a: unknown, b: unknown): Callback | undefined {
+  if (typeof a === "function") return a as Callback;
+  if (typeof b === "function") return b as Callback;
+  return undefined;
+}
+
+/**
+ * Flips the bits of the body byte at offset `at`, however the handler writes the body; the
+ * length and headers stay as they were.
+ */
+export function corruptResponse(res: ServerResponse, at: number): void {
+  const write = res.write.bind(res) as (chunk: Buffer, cb?: Callback) => boolean;
+  const end = res.end.bind(res) as (chunk?: Buffer, cb?: () => void) => ServerResponse;
+  let offset = 0;
+  const flip = (buffer: Buffer): Buffer => {
+    let out = buffer;
+    if (at >= offset && at < offset + buffer.length) {
+      out = Buffer.from(buffer);
+      out[at - offset] = (out[at - offset] ?? 0) ^ 0xff;
+    }
+    offset += buffer.length;
+    return out;
+  };
+  Object.assign(res, {
+    write: (chunk: unknown, encoding?: unknown, cb?: unknown): boolean =>
+      write(flip(chunkToBuffer(chunk, encoding)), callbackOf(encoding, cb)),
+    end: (chunk?: unknown, encoding?: unknown, cb?: unknown): ServerResponse => {
+      const done = callbackOf(chunk, callbackOf(encoding, cb));
+      const buffer = typeof chunk === "function" ? Buffer.alloc(0) : chunkToBuffer(chunk, encoding);
+      const last = buffer.length > 0 ? flip(buffer) : undefined;
+      return done === undefined ? end(last) : end(last, done);
+    },
+  });
+}
+
 /**
  * Lets the response's headers and its first `limit` body bytes reach the client, then destroys the
  * socket, whatever the handler writes and however it writes it (one `end`, many `write`s, a pipe).
@@ -322,11 +368,6 @@ export function truncateResponse(res: ServerResponse, limit: number, onCut: () =
     // Writing even an empty slice flushes pending headers; the callback fires once it is on the wire.
     write(buffer.subarray(0, room), destroy);
     return false;
-  };
-  const callbackOf = (a: unknown, b: unknown): Callback | undefined => {
-    if (typeof a === "function") return a as Callback;
-    if (typeof b === "function") return b as Callback;
-    return undefined;
   };
   Object.assign(res, {
     write: (chunk: unknown, encoding?: unknown, cb?: unknown): boolean =>

@@ -99,6 +99,18 @@ describe("downloads", () => {
     expect(stale.body.length).toBe(10_000);
   });
 
+  test("corruptByteAt flips one byte of a download, headers untouched", async () => {
+    server().faults.add({ method: "GET", path: "/api/**/content", corruptByteAt: 5000 });
+    const res = await get(content);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("etag")).toBe(`"${md5(data)}"`);
+    expect(res.body.length).toBe(data.length);
+    expect(md5(res.body)).not.toBe(md5(data));
+    const diff = [...res.body].flatMap((b, i) => (b === data[i] ? [] : [i]));
+    expect(diff).toEqual([5000]);
+    expect((await get(content)).body.equals(data)).toBe(true);
+  });
+
   test("dropAfterBytes cuts a download mid-body", async () => {
     server().faults.add({ method: "GET", path: "/api/**/content", dropAfterBytes: 4096 });
     const res = await fetch(content);
@@ -229,6 +241,40 @@ describe("uploads cut mid-body (dropAfterRequestBytes)", () => {
     expect((await part(2)).status).toBe(200);
     const commit = await send("POST", `${self}/commit`, { token: owner() });
     expect(commit.body).toMatchObject({ status: "completed", checksum: md5(data) });
+  });
+
+  test("a 503 storm with Retry-After on parts: refused before the body, then accepted", async () => {
+    const { files } = await filesDraft(server());
+    const data = bytes(2_000_000, 8);
+    const init = await send("POST", files, {
+      token: owner(),
+      body: [
+        {
+          key: "s.bin",
+          size: data.length,
+          transfer: { type: "M", parts: 2, part_size: 1_000_000 },
+        },
+      ],
+    });
+    const self = init.body.entries[0].links.self as string;
+    server().faults.add({
+      method: "PUT",
+      path: "/api/**/content/*",
+      status: 503,
+      headers: { "Retry-After": "1" },
+      times: 3,
+    });
+    const part = (n: number) =>
+      putBytes(`${self}/content/${n}`, owner(), data.subarray((n - 1) * 1_000_000, n * 1_000_000));
+    for (let i = 0; i < 3; i++) {
+      const refused = await part(1);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("1");
+    }
+    expect((await part(1)).status).toBe(200);
+    expect((await part(2)).status).toBe(200);
+    const commit = await send("POST", `${self}/commit`, { token: owner() });
+    expect(commit.body.checksum).toBe(md5(data));
   });
 
   test("K = 0 resets the connection before the body is read", async () => {

@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sendFaultResponse, truncateRequest, truncateResponse, type Faults } from "../faults.js";
+import {
+  corruptResponse,
+  sendFaultResponse,
+  truncateRequest,
+  truncateResponse,
+  type Faults,
+} from "../faults.js";
 import type { User } from "../store/users.js";
 import { authenticate } from "./auth.js";
 import type { RequestContext } from "./context.js";
@@ -146,6 +152,7 @@ export function createRequestListener(
           logged.dropped = true;
         });
       }
+      if (rule.corruptByteAt !== undefined) corruptResponse(res, rule.corruptByteAt);
       if (rule.dropAfterRequestBytes !== undefined) {
         truncateRequest(req, rule.dropAfterRequestBytes, () => {
           logged.dropped = true;
