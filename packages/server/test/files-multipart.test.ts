@@ -181,6 +181,13 @@ describe("multipart (M) uploads", () => {
     expect((await part(2, bytes(10), { "Content-MD5": contentMd5(bytes(3)) })).body.message).toBe(
       "The Content-MD5 you specified did not match what we received.",
     );
+    expect((await part(0, bytes(10))).body.message).toBe("Part numbers start at 1.");
+    await send("POST", files, { token: owner(), body: [{ key: "plain.txt" }] });
+    const onL = await putBytes(`${files}/plain.txt/content/1`, owner(), bytes(3));
+    expect(onL.body).toEqual({
+      status: 400,
+      message: 'File with key "plain.txt" is not a multipart upload.',
+    });
     const content = await putBytes(`${entry.links.self}/content`, owner(), bytes(25));
     expect(content.body).toEqual({
       status: 400,

@@ -101,6 +101,30 @@ describe("local (L) uploads", () => {
     );
   });
 
+  test("a chunked body of unknown size (no size at init, no Content-Length) is accepted", async () => {
+    const { files } = await filesDraft(server());
+    await send("POST", files, { token: owner(), body: [{ key: "stream.bin" }] });
+    const data = bytes(100_000, 21);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < data.length; i += 30_000)
+          controller.enqueue(data.subarray(i, i + 30_000));
+        controller.close();
+      },
+    });
+    const res = await fetch(`${files}/stream.bin/content`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${owner()}`, "Content-Type": "application/octet-stream" },
+      body,
+      duplex: "half",
+    });
+    expect(res.status).toBe(200);
+    const log = server().requestLog.at(-1);
+    expect(log?.headers["transfer-encoding"]).toBe("chunked");
+    const commit = await send("POST", `${files}/stream.bin/commit`, { token: owner() });
+    expect(commit.body).toMatchObject({ size: 100_000, checksum: md5(data) });
+  });
+
   test("a re-sent PUT before the commit replaces the content", async () => {
     const { files } = await filesDraft(server());
     await send("POST", files, { token: owner(), body: [{ key: "r.txt" }] });
@@ -180,6 +204,14 @@ describe("file errors", () => {
     ]);
     expect((await post([{ key: "x", size: "big" }])).body.errors).toEqual([
       { field: "0.size", messages: ["Not a valid integer."] },
+    ]);
+    expect((await post([{ key: "x", metadata: [] }])).body.errors).toEqual([
+      { field: "0.metadata", messages: ["Not a valid mapping type."] },
+    ]);
+    expect(
+      (await post([{ key: "x", transfer: { type: "F", url: "https://x" } }])).body.errors,
+    ).toEqual([
+      { field: "0.transfer.type", messages: ['Unsupported transfer type "F"; use L or M.'] },
     ]);
     expect((await post([{ key: "dup" }])).status).toBe(201);
     expect((await post([{ key: "dup" }])).body).toEqual({
