@@ -335,6 +335,73 @@ describe("file commands against the devserver", () => {
     expect(await journals()).toEqual([]);
   });
 
+  it("a download cut midway resumes with Range on the next run", async () => {
+    await draft("dl");
+    const path = await localFile("dl.bin", 200_000);
+    json(await nrp(["upload", "file", "@dl", path]));
+    const fault = server.faults.add({
+      method: "GET",
+      path: "/api/**/files/dl.bin/content",
+      dropAfterBytes: 70_000,
+      times: 1,
+    });
+    const out = join(work, "out-dl");
+    const argv = ["download", "file", "@dl", "dl.bin", "-o", out + "/"];
+    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+    server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    const partial = await stat(join(out, ".dl.bin.nrp-part"));
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThan(200_000);
+    await expect(stat(join(out, "dl.bin"))).rejects.toThrow();
+
+    const before = server.requestLog.length;
+    const second = await nrp(argv);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain("Resuming dl.bin from");
+    const gets = server.requestLog
+      .slice(before)
+      .filter((e) => e.method === "GET" && e.path.endsWith("/files/dl.bin/content"));
+    expect(gets.map((g) => g.headers["range"])).toEqual([`bytes=${partial.size}-`]);
+    expect(gets[0]?.status).toBe(206);
+    expect(await sha256File(join(out, "dl.bin"))).toBe(await sha256File(path));
+    await expect(stat(join(out, ".dl.bin.nrp-part"))).rejects.toThrow();
+  });
+
+  it("Ctrl-C during a download says how to continue", async () => {
+    await draft("dlabort");
+    const path = await localFile("dlabort.bin", 50_000);
+    json(await nrp(["upload", "file", "@dlabort", path]));
+    const fault = server.faults.add({
+      method: "GET",
+      path: "/api/**/files/dlabort.bin/content",
+      delayMs: 10_000,
+      times: 1,
+    });
+    const out = join(work, "out-dlabort");
+    const argv = ["download", "file", "@dlabort", "dlabort.bin", "-o", out + "/"];
+    const controller = new AbortController();
+    const pending = nrp(argv, { signal: controller.signal });
+    for (let i = 0; i < 200; i++) {
+      const seen = server.requestLog.some(
+        (e) => e.method === "GET" && e.path.endsWith("/dlabort.bin/content"),
+      );
+      if (seen) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    controller.abort();
+    const first = await pending;
+    server.faults.remove(fault);
+    expect(first.code).toBe(130);
+    expect(first.stderr).toContain(
+      "The download of dlabort.bin stopped; run the same command again",
+    );
+    await expect(stat(join(out, "dlabort.bin"))).rejects.toThrow();
+    const second = await nrp(argv);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await sha256File(join(out, "dlabort.bin"))).toBe(await sha256File(path));
+  });
+
   it("upload files: a bad path fails alone, the others are uploaded", async () => {
     await draft("many");
     const a = await localFile("a.txt", 100);
@@ -370,11 +437,25 @@ describe("file commands against the devserver", () => {
     const listed = json(await nrp(["list", "files", "@many"]));
     expect(listed.map((f: Json) => String(f["key"])).sort()).toEqual(["a.txt", "b.txt", "c.txt"]);
 
+    // Run again once the missing file exists: what is there is left alone, the rest is sent.
+    const late = await localFile("missing.txt", 300);
+    const rerun = await nrp(["upload", "files", "@many", a, late, b, c]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(
+      (JSON.parse(rerun.stdout) as Json[]).map((x) => [String(x["key"]), String(x["status"])]),
+    ).toEqual([
+      ["a.txt", "unchanged"],
+      ["missing.txt", "uploaded"],
+      ["b.txt", "unchanged"],
+      ["c.txt", "unchanged"],
+    ]);
+    expect(rerun.stderr).toContain("same    a.txt: already uploaded with the same md5");
+
     // All of them into a directory, byte for byte.
     const out = join(work, "out-many");
     const down = await nrp(["download", "files", "@many", "*", "-o", out]);
     expect(down.code, down.stderr).toBe(0);
-    for (const p of [a, b, c]) {
+    for (const p of [a, b, c, late]) {
       expect(await sha256File(join(out, p.split("/").pop() ?? ""))).toBe(await sha256File(p));
     }
     const rows = JSON.parse(down.stdout) as Json[];

@@ -1,8 +1,14 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
+
+import type { NRPFile } from "nrp-invenio-client";
 
 import { defineCommand, flag, requiredString } from "../../define.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
 import type { ErrorReport } from "../../errors.js";
+import type { CommandContext } from "../../context.js";
 import { filesDisabledError, uploadFile } from "../../file-transfer.js";
 import type { TransferChoice } from "../../file-transfer.js";
 import { Progress } from "../../progress.js";
@@ -32,11 +38,39 @@ export const DEFAULT_FILES_CONCURRENCY = 3;
 interface UploadResult {
   path: string;
   key: string;
-  status: "uploaded" | "failed";
+  status: "uploaded" | "unchanged" | "failed";
   size?: number;
   checksum?: string;
   error?: string;
   report?: ErrorReport;
+}
+
+/**
+ * The committed file when it already holds exactly the local file's bytes (same size and md5).
+ *
+ * Makes the command safe to run again after a partial failure: files that made it are reported
+ * as unchanged instead of failing as duplicates, and only the rest are sent.
+ */
+async function sameAsUploaded(
+  ctx: CommandContext,
+  file: NRPFile | undefined,
+  path: string,
+): Promise<{ size: number; checksum: string } | undefined> {
+  const checksum = file?.checksum;
+  if (file?.status !== "completed" || checksum === undefined || file.size === undefined) {
+    return undefined;
+  }
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+  if (size !== file.size) return undefined;
+  const hash = createHash("md5");
+  for await (const chunk of createReadStream(path, { signal: ctx.signal }) as AsyncIterable<Buffer>)
+    hash.update(chunk);
+  return checksum === `md5:${hash.digest("hex")}` ? { size, checksum } : undefined;
 }
 
 /** `nrp upload files <record> <paths…>`: many files, a few at a time. */
@@ -47,8 +81,9 @@ export default defineCommand({
   description:
     "Upload several local files to the draft of a record, --concurrency files at a time, each\n" +
     "under its file name, committed and md5-checked. A file that fails does not stop the others;\n" +
-    "each gets a result line, and the exit code is the first failure's. Interrupted multipart\n" +
-    "uploads resume when the command is run again, as with nrp upload file.",
+    "each gets a result line, and the exit code is the first failure's. Run it again after a\n" +
+    "failure: files already there with the same md5 are reported unchanged, interrupted multipart\n" +
+    "uploads resume (as with nrp upload file), and only the rest are sent.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
     { name: "<paths...>", description: "local files" },
@@ -115,6 +150,14 @@ export default defineCommand({
         const result = results[next++];
         if (result === undefined) return;
         try {
+          const same = await sameAsUploaded(ctx, files.get(result.key), result.path);
+          if (same !== undefined) {
+            result.status = "unchanged";
+            result.size = same.size;
+            result.checksum = same.checksum;
+            say(`same    ${result.key}: already uploaded with the same md5`);
+            continue;
+          }
           const { file } = await uploadFile(
             ctx,
             record,
@@ -176,7 +219,7 @@ export default defineCommand({
       throw new CliError(`${failed.length} of ${results.length} files were not uploaded.`, {
         exitCode: first.exitCode,
         code: first.code,
-        hint: `Not uploaded: ${failed.map((r) => r.path).join(", ")}. Run the command again for them.`,
+        hint: `Not uploaded: ${failed.map((r) => r.path).join(", ")}. Running the same command again sends only what is missing.`,
       });
     }
     if (failed.length > 0) {
