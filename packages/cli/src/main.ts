@@ -40,7 +40,9 @@ Examples:
   $ nrp add alias https://repository.example.org repo --default
   $ nrp describe models
   $ nrp create record documents '{"title": "Trees"}' --no-files --set r
+  $ nrp upload file @r data.csv && nrp list files @r
   $ nrp publish record @r --set r && nrp get record @r
+  $ nrp download file @r '*' -o data/
   $ nrp --alias repo describe repository --format yaml
 `;
 
