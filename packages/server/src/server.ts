@@ -230,6 +230,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
     const files = new FileStore(store.db, store.blobsDir);
+    await files.sweep();
     const redirect = opts.redirectDownloads;
     const signer =
       redirect === undefined || redirect === false

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -316,9 +316,14 @@ describe("persistence", () => {
       expect(init.status).toBe(201);
       await putBytes(`${files}/half.bin/content/1`, first.tokens.owner, data.subarray(0, 10));
       await first.close();
+      // What a server killed mid-upload leaves behind is cleared at start-up.
+      await writeFile(join(dir, "files", "stray.upload"), "partial");
+      await writeFile(join(dir, "files", "unreferenced"), "old");
+      const blobsBefore = (await readdir(join(dir, "files"))).length;
 
       const second = await startDevServer({ dataDir: dir, redirectDownloads: true });
       try {
+        expect((await readdir(join(dir, "files"))).length).toBe(blobsBefore - 2);
         const token = second.tokens.owner;
         const moved = files.replace(first.url, second.url);
         const res = await call(`${moved}/kept.bin/content`, { token });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "better-sqlite3";
 import type { ItemKind } from "./records.js";
@@ -233,6 +233,19 @@ export class FileStore {
     return (
       this.db.prepare("SELECT 1 FROM files WHERE blob_id = ? LIMIT 1").get(blobId) !== undefined
     );
+  }
+
+  /**
+   * Removes what a previous run left behind: temporary upload files (a server stopped mid-upload)
+   * and blobs no row names.
+   */
+  async sweep(): Promise<void> {
+    const names = await readdir(this.blobsDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.endsWith(".upload") || !this.referenced(name)) {
+        await rm(this.blobPath(name), { force: true, recursive: true }).catch(() => undefined);
+      }
+    }
   }
 
   /** Removes the blobs that no row names any more (best effort: a failure leaves a stray file). */

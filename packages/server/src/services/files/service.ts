@@ -273,20 +273,19 @@ class Files {
       seen.add(entry.key);
       if (entry.transfer.type === "M") checkMultipart(entry);
     }
-    const created: string[] = [];
+    const blobs = new Map<InitEntry, string>();
     try {
       for (const entry of entries) {
         if (entry.transfer.type !== "M") continue;
         // Local storage preallocates the whole file so that parts can land at their offsets.
         const blobId = newBlobId();
+        blobs.set(entry, blobId);
         const handle = await open(files.blobPath(blobId), "w");
         try {
           await handle.truncate(entry.size ?? 0);
         } finally {
           await handle.close();
         }
-        created.push(blobId);
-        Object.assign(entry, { blobId });
       }
       const now = timestamp();
       this.app.records.transaction(() => {
@@ -304,7 +303,7 @@ class Files {
             status: "pending",
             declaredSize: entry.size,
             declaredChecksum: entry.checksum,
-            blobId: (entry as InitEntry & { blobId?: string }).blobId ?? null,
+            blobId: blobs.get(entry) ?? null,
             size: null,
             checksum: null,
             uploadMd5: null,
@@ -315,7 +314,7 @@ class Files {
         }
       });
     } catch (error) {
-      await files.collect(created);
+      await files.collect([...blobs.values()]);
       throw error;
     }
     this.sendList(ctx, loaded, 201);
@@ -635,7 +634,7 @@ class Files {
     const target = parseTarget(param(ctx, "*"));
     if (target.kind === "item") this.read(ctx, false, target.key);
     else if (target.kind === "content") await this.download(ctx, false, target.key);
-    else throw new HttpError(404, noSuchFile(param(ctx, "id"), target.key).message);
+    else throw noSuchFile(param(ctx, "id"), target.key);
   }
 }
 
