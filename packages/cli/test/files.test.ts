@@ -499,6 +499,13 @@ describe("file commands against the devserver", () => {
     expect(plain.stderr).not.toContain("[=");
     expect(plain.stderr).not.toContain("\u001b[");
 
+    const piped = await nrp(["download", "file", "@bar", "bar.bin", "-o", "-"], {
+      stderrTty: true,
+    });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.bytes.equals(await readFile(path))).toBe(true);
+    expect(piped.stderr).toMatch(/bar\.bin\s+\[[=-]+\]/);
+
     const quiet = await nrp(
       ["download", "file", "@bar", "bar.bin", "-o", join(work, "bar-q/"), "--no-progress"],
       { stderrTty: true },
@@ -524,6 +531,9 @@ describe("file commands against the devserver", () => {
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("Files are not enabled on");
     expect(r.stderr).toContain('"files": {"enabled": true}');
+    const none = await nrp(["list", "files", "@nofiles"]);
+    expect(json(none)).toEqual([]);
+    expect(none.stderr).toContain("Files are not enabled on");
 
     await draft("perm");
     const locked = await localFile("locked.bin", 10);

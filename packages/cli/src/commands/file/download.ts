@@ -75,16 +75,30 @@ function byteSink(io: CliIO): NodeJS.WritableStream {
  * a mismatch still fails the command, so `nrp download file ... -o - | tar x` does not end well
  * silently.
  */
-async function toStdout(ctx: CommandContext, file: NRPFile, verify: boolean): Promise<void> {
+async function toStdout(
+  ctx: CommandContext,
+  file: NRPFile,
+  verify: boolean,
+  progress: Progress,
+): Promise<void> {
   const hash = createHash("md5");
   const body = await file.open({ signal: ctx.signal });
+  const bar = progress.bar(file.key, file.size);
+  let received = 0;
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
+      received += chunk.length;
+      bar.update(received);
       done(null, chunk);
     },
   });
-  await pipeline(body, hashing, byteSink(ctx.io), { end: false, signal: ctx.signal });
+  try {
+    await pipeline(body, hashing, byteSink(ctx.io), { end: false, signal: ctx.signal });
+  } finally {
+    bar.done();
+    progress.stop();
+  }
   const expected = md5Of(file.checksum);
   const actual = hash.digest("hex");
   if (verify && expected !== undefined && expected !== actual) {
@@ -193,14 +207,18 @@ export default defineCommand({
     );
     const cwd = ctx.io.cwd ?? resolve(".");
     const plan = await planDownload(keys, input.output, { cwd, several });
-    if (plan.kind === "stdout") {
-      await toStdout(ctx, requireFile(record, files, plan.key), input.verify);
-      return;
-    }
     const named = new Set(input.keys.filter((k) => !isPattern(k)));
     const progress = new Progress(ctx.io.stderr, {
-      enabled: input.progress && !ctx.output.options.quiet,
+      // Binary data on a terminal and a bar on the same terminal would garble each other.
+      enabled:
+        input.progress &&
+        !ctx.output.options.quiet &&
+        (plan.kind !== "stdout" || ctx.io.stdout.isTTY !== true),
     });
+    if (plan.kind === "stdout") {
+      await toStdout(ctx, requireFile(record, files, plan.key), input.verify, progress);
+      return;
+    }
     const results: DownloadResult[] = [];
     try {
       for (const { key, path } of plan.targets) {
