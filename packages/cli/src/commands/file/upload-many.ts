@@ -225,6 +225,11 @@ export default defineCommand({
     if (failed.length > 0) {
       throw new CliError("Some files were not uploaded.", { exitCode: ExitCode.unexpected });
     }
-    ctx.output.info(`Uploaded ${results.length} files to ${record.mid}.`);
+    const sent = results.filter((r) => r.status === "uploaded").length;
+    const same = results.length - sent;
+    ctx.output.info(
+      `Uploaded ${sent} file${sent === 1 ? "" : "s"} to ${record.mid}` +
+        (same > 0 ? `; ${same} already there unchanged.` : "."),
+    );
   },
 });
