@@ -516,7 +516,8 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const existing = this.get(key);
     if (!existing) return undefined;
     const t = existing.transfer;
-    if (existing.status === "completed" && existing.size === plan.size) return existing.data;
+    // A committed file is never deleted here: the caller checks it against the source.
+    if (existing.status === "completed") return existing.data;
     if (
       existing.status === "pending" &&
       t.type === "M" &&
@@ -526,7 +527,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     ) {
       return existing.data;
     }
-    // Something else under this key: the journal is stale, start over.
+    // A pending upload with another layout: the journal is stale, start over.
     await existing.delete({ signal: options.signal });
     return undefined;
   }

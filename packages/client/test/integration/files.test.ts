@@ -162,6 +162,19 @@ describe("uploads and downloads round trip", () => {
     );
   });
 
+  it("refuses an empty multipart upload and an existing target", async () => {
+    const { files } = await setup();
+    await expect(files.create("e.bin", {}, new Uint8Array(0), { transfer: "M" })).rejects.toThrow(
+      /transfer "L"/,
+    );
+    const file = await files.create("e.bin", {}, new Uint8Array(0));
+    expect(file.checksum).toBe("md5:d41d8cd98f00b204e9800998ecf8427e");
+    const target = join(await tempDir(), "e.bin");
+    await writeFile(target, "keep me");
+    await expect(file.download(target)).rejects.toMatchObject({ code: "NRP_FILE_EXISTS" });
+    expect(await readFile(target, "utf8")).toBe("keep me");
+  });
+
   it("updates metadata, replaces content and deletes", async () => {
     const { files } = await setup();
     const file = await files.create("a.txt", { title: "one" }, Buffer.from("first"));
@@ -298,6 +311,17 @@ describe("multipart robustness", () => {
     });
     expect(again.checksum).toBe(md5(bytes));
     expect(puts(server, filesPath)).toEqual([]);
+    // Other content under a committed key is reported and left alone.
+    const other = await files
+      .create("m.bin", {}, data(bytes.length, 5), {
+        transfer: "M",
+        partSize: PART,
+        resume: { completedParts: [] },
+      })
+      .catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(ChecksumMismatchError);
+    await files.refresh();
+    expect(files.get("m.bin")?.checksum).toBe(md5(bytes));
   });
 
   it("aborting mid-upload leaves nothing behind", async () => {
