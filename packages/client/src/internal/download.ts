@@ -159,11 +159,12 @@ export async function downloadFile(
     state = undefined;
   }
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+  // A partial file written by ranges is preallocated to its full size, so only ranges can resume
+  // it (with whatever concurrency is asked for now).
   const parallel =
-    concurrency > 1 &&
     file.size !== undefined &&
     file.size >= PARALLEL_DOWNLOAD_MIN_SIZE &&
-    (state === undefined || state.ranges !== undefined);
+    (state === undefined ? concurrency > 1 : state.ranges !== undefined);
   let actual: string;
   if (
     parallel &&

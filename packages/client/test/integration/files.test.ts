@@ -511,7 +511,8 @@ describe("downloads", () => {
     expect(first).toBeInstanceOf(APIUserAbortError);
     server.requestLog.length = 0;
     const progress: TransferProgress[] = [];
-    await file.download(target, { ...options, onProgress: (p) => progress.push(p) });
+    // The ranges resume even with one request at a time.
+    await file.download(target, { concurrency: 1, onProgress: (p) => progress.push(p) });
     const ranges = server.requestLog.filter((e) => e.method === "GET" && e.headers.range);
     // A probe, then only the 17 ranges minus the ones already on disk.
     expect(ranges.length).toBeLessThanOrEqual(1 + 17 - 4);
