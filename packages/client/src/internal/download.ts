@@ -221,7 +221,7 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
  * being iterated, so the bytes that arrived before a connection broke reach the disk instead of
  * dying in the stream's buffer; the queue is bounded by pausing the body.
  */
-function drain(body: Readable, write: (chunks: Buffer[]) => Promise<void>): Promise<void> {
+export function drain(body: Readable, write: (chunks: Buffer[]) => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
     if (body.destroyed) {
       reject(body.errored ?? new Error("The response body was closed before it was read."));

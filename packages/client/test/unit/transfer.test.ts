@@ -29,7 +29,7 @@ import {
   ProgressTracker,
 } from "../../src/internal/transfer.js";
 import type { TransferProgress } from "../../src/internal/transfer.js";
-import { parseContentRange, tempPaths } from "../../src/internal/download.js";
+import { drain, parseContentRange, tempPaths } from "../../src/internal/download.js";
 import { runParts } from "../../src/internal/upload.js";
 
 const dirs: string[] = [];
@@ -394,5 +394,35 @@ describe("runParts", () => {
       controller.abort();
     }, 30);
     await expect(run).rejects.toBeInstanceOf(APIUserAbortError);
+  });
+});
+
+describe("drain", () => {
+  it("writes every chunk that arrived before the body failed, in order, batched", async () => {
+    const body = new Readable({ read: () => undefined });
+    const written: number[][] = [];
+    const run = drain(body, async (chunks) => {
+      await new Promise((r) => setTimeout(r, 5));
+      written.push(chunks.map((c) => c[0] ?? -1));
+    });
+    for (let i = 0; i < 10; i++) body.push(Buffer.from([i]));
+    setTimeout(() => body.destroy(new Error("socket closed")), 1);
+    await expect(run).rejects.toThrow("socket closed");
+    expect(written.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(written.length).toBeLessThan(10);
+  });
+
+  it("resolves after the last write and rejects when a write fails", async () => {
+    const ok = Readable.from([Buffer.from("ab"), Buffer.from("cd")]);
+    const seen: string[] = [];
+    await drain(ok, (chunks) => {
+      seen.push(...chunks.map(String));
+      return Promise.resolve();
+    });
+    expect(seen.join("")).toBe("abcd");
+    const bad = Readable.from([Buffer.from("ab")]);
+    await expect(drain(bad, () => Promise.reject(new Error("disk full")))).rejects.toThrow(
+      "disk full",
+    );
   });
 });
