@@ -7,6 +7,7 @@ import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream";
 import type { Readable, Transform } from "node:stream";
 import {
+  APIError,
   APIUserAbortError,
   BadRequestError,
   ChecksumMismatchError,
@@ -19,6 +20,7 @@ import type { UploadInput, UploadSource } from "../core/uploads.js";
 import { downloadFile } from "../internal/download.js";
 import type { DownloadFileOptions } from "../internal/download.js";
 import type { HttpClient } from "../internal/http.js";
+import { isRetryableError, isRetryableStatus } from "../internal/retry.js";
 import { checkFileKey, safeFilePath } from "../core/file-keys.js";
 import {
   chooseTransfer,
@@ -131,6 +133,21 @@ function noContext(): never {
 /** Pipes `source` through `transform`; destroying either end destroys both (no leaked file handles). */
 function through(source: Readable, transform: Transform): Readable {
   return pipeline(source, transform, () => undefined);
+}
+
+/**
+ * A failure that a retry would have healed, on a source whose bytes are gone: say so, rather than
+ * report a bare connection error the caller would expect the client to have retried.
+ */
+function oneShotFailure(error: unknown, key: string): Error {
+  const transient =
+    isRetryableError(error) || (error instanceof APIError && isRetryableStatus(error.status));
+  if (!transient) return error instanceof Error ? error : new NRPError(String(error));
+  const message = error instanceof Error ? error.message : String(error);
+  return new NRPError(
+    `Uploading ${key} failed (${message}) and cannot be retried: its source is a one-shot stream whose bytes are gone. Upload from a file or bytes to allow retries.`,
+    { code: "NRP_SOURCE_NOT_RETRYABLE", cause: error },
+  );
 }
 
 async function md5OfSource(source: UploadSource, signal: AbortSignal | undefined): Promise<string> {
@@ -620,7 +637,11 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
           tracker.add(0, n);
         }),
       );
-      await ctx.http.json({ method: "PUT", url, headers, body, signal: options.signal });
+      try {
+        await ctx.http.json({ method: "PUT", url, headers, body, signal: options.signal });
+      } catch (error) {
+        throw oneShotFailure(error, file.key);
+      }
       md5 = hash.digest("hex");
     }
     tracker.finish();
@@ -693,7 +714,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
           const count = (n: number): void => {
             tracker.add(part.part, n);
           };
-          await ctx.http.json({
+          const request = ctx.http.json({
             method: "PUT",
             url: urlOf(part.part),
             headers: {
@@ -708,6 +729,11 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
                 },
             signal: partSignal,
           });
+          try {
+            await request;
+          } catch (error) {
+            throw oneShotHash ? oneShotFailure(error, file.key) : error;
+          }
         },
       });
     } catch (error) {

@@ -231,6 +231,29 @@ describe("multipart robustness", () => {
     expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
   });
 
+  it("resends a single-request upload cut mid-body; a one-shot stream says it cannot", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(200_000);
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/l.bin/content`,
+      dropAfterRequestBytes: 50_000,
+    });
+    expect((await files.create("l.bin", {}, bytes)).checksum).toBe(md5(bytes));
+    expect(puts(server, `${filesPath}/l.bin/content`)).toHaveLength(2);
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/s.bin/content`,
+      dropAfterRequestBytes: 50_000,
+    });
+    const error = await files
+      .create("s.bin", {}, Readable.from([bytes.subarray(0, 100_000), bytes.subarray(100_000)]))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NRP_SOURCE_NOT_RETRYABLE" });
+    await files.refresh();
+    expect(files.get("s.bin")).toBeUndefined();
+  });
+
   it("waits out a 503 storm with Retry-After on parts and on the single request", async () => {
     const { server, files, filesPath, events } = await setup();
     server.faults.add({
