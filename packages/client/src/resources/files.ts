@@ -65,6 +65,9 @@ export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 /** Default number of parts in flight. */
 export const DEFAULT_UPLOAD_CONCURRENCY = 4;
 
+/** Largest single-request upload hashed before sending so that it can carry `Content-MD5`. */
+const CONTENT_MD5_MAX_SIZE = 16 * 1024 * 1024;
+
 export type { TransferProgress } from "../internal/transfer.js";
 export type { DownloadFileOptions } from "../internal/download.js";
 
@@ -592,7 +595,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     return entry;
   }
 
-  /** L: `PUT links.content` with `Content-Length` and `Content-MD5`; returns the md5. */
+  /** L: `PUT links.content` with `Content-Length` (and `Content-MD5` when small); returns the md5. */
   async #sendContent(
     ctx: FilesContext,
     file: NRPFile,
@@ -608,42 +611,41 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     }
     const headers: Record<string, string> = { "content-type": "application/octet-stream" };
     if (src.size !== undefined) headers["content-length"] = String(src.size);
-    let md5: string;
-    if (src.retryable) {
-      // The digest goes in a header, so it is computed before sending; the server then refuses
-      // bytes damaged on the way instead of storing them.
-      md5 = await md5OfSource(src, options.signal);
-      headers["content-md5"] = contentMd5(md5);
-      await ctx.http.json({
-        method: "PUT",
-        url,
-        headers,
-        body: () => {
-          tracker.restart(0);
-          return through(
-            src.open(0, src.size),
-            new CountingStream((n) => {
-              tracker.add(0, n);
-            }),
-          );
-        },
-        signal: options.signal,
-      });
-    } else {
-      const hash = createHash("md5");
-      const body = through(
+    let md5: string | undefined;
+    if (src.retryable && src.size !== undefined && src.size <= CONTENT_MD5_MAX_SIZE) {
+      // A small source is hashed first so the digest can go in a header: the server then refuses
+      // bytes damaged on the way instead of storing them. A large one is hashed while it is sent
+      // (a second read of gigabytes would halve the throughput); the committed checksum is
+      // compared with that digest afterwards, which catches the same damage one step later.
+      const digest = await md5OfSource(src, options.signal);
+      headers["content-md5"] = contentMd5(digest);
+      md5 = digest;
+    }
+    let hash = createHash("md5");
+    const body = (): Readable => {
+      tracker.restart(0);
+      hash = createHash("md5");
+      return through(
         src.open(0, src.size),
         new HashingStream(hash, (n) => {
           tracker.add(0, n);
         }),
       );
-      try {
-        await ctx.http.json({ method: "PUT", url, headers, body, signal: options.signal });
-      } catch (error) {
-        throw oneShotFailure(error, file.key);
-      }
-      md5 = hash.digest("hex");
+    };
+    try {
+      await ctx.http.json({
+        method: "PUT",
+        url,
+        headers,
+        // A retryable source is re-opened (and re-hashed) for every attempt; a one-shot stream is
+        // sent once.
+        body: src.retryable ? body : body(),
+        signal: options.signal,
+      });
+    } catch (error) {
+      throw src.retryable ? error : oneShotFailure(error, file.key);
     }
+    md5 ??= hash.digest("hex");
     tracker.finish();
     return md5;
   }

@@ -162,6 +162,27 @@ describe("uploads and downloads round trip", () => {
     );
   });
 
+  it("hashes a large single-request upload while sending it: one read, no Content-MD5", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(16 * 1024 * 1024 + 1);
+    const inner = fromBytes(bytes);
+    let opens = 0;
+    const counted: UploadSource = {
+      size: inner.size,
+      retryable: true,
+      open: (start, end) => {
+        opens++;
+        return inner.open(start, end);
+      },
+    };
+    const file = await files.create("large.bin", {}, counted, { transfer: "L" });
+    expect(file.status).toBe("completed");
+    expect(file.checksum).toBe(md5(bytes));
+    expect(opens).toBe(1);
+    const put = server.requestLog.find((e) => e.path === `${filesPath}/large.bin/content`);
+    expect(put?.headers["content-md5"]).toBeUndefined();
+  });
+
   it("refuses an empty multipart upload and an existing target", async () => {
     const { files } = await setup();
     await expect(files.create("e.bin", {}, new Uint8Array(0), { transfer: "M" })).rejects.toThrow(
