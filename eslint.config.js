@@ -63,7 +63,13 @@ export default tseslint.config(
     // Plain scripts run on Node: its globals are defined.
     files: ["scripts/**/*.mjs", "bench/**/*.mjs"],
     languageOptions: {
-      globals: { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly" },
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        Buffer: "readonly",
+        fetch: "readonly",
+      },
     },
   },
 );
