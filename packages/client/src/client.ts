@@ -8,6 +8,7 @@ import { HttpClient } from "./internal/http.js";
 import { REDACTED } from "./internal/redact.js";
 import { Info } from "./resources/info.js";
 import { Records } from "./resources/records.js";
+import { Requests } from "./resources/requests.js";
 import { VERSION } from "./version.js";
 
 /** Options of {@link NRPInvenioClient.fromConfig}. */
@@ -130,6 +131,8 @@ export class NRPInvenioClient {
   readonly info: Info;
   /** Records and drafts: read, create, bulk-create; lifecycle calls live on {@link NRPRecord}. */
   readonly records: Records;
+  /** Requests across all records: search, a curator's inbox, one request by id. */
+  readonly requests: Requests;
   readonly #http: HttpClient;
 
   constructor(options: NRPClientOptions) {
@@ -139,6 +142,7 @@ export class NRPInvenioClient {
     this.#http = new HttpClient(resolved);
     this.info = new Info(this.#http);
     this.records = new Records({ client: this, http: this.#http, info: this.info });
+    this.requests = new Requests({ http: this.#http });
   }
 
   /**

@@ -7,6 +7,7 @@ export type { NRPClientOptions, ResolvedClientOptions, RetryEvent } from "./core
 export { CONFIG_FILE_ENV, ENV, NRPConfig } from "./core/config.js";
 export type { RepositoryConfig } from "./core/config.js";
 export {
+  ActionNotAvailableError,
   APIConnectionError,
   APIConnectionTimeoutError,
   APIError,
@@ -26,6 +27,7 @@ export {
   PreconditionFailedError,
   RateLimitError,
   RequestRequiredError,
+  ReviewPendingError,
   UnknownModelError,
   UnprocessableEntityError,
   UnsafeFileKeyError,
@@ -50,7 +52,9 @@ export type {
   CreateManyOptions,
   CreateManyResult,
   CreateRecordOptions,
+  DeleteRecordOptions,
   GetByIdOptions,
+  NewVersionOptions,
   PublishOptions,
   RecordActionOptions,
   RecordId,
@@ -74,5 +78,19 @@ export type {
   UploadOptions,
 } from "./resources/files.js";
 export { checkFileKey, safeFilePath, unsafeKeyReason } from "./core/file-keys.js";
-export { NRPRecordRequestType, NRPRecordRequests } from "./resources/requests.js";
+export {
+  NRPRecordRequest,
+  NRPRecordRequestType,
+  NRPRecordRequests,
+  Requests,
+  RequestsPage,
+  flattenPayload,
+  restoreHierarchy,
+} from "./resources/requests.js";
+export type {
+  CreateRequestOptions,
+  RequestActionOptions,
+  RequestSearchOptions,
+  RequestStatus,
+} from "./resources/requests.js";
 export { VERSION } from "./version.js";

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { redactHeaders, redactUrl } from "../internal/redact.js";
+import type { NRPRecordRequest } from "../resources/requests.js";
 
 /** A field-level validation message from Invenio's `errors: [{field, messages}]` (protocol §1.6). */
 export interface FieldError {
@@ -162,6 +163,70 @@ export class RequestRequiredError extends NRPError {
       ...super.toJSON(),
       requestType: this.requestType,
       applicableRequestsUrl: this.applicableRequestsUrl,
+    };
+  }
+}
+
+/**
+ * A request action (`submit`, `accept`, …) the request does not offer now.
+ *
+ * The server lists only the actions that are legal in the request's state and permitted for the
+ * caller (`links.actions`), so the client refuses before sending anything and names what is
+ * possible instead.
+ */
+export class ActionNotAvailableError extends NRPError {
+  static override readonly CODE: string = "NRP_ACTION_NOT_AVAILABLE";
+  /** The action that was asked for. */
+  readonly action: string;
+  /** The actions the request offers now (may be empty). */
+  readonly available: readonly string[];
+  /** The request's id. */
+  readonly requestId: string;
+
+  constructor(
+    message: string,
+    init: { action: string; available: readonly string[]; requestId: string } & NRPErrorOptions,
+  ) {
+    super(message, init);
+    this.action = init.action;
+    this.available = [...init.available];
+    this.requestId = init.requestId;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      action: this.action,
+      available: [...this.available],
+      requestId: this.requestId,
+    };
+  }
+}
+
+/**
+ * A change went to review instead of happening: the request was submitted and waits for a
+ * curator.
+ *
+ * Thrown by `publish()`, `edit()`, `newVersion()` and `delete()` of a record whose workflow
+ * routes them through requests, so that their return type stays the finished record; `request`
+ * is the submitted request to follow.
+ */
+export class ReviewPendingError extends NRPError {
+  static override readonly CODE: string = "NRP_REVIEW_PENDING";
+  /** The submitted request; `await request.refresh()` shows whether it was decided. */
+  readonly request: NRPRecordRequest;
+
+  constructor(message: string, init: { request: NRPRecordRequest } & NRPErrorOptions) {
+    super(message, init);
+    this.request = init.request;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      requestId: this.request.id,
+      requestType: this.request.type,
+      status: this.request.status,
     };
   }
 }

@@ -10,6 +10,7 @@ import {
   PermissionDeniedError,
   PreconditionFailedError,
   RequestRequiredError,
+  ReviewPendingError,
 } from "../core/errors.js";
 import type { FieldError } from "../core/errors.js";
 import type { HttpClient, HttpResponse } from "../internal/http.js";
@@ -19,7 +20,7 @@ import { runPool } from "../internal/pool.js";
 import { prepareCreateBody, prepareSaveBody, revisionFromEtag } from "../internal/record-body.js";
 import { NRPRecordFiles } from "./files.js";
 import type { Info, NRPModelInfo } from "./info.js";
-import { NRPRecordRequests, hitsOf } from "./requests.js";
+import { NRPRecordRequest, NRPRecordRequests, hitsOf } from "./requests.js";
 
 type Json = Record<string, unknown>;
 
@@ -100,6 +101,29 @@ export interface PublishOptions extends RecordActionOptions {
   version?: string | undefined;
 }
 
+/** Options of {@link NRPRecord.newVersion}. */
+export interface NewVersionOptions extends RecordActionOptions {
+  /**
+   * Through a `new_version` request: carry the files over (`keep_files: "yes"`). A direct new
+   * version never carries files (protocol §3.8).
+   */
+  keepFiles?: boolean | undefined;
+}
+
+/** Options of {@link NRPRecord.delete}. */
+export interface DeleteRecordOptions extends RecordActionOptions {
+  /**
+   * Why a published record is removed (`removal_reason` of the `delete_published_record`
+   * request); required for published records, ignored for drafts.
+   */
+  removalReason?: string | undefined;
+  /** An optional note for the curator (`note`). */
+  note?: string | undefined;
+}
+
+/** The publish request types, in the order a draft is matched against them (protocol §6.2). */
+const PUBLISH_TYPES = ["publish_draft", "publish_new_version", "publish_changed_metadata"];
+
 /** What a record needs from its client; not part of the public API. */
 export interface RecordContext {
   client: NRPInvenioClient;
@@ -179,13 +203,24 @@ async function fetchRelated(
   }
   if (options.includeRequests) {
     const [types, requests] = await Promise.all(
-      [links["applicable-requests"], links.requests].map(async (url) =>
-        url ? hitsOf((await http.getJSON(url, { signal })).body) : [],
+      [links["applicable-requests"], links.requests].map(async (url, i) =>
+        url
+          ? hitsOf(
+              (await http.getJSON(url, { query: i === 1 ? { size: 1000 } : undefined, signal }))
+                .body,
+            )
+          : [],
       ),
     );
-    related.requests = new NRPRecordRequests(types ?? [], requests ?? []);
+    related.requests = new NRPRecordRequests(types ?? [], requests ?? [], ctx);
   }
   return related;
+}
+
+/** Whether an applicable-requests entry lets the caller create the request now. */
+function hasCreateLink(entry: Json): boolean {
+  const links = isObject(entry.links) ? entry.links : {};
+  return isObject(links.actions) && typeof links.actions.create === "string";
 }
 
 function asObject(value: unknown): Json {
@@ -343,6 +378,20 @@ export class NRPRecord {
     return this.#requests;
   }
 
+  /**
+   * Fetches the request types applicable to the record now and the requests made on it into
+   * {@link NRPRecord.requests}, and returns them; requests are created through it
+   * (`(await draft.loadRequests()).create("publish_draft")`).
+   */
+  async loadRequests(options: RecordActionOptions = {}): Promise<NRPRecordRequests> {
+    const related = await fetchRelated(this.#ctx, this.#data, {
+      includeRequests: true,
+      signal: options.signal,
+    });
+    this.#requests = related.requests ?? new NRPRecordRequests([], [], this.#ctx);
+    return this.#requests;
+  }
+
   /** A deep copy of the record JSON. */
   toDict(): Json {
     return structuredClone(this.#data);
@@ -422,8 +471,19 @@ export class NRPRecord {
     return this;
   }
 
-  /** Deletes the draft (`DELETE links.self`, conditional on the revision that was read). */
-  async delete(options: RecordActionOptions = {}): Promise<void> {
+  /**
+   * Deletes the draft (`DELETE links.self`, conditional on the revision that was read), or a
+   * published record through a `delete_published_record` request with `removalReason`.
+   *
+   * @throws {@link NRPError} with code `NRP_REMOVAL_REASON_REQUIRED` for a published record
+   * without `removalReason`, before anything is sent.
+   * @throws {@link ReviewPendingError} when the deletion request waits for a curator.
+   */
+  async delete(options: DeleteRecordOptions = {}): Promise<void> {
+    if (this.#data.is_draft === false) {
+      await this.#deletePublished(options);
+      return;
+    }
     try {
       await this.#ctx.http.delete(this.#link("self"), {
         headers: this.#ifMatch(),
@@ -432,6 +492,30 @@ export class NRPRecord {
     } catch (error) {
       throw this.#conflict(error);
     }
+  }
+
+  async #deletePublished(options: DeleteRecordOptions): Promise<void> {
+    const reason = options.removalReason?.trim();
+    if (!reason) {
+      throw new NRPError(
+        `Record ${this.mid} is published: deleting it is a "delete_published_record" request, ` +
+          "which needs a removal reason (removalReason; on the command line --reason).",
+        { code: "NRP_REMOVAL_REASON_REQUIRED" },
+      );
+    }
+    const type = "delete_published_record";
+    const entry = await this.#applicableEntry(type, options.signal);
+    if (!entry) {
+      const applicable = this.links["applicable-requests"];
+      if (applicable) throw this.#requestRequired(type, "delete", applicable);
+      throw new NRPError(`Record ${this.mid} offers no "${type}" request: you cannot delete it.`, {
+        code: "NRP_REQUEST_NOT_APPLICABLE",
+      });
+    }
+    const payload: Json = { removal_reason: reason };
+    if (options.note !== undefined) payload.note = options.note;
+    const request = await this.#submitRequest(entry, payload, options.signal);
+    if (request.status !== "accepted") throw this.#pending(request, "deletion");
   }
 
   /** Reloads the record (and its files and requests, if they were loaded) from `links.self`. */
@@ -453,11 +537,15 @@ export class NRPRecord {
     return this;
   }
 
-  /** A POST that must not be repeated on a 5xx (not idempotent), answered by a record. */
+  /**
+   * A POST that must not be repeated on a 5xx (not idempotent), answered by a record. A 403 on a
+   * record that offers `requestType` goes through that request instead.
+   */
   async #action(
     url: string,
     requestType: string,
     what: string,
+    payload: Json | undefined,
     options: RecordActionOptions,
   ): Promise<NRPRecord> {
     let res: HttpResponse<unknown>;
@@ -465,14 +553,12 @@ export class NRPRecord {
       res = await this.#ctx.http.postJSON(url, {}, { signal: options.signal });
     } catch (error) {
       const applicable = this.links["applicable-requests"];
-      if (
-        error instanceof PermissionDeniedError &&
-        applicable &&
-        (await this.#offersRequest(applicable, requestType, options.signal))
-      ) {
-        throw this.#requestRequired(requestType, what, applicable, error);
-      }
-      throw error;
+      if (!(error instanceof PermissionDeniedError) || !applicable) throw error;
+      const entry = await this.#offeredEntry(applicable, requestType, options.signal);
+      if (entry === undefined) throw error;
+      if (!hasCreateLink(entry)) throw this.#requestRequired(requestType, what, applicable, error);
+      const request = await this.#submitRequest(entry, payload, options.signal);
+      return this.#outcome(request, "draft_record", what, options.signal);
     }
     if (!isObject(res.body)) {
       throw new NRPError(`${url} did not return a record (a JSON object).`, {
@@ -482,21 +568,79 @@ export class NRPRecord {
     return new NRPRecord(this.#ctx, res.body, etagOf(res), this.#model);
   }
 
-  /**
-   * Whether the record offers a request of `requestType`: only then is a 403 "use a request"
-   * rather than "not yours".
-   */
-  async #offersRequest(
+  /** The applicable-requests entry of `requestType`, if the record offers it. */
+  async #offeredEntry(
     url: string,
     requestType: string,
     signal: AbortSignal | undefined,
-  ): Promise<boolean> {
+  ): Promise<Json | undefined> {
     try {
       const res = await this.#ctx.http.getJSON(url, { signal });
-      return hitsOf(res.body).some((t) => t.type_id === requestType);
+      return hitsOf(res.body).find((t) => t.type_id === requestType);
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  /** The entry of `requestType` that the caller may create now, if any. */
+  async #applicableEntry(
+    requestType: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Json | undefined> {
+    const applicable = this.links["applicable-requests"];
+    if (!applicable) return undefined;
+    const entry = await this.#offeredEntry(applicable, requestType, signal);
+    return entry && hasCreateLink(entry) ? entry : undefined;
+  }
+
+  /** Creates and submits a request from an applicable-requests entry. */
+  async #submitRequest(
+    entry: Json,
+    payload: Json | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<NRPRecordRequest> {
+    const requests = new NRPRecordRequests([entry], [], this.#ctx);
+    return requests.create(String(entry.type_id), payload, { signal });
+  }
+
+  #pending(request: NRPRecordRequest, what: string): NRPError {
+    if (request.isOpen) {
+      return new ReviewPendingError(
+        `The ${what} of ${this.mid} waits for review: request ${request.id} (${request.type}) ` +
+          `is ${request.status}. Its receiver accepts or declines it; follow it with ` +
+          "request.refresh() (on the command line: nrp get request <id>).",
+        { request },
+      );
+    }
+    return new NRPError(
+      `Request ${request.id} (${request.type}) for the ${what} of ${this.mid} ended ${request.status}.`,
+      { code: "NRP_REQUEST_NOT_ACCEPTED" },
+    );
+  }
+
+  /**
+   * The record an accepted request leads to: the payload's `<key>.links.self` (oarepo fills it
+   * on accept), else the request's topic.
+   */
+  async #outcome(
+    request: NRPRecordRequest,
+    key: "draft_record" | "published_record",
+    what: string,
+    signal: AbortSignal | undefined,
+  ): Promise<NRPRecord> {
+    if (request.status !== "accepted") throw this.#pending(request, what);
+    const target = request.payload[key];
+    const links = isObject(target) ? target.links : undefined;
+    const url =
+      (isObject(links) && typeof links.self === "string" ? links.self : undefined) ??
+      request.topicUrl;
+    if (url === undefined) {
+      throw new NRPError(
+        `Request ${request.id} was accepted but names no resulting record; read ${this.mid} again.`,
+        { code: "NRP_INVALID_RESPONSE" },
+      );
+    }
+    return readRecord(this.#ctx, url, this.#model, { signal });
   }
 
   #requestRequired(
@@ -507,20 +651,27 @@ export class NRPRecord {
   ): RequestRequiredError {
     return new RequestRequiredError(
       `You cannot ${what} ${this.mid} directly: this repository does it through a ` +
-        `"${requestType}" request that a curator accepts. Create that request on the record ` +
-        `(its types are listed at ${applicable}).`,
+        `"${requestType}" request that a curator accepts, and you cannot create one now ` +
+        `(its types are listed at ${applicable}; an open request of that type may exist).`,
       { requestType, applicableRequestsUrl: applicable, cause },
     );
   }
 
   /**
-   * Publishes the draft through `links.publish` and returns the published record.
+   * Publishes the draft and returns the published record.
+   *
+   * With `links.publish` this is a direct `POST`. A model that publishes through review has no
+   * such link: then the applicable publish request (`publish_draft`, `publish_new_version` or
+   * `publish_changed_metadata`) is created and submitted; when the workflow auto-accepts it, the
+   * published record is returned as well.
    *
    * With `version`, `metadata.version` is set and saved first. Publishing validates strictly: an
    * invalid draft gives a `BadRequestError` with field errors.
    *
-   * @throws {@link RequestRequiredError} when the repository publishes through a `publish_draft`
-   * request only (no `links.publish`, but `links["applicable-requests"]`).
+   * @throws {@link ReviewPendingError} when the publish request was submitted and waits for a
+   * curator; its `request` is the submitted request.
+   * @throws {@link RequestRequiredError} when publishing needs a request the caller cannot create
+   * now (e.g. one is already open).
    */
   async publish(options: PublishOptions = {}): Promise<NRPRecord> {
     const links = this.links;
@@ -533,7 +684,7 @@ export class NRPRecord {
         );
       }
       const applicable = links["applicable-requests"];
-      if (applicable) throw this.#requestRequired("publish_draft", "publish", applicable);
+      if (applicable) return this.#publishViaRequest(applicable, options);
       throw new NRPError(
         `Draft ${this.mid} has no publish link: you are not allowed to publish it.`,
         { code: "NRP_CANNOT_PUBLISH" },
@@ -543,15 +694,38 @@ export class NRPRecord {
       this.metadata.version = options.version;
       await this.save({ signal: options.signal });
     }
-    return this.#action(this.links.publish ?? publishUrl, "publish_draft", "publish", options);
+    return this.#action(
+      this.links.publish ?? publishUrl,
+      "publish_draft",
+      "publish",
+      undefined,
+      options,
+    );
+  }
+
+  async #publishViaRequest(applicable: string, options: PublishOptions): Promise<NRPRecord> {
+    const res = await this.#ctx.http.getJSON(applicable, { signal: options.signal });
+    const types = hitsOf(res.body);
+    const entry = PUBLISH_TYPES.map((t) => types.find((e) => e.type_id === t)).find(
+      (e) => e !== undefined && hasCreateLink(e),
+    );
+    if (entry === undefined) throw this.#requestRequired("publish_draft", "publish", applicable);
+    if (options.version !== undefined) {
+      this.metadata.version = options.version;
+      await this.save({ signal: options.signal });
+    }
+    const request = await this.#submitRequest(entry, undefined, options.signal);
+    return this.#outcome(request, "published_record", "publication", options.signal);
   }
 
   /**
    * Opens a draft of this published record for editing (`POST …/draft`, 201); an existing draft
-   * is returned as is.
+   * is returned as is. When the server refuses (403) and the record offers an
+   * `edit_published_record` request, that request is created and submitted instead, and the
+   * draft it opens is returned once accepted.
    *
-   * @throws {@link RequestRequiredError} when the server refuses (403) and the record offers an
-   * `edit_published_record` request instead.
+   * @throws {@link ReviewPendingError} when the edit request waits for a curator.
+   * @throws {@link RequestRequiredError} when the request is offered but cannot be created now.
    */
   async edit(options: RecordActionOptions = {}): Promise<NRPRecord> {
     if (this.isDraft) {
@@ -561,18 +735,30 @@ export class NRPRecord {
     }
     // oarepo emits `links.draft` only once a draft exists; the edit route is `<self>/draft`.
     const url = this.links.draft ?? `${this.#link("self").replace(/\/+$/, "")}/draft`;
-    return this.#action(url, "edit_published_record", "edit", options);
+    return this.#action(url, "edit_published_record", "edit", undefined, options);
   }
 
   /**
    * Starts a new version of this record (`POST links.versions`, 201) and returns its draft. Files
-   * are not carried over (protocol §3.8).
+   * are not carried over directly (protocol §3.8). When the server refuses (403) and the record
+   * offers a `new_version` request, that request is created (with `keep_files` from
+   * `keepFiles`) and submitted, and the new draft is returned once accepted.
    *
-   * @throws {@link RequestRequiredError} when the server refuses (403) and the record offers a
-   * `new_version` request instead.
+   * @throws {@link ReviewPendingError} when the new-version request waits for a curator.
+   * @throws {@link RequestRequiredError} when the request is offered but cannot be created now.
    */
-  async newVersion(options: RecordActionOptions = {}): Promise<NRPRecord> {
-    return this.#action(this.#link("versions"), "new_version", "create a new version of", options);
+  async newVersion(options: NewVersionOptions = {}): Promise<NRPRecord> {
+    const payload =
+      options.keepFiles === undefined
+        ? undefined
+        : { keep_files: options.keepFiles ? "yes" : "no" };
+    return this.#action(
+      this.#link("versions"),
+      "new_version",
+      "create a new version of",
+      payload,
+      options,
+    );
   }
 
   /** A short description for logs. */

@@ -10,6 +10,7 @@ import {
   PermissionDeniedError,
   PreconditionFailedError,
   RequestRequiredError,
+  ReviewPendingError,
   UnknownModelError,
 } from "nrp-invenio-client";
 import type { DevServer } from "nrp-invenio-devserver";
@@ -327,13 +328,20 @@ describe("communities and curated publishing", () => {
       { community: "physics", filesEnabled: false },
     );
     expect(draft.links.publish).toBeUndefined();
+    // The publish_draft request is created and submitted; it waits for a curator.
     const error = await draft.publish().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RequestRequiredError);
-    const rr = error as RequestRequiredError;
-    expect(rr.code).toBe("NRP_REQUEST_REQUIRED");
-    expect(rr.requestType).toBe("publish_draft");
-    expect(rr.message).toMatch(/publish_draft/);
-    expect(rr.applicableRequestsUrl).toBe(draft.links["applicable-requests"]);
+    expect(error).toBeInstanceOf(ReviewPendingError);
+    const pending = error as ReviewPendingError;
+    expect(pending.code).toBe("NRP_REVIEW_PENDING");
+    expect(pending.request.type).toBe("publish_draft");
+    expect(pending.request.status).toBe("submitted");
+
+    // A second publish cannot open another one while that is pending.
+    const again = (await draft.publish().catch((e: unknown) => e)) as RequestRequiredError;
+    expect(again).toBeInstanceOf(RequestRequiredError);
+    expect(again.code).toBe("NRP_REQUEST_REQUIRED");
+    expect(again.requestType).toBe("publish_draft");
+    expect(again.applicableRequestsUrl).toBe(draft.links["applicable-requests"]);
   });
 });
 
@@ -602,14 +610,21 @@ describe("request-only actions", () => {
 
     // Nothing offered: the 403 stays a permission error.
     server.faults.add({ method: "POST", path: `${path}/draft`, status: 403 });
+    server.faults.add({
+      method: "GET",
+      path: `${path}/requests/applicable`,
+      status: 200,
+      body: { hits: { hits: [], total: 0 } },
+    });
     await expect(published.edit()).rejects.toThrow(PermissionDeniedError);
 
     const offered = {
       hits: {
         hits: [
           {
+            // Offered but not creatable now (e.g. one is already open): no request is tried.
             type_id: "edit_published_record",
-            links: { actions: { create: `${server.url}${path}/requests/edit_published_record` } },
+            links: {},
           },
         ],
         total: 1,
