@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { ActionNotAvailableError } from "../../src/core/errors.js";
 import {
-  ActionNotAvailableError,
   NRPRecordRequest,
   NRPRecordRequests,
   flattenPayload,
   restoreHierarchy,
-} from "nrp-invenio-client";
+} from "../../src/resources/requests.js";
 import type { HttpClient } from "../../src/internal/http.js";
 
 /** A transport that fails the test if anything is sent. */
