@@ -21,10 +21,12 @@ import { homeService } from "./services/home.js";
 import { doisService } from "./services/records/dois.js";
 import { landingService } from "./services/records/landing.js";
 import { recordsService } from "./services/records/service.js";
+import { requestsService } from "./services/requests/service.js";
 import { searchService } from "./services/search.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
 import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
+import { RequestStore } from "./store/requests.js";
 import { openStore } from "./store/store.js";
 import { UserStore } from "./store/users.js";
 import { readPem, type PemSource } from "./tls.js";
@@ -107,6 +109,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     discoveryService,
     searchService,
     recordsService,
+    requestsService,
     filesService,
     landingService,
     doisService,
@@ -225,6 +228,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const tokenByName = users.seed(config.users);
     const token = (name: string): string => tokenByName.get(name) ?? "";
     const records = new RecordStore(store.db);
+    const requests = new RequestStore(store.db);
     records.seedCommunities(config.communities);
     const faults = new Faults();
     const closing = new AbortController();
@@ -246,6 +250,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       store,
       users,
       records,
+      requests,
       files,
       storage:
         signer === undefined

@@ -55,7 +55,7 @@ describe("records lifecycle (nrp flavour)", () => {
     });
   });
 
-  test("a model with requests links requests and applicable requests, which answer empty lists", async () => {
+  test("a model with requests links requests and applicable requests (publish_draft for a new draft)", async () => {
     const res = await send("POST", `${server().url}/api/datasets/`, {
       token: owner(),
       body: { metadata: { title: "A dataset" }, parent: { communities: { default: "physics" } } },
@@ -66,7 +66,15 @@ describe("records lifecycle (nrp flavour)", () => {
     expect(links["applicable-requests"]).toBe(`${links.self}/requests/applicable`);
     const applicable = await call(links["applicable-requests"], { token: owner() });
     expect(applicable.body).toEqual({
-      hits: { hits: [], total: 0 },
+      hits: {
+        hits: [
+          {
+            type_id: "publish_draft",
+            links: { actions: { create: `${links.self}/requests/publish_draft` } },
+          },
+        ],
+        total: 1,
+      },
       links: { self: links["applicable-requests"] },
     });
     const requests = await call(links.requests, { token: owner() });

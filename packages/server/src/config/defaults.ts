@@ -166,4 +166,5 @@ export const RDM_RECORDS_MODEL: ResolvedModel = {
   requireCommunity: false,
   publishing: "direct",
   mintDoi: true,
+  requests: { types: [], autoAccept: [] },
 };

@@ -6,6 +6,9 @@ import { checkSchema } from "./schema.js";
 import { checkKeys, isRecord } from "./util.js";
 import {
   MODEL_FEATURES,
+  REQUEST_TYPES,
+  type RequestTypeId,
+  type WorkflowConfig,
   type DevServerConfig,
   type ModelConfig,
   type CommunityConfig,
@@ -115,6 +118,7 @@ function resolveModel(
     "requireCommunity",
     "publishing",
     "mintDoi",
+    "requests",
   ];
   checkKeys(fail, raw, allowed, key);
   const rawFeatures = raw.features ?? ["drafts", "files"];
@@ -154,6 +158,7 @@ function resolveModel(
   if (publishing !== "direct" && publishing !== "curated") {
     fail(`${key}.publishing`, `must be direct or curated (got ${JSON.stringify(publishing)})`);
   }
+  const requests = resolveWorkflow(fail, raw.requests, features.has("requests"), key);
   return {
     type,
     name: optionalString(fail, raw, "name", key) ?? type,
@@ -165,7 +170,42 @@ function resolveModel(
     requireCommunity,
     publishing,
     mintDoi,
+    requests,
   };
+}
+
+/** oarepo's default workflow offers every record request but deleting a draft through one. */
+const DEFAULT_WORKFLOW_TYPES = REQUEST_TYPES.filter((t) => t !== "delete_draft");
+
+function resolveWorkflow(
+  fail: (key: string, problem: string) => never,
+  raw: unknown,
+  enabled: boolean,
+  modelKey: string,
+): Required<WorkflowConfig> {
+  const key = `${modelKey}.requests`;
+  if (raw !== undefined && !enabled) fail(key, "needs the 'requests' feature");
+  if (!enabled) return { types: [], autoAccept: [] };
+  if (raw === undefined || raw === null)
+    return { types: [...DEFAULT_WORKFLOW_TYPES], autoAccept: [] };
+  if (!isRecord(raw)) fail(key, "must be a mapping with types and autoAccept");
+  checkKeys(fail, raw, ["types", "autoAccept"], key);
+  const list = (name: "types" | "autoAccept", fallback: RequestTypeId[]): RequestTypeId[] => {
+    const value = raw[name] ?? fallback;
+    if (!Array.isArray(value)) fail(`${key}.${name}`, "must be a list");
+    return value.map((t: unknown, i) => {
+      if (typeof t !== "string" || !(REQUEST_TYPES as readonly string[]).includes(t)) {
+        fail(`${key}.${name}[${i}]`, `must be one of ${REQUEST_TYPES.join(", ")}`);
+      }
+      return t as RequestTypeId;
+    });
+  };
+  const types = list("types", [...DEFAULT_WORKFLOW_TYPES]);
+  const autoAccept = list("autoAccept", []);
+  for (const t of autoAccept) {
+    if (!types.includes(t)) fail(`${key}.autoAccept`, `'${t}' is not one of the model's types`);
+  }
+  return { types, autoAccept };
 }
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;

@@ -64,6 +64,33 @@ export interface ModelConfig {
   publishing?: PublishingPolicy;
   /** Assign a DOI (`<doiPrefix>/<id>`) when a record of this model is published. @default false */
   mintDoi?: boolean;
+  /** The model's request workflow (only with the `requests` feature). */
+  requests?: WorkflowConfig;
+}
+
+/** The request types oarepo-requests defines for records (protocol §6.2). */
+export const REQUEST_TYPES = [
+  "publish_draft",
+  "publish_new_version",
+  "publish_changed_metadata",
+  "edit_published_record",
+  "new_version",
+  "delete_published_record",
+  "delete_draft",
+] as const;
+
+/** One request type id. */
+export type RequestTypeId = (typeof REQUEST_TYPES)[number];
+
+/**
+ * A model's workflow, as oarepo-workflows declares one: which request types exist and which are
+ * approved automatically when submitted (their receiver is `{"auto_approve": "true"}`).
+ */
+export interface WorkflowConfig {
+  /** @default every type but `delete_draft` */
+  types?: RequestTypeId[];
+  /** @default [] */
+  autoAccept?: RequestTypeId[];
 }
 
 /** How drafts of a model get published. */
@@ -132,6 +159,8 @@ export interface ResolvedModel {
   requireCommunity: boolean;
   publishing: PublishingPolicy;
   mintDoi: boolean;
+  /** Empty lists for models without the `requests` feature. */
+  requests: Required<WorkflowConfig>;
 }
 
 /** A community with every default applied. */

@@ -13,7 +13,7 @@ import type { RequestContext } from "./context.js";
 import { HttpError, METHOD_NOT_ALLOWED_MESSAGE, NOT_FOUND_MESSAGE } from "./errors.js";
 import { requestOrigin, type Listening } from "./origin.js";
 import { appendLog, logEntry, type RequestLogEntry } from "./request-log.js";
-import { sendEmpty, sendError, sendRedirect } from "./respond.js";
+import { sendEmpty, sendError, sendJson, sendRedirect } from "./respond.js";
 import type { Router } from "./router.js";
 
 /** Paths of the devserver's own admin API: never faulted, never logged. */
@@ -173,7 +173,7 @@ export function createRequestListener(
         return;
       }
       if (error instanceof HttpError) {
-        sendError(res, error.status, error.message, error.errors, error.headers);
+        sendJson(res, error.status, error.toBody(), error.headers);
         return;
       }
       deps.log?.(

@@ -62,22 +62,29 @@ export class HttpError extends Error {
   readonly errors: FieldError[];
   /** Extra response headers, e.g. `Allow` on a 405. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Extra body keys some handlers add, e.g. oarepo's `request_payload_errors`. */
+  readonly extra: Readonly<Record<string, unknown>>;
 
   constructor(
     status: number,
     message: string = defaultMessage(status),
-    options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    options: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      extra?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = "HttpError";
     this.status = status;
     this.errors = options.errors ?? [];
     this.headers = options.headers ?? {};
+    this.extra = options.extra ?? {};
   }
 
   /** The JSON body Invenio would send for this error. */
-  toBody(): ErrorBody {
-    return errorBody(this.status, this.message, this.errors);
+  toBody(): ErrorBody & Record<string, unknown> {
+    return { ...errorBody(this.status, this.message, this.errors), ...this.extra };
   }
 }
 

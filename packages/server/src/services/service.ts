@@ -4,6 +4,7 @@ import type { RequestLogEntry } from "../http/request-log.js";
 import type { FileStore } from "../store/files.js";
 import type { Router } from "../http/router.js";
 import type { RecordStore } from "../store/records.js";
+import type { RequestStore } from "../store/requests.js";
 import type { Store } from "../store/store.js";
 import type { UserStore } from "../store/users.js";
 import type { UrlSigner } from "./files/storage.js";
@@ -19,6 +20,8 @@ export interface ServiceContext {
   users: UserStore;
   /** Parents, records, drafts, communities and persistent identifiers. */
   records: RecordStore;
+  /** Requests, their events and removed records. */
+  requests: RequestStore;
   /** File rows and their content blobs. */
   files: FileStore;
   /** Set when downloads are redirected to the storage origin (`redirectDownloads`). */

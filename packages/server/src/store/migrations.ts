@@ -132,6 +132,53 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX files_blob ON files(blob_id);
     `,
   },
+  {
+    version: 4,
+    name: "requests, their events and removed records",
+    // invenio-requests keeps a request's references as one-key dicts; `receiver` is that dict as
+    // JSON (NULL never happens here, auto-approved types name `{"auto_approve": "true"}`).
+    // A removed record keeps its id answering 410, as RDM's tombstones do.
+    up: `
+      CREATE TABLE requests (
+        id          TEXT PRIMARY KEY,
+        number      INTEGER NOT NULL UNIQUE,
+        type        TEXT NOT NULL,
+        title       TEXT NOT NULL DEFAULT '',
+        description TEXT,
+        status      TEXT NOT NULL,
+        created_by  INTEGER NOT NULL REFERENCES users(id),
+        receiver    TEXT,
+        topic_model TEXT NOT NULL,
+        topic_id    TEXT NOT NULL,
+        payload     TEXT NOT NULL DEFAULT '{}',
+        expires_at  TEXT,
+        revision_id INTEGER NOT NULL,
+        created     TEXT NOT NULL,
+        updated     TEXT NOT NULL
+      );
+      CREATE INDEX requests_topic ON requests(topic_model, topic_id);
+      CREATE TABLE request_events (
+        id          TEXT PRIMARY KEY,
+        request_id  TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+        type        TEXT NOT NULL,
+        created_by  INTEGER,
+        payload     TEXT NOT NULL,
+        revision_id INTEGER NOT NULL,
+        created     TEXT NOT NULL,
+        updated     TEXT NOT NULL
+      );
+      CREATE INDEX request_events_request ON request_events(request_id);
+      CREATE TABLE removed_records (
+        id             TEXT PRIMARY KEY,
+        model          TEXT NOT NULL,
+        parent_id      TEXT NOT NULL,
+        removal_reason TEXT NOT NULL,
+        note           TEXT,
+        removed_by     INTEGER,
+        created        TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Raised when a data directory was written by a newer schema than this build knows. */

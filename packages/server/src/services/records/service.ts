@@ -42,6 +42,9 @@ export const MISSING_COMMUNITY_MESSAGE = "Failed to get community from input dat
 /** oarepo-communities `CommunityDoesntExistError` (protocol §8.1). */
 export const UNKNOWN_COMMUNITY_MESSAGE = "Input community does not exist.";
 
+/** RDM's `RecordDeletedException` answer for a removed record. */
+export const RECORD_DELETED_MESSAGE = "The record has been deleted.";
+
 /** Drafts expire after this long, as `RDM_DRAFT_EXPIRES_AT` / IDR's default. */
 const DRAFT_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 
@@ -149,6 +152,10 @@ export class Records {
   loadRecord(id: string): Loaded {
     const item = this.app.records.item("record", id);
     if (item?.model !== this.model.type) {
+      // A record removed through `delete_published_record` keeps answering, as RDM's tombstones.
+      if (this.app.requests.removed(id)?.model === this.model.type) {
+        throw new HttpError(410, RECORD_DELETED_MESSAGE);
+      }
       const pid = this.app.records.pid("recid", id);
       const draft = this.app.records.item("draft", id);
       throw new HttpError(
@@ -356,6 +363,12 @@ export class Records {
     const loaded = this.loadDraft(param(ctx, "id"));
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
+    await this.removeDraft(loaded);
+    sendEmpty(ctx.res, 204);
+  }
+
+  /** Deletes a draft and its files (also what an accepted `delete_draft` request does). */
+  async removeDraft(loaded: Loaded): Promise<void> {
     const store = this.app.records;
     const { item, parent } = loaded;
     const orphans = store.transaction(() => {
@@ -375,17 +388,24 @@ export class Records {
       return blobs;
     });
     await this.app.files.collect(orphans);
-    sendEmpty(ctx.res, 204);
   }
 
   async publish(ctx: RequestContext): Promise<void> {
     await readJsonBody(ctx.req);
     const loaded = this.loadDraft(param(ctx, "id"));
-    const { item, parent } = loaded;
+    const { parent } = loaded;
     // IDR publish: permission first, then strict validation, then the components (files).
     if (!this.access.canPublish(ctx.user, parent, this.model)) {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
+    this.send(ctx, 202, await this.publishDraft(loaded));
+  }
+
+  /**
+   * IDR's publish checks after the permission: strict validation, then the files component. The
+   * publish request types run the same checks when they are created (oarepo `validate_topic`).
+   */
+  checkPublishable(item: ItemRow): void {
     const strict = validateData(
       this.model.schema,
       item.data,
@@ -399,6 +419,12 @@ export class Records {
     if (item.filesEnabled && draftFiles.some((f) => f.status !== "completed")) {
       throw validationError([{ field: "files", messages: [PENDING_FILES_MESSAGE] }]);
     }
+  }
+
+  /** Publishes a draft whose permission was checked (directly or by an accepted request). */
+  async publishDraft(loaded: Loaded): Promise<Loaded> {
+    const { item, parent } = loaded;
+    this.checkPublishable(item);
     const store = this.app.records;
     let orphans: string[] = [];
     const published = store.transaction((): Loaded => {
@@ -448,20 +474,22 @@ export class Records {
       return { kind: "record", item: record, parent: next };
     });
     await this.app.files.collect(orphans);
-    this.send(ctx, 202, published);
+    return published;
   }
 
   async edit(ctx: RequestContext): Promise<void> {
     await readJsonBody(ctx.req);
     const record = this.loadRecord(param(ctx, "id"));
     this.requireManage(ctx, record.parent);
+    this.send(ctx, 201, this.openEditDraft(record));
+  }
+
+  /** The edit draft of a published record, made now or the one already open. */
+  openEditDraft(record: Loaded): Loaded {
     const store = this.app.records;
     const existing = store.item("draft", record.item.id);
     // IDR edit returns the open draft as it is, still 201 (protocol §3.7).
-    if (existing !== undefined) {
-      this.send(ctx, 201, { kind: "draft", item: existing, parent: record.parent });
-      return;
-    }
+    if (existing !== undefined) return { kind: "draft", item: existing, parent: record.parent };
     const now = timestamp();
     const draft: ItemRow = {
       ...record.item,
@@ -478,21 +506,23 @@ export class Records {
         now,
       );
     });
-    this.send(ctx, 201, { kind: "draft", item: draft, parent: record.parent });
+    return { kind: "draft", item: draft, parent: record.parent };
   }
 
   async newVersion(ctx: RequestContext): Promise<void> {
     await readJsonBody(ctx.req);
     const record = this.loadRecord(param(ctx, "id"));
+    this.requireManage(ctx, record.parent);
+    this.send(ctx, 201, this.openNewVersion(record));
+  }
+
+  /** The next version's draft of a published record, made now or the one already open. */
+  openNewVersion(record: Loaded): Loaded {
     const { parent } = record;
-    this.requireManage(ctx, parent);
     const store = this.app.records;
     const open = parent.nextDraftId === null ? undefined : store.item("draft", parent.nextDraftId);
-    if (open !== undefined) {
-      this.send(ctx, 201, { kind: "draft", item: open, parent });
-      return;
-    }
-    const loaded = store.transaction((): Loaded => {
+    if (open !== undefined) return { kind: "draft", item: open, parent };
+    return store.transaction((): Loaded => {
       const id = this.newId();
       const now = timestamp();
       // Metadata carries over, files and external pids do not (IDR new_version; RDM drops the DOI
@@ -516,7 +546,42 @@ export class Records {
       store.updateParent(next);
       return { kind: "draft", item, parent: next };
     });
-    this.send(ctx, 201, loaded);
+  }
+
+  /**
+   * Removes a published record (an accepted `delete_published_record`): its row, files and open
+   * edit draft go, its id answers 410 and the parent's latest falls back to the newest remaining
+   * version.
+   */
+  async removeRecord(
+    record: Loaded,
+    removal: { reason: string; note: string | null; by: number | null },
+  ): Promise<void> {
+    const store = this.app.records;
+    const { item, parent } = record;
+    const orphans = store.transaction(() => {
+      const blobs = this.app.files.deleteAll("record", item.id);
+      store.deleteItem("record", item.id);
+      if (store.item("draft", item.id) !== undefined) {
+        blobs.push(...this.app.files.deleteAll("draft", item.id));
+        store.deleteItem("draft", item.id);
+      }
+      store.putPid("recid", item.id, "record", item.id, "D");
+      const [latest] = store.versions(parent.id);
+      const now = timestamp();
+      store.updateParent({ ...parent, latestId: latest?.id ?? null, updated: now });
+      this.app.requests.putRemoved({
+        id: item.id,
+        model: item.model,
+        parentId: parent.id,
+        removalReason: removal.reason,
+        note: removal.note,
+        removedBy: removal.by,
+        created: now,
+      });
+      return blobs;
+    });
+    await this.app.files.collect(orphans);
   }
 
   listVersions(ctx: RequestContext): void {
@@ -572,21 +637,13 @@ export class Records {
   }
 
   /**
-   * The record's requests and the request types applicable to it (protocol §6.2, §6.6): empty
-   * lists until requests exist, so that clients can follow the links.
+   * The requests of a model without the `requests` feature (protocol §6.6): always an empty list,
+   * so that clients can follow `links.requests`; models with requests get the requests service.
    */
-  requests(ctx: RequestContext, draft: boolean, applicable: boolean): void {
+  requests(ctx: RequestContext): void {
     const id = param(ctx, "id");
-    const loaded = draft ? this.loadDraft(id) : this.loadRecord(id);
-    if (draft) this.requireDraftRead(ctx, loaded);
-    const base = `${ctx.origin}${apiPrefix(this.model)}/${id}${draft ? "/draft" : ""}/requests`;
-    if (applicable) {
-      sendJson(ctx.res, 200, {
-        hits: { hits: [], total: 0 },
-        links: { self: `${base}/applicable` },
-      });
-      return;
-    }
+    this.loadRecord(id);
+    const base = `${ctx.origin}${apiPrefix(this.model)}/${id}/requests`;
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     sendJson(ctx.res, 200, searchResponse(base, undefined, params, [], 0));
   }
@@ -642,18 +699,10 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
       r.files(ctx, true);
     });
   }
-  router.on("GET", `${item}/requests`, (ctx) => {
-    r.requests(ctx, false, false);
-  });
-  if (app.flavour === "nrp" && model.features.includes("requests")) {
-    router.on("GET", `${item}/draft/requests`, (ctx) => {
-      r.requests(ctx, true, false);
-    });
-    router.on("GET", `${item}/requests/applicable`, (ctx) => {
-      r.requests(ctx, false, true);
-    });
-    router.on("GET", `${item}/draft/requests/applicable`, (ctx) => {
-      r.requests(ctx, true, true);
+  // Models with requests get the requests service's routes (services/requests).
+  if (!(app.flavour === "nrp" && model.features.includes("requests"))) {
+    router.on("GET", `${item}/requests`, (ctx) => {
+      r.requests(ctx);
     });
   }
 }

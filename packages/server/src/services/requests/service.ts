@@ -1,0 +1,772 @@
+import { randomUUID } from "node:crypto";
+import type { RequestTypeId, ResolvedModel } from "../../config/types.js";
+import { readJsonBody } from "../../http/body.js";
+import { param, requireUser, type RequestContext } from "../../http/context.js";
+import {
+  HttpError,
+  NOT_FOUND_MESSAGE,
+  PERMISSION_DENIED_MESSAGE,
+  validationError,
+} from "../../http/errors.js";
+import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../../http/negotiate.js";
+import { sendJson } from "../../http/respond.js";
+import { timestamp } from "../../store/records.js";
+import type { EventRow, Reference, RequestRow } from "../../store/requests.js";
+import type { User } from "../../store/users.js";
+import { Records } from "../records/service.js";
+import { apiPrefix, type Loaded } from "../records/serialize.js";
+import { parseSearchParams, searchResponse } from "../search.js";
+import type { Service, ServiceContext } from "../service.js";
+import {
+  PAYLOAD_ERRORS_MESSAGE,
+  REQUEST_TYPE_INFO,
+  loadPayload,
+  type RequestTypeInfo,
+  type TopicState,
+} from "./types.js";
+
+/** Request actions of invenio-requests (customizations/actions.py), `create`/`delete` included. */
+const ACTIONS = ["create", "submit", "delete", "accept", "cancel", "decline", "expire"] as const;
+type Action = (typeof ACTIONS)[number];
+
+/** The actions a client may find in `links.actions`: never `create` or `delete` (protocol §6.4). */
+const LINKED_ACTIONS: readonly Action[] = ["submit", "accept", "decline", "cancel"];
+
+/**
+ * Legal transitions: invenio-requests' `status_from`/`status_to`, with oarepo-requests'
+ * `OARepoCancelAction.status_from = ["created", "submitted"]` (protocol §6.5).
+ */
+const TRANSITIONS: Readonly<Record<Action, { from: readonly string[]; to: string }>> = {
+  create: { from: [], to: "created" },
+  submit: { from: ["created"], to: "submitted" },
+  delete: { from: ["created"], to: "deleted" },
+  accept: { from: ["submitted"], to: "accepted" },
+  cancel: { from: ["created", "submitted"], to: "cancelled" },
+  decline: { from: ["submitted"], to: "declined" },
+  expire: { from: ["submitted"], to: "expired" },
+};
+
+/** The log events IREQ's actions write (`LogEventType` payload `event`); submit writes none. */
+const LOGGED: Partial<Record<Action, string>> = {
+  accept: "accepted",
+  decline: "declined",
+  cancel: "cancelled",
+  expire: "expired",
+};
+
+/** oarepo request types override `created` to count as open (types/generic.py). */
+const OPEN_STATUSES = new Set(["created", "submitted"]);
+
+/** IREQ's event type ids: comments and logs. */
+const COMMENT = "C";
+const LOG = "L";
+
+/** The receiver oarepo's `AutoApprove` generator resolves to (resolvers/auto_approve.py). */
+const AUTO_APPROVE: Reference = { auto_approve: "true" };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A request action error of IREQ (`NoSuchActionError`, `CannotExecuteActionError`). */
+function actionError(action: string, reason: string): HttpError {
+  return new HttpError(400, `Error for action '${action}': ${reason}`);
+}
+
+/** The single key and value of a reference dict. */
+function refEntry(ref: Reference): [string, string] {
+  const [entry] = Object.entries(ref);
+  return entry ?? ["", ""];
+}
+
+/** Requests on records (invenio-requests + oarepo-requests, protocol §6). */
+class Requests {
+  private readonly app: ServiceContext;
+  private readonly records = new Map<string, Records>();
+
+  constructor(app: ServiceContext) {
+    this.app = app;
+    for (const model of app.config.models) {
+      if (model.features.includes("requests"))
+        this.records.set(model.type, new Records(app, model));
+    }
+  }
+
+  private recordsOf(model: string): Records {
+    const r = this.records.get(model);
+    if (r === undefined) throw new HttpError(500, `Model ${model} has no requests.`);
+    return r;
+  }
+
+  private isAdmin(user: User | undefined): boolean {
+    return user?.roles.includes("admin") === true;
+  }
+
+  /** The administrator who receives requests on records outside any community. */
+  private adminReceiver(): Reference {
+    const admin = this.app.users.list().find((u) => u.roles.includes("admin"));
+    return { user: String(admin?.id ?? 1) };
+  }
+
+  /** Whether `user` is (one of) the receiver(s): a curator of the community, or the user named. */
+  isReceiver(user: User | undefined, receiver: Reference | null): boolean {
+    if (user === undefined || receiver === null) return false;
+    const [kind, value] = refEntry(receiver);
+    if (kind === "user") return value === String(user.id);
+    if (kind === "community" || kind === "community_role") {
+      // oarepo-communities' CommunityRoleResolver: `<community uuid>:<role>`.
+      const communityId = kind === "community" ? value : (value.split(":")[0] ?? "");
+      return this.app.records.community(communityId)?.curators.includes(user.username) === true;
+    }
+    return false;
+  }
+
+  private canRead(user: User | undefined, row: RequestRow): boolean {
+    if (user === undefined) return false;
+    return this.isAdmin(user) || row.createdBy === user.id || this.isReceiver(user, row.receiver);
+  }
+
+  /**
+   * `can_action_<name>` of IREQ's permission policy: the creator submits, cancels and deletes, the
+   * receiver accepts and declines, only the system expires and nobody creates through an action.
+   */
+  private mayAct(user: User | undefined, row: RequestRow, action: Action): boolean {
+    if (user === undefined) return false;
+    switch (action) {
+      case "submit":
+      case "cancel":
+      case "delete":
+        return this.isAdmin(user) || row.createdBy === user.id;
+      case "accept":
+      case "decline":
+        return this.isAdmin(user) || this.isReceiver(user, row.receiver);
+      case "create":
+      case "expire":
+        return false;
+    }
+  }
+
+  /** The record state a topic is in now, or undefined when it no longer exists. */
+  private topicState(model: string, id: string): { state: TopicState; loaded: Loaded } | undefined {
+    const r = this.recordsOf(model);
+    const store = this.app.records;
+    const draft = store.item("draft", id);
+    if (draft?.model === model) {
+      const loaded = r.loadDraft(id);
+      if (store.item("record", id) !== undefined) return { state: "edit-draft", loaded };
+      return { state: draft.versionIndex > 1 ? "new-version-draft" : "initial-draft", loaded };
+    }
+    const record = store.item("record", id);
+    if (record?.model === model) return { state: "published", loaded: r.loadRecord(id) };
+    return undefined;
+  }
+
+  /** `links.topic`: the resolved topic's own links (oarepo `RequestEntityLinks`). */
+  private topicLinks(origin: string, model: string, id: string): Record<string, string> {
+    const api = `${origin}/api/${model}/${id}`;
+    const html = `${origin}/${model}/${id}`;
+    if (
+      this.app.records.item("draft", id) !== undefined &&
+      this.app.records.item("record", id) === undefined
+    ) {
+      return { self: `${api}/draft`, self_html: `${html}/preview` };
+    }
+    return { self: api, self_html: html };
+  }
+
+  /**
+   * The request JSON of protocol §6.4. `self` is oarepo's `/api/requests/extended/<id>` when the
+   * oarepo service serves it and IREQ's `/api/requests/<id>` for the generic endpoints.
+   */
+  dump(ctx: RequestContext, row: RequestRow, extended: boolean): Record<string, unknown> {
+    const generic = `${ctx.origin}/api/requests/${row.id}`;
+    const self = extended ? `${ctx.origin}/api/requests/extended/${row.id}` : generic;
+    const actions: Record<string, string> = {};
+    for (const action of LINKED_ACTIONS) {
+      if (TRANSITIONS[action].from.includes(row.status) && this.mayAct(ctx.user, row, action)) {
+        actions[action] = `${generic}/actions/${action}`;
+      }
+    }
+    const open = OPEN_STATUSES.has(row.status);
+    return {
+      id: row.id,
+      created: row.created,
+      updated: row.updated,
+      revision_id: row.revisionId,
+      type: row.type,
+      title: row.title,
+      ...(row.description === null ? {} : { description: row.description }),
+      number: String(row.number),
+      status: row.status,
+      is_closed: !open,
+      is_open: open,
+      expires_at: row.expiresAt,
+      is_expired: row.status === "expired",
+      created_by: { user: String(row.createdBy) },
+      receiver: row.receiver,
+      topic: { [row.topicModel]: row.topicId },
+      payload: row.payload,
+      links: {
+        actions,
+        self,
+        self_html: `${ctx.origin}/requests/${row.id}`,
+        comments: `${self}/comments`,
+        timeline: `${self}/timeline`,
+        topic: this.topicLinks(ctx.origin, row.topicModel, row.topicId),
+        created_by: {},
+        receiver: {},
+      },
+    };
+  }
+
+  private send(ctx: RequestContext, status: number, body: unknown): void {
+    const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
+    sendJson(ctx.res, status, body, {}, contentType);
+  }
+
+  /** A request by id; a malformed id is Werkzeug's 404 (`<uuid:id>` routes, IREQ v7). */
+  private load(ctx: RequestContext): RequestRow {
+    const id = param(ctx, "requestId");
+    if (!UUID.test(id)) throw new HttpError(404, NOT_FOUND_MESSAGE);
+    const row = this.app.requests.get(id.toLowerCase());
+    if (row === undefined) throw new HttpError(404, "The persistent identifier does not exist.");
+    if (!this.canRead(ctx.user, row)) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    return row;
+  }
+
+  /** Whether the caller may create `type` on the topic now (oarepo `is_applicable_to`). */
+  private applicable(
+    user: User | undefined,
+    model: ResolvedModel,
+    type: RequestTypeId,
+    state: TopicState,
+    loaded: Loaded,
+  ): boolean {
+    return (
+      this.mayCreate(user, model, type, state, loaded) &&
+      !this.openOfType(model.type, loaded.item.id, type)
+    );
+  }
+
+  /** The workflow's `creators`: the record's owner (or an administrator), for a type of the state. */
+  private mayCreate(
+    user: User | undefined,
+    model: ResolvedModel,
+    type: RequestTypeId,
+    state: TopicState,
+    loaded: Loaded,
+  ): boolean {
+    if (user === undefined) return false;
+    if (!model.requests.types.includes(type)) return false;
+    if (!REQUEST_TYPE_INFO[type].topics.includes(state)) return false;
+    return this.isAdmin(user) || loaded.parent.ownerId === user.id;
+  }
+
+  private openOfType(model: string, id: string, type: string): boolean {
+    return this.app.requests
+      .forTopic(model, id)
+      .some((r) => r.type === type && OPEN_STATUSES.has(r.status));
+  }
+
+  /** The model and record state behind a `…/<id>[/draft]/requests…` route. */
+  private recordTopic(
+    ctx: RequestContext,
+    model: ResolvedModel,
+    draft: boolean,
+  ): { state: TopicState; loaded: Loaded } {
+    const r = this.recordsOf(model.type);
+    const id = param(ctx, "id");
+    if (draft) {
+      const loaded = r.loadDraft(id);
+      if (!r.access.canReadDraft(ctx.user, loaded.parent)) {
+        throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+      }
+      const published = this.app.records.item("record", id) !== undefined;
+      const state: TopicState = published
+        ? "edit-draft"
+        : loaded.item.versionIndex > 1
+          ? "new-version-draft"
+          : "initial-draft";
+      return { state, loaded };
+    }
+    return { state: "published", loaded: r.loadRecord(id) };
+  }
+
+  /** `GET …/[draft/]requests/applicable` (oarepo `RequestTypesList`, protocol §6.2). */
+  applicableList(ctx: RequestContext, model: ResolvedModel, draft: boolean): void {
+    const { state, loaded } = this.recordTopic(ctx, model, draft);
+    const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
+    const hits = model.requests.types
+      .filter((type) => this.applicable(ctx.user, model, type, state, loaded))
+      .map((type) => ({ type_id: type, links: { actions: { create: `${base}/${type}` } } }));
+    this.send(ctx, 200, {
+      hits: { hits, total: hits.length },
+      links: { self: `${base}/applicable` },
+    });
+  }
+
+  /** `GET …/[draft/]requests`: the requests whose topic is this record, that the caller sees. */
+  recordList(ctx: RequestContext, model: ResolvedModel, draft: boolean): void {
+    const { loaded } = this.recordTopic(ctx, model, draft);
+    const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    let rows = this.app.requests
+      .forTopic(model.type, loaded.item.id)
+      .filter((row) => this.canRead(ctx.user, row));
+    if (params.sort === "oldest") rows = rows.reverse();
+    const page = rows.slice((params.page - 1) * params.size, params.page * params.size);
+    const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
+    const hits = page.map((row) => this.dump(ctx, row, true));
+    this.send(ctx, 200, searchResponse(base, undefined, params, hits, rows.length));
+  }
+
+  /**
+   * `POST …/[draft/]requests/<type>` (oarepo `OARepoRequestsService.create`, protocol §6.3):
+   * unknown type, payload schema, `can_create` (permission, then an open request of the type),
+   * then for publish types the open-requests check and `validate_topic`.
+   */
+  async create(ctx: RequestContext, model: ResolvedModel, draft: boolean): Promise<void> {
+    const body = (await readJsonBody(ctx.req)) ?? {};
+    const { state, loaded } = this.recordTopic(ctx, model, draft);
+    const typeId = param(ctx, "type");
+    const info = (REQUEST_TYPE_INFO as Readonly<Record<string, RequestTypeInfo | undefined>>)[
+      typeId
+    ];
+    if (info === undefined) throw new HttpError(400, `Unknown request type ${typeId}.`);
+    const data = isObject(body) ? body : {};
+    const { payload, errors } = loadPayload(info, data.payload);
+    if (errors.length > 0) {
+      throw new HttpError(400, PAYLOAD_ERRORS_MESSAGE, {
+        extra: { request_payload_errors: errors },
+      });
+    }
+    if (!this.mayCreate(ctx.user, model, info.id, state, loaded)) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+    const user = requireUser(ctx);
+    const topicId = loaded.item.id;
+    if (this.openOfType(model.type, topicId, info.id)) {
+      throw new HttpError(400, `There is already an open request of ${info.name} on ${topicId}.`);
+    }
+    if (info.publishes) {
+      // oarepo publish_base.py: `assert_no_pending_requests`, then `validate_topic`.
+      const pending = this.app.requests
+        .forTopic(model.type, topicId)
+        .some((r) => OPEN_STATUSES.has(r.status));
+      if (pending) {
+        throw new HttpError(
+          400,
+          `Cannot ${info.name.toLowerCase()}: All open requests must be closed first.`,
+        );
+      }
+      this.recordsOf(model.type).checkPublishable(loaded.item);
+    }
+    const now = timestamp();
+    const community = loaded.parent.communities[0];
+    const receiver: Reference = model.requests.autoAccept.includes(info.id)
+      ? AUTO_APPROVE
+      : community === undefined
+        ? this.adminReceiver()
+        : { community_role: `${community}:curator` };
+    const row: RequestRow = {
+      id: randomUUID(),
+      number: this.app.requests.nextNumber(),
+      type: info.id,
+      title: typeof data.title === "string" ? data.title : "",
+      description: typeof data.description === "string" ? data.description : null,
+      status: "created",
+      createdBy: user.id,
+      receiver,
+      topicModel: model.type,
+      topicId,
+      payload,
+      expiresAt: null,
+      revisionId: 1,
+      created: now,
+      updated: now,
+    };
+    this.app.requests.put(row);
+    this.send(ctx, 201, this.dump(ctx, row, true));
+  }
+
+  read(ctx: RequestContext, extended: boolean): void {
+    this.send(ctx, 200, this.dump(ctx, this.load(ctx), extended));
+  }
+
+  /** `PUT /api/requests/<id>`: title, description and payload, by the creator while `created`. */
+  async update(ctx: RequestContext, extended: boolean): Promise<void> {
+    const body = (await readJsonBody(ctx.req)) ?? {};
+    const row = this.load(ctx);
+    if (!this.mayAct(ctx.user, row, "delete") || row.status !== "created") {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+    const data = isObject(body) ? body : {};
+    const info = REQUEST_TYPE_INFO[row.type as RequestTypeId];
+    let payload = row.payload;
+    if ("payload" in data) {
+      const loaded = loadPayload(info, data.payload);
+      if (loaded.errors.length > 0) {
+        throw new HttpError(400, PAYLOAD_ERRORS_MESSAGE, {
+          extra: { request_payload_errors: loaded.errors },
+        });
+      }
+      payload = loaded.payload;
+    }
+    const next: RequestRow = {
+      ...row,
+      title: typeof data.title === "string" ? data.title : row.title,
+      description: typeof data.description === "string" ? data.description : row.description,
+      payload,
+      revisionId: row.revisionId + 1,
+      updated: timestamp(),
+    };
+    this.app.requests.put(next);
+    this.send(ctx, 200, this.dump(ctx, next, extended));
+  }
+
+  /**
+   * `POST /api/requests/<id>/actions/<action>` in IREQ `execute_action`'s order: unknown action
+   * (400), permission (403), illegal transition (400), then the action's effect and a comment
+   * from the body's `payload`.
+   */
+  async action(ctx: RequestContext): Promise<void> {
+    const body = await readJsonBody(ctx.req);
+    const row = this.load(ctx);
+    const name = param(ctx, "action");
+    if (!(ACTIONS as readonly string[]).includes(name)) {
+      throw actionError(name, "No such action available");
+    }
+    const action = name as Action;
+    if (!this.mayAct(ctx.user, row, action)) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    if (!TRANSITIONS[action].from.includes(row.status)) {
+      throw actionError(action, "Could not execute the action");
+    }
+    const comment = isObject(body) && isObject(body.payload) ? body.payload : undefined;
+    const user = requireUser(ctx);
+    let next = await this.transition(ctx, row, action, user.id);
+    if (comment !== undefined) this.addComment(next, user.id, comment);
+    // oarepo's auto-approve: a submitted request whose receiver is `auto_approve` is accepted by
+    // the system at once, so submit answers `accepted` (protocol §6.5 flow 2).
+    if (action === "submit" && refEntry(next.receiver ?? {})[0] === "auto_approve") {
+      next = await this.transition(ctx, next, "accept", null);
+    }
+    this.send(ctx, 200, this.dump(ctx, next, false));
+  }
+
+  /** Runs an action's effect on the topic, then stores the new status and its log event. */
+  private async transition(
+    ctx: RequestContext,
+    row: RequestRow,
+    action: Action,
+    by: number | null,
+  ): Promise<RequestRow> {
+    let payload = row.payload;
+    if (action === "accept") payload = { ...payload, ...(await this.accept(ctx, row, by)) };
+    const now = timestamp();
+    const next: RequestRow = {
+      ...row,
+      status: TRANSITIONS[action].to,
+      payload,
+      revisionId: row.revisionId + 1,
+      updated: now,
+    };
+    const logged = LOGGED[action];
+    this.app.records.transaction(() => {
+      this.app.requests.put(next);
+      if (logged !== undefined) {
+        this.app.requests.addEvent({
+          id: randomUUID(),
+          requestId: row.id,
+          type: LOG,
+          createdBy: by,
+          payload: { event: logged },
+          revisionId: 1,
+          created: now,
+          updated: now,
+        });
+      }
+    });
+    return next;
+  }
+
+  /**
+   * What accepting does to the topic (oarepo-requests actions/*.py) and the payload keys it adds
+   * (`AddTopicLinksOnPayloadMixin`: colon keys, protocol §6.2).
+   */
+  private async accept(
+    ctx: RequestContext,
+    row: RequestRow,
+    by: number | null,
+  ): Promise<Record<string, string>> {
+    const r = this.recordsOf(row.topicModel);
+    const topic = this.topicState(row.topicModel, row.topicId);
+    if (topic === undefined) throw actionError("accept", "Could not execute the action");
+    const api = `${ctx.origin}/api/${row.topicModel}`;
+    const html = `${ctx.origin}/${row.topicModel}`;
+    const info = REQUEST_TYPE_INFO[row.type as RequestTypeId];
+    if (info.publishes) {
+      if (topic.loaded.kind !== "draft")
+        throw actionError("accept", "Could not execute the action");
+      const published = await r.publishDraft(topic.loaded);
+      return {
+        "published_record:links:self": `${api}/${published.item.id}`,
+        "published_record:links:self_html": `${html}/${published.item.id}`,
+      };
+    }
+    switch (info.id) {
+      case "edit_published_record": {
+        const draft = r.openEditDraft(r.loadRecord(row.topicId));
+        return {
+          "draft_record:links:self": `${api}/${draft.item.id}/draft`,
+          "draft_record:links:self_html": `${html}/${draft.item.id}/preview`,
+        };
+      }
+      case "new_version": {
+        const record = r.loadRecord(row.topicId);
+        const draft = r.openNewVersion(record);
+        if (row.payload.keep_files === "yes") this.keepFiles(record, draft);
+        return {
+          "draft_record:id": draft.item.id,
+          "draft_record:links:self": `${api}/${draft.item.id}/draft`,
+          "draft_record:links:self_html": `${html}/${draft.item.id}/preview`,
+        };
+      }
+      case "delete_published_record":
+        await r.removeRecord(r.loadRecord(row.topicId), {
+          reason: row.payload.removal_reason ?? "",
+          note: row.payload.note ?? null,
+          by,
+        });
+        return {};
+      case "delete_draft":
+        await r.removeDraft(r.loadDraft(row.topicId));
+        return {};
+      default:
+        return {};
+    }
+  }
+
+  /** `keep_files: yes` of oarepo's new_version: the new draft imports the previous files. */
+  private keepFiles(record: Loaded, draft: Loaded): void {
+    const { files } = this.app;
+    if (!record.item.filesEnabled || !draft.item.filesEnabled) return;
+    if (files.count("draft", draft.item.id) > 0) return;
+    this.app.records.transaction(() => {
+      files.replaceAll(
+        { kind: "record", id: record.item.id },
+        { kind: "draft", id: draft.item.id },
+        timestamp(),
+      );
+    });
+  }
+
+  private addComment(row: RequestRow, by: number, payload: Record<string, unknown>): EventRow {
+    const content = payload.content;
+    if (typeof content !== "string" || content === "") {
+      throw validationError([
+        { field: "payload.content", messages: ["Missing data for required field."] },
+      ]);
+    }
+    const now = timestamp();
+    const event: EventRow = {
+      id: randomUUID(),
+      requestId: row.id,
+      type: COMMENT,
+      createdBy: by,
+      payload: { content, format: typeof payload.format === "string" ? payload.format : "html" },
+      revisionId: 1,
+      created: now,
+      updated: now,
+    };
+    this.app.requests.addEvent(event);
+    return event;
+  }
+
+  /** `RequestEventSchema` (protocol §6.7); system events are created by `{"user": "system"}`. */
+  private dumpEvent(ctx: RequestContext, event: EventRow, self: string): Record<string, unknown> {
+    const mine = ctx.user !== undefined && event.createdBy === ctx.user.id;
+    return {
+      id: event.id,
+      created: event.created,
+      updated: event.updated,
+      links: { self: `${self}/comments/${event.id}` },
+      revision_id: event.revisionId,
+      type: event.type,
+      created_by: { user: event.createdBy === null ? "system" : String(event.createdBy) },
+      payload: event.payload,
+      permissions: {
+        can_update_comment: mine && event.type === COMMENT,
+        can_delete_comment: mine && event.type === COMMENT,
+      },
+    };
+  }
+
+  private selfOf(ctx: RequestContext, row: RequestRow, extended: boolean): string {
+    return `${ctx.origin}/api/requests/${extended ? "extended/" : ""}${row.id}`;
+  }
+
+  /** `POST …/comments` (201, the comment event). */
+  async comment(ctx: RequestContext, extended: boolean): Promise<void> {
+    const body = await readJsonBody(ctx.req);
+    const row = this.load(ctx);
+    const user = requireUser(ctx);
+    const payload = isObject(body) && isObject(body.payload) ? body.payload : {};
+    const event = this.addComment(row, user.id, payload);
+    this.send(ctx, 201, this.dumpEvent(ctx, event, this.selfOf(ctx, row, extended)));
+  }
+
+  /** `GET …/comments/<event>`. */
+  readComment(ctx: RequestContext, extended: boolean): void {
+    const row = this.load(ctx);
+    const event = this.app.requests.events(row.id).find((e) => e.id === param(ctx, "eventId"));
+    if (event === undefined) throw new HttpError(404, "The persistent identifier does not exist.");
+    this.send(ctx, 200, this.dumpEvent(ctx, event, this.selfOf(ctx, row, extended)));
+  }
+
+  /** `GET …/timeline` and `GET …/comments`: the events, oldest first, as a search result. */
+  timeline(ctx: RequestContext, extended: boolean, onlyComments: boolean): void {
+    const row = this.load(ctx);
+    const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    const events = this.app.requests.events(row.id, onlyComments ? COMMENT : undefined);
+    if (ctx.query.get("sort") === "newest") events.reverse();
+    const self = this.selfOf(ctx, row, extended);
+    const page = events.slice((params.page - 1) * params.size, params.page * params.size);
+    const hits = page.map((e) => this.dumpEvent(ctx, e, self));
+    const base = `${self}/${onlyComments ? "comments" : "timeline"}`;
+    this.send(
+      ctx,
+      200,
+      searchResponse(
+        base,
+        undefined,
+        { ...params, sort: ctx.query.get("sort") ?? "oldest" },
+        hits,
+        events.length,
+      ),
+    );
+  }
+
+  /**
+   * `GET /api/requests/` (IREQ search with oarepo's extra filters, protocol §6.6): what the caller
+   * may read, filtered by `status`, `type`, `is_open`, `is_closed`, `mine`, `assigned`, `topic`,
+   * `created_by` and `receiver` (references as `TYPE:ID`).
+   */
+  search(ctx: RequestContext, path: string): void {
+    const user = requireUser(ctx);
+    const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    const q = ctx.query;
+    const refFilter = (name: string): [string, string] | undefined => {
+      const raw = q.get(name);
+      if (raw === null || raw === "") return undefined;
+      const at = raw.indexOf(":");
+      if (at <= 0 || at === raw.length - 1) {
+        throw validationError([{ field: name, messages: ["Not a valid reference."] }]);
+      }
+      return [raw.slice(0, at), raw.slice(at + 1)];
+    };
+    const flag = (name: string): boolean | undefined => {
+      const raw = q.get(name);
+      if (raw === null || raw === "") return undefined;
+      return ["true", "1", "yes", "on"].includes(raw.toLowerCase());
+    };
+    const topic = refFilter("topic");
+    const createdBy = refFilter("created_by");
+    const receiver = refFilter("receiver");
+    const statuses = q.getAll("status").filter((s) => s !== "");
+    const types = q.getAll("type").filter((s) => s !== "");
+    const isOpen = flag("is_open");
+    const isClosed = flag("is_closed");
+    const mine = flag("mine");
+    const assigned = flag("assigned");
+    const matches = (row: RequestRow): boolean => {
+      if (!this.canRead(user, row)) return false;
+      if (statuses.length > 0 && !statuses.includes(row.status)) return false;
+      if (types.length > 0 && !types.includes(row.type)) return false;
+      const open = OPEN_STATUSES.has(row.status);
+      if (isOpen !== undefined && open !== isOpen) return false;
+      if (isClosed !== undefined && open === isClosed) return false;
+      if (mine === true && row.createdBy !== user.id) return false;
+      if (
+        assigned === true &&
+        (row.createdBy === user.id || !this.isReceiver(user, row.receiver))
+      ) {
+        return false;
+      }
+      if (topic !== undefined && (row.topicModel !== topic[0] || row.topicId !== topic[1])) {
+        return false;
+      }
+      if (
+        createdBy !== undefined &&
+        (createdBy[0] !== "user" || createdBy[1] !== String(row.createdBy))
+      ) {
+        return false;
+      }
+      if (receiver !== undefined) {
+        const [kind, value] = refEntry(row.receiver ?? {});
+        const community = kind === "community_role" ? value.split(":")[0] : undefined;
+        const same =
+          (kind === receiver[0] && value === receiver[1]) ||
+          (receiver[0] === "community" && community === receiver[1]);
+        if (!same) return false;
+      }
+      return true;
+    };
+    let rows = this.app.requests.all().filter(matches);
+    if (params.sort === "oldest") rows = rows.reverse();
+    const page = rows.slice((params.page - 1) * params.size, params.page * params.size);
+    const hits = page.map((row) => this.dump(ctx, row, false));
+    this.send(
+      ctx,
+      200,
+      searchResponse(`${ctx.origin}${path}`, undefined, params, hits, rows.length),
+    );
+  }
+}
+
+/**
+ * invenio-requests' REST API with oarepo-requests' record routes (protocol §6): applicable types,
+ * creating requests on records, the state machine with its effects, search, comments, timeline.
+ */
+export const requestsService: Service = (router, app) => {
+  if (app.flavour !== "nrp") return;
+  const s = new Requests(app);
+  for (const model of app.config.models) {
+    if (!model.features.includes("requests")) continue;
+    const item = `${apiPrefix(model)}/:id`;
+    for (const draft of [false, true]) {
+      const base = `${item}${draft ? "/draft" : ""}/requests`;
+      router.on("GET", base, (ctx) => {
+        s.recordList(ctx, model, draft);
+      });
+      router.on("GET", `${base}/applicable`, (ctx) => {
+        s.applicableList(ctx, model, draft);
+      });
+      router.on("POST", `${base}/:type`, (ctx) => s.create(ctx, model, draft));
+    }
+  }
+  router.on("GET", "/api/requests/", (ctx) => {
+    s.search(ctx, "/api/requests/");
+  });
+  router.on("GET", "/api/user/requests", (ctx) => {
+    s.search(ctx, "/api/user/requests");
+  });
+  for (const extended of [false, true]) {
+    const one = `/api/requests/${extended ? "extended/" : ""}:requestId`;
+    router.on("GET", one, (ctx) => {
+      s.read(ctx, extended);
+    });
+    router.on("PUT", one, (ctx) => s.update(ctx, extended));
+    router.on("GET", `${one}/comments`, (ctx) => {
+      s.timeline(ctx, extended, true);
+    });
+    router.on("POST", `${one}/comments`, (ctx) => s.comment(ctx, extended));
+    router.on("GET", `${one}/comments/:eventId`, (ctx) => {
+      s.readComment(ctx, extended);
+    });
+    router.on("GET", `${one}/timeline`, (ctx) => {
+      s.timeline(ctx, extended, false);
+    });
+  }
+  router.on("POST", "/api/requests/:requestId/actions/:action", (ctx) => s.action(ctx));
+};
