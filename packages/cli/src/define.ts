@@ -95,6 +95,10 @@ export const NOUNS = {
     names: ["files"],
     description: 'The same file commands; "files upload" sends several files at once',
   },
+  request: {
+    names: ["request", "requests"],
+    description: "Create, follow and decide review requests on records",
+  },
 } as const;
 
 /** A noun group name. */
@@ -105,7 +109,7 @@ export const VERBS: Readonly<Record<string, string>> = {
   add: "Add something to the configuration",
   select: "Choose the default of something",
   remove: "Remove something from the configuration",
-  list: "List things (aliases, variables, a record's files)",
+  list: "List things (aliases, variables, a record's files, requests)",
   describe: "Show what a repository offers",
   get: "Read something",
   set: "Store something",
@@ -118,6 +122,12 @@ export const VERBS: Readonly<Record<string, string>> = {
   upload: "Upload files to a draft",
   download: "Download files of a record",
   replace: "Replace the content of a file",
+  submit: "Submit a request for review",
+  cancel: "Withdraw a request",
+  accept: "Accept a submitted request",
+  decline: "Decline a submitted request",
+  comment: "Comment on a request",
+  timeline: "Show what happened to a request",
 };
 
 /** Reads an optional string option or argument, rejecting anything else as a usage error. */

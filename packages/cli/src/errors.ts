@@ -177,6 +177,8 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   ) {
     return ExitCode.conflict;
   }
+  // A request action its links do not offer now (wrong state, or not the caller's to take).
+  if (err.code === "NRP_ACTION_NOT_AVAILABLE") return ExitCode.conflict;
   // The server answered, but not with what the protocol promises.
   if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
   // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).

@@ -396,9 +396,12 @@ describe("record commands against the devserver", () => {
         "cur",
       ]),
     );
-    const publish = await nrp(["publish", "record", "@cur"]);
-    expect(publish.code).toBe(3);
-    expect(publish.stderr).toContain("publish_draft");
+    // The model publishes through review: nrp submits the publish request and says what is next.
+    const publish = await nrp(["publish", "record", "@cur", "--set", "curq"]);
+    expect(publish.code, publish.stderr).toBe(0);
+    expect(publish.stderr).toMatch(/Submitted publish_draft request \S+ for review by /);
+    expect(publish.stderr).toContain("follow it with: nrp get request @curq");
+    expect((JSON.parse(publish.stdout) as Json)["status"]).toBe("submitted");
 
     const other = await nrp(["get", "record", "@cur"], {
       env: { NRP_INVENIO_CLIENT_TOKEN: server.tokens.depositor },

@@ -10,6 +10,13 @@ import replaceFile from "./file/replace.js";
 import updateFile from "./file/update.js";
 import uploadFile from "./file/upload.js";
 import uploadFiles from "./file/upload-many.js";
+import { acceptRequest, cancelRequest, declineRequest, submitRequest } from "./request/actions.js";
+import commentRequest from "./request/comment.js";
+import createRequest from "./request/create.js";
+import getRequest from "./request/get.js";
+import listRequests from "./request/list.js";
+import timelineRequest from "./request/timeline.js";
+import updateRequest from "./request/update.js";
 import describeModels from "./models/describe.js";
 import describeRepository from "./repository/describe.js";
 import createRecord from "./record/create.js";
@@ -46,6 +53,16 @@ export const COMMANDS: readonly CommandDefinition<unknown>[] = [
   updateFile,
   replaceFile,
   deleteFile,
+  listRequests,
+  createRequest,
+  getRequest,
+  updateRequest,
+  submitRequest,
+  cancelRequest,
+  acceptRequest,
+  declineRequest,
+  commentRequest,
+  timelineRequest,
   setVariable,
   getVariable,
   listVariables,

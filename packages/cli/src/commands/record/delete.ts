@@ -2,15 +2,23 @@ import type { NRPRecord } from "nrp-invenio-client";
 import { PreconditionFailedError } from "nrp-invenio-client";
 
 import { confirm, requireConfirmable } from "../../confirm.js";
-import { defineCommand, flag } from "../../define.js";
+import type { CommandContext } from "../../context.js";
+import { defineCommand, flag, optionalString } from "../../define.js";
 import { CliError, ExitCode, UsageError, withHint } from "../../errors.js";
 import { expandIds, resolveRecord } from "../../record-ids.js";
 import { recordTitle } from "../../record-view.js";
+import { pendingRequest, reportReview } from "../../review.js";
+import { parseSetTarget } from "../../variables.js";
+import type { SetTarget } from "../../variables.js";
 
 /** The input of `nrp delete record`. */
 export interface DeleteRecordInput {
   ids: string[];
   yes: boolean;
+  /** `--reason`: delete published records through a `delete_published_record` request. */
+  reason: string | undefined;
+  note: string | undefined;
+  set: SetTarget | undefined;
 }
 
 /** `nrp delete record <id…>`: deletes drafts after confirmation. */
@@ -18,14 +26,21 @@ export default defineCommand({
   verb: "delete",
   verbAliases: ["rm"],
   noun: "record",
-  summary: "Delete drafts",
+  summary: "Delete drafts, or ask to delete published records (--reason)",
   description:
     "Delete the drafts of the given records. A draft that was never published is gone for good;\n" +
     "deleting the edit draft of a published record keeps the published record. nrp lists the\n" +
-    "drafts and asks for confirmation on a terminal; elsewhere --yes is required.",
+    "drafts and asks for confirmation on a terminal; elsewhere --yes is required.\n" +
+    "With --reason, the ids name published records and each gets a delete_published_record\n" +
+    "request with that removal reason (and --note), submitted to the record's curators (or\n" +
+    "accepted at once where the workflow says so). --set stores the requests.",
   arguments: [{ name: "<ids...>", description: "record ids, URLs or @variables" }],
   options(cmd) {
-    cmd.option("-y, --yes", "do not ask for confirmation");
+    cmd
+      .option("-y, --yes", "do not ask for confirmation")
+      .option("--reason <text>", "delete published records through a request with this reason")
+      .option("--note <text>", "a note for the curators (with --reason)")
+      .option("--set <var>", "store the deletion requests' API URLs (with --reason)");
   },
   examples: [
     { command: "nrp delete record @r", description: "delete the draft in @r, after asking" },
@@ -33,13 +48,34 @@ export default defineCommand({
       command: "nrp delete record draft/datasets/abcde-12345 --yes",
       description: "in a script: no question",
     },
+    {
+      command: 'nrp delete record @r --reason "duplicate of datasets/xyz" --yes',
+      description: "ask to remove a published record",
+    },
   ],
   parse(args, opts): DeleteRecordInput {
     const ids = Array.isArray(args[0]) ? args[0].map(String) : [];
     if (ids.length === 0) throw new UsageError("Missing <ids...>.");
-    return { ids, yes: flag(opts["yes"]) };
+    const reason = optionalString(opts["reason"], "--reason");
+    const note = optionalString(opts["note"], "--note");
+    const set = optionalString(opts["set"], "--set");
+    if (reason === undefined && (note !== undefined || set !== undefined)) {
+      throw new UsageError("--note and --set go with --reason (deleting a published record).");
+    }
+    if (reason?.trim() === "") throw new UsageError("--reason must not be empty.");
+    return {
+      ids,
+      yes: flag(opts["yes"]),
+      reason,
+      note,
+      set: set === undefined ? undefined : parseSetTarget(set),
+    };
   },
   async run(ctx, input) {
+    if (input.reason !== undefined) {
+      await requestDeletion(ctx, input, input.reason);
+      return;
+    }
     requireConfirmable(ctx.io, input.yes, "delete drafts");
     const ids = await expandIds(ctx, input.ids);
     const drafts: NRPRecord[] = [];
@@ -72,3 +108,47 @@ export default defineCommand({
     ctx.output.result(deleted.length === 1 && ids.length === 1 ? deleted[0] : deleted);
   },
 });
+
+async function requestDeletion(
+  ctx: CommandContext,
+  input: DeleteRecordInput,
+  reason: string,
+): Promise<void> {
+  requireConfirmable(ctx.io, input.yes, "delete published records");
+  const ids = await expandIds(ctx, input.ids);
+  const records: NRPRecord[] = [];
+  for (const id of ids) {
+    records.push(await resolveRecord(ctx, id, "published"));
+  }
+  if (!input.yes) {
+    const listing = records.map((r) => `  ${r.mid}  ${recordTitle(r) ?? ""}`.trimEnd()).join("\n");
+    ctx.io.stderr.write(
+      `About to ask for the deletion of ${records.length} record(s):\n${listing}\n`,
+    );
+    if (!(await confirm(ctx.io, false, "Continue?"))) {
+      ctx.output.info("Nothing was requested.");
+      throw new CliError("Cancelled.", { exitCode: ExitCode.usage, code: "cancelled" });
+    }
+  }
+  const done: Record<string, unknown>[] = [];
+  let stored = 0;
+  for (const record of records) {
+    try {
+      await record.delete({ removalReason: reason, note: input.note, signal: ctx.signal });
+    } catch (err) {
+      const request = pendingRequest(err);
+      if (request === undefined) throw err;
+      // Several pending requests collect in one --set variable.
+      const set =
+        input.set === undefined
+          ? undefined
+          : { ...input.set, append: input.set.append || stored > 0 };
+      await reportReview(ctx, record, request, set);
+      stored += 1;
+      continue;
+    }
+    ctx.output.info(`Deleted ${record.mid} (its deletion request was accepted at once).`);
+    done.push({ id: record.id, mid: record.mid, deleted: true });
+  }
+  if (done.length > 0) ctx.output.result(done.length === 1 && ids.length === 1 ? done[0] : done);
+}

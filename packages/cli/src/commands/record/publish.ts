@@ -4,6 +4,7 @@ import { defineCommand, optionalString, requiredString } from "../../define.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
 import { withHint } from "../../errors.js";
 import { printRecord } from "../../record-view.js";
+import { pendingRequest, reportReview } from "../../review.js";
 import { parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
 
@@ -34,8 +35,9 @@ export default defineCommand({
   description:
     "Publish the draft of <id> and print the published record. With [version], metadata.version\n" +
     "is set (and saved) first. Publishing validates strictly: an invalid draft exits 5 and lists\n" +
-    "the fields to fix. Where the repository publishes only through a curator's review, nrp says\n" +
-    "so (exit 3). Use --set to point a variable at the published record.",
+    "the fields to fix. Where the model publishes only through a curator's review, nrp creates\n" +
+    "and submits the publish request instead, prints it and says how to follow it; --set then\n" +
+    "stores the request. Otherwise --set points a variable at the published record.",
   arguments: [
     { name: "<id>", description: "record id, URL, DOI or @variable (its draft is published)" },
     { name: "[version]", description: "a version label stored in metadata.version, e.g. 1.0" },
@@ -65,7 +67,11 @@ export default defineCommand({
     try {
       published = await draft.publish({ version: input.version, signal: ctx.signal });
     } catch (err) {
-      throw needsFilesHint(err) ? withHint(err, filesHint(input.id)) : err;
+      const request = pendingRequest(err);
+      if (request === undefined)
+        throw needsFilesHint(err) ? withHint(err, filesHint(input.id)) : err;
+      await reportReview(ctx, draft, request, input.set);
+      return;
     }
     ctx.output.info(`Published ${published.mid}.`);
     printRecord(ctx.output, published);

@@ -1,44 +1,33 @@
-import { defineCommand, optionalString, requiredString } from "../../define.js";
-import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
+import { defineIdCommand } from "../../id-command.js";
+import { resolveRecord, storeVariable } from "../../record-ids.js";
 import { printRecord, warnErrors } from "../../record-view.js";
-import { parseSetTarget } from "../../variables.js";
-import type { SetTarget } from "../../variables.js";
-
-/** The input of `nrp version record`. */
-export interface VersionRecordInput {
-  id: string;
-  set: SetTarget | undefined;
-}
+import { pendingRequest, reportReview } from "../../review.js";
 
 /** `nrp version record <id>`: Start a new version of a published record. */
-export default defineCommand({
+export default defineIdCommand({
   verb: "version",
   noun: "record",
   summary: "Start a new version of a published record",
   description:
     "Create a draft of a new version of the published record <id> (or return the one already\n" +
     "started) and print it. Files are not carried over. --set stores the new draft's URL.",
-  arguments: [
-    { name: "<id>", description: "record id, URL, DOI or @variable (the published record)" },
-  ],
-  options(cmd) {
-    cmd.option("--set <var>", "store the draft's API URL in a variable (+var appends)");
-  },
+  idDescription: "record id, URL, DOI or @variable (the published record)",
+  setHelp: "store the draft's API URL in a variable (+var appends)",
   examples: [
     { command: "nrp version record @r --set v2", description: "a new version, as @v2" },
     { command: "nrp record version documents/abcde-12345", description: "noun-verb form" },
   ],
-  parse(args, opts): VersionRecordInput {
-    const set = optionalString(opts["set"], "--set");
-    return {
-      id: requiredString(args[0], "<id>"),
-      set: set === undefined ? undefined : parseSetTarget(set),
-    };
-  },
-  async run(ctx, input) {
-    const [id = input.id] = await expandIds(ctx, [input.id], { single: true });
+  async run(ctx, id, input) {
     const record = await resolveRecord(ctx, id, "published");
-    const draft = await record.newVersion({ signal: ctx.signal });
+    let draft;
+    try {
+      draft = await record.newVersion({ signal: ctx.signal });
+    } catch (err) {
+      const request = pendingRequest(err);
+      if (request === undefined) throw err;
+      await reportReview(ctx, record, request, input.set);
+      return;
+    }
     ctx.output.info(`Started a new version as draft ${draft.mid}.`);
     warnErrors(ctx.output, draft);
     printRecord(ctx.output, draft);
