@@ -537,8 +537,14 @@ export interface RequestSearchOptions {
   assigned?: boolean | undefined;
   /** Only requests about this record, as `model:id` (e.g. `datasets:abcde-12345`). */
   topic?: string | undefined;
+  /** Only requests created by this reference, as `type:id` (e.g. `user:1`). */
+  createdBy?: string | undefined;
+  /** Only requests addressed to this reference, as `type:id` (e.g. `community:<uuid>`). */
+  receiver?: string | undefined;
   /** Free-text query. */
   q?: string | undefined;
+  /** Sort order the server knows, e.g. `newest`. */
+  sort?: string | undefined;
   /** Page number, from 1. */
   page?: number | undefined;
   /** Page size. */
@@ -643,6 +649,9 @@ export class Requests {
       mine: options.mine ? "true" : undefined,
       assigned: options.assigned ? "true" : undefined,
       topic: options.topic,
+      created_by: options.createdBy,
+      receiver: options.receiver,
+      sort: options.sort,
       page: options.page,
       size: options.size,
     };

@@ -298,6 +298,14 @@ describe("illegal actions", () => {
       true,
     );
     expect((await curator.requests.get(request.id)).status).toBe("submitted");
+
+    // Permitted but illegal in this status: the admin cannot submit a submitted request.
+    const adminHttp = fx.http(server, { token: server.tokens.admin }).http;
+    const transition = await adminHttp.postJSON(`${base}/submit`, {}).catch((e: unknown) => e);
+    expect(transition).toBeInstanceOf(BadRequestError);
+    expect((transition as BadRequestError).message).toMatch(
+      /Error for action 'submit': Could not execute the action/,
+    );
   });
 });
 
@@ -333,6 +341,9 @@ describe("client.requests", () => {
     expect(mine.total).toBe(3);
     expect((await owner.requests.search({ status: "accepted" })).total).toBe(0);
     expect((await curator.requests.search({ isOpen: true })).total).toBe(3);
+    const topic = `datasets:${(await owner.requests.get(ids[1] ?? "")).topic?.datasets ?? ""}`;
+    const about = await curator.requests.search({ topic });
+    expect([...about].map((r) => r.id)).toEqual([ids[1]]);
 
     const one = await owner.requests.get(ids[0] ?? "");
     expect(one.id).toBe(ids[0]);
