@@ -23,6 +23,22 @@ function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/**
+ * A receiver short enough for a table cell: `curator@3f1c0b6e` for a community role,
+ * `community@3f1c0b6e` for a community (the first block of the uuid, as git shortens hashes).
+ */
+export function shortReceiver(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return reference(value);
+  const role = value["community_role"];
+  if (typeof role === "string" && role.includes(":")) {
+    const at = role.lastIndexOf(":");
+    return `${role.slice(at + 1)}@${role.slice(0, at).slice(0, 8)}`;
+  }
+  const community = value["community"];
+  if (typeof community === "string") return `community@${community.slice(0, 8)}`;
+  return reference(value);
+}
+
 /** The columns of a list of requests. */
 export const REQUEST_COLUMNS: readonly Column[] = [
   { key: "id" },
@@ -42,7 +58,7 @@ export function requestRow(data: Json): Record<string, unknown> {
     type: data["type"],
     status: data["status"],
     topic: reference(data["topic"]),
-    receiver: reference(data["receiver"]),
+    receiver: shortReceiver(data["receiver"]),
     created_by: reference(data["created_by"]),
     created: shortTime(data["created"]),
     actions: availableActions(data),

@@ -38,7 +38,7 @@ describe("request views", () => {
       type: "publish_draft",
       status: "submitted",
       topic: "documents:x3b2p-4dq71",
-      receiver: "community_role:6f1b:curator",
+      receiver: "curator@6f1b",
       created_by: "user:1",
       created: "2025-01-14 10:30:00",
       actions: ["accept", "decline"],
