@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { startDevServer } from "nrp-invenio-devserver";
 import { call, send, useServer } from "./helpers.js";
 
 const PHYSICS = "3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01";
@@ -429,5 +430,68 @@ describe("auto-accepted request types", () => {
     });
     expect(nvDone.body.status).toBe("accepted");
     expect(nvDone.body.payload["draft_record:id"]).toEqual(expect.any(String));
+  });
+});
+
+describe("request deletion, expand and workflow config", () => {
+  const server = useServer();
+
+  test("DELETE removes a created request; a submitted one cannot be deleted", async () => {
+    const token = server().tokens.owner;
+    const api = `${server().url}/api/datasets`;
+    const draft = await send("POST", `${api}/`, {
+      token,
+      body: {
+        metadata: { title: "x" },
+        files: { enabled: false },
+        parent: { communities: { default: "physics" } },
+      },
+    });
+    const id = draft.body.id as string;
+    const expanded = await call(`${api}/${id}/draft?expand=true`, { token });
+    expect(expanded.body.expanded.request_types.map((t: { type_id: string }) => t.type_id)).toEqual(
+      ["publish_draft"],
+    );
+    const req = await send("POST", `${api}/${id}/draft/requests/publish_draft`, {
+      token,
+      body: {},
+    });
+    const url = `${server().url}/api/requests/${req.body.id}`;
+    expect((await send("DELETE", url, { token: server().tokens.curator })).status).toBe(403);
+    expect((await send("DELETE", url, { token })).status).toBe(204);
+    expect((await call(url, { token })).status).toBe(404);
+    const again = await send("POST", `${api}/${id}/draft/requests/publish_draft`, {
+      token,
+      body: {},
+    });
+    await send("POST", `${server().url}/api/requests/${again.body.id}/actions/submit`, { token });
+    const refused = await send("DELETE", `${server().url}/api/requests/${again.body.id}`, {
+      token,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toBe("Error for action 'delete': Could not execute the action");
+  });
+
+  test("a workflow naming an unknown type or auto-accepting a type it lacks is refused", async () => {
+    await expect(
+      startDevServer({
+        config: { models: { m: { features: ["requests", "drafts"], requests: { types: ["x"] } } } },
+      } as never),
+    ).rejects.toThrow(/m\.requests\.types\[0\]/);
+    await expect(
+      startDevServer({
+        config: {
+          models: {
+            m: {
+              features: ["requests", "drafts"],
+              requests: { types: ["publish_draft"], autoAccept: ["new_version"] },
+            },
+          },
+        },
+      }),
+    ).rejects.toThrow(/autoAccept/);
+    await expect(
+      startDevServer({ config: { models: { m: { requests: { autoAccept: [] } } } } }),
+    ).rejects.toThrow(/needs the 'requests' feature/);
   });
 });

@@ -164,6 +164,12 @@ export class RequestStore {
       );
   }
 
+  /** Removes a request with its events (IREQ's `delete` of a request still `created`). */
+  delete(id: string): void {
+    this.db.prepare("DELETE FROM request_events WHERE request_id = ?").run(id);
+    this.db.prepare("DELETE FROM requests WHERE id = ?").run(id);
+  }
+
   /** A request's events in the order they happened. */
   events(requestId: string, type?: string): EventRow[] {
     const rows = (

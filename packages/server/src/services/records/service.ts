@@ -13,6 +13,7 @@ import { sendEmpty, sendJson } from "../../http/respond.js";
 import { timestamp, type ItemRow, type ParentRow } from "../../store/records.js";
 import { parseSearchParams, searchResponse } from "../search.js";
 import type { Service, ServiceContext } from "../service.js";
+import { applicableTypes } from "../requests/applicable.js";
 import { Access } from "./access.js";
 import { newRecordId } from "./ids.js";
 import { apiPrefix, dumpRecord, recordModels, type DumpContext, type Loaded } from "./serialize.js";
@@ -132,6 +133,12 @@ export class Records {
   private send(ctx: RequestContext, status: number, loaded: Loaded, errors?: FieldError[]): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
     const body = dumpRecord(this.dumpContext(ctx), loaded, errors === undefined ? {} : { errors });
+    // oarepo's RequestTypesComponent embeds the applicable request types with `?expand=true`.
+    if (ctx.query.get("expand") === "true" && this.model.requests.types.length > 0) {
+      body.expanded = {
+        request_types: applicableTypes(this.app, ctx.origin, ctx.user, this.model, loaded),
+      };
+    }
     sendJson(ctx.res, status, body, { ETag: `"${loaded.item.revisionId}"` }, contentType);
   }
 

@@ -9,7 +9,7 @@ import {
   validationError,
 } from "../../http/errors.js";
 import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../../http/negotiate.js";
-import { sendJson } from "../../http/respond.js";
+import { sendEmpty, sendJson } from "../../http/respond.js";
 import { timestamp } from "../../store/records.js";
 import type { EventRow, Reference, RequestRow } from "../../store/requests.js";
 import type { User } from "../../store/users.js";
@@ -17,6 +17,13 @@ import { Records } from "../records/service.js";
 import { apiPrefix, type Loaded } from "../records/serialize.js";
 import { parseSearchParams, searchResponse } from "../search.js";
 import type { Service, ServiceContext } from "../service.js";
+import {
+  OPEN_STATUSES,
+  applicableTypes,
+  mayCreate,
+  openOfType,
+  topicStateOf,
+} from "./applicable.js";
 import {
   PAYLOAD_ERRORS_MESSAGE,
   REQUEST_TYPE_INFO,
@@ -53,9 +60,6 @@ const LOGGED: Partial<Record<Action, string>> = {
   cancel: "cancelled",
   expire: "expired",
 };
-
-/** oarepo request types override `created` to count as open (types/generic.py). */
-const OPEN_STATUSES = new Set(["created", "submitted"]);
 
 /** IREQ's event type ids: comments and logs. */
 const COMMENT = "C";
@@ -236,40 +240,6 @@ class Requests {
     return row;
   }
 
-  /** Whether the caller may create `type` on the topic now (oarepo `is_applicable_to`). */
-  private applicable(
-    user: User | undefined,
-    model: ResolvedModel,
-    type: RequestTypeId,
-    state: TopicState,
-    loaded: Loaded,
-  ): boolean {
-    return (
-      this.mayCreate(user, model, type, state, loaded) &&
-      !this.openOfType(model.type, loaded.item.id, type)
-    );
-  }
-
-  /** The workflow's `creators`: the record's owner (or an administrator), for a type of the state. */
-  private mayCreate(
-    user: User | undefined,
-    model: ResolvedModel,
-    type: RequestTypeId,
-    state: TopicState,
-    loaded: Loaded,
-  ): boolean {
-    if (user === undefined) return false;
-    if (!model.requests.types.includes(type)) return false;
-    if (!REQUEST_TYPE_INFO[type].topics.includes(state)) return false;
-    return this.isAdmin(user) || loaded.parent.ownerId === user.id;
-  }
-
-  private openOfType(model: string, id: string, type: string): boolean {
-    return this.app.requests
-      .forTopic(model, id)
-      .some((r) => r.type === type && OPEN_STATUSES.has(r.status));
-  }
-
   /** The model and record state behind a `…/<id>[/draft]/requests…` route. */
   private recordTopic(
     ctx: RequestContext,
@@ -283,24 +253,16 @@ class Requests {
       if (!r.access.canReadDraft(ctx.user, loaded.parent)) {
         throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
       }
-      const published = this.app.records.item("record", id) !== undefined;
-      const state: TopicState = published
-        ? "edit-draft"
-        : loaded.item.versionIndex > 1
-          ? "new-version-draft"
-          : "initial-draft";
-      return { state, loaded };
+      return { state: topicStateOf(this.app, loaded), loaded };
     }
     return { state: "published", loaded: r.loadRecord(id) };
   }
 
   /** `GET …/[draft/]requests/applicable` (oarepo `RequestTypesList`, protocol §6.2). */
   applicableList(ctx: RequestContext, model: ResolvedModel, draft: boolean): void {
-    const { state, loaded } = this.recordTopic(ctx, model, draft);
+    const { loaded } = this.recordTopic(ctx, model, draft);
     const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
-    const hits = model.requests.types
-      .filter((type) => this.applicable(ctx.user, model, type, state, loaded))
-      .map((type) => ({ type_id: type, links: { actions: { create: `${base}/${type}` } } }));
+    const hits = applicableTypes(this.app, ctx.origin, ctx.user, model, loaded);
     this.send(ctx, 200, {
       hits: { hits, total: hits.length },
       links: { self: `${base}/applicable` },
@@ -328,7 +290,7 @@ class Requests {
    */
   async create(ctx: RequestContext, model: ResolvedModel, draft: boolean): Promise<void> {
     const body = (await readJsonBody(ctx.req)) ?? {};
-    const { state, loaded } = this.recordTopic(ctx, model, draft);
+    const { loaded } = this.recordTopic(ctx, model, draft);
     const typeId = param(ctx, "type");
     const info = (REQUEST_TYPE_INFO as Readonly<Record<string, RequestTypeInfo | undefined>>)[
       typeId
@@ -341,12 +303,12 @@ class Requests {
         extra: { request_payload_errors: errors },
       });
     }
-    if (!this.mayCreate(ctx.user, model, info.id, state, loaded)) {
+    if (!mayCreate(this.app, ctx.user, model, info.id, loaded)) {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
     const user = requireUser(ctx);
     const topicId = loaded.item.id;
-    if (this.openOfType(model.type, topicId, info.id)) {
+    if (openOfType(this.app, model.type, topicId, info.id)) {
       throw new HttpError(400, `There is already an open request of ${info.name} on ${topicId}.`);
     }
     if (info.publishes) {
@@ -423,6 +385,22 @@ class Requests {
     };
     this.app.requests.put(next);
     this.send(ctx, 200, this.dump(ctx, next, extended));
+  }
+
+  /**
+   * `DELETE /api/requests/<id>` (IREQ `delete`): the permission, then the `delete` action, legal
+   * only while `created`; the request is gone afterwards.
+   */
+  remove(ctx: RequestContext): void {
+    const row = this.load(ctx);
+    if (!this.mayAct(ctx.user, row, "delete")) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    if (!TRANSITIONS.delete.from.includes(row.status)) {
+      throw actionError("delete", "Could not execute the action");
+    }
+    this.app.records.transaction(() => {
+      this.app.requests.delete(row.id);
+    });
+    sendEmpty(ctx.res, 204);
   }
 
   /**
@@ -757,6 +735,9 @@ export const requestsService: Service = (router, app) => {
       s.read(ctx, extended);
     });
     router.on("PUT", one, (ctx) => s.update(ctx, extended));
+    router.on("DELETE", one, (ctx) => {
+      s.remove(ctx);
+    });
     router.on("GET", `${one}/comments`, (ctx) => {
       s.timeline(ctx, extended, true);
     });
