@@ -1,4 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startDevServer } from "nrp-invenio-devserver";
 import { call, send, useServer } from "./helpers.js";
 
@@ -493,5 +496,62 @@ describe("request deletion, expand and workflow config", () => {
     await expect(
       startDevServer({ config: { models: { m: { requests: { autoAccept: [] } } } } }),
     ).rejects.toThrow(/needs the 'requests' feature/);
+  });
+});
+
+describe("requests persistence", () => {
+  test("requests, their comments and removed records survive a restart", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "devserver-requests-"));
+    try {
+      const first = await startDevServer({ dataDir: dir });
+      const token = first.tokens.owner;
+      const api = `${first.url}/api/datasets`;
+      const draft = await send("POST", `${api}/`, {
+        token,
+        body: {
+          metadata: { title: "kept" },
+          files: { enabled: false },
+          parent: { communities: { default: "physics" } },
+        },
+      });
+      const id = draft.body.id as string;
+      const req = await send("POST", `${api}/${id}/draft/requests/publish_draft`, {
+        token,
+        body: {},
+      });
+      await send("POST", `${first.url}/api/requests/${req.body.id}/actions/submit`, {
+        token,
+        body: { payload: { content: "please" } },
+      });
+      await first.close();
+
+      const second = await startDevServer({ dataDir: dir });
+      try {
+        const url = `${second.url}/api/requests/${req.body.id}`;
+        const again = await call(url, { token: second.tokens.curator });
+        expect(again.body).toMatchObject({ status: "submitted", number: req.body.number });
+        const timeline = await call(`${url}/timeline`, { token: second.tokens.owner });
+        expect(timeline.body.hits.hits[0].payload.content).toBe("please");
+        const other = await send("POST", `${second.apiUrl}/datasets/`, {
+          token: second.tokens.owner,
+          body: {
+            metadata: { title: "second" },
+            files: { enabled: false },
+            parent: { communities: { default: "physics" } },
+          },
+        });
+        const next = await send(
+          "POST",
+          `${second.apiUrl}/datasets/${other.body.id}/draft/requests/publish_draft`,
+          { token: second.tokens.owner, body: {} },
+        );
+        // Numbering continues after a restart.
+        expect(next.body.number).toBe(String(Number(req.body.number) + 1));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
