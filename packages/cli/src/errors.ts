@@ -177,8 +177,15 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   ) {
     return ExitCode.conflict;
   }
-  // A request action its links do not offer now (wrong state, or not the caller's to take).
-  if (err.code === "NRP_ACTION_NOT_AVAILABLE") return ExitCode.conflict;
+  // A request action its links do not offer now (wrong state, or not the caller's to take), a
+  // request type the record does not offer now, or a request that ended other than accepted.
+  if (
+    err.code === "NRP_ACTION_NOT_AVAILABLE" ||
+    err.code === "NRP_REQUEST_NOT_APPLICABLE" ||
+    err.code === "NRP_REQUEST_NOT_ACCEPTED"
+  ) {
+    return ExitCode.conflict;
+  }
   // The server answered, but not with what the protocol promises.
   if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
   // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).

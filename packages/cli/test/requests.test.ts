@@ -202,6 +202,9 @@ describe("request workflows against the devserver (owner and curator)", () => {
 
   it("delete record --reason asks for deletion; accepted, the record is gone", async () => {
     const record = await publishedDataset("Removed", "p3");
+    const noReason = await nrp(["delete", "record", "@p3", "--yes"]);
+    expect(noReason.code).toBe(4);
+    expect(noReason.stderr).toContain("--reason");
     const noYes = await nrp(["delete", "record", "@p3", "--reason", "duplicate"]);
     expect(noYes.code).toBe(2);
     const del = await nrp([

@@ -4,7 +4,7 @@ import { PreconditionFailedError } from "nrp-invenio-client";
 import { confirm, requireConfirmable } from "../../confirm.js";
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString } from "../../define.js";
-import { CliError, ExitCode, UsageError, withHint } from "../../errors.js";
+import { CliError, ExitCode, UsageError, reportError, withHint } from "../../errors.js";
 import { expandIds, resolveRecord } from "../../record-ids.js";
 import { recordTitle } from "../../record-view.js";
 import { pendingRequest, reportReview } from "../../review.js";
@@ -79,7 +79,23 @@ export default defineCommand({
     requireConfirmable(ctx.io, input.yes, "delete drafts");
     const ids = await expandIds(ctx, input.ids);
     const drafts: NRPRecord[] = [];
-    for (const id of ids) drafts.push(await resolveRecord(ctx, id, "draft"));
+    for (const id of ids) {
+      try {
+        drafts.push(await resolveRecord(ctx, id, "draft"));
+      } catch (err) {
+        // A published record without a draft: deleting it is a request, which needs a reason.
+        const report = reportError(err);
+        if (report.exitCode !== ExitCode.notFound) throw err;
+        throw new CliError(report.message, {
+          exitCode: report.exitCode,
+          code: report.code,
+          hint:
+            `If ${id} is a published record, ask for its deletion: ` +
+            `nrp delete record ${id} --reason "..."`,
+          cause: err,
+        });
+      }
+    }
 
     const listing = drafts.map((d) => `  ${d.mid}  ${recordTitle(d) ?? ""}`.trimEnd()).join("\n");
     if (!input.yes) {
