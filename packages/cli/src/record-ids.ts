@@ -221,10 +221,19 @@ export async function storeVariable(
   target: SetTarget | undefined,
   records: readonly NRPRecord[],
 ): Promise<void> {
+  await storeValues(ctx, target, records.map(variableValue));
+}
+
+/** Stores values (API URLs) under a `--set` target and says so on stderr. */
+export async function storeValues(
+  ctx: CommandContext,
+  target: SetTarget | undefined,
+  urls: readonly string[],
+): Promise<void> {
   if (target === undefined) return;
   const alias = await ctx.aliasName();
   const store = await ctx.variables();
-  const values = store.set(alias, target.name, records.map(variableValue), target.append);
+  const values = store.set(alias, target.name, [...urls], target.append);
   await store.save();
   ctx.output.info(
     `Stored in @${target.name}` +

@@ -8,6 +8,7 @@ import type {
 
 import type { CommandContext } from "./context.js";
 import { CliError, ExitCode } from "./errors.js";
+import { storeValues } from "./record-ids.js";
 import type { SetTarget } from "./variables.js";
 import { isPlainObject } from "./variables.js";
 
@@ -76,19 +77,11 @@ export function requestVariableValue(request: Pick<RequestHandle, "id" | "links"
   return typeof self === "string" ? self : request.id;
 }
 
-/** Stores requests under a `--set` target and says so on stderr. */
+/** Stores requests (their API URLs) under a `--set` target and says so on stderr. */
 export async function storeRequestVariable(
   ctx: CommandContext,
   target: SetTarget | undefined,
   requests: readonly Pick<RequestHandle, "id" | "links">[],
 ): Promise<void> {
-  if (target === undefined) return;
-  const alias = await ctx.aliasName();
-  const store = await ctx.variables();
-  const values = store.set(alias, target.name, requests.map(requestVariableValue), target.append);
-  await store.save();
-  ctx.output.info(
-    `Stored in @${target.name}` +
-      (values.length > 1 ? ` (${values.length} values).` : `: ${values[0] ?? ""}`),
-  );
+  await storeValues(ctx, target, requests.map(requestVariableValue));
 }

@@ -44,3 +44,23 @@ export async function reportReview(
   printRequest(ctx.output, data);
   await storeRequestVariable(ctx, set, [request]);
 }
+
+/**
+ * Runs a record change that the library may turn into a review request; when it did, reports the
+ * request (see {@link reportReview}) and resolves with `undefined`.
+ */
+export async function orReview<T>(
+  ctx: CommandContext,
+  record: Pick<NRPRecord, "mid">,
+  set: SetTarget | undefined,
+  change: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await change();
+  } catch (err) {
+    const request = pendingRequest(err);
+    if (request === undefined) throw err;
+    await reportReview(ctx, record, request, set);
+    return undefined;
+  }
+}

@@ -7,7 +7,7 @@ import { defineCommand, flag, optionalString } from "../../define.js";
 import { CliError, ExitCode, UsageError, reportError, withHint } from "../../errors.js";
 import { expandIds, resolveRecord } from "../../record-ids.js";
 import { recordTitle } from "../../record-view.js";
-import { pendingRequest, reportReview } from "../../review.js";
+import { orReview } from "../../review.js";
 import { parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
 
@@ -149,17 +149,16 @@ async function requestDeletion(
   const done: Record<string, unknown>[] = [];
   let stored = 0;
   for (const record of records) {
-    try {
+    // Several pending requests collect in one --set variable.
+    const set =
+      input.set === undefined
+        ? undefined
+        : { ...input.set, append: input.set.append || stored > 0 };
+    const deleted = await orReview(ctx, record, set, async () => {
       await record.delete({ removalReason: reason, note: input.note, signal: ctx.signal });
-    } catch (err) {
-      const request = pendingRequest(err);
-      if (request === undefined) throw err;
-      // Several pending requests collect in one --set variable.
-      const set =
-        input.set === undefined
-          ? undefined
-          : { ...input.set, append: input.set.append || stored > 0 };
-      await reportReview(ctx, record, request, set);
+      return true;
+    });
+    if (deleted === undefined) {
       stored += 1;
       continue;
     }

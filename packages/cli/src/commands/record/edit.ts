@@ -1,7 +1,7 @@
 import { defineIdCommand } from "../../id-command.js";
 import { resolveRecord, storeVariable } from "../../record-ids.js";
 import { printRecord, warnErrors } from "../../record-view.js";
-import { pendingRequest, reportReview } from "../../review.js";
+import { orReview } from "../../review.js";
 
 /** `nrp edit record <id>`: Open a draft of a published record for editing. */
 export default defineIdCommand({
@@ -19,15 +19,8 @@ export default defineIdCommand({
   ],
   async run(ctx, id, input) {
     const record = await resolveRecord(ctx, id, "published");
-    let draft;
-    try {
-      draft = await record.edit({ signal: ctx.signal });
-    } catch (err) {
-      const request = pendingRequest(err);
-      if (request === undefined) throw err;
-      await reportReview(ctx, record, request, input.set);
-      return;
-    }
+    const draft = await orReview(ctx, record, input.set, () => record.edit({ signal: ctx.signal }));
+    if (draft === undefined) return;
     ctx.output.info(`Opened draft ${draft.mid}.`);
     warnErrors(ctx.output, draft);
     printRecord(ctx.output, draft);

@@ -4,7 +4,7 @@ import { defineCommand, optionalString, requiredString } from "../../define.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
 import { withHint } from "../../errors.js";
 import { printRecord } from "../../record-view.js";
-import { pendingRequest, reportReview } from "../../review.js";
+import { orReview } from "../../review.js";
 import { parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
 
@@ -65,14 +65,13 @@ export default defineCommand({
     const draft = await resolveRecord(ctx, id, "draft");
     let published;
     try {
-      published = await draft.publish({ version: input.version, signal: ctx.signal });
+      published = await orReview(ctx, draft, input.set, () =>
+        draft.publish({ version: input.version, signal: ctx.signal }),
+      );
     } catch (err) {
-      const request = pendingRequest(err);
-      if (request === undefined)
-        throw needsFilesHint(err) ? withHint(err, filesHint(input.id)) : err;
-      await reportReview(ctx, draft, request, input.set);
-      return;
+      throw needsFilesHint(err) ? withHint(err, filesHint(input.id)) : err;
     }
+    if (published === undefined) return;
     ctx.output.info(`Published ${published.mid}.`);
     printRecord(ctx.output, published);
     await storeVariable(ctx, input.set, [published]);

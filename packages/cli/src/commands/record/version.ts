@@ -1,7 +1,7 @@
 import { defineIdCommand } from "../../id-command.js";
 import { resolveRecord, storeVariable } from "../../record-ids.js";
 import { printRecord, warnErrors } from "../../record-view.js";
-import { pendingRequest, reportReview } from "../../review.js";
+import { orReview } from "../../review.js";
 
 /** `nrp version record <id>`: Start a new version of a published record. */
 export default defineIdCommand({
@@ -19,15 +19,10 @@ export default defineIdCommand({
   ],
   async run(ctx, id, input) {
     const record = await resolveRecord(ctx, id, "published");
-    let draft;
-    try {
-      draft = await record.newVersion({ signal: ctx.signal });
-    } catch (err) {
-      const request = pendingRequest(err);
-      if (request === undefined) throw err;
-      await reportReview(ctx, record, request, input.set);
-      return;
-    }
+    const draft = await orReview(ctx, record, input.set, () =>
+      record.newVersion({ signal: ctx.signal }),
+    );
+    if (draft === undefined) return;
     ctx.output.info(`Started a new version as draft ${draft.mid}.`);
     warnErrors(ctx.output, draft);
     printRecord(ctx.output, draft);
