@@ -346,7 +346,28 @@ describe("requests on a curated model (datasets)", () => {
     });
     const comments = await call(`${url}/comments`, { token: owner() });
     expect(comments.body.hits.total).toBe(1);
+    const commentUrl = comment.body.links.self as string;
+    expect(commentUrl).toBe(`${url}/comments/${comment.body.id}`);
+    const edited = await send("PUT", commentUrl, {
+      token: curator(),
+      body: { payload: { content: "Hello again" } },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body.payload.content).toBe("Hello again");
+    expect(
+      (await send("PUT", commentUrl, { token: owner(), body: { payload: { content: "x" } } }))
+        .status,
+    ).toBe(403);
+    expect((await send("DELETE", commentUrl, { token: curator() })).status).toBe(204);
+    const afterDelete = await call(`${url}/timeline`, { token: owner() });
+    expect(
+      afterDelete.body.hits.hits.map((e: { type: string; payload: { event?: string } }) => [
+        e.type,
+        e.payload.event,
+      ]),
+    ).toEqual([["L", "comment_deleted"]]);
     expect((await send("POST", `${url}/comments`, { token: owner(), body: {} })).status).toBe(400);
+    expect((await call(`${url}/comments`, { token: owner() })).body.hits.total).toBe(0);
 
     await act(req.id, "submit", owner());
     expect((await send("PUT", url, { token: owner(), body: { payload: {} } })).status).toBe(403);

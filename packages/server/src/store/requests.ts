@@ -213,6 +213,15 @@ export class RequestStore {
       );
   }
 
+  /** Rewrites an event's type and payload (edited or deleted comments). */
+  updateEvent(event: EventRow): void {
+    this.db
+      .prepare(
+        "UPDATE request_events SET type = ?, payload = ?, revision_id = ?, updated = ? WHERE id = ?",
+      )
+      .run(event.type, JSON.stringify(event.payload), event.revisionId, event.updated, event.id);
+  }
+
   /** The tombstone of a removed record, if it was removed. */
   removed(id: string): RemovedRow | undefined {
     const row = this.db.prepare("SELECT * FROM removed_records WHERE id = ?").get(id) as

@@ -602,6 +602,56 @@ class Requests {
     this.send(ctx, 200, this.dumpEvent(ctx, event, this.selfOf(ctx, row, extended)));
   }
 
+  /** A comment of the caller's (or any, for `admin`), for editing or deleting it. */
+  private ownComment(ctx: RequestContext, row: RequestRow): EventRow {
+    const event = this.app.requests.events(row.id).find((e) => e.id === param(ctx, "eventId"));
+    if (event === undefined) throw new HttpError(404, "The persistent identifier does not exist.");
+    const user = requireUser(ctx);
+    if (event.type !== COMMENT || (event.createdBy !== user.id && !this.isAdmin(user))) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+    return event;
+  }
+
+  /** `PUT …/comments/<event>`: the author replaces the content. */
+  async updateComment(ctx: RequestContext, extended: boolean): Promise<void> {
+    const body = await readJsonBody(ctx.req);
+    const row = this.load(ctx);
+    const event = this.ownComment(ctx, row);
+    const payload = isObject(body) && isObject(body.payload) ? body.payload : {};
+    const content = payload.content;
+    if (typeof content !== "string" || content === "") {
+      throw validationError([
+        { field: "payload.content", messages: ["Missing data for required field."] },
+      ]);
+    }
+    const next: EventRow = {
+      ...event,
+      payload: { content, format: typeof payload.format === "string" ? payload.format : "html" },
+      revisionId: event.revisionId + 1,
+      updated: timestamp(),
+    };
+    this.app.requests.updateEvent(next);
+    this.send(ctx, 200, this.dumpEvent(ctx, next, this.selfOf(ctx, row, extended)));
+  }
+
+  /**
+   * `DELETE …/comments/<event>` (204): IREQ keeps the event in the timeline as a log saying the
+   * comment was deleted.
+   */
+  deleteComment(ctx: RequestContext): void {
+    const row = this.load(ctx);
+    const event = this.ownComment(ctx, row);
+    this.app.requests.updateEvent({
+      ...event,
+      type: LOG,
+      payload: { event: "comment_deleted", content: "deleted a comment", format: "html" },
+      revisionId: event.revisionId + 1,
+      updated: timestamp(),
+    });
+    sendEmpty(ctx.res, 204);
+  }
+
   /** `GET …/timeline` and `GET …/comments`: the events, oldest first, as a search result. */
   timeline(ctx: RequestContext, extended: boolean, onlyComments: boolean): void {
     const row = this.load(ctx);
@@ -744,6 +794,10 @@ export const requestsService: Service = (router, app) => {
     router.on("POST", `${one}/comments`, (ctx) => s.comment(ctx, extended));
     router.on("GET", `${one}/comments/:eventId`, (ctx) => {
       s.readComment(ctx, extended);
+    });
+    router.on("PUT", `${one}/comments/:eventId`, (ctx) => s.updateComment(ctx, extended));
+    router.on("DELETE", `${one}/comments/:eventId`, (ctx) => {
+      s.deleteComment(ctx);
     });
     router.on("GET", `${one}/timeline`, (ctx) => {
       s.timeline(ctx, extended, false);
