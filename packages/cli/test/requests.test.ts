@@ -168,6 +168,13 @@ describe("request workflows against the devserver (owner and curator)", () => {
     const submit = await nrp(["submit", "request", "@q4"]);
     expect(submit.code).toBe(5);
     expect(submit.stderr).toContain("no action is available to you now");
+    const asJson = await nrp(["submit", "request", "@q4", "--format", "json"]);
+    expect(asJson.code).toBe(5);
+    const error = (JSON.parse(asJson.stderr) as Json)["error"];
+    expect(error).toMatchObject({ code: "NRP_ACTION_NOT_AVAILABLE", exit_code: 5 });
+    const table = await nrp(["get", "request", "@q4", "--format", "table"]);
+    expect(table.stdout).toMatch(/status\s+│ cancelled/);
+    expect(table.stdout).toMatch(/actions\s+│ \(none\)/);
 
     const twice = await nrp(["create", "request", "@d3", "no_such_type"]);
     expect(twice.code).toBe(5);
