@@ -11,4 +11,14 @@ process.once("SIGINT", () => {
   });
 });
 
+// A reader that goes away (nrp … | head) ends the output, as it does for any Unix tool: quietly,
+// with the status a shell reports for SIGPIPE, instead of an unhandled-error stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    controller.abort();
+    process.exit(141);
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2), processIO(controller.signal));

@@ -96,4 +96,19 @@ describe("the built nrp binary", () => {
     expect(err.code).toBe(2);
     expect(err.stderr).toContain("unknown option");
   });
+
+  it("stops quietly when its reader goes away (nrp ... | head)", async () => {
+    const child = spawn(process.execPath, [bin, "--help"], {
+      env: { PATH: process.env["PATH"], HOME: home.home, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // The reader closes before nrp writes: every write then fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toContain("EPIPE");
+    expect(stderr).not.toContain("Unhandled");
+    expect(code).toBe(141);
+  });
 });
