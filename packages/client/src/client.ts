@@ -9,6 +9,8 @@ import { REDACTED } from "./internal/redact.js";
 import { Info } from "./resources/info.js";
 import { Records } from "./resources/records.js";
 import { Requests } from "./resources/requests.js";
+import { NRPSearchRequest } from "./resources/search.js";
+import type { NRPSearchResponse, SearchOptions } from "./resources/search.js";
 import { VERSION } from "./version.js";
 
 /** Options of {@link NRPInvenioClient.fromConfig}. */
@@ -134,6 +136,7 @@ export class NRPInvenioClient {
   /** Requests across all records: search, a curator's inbox, one request by id. */
   readonly requests: Requests;
   readonly #http: HttpClient;
+  readonly #search: ConstructorParameters<typeof NRPSearchRequest>[0];
 
   constructor(options: NRPClientOptions) {
     const resolved = resolveOptions(options);
@@ -143,6 +146,49 @@ export class NRPInvenioClient {
     this.info = new Info(this.#http);
     this.records = new Records({ client: this, http: this.#http, info: this.info });
     this.requests = new Requests({ http: this.#http });
+    this.#search = { client: this, http: this.#http, info: this.info };
+  }
+
+  /**
+   * Starts a record search of one model, several, or all (none given): chain `.query()`,
+   * `.size()`, `.orderBy()`, … and finish with `.execute()`, `.pages()` or `.scan()`.
+   *
+   * @example
+   * const page = await client.searchRequest("documents").query("trees").orderBy("-created").execute();
+   */
+  searchRequest(models?: string | readonly string[]): NRPSearchRequest {
+    const list = models === undefined ? [] : typeof models === "string" ? [models] : [...models];
+    return new NRPSearchRequest(this.#search, list);
+  }
+
+  /**
+   * Searches records and returns the first (or `page`-th) page: the shortcut of
+   * {@link NRPInvenioClient.searchRequest} for one-off searches.
+   *
+   * @example
+   * const page = await client.search("documents", { query: "trees", size: 10 });
+   * console.log(page.total);
+   */
+  async search(
+    models?: string | readonly string[],
+    options: SearchOptions = {},
+  ): Promise<NRPSearchResponse> {
+    let request = this.searchRequest(models);
+    if (options.query !== undefined) request = request.query(options.query);
+    if (options.drafts === true) request = request.drafts();
+    if (options.page !== undefined) request = request.page(options.page);
+    if (options.size !== undefined) request = request.size(options.size);
+    if (options.orderBy !== undefined) {
+      const keys: readonly string[] =
+        typeof options.orderBy === "string" ? [options.orderBy] : options.orderBy;
+      request = request.orderBy(...keys);
+    }
+    if (options.fields !== undefined) request = request.fields(...options.fields);
+    for (const [name, value] of Object.entries(options.facets ?? {})) {
+      const values: readonly string[] = typeof value === "string" ? [value] : value;
+      for (const v of values) request = request.facet(name, v);
+    }
+    return request.execute({ signal: options.signal });
   }
 
   /**

@@ -93,4 +93,20 @@ export type {
   RequestSearchOptions,
   RequestStatus,
 } from "./resources/requests.js";
+export {
+  NRPSearchRequest,
+  NRPSearchResponse,
+  SCAN_PAGE_SIZE,
+  SEARCH_WINDOW,
+  projectFields,
+  sortOption,
+} from "./resources/search.js";
+export type {
+  ScanOptions,
+  ScanProgress,
+  SearchExecuteOptions,
+  SearchOptions,
+  SearchStatus,
+  StructuredQuery,
+} from "./resources/search.js";
 export { VERSION } from "./version.js";

@@ -1,0 +1,571 @@
+// Record search (protocol §5): a request builder, one page as NRPSearchResponse, paging through
+// `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges (§5.5).
+
+import { NRPError } from "../core/errors.js";
+import type { QueryValue } from "../internal/http.js";
+import { formatMicros, parseMicros, planRanges, withRange } from "../internal/scan-plan.js";
+import type { CreatedRange } from "../internal/scan-plan.js";
+import { NRPRecord, modelOf } from "./records.js";
+import type { RecordContext } from "./records.js";
+import { hitsOf } from "./requests.js";
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Invenio's default result window: `(page - 1) * size` must stay below it (§5.4). */
+export const SEARCH_WINDOW = 10_000;
+
+/** The page size scans use unless told otherwise. */
+export const SCAN_PAGE_SIZE = 100;
+
+/**
+ * Maps an `orderBy` key to the server's sort option. Invenio sorts by named options, not
+ * fields, so the signed forms of `created` and `updated` become `oldest`/`newest` and
+ * `updated-asc`/`updated-desc`, and relevance becomes `bestmatch`. Any other key is sent as
+ * given without a leading `+` (`+title` → `title`, `-title` → `-title`, `version` → `version`):
+ * a server that knows such an option honours it, one that does not answers 400.
+ */
+export function sortOption(key: string): string {
+  const k = key.trim();
+  switch (k) {
+    case "created":
+    case "+created":
+      return "oldest";
+    case "-created":
+      return "newest";
+    case "updated":
+    case "+updated":
+      return "updated-asc";
+    case "-updated":
+      return "updated-desc";
+    case "relevance":
+    case "-relevance":
+    case "_score":
+    case "-_score":
+      return "bestmatch";
+    default:
+      return k.startsWith("+") ? k.slice(1) : k;
+  }
+}
+
+/**
+ * Keeps only the given dotted paths of a record (plus `id`, `links` and `$schema`, which keep
+ * the record identifiable and its model known).
+ */
+export function projectFields(data: Json, fields: readonly string[]): Json {
+  const out: Json = {};
+  const keep = ["id", "links", "$schema", ...fields];
+  for (const path of keep) {
+    const parts = path.split(".");
+    let src: unknown = data;
+    for (const part of parts) src = isObject(src) ? src[part] : undefined;
+    if (src === undefined) continue;
+    let dst = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = dst[part];
+      if (!isObject(next)) dst[part] = {};
+      dst = dst[part] as Json;
+    }
+    const last = parts[parts.length - 1] ?? path;
+    dst[last] = structuredClone(src);
+  }
+  return out;
+}
+
+/** Which collection a search reads: published records, or the caller's drafts (§5.1). */
+export type SearchStatus = "published" | "drafts";
+
+/** A structured query: an OpenSearch query object sent as the POST body of a global endpoint. */
+export type StructuredQuery = Record<string, unknown>;
+
+/** Everything a search request holds; {@link NRPSearchRequest} methods return changed copies. */
+interface SearchState {
+  models: readonly string[];
+  status: SearchStatus;
+  q: string | undefined;
+  body: StructuredQuery | undefined;
+  page: number | undefined;
+  size: number | undefined;
+  sort: readonly string[];
+  fields: readonly string[];
+  facets: readonly (readonly [string, string])[];
+}
+
+/** Options of {@link NRPSearchRequest.execute} and {@link NRPSearchResponse.nextPage}. */
+export interface SearchExecuteOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Progress of a scan, reported after each page. */
+export interface ScanProgress {
+  /** Distinct records yielded so far. */
+  seen: number;
+  /** The matching total probed at the start; records created meanwhile may change it. */
+  total: number;
+}
+
+/** Options of {@link NRPSearchRequest.scan}. */
+export interface ScanOptions {
+  /** Called after each page with the records yielded so far and the estimated total. */
+  onProgress?: ((progress: ScanProgress) => void) | undefined;
+  /** Aborting stops the scan; the loop then throws an `APIUserAbortError`. */
+  signal?: AbortSignal | undefined;
+  /**
+   * The server's result window: a range with more hits than this is split.
+   * @default 10000
+   */
+  window?: number | undefined;
+  /** Page size while paging through one range. @default 100 */
+  pageSize?: number | undefined;
+}
+
+/** Options of {@link NRPInvenioClient.search}. */
+export interface SearchOptions extends SearchExecuteOptions {
+  /** A query string (`q`) or a structured query object. */
+  query?: string | StructuredQuery | undefined;
+  /** Search the caller's drafts instead of published records. */
+  drafts?: boolean | undefined;
+  page?: number | undefined;
+  size?: number | undefined;
+  /** Sort keys as for {@link NRPSearchRequest.orderBy}. */
+  orderBy?: string | readonly string[] | undefined;
+  /** Fields to keep, as for {@link NRPSearchRequest.fields}. */
+  fields?: readonly string[] | undefined;
+  /** Facet filters: each value, or each element of an array value, selects a bucket. */
+  facets?: Readonly<Record<string, string | readonly string[]>> | undefined;
+}
+
+/** Where one search goes and with which parameters. */
+interface ResolvedSearch {
+  url: string;
+  /** When set, hits of other models are dropped (several models through a global endpoint). */
+  onlyModels: readonly string[] | undefined;
+  /** The model of every hit, when the endpoint is one model's. */
+  model: string | undefined;
+}
+
+/**
+ * One page of search results: an `Iterable` of {@link NRPRecord}s mapped to their models, with
+ * the total, the links and the aggregations the server sent.
+ */
+export class NRPSearchResponse implements Iterable<NRPRecord> {
+  readonly #request: NRPSearchRequest;
+  readonly #body: Json;
+  readonly #records: NRPRecord[];
+
+  /** Wraps a search response; use {@link NRPSearchRequest.execute}. */
+  constructor(request: NRPSearchRequest, body: Json, records: NRPRecord[]) {
+    this.#request = request;
+    this.#body = body;
+    this.#records = records;
+  }
+
+  /** The records on this page. */
+  get records(): readonly NRPRecord[] {
+    return this.#records;
+  }
+  /** How many records are on this page. */
+  get length(): number {
+    return this.#records.length;
+  }
+  /**
+   * How many records match across all pages (`hits.total`). Through a global endpoint searched
+   * for several models this counts every model's hits, not only the requested ones.
+   */
+  get total(): number {
+    const hits = this.#body.hits;
+    const total = isObject(hits) ? hits.total : undefined;
+    if (typeof total === "number") return total;
+    if (isObject(total) && typeof total.value === "number") return total.value;
+    return this.#records.length;
+  }
+  /** The response's links: `self`, and `next`/`prev` when there are such pages. */
+  get links(): Readonly<Record<string, string>> {
+    const out: Record<string, string> = {};
+    if (isObject(this.#body.links)) {
+      for (const [k, v] of Object.entries(this.#body.links)) if (typeof v === "string") out[k] = v;
+    }
+    return out;
+  }
+  /** Facets as the server computed them (before facet filters): `{name: {buckets, label}}`. */
+  get aggregations(): Readonly<Record<string, unknown>> {
+    return isObject(this.#body.aggregations) ? this.#body.aggregations : {};
+  }
+  /** The sort option the server applied. */
+  get sortBy(): string | undefined {
+    return typeof this.#body.sortBy === "string" ? this.#body.sortBy : undefined;
+  }
+  /** The page number this response is. */
+  get page(): number {
+    return this.#request.state.page ?? 1;
+  }
+  /**
+   * Whether {@link NRPSearchResponse.nextPage} can fetch a page: the server sent `links.next`
+   * and that page starts inside the search window (past it the server answers 400; use
+   * `scan()` instead).
+   */
+  get hasNextPage(): boolean {
+    if (this.links.next === undefined) return false;
+    const size = this.#request.state.size ?? this.#sizeFromLinks();
+    return size === undefined || this.page * size < SEARCH_WINDOW;
+  }
+  #sizeFromLinks(): number | undefined {
+    const self = this.links.self;
+    if (self === undefined) return undefined;
+    const size = Number(new URL(self).searchParams.get("size"));
+    return Number.isInteger(size) && size > 0 ? size : undefined;
+  }
+  /** Iterates over the records on this page. */
+  [Symbol.iterator](): Iterator<NRPRecord> {
+    return this.#records[Symbol.iterator]();
+  }
+  /** The next page with the same query, or `undefined` after the last one (or at the window). */
+  async nextPage(options: SearchExecuteOptions = {}): Promise<NRPSearchResponse | undefined> {
+    if (!this.hasNextPage) return undefined;
+    return this.#request.page(this.page + 1).execute(options);
+  }
+  /** The raw search response. */
+  toDict(): Json {
+    return structuredClone(this.#body);
+  }
+  /** Same as {@link NRPSearchResponse.toDict}, so that `JSON.stringify` works. */
+  toJSON(): Json {
+    return this.toDict();
+  }
+}
+
+/**
+ * A record search being put together: each method returns a changed copy, so a request can be
+ * reused as a template. Run it with {@link NRPSearchRequest.execute} (one page),
+ * {@link NRPSearchRequest.pages} (page after page) or {@link NRPSearchRequest.scan} (every
+ * matching record, past the 10 000 window).
+ *
+ * One model searches that model's endpoint (`links.records`, or `links.drafts` for drafts);
+ * several or none search the repository's global endpoint (`/api/search/`, `/api/user/search/`).
+ *
+ * @example
+ * const page = await client.searchRequest("documents").query("metadata.title:trees").size(50).execute();
+ * for (const record of page) console.log(record.id, record.metadata.title);
+ */
+export class NRPSearchRequest {
+  readonly #ctx: RecordContext;
+  /** The request's parameters; read-only. */
+  readonly state: Readonly<SearchState>;
+
+  /** Built by {@link NRPInvenioClient.searchRequest}. */
+  constructor(ctx: RecordContext, models: readonly string[], state?: Partial<SearchState>) {
+    this.#ctx = ctx;
+    this.state = {
+      models,
+      status: "published",
+      q: undefined,
+      body: undefined,
+      page: undefined,
+      size: undefined,
+      sort: [],
+      fields: [],
+      facets: [],
+      ...state,
+    };
+  }
+
+  #with(change: Partial<SearchState>): NRPSearchRequest {
+    return new NRPSearchRequest(this.#ctx, this.state.models, { ...this.state, ...change });
+  }
+
+  /** The page to fetch, from 1. */
+  page(n: number): NRPSearchRequest {
+    positiveInteger("page", n);
+    return this.#with({ page: n });
+  }
+  /** Records per page (the server's default is 25 when not set). */
+  size(n: number): NRPSearchRequest {
+    positiveInteger("size", n);
+    return this.#with({ size: n });
+  }
+  /**
+   * Sort keys, most significant first: `-created` (newest), `+created` (oldest), `-updated`,
+   * `+updated`, `relevance`, a named option such as `bestmatch` or `version`, or another field
+   * (`+title`, passed through; see {@link sortOption}). Invenio applies one sort option, so
+   * put the one that matters first; each is sent as its own `sort` parameter.
+   */
+  orderBy(...keys: string[]): NRPSearchRequest {
+    return this.#with({ sort: keys.map(sortOption) });
+  }
+  /**
+   * Only these dotted paths (e.g. `metadata.title`) are kept in the returned records, plus
+   * `id`, `links` and `$schema`. The projection is done here, since Invenio returns whole
+   * records; do not `save()` a projected record.
+   */
+  fields(...paths: string[]): NRPSearchRequest {
+    return this.#with({ fields: paths });
+  }
+  /**
+   * A query string (`q`, OpenSearch `query_string` syntax), or a structured query object (an
+   * OpenSearch query such as `{bool: {must: [...]}}`), which is `POST`ed as the body of the
+   * global search endpoint. An empty string clears the query.
+   */
+  query(query: string | StructuredQuery): NRPSearchRequest {
+    if (typeof query === "string") {
+      return this.#with({ q: query.trim() === "" ? undefined : query, body: undefined });
+    }
+    return this.#with({ q: undefined, body: query });
+  }
+  /** Search published records (the default). */
+  published(): NRPSearchRequest {
+    return this.#with({ status: "published" });
+  }
+  /**
+   * Search the caller's drafts (`/api/user/...`). Unpublished drafts only (`is_published=false`,
+   * as nrp-cmd does), unless an `is_published` facet is set explicitly.
+   */
+  drafts(): NRPSearchRequest {
+    return this.#with({ status: "drafts" });
+  }
+  /** Adds a facet filter (`name=value`); several values of one name select any of them. */
+  facet(name: string, value: string): NRPSearchRequest {
+    return this.#with({ facets: [...this.state.facets, [name, value]] });
+  }
+
+  /** The query parameters of this request (without `q` overrides used by scans). */
+  params(
+    overrides: { q?: string | undefined; page?: number; size?: number; sort?: string } = {},
+  ): Record<string, QueryValue> {
+    const query: Record<string, QueryValue> = {};
+    const q = "q" in overrides ? overrides.q : this.state.q;
+    if (q !== undefined && this.state.body === undefined) query.q = q;
+    const sort = overrides.sort === undefined ? this.state.sort : [overrides.sort];
+    if (sort.length > 0) query.sort = sort;
+    const page = overrides.page ?? this.state.page;
+    if (page !== undefined) query.page = page;
+    const size = overrides.size ?? this.state.size;
+    if (size !== undefined) query.size = size;
+    const facets = new Map<string, string[]>();
+    for (const [name, value] of this.state.facets)
+      facets.set(name, [...(facets.get(name) ?? []), value]);
+    if (this.state.status === "drafts" && !facets.has("is_published")) {
+      facets.set("is_published", ["false"]);
+    }
+    for (const [name, values] of facets) query[name] = values;
+    return query;
+  }
+
+  async #resolve(signal: AbortSignal | undefined): Promise<ResolvedSearch> {
+    const { models, status, body } = this.state;
+    const drafts = status === "drafts";
+    const only = models.length === 1 && body === undefined ? models[0] : undefined;
+    if (only !== undefined) {
+      const info = await this.#ctx.info.getModel(only, { signal });
+      const url = drafts ? info.userUrl : info.url;
+      if (url === undefined || url === "") {
+        throw new NRPError(`Model ${only} has no ${drafts ? "drafts" : "records"} endpoint.`, {
+          code: "NRP_NO_SEARCH_ENDPOINT",
+        });
+      }
+      return { url, onlyModels: undefined, model: only };
+    }
+    for (const m of models) await this.#ctx.info.getModel(m, { signal });
+    const repo = await this.#ctx.info.repository({ signal });
+    const links = repo.links;
+    const url = drafts ? (links.drafts ?? `${repo.apiUrl}/user/search/`) : links.records;
+    return {
+      url: url ?? `${repo.apiUrl}/search/`,
+      onlyModels: models.length > 0 ? models : undefined,
+      model: undefined,
+    };
+  }
+
+  /** Sends one search request and returns the raw body. */
+  async #fetch(
+    resolved: ResolvedSearch,
+    query: Record<string, QueryValue>,
+    body: StructuredQuery | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Json> {
+    const http = this.#ctx.http;
+    const res =
+      body === undefined
+        ? await http.getJSON(resolved.url, { query, signal })
+        : await http.postJSON(resolved.url, body, { query, signal, retrySafe: true });
+    if (!isObject(res.body)) {
+      throw new NRPError(`${resolved.url} did not return a search response.`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    return res.body;
+  }
+
+  async #records(
+    resolved: ResolvedSearch,
+    body: Json,
+    signal: AbortSignal | undefined,
+  ): Promise<NRPRecord[]> {
+    const out: NRPRecord[] = [];
+    for (const hit of hitsOf(body)) {
+      const self = isObject(hit.links) && typeof hit.links.self === "string" ? hit.links.self : "";
+      const model = resolved.model ?? (await modelOf(this.#ctx, self, hit, signal));
+      if (resolved.onlyModels !== undefined && !resolved.onlyModels.includes(model)) continue;
+      const data = this.state.fields.length > 0 ? projectFields(hit, this.state.fields) : hit;
+      out.push(new NRPRecord(this.#ctx, data, undefined, model));
+    }
+    return out;
+  }
+
+  /** Fetches one page (the one set by {@link NRPSearchRequest.page}, else the first). */
+  async execute(options: SearchExecuteOptions = {}): Promise<NRPSearchResponse> {
+    const resolved = await this.#resolve(options.signal);
+    const body = await this.#fetch(resolved, this.params(), this.state.body, options.signal);
+    return new NRPSearchResponse(this, body, await this.#records(resolved, body, options.signal));
+  }
+
+  /**
+   * This page and each following one, fetched as the loop asks for them; stops after the last
+   * page or at the end of the search window (use {@link NRPSearchRequest.scan} to go past it).
+   */
+  async *pages(options: SearchExecuteOptions = {}): AsyncGenerator<NRPSearchResponse> {
+    let page: NRPSearchResponse | undefined = await this.execute(options);
+    while (page !== undefined) {
+      yield page;
+      if (page.length === 0) return;
+      page = await page.nextPage(options);
+    }
+  }
+
+  /**
+   * Every matching record exactly once, however many there are.
+   *
+   * It probes the total (`size=1`). Within the window it pages through the results sorted
+   * oldest first. Past it, it finds the oldest and newest `created` and splits that span into
+   * half-open `created` ranges, halving each until its count fits the window, and pages through
+   * each range in turn. Records are deduplicated by id, so a record that moves between pages
+   * while the scan runs is still yielded once. Leaving the loop early stops all requests. Several
+   * models are scanned one model endpoint after another.
+   *
+   * Fails with code `NRP_SCAN_CLUSTER_TOO_LARGE` when more records than the window share one
+   * `created` timestamp, since such a set cannot be read completely by paging.
+   *
+   * @example
+   * for await (const record of client.searchRequest("documents").query("trees").scan()) {
+   *   console.log(record.id);
+   * }
+   */
+  async *scan(options: ScanOptions = {}): AsyncGenerator<NRPRecord> {
+    const window = options.window ?? SEARCH_WINDOW;
+    const pageSize = Math.min(options.pageSize ?? SCAN_PAGE_SIZE, window);
+    positiveInteger("window", window);
+    positiveInteger("pageSize", pageSize);
+    const signal = options.signal;
+    const targets: NRPSearchRequest[] =
+      this.state.models.length > 1 && this.state.body === undefined
+        ? this.state.models.map((m) => new NRPSearchRequest(this.#ctx, [m], this.state))
+        : [this];
+    const seen = new Set<string>();
+    const progress = { seen: 0, total: 0 };
+    const plans: { target: NRPSearchRequest; resolved: ResolvedSearch; total: number }[] = [];
+    for (const target of targets) {
+      const resolved = await target.#resolve(signal);
+      const total = totalOf(await target.#probe(resolved, target.state.q, undefined, signal));
+      plans.push({ target, resolved, total });
+      progress.total += total;
+    }
+    for (const { target, resolved, total } of plans) {
+      const ranges =
+        total <= window ? single(total) : await target.#ranges(resolved, window, signal);
+      for await (const range of ranges) {
+        const q = range === undefined ? target.state.q : withRange(target.state.q, range);
+        const body =
+          range === undefined ? target.state.body : bodyWithRange(target.state.body, range);
+        for (let page = 1; (page - 1) * pageSize < window; page++) {
+          const query = target.params({ q, page, size: pageSize, sort: "oldest" });
+          const raw = await target.#fetch(resolved, query, body, signal);
+          const records = await target.#records(resolved, raw, signal);
+          for (const record of records) {
+            const key = `${record.model}/${record.id}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            progress.seen++;
+            yield record;
+          }
+          options.onProgress?.({ ...progress });
+          if (hitsOf(raw).length < pageSize || page * pageSize >= totalOf(raw)) break;
+        }
+      }
+    }
+  }
+
+  async #probe(
+    resolved: ResolvedSearch,
+    q: string | undefined,
+    sort: string | undefined,
+    signal: AbortSignal | undefined,
+    body: StructuredQuery | undefined = this.state.body,
+  ): Promise<Json> {
+    const query = this.params({ q, page: 1, size: 1, ...(sort === undefined ? {} : { sort }) });
+    return this.#fetch(resolved, query, body, signal);
+  }
+
+  async #ranges(
+    resolved: ResolvedSearch,
+    window: number,
+    signal: AbortSignal | undefined,
+  ): Promise<AsyncIterable<CreatedRange | undefined>> {
+    const edge = async (sort: string): Promise<bigint> => {
+      const hit = hitsOf(await this.#probe(resolved, this.state.q, sort, signal))[0];
+      const created = typeof hit?.created === "string" ? parseMicros(hit.created) : undefined;
+      if (created === undefined) {
+        throw new NRPError(`Cannot scan: a hit has no readable "created" timestamp.`, {
+          code: "NRP_INVALID_RESPONSE",
+        });
+      }
+      return created;
+    };
+    const first = await edge("oldest");
+    const last = await edge("newest");
+    const count = async (range: CreatedRange): Promise<number> =>
+      totalOf(
+        await this.#probe(
+          resolved,
+          withRange(this.state.q, range),
+          "oldest",
+          signal,
+          bodyWithRange(this.state.body, range),
+        ),
+      );
+    return planRanges(first, last, window, count);
+  }
+}
+
+/** One pass over the whole query, as the range iterable of a scan that fits the window. */
+async function* single(total: number): AsyncGenerator<undefined> {
+  if (total > 0) yield undefined;
+  await Promise.resolve();
+}
+
+function totalOf(body: Json): number {
+  const hits = body.hits;
+  const total = isObject(hits) ? hits.total : undefined;
+  if (typeof total === "number") return total;
+  if (isObject(total) && typeof total.value === "number") return total.value;
+  return hitsOf(body).length;
+}
+
+/** A structured query narrowed to a `created` range. */
+function bodyWithRange(
+  body: StructuredQuery | undefined,
+  range: CreatedRange,
+): StructuredQuery | undefined {
+  if (body === undefined) return undefined;
+  const created = { gte: formatMicros(range.from), lt: formatMicros(range.to) };
+  return { bool: { must: [body], filter: [{ range: { created } }] } };
+}
+
+function positiveInteger(name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new NRPError(`${name} must be a positive integer, got ${String(n)}.`, {
+      code: "NRP_INVALID_INPUT",
+    });
+  }
+}

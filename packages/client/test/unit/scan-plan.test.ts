@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { NRPError } from "nrp-invenio-client";
+import { formatMicros, parseMicros, planRanges, withRange } from "../../src/internal/scan-plan.js";
+import type { CreatedRange, PlannedRange } from "../../src/internal/scan-plan.js";
+
+/** A fake index: the `created` microsecond of each record. */
+function counter(times: bigint[]): {
+  count: (r: CreatedRange) => Promise<number>;
+  calls: CreatedRange[];
+} {
+  const calls: CreatedRange[] = [];
+  return {
+    calls,
+    count: (r) => {
+      calls.push(r);
+      return Promise.resolve(times.filter((t) => t >= r.from && t < r.to).length);
+    },
+  };
+}
+
+async function collect(it: AsyncIterable<PlannedRange>): Promise<PlannedRange[]> {
+  const out: PlannedRange[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+describe("timestamps", () => {
+  it("parses Invenio timestamps to microseconds and formats them as UTC range bounds", () => {
+    const t = parseMicros("2025-01-14T10:12:33.123456+00:00");
+    expect(t).toBe(1736849553123456n);
+    expect(parseMicros("2025-01-14T11:12:33.123456+01:00")).toBe(t);
+    expect(parseMicros("2025-01-14T10:12:33Z")).toBe(1736849553000000n);
+    expect(parseMicros("2025-01-14T10:12:33.5Z")).toBe(1736849553500000n);
+    expect(parseMicros("yesterday")).toBeUndefined();
+    expect(formatMicros(1736849553123456n)).toBe("2025-01-14T10:12:33.123456Z");
+    expect(formatMicros(1736849553000001n)).toBe("2025-01-14T10:12:33.000001Z");
+  });
+
+  it("combines the caller's query with a half-open range, keeping its precedence", () => {
+    const range = { from: 1736849553000000n, to: 1736849554000000n };
+    expect(withRange(undefined, range)).toBe(
+      "created:[2025-01-14T10:12:33.000000Z TO 2025-01-14T10:12:34.000000Z}",
+    );
+    expect(withRange("a OR b", range)).toBe(
+      "(a OR b) AND created:[2025-01-14T10:12:33.000000Z TO 2025-01-14T10:12:34.000000Z}",
+    );
+  });
+});
+
+describe("range planner", () => {
+  it("splits until every range fits the window, oldest first, covering each record once", async () => {
+    const times = Array.from({ length: 1000 }, (_, i) => BigInt(1000 + i * 7 + (i % 13) * 3));
+    const { count } = counter(times);
+    const ranges = await collect(planRanges(times[0] ?? 0n, times.at(-1) ?? 0n, 50, count));
+    expect(ranges.every((r) => r.total <= 50 && r.total > 0)).toBe(true);
+    expect(ranges.reduce((n, r) => n + r.total, 0)).toBe(1000);
+    for (let i = 1; i < ranges.length; i++) {
+      expect(ranges[i]?.from).toBe(ranges[i - 1]?.to ?? -1n);
+    }
+    for (const t of times) expect(ranges.filter((r) => t >= r.from && t < r.to)).toHaveLength(1);
+  });
+
+  it("keeps a single-timestamp cluster that fits the window as one range", async () => {
+    const times = [...Array.from({ length: 40 }, () => 5000n), 1n, 9999n];
+    const ranges = await collect(planRanges(1n, 9999n, 40, counter(times).count));
+    expect(ranges.reduce((n, r) => n + r.total, 0)).toBe(42);
+    const cluster = ranges.find((r) => r.total === 40);
+    expect(cluster !== undefined && cluster.from <= 5000n && cluster.to > 5000n).toBe(true);
+  });
+
+  it("fails loudly when one timestamp holds more records than the window", async () => {
+    const times = [...Array.from({ length: 60 }, () => 5000n), 1n];
+    const error = await collect(planRanges(1n, 5000n, 50, counter(times).count)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NRPError);
+    expect((error as NRPError).code).toBe("NRP_SCAN_CLUSTER_TOO_LARGE");
+    expect((error as NRPError).message).toContain("60 records share the timestamp");
+  });
+
+  it("probes lazily: stopping after the first range stops the counting", async () => {
+    const times = Array.from({ length: 500 }, (_, i) => BigInt(i));
+    const { count, calls } = counter(times);
+    for await (const r of planRanges(0n, 499n, 50, count)) {
+      expect(r.total).toBeLessThanOrEqual(50);
+      break;
+    }
+    expect(calls.length).toBeLessThan(10);
+  });
+
+  it("skips empty ranges and plans nothing for an empty span", async () => {
+    const times = [0n, 1_000_000n];
+    const ranges = await collect(planRanges(0n, 1_000_000n, 1, counter(times).count));
+    expect(ranges.map((r) => r.total)).toEqual([1, 1]);
+  });
+});
