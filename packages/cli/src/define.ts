@@ -109,7 +109,7 @@ export const VERBS: Readonly<Record<string, string>> = {
   add: "Add something to the configuration",
   select: "Choose the default of something",
   remove: "Remove something from the configuration",
-  list: "List things (aliases, variables, a record's files, requests)",
+  list: "List things (aliases, variables, records, a record's files, requests)",
   describe: "Show what a repository offers",
   get: "Read something",
   set: "Store something",
@@ -128,6 +128,8 @@ export const VERBS: Readonly<Record<string, string>> = {
   decline: "Decline a submitted request",
   comment: "Comment on a request",
   timeline: "Show what happened to a request",
+  search: "Search records (one page at a time)",
+  scan: "Stream every matching record",
 };
 
 /** Reads an optional string option or argument, rejecting anything else as a usage error. */

@@ -24,6 +24,8 @@ import deleteRecord from "./record/delete.js";
 import editRecord from "./record/edit.js";
 import getRecord from "./record/get.js";
 import publishRecord from "./record/publish.js";
+import scanRecords from "./record/scan.js";
+import { listRecords, searchRecords } from "./record/search.js";
 import updateRecord from "./record/update.js";
 import versionRecord from "./record/version.js";
 import getVariable from "./variable/get.js";
@@ -46,6 +48,9 @@ export const COMMANDS: readonly CommandDefinition<unknown>[] = [
   publishRecord,
   editRecord,
   versionRecord,
+  searchRecords,
+  listRecords,
+  scanRecords,
   listFiles,
   uploadFile,
   uploadFiles,

@@ -1,0 +1,147 @@
+import { Option } from "commander";
+import type { NRPRecord } from "nrp-invenio-client";
+
+import type { CommandDefinition } from "../../define.js";
+import { defineCommand, flag, optionalString } from "../../define.js";
+import { storeVariable } from "../../record-ids.js";
+import {
+  SEARCH_COLUMNS,
+  collect,
+  fieldColumns,
+  fieldRow,
+  hitData,
+  parseFacets,
+  positiveInt,
+  searchBuilder,
+  searchFailure,
+  searchRow,
+  stringList,
+} from "../../search.js";
+import type { SearchInput, SearchPage } from "../../search.js";
+import { parseSetTarget } from "../../variables.js";
+import type { SetTarget } from "../../variables.js";
+
+/** The input of `nrp search records`. */
+export interface SearchRecordsInput extends SearchInput {
+  page: number;
+  size: number;
+  sort: string[];
+  facets: [string, string][];
+  set: SetTarget | undefined;
+}
+
+const DEFAULT_SIZE = 10;
+
+function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchRecordsInput> {
+  return defineCommand({
+    verb,
+    ...(verb === "list" ? { verbAliases: ["ls"] } : {}),
+    noun: "record",
+    nounForm: "records",
+    summary:
+      verb === "search"
+        ? "Search records: one page of hits with total and paging"
+        : 'List records (the same as "search records")',
+    description:
+      "One page of the records matching [query] (OpenSearch query_string syntax: words,\n" +
+      'field:value, "phrases", AND/OR/NOT, ranges). Published records by default, --drafts for\n' +
+      "your drafts. The total and the next page go to stderr. Pages stop at 10 000 records;\n" +
+      '"nrp scan records" reads every match.',
+    arguments: [{ name: "[query]", description: "query string (default: every record)" }],
+    options(cmd) {
+      cmd
+        .option("--model <model>", "only this model (repeatable; default: all models)", collect)
+        .addOption(new Option("--drafts", "search your drafts").conflicts("published"))
+        .addOption(new Option("--published", "search published records (default)"))
+        .option("--size <n>", `hits per page (default ${DEFAULT_SIZE})`)
+        .option("--page <n>", "page number, from 1 (default 1)")
+        .option(
+          "--sort <sort>",
+          "sort option: bestmatch, newest, oldest, updated-desc, ... (repeatable)",
+          collect,
+        )
+        .option(
+          "--fields <fields>",
+          "show only these fields, dotted paths, comma-separated or repeated",
+          collect,
+        )
+        .option("--facet <name=value>", "filter by a facet value (repeatable)", collect)
+        .option("--set <var>", "store the hits' API URLs in @var (+var appends)");
+    },
+    examples: [
+      {
+        command: `nrp ${verb} records 'metadata.title:trees AND keywords:oak' --model documents`,
+        description: "published documents matching the query",
+      },
+      {
+        command: `nrp ${verb} records --drafts --sort newest --size 5 --set mine`,
+        description: "your five newest drafts, kept in @mine",
+      },
+      {
+        command: `nrp ${verb} records --facet keywords=oak --fields id,metadata.title`,
+        description: "only two fields of each hit",
+      },
+    ],
+    parse(args, opts): SearchRecordsInput {
+      const fields = stringList(opts["fields"], "--fields");
+      const set = optionalString(opts["set"], "--set");
+      return {
+        query: optionalString(args[0], "[query]"),
+        models: stringList(opts["model"], "--model"),
+        drafts: flag(opts["drafts"]),
+        fields: fields.length > 0 ? fields : undefined,
+        page: positiveInt(opts["page"], "--page") ?? 1,
+        size: positiveInt(opts["size"], "--size") ?? DEFAULT_SIZE,
+        sort: stringList(opts["sort"], "--sort"),
+        facets: parseFacets(stringList(opts["facet"], "--facet")),
+        set: set === undefined ? undefined : parseSetTarget(set),
+      };
+    },
+    async run(ctx, input) {
+      let builder = searchBuilder(await ctx.client(), input)
+        .page(input.page)
+        .size(input.size);
+      if (input.sort.length > 0) builder = builder.orderBy(...input.sort);
+      for (const [name, value] of input.facets) builder = builder.facet(name, value);
+      let page: SearchPage;
+      try {
+        page = await builder.execute({ signal: ctx.signal });
+      } catch (err) {
+        throw searchFailure(err, input.page, input.size);
+      }
+      const hits: NRPRecord[] = [...page];
+      const fields = input.fields;
+      ctx.output.list(
+        hits.map((r) => (fields === undefined ? searchRow(r) : fieldRow(r, fields))),
+        fields === undefined ? SEARCH_COLUMNS : fieldColumns(fields),
+        hits.map((r) => hitData(r, fields)),
+      );
+      ctx.output.info(pagingHint(page.total, input.page, input.size, hits.length));
+      await storeVariable(ctx, input.set, hits);
+    },
+  });
+}
+
+/**
+ * "Records 11–20 of 57. Next page: --page 3", or why there is no next page.
+ *
+ * Goes to stderr so a script reading stdout gets only the hits.
+ */
+export function pagingHint(total: number, page: number, size: number, shown: number): string {
+  const noun = total === 1 ? "record" : "records";
+  if (shown === 0) return `No records on page ${page} (${total} ${noun} in total).`;
+  const first = (page - 1) * size + 1;
+  let text = `Records ${first}–${first + shown - 1} of ${total}.`;
+  if (first + shown - 1 < total) {
+    text +=
+      (page + 1) * size > 10_000
+        ? ' More are past the 10 000-record search window: use "nrp scan records".'
+        : ` Next page: --page ${page + 1}.`;
+  }
+  return text;
+}
+
+/** `nrp search records`. */
+export const searchRecords = searchDefinition("search");
+/** `nrp list records`: the same command under the verb users try first. */
+export const listRecords = searchDefinition("list");

@@ -1,0 +1,351 @@
+import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
+import { stringify } from "yaml";
+
+import type { CommandContext } from "./context.js";
+import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
+import type { Column } from "./output.js";
+import { recordData, recordState, recordTitle, shortTime } from "./record-view.js";
+import { isPlainObject } from "./variables.js";
+
+/** Invenio's search window: `page * size` past it is refused with a 400. */
+export const SEARCH_WINDOW = 10_000;
+
+/** One page of search results as the client returns it. */
+export interface SearchPage extends Iterable<NRPRecord> {
+  /** How many records match, over all pages. */
+  readonly total: number;
+  /** `self`, `next`, `prev` links of the page. */
+  readonly links: Readonly<Record<string, string | undefined>>;
+  /** The facets, as the server computed them. */
+  readonly aggregations?: unknown;
+}
+
+/** Scan progress as the client may report it: two numbers or an object. */
+export type ScanProgressCallback = (seen: unknown, total?: unknown) => void;
+
+/** The client's search builder, as far as the commands use it. */
+export interface SearchBuilder {
+  page(n: number): SearchBuilder;
+  size(n: number): SearchBuilder;
+  orderBy(...sort: string[]): SearchBuilder;
+  query(q: string): SearchBuilder;
+  published(): SearchBuilder;
+  drafts(): SearchBuilder;
+  facet(name: string, value: string): SearchBuilder;
+  execute(options?: { signal?: AbortSignal }): Promise<SearchPage>;
+  scan(options?: {
+    signal?: AbortSignal;
+    onProgress?: ScanProgressCallback;
+  }): AsyncIterable<NRPRecord>;
+}
+
+/** What the commands need from the client: `searchRequest(models?)`. */
+interface SearchingClient {
+  searchRequest(models?: string | string[]): SearchBuilder;
+}
+
+/** The common inputs of `search records` and `scan records`. */
+export interface SearchInput {
+  query: string | undefined;
+  models: string[];
+  drafts: boolean;
+  fields: string[] | undefined;
+}
+
+/**
+ * Builds the client's search request for `input`.
+ *
+ * Looked up at run time so a client without search gives a clear message instead of a crash.
+ */
+export function searchBuilder(client: NRPInvenioClient, input: SearchInput): SearchBuilder {
+  const candidate = client as unknown as Partial<SearchingClient>;
+  if (typeof candidate.searchRequest !== "function") {
+    throw new CliError("This version of nrp-invenio-client cannot search records.", {
+      exitCode: ExitCode.unexpected,
+      code: "search_unsupported",
+      hint: "Upgrade nrp-invenio-client.",
+    });
+  }
+  const models = input.models;
+  let builder = candidate.searchRequest.call(
+    client,
+    models.length === 0 ? undefined : models.length === 1 ? models[0] : models,
+  );
+  builder = input.drafts ? builder.drafts() : builder.published();
+  if (input.query !== undefined && input.query.trim() !== "") builder = builder.query(input.query);
+  return builder;
+}
+
+/** Parses repeated `--facet name=value` options. */
+export function parseFacets(values: readonly string[]): [string, string][] {
+  return values.map((raw) => {
+    const eq = raw.indexOf("=");
+    if (eq <= 0) {
+      throw new UsageError(
+        `--facet "${raw}" is not name=value.`,
+        "E.g. --facet keywords=oak (several --facet options combine).",
+      );
+    }
+    return [raw.slice(0, eq), raw.slice(eq + 1)];
+  });
+}
+
+/** Reads a repeatable option (commander collects them into an array). */
+export function stringList(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  return list.flatMap((v) => {
+    if (typeof v !== "string") throw new UsageError(`${name} takes a value.`);
+    // `--fields a,b` and `--fields a --fields b` both work.
+    return v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  });
+}
+
+/** Collects repeated values of an option, for commander. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Reads a positive integer option. */
+export function positiveInt(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${name} must be a positive whole number, not "${text(value)}".`);
+  }
+  return n;
+}
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj;
+  for (const key of path) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+/**
+ * Keeps only `fields` (dotted paths) of a record's JSON, nested as in the original.
+ *
+ * Missing paths are left out rather than written as null, so the output says what the record has.
+ */
+export function project(
+  data: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const path = field.split(".");
+    const value = getPath(data, path);
+    if (value === undefined) continue;
+    let cur = out;
+    path.forEach((key, i) => {
+      if (i === path.length - 1) {
+        cur[key] = value;
+        return;
+      }
+      const next = cur[key];
+      if (isPlainObject(next)) cur = next;
+      else {
+        const fresh: Record<string, unknown> = {};
+        cur[key] = fresh;
+        cur = fresh;
+      }
+    });
+  }
+  return out;
+}
+
+/** The columns of a search result table. */
+export const SEARCH_COLUMNS: readonly Column[] = [
+  { key: "id" },
+  { key: "model" },
+  { key: "title" },
+  { key: "created" },
+  { key: "state" },
+];
+
+/** The table row of one hit. */
+export function searchRow(record: NRPRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    model: record.model,
+    title: recordTitle(record),
+    created: shortTime(record.data["created"]),
+    state: recordState(record),
+  };
+}
+
+/** The columns when `--fields` picks them. */
+export function fieldColumns(fields: readonly string[]): Column[] {
+  return fields.map((f) => ({ key: f }));
+}
+
+/** The table row of one hit restricted to `fields`. */
+export function fieldRow(record: NRPRecord, fields: readonly string[]): Record<string, unknown> {
+  const data = recordData(record);
+  return Object.fromEntries(fields.map((f) => [f, getPath(data, f.split("."))]));
+}
+
+/** The machine-format value of one hit: the full record, or its projection. */
+export function hitData(record: NRPRecord, fields: readonly string[] | undefined): unknown {
+  const data = recordData(record);
+  return fields === undefined ? data : project(data, fields);
+}
+
+/**
+ * Adds the right hint to a search failure: a page past the window points to `nrp scan records`.
+ */
+export function searchFailure(err: unknown, page: number, size: number): unknown {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (status !== 400) return err;
+  const message = err instanceof Error ? err.message : "";
+  if (page * size > SEARCH_WINDOW || /querystring parameters/i.test(message)) {
+    return withHint(
+      err,
+      `Search results stop at ${SEARCH_WINDOW} records (page × size); ` +
+        'use "nrp scan records" with the same query to get all of them.',
+    );
+  }
+  return err;
+}
+
+/**
+ * Writes scanned records to stdout one by one, in the chosen format, so nothing waits for the end.
+ *
+ * JSON is a streamed array (closed by {@link StreamWriter.end} even after an interruption, so what
+ * was printed stays valid), YAML a streamed sequence, JSONL one line per record, and the table
+ * fixed-width lines under one header.
+ */
+export class StreamWriter {
+  readonly #write: (s: string) => void;
+  readonly #format: string;
+  readonly #fields: readonly string[] | undefined;
+  #count = 0;
+  #ended = false;
+
+  constructor(write: (s: string) => void, format: string, fields: readonly string[] | undefined) {
+    this.#write = write;
+    this.#format = format;
+    this.#fields = fields;
+  }
+
+  /** How many records were written. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Writes one record. */
+  push(record: NRPRecord): void {
+    const data = hitData(record, this.#fields);
+    switch (this.#format) {
+      case "jsonl":
+        this.#write(JSON.stringify(data) + "\n");
+        break;
+      case "json":
+        this.#write((this.#count === 0 ? "[\n" : ",\n") + indent(JSON.stringify(data, null, 2)));
+        break;
+      case "yaml":
+        this.#write(stringify([data]));
+        break;
+      default:
+        this.#tableLine(record);
+    }
+    this.#count++;
+  }
+
+  /** Finishes the document (the closing bracket of a JSON array). */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#format === "json") this.#write(this.#count === 0 ? "[]\n" : "\n]\n");
+    else if (this.#format === "yaml" && this.#count === 0) this.#write("[]\n");
+  }
+
+  #tableLine(record: NRPRecord): void {
+    const fields = this.#fields;
+    const row = fields === undefined ? searchRow(record) : fieldRow(record, fields);
+    const keys = fields ?? SEARCH_COLUMNS.map((c) => c.key);
+    const widths = fields === undefined ? [24, 12, 40, 19, 9] : keys.map(() => 24);
+    const line = (cells: readonly string[]): string =>
+      cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 24))).join("  ");
+    if (this.#count === 0) this.#write(line(keys) + "\n");
+    this.#write(line(keys.map((k) => text(row[k]))) + "\n");
+  }
+}
+
+function indent(s: string): string {
+  return s
+    .split("\n")
+    .map((l) => "  " + l)
+    .join("\n");
+}
+
+function text(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function pad(s: string, width: number): string {
+  return s.length > width ? s.slice(0, width - 1) + "…" : s.padEnd(width);
+}
+
+/** Reads the client's progress report: `(seen, total)` numbers or a `{seen, total}` object. */
+export function progressNumbers(seen: unknown, total: unknown): { seen: number; total?: number } {
+  if (isPlainObject(seen)) {
+    const s = seen["seen"] ?? seen["count"] ?? seen["records"];
+    const t = seen["total"] ?? seen["estimatedTotal"];
+    return {
+      seen: typeof s === "number" ? s : 0,
+      ...(typeof t === "number" ? { total: t } : {}),
+    };
+  }
+  return {
+    seen: typeof seen === "number" ? seen : 0,
+    ...(typeof total === "number" ? { total } : {}),
+  };
+}
+
+/**
+ * A one-line "scanned N of ~M records" display on a terminal's stderr.
+ *
+ * Redrawn at most every 100 ms; cleared before data lines so a terminal showing both streams
+ * never mixes them.
+ */
+export class ScanProgress {
+  readonly #ctx: CommandContext;
+  readonly #enabled: boolean;
+  #shown = false;
+  #last = 0;
+  #seen = 0;
+  #total: number | undefined;
+
+  constructor(ctx: CommandContext) {
+    this.#ctx = ctx;
+    this.#enabled = ctx.io.stderr.isTTY === true && !ctx.output.options.quiet;
+  }
+
+  /** Records the client's latest count. */
+  update(seen: number, total: number | undefined): void {
+    this.#seen = Math.max(this.#seen, seen);
+    if (total !== undefined) this.#total = total;
+    if (!this.#enabled) return;
+    const now = Date.now();
+    if (now - this.#last < 100) return;
+    this.#last = now;
+    const of = this.#total === undefined ? "" : ` of ~${this.#total}`;
+    this.#ctx.io.stderr.write(`\r\x1b[2KScanned ${this.#seen}${of} records`);
+    this.#shown = true;
+  }
+
+  /** Takes the line off the screen. */
+  clear(): void {
+    if (!this.#shown) return;
+    this.#ctx.io.stderr.write("\r\x1b[2K");
+    this.#shown = false;
+  }
+}
