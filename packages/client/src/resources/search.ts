@@ -312,7 +312,10 @@ export class NRPSearchRequest {
     if (typeof query === "string") {
       return this.#with({ q: query.trim() === "" ? undefined : query, body: undefined });
     }
-    return this.#with({ q: undefined, body: query });
+    // `{query: {...}}` (an OpenSearch request body) and the bare query mean the same.
+    const keys = Object.keys(query);
+    const inner = keys.length === 1 && keys[0] === "query" ? query.query : query;
+    return this.#with({ q: undefined, body: isObject(inner) ? inner : query });
   }
   /** Search published records (the default). */
   published(): NRPSearchRequest {

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NRPRecord, NRPSearchResponse } from "nrp-invenio-client";
+import type { NRPInvenioClient, ScanProgress } from "nrp-invenio-client";
+import type { DevServer } from "nrp-invenio-devserver";
+import { Fixtures } from "../helpers/servers.js";
+
+const fx = new Fixtures();
+afterAll(() => fx.cleanup());
+
+const COUNT = 130;
+let server: DevServer;
+let owner: NRPInvenioClient;
+let anonymous: NRPInvenioClient;
+const published: NRPRecord[] = [];
+let draftId = "";
+
+/** Search requests the devserver saw since `from` (index into its request log). */
+function searchCalls(from: number): string[] {
+  return server.requestLog
+    .slice(from)
+    .map((e) => e.path)
+    .filter((p) => p.startsWith("/api/documents") || p.startsWith("/api/search"));
+}
+
+beforeAll(async () => {
+  server = await fx.devserver();
+  owner = fx.client(server, { token: server.tokens.owner }).client;
+  anonymous = fx.client(server).client;
+  const items = Array.from({ length: COUNT }, (_, i) => ({
+    title: i % 10 === 0 ? `special document ${i}` : `document ${i}`,
+  }));
+  const results = await owner.records.createMany("documents", items, {
+    concurrency: 8,
+    filesEnabled: false,
+  });
+  const drafts = results.map((r) => {
+    if (!r.ok) throw r.error;
+    return r.record;
+  });
+  for (let i = 0; i < drafts.length; i += 8) {
+    published.push(...(await Promise.all(drafts.slice(i, i + 8).map((d) => d.publish()))));
+  }
+  const draft = await owner.records.create(
+    "documents",
+    { title: "unpublished draft" },
+    { filesEnabled: false },
+  );
+  draftId = draft.id;
+}, 20_000);
+
+describe("search requests", () => {
+  it("executes one page with total, links and records mapped to their model", async () => {
+    const page = await anonymous.searchRequest("documents").size(10).execute();
+    expect(page).toBeInstanceOf(NRPSearchResponse);
+    expect(page.total).toBe(COUNT);
+    expect(page.length).toBe(10);
+    expect(page.links.self).toContain("/api/documents");
+    expect(page.links.next).toContain("page=2");
+    expect(page.hasNextPage).toBe(true);
+    for (const record of page) {
+      expect(record).toBeInstanceOf(NRPRecord);
+      expect(record.model).toBe("documents");
+      expect(record.isPublished).toBe(true);
+    }
+    const next = await page.nextPage();
+    expect(next?.page).toBe(2);
+    expect(next?.records.map((r) => r.id)).not.toContain(page.records[0]?.id);
+  });
+
+  it("sorts oldest and newest first", async () => {
+    const oldest = await anonymous.searchRequest("documents").orderBy("+created").size(5).execute();
+    const newest = await anonymous.searchRequest("documents").orderBy("-created").size(5).execute();
+    const created = (p: NRPSearchResponse): string[] =>
+      p.records.map((r) => String(r.data.created));
+    expect(created(oldest)).toEqual([...created(oldest)].sort());
+    expect(created(newest)).toEqual([...created(newest)].sort().reverse());
+    expect(oldest.sortBy).toBe("oldest");
+    expect(newest.sortBy).toBe("newest");
+  });
+
+  it("finds a record by id and projects fields", async () => {
+    const target = published[3];
+    if (target === undefined) throw new Error("no records");
+    const page = await anonymous
+      .searchRequest("documents")
+      .query(`id:${target.id}`)
+      .fields("metadata.title")
+      .execute();
+    expect(page.total).toBe(1);
+    const [hit] = page.records;
+    expect(hit?.id).toBe(target.id);
+    expect(hit?.data.metadata).toEqual({ title: target.metadata.title });
+    expect(hit?.data.created).toBeUndefined();
+  });
+
+  it("searches drafts at the user endpoint and published records globally", async () => {
+    const drafts = await owner.searchRequest("documents").drafts().execute();
+    expect(drafts.records.map((r) => r.id)).toEqual([draftId]);
+    expect(drafts.links.self).toContain("/api/user/documents");
+    expect(drafts.records[0]?.isDraft).toBe(true);
+
+    const global = await owner.search(undefined, { size: 5 });
+    expect(global.links.self).toContain("/api/search");
+    expect(global.total).toBe(COUNT);
+    expect(global.records.every((r) => r.model === "documents")).toBe(true);
+
+    const globalDrafts = await owner.searchRequest().drafts().execute();
+    expect(globalDrafts.records.map((r) => r.mid)).toEqual([`draft/documents/${draftId}`]);
+  });
+
+  it("pages through every result, stopping after the last page", async () => {
+    const ids: string[] = [];
+    let pages = 0;
+    for await (const page of anonymous.searchRequest("documents").size(40).pages()) {
+      pages++;
+      ids.push(...page.records.map((r) => r.id));
+    }
+    expect(pages).toBe(4);
+    expect(new Set(ids).size).toBe(COUNT);
+  });
+});
+
+describe("scan", () => {
+  it("yields every record exactly once within the window, reporting progress", async () => {
+    const progress: ScanProgress[] = [];
+    const ids: string[] = [];
+    const scan = anonymous
+      .searchRequest("documents")
+      .scan({ window: 1000, pageSize: 25, onProgress: (p) => progress.push(p) });
+    for await (const record of scan) ids.push(record.id);
+    expect(ids).toHaveLength(COUNT);
+    expect(new Set(ids)).toEqual(new Set(published.map((r) => r.id)));
+    expect(progress.at(-1)).toEqual({ seen: COUNT, total: COUNT });
+  });
+
+  it("splits created ranges past the window and still yields each record once", async () => {
+    const before = server.requestLog.length;
+    const ids: string[] = [];
+    for await (const record of anonymous
+      .searchRequest("documents")
+      .scan({ window: 20, pageSize: 10 })) {
+      ids.push(record.id);
+    }
+    expect(ids).toHaveLength(COUNT);
+    expect(new Set(ids)).toEqual(new Set(published.map((r) => r.id)));
+    const calls = searchCalls(before);
+    expect(calls.some((p) => decodeURIComponent(p).includes("created:["))).toBe(true);
+    // No page ever starts past the window.
+    for (const p of calls) {
+      const url = new URL(p, server.url);
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const size = Number(url.searchParams.get("size") ?? "25");
+      expect((page - 1) * size).toBeLessThan(20);
+    }
+  });
+
+  it("keeps the caller's query while splitting", async () => {
+    const ids: string[] = [];
+    for await (const record of anonymous
+      .searchRequest("documents")
+      .query("special")
+      .scan({ window: 5, pageSize: 5 })) {
+      ids.push(record.id);
+    }
+    const expected = published.filter((r) => String(r.metadata.title).startsWith("special"));
+    expect(new Set(ids)).toEqual(new Set(expected.map((r) => r.id)));
+    expect(ids).toHaveLength(expected.length);
+  });
+
+  it("stops all requests when the loop is left", async () => {
+    const before = server.requestLog.length;
+    let n = 0;
+    for await (const _record of anonymous
+      .searchRequest("documents")
+      .scan({ window: 20, pageSize: 10 })) {
+      if (++n === 3) break;
+    }
+    const after = server.requestLog.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requestLog.length).toBe(after);
+    expect(after - before).toBeLessThan(12);
+  });
+
+  it("scans several models one endpoint after another", async () => {
+    const ids: string[] = [];
+    for await (const record of anonymous
+      .searchRequest(["documents", "datasets"])
+      .scan({ window: 1000 })) {
+      ids.push(record.mid);
+    }
+    expect(ids).toHaveLength(COUNT);
+    expect(ids.every((m) => m.startsWith("documents/"))).toBe(true);
+  });
+});
