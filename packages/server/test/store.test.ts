@@ -42,7 +42,13 @@ describe("persistence", () => {
     try {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       const versions = db.prepare("SELECT version FROM schema_migrations").all();
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(versions).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()

@@ -1,7 +1,8 @@
 import type { RequestContext } from "../http/context.js";
 import type { ItemKind, ItemRow } from "../store/records.js";
+import { compileQueryString, compileStructured, type SqlFragment } from "./query.js";
 import { dumpRecord, recordModels } from "./records/serialize.js";
-import type { SearchParams } from "./search.js";
+import { MAX_RESULT_WINDOW, type SearchParams } from "./search.js";
 import type { ServiceContext } from "./service.js";
 
 /** Which records a search collection lists. */
@@ -11,60 +12,218 @@ export interface ListingQuery {
   /** The caller's own drafts and records instead of everyone's published records. */
   personal: boolean;
   params: SearchParams;
+  /** A structured query (the JSON body of a POST to the global endpoints). */
+  structured?: unknown;
 }
 
-/** One page of hits and the total they were cut from. */
+/** One facet's buckets in Invenio's shape (protocol §5.3). */
+export interface Facet {
+  buckets: { key: string; doc_count: number; label: string; is_selected: boolean }[];
+  label: string;
+}
+
+/** One page of hits, the total they were cut from and the facets computed before facet filters. */
 export interface Listing {
   hits: Record<string, unknown>[];
   total: number;
+  aggregations: Record<string, Facet>;
+  /** The selected facet values, for the pagination links. */
+  facets: [string, string][];
 }
 
-function matches(item: ItemRow, q: string | undefined): boolean {
-  if (q === undefined) return true;
-  const idQuery = /^id:"?([^"\s]+)"?$/.exec(q.trim());
-  if (idQuery !== null) return item.id === idQuery[1];
-  return JSON.stringify(item.data).toLowerCase().includes(q.trim().toLowerCase());
+/** Keyword fields offered as facets when a model's metadata schema has them. */
+const KEYWORD_FACETS = ["resource_type", "keywords", "language"] as const;
+
+const ORDER: Record<string, string> = {
+  newest: "items.created DESC, items.id DESC",
+  oldest: "items.created ASC, items.id ASC",
+  "updated-desc": "items.updated DESC, items.id DESC",
+  "updated-asc": "items.updated ASC, items.id ASC",
+  version: "items.version_index DESC, items.created DESC, items.id DESC",
+};
+
+/** The facets a collection offers: the models' keyword fields, and `is_published` on drafts. */
+export function facetNames(app: ServiceContext, model: string | undefined, personal: boolean) {
+  const names: string[] = [];
+  for (const m of app.config.models) {
+    if (model !== undefined && m.type !== model) continue;
+    for (const f of KEYWORD_FACETS) {
+      if (m.schema.properties?.[f] !== undefined && !names.includes(f)) names.push(f);
+    }
+  }
+  if (personal) names.push("is_published");
+  return names;
+}
+
+function base(query: ListingQuery, userId: number | undefined): SqlFragment {
+  const cols =
+    "rowid AS rid, id, parent_id, model, version_index, data, files_enabled, pids, revision_id, created, updated";
+  if (query.personal) {
+    const filter = query.model === undefined ? "" : "AND p.model = ?";
+    const m = query.model === undefined ? [] : [query.model];
+    return {
+      sql: `SELECT 'draft' AS kind, d.${cols.replaceAll(", ", ", d.")}, d.expires_at FROM drafts d
+              JOIN parents p ON p.id = d.parent_id WHERE p.owner_id = ? ${filter}
+            UNION ALL
+            SELECT 'record' AS kind, r.${cols.replaceAll(", ", ", r.")}, NULL AS expires_at FROM records r
+              JOIN parents p ON p.id = r.parent_id
+              WHERE p.owner_id = ? ${filter} AND r.id NOT IN (SELECT id FROM drafts)`,
+      params: [userId ?? -1, ...m, userId ?? -1, ...m],
+    };
+  }
+  return {
+    sql: `SELECT 'record' AS kind, ${cols}, NULL AS expires_at FROM records
+          ${query.model === undefined ? "" : "WHERE model = ?"}`,
+    params: query.model === undefined ? [] : [query.model],
+  };
+}
+
+function facetFilter(name: string, values: string[]): SqlFragment {
+  if (name === "is_published") {
+    return {
+      sql: `items.kind IN (${values.map(() => "?").join(", ")})`,
+      params: values.map((v) => (v === "true" ? "record" : "draft")),
+    };
+  }
+  return {
+    sql: `EXISTS (SELECT 1 FROM json_each(items.data, ?) j
+            WHERE CAST(j.value AS TEXT) IN (${values.map(() => "?").join(", ")}))`,
+    params: [`$."${name}"`, ...values],
+  };
+}
+
+function facetLabel(name: string): string {
+  if (name === "is_published") return "Status";
+  const words = name.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+interface Row {
+  kind: ItemKind;
+  id: string;
+  parent_id: string;
+  model: string;
+  version_index: number;
+  data: string;
+  files_enabled: number;
+  pids: string;
+  revision_id: number;
+  created: string;
+  updated: string;
+  expires_at: string | null;
+}
+
+function toItem(row: Row): ItemRow {
+  const item: ItemRow = {
+    id: row.id,
+    parentId: row.parent_id,
+    model: row.model,
+    versionIndex: row.version_index,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    filesEnabled: row.files_enabled === 1,
+    pids: JSON.parse(row.pids) as Record<string, unknown>,
+    revisionId: row.revision_id,
+    created: row.created,
+    updated: row.updated,
+  };
+  if (row.expires_at !== null) item.expiresAt = row.expires_at;
+  return item;
 }
 
 /**
- * Lists records for the search collections: published records (anyone) or the caller's drafts
- * and records (`/api/user/...`), filtered by a plain `q` (`id:<id>` or a substring of the
- * metadata) and `is_published`, newest or oldest first, one page at a time. A deliberately
- * small stand-in: a real query language and facets replace this function, not its callers.
+ * Searches the records in SQLite for the search collections: published records (anyone) or the
+ * caller's drafts and records (`/api/user/...`), filtered by `q` (query_string syntax) or a
+ * structured query, with facet filters applied after the aggregations, sorted and paged within
+ * the result window.
  */
 export function listRecords(
   app: ServiceContext,
   ctx: RequestContext,
   query: ListingQuery,
 ): Listing {
-  let rows: { kind: ItemKind; item: ItemRow }[];
-  if (query.personal) {
-    const user = ctx.user;
-    rows = user === undefined ? [] : app.records.owned(user.id, query.model);
-  } else {
-    rows = app.records.published(query.model).map((item) => ({ kind: "record", item }));
+  const db = app.records.db;
+  const from = base(query, ctx.user?.id);
+  const filters: SqlFragment[] = [];
+  if (query.params.q !== undefined) filters.push(compileQueryString(query.params.q));
+  if (query.structured !== undefined) filters.push(compileStructured(query.structured));
+  const where = (extra: SqlFragment[]): SqlFragment => {
+    const all = [...filters, ...extra];
+    return {
+      sql: all.length === 0 ? "1" : all.map((f) => `(${f.sql})`).join(" AND "),
+      params: all.flatMap((f) => f.params),
+    };
+  };
+  const names = facetNames(app, query.model, query.personal);
+  const selected: [string, string][] = [];
+  const postFilters: SqlFragment[] = [];
+  for (const name of names) {
+    const values = ctx.query.getAll(name).filter((v) => v !== "");
+    if (values.length === 0) continue;
+    for (const v of values) selected.push([name, v]);
+    postFilters.push(facetFilter(name, values));
   }
-  const isPublished = ctx.query.get("is_published");
-  if (isPublished === "true" || isPublished === "false") {
-    const wanted = isPublished === "true";
-    rows = rows.filter((row) => (row.kind === "record") === wanted);
+  const aggregations: Record<string, Facet> = {};
+  const pre = where([]);
+  for (const name of names) {
+    const chosen = new Set(selected.filter(([n]) => n === name).map(([, v]) => v));
+    const rows = (
+      name === "is_published"
+        ? db
+            .prepare(
+              `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
+                 count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
+               ORDER BY n DESC, bucket`,
+            )
+            .all(...from.params, ...pre.params)
+        : db
+            .prepare(
+              `SELECT CAST(j.value AS TEXT) AS bucket, count(DISTINCT items.id) AS n
+               FROM (${from.sql}) items, json_each(items.data, ?) j
+               WHERE ${pre.sql} AND j.type IN ('text', 'integer', 'real', 'true', 'false')
+               GROUP BY bucket ORDER BY n DESC, bucket LIMIT 10`,
+            )
+            .all(...from.params, `$."${name}"`, ...pre.params)
+    ) as { bucket: string; n: number }[];
+    aggregations[name] = {
+      buckets: rows.map((r) => ({
+        key: r.bucket,
+        doc_count: r.n,
+        label:
+          name === "is_published" ? (r.bucket === "true" ? "Published" : "Unpublished") : r.bucket,
+        is_selected: chosen.has(r.bucket),
+      })),
+      label: facetLabel(name),
+    };
   }
-  rows = rows.filter((row) => matches(row.item, query.params.q));
-  if (query.params.sort === "oldest") rows.reverse();
+  const full = where(postFilters);
+  const total = (
+    db
+      .prepare(`SELECT count(*) AS n FROM (${from.sql}) items WHERE ${full.sql}`)
+      .get(...from.params, ...full.params) as { n: number }
+  ).n;
   const { page, size } = query.params;
+  const offset = (page - 1) * size;
+  const limit = Math.max(0, Math.min(page * size, MAX_RESULT_WINDOW) - offset);
+  const order = ORDER[query.params.sort] ?? ORDER.newest ?? "";
+  const rows = db
+    .prepare(
+      `SELECT * FROM (${from.sql}) items WHERE ${full.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+    )
+    .all(...from.params, ...full.params, limit, offset) as Row[];
   const models = recordModels(app);
   const hits: Record<string, unknown>[] = [];
-  for (const { kind, item } of rows.slice((page - 1) * size, page * size)) {
+  for (const row of rows) {
+    const item = toItem(row);
     const model = models.find((m) => m.type === item.model);
     const parent = app.records.parent(item.parentId);
     if (model === undefined || parent === undefined) continue;
     hits.push(
       dumpRecord(
         { app, model, origin: ctx.origin, user: ctx.user },
-        { kind, item, parent },
+        { kind: row.kind, item, parent },
         { hit: true },
       ),
     );
   }
-  return { hits, total: rows.length };
+  return { hits, total, aggregations, facets: selected };
 }

@@ -6,8 +6,18 @@ import { sendJson } from "../http/respond.js";
 import { listRecords } from "./listing.js";
 import type { Service, ServiceContext } from "./service.js";
 
-/** Sort options of invenio-records-resources (protocol §5.2). */
-export const BASE_SORT_OPTIONS = ["bestmatch", "newest", "oldest"] as const;
+/**
+ * Sort options of the NRP flavour: invenio-records-resources' three (protocol §5.2) plus the
+ * `updated` and `version` orders RDM names, which oarepo models configure too.
+ */
+export const BASE_SORT_OPTIONS = [
+  "bestmatch",
+  "newest",
+  "oldest",
+  "updated-desc",
+  "updated-asc",
+  "version",
+] as const;
 
 /** InvenioRDM's additional sort options (protocol §5.2). */
 export const RDM_SORT_OPTIONS = [
@@ -77,8 +87,9 @@ export function parseSearchParams(
   return { q: hasQuery ? q : undefined, page, size, sort };
 }
 
-function queryString(params: SearchParams, page: number): string {
+function queryString(params: SearchParams, page: number, facets: [string, string][]): string {
   const parts = new URLSearchParams();
+  for (const [name, value] of facets) parts.append(name, value);
   parts.set("page", String(page));
   if (params.q !== undefined) parts.set("q", params.q);
   parts.set("size", String(params.size));
@@ -96,16 +107,27 @@ export function searchResponse(
   params: SearchParams,
   hits: unknown[],
   total: number,
+  aggregations: Record<string, unknown> = {},
+  facets: [string, string][] = [],
 ): Record<string, unknown> {
   const links: Record<string, string> = {};
   const pages: [string, number][] = [["self", params.page]];
   if (params.page > 1) pages.push(["prev", params.page - 1]);
   if (params.page * params.size < total) pages.push(["next", params.page + 1]);
   for (const [name, page] of pages) {
-    links[name] = `${base}?${queryString(params, page)}`;
-    if (htmlBase !== undefined) links[`${name}_html`] = `${htmlBase}?${queryString(params, page)}`;
+    const qs = queryString(params, page, facets);
+    links[name] = `${base}?${qs}`;
+    if (htmlBase !== undefined) links[`${name}_html`] = `${htmlBase}?${qs}`;
   }
-  return { hits: { hits, total }, aggregations: {}, sortBy: params.sort, links };
+  return { hits: { hits, total }, aggregations, sortBy: params.sort, links };
+}
+
+/** The query of a POST body: `{"query": {...}}`, or the query object itself; `{}` is none. */
+function structuredQuery(body: unknown): unknown {
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  if ("query" in record) return record.query;
+  return Object.keys(record).length === 0 ? undefined : body;
 }
 
 interface Collection {
@@ -179,20 +201,29 @@ export const searchService: Service = (router, app) => {
   for (const collection of collections(app)) {
     const handler = async (ctx: RequestContext): Promise<void> => {
       const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
-      if (ctx.method === "POST") await readJsonBody(ctx.req);
+      const body: unknown = ctx.method === "POST" ? await readJsonBody(ctx.req) : undefined;
       if (collection.personal) requireUser(ctx);
       const params = parseSearchParams(ctx.query, sortOptions);
       const html =
         collection.htmlPath === undefined ? undefined : `${ctx.origin}${collection.htmlPath}`;
-      const { hits, total } = listRecords(app, ctx, {
+      const { hits, total, aggregations, facets } = listRecords(app, ctx, {
         model: collection.model,
         personal: collection.personal,
         params,
+        ...(structuredQuery(body) === undefined ? {} : { structured: structuredQuery(body) }),
       });
       sendJson(
         ctx.res,
         200,
-        searchResponse(`${ctx.origin}${collection.path}`, html, params, hits, total),
+        searchResponse(
+          `${ctx.origin}${collection.path}`,
+          html,
+          params,
+          hits,
+          total,
+          aggregations,
+          facets,
+        ),
         {},
         contentType,
       );

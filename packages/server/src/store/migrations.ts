@@ -179,6 +179,46 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "search indexes and full-text tables",
+    // The full-text tables share the rowid of the row they index. INSERT OR REPLACE deletes the old
+    // row without firing delete triggers, so a stale entry may outlive it; searches join on rowid,
+    // where a stale entry matches no row, and a reused rowid overwrites it.
+    up: `
+      CREATE VIRTUAL TABLE records_fts USING fts5(text, tokenize = 'unicode61');
+      INSERT INTO records_fts (rowid, text)
+        SELECT rowid, (SELECT group_concat(value, ' ') FROM json_tree(records.data) WHERE type = 'text')
+        FROM records;
+      CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN
+        INSERT OR REPLACE INTO records_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
+      END;
+      CREATE TRIGGER records_fts_update AFTER UPDATE ON records BEGIN
+        DELETE FROM records_fts WHERE rowid = OLD.rowid;
+        INSERT OR REPLACE INTO records_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
+      END;
+      CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN
+        DELETE FROM records_fts WHERE rowid = OLD.rowid;
+      END;
+      CREATE VIRTUAL TABLE drafts_fts USING fts5(text, tokenize = 'unicode61');
+      INSERT INTO drafts_fts (rowid, text)
+        SELECT rowid, (SELECT group_concat(value, ' ') FROM json_tree(drafts.data) WHERE type = 'text')
+        FROM drafts;
+      CREATE TRIGGER drafts_fts_insert AFTER INSERT ON drafts BEGIN
+        INSERT OR REPLACE INTO drafts_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
+      END;
+      CREATE TRIGGER drafts_fts_update AFTER UPDATE ON drafts BEGIN
+        DELETE FROM drafts_fts WHERE rowid = OLD.rowid;
+        INSERT OR REPLACE INTO drafts_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
+      END;
+      CREATE TRIGGER drafts_fts_delete AFTER DELETE ON drafts BEGIN
+        DELETE FROM drafts_fts WHERE rowid = OLD.rowid;
+      END;
+      CREATE INDEX records_created ON records(created, id);
+      CREATE INDEX records_updated ON records(updated, id);
+      CREATE INDEX drafts_model ON drafts(model, created);
+    `,
+  },
 ];
 
 /** Raised when a data directory was written by a newer schema than this build knows. */

@@ -127,7 +127,8 @@ export function timestamp(): string {
 
 /** Parents, records, drafts, communities and persistent identifiers in SQLite. */
 export class RecordStore {
-  private readonly db: Database;
+  /** The connection, for the search service's generated SQL. */
+  readonly db: Database;
 
   constructor(db: Database) {
     this.db = db;

@@ -1,0 +1,376 @@
+import { createRequire } from "node:module";
+import { HttpError } from "../http/errors.js";
+
+/** A piece of SQL and its bound parameters. */
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+interface LuceneTerm {
+  field: string;
+  term: string;
+  quoted: boolean;
+  prefix: string | null;
+}
+
+interface LuceneRange {
+  field: string;
+  term_min: string;
+  term_max: string;
+  inclusive: "both" | "left" | "right" | "none";
+}
+
+interface LuceneNode {
+  left?: LuceneAst;
+  right?: LuceneAst;
+  operator?: string;
+  start?: string;
+  field?: string;
+  parenthesized?: boolean;
+}
+
+type LuceneAst = LuceneNode | LuceneTerm | LuceneRange;
+
+// The parser ships CommonJS without type declarations; its AST is described by the interfaces above.
+const lucene = createRequire(import.meta.url)("@hyperdx/lucene") as {
+  parse(q: string): LuceneAst;
+};
+
+/** The message Invenio answers an unparseable `q` with (protocol §7.1). */
+export const INVALID_QUERY = "Invalid query string syntax.";
+
+const COLUMNS = new Set(["id", "created", "updated"]);
+
+const TRUE: SqlFragment = { sql: "1", params: [] };
+
+function and(parts: SqlFragment[]): SqlFragment {
+  if (parts.length === 0) return TRUE;
+  return {
+    sql: parts.map((p) => `(${p.sql})`).join(" AND "),
+    params: parts.flatMap((p) => p.params),
+  };
+}
+
+function or(parts: SqlFragment[]): SqlFragment {
+  if (parts.length === 0) return { sql: "0", params: [] };
+  return {
+    sql: parts.map((p) => `(${p.sql})`).join(" OR "),
+    params: parts.flatMap((p) => p.params),
+  };
+}
+
+function not(part: SqlFragment): SqlFragment {
+  return { sql: `NOT (${part.sql})`, params: part.params };
+}
+
+/** `metadata.title` → `$."title"`: records keep their metadata as the stored data. */
+function jsonPath(field: string): string {
+  const parts = field.split(".").filter((p) => p !== "");
+  if (parts[0] === "metadata") parts.shift();
+  return `$${parts.map((p) => `."${p.replaceAll('"', '""')}"`).join("")}`;
+}
+
+/**
+ * Brings a date or timestamp to the stored form (`2025-01-14T10:12:33.123456+00:00`) so that
+ * ranges compare as strings; anything else is compared as given.
+ */
+export function normalizeTimestamp(value: string): string {
+  const m =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2}))?(?:\.(\d{1,6})\d*)?)?(Z|[+-]00:?00)?$/.exec(
+      value,
+    );
+  if (m !== null) {
+    const [, date, hm, sec, frac] = m;
+    return `${date ?? ""}T${hm ?? "00:00"}:${sec ?? "00"}.${(frac ?? "").padEnd(6, "0")}+00:00`;
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) return value;
+  return `${new Date(parsed).toISOString().slice(0, 23)}000+00:00`;
+}
+
+function globPattern(term: string): string {
+  return term.toLowerCase().replace(/[[\]]/g, (c) => `[${c}]`);
+}
+
+function ftsPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/** Full-text match of the record's text against an FTS5 expression. */
+function fullText(match: string): SqlFragment {
+  return {
+    sql: `CASE items.kind WHEN 'draft'
+            THEN items.rid IN (SELECT rowid FROM drafts_fts WHERE drafts_fts MATCH ?)
+            ELSE items.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?) END`,
+    params: [match, match],
+  };
+}
+
+/** Free text without a field: token or phrase match over all the record's text. */
+function freeText(term: string, quoted: boolean): SqlFragment {
+  if (quoted) {
+    return term.trim() === "" ? TRUE : fullText(ftsPhrase(term));
+  }
+  if (term === "*") return TRUE;
+  const prefix = /^([^*?]+)\*$/.exec(term);
+  if (prefix?.[1] !== undefined) return fullText(`${ftsPhrase(prefix[1])} *`);
+  if (/[*?]/.test(term)) {
+    // A wildcard inside a word: FTS5 only knows prefixes, so look at every text value.
+    return {
+      sql: `EXISTS (SELECT 1 FROM json_tree(items.data) j
+              WHERE j.type = 'text' AND lower(j.value) GLOB ?)`,
+      params: [`*${globPattern(term)}*`],
+    };
+  }
+  return fullText(ftsPhrase(term));
+}
+
+/** `field:value` on one field: exact value, a token of it, a phrase in it, or a wildcard. */
+export function fieldMatch(field: string, term: string, quoted: boolean): SqlFragment {
+  if (field === "_exists_") return exists(term);
+  if (field === "is_published") {
+    return { sql: "items.kind = ?", params: [term === "true" ? "record" : "draft"] };
+  }
+  const wildcard = !quoted && /[*?]/.test(term);
+  if (COLUMNS.has(field)) {
+    const column = `items.${field}`;
+    if (wildcard) return { sql: `lower(${column}) GLOB ?`, params: [globPattern(term)] };
+    if (field === "id") return { sql: `${column} = ?`, params: [term] };
+    const stamp = normalizeTimestamp(term);
+    return /^\d{4}-\d{2}-\d{2}$/.test(term)
+      ? { sql: `substr(${column}, 1, 10) = ?`, params: [term] }
+      : { sql: `${column} = ?`, params: [stamp] };
+  }
+  const path = jsonPath(field);
+  let cond: SqlFragment;
+  if (wildcard) {
+    cond = { sql: "lower(CAST(j.value AS TEXT)) GLOB ?", params: [globPattern(term)] };
+  } else if (quoted) {
+    cond = { sql: "instr(lower(CAST(j.value AS TEXT)), ?) > 0", params: [term.toLowerCase()] };
+  } else {
+    // A token: the whole value, or a word of it delimited by anything that isn't a letter or digit.
+    const words = `' ' || lower(CAST(j.value AS TEXT)) || ' '`;
+    const token = term.toLowerCase();
+    cond = {
+      sql: `lower(CAST(j.value AS TEXT)) = ? OR
+            (' ' || replace(replace(replace(replace(replace(${words}, ',', ' '), '.', ' '),
+              ':', ' '), ';', ' '), '-', ' ') || ' ') LIKE ? ESCAPE '\\'`,
+      params: [token, `% ${token.replace(/[\\%_]/g, (c) => `\\${c}`)} %`],
+    };
+  }
+  return {
+    sql: `EXISTS (SELECT 1 FROM json_each(items.data, ?) j WHERE ${cond.sql})`,
+    params: [path, ...cond.params],
+  };
+}
+
+/** `_exists_:field`. */
+export function exists(field: string): SqlFragment {
+  if (COLUMNS.has(field) || field === "is_published") return TRUE;
+  return { sql: "json_type(items.data, ?) IS NOT NULL", params: [jsonPath(field)] };
+}
+
+/** A range on a field; `undefined` bounds are open. Numbers compare as numbers, the rest as text. */
+export function rangeMatch(
+  field: string,
+  min: string | undefined,
+  max: string | undefined,
+  minInclusive: boolean,
+  maxInclusive: boolean,
+): SqlFragment {
+  const numeric = [min, max].every((v) => v === undefined || /^-?\d+(\.\d+)?$/.test(v));
+  const parts: SqlFragment[] = [];
+  let expr: string;
+  let pre: unknown[] = [];
+  if (COLUMNS.has(field)) {
+    expr = `items.${field}`;
+    if (field !== "id") {
+      min = min === undefined ? undefined : normalizeTimestamp(min);
+      max = max === undefined ? undefined : normalizeTimestamp(max);
+    }
+  } else {
+    expr = numeric ? "CAST(j.value AS REAL)" : "j.value";
+    pre = [jsonPath(field)];
+  }
+  const bound = (v: string): unknown => (numeric && !COLUMNS.has(field) ? Number(v) : v);
+  if (min !== undefined) {
+    parts.push({ sql: `${expr} ${minInclusive ? ">=" : ">"} ?`, params: [bound(min)] });
+  }
+  if (max !== undefined) {
+    parts.push({ sql: `${expr} ${maxInclusive ? "<=" : "<"} ?`, params: [bound(max)] });
+  }
+  const cond = and(parts);
+  if (COLUMNS.has(field)) return cond;
+  return {
+    sql: `EXISTS (SELECT 1 FROM json_each(items.data, ?) j WHERE ${cond.sql})`,
+    params: [...pre, ...cond.params],
+  };
+}
+
+function isTerm(node: LuceneAst): node is LuceneTerm {
+  return "term" in node;
+}
+
+function isRange(node: LuceneAst): node is LuceneRange {
+  return "term_min" in node;
+}
+
+function translate(node: LuceneAst, defaultField: string | undefined): SqlFragment {
+  if (isRange(node)) {
+    const field = node.field === "<implicit>" ? defaultField : node.field;
+    if (field === undefined) throw new HttpError(400, INVALID_QUERY);
+    const open = (v: string): string | undefined => (v === "*" ? undefined : v);
+    return rangeMatch(
+      field,
+      open(node.term_min),
+      open(node.term_max),
+      node.inclusive === "both" || node.inclusive === "left",
+      node.inclusive === "both" || node.inclusive === "right",
+    );
+  }
+  if (isTerm(node)) {
+    const field = node.field === "<implicit>" ? defaultField : node.field;
+    const match =
+      field === undefined
+        ? freeText(node.term, node.quoted)
+        : fieldMatch(field, node.term, node.quoted);
+    return node.prefix === "-" || node.prefix === "!" ? not(match) : match;
+  }
+  const field = node.field !== undefined && node.field !== "<implicit>" ? node.field : defaultField;
+  if (node.left === undefined) return TRUE;
+  let left = translate(node.left, field);
+  if (node.start === "NOT" || node.start === "!") left = not(left);
+  if (node.right === undefined || node.operator === undefined) return left;
+  const right = translate(node.right, field);
+  switch (node.operator) {
+    case "AND":
+    case "&&":
+      return and([left, right]);
+    case "AND NOT":
+    case "NOT":
+      return and([left, not(right)]);
+    case "OR NOT":
+      return or([left, not(right)]);
+    default:
+      // `OR`, `||` and juxtaposition: query_string's default operator is OR.
+      return or([left, right]);
+  }
+}
+
+/**
+ * Translates an OpenSearch `query_string` into an SQL condition over an `items` row (columns
+ * `kind`, `rid`, `id`, `data`, `created`, `updated`); a query the parser rejects is a 400.
+ */
+export function compileQueryString(q: string): SqlFragment {
+  let ast: LuceneAst;
+  try {
+    ast = lucene.parse(q);
+  } catch {
+    throw new HttpError(400, INVALID_QUERY);
+  }
+  return translate(ast, undefined);
+}
+
+function asString(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw new HttpError(400, INVALID_QUERY);
+}
+
+function list(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function single(body: unknown): [string, unknown] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(400, INVALID_QUERY);
+  }
+  const entries = Object.entries(body);
+  const first = entries[0];
+  if (entries.length !== 1 || first === undefined) throw new HttpError(400, INVALID_QUERY);
+  return first;
+}
+
+/** `{field: value}` or `{field: {value|query: v}}` as term and match take them. */
+function fieldValue(spec: unknown, key: string): [string, unknown] {
+  const [field, value] = single(spec);
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return [field, (value as Record<string, unknown>)[key]];
+  }
+  return [field, value];
+}
+
+/**
+ * Translates the structured query subset that the global search endpoints accept as a JSON body:
+ * `bool` (`must`, `should`, `must_not`, `filter`), `term`, `terms`, `match`, `range`,
+ * `query_string` and `match_all`.
+ */
+export function compileStructured(query: unknown): SqlFragment {
+  const [kind, spec] = single(query);
+  switch (kind) {
+    case "match_all":
+      return TRUE;
+    case "bool": {
+      const b = (spec ?? {}) as Record<string, unknown>;
+      const must = [...list(b.must), ...list(b.filter)].map(compileStructured);
+      const should = list(b.should).map(compileStructured);
+      const mustNot = list(b.must_not).map(compileStructured);
+      const parts = [...must, ...mustNot.map(not)];
+      if (should.length > 0) parts.push(or(should));
+      return and(parts);
+    }
+    case "term": {
+      const [field, value] = fieldValue(spec, "value");
+      return exactValue(field, asString(value));
+    }
+    case "terms": {
+      const [field, values] = single(spec);
+      return or(list(values).map((v) => exactValue(field, asString(v))));
+    }
+    case "match": {
+      const [field, value] = fieldValue(spec, "query");
+      const words = asString(value)
+        .split(/\s+/)
+        .filter((w) => w !== "");
+      const match = (w: string): SqlFragment =>
+        field === "_all" || field === "*" ? freeText(w, false) : fieldMatch(field, w, false);
+      return or(words.map(match));
+    }
+    case "range": {
+      const [field, bounds] = single(spec);
+      const r = (bounds ?? {}) as Record<string, unknown>;
+      const lower = r.gte ?? r.gt;
+      const upper = r.lte ?? r.lt;
+      return rangeMatch(
+        field,
+        lower === undefined ? undefined : asString(lower),
+        upper === undefined ? undefined : asString(upper),
+        r.gte !== undefined,
+        r.lte !== undefined,
+      );
+    }
+    case "query_string": {
+      const s = spec as Record<string, unknown> | undefined;
+      return compileQueryString(asString(s?.query));
+    }
+    default:
+      throw new HttpError(400, INVALID_QUERY);
+  }
+}
+
+/** A keyword `term`: the value itself, not a token of it. */
+function exactValue(field: string, value: string): SqlFragment {
+  if (COLUMNS.has(field)) {
+    return {
+      sql: `items.${field} = ?`,
+      params: [field === "id" ? value : normalizeTimestamp(value)],
+    };
+  }
+  if (field === "is_published") return fieldMatch(field, value, false);
+  return {
+    sql: "EXISTS (SELECT 1 FROM json_each(items.data, ?) j WHERE CAST(j.value AS TEXT) = ?)",
+    params: [jsonPath(field), value],
+  };
+}

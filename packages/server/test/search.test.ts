@@ -1,0 +1,194 @@
+import { describe, expect, test } from "vitest";
+import { call, send, useServer } from "./helpers.js";
+
+describe("search: query language, sorting, paging and facets", () => {
+  const server = useServer();
+  const owner = (): string => server().tokens.owner;
+  const documents = (): string => `${server().url}/api/documents/`;
+  const ids: Record<string, string> = {};
+
+  const fixtures: [string, Record<string, unknown>][] = [
+    ["a", { title: "test1 alpha", keywords: ["physics", "open data"], pages: 5, language: "en" }],
+    ["b", { title: "test10 beta", keywords: ["chemistry"], pages: 10, language: "cs" }],
+    ["c", { title: "gamma ray bursts", abstract: "A study of test1 signals", pages: 20 }],
+    ["d", { title: "delta Dataset", keywords: ["physics"], language: "en" }],
+  ];
+
+  test("publishes the fixtures", async () => {
+    for (const [name, metadata] of fixtures) {
+      const draft = await send("POST", documents(), {
+        token: owner(),
+        body: { metadata, files: { enabled: false } },
+      });
+      expect(draft.status).toBe(201);
+      const published = await send("POST", draft.body.links.publish, { token: owner() });
+      expect(published.status).toBe(202);
+      ids[name] = published.body.id;
+    }
+    // One draft that never gets published: visible only to its owner.
+    const draft = await send("POST", documents(), {
+      token: owner(),
+      body: { metadata: { title: "test1 unpublished" }, files: { enabled: false } },
+    });
+    ids.e = draft.body.id;
+  });
+
+  async function found(q: string): Promise<string[]> {
+    const res = await call(`${documents()}?size=100&q=${encodeURIComponent(q)}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const names = Object.entries(ids);
+    return (res.body.hits.hits as { id: string }[])
+      .map((h) => names.find(([, id]) => id === h.id)?.[0] ?? "?")
+      .sort();
+  }
+
+  test.each([
+    ["test1", ["a", "c"]],
+    ["test10", ["b"]],
+    ["TEST1", ["a", "c"]],
+    ['"ray bursts"', ["c"]],
+    ['"bursts ray"', []],
+    ["metadata.title:test1", ["a"]],
+    ['metadata.title:"gamma ray"', ["c"]],
+    ["metadata.keywords:physics", ["a", "d"]],
+    ['metadata.keywords:"open data"', ["a"]],
+    ["physics AND chemistry", []],
+    ["physics OR chemistry", ["a", "b", "d"]],
+    ["physics NOT test1", ["d"]],
+    ["physics AND NOT metadata.language:en", []],
+    ["-physics", ["b", "c"]],
+    ["(test1 OR test10) AND metadata.language:cs", ["b"]],
+    ["tes*", ["a", "b", "c"]],
+    ["metadata.title:del*", ["d"]],
+    ["g?mma", ["c"]],
+    ["_exists_:metadata.keywords", ["a", "b", "d"]],
+    ["NOT _exists_:metadata.abstract", ["a", "b", "d"]],
+    ["metadata.pages:[5 TO 10]", ["a", "b"]],
+    ["metadata.pages:{5 TO 20]", ["b", "c"]],
+    ["metadata.pages:[5 TO 20}", ["a", "b"]],
+    ["metadata.pages:[10 TO *]", ["b", "c"]],
+    ["*", ["a", "b", "c", "d"]],
+  ])("q=%s", async (q, expected) => {
+    expect(await found(q)).toEqual(expected);
+  });
+
+  test("id and created ranges, with exclusive ends", async () => {
+    expect(await found(`id:${ids.b ?? ""}`)).toEqual(["b"]);
+    const all = await call(`${documents()}?sort=oldest&size=100`);
+    const created = (all.body.hits.hits as { created: string }[]).map((h) => h.created);
+    const first = created[0] ?? "";
+    const third = created[2] ?? "";
+    expect(await found(`created:[${first} TO ${third}}`)).toEqual(["a", "b"]);
+    expect(await found(`created:{${first} TO ${third}]`)).toEqual(["b", "c"]);
+    const z = (t: string): string => t.replace("+00:00", "Z");
+    expect(await found(`created:[${z(first)} TO ${z(third)}}`)).toEqual(["a", "b"]);
+    expect(await found(`created:[* TO ${z(third)}]`)).toEqual(["a", "b", "c"]);
+  });
+
+  test("an unparseable query is a 400", async () => {
+    const res = await call(`${documents()}?q=${encodeURIComponent("a AND (")}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: 400, message: "Invalid query string syntax." });
+  });
+
+  test("sort options, and an unknown one", async () => {
+    const order = async (sort: string): Promise<string[]> => {
+      const res = await call(`${documents()}?sort=${sort}`);
+      expect(res.body.sortBy).toBe(sort);
+      return (res.body.hits.hits as { id: string }[]).map((h) => h.id);
+    };
+    const newest = await order("newest");
+    expect(newest).toEqual([ids.d, ids.c, ids.b, ids.a]);
+    expect(await order("oldest")).toEqual([...newest].reverse());
+    expect(await order("updated-desc")).toEqual(newest);
+    expect(await order("updated-asc")).toEqual([...newest].reverse());
+    const bad = await call(`${documents()}?sort=title`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([
+      { field: "_schema", messages: ["Invalid sort option 'title'."] },
+    ]);
+  });
+
+  test("paging links and the 10 000 window", async () => {
+    const page1 = await call(`${documents()}?size=3&sort=oldest`);
+    expect(page1.body.hits.total).toBe(4);
+    expect(page1.body.hits.hits).toHaveLength(3);
+    expect(page1.body.links.next).toContain("page=2");
+    expect(page1.body.links.prev).toBeUndefined();
+    const page2 = await call(page1.body.links.next);
+    expect(page2.body.hits.hits.map((h: { id: string }) => h.id)).toEqual([ids.d]);
+    expect(page2.body.links.next).toBeUndefined();
+    expect(page2.body.links.prev).toContain("page=1");
+    const past = await call(`${documents()}?size=100&page=101`);
+    expect(past.status).toBe(400);
+    expect(past.body).toEqual({ status: 400, message: "Invalid querystring parameters." });
+    const bad = await call(`${documents()}?size=0`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([
+      { field: "size", messages: ["Must be greater than or equal to 1."] },
+    ]);
+  });
+
+  test("facets are aggregated before the facet filter applies", async () => {
+    const res = await call(`${documents()}?keywords=physics`);
+    expect(res.body.hits.total).toBe(2);
+    expect(res.body.links.self).toContain("keywords=physics");
+    const keywords = res.body.aggregations.keywords;
+    expect(keywords.label).toBe("Keywords");
+    expect(keywords.buckets).toEqual([
+      { key: "physics", doc_count: 2, label: "physics", is_selected: true },
+      { key: "chemistry", doc_count: 1, label: "chemistry", is_selected: false },
+      { key: "open data", doc_count: 1, label: "open data", is_selected: false },
+    ]);
+    expect(res.body.aggregations.language.buckets).toEqual([
+      { key: "en", doc_count: 2, label: "en", is_selected: false },
+      { key: "cs", doc_count: 1, label: "cs", is_selected: false },
+    ]);
+  });
+
+  test("drafts are visible only to their owner, with an is_published facet", async () => {
+    expect(await found("unpublished")).toEqual([]);
+    const url = `${server().url}/api/user/documents/?q=test1`;
+    const mine = await call(url, { token: owner() });
+    expect(mine.body.hits.total).toBe(3);
+    expect(mine.body.aggregations.is_published.buckets).toEqual([
+      { key: "true", doc_count: 2, label: "Published", is_selected: false },
+      { key: "false", doc_count: 1, label: "Unpublished", is_selected: false },
+    ]);
+    const drafts = await call(`${url}&is_published=false`, { token: owner() });
+    expect(drafts.body.hits.hits.map((h: { id: string }) => h.id)).toEqual([ids.e]);
+    const other = await call(url, { token: server().tokens.curator });
+    expect(other.body.hits.total).toBe(0);
+  });
+
+  test("structured queries on POST /api/search/", async () => {
+    const post = async (query: unknown): Promise<string[]> => {
+      const res = await send("POST", `${server().url}/api/search/?size=100`, { body: { query } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const names = Object.entries(ids);
+      return (res.body.hits.hits as { id: string }[])
+        .map((h) => names.find(([, id]) => id === h.id)?.[0] ?? "?")
+        .sort();
+    };
+    expect(await post({ term: { "metadata.keywords": "physics" } })).toEqual(["a", "d"]);
+    expect(await post({ terms: { "metadata.language": ["cs", "en"] } })).toEqual(["a", "b", "d"]);
+    expect(await post({ match: { "metadata.title": "gamma delta" } })).toEqual(["c", "d"]);
+    expect(await post({ range: { "metadata.pages": { gt: 5, lte: 20 } } })).toEqual(["b", "c"]);
+    expect(
+      await post({
+        bool: {
+          must: [{ query_string: { query: "physics OR chemistry" } }],
+          must_not: [{ term: { "metadata.language": "cs" } }],
+          filter: [{ range: { "metadata.pages": { gte: 1 } } }],
+        },
+      }),
+    ).toEqual(["a"]);
+    expect(
+      await post({ bool: { should: [{ term: { id: ids.c } }, { term: { id: ids.b } }] } }),
+    ).toEqual(["b", "c"]);
+    const bad = await send("POST", `${server().url}/api/search/`, {
+      body: { query: { fuzzy: {} } },
+    });
+    expect(bad.status).toBe(400);
+  });
+});
