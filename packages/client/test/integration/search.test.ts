@@ -120,6 +120,52 @@ describe("search requests", () => {
   });
 });
 
+describe("queries, facets and the window", () => {
+  it("sends a structured query as a POST body to the global endpoint", async () => {
+    const before = server.requestLog.length;
+    const page = await anonymous
+      .searchRequest("documents")
+      .query({ bool: { must: [{ match: { "metadata.title": "special" } }] } })
+      .size(50)
+      .execute();
+    expect(page.total).toBe(COUNT / 10);
+    expect(page.records.every((r) => String(r.metadata.title).startsWith("special"))).toBe(true);
+    expect(page.records.every((r) => r.model === "documents")).toBe(true);
+    const calls = server.requestLog.slice(before).filter((e) => e.path.startsWith("/api/search"));
+    expect(calls.map((e) => e.method)).toEqual(["POST"]);
+  });
+
+  it("filters by a facet while the aggregations still count everything", async () => {
+    const all = owner.searchRequest("documents").facet("is_published", "true").drafts();
+    const page = await all.size(1).execute();
+    expect(page.total).toBe(COUNT);
+    const drafts = await owner.searchRequest("documents").drafts().execute();
+    const buckets = (drafts.aggregations.is_published as { buckets: { key: string }[] }).buckets;
+    expect(buckets.map((b) => b.key).sort()).toEqual(["false", "true"]);
+  });
+
+  it("stops paging at the window instead of following a next link past it", async () => {
+    // A total past the window, as a large repository answers: `next` points past the window.
+    const next = `${server.url}/api/documents/?page=101&size=100`;
+    server.faults.add({
+      method: "GET",
+      path: "/api/documents/",
+      status: 200,
+      body: { hits: { hits: [], total: 20_000 }, links: { self: next, next } },
+    });
+    const page = await anonymous.search("documents", { size: 100, page: 100 });
+    expect(page.total).toBe(20_000);
+    expect(page.links.next).toBe(next);
+    expect(page.hasNextPage).toBe(false);
+    expect(await page.nextPage()).toBeUndefined();
+  });
+
+  it("maps sort keys to the server's named options", async () => {
+    const page = await anonymous.search("documents", { orderBy: "-updated", size: 1 });
+    expect(page.sortBy).toBe("updated-desc");
+  });
+});
+
 describe("scan", () => {
   it("yields every record exactly once within the window, reporting progress", async () => {
     const progress: ScanProgress[] = [];
