@@ -106,6 +106,7 @@ export type {
   ScanProgress,
   SearchExecuteOptions,
   SearchOptions,
+  SearchRequestState,
   SearchStatus,
   StructuredQuery,
 } from "./resources/search.js";

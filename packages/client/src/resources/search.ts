@@ -82,15 +82,24 @@ export type SearchStatus = "published" | "drafts";
 export type StructuredQuery = Record<string, unknown>;
 
 /** Everything a search request holds; {@link NRPSearchRequest} methods return changed copies. */
-interface SearchState {
+export interface SearchRequestState {
+  /** Models searched; empty means all (the global endpoint). */
   models: readonly string[];
+  /** Published records or the caller's drafts. */
   status: SearchStatus;
+  /** The query string, unless a structured query is set. */
   q: string | undefined;
+  /** The structured query, sent as a POST body. */
   body: StructuredQuery | undefined;
+  /** Page number, when set. */
   page: number | undefined;
+  /** Page size, when set. */
   size: number | undefined;
+  /** Server sort options, already mapped from `orderBy` keys. */
   sort: readonly string[];
+  /** Dotted paths kept in returned records; empty keeps everything. */
   fields: readonly string[];
+  /** Facet filters as name/value pairs. */
   facets: readonly (readonly [string, string])[];
 }
 
@@ -253,10 +262,10 @@ export class NRPSearchResponse implements Iterable<NRPRecord> {
 export class NRPSearchRequest {
   readonly #ctx: RecordContext;
   /** The request's parameters; read-only. */
-  readonly state: Readonly<SearchState>;
+  readonly state: Readonly<SearchRequestState>;
 
   /** Built by {@link NRPInvenioClient.searchRequest}. */
-  constructor(ctx: RecordContext, models: readonly string[], state?: Partial<SearchState>) {
+  constructor(ctx: RecordContext, models: readonly string[], state?: Partial<SearchRequestState>) {
     this.#ctx = ctx;
     this.state = {
       models,
@@ -272,7 +281,7 @@ export class NRPSearchRequest {
     };
   }
 
-  #with(change: Partial<SearchState>): NRPSearchRequest {
+  #with(change: Partial<SearchRequestState>): NRPSearchRequest {
     return new NRPSearchRequest(this.#ctx, this.state.models, { ...this.state, ...change });
   }
 

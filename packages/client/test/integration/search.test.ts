@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NRPRecord, NRPSearchResponse } from "nrp-invenio-client";
+import { APIUserAbortError, NRPRecord, NRPSearchResponse } from "nrp-invenio-client";
 import type { NRPInvenioClient, ScanProgress } from "nrp-invenio-client";
 import type { DevServer } from "nrp-invenio-devserver";
 import { Fixtures } from "../helpers/servers.js";
@@ -225,6 +225,32 @@ describe("scan", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(server.requestLog.length).toBe(after);
     expect(after - before).toBeLessThan(12);
+  });
+
+  it("reports progress while splitting and stops on abort", async () => {
+    const controller = new AbortController();
+    const progress: ScanProgress[] = [];
+    const ids: string[] = [];
+    const error = await (async () => {
+      for await (const record of anonymous.searchRequest("documents").scan({
+        window: 20,
+        pageSize: 10,
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push(p);
+          if (p.seen >= 30) controller.abort();
+        },
+      })) {
+        ids.push(record.id);
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIUserAbortError);
+    expect(ids.length).toBeGreaterThanOrEqual(30);
+    expect(ids.length).toBeLessThan(COUNT);
+    expect(progress.every((p) => p.total === COUNT)).toBe(true);
+    expect(progress.map((p) => p.seen)).toEqual(
+      [...progress.map((p) => p.seen)].sort((a, b) => a - b),
+    );
   });
 
   it("scans several models one endpoint after another", async () => {
