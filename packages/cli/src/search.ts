@@ -1,48 +1,14 @@
-import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
+import type { NRPInvenioClient, NRPRecord, NRPSearchRequest } from "nrp-invenio-client";
 import { stringify } from "yaml";
 
 import type { CommandContext } from "./context.js";
-import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
+import { UsageError, withHint } from "./errors.js";
 import type { Column } from "./output.js";
 import { recordData, recordState, recordTitle, shortTime } from "./record-view.js";
 import { isPlainObject } from "./variables.js";
 
 /** Invenio's search window: `page * size` past it is refused with a 400. */
-export const SEARCH_WINDOW = 10_000;
-
-/** One page of search results as the client returns it. */
-export interface SearchPage extends Iterable<NRPRecord> {
-  /** How many records match, over all pages. */
-  readonly total: number;
-  /** `self`, `next`, `prev` links of the page. */
-  readonly links: Readonly<Record<string, string | undefined>>;
-  /** The facets, as the server computed them. */
-  readonly aggregations?: unknown;
-}
-
-/** Scan progress as the client may report it: two numbers or an object. */
-export type ScanProgressCallback = (seen: unknown, total?: unknown) => void;
-
-/** The client's search builder, as far as the commands use it. */
-export interface SearchBuilder {
-  page(n: number): SearchBuilder;
-  size(n: number): SearchBuilder;
-  orderBy(...sort: string[]): SearchBuilder;
-  query(q: string): SearchBuilder;
-  published(): SearchBuilder;
-  drafts(): SearchBuilder;
-  facet(name: string, value: string): SearchBuilder;
-  execute(options?: { signal?: AbortSignal }): Promise<SearchPage>;
-  scan(options?: {
-    signal?: AbortSignal;
-    onProgress?: ScanProgressCallback;
-  }): AsyncIterable<NRPRecord>;
-}
-
-/** What the commands need from the client: `searchRequest(models?)`. */
-interface SearchingClient {
-  searchRequest(models?: string | string[]): SearchBuilder;
-}
+const SEARCH_WINDOW = 10_000;
 
 /** The common inputs of `search records` and `scan records`. */
 export interface SearchInput {
@@ -52,25 +18,9 @@ export interface SearchInput {
   fields: string[] | undefined;
 }
 
-/**
- * Builds the client's search request for `input`.
- *
- * Looked up at run time so a client without search gives a clear message instead of a crash.
- */
-export function searchBuilder(client: NRPInvenioClient, input: SearchInput): SearchBuilder {
-  const candidate = client as unknown as Partial<SearchingClient>;
-  if (typeof candidate.searchRequest !== "function") {
-    throw new CliError("This version of nrp-invenio-client cannot search records.", {
-      exitCode: ExitCode.unexpected,
-      code: "search_unsupported",
-      hint: "Upgrade nrp-invenio-client.",
-    });
-  }
-  const models = input.models;
-  let builder = candidate.searchRequest.call(
-    client,
-    models.length === 0 ? undefined : models.length === 1 ? models[0] : models,
-  );
+/** Builds the client's search request for `input`: models, published or drafts, query. */
+export function searchBuilder(client: NRPInvenioClient, input: SearchInput): NRPSearchRequest {
+  let builder = client.searchRequest(input.models);
   builder = input.drafts ? builder.drafts() : builder.published();
   if (input.query !== undefined && input.query.trim() !== "") builder = builder.query(input.query);
   return builder;
@@ -292,22 +242,6 @@ function text(value: unknown): string {
 
 function pad(s: string, width: number): string {
   return s.length > width ? s.slice(0, width - 1) + "…" : s.padEnd(width);
-}
-
-/** Reads the client's progress report: `(seen, total)` numbers or a `{seen, total}` object. */
-export function progressNumbers(seen: unknown, total: unknown): { seen: number; total?: number } {
-  if (isPlainObject(seen)) {
-    const s = seen["seen"] ?? seen["count"] ?? seen["records"];
-    const t = seen["total"] ?? seen["estimatedTotal"];
-    return {
-      seen: typeof s === "number" ? s : 0,
-      ...(typeof t === "number" ? { total: t } : {}),
-    };
-  }
-  return {
-    seen: typeof seen === "number" ? seen : 0,
-    ...(typeof total === "number" ? { total } : {}),
-  };
 }
 
 /**

@@ -6,7 +6,6 @@ import {
   StreamWriter,
   parseFacets,
   positiveInt,
-  progressNumbers,
   project,
   searchRow,
   stringList,
@@ -60,12 +59,6 @@ describe("search arguments", () => {
     for (const bad of ["0", "-1", "1.5", "x", ""]) {
       expect(() => positiveInt(bad, "--size")).toThrow(/--size must be a positive whole number/);
     }
-  });
-
-  it("reads the client's progress as numbers or an object", () => {
-    expect(progressNumbers(5, 10)).toEqual({ seen: 5, total: 10 });
-    expect(progressNumbers({ seen: 7, total: 9 }, undefined)).toEqual({ seen: 7, total: 9 });
-    expect(progressNumbers(3, undefined)).toEqual({ seen: 3 });
   });
 });
 

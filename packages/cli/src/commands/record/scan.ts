@@ -1,14 +1,7 @@
 import type { NRPRecord } from "nrp-invenio-client";
 
 import { defineCommand, flag, optionalString } from "../../define.js";
-import {
-  ScanProgress,
-  StreamWriter,
-  collect,
-  progressNumbers,
-  searchBuilder,
-  stringList,
-} from "../../search.js";
+import { ScanProgress, StreamWriter, collect, searchBuilder, stringList } from "../../search.js";
 import type { SearchInput } from "../../search.js";
 
 /** `nrp scan records [query]`: every matching record, streamed, past the search window. */
@@ -66,8 +59,7 @@ export default defineCommand({
     try {
       const records: AsyncIterable<NRPRecord> = builder.scan({
         signal: ctx.signal,
-        onProgress: (a, b) => {
-          const p = progressNumbers(a, b);
+        onProgress: (p) => {
           progress.update(p.seen, p.total);
         },
       });

@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import type { NRPRecord } from "nrp-invenio-client";
+import type { NRPRecord, NRPSearchResponse } from "nrp-invenio-client";
 
 import type { CommandDefinition } from "../../define.js";
 import { defineCommand, flag, optionalString } from "../../define.js";
@@ -17,7 +17,7 @@ import {
   searchRow,
   stringList,
 } from "../../search.js";
-import type { SearchInput, SearchPage } from "../../search.js";
+import type { SearchInput } from "../../search.js";
 import { parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
 
@@ -103,7 +103,7 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
         .size(input.size);
       if (input.sort.length > 0) builder = builder.orderBy(...input.sort);
       for (const [name, value] of input.facets) builder = builder.facet(name, value);
-      let page: SearchPage;
+      let page: NRPSearchResponse;
       try {
         page = await builder.execute({ signal: ctx.signal });
       } catch (err) {
