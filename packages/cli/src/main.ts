@@ -43,6 +43,8 @@ Examples:
   $ nrp upload file @r data.csv && nrp list files @r
   $ nrp publish record @r --set r && nrp get record @r
   $ nrp download file @r '*' -o data/
+  $ nrp search records 'keywords:oak' --size 20 --set oaks
+  $ nrp scan records --model documents --format jsonl > all.jsonl
   $ nrp publish record @d --set q && nrp get request @q     (a curated model: review)
   $ nrp list requests --inbox && nrp accept request <id> "Looks good"
   $ nrp --alias repo describe repository --format yaml
