@@ -42,14 +42,33 @@ export function rangeClause(range: CreatedRange): string {
 }
 
 /** Combines the caller's query string with a range clause, keeping the caller's precedence. */
-export function withRange(q: string | undefined, range: CreatedRange): string {
-  const clause = rangeClause(range);
+export function withRange(q: string | undefined, range: CreatedRange, idPrefix?: string): string {
+  const clause =
+    idPrefix === undefined ? rangeClause(range) : `${rangeClause(range)} AND ${idClause(idPrefix)}`;
   return q === undefined || q.trim() === "" ? clause : `(${q}) AND ${clause}`;
 }
 
-/** A range's hits fit the window and can be paged through; `total` is the count probed. */
+/**
+ * A range whose hits fit the window and can be paged through; `total` is the count probed.
+ * `idPrefix` narrows a range of one timestamp further to the ids starting with it.
+ */
 export interface PlannedRange extends CreatedRange {
   total: number;
+  idPrefix?: string | undefined;
+}
+
+/** Counts the hits of a range (and id prefix); a scan probes the server with `size=1`. */
+export type RangeCounter = (range: CreatedRange, idPrefix?: string) => Promise<number>;
+
+/** Characters an Invenio id may start a prefix with (lowercase letters and digits). */
+const ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/** How long an id prefix may grow before giving up on a cluster. */
+const MAX_PREFIX = 5;
+
+/** The `q` clause selecting ids by prefix, e.g. `id:ab*`. */
+export function idClause(prefix: string): string {
+  return `id:${prefix}*`;
 }
 
 /**
@@ -57,14 +76,15 @@ export interface PlannedRange extends CreatedRange {
  * counts lazily so that a consumer who stops early stops the probing too.
  *
  * A range one microsecond wide (every hit on one timestamp) cannot be split by `created`; when
- * it holds more than `window` hits it cannot be read completely through paging, so this fails
- * loudly rather than silently skipping records.
+ * it holds more than `window` hits it is split by id prefix (`id:a*`, `id:b*`, …). When the
+ * prefixes do not add up to the cluster (ids outside `[0-9a-z]`), or a prefix of
+ * {@link MAX_PREFIX} characters still holds too many, it fails loudly rather than skip records.
  */
 export async function* planRanges(
   first: Micros,
   last: Micros,
   window: number,
-  count: (range: CreatedRange) => Promise<number>,
+  count: RangeCounter,
 ): AsyncGenerator<PlannedRange> {
   // The end is exclusive, so one past the newest timestamp covers it.
   const stack: CreatedRange[] = [{ from: first, to: last + 1n }];
@@ -78,13 +98,39 @@ export async function* planRanges(
       continue;
     }
     if (range.to - range.from <= 1n) {
-      throw new NRPError(
-        `${total} records share the timestamp ${formatMicros(range.from)}, more than the search window of ${window}; they cannot all be read by paging.`,
-        { code: "NRP_SCAN_CLUSTER_TOO_LARGE" },
-      );
+      yield* planPrefixes(range, "", total, window, count);
+      continue;
     }
     const mid = range.from + (range.to - range.from) / 2n;
     // Upper half first: the stack pops the lower (older) half next.
     stack.push({ from: mid, to: range.to }, { from: range.from, to: mid });
+  }
+}
+
+async function* planPrefixes(
+  range: CreatedRange,
+  prefix: string,
+  total: number,
+  window: number,
+  count: RangeCounter,
+): AsyncGenerator<PlannedRange> {
+  const tooMany = (): NRPError =>
+    new NRPError(
+      `${total} records share the timestamp ${formatMicros(range.from)}${
+        prefix === "" ? "" : ` and the id prefix "${prefix}"`
+      }, more than the search window of ${window}, and splitting them by id prefix does not cover them all; they cannot all be read by paging.`,
+      { code: "NRP_SCAN_CLUSTER_TOO_LARGE" },
+    );
+  if (prefix.length >= MAX_PREFIX) throw tooMany();
+  const children: { prefix: string; total: number }[] = [];
+  for (const c of ID_ALPHABET) {
+    const n = await count(range, prefix + c);
+    if (n > 0) children.push({ prefix: prefix + c, total: n });
+  }
+  // Every record must fall under exactly one prefix, or some would be skipped silently.
+  if (children.reduce((sum, c) => sum + c.total, 0) !== total) throw tooMany();
+  for (const child of children) {
+    if (child.total <= window) yield { ...range, total: child.total, idPrefix: child.prefix };
+    else yield* planPrefixes(range, child.prefix, child.total, window, count);
   }
 }

@@ -3,8 +3,14 @@
 
 import { NRPError } from "../core/errors.js";
 import type { QueryValue } from "../internal/http.js";
-import { formatMicros, parseMicros, planRanges, withRange } from "../internal/scan-plan.js";
-import type { CreatedRange } from "../internal/scan-plan.js";
+import {
+  formatMicros,
+  idClause,
+  parseMicros,
+  planRanges,
+  withRange,
+} from "../internal/scan-plan.js";
+import type { CreatedRange, PlannedRange } from "../internal/scan-plan.js";
 import { NRPRecord, modelOf } from "./records.js";
 import type { RecordContext } from "./records.js";
 import { hitsOf } from "./requests.js";
@@ -487,9 +493,12 @@ export class NRPSearchRequest {
       const ranges =
         total <= window ? single(total) : await target.#ranges(resolved, window, signal);
       for await (const range of ranges) {
-        const q = range === undefined ? target.state.q : withRange(target.state.q, range);
+        const q =
+          range === undefined ? target.state.q : withRange(target.state.q, range, range.idPrefix);
         const body =
-          range === undefined ? target.state.body : bodyWithRange(target.state.body, range);
+          range === undefined
+            ? target.state.body
+            : bodyWithRange(target.state.body, range, range.idPrefix);
         for (let page = 1; (page - 1) * pageSize < window; page++) {
           const query = target.params({ q, page, size: pageSize, sort: "oldest" });
           const raw = await target.#fetch(resolved, query, body, signal);
@@ -523,7 +532,7 @@ export class NRPSearchRequest {
     resolved: ResolvedSearch,
     window: number,
     signal: AbortSignal | undefined,
-  ): Promise<AsyncIterable<CreatedRange | undefined>> {
+  ): Promise<AsyncIterable<PlannedRange | undefined>> {
     const edge = async (sort: string): Promise<bigint> => {
       const hit = hitsOf(await this.#probe(resolved, this.state.q, sort, signal))[0];
       const created = typeof hit?.created === "string" ? parseMicros(hit.created) : undefined;
@@ -536,14 +545,14 @@ export class NRPSearchRequest {
     };
     const first = await edge("oldest");
     const last = await edge("newest");
-    const count = async (range: CreatedRange): Promise<number> =>
+    const count = async (range: CreatedRange, idPrefix?: string): Promise<number> =>
       totalOf(
         await this.#probe(
           resolved,
-          withRange(this.state.q, range),
+          withRange(this.state.q, range, idPrefix),
           "oldest",
           signal,
-          bodyWithRange(this.state.body, range),
+          bodyWithRange(this.state.body, range, idPrefix),
         ),
       );
     return planRanges(first, last, window, count);
@@ -568,10 +577,13 @@ function totalOf(body: Json): number {
 function bodyWithRange(
   body: StructuredQuery | undefined,
   range: CreatedRange,
+  idPrefix: string | undefined,
 ): StructuredQuery | undefined {
   if (body === undefined) return undefined;
   const created = { gte: formatMicros(range.from), lt: formatMicros(range.to) };
-  return { bool: { must: [body], filter: [{ range: { created } }] } };
+  const filter: StructuredQuery[] = [{ range: { created } }];
+  if (idPrefix !== undefined) filter.push({ query_string: { query: idClause(idPrefix) } });
+  return { bool: { must: [body], filter } };
 }
 
 function positiveInteger(name: string, n: number): void {

@@ -68,14 +68,54 @@ describe("range planner", () => {
     expect(cluster !== undefined && cluster.from <= 5000n && cluster.to > 5000n).toBe(true);
   });
 
-  it("fails loudly when one timestamp holds more records than the window", async () => {
-    const times = [...Array.from({ length: 60 }, () => 5000n), 1n];
-    const error = await collect(planRanges(1n, 5000n, 50, counter(times).count)).catch(
-      (e: unknown) => e,
+  it("splits a single-timestamp cluster larger than the window by id prefix", async () => {
+    // 60 records on one microsecond, ids spread over several first characters.
+    const records = Array.from({ length: 60 }, (_, i) => ({
+      t: 5000n,
+      id: `${"abc"[i % 3] ?? "a"}${(i * 7) % 36 < 10 ? "0" : "x"}${String(i).padStart(3, "0")}-00000`,
+    }));
+    records.push({ t: 1n, id: "zzzzz-00000" });
+    const count = (r: CreatedRange, prefix?: string): Promise<number> =>
+      Promise.resolve(
+        records.filter(
+          (x) => x.t >= r.from && x.t < r.to && (prefix === undefined || x.id.startsWith(prefix)),
+        ).length,
+      );
+    const ranges = await collect(planRanges(1n, 5000n, 15, count));
+    expect(ranges.every((r) => r.total <= 15)).toBe(true);
+    expect(ranges.reduce((n, r) => n + r.total, 0)).toBe(61);
+    const prefixed = ranges.filter((r) => r.idPrefix !== undefined);
+    for (const x of records.filter((x) => x.t === 5000n)) {
+      expect(prefixed.filter((r) => x.id.startsWith(r.idPrefix ?? "?"))).toHaveLength(1);
+    }
+    expect(withRange("q", { from: 5000n, to: 5001n }, "ab")).toBe(
+      "(q) AND created:[1970-01-01T00:00:00.005000Z TO 1970-01-01T00:00:00.005001Z} AND id:ab*",
     );
+  });
+
+  it("fails loudly when id prefixes cannot cover a cluster larger than the window", async () => {
+    // Ids outside [0-9a-z]: no prefix finds them, so splitting would skip records.
+    const times = [...Array.from({ length: 60 }, () => 5000n), 1n];
+    const count = (r: CreatedRange, prefix?: string): Promise<number> =>
+      Promise.resolve(
+        prefix === undefined ? times.filter((t) => t >= r.from && t < r.to).length : 0,
+      );
+    const error = await collect(planRanges(1n, 5000n, 50, count)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NRPError);
     expect((error as NRPError).code).toBe("NRP_SCAN_CLUSTER_TOO_LARGE");
     expect((error as NRPError).message).toContain("60 records share the timestamp");
+  });
+
+  it("fails loudly when one id prefix keeps more records than the window", async () => {
+    const times = [...Array.from({ length: 60 }, () => 5000n), 1n];
+    // Every record answers every prefix starting with "a": no split ever narrows it.
+    const count = (r: CreatedRange, prefix?: string): Promise<number> => {
+      const n = times.filter((t) => t >= r.from && t < r.to).length;
+      return Promise.resolve(prefix === undefined || /^a*$/.test(prefix) ? n : 0);
+    };
+    const error = await collect(planRanges(1n, 5000n, 50, count)).catch((e: unknown) => e);
+    expect((error as NRPError).code).toBe("NRP_SCAN_CLUSTER_TOO_LARGE");
+    expect((error as NRPError).message).toContain('id prefix "aaaaa"');
   });
 
   it("probes lazily: stopping after the first range stops the counting", async () => {
