@@ -147,6 +147,15 @@ describe("search and scan commands against the devserver", () => {
     const stored = await nrp(["get", "variable", "pines", "--format", "json"]);
     expect(stored.code, stored.stderr).toBe(0);
     expect(stored.stdout).toContain(`${server.url}/api/`);
+    const none = await nrp([
+      "search",
+      "records",
+      "metadata.title:nothingmatches",
+      "--set",
+      "pines",
+    ]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toContain("@pines is unchanged");
     const records = json(await nrp(["get", "record", "@pines", "--format", "json"]));
     expect(records.map((x) => x["metadata"]["title"] as string).sort()).toEqual([
       "Pine needles",

@@ -117,6 +117,11 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
         hits.map((r) => hitData(r, fields)),
       );
       ctx.output.info(pagingHint(page.total, input.page, input.size, hits.length));
+      if (input.set !== undefined && hits.length === 0) {
+        // An empty page says nothing about the records a script meant to keep: leave @var as it was.
+        ctx.output.info(`No records to store; @${input.set.name} is unchanged.`);
+        return;
+      }
       await storeVariable(ctx, input.set, hits);
     },
   });
