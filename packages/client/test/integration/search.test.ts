@@ -253,6 +253,16 @@ describe("scan", () => {
     );
   });
 
+  it("narrows by an id prefix as scans of one-timestamp clusters do", async () => {
+    const prefix = published[0]?.id.slice(0, 1) ?? "0";
+    const ids: string[] = [];
+    for await (const r of anonymous.searchRequest("documents").query(`id:${prefix}*`).scan()) {
+      ids.push(r.id);
+    }
+    const expected = published.filter((r) => r.id.startsWith(prefix)).map((r) => r.id);
+    expect(new Set(ids)).toEqual(new Set(expected));
+  });
+
   it("scans several models one endpoint after another", async () => {
     const ids: string[] = [];
     for await (const record of anonymous
