@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DevServerConfigError } from "./config/load.js";
+import { seedRecords } from "./seed.js";
 import { startDevServer, type DevServer, type DevServerOptions } from "./server.js";
 
 const EXAMPLES = `
@@ -15,6 +16,8 @@ Examples:
       your own models and users (YAML or JSON)
   $ nrp-devserver --tls-key key.pem --tls-cert cert.pem
       serve HTTPS
+  $ nrp-devserver seed --records 200000 --data-dir .devserver-data
+      add 200 000 published records (then start the server on that directory)
   $ nrp-devserver --redirect-downloads
       file contents through a 302 to a second port with presigned URLs (like S3)
 
@@ -173,4 +176,52 @@ async function run(argv: readonly string[]): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-await run(process.argv.slice(2));
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a non-negative integer.");
+  return Number(value);
+}
+
+async function seed(argv: readonly string[]): Promise<void> {
+  const command = new Command()
+    .name("nrp-devserver seed")
+    .description(
+      "Add published records with realistic metadata and creation times to a data directory.",
+    )
+    .requiredOption("-n, --records <count>", "how many records", parseCount)
+    .requiredOption("-d, --data-dir <dir>", "the data directory (created when missing)")
+    .option("--model <model>", "model of the records (default: the first configured)")
+    .option("-c, --config <file>", "YAML or JSON config the server runs with")
+    .option("--seed <n>", "pseudo-random seed, for a reproducible set", parseCount, 1)
+    .showHelpAfterError();
+  command.parse(argv, { from: "user" });
+  const o = command.opts<{
+    records: number;
+    dataDir: string;
+    model?: string;
+    config?: string;
+    seed: number;
+  }>();
+  try {
+    const result = await seedRecords({
+      dataDir: o.dataDir,
+      records: o.records,
+      seed: o.seed,
+      ...(o.model === undefined ? {} : { model: o.model }),
+      ...(o.config === undefined ? {} : { configFile: o.config }),
+    });
+    process.stdout.write(
+      `seeded ${String(result.records)} ${result.model} records into ${o.dataDir} in ${(result.milliseconds / 1000).toFixed(1)} s\n`,
+    );
+  } catch (error) {
+    const message =
+      error instanceof DevServerConfigError || error instanceof Error
+        ? error.message
+        : String(error);
+    process.stderr.write(`nrp-devserver seed: ${message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "seed") await seed(args.slice(1));
+else await run(args);

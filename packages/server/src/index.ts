@@ -48,3 +48,4 @@ export { parseRange, type ByteRange } from "./services/files/download.js";
 export type { FileStatus, TransferInfo } from "./store/files.js";
 export { signpostingLink } from "./services/records/landing.js";
 export { testTlsFixtures, type PemSource, type TlsFixtures } from "./tls.js";
+export { seedRecords, type SeedOptions, type SeedResult } from "./seed.js";

@@ -98,6 +98,35 @@ function facetLabel(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+const bucketCache = new WeakMap<
+  ServiceContext,
+  { changes: number; entries: Map<string, { bucket: string; n: number }[]> }
+>();
+
+/**
+ * Buckets of one facet for one query, remembered until the database changes: paging through a
+ * large result set asks for the same aggregations on every page, and over hundreds of thousands
+ * of records they cost far more than the page itself.
+ */
+function cachedBuckets(
+  app: ServiceContext,
+  key: string,
+  compute: () => { bucket: string; n: number }[],
+): { bucket: string; n: number }[] {
+  const changes = (app.records.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
+  let cache = bucketCache.get(app);
+  if (cache?.changes !== changes) {
+    cache = { changes, entries: new Map() };
+    bucketCache.set(app, cache);
+  }
+  const hit = cache.entries.get(key);
+  if (hit !== undefined) return hit;
+  const rows = compute();
+  if (cache.entries.size >= 200) cache.entries.clear();
+  cache.entries.set(key, rows);
+  return rows;
+}
+
 interface Row {
   kind: ItemKind;
   id: string;
@@ -166,24 +195,31 @@ export function listRecords(
   const pre = where([]);
   for (const name of names) {
     const chosen = new Set(selected.filter(([n]) => n === name).map(([, v]) => v));
-    const rows = (
-      name === "is_published"
-        ? db
-            .prepare(
-              `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
+    const key = `${name}\n${from.sql}\n${pre.sql}\n${JSON.stringify([...from.params, ...pre.params])}`;
+    const rows = cachedBuckets(
+      app,
+      key,
+      () =>
+        (name === "is_published"
+          ? db
+              .prepare(
+                `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
                  count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
                ORDER BY n DESC, bucket`,
-            )
-            .all(...from.params, ...pre.params)
-        : db
-            .prepare(
-              `SELECT CAST(j.value AS TEXT) AS bucket, count(DISTINCT items.id) AS n
+              )
+              .all(...from.params, ...pre.params)
+          : db
+              .prepare(
+                `SELECT CAST(j.value AS TEXT) AS bucket, count(*) AS n
                FROM (${from.sql}) items, json_each(items.data, ?) j
                WHERE ${pre.sql} AND j.type IN ('text', 'integer', 'real', 'true', 'false')
                GROUP BY bucket ORDER BY n DESC, bucket LIMIT 10`,
-            )
-            .all(...from.params, `$."${name}"`, ...pre.params)
-    ) as { bucket: string; n: number }[];
+              )
+              .all(...from.params, `$."${name}"`, ...pre.params)) as {
+          bucket: string;
+          n: number;
+        }[],
+    );
     aggregations[name] = {
       buckets: rows.map((r) => ({
         key: r.bucket,
