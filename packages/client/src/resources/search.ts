@@ -478,7 +478,9 @@ export class NRPSearchRequest {
     const signal = options.signal;
     const targets: NRPSearchRequest[] =
       this.state.models.length > 1 && this.state.body === undefined
-        ? this.state.models.map((m) => new NRPSearchRequest(this.#ctx, [m], this.state))
+        ? this.state.models.map(
+            (m) => new NRPSearchRequest(this.#ctx, [m], { ...this.state, models: [m] }),
+          )
         : [this];
     const seen = new Set<string>();
     const progress = { seen: 0, total: 0 };

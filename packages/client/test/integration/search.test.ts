@@ -264,12 +264,17 @@ describe("scan", () => {
   });
 
   it("scans several models one endpoint after another", async () => {
+    const before = server.requestLog.length;
     const ids: string[] = [];
+    const progress: ScanProgress[] = [];
     for await (const record of anonymous
       .searchRequest(["documents", "datasets"])
-      .scan({ window: 1000 })) {
+      .scan({ window: 1000, onProgress: (p) => progress.push(p) })) {
       ids.push(record.mid);
     }
+    const paths = server.requestLog.slice(before).map((e) => e.path.split("?")[0]);
+    expect(new Set(paths)).toEqual(new Set(["/api/documents/", "/api/datasets/"]));
+    expect(progress.at(-1)).toEqual({ seen: COUNT, total: COUNT });
     expect(ids).toHaveLength(COUNT);
     expect(ids.every((m) => m.startsWith("documents/"))).toBe(true);
   });
