@@ -109,6 +109,14 @@ describe("search: query language, sorting, paging and facets", () => {
     ]);
   });
 
+  test("bestmatch ranks by the free text's relevance, and is the default with a query", async () => {
+    const res = await call(`${documents()}?q=${encodeURIComponent("physics OR test1 OR alpha")}`);
+    expect(res.body.sortBy).toBe("bestmatch");
+    expect(res.body.hits.hits.map((h: { id: string }) => h.id)).toEqual([ids.a, ids.d, ids.c]);
+    const plain = await call(`${documents()}?sort=bestmatch`);
+    expect(plain.body.sortBy).toBe("newest");
+  });
+
   test("paging links and the 10 000 window", async () => {
     const page1 = await call(`${documents()}?size=3&sort=oldest`);
     expect(page1.body.hits.total).toBe(4);

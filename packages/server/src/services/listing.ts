@@ -172,9 +172,12 @@ export function listRecords(
 ): Listing {
   const db = app.records.db;
   const from = base(query, ctx.user?.id);
-  const filters: SqlFragment[] = [];
-  if (query.params.q !== undefined) filters.push(compileQueryString(query.params.q));
-  if (query.structured !== undefined) filters.push(compileStructured(query.structured));
+  const compiled = [
+    ...(query.params.q === undefined ? [] : [compileQueryString(query.params.q)]),
+    ...(query.structured === undefined ? [] : [compileStructured(query.structured)]),
+  ];
+  const filters: SqlFragment[] = compiled.map(({ sql, params }) => ({ sql, params }));
+  const ranked = compiled.flatMap((c) => c.fullText);
   const where = (extra: SqlFragment[]): SqlFragment => {
     const all = [...filters, ...extra];
     return {
@@ -240,12 +243,26 @@ export function listRecords(
   const { page, size } = query.params;
   const offset = (page - 1) * size;
   const limit = Math.max(0, Math.min(page * size, MAX_RESULT_WINDOW) - offset);
-  const order = ORDER[query.params.sort] ?? ORDER.newest ?? "";
+  let order = ORDER[query.params.sort] ?? ORDER.newest ?? "";
+  let rank: SqlFragment = { sql: "", params: [] };
+  if (query.params.sort === "bestmatch" && ranked.length > 0) {
+    // bm25 over the free text of the query (lower is better), newest first among equals.
+    const match = ranked.map((m) => `(${m})`).join(" OR ");
+    rank = {
+      sql: `LEFT JOIN (SELECT rowid AS r, bm25(records_fts) AS score FROM records_fts
+              WHERE records_fts MATCH ?) rr ON items.kind = 'record' AND rr.r = items.rid
+            LEFT JOIN (SELECT rowid AS r, bm25(drafts_fts) AS score FROM drafts_fts
+              WHERE drafts_fts MATCH ?) dr ON items.kind = 'draft' AND dr.r = items.rid`,
+      params: [match, match],
+    };
+    order = `coalesce(rr.score, dr.score, 0) ASC, ${order}`;
+  }
   const rows = db
     .prepare(
-      `SELECT * FROM (${from.sql}) items WHERE ${full.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      `SELECT items.* FROM (${from.sql}) items ${rank.sql} WHERE ${full.sql}
+       ORDER BY ${order} LIMIT ? OFFSET ?`,
     )
-    .all(...from.params, ...full.params, limit, offset) as Row[];
+    .all(...from.params, ...rank.params, ...full.params, limit, offset) as Row[];
   const models = recordModels(app);
   const hits: Record<string, unknown>[] = [];
   for (const row of rows) {

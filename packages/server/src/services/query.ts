@@ -7,6 +7,14 @@ export interface SqlFragment {
   params: unknown[];
 }
 
+/** A compiled query: its condition and the FTS5 expressions of its free text, for ranking. */
+export interface CompiledQuery extends SqlFragment {
+  fullText: string[];
+}
+
+// The free-text expressions met while compiling one query (compilation is synchronous).
+let fullTextSeen: string[] = [];
+
 interface LuceneTerm {
   field: string;
   term: string;
@@ -99,6 +107,7 @@ function ftsPhrase(text: string): string {
 
 /** Full-text match of the record's text against an FTS5 expression. */
 function fullText(match: string): SqlFragment {
+  fullTextSeen.push(match);
   return {
     sql: `CASE items.kind WHEN 'draft'
             THEN items.rid IN (SELECT rowid FROM drafts_fts WHERE drafts_fts MATCH ?)
@@ -262,14 +271,24 @@ function translate(node: LuceneAst, defaultField: string | undefined): SqlFragme
  * Translates an OpenSearch `query_string` into an SQL condition over an `items` row (columns
  * `kind`, `rid`, `id`, `data`, `created`, `updated`); a query the parser rejects is a 400.
  */
-export function compileQueryString(q: string): SqlFragment {
+export function compileQueryString(q: string): CompiledQuery {
   let ast: LuceneAst;
   try {
     ast = lucene.parse(q);
   } catch {
     throw new HttpError(400, INVALID_QUERY);
   }
-  return translate(ast, undefined);
+  return collect(() => translate(ast, undefined));
+}
+
+function collect(compile: () => SqlFragment): CompiledQuery {
+  fullTextSeen = [];
+  try {
+    const fragment = compile();
+    return { ...fragment, fullText: fullTextSeen };
+  } finally {
+    fullTextSeen = [];
+  }
 }
 
 function asString(value: unknown): string {
@@ -307,16 +326,20 @@ function fieldValue(spec: unknown, key: string): [string, unknown] {
  * `bool` (`must`, `should`, `must_not`, `filter`), `term`, `terms`, `match`, `range`,
  * `query_string` and `match_all`.
  */
-export function compileStructured(query: unknown): SqlFragment {
+export function compileStructured(query: unknown): CompiledQuery {
+  return collect(() => structured(query));
+}
+
+function structured(query: unknown): SqlFragment {
   const [kind, spec] = single(query);
   switch (kind) {
     case "match_all":
       return TRUE;
     case "bool": {
       const b = (spec ?? {}) as Record<string, unknown>;
-      const must = [...list(b.must), ...list(b.filter)].map(compileStructured);
-      const should = list(b.should).map(compileStructured);
-      const mustNot = list(b.must_not).map(compileStructured);
+      const must = [...list(b.must), ...list(b.filter)].map(structured);
+      const should = list(b.should).map(structured);
+      const mustNot = list(b.must_not).map(structured);
       const parts = [...must, ...mustNot.map(not)];
       if (should.length > 0) parts.push(or(should));
       return and(parts);
@@ -353,7 +376,13 @@ export function compileStructured(query: unknown): SqlFragment {
     }
     case "query_string": {
       const s = spec as Record<string, unknown> | undefined;
-      return compileQueryString(asString(s?.query));
+      let ast: LuceneAst;
+      try {
+        ast = lucene.parse(asString(s?.query));
+      } catch {
+        throw new HttpError(400, INVALID_QUERY);
+      }
+      return translate(ast, undefined);
     }
     default:
       throw new HttpError(400, INVALID_QUERY);
