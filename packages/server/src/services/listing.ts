@@ -248,12 +248,25 @@ export function listRecords(
   if (query.params.sort === "bestmatch" && ranked.length > 0) {
     // bm25 over the free text of the query (lower is better), newest first among equals.
     const match = ranked.map((m) => `(${m})`).join(" OR ");
+    // Scores go to keyed temporary tables first: joining the FTS subqueries directly leaves
+    // SQLite without an index and turns the join quadratic.
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS rank_records (r INTEGER PRIMARY KEY, score REAL);
+             CREATE TEMP TABLE IF NOT EXISTS rank_drafts (r INTEGER PRIMARY KEY, score REAL);
+             DELETE FROM rank_records; DELETE FROM rank_drafts;`);
+    db.prepare(
+      `INSERT INTO rank_records SELECT rowid, bm25(records_fts) FROM records_fts
+       WHERE records_fts MATCH ?`,
+    ).run(match);
+    if (query.personal) {
+      db.prepare(
+        `INSERT INTO rank_drafts SELECT rowid, bm25(drafts_fts) FROM drafts_fts
+         WHERE drafts_fts MATCH ?`,
+      ).run(match);
+    }
     rank = {
-      sql: `LEFT JOIN (SELECT rowid AS r, bm25(records_fts) AS score FROM records_fts
-              WHERE records_fts MATCH ?) rr ON items.kind = 'record' AND rr.r = items.rid
-            LEFT JOIN (SELECT rowid AS r, bm25(drafts_fts) AS score FROM drafts_fts
-              WHERE drafts_fts MATCH ?) dr ON items.kind = 'draft' AND dr.r = items.rid`,
-      params: [match, match],
+      sql: `LEFT JOIN temp.rank_records rr ON items.kind = 'record' AND rr.r = items.rid
+            LEFT JOIN temp.rank_drafts dr ON items.kind = 'draft' AND dr.r = items.rid`,
+      params: [],
     };
     order = `coalesce(rr.score, dr.score, 0) ASC, ${order}`;
   }
