@@ -98,6 +98,13 @@ function facetLabel(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+// Rows written to the ranking scratch tables, which change no record and so keep the cache valid.
+const scratchChanges = new WeakMap<ServiceContext, number>();
+
+function totalChanges(app: ServiceContext): number {
+  return (app.records.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
+}
+
 const bucketCache = new WeakMap<
   ServiceContext,
   { changes: number; entries: Map<string, { bucket: string; n: number }[]> }
@@ -113,7 +120,7 @@ function cachedBuckets(
   key: string,
   compute: () => { bucket: string; n: number }[],
 ): { bucket: string; n: number }[] {
-  const changes = (app.records.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
+  const changes = totalChanges(app) - (scratchChanges.get(app) ?? 0);
   let cache = bucketCache.get(app);
   if (cache?.changes !== changes) {
     cache = { changes, entries: new Map() };
@@ -250,6 +257,7 @@ export function listRecords(
     const match = ranked.map((m) => `(${m})`).join(" OR ");
     // Scores go to keyed temporary tables first: joining the FTS subqueries directly leaves
     // SQLite without an index and turns the join quadratic.
+    const before = totalChanges(app);
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS rank_records (r INTEGER PRIMARY KEY, score REAL);
              CREATE TEMP TABLE IF NOT EXISTS rank_drafts (r INTEGER PRIMARY KEY, score REAL);
              DELETE FROM rank_records; DELETE FROM rank_drafts;`);
@@ -263,6 +271,7 @@ export function listRecords(
          WHERE drafts_fts MATCH ?`,
       ).run(match);
     }
+    scratchChanges.set(app, (scratchChanges.get(app) ?? 0) + totalChanges(app) - before);
     rank = {
       sql: `LEFT JOIN temp.rank_records rr ON items.kind = 'record' AND rr.r = items.rid
             LEFT JOIN temp.rank_drafts dr ON items.kind = 'draft' AND dr.r = items.rid`,
