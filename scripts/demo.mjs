@@ -131,6 +131,20 @@ try {
   await nrp(["--alias", "curator", "list", "requests", "--inbox"]);
   await nrp(["--alias", "curator", "accept", "request", requestUrl, "Looks good, thank you!"]);
 
+  say("Find it again: a search with the query language, then a scan of every matching record.");
+  await nrp(["search", "records", "cosmic AND metadata.keywords:muons", "--model", "datasets"], {
+    shown: ["search", "records", "'cosmic AND metadata.keywords:muons'", "--model", "datasets"],
+  });
+  await nrp([
+    "scan",
+    "records",
+    "metadata.resource_type:dataset",
+    "--format",
+    "jsonl",
+    "--fields",
+    "id,metadata.title",
+  ]);
+
   say("The dataset is published; anyone can download and verify its file.");
   await nrp(["get", "record", "@ds", "--published"]);
   const downloads = join(work, "downloads");
