@@ -10,6 +10,30 @@ export interface Migration {
   up: string | ((db: Database) => void);
 }
 
+/** The text of a row's JSON, as the full-text tables index it. */
+const rowText = (row: string): string =>
+  `(SELECT group_concat(value, ' ') FROM json_tree(${row}.data) WHERE type = 'text')`;
+
+/**
+ * A full-text table `<table>_fts` over `<table>`, filled from its rows and kept in sync by triggers;
+ * records and drafts are indexed the same way.
+ */
+function fullTextTable(table: string): string {
+  return `
+      CREATE VIRTUAL TABLE ${table}_fts USING fts5(text, tokenize = 'unicode61');
+      INSERT INTO ${table}_fts (rowid, text) SELECT rowid, ${rowText(table)} FROM ${table};
+      CREATE TRIGGER ${table}_fts_insert AFTER INSERT ON ${table} BEGIN
+        INSERT OR REPLACE INTO ${table}_fts (rowid, text) VALUES (NEW.rowid, ${rowText("NEW")});
+      END;
+      CREATE TRIGGER ${table}_fts_update AFTER UPDATE ON ${table} BEGIN
+        DELETE FROM ${table}_fts WHERE rowid = OLD.rowid;
+        INSERT OR REPLACE INTO ${table}_fts (rowid, text) VALUES (NEW.rowid, ${rowText("NEW")});
+      END;
+      CREATE TRIGGER ${table}_fts_delete AFTER DELETE ON ${table} BEGIN
+        DELETE FROM ${table}_fts WHERE rowid = OLD.rowid;
+      END;`;
+}
+
 /** The schema history, oldest first. Never edit an applied entry: append a new one. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -186,34 +210,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // row without firing delete triggers, so a stale entry may outlive it; searches join on rowid,
     // where a stale entry matches no row, and a reused rowid overwrites it.
     up: `
-      CREATE VIRTUAL TABLE records_fts USING fts5(text, tokenize = 'unicode61');
-      INSERT INTO records_fts (rowid, text)
-        SELECT rowid, (SELECT group_concat(value, ' ') FROM json_tree(records.data) WHERE type = 'text')
-        FROM records;
-      CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN
-        INSERT OR REPLACE INTO records_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
-      END;
-      CREATE TRIGGER records_fts_update AFTER UPDATE ON records BEGIN
-        DELETE FROM records_fts WHERE rowid = OLD.rowid;
-        INSERT OR REPLACE INTO records_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
-      END;
-      CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN
-        DELETE FROM records_fts WHERE rowid = OLD.rowid;
-      END;
-      CREATE VIRTUAL TABLE drafts_fts USING fts5(text, tokenize = 'unicode61');
-      INSERT INTO drafts_fts (rowid, text)
-        SELECT rowid, (SELECT group_concat(value, ' ') FROM json_tree(drafts.data) WHERE type = 'text')
-        FROM drafts;
-      CREATE TRIGGER drafts_fts_insert AFTER INSERT ON drafts BEGIN
-        INSERT OR REPLACE INTO drafts_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
-      END;
-      CREATE TRIGGER drafts_fts_update AFTER UPDATE ON drafts BEGIN
-        DELETE FROM drafts_fts WHERE rowid = OLD.rowid;
-        INSERT OR REPLACE INTO drafts_fts (rowid, text) VALUES (NEW.rowid, (SELECT group_concat(value, ' ') FROM json_tree(NEW.data) WHERE type = 'text'));
-      END;
-      CREATE TRIGGER drafts_fts_delete AFTER DELETE ON drafts BEGIN
-        DELETE FROM drafts_fts WHERE rowid = OLD.rowid;
-      END;
+      ${fullTextTable("records")}
+      ${fullTextTable("drafts")}
       CREATE INDEX records_created ON records(created, id);
       CREATE INDEX records_updated ON records(updated, id);
       CREATE INDEX drafts_model ON drafts(model, created);
