@@ -69,10 +69,15 @@ export interface ResolvedClientOptions {
   serverUrl: string;
   /** The token, if any; shown as `***` by `util.inspect`, `toString` and `toJSON`. */
   token: string | undefined;
+  /** `true` (system CAs), `false` (no checks) or the path of a PEM CA bundle. */
   verify: boolean | string;
+  /** Retries after the first attempt. */
   retryCount: number;
+  /** Base wait between retries, in seconds. */
   retryInterval: number;
+  /** Longest honoured `Retry-After`, in seconds. */
   maxRetryAfter: number;
+  /** Seconds per attempt (headers, and between body chunks). */
   timeout: number;
   userAgent: string;
   onRetry: ((event: RetryEvent) => void) | undefined;

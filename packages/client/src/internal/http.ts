@@ -13,7 +13,7 @@ import {
   ConfigError,
   NRPError,
 } from "../core/errors.js";
-import type { RetryEvent } from "../core/options.js";
+import type { ResolvedClientOptions } from "../core/options.js";
 import { redactSecrets, redactUrl } from "./redact.js";
 import { parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
@@ -66,23 +66,15 @@ export interface HttpResponse<T> {
 /** A streaming response; the caller must consume or dump `body`. */
 export type StreamingResponse = HttpResponse<Dispatcher.ResponseData["body"]>;
 
-/** Transport settings, already validated and defaulted by the client. */
-export interface HttpClientOptions {
-  serverUrl: string;
-  token: string | undefined;
-  verify: boolean | string;
-  retryCount: number;
-  /** Seconds. */
-  retryInterval: number;
-  /** Seconds. */
-  maxRetryAfter: number;
-  /** Seconds per attempt. */
-  timeout: number;
-  userAgent: string;
-  onRetry?: ((event: RetryEvent) => void) | undefined;
+/**
+ * Transport settings: the client's resolved options (validated and defaulted once, in
+ * `resolveOptions`), so that a new client option reaches the transport without a second list.
+ */
+export type HttpClientOptions = Omit<ResolvedClientOptions, "onRetry"> & {
+  onRetry?: ResolvedClientOptions["onRetry"];
   /** Random source for jitter; injectable for tests. */
   random?: (() => number) | undefined;
-}
+};
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
