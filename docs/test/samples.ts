@@ -1,0 +1,159 @@
+// Runs the code samples of the guides in docs/*.md: every ```ts and ```sh block, in page order,
+// against a fresh devserver, so a guide cannot drift away from what the packages really do.
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { startDevServer } from "nrp-invenio-devserver";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DOCS = join(ROOT, "docs");
+
+/** One fenced block of a guide: its language, the page line of its first code line, its code. */
+export interface Sample {
+  page: string;
+  lang: "ts" | "sh";
+  line: number;
+  code: string;
+}
+
+/** The ```ts and ```sh blocks of a page, in order; other fences (text, console, yaml) are prose. */
+export function extractSamples(page: string, markdown: string): Sample[] {
+  const samples: Sample[] = [];
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(`{3,})(\S*)\s*$/.exec(lines[i] ?? "");
+    if (!open) continue;
+    const [, fence = "", lang] = open;
+    const start = i + 1;
+    while (i + 1 < lines.length && lines[i + 1]?.trimEnd() !== fence) i++;
+    const code = lines.slice(start, i + 1).join("\n");
+    i++; // the closing fence
+    if (lang === "ts" || lang === "sh") samples.push({ page, lang, line: start + 1, code });
+  }
+  return samples;
+}
+
+/** Where a sample's module is written: `.mts` for the type check, `.mjs` for node. */
+function moduleName(sample: Sample, ext: "mts" | "mjs"): string {
+  return `line-${String(sample.line)}.${ext}`;
+}
+
+/**
+ * Type-checks the ts samples of all pages in one program under the repository's strict settings
+ * and returns the messages per page, each prefixed with `page:line`.
+ */
+export function typeCheck(dir: string, samples: readonly Sample[]): Map<string, string[]> {
+  const base = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, "tsconfig.base.json"),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
+  const options: ts.CompilerOptions = {
+    ...base?.options,
+    noEmit: true,
+    composite: false,
+    declaration: false,
+    declarationMap: false,
+  };
+  const files = new Map<string, Sample>();
+  for (const sample of samples.filter((s) => s.lang === "ts"))
+    files.set(join(dir, sample.page.replace(/\.md$/, ""), moduleName(sample, "mts")), sample);
+  const program = ts.createProgram([...files.keys()], options);
+  const byPage = new Map<string, string[]>();
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    const sample = diagnostic.file && files.get(diagnostic.file.fileName);
+    const at = sample
+      ? `docs/${sample.page}:${String(sample.line + diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line)}`
+      : "(type check)";
+    const page = sample?.page ?? "*";
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
+    byPage.set(page, [...(byPage.get(page) ?? []), `${at}: ${message}`]);
+  }
+  return byPage;
+}
+
+/** Writes each ts sample as `.mts` (for the type check) and transpiled `.mjs` (to run). */
+export async function writeModules(dir: string, samples: readonly Sample[]): Promise<void> {
+  for (const sample of samples.filter((s) => s.lang === "ts")) {
+    const pageDir = join(dir, sample.page.replace(/\.md$/, ""));
+    await mkdir(pageDir, { recursive: true });
+    const js = ts.transpileModule(sample.code, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    await writeFile(join(pageDir, moduleName(sample, "mts")), sample.code);
+    await writeFile(join(pageDir, moduleName(sample, "mjs")), js);
+  }
+}
+
+/** Exit code and output of a child process, whatever the exit code. */
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { ...options, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr ? `\n--- stderr ---\n${stderr}` : ""}` });
+    });
+  });
+}
+
+/**
+ * Runs a page's samples in order against a fresh devserver, sharing one working directory and
+ * one HOME whose ~/.nrp/config.yaml has the aliases `local` (default, the user `owner`) and
+ * `curator`. `REPO_URL` and `REPO_TOKEN` (the owner's) are in the environment. Throws at the
+ * first sample that exits non-zero, naming the page and line.
+ */
+export async function runPage(page: string, modulesDir: string): Promise<void> {
+  const samples = extractSamples(page, await readFile(join(DOCS, page), "utf8"));
+  const work = await mkdtemp(join(ROOT, "node_modules/.cache/nrp-docs-run-"));
+  const server = await startDevServer({ dataDir: join(work, "server") });
+  try {
+    const home = join(work, "home");
+    const cwd = join(work, "cwd");
+    await mkdir(join(home, ".nrp"), { recursive: true, mode: 0o700 });
+    await mkdir(cwd);
+    const alias = (name: string, token: string) =>
+      `  - alias: ${name}\n    server_url: ${server.url}\n    token: ${token}\n`;
+    await writeFile(
+      join(home, ".nrp/config.yaml"),
+      `repositories:\n${alias("local", server.tokens.owner)}${alias("curator", server.tokens.curator)}` +
+        "default_repository: local\n",
+      { mode: 0o600 },
+    );
+    const env: NodeJS.ProcessEnv = {
+      PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+      HOME: home,
+      TMPDIR: join(work),
+      NO_COLOR: "1",
+      REPO_URL: server.url,
+      REPO_TOKEN: server.tokens.owner,
+    };
+    for (const sample of samples) {
+      const pageDir = join(modulesDir, page.replace(/\.md$/, ""));
+      const { code, output } =
+        sample.lang === "sh"
+          ? await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", sample.code], {
+              cwd,
+              env,
+            })
+          : await run(process.execPath, [join(pageDir, moduleName(sample, "mjs"))], { cwd, env });
+      if (code !== 0)
+        throw new Error(
+          `docs/${page}:${String(sample.line)}: the ${sample.lang} sample exited with code ${String(code)}\n${output}`,
+        );
+    }
+  } finally {
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** A fresh directory inside the repository, so samples resolve the workspace's packages. */
+export async function modulesDirectory(): Promise<string> {
+  await mkdir(join(ROOT, "node_modules/.cache"), { recursive: true });
+  return mkdtemp(join(ROOT, "node_modules/.cache/nrp-docs-modules-"));
+}
