@@ -1,7 +1,7 @@
 // Record search (protocol §5): a request builder, one page as NRPSearchResponse, paging through
 // `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges (§5.5).
 
-import { NRPError } from "../core/errors.js";
+import { NRPError, NotFoundError } from "../core/errors.js";
 import type { QueryValue } from "../internal/http.js";
 import {
   formatMicros,
@@ -107,6 +107,8 @@ export interface SearchRequestState {
   fields: readonly string[];
   /** Facet filters as name/value pairs. */
   facets: readonly (readonly [string, string])[];
+  /** Only records of this community: its slug or UUID, as given. */
+  community: string | undefined;
 }
 
 /** Options of {@link NRPSearchRequest.execute} and {@link NRPSearchResponse.nextPage}. */
@@ -160,6 +162,8 @@ interface ResolvedSearch {
   onlyModels: readonly string[] | undefined;
   /** The model of every hit, when the endpoint is one model's. */
   model: string | undefined;
+  /** The UUID of the community the hits must belong to, when one is set. */
+  communityId: string | undefined;
 }
 
 /**
@@ -283,6 +287,7 @@ export class NRPSearchRequest {
       sort: [],
       fields: [],
       facets: [],
+      community: undefined,
       ...state,
     };
   }
@@ -343,6 +348,22 @@ export class NRPSearchRequest {
   drafts(): NRPSearchRequest {
     return this.#with({ status: "drafts" });
   }
+  /**
+   * Only records that belong to a community, given by its slug (`physics`) or UUID; an empty string
+   * clears it.
+   *
+   * Works the same on NRP and InvenioRDM: a slug is resolved to the community's UUID with
+   * `GET /api/communities/<slug>`, and the search adds `parent.communities.ids:"<uuid>"` to the
+   * query (a `term` filter for a structured query), which both index. A slug the repository does
+   * not know fails with code `NRP_UNKNOWN_COMMUNITY`.
+   *
+   * @example
+   * const page = await client.searchRequest("datasets").community("physics").execute();
+   */
+  community(slugOrId: string): NRPSearchRequest {
+    const value = slugOrId.trim();
+    return this.#with({ community: value === "" ? undefined : value });
+  }
   /** Adds a facet filter (`name=value`); several values of one name select any of them. */
   facet(name: string, value: string): NRPSearchRequest {
     return this.#with({ facets: [...this.state.facets, [name, value]] });
@@ -371,7 +392,40 @@ export class NRPSearchRequest {
     return query;
   }
 
+  /** The UUID of the community filter: as given when it is one, else looked up by slug. */
+  async #communityId(signal: AbortSignal | undefined): Promise<string | undefined> {
+    const wanted = this.state.community;
+    if (wanted === undefined) return undefined;
+    if (UUID.test(wanted)) return wanted.toLowerCase();
+    const repo = await this.#ctx.info.repository({ signal });
+    const url = `${repo.apiUrl}/communities/${encodeURIComponent(wanted)}`;
+    let body: unknown;
+    try {
+      body = (await this.#ctx.http.getJSON(url, { signal })).body;
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new NRPError(`Unknown community "${wanted}": ${url} answered 404.`, {
+          code: "NRP_UNKNOWN_COMMUNITY",
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    const id = isObject(body) ? body.id : undefined;
+    if (typeof id !== "string" || id === "") {
+      throw new NRPError(`${url} did not return a community with an id.`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    return id;
+  }
+
   async #resolve(signal: AbortSignal | undefined): Promise<ResolvedSearch> {
+    const communityId = await this.#communityId(signal);
+    return { ...(await this.#endpoint(signal)), communityId };
+  }
+
+  async #endpoint(signal: AbortSignal | undefined): Promise<Omit<ResolvedSearch, "communityId">> {
     const { models, status, body } = this.state;
     const drafts = status === "drafts";
     const only = models.length === 1 && body === undefined ? models[0] : undefined;
@@ -404,6 +458,9 @@ export class NRPSearchRequest {
     signal: AbortSignal | undefined,
   ): Promise<Json> {
     const http = this.#ctx.http;
+    if (resolved.communityId !== undefined) {
+      ({ query, body } = withCommunity(query, body, resolved.communityId));
+    }
     const res =
       body === undefined
         ? await http.getJSON(resolved.url, { query, signal })
@@ -559,6 +616,32 @@ export class NRPSearchRequest {
       );
     return planRanges(first, last, window, count);
   }
+}
+
+/** A community UUID, which needs no lookup (RDM and oarepo community ids are UUIDs). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Narrows a search to one community's records: a `parent.communities.ids` clause ANDed to `q`, or
+ * a `term` filter around a structured query. RDM's own community search filters on that field.
+ */
+export function withCommunity(
+  query: Record<string, QueryValue>,
+  body: StructuredQuery | undefined,
+  communityId: string,
+): { query: Record<string, QueryValue>; body: StructuredQuery | undefined } {
+  if (body !== undefined) {
+    return {
+      query,
+      body: {
+        bool: { must: [body], filter: [{ term: { "parent.communities.ids": communityId } }] },
+      },
+    };
+  }
+  const clause = `parent.communities.ids:"${communityId}"`;
+  const q =
+    typeof query.q === "string" && query.q.trim() !== "" ? `(${query.q}) AND ${clause}` : clause;
+  return { query: { ...query, q }, body };
 }
 
 /** One pass over the whole query, as the range iterable of a scan that fits the window. */

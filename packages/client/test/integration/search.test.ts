@@ -166,6 +166,51 @@ describe("queries, facets and the window", () => {
   });
 });
 
+describe("community filter", () => {
+  const physics = "3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01";
+  const clause = `parent.communities.ids:"${physics}"`;
+  const sentQueries = (from: number): string[] =>
+    server.requestLog
+      .slice(from)
+      .map((e) => new URL(e.path, server.url).searchParams.get("q"))
+      .filter((q) => q !== null);
+
+  it("sends a UUID as a parent.communities.ids clause in every request, scans included", async () => {
+    const before = server.requestLog.length;
+    await anonymous.searchRequest("documents").query("special").community(physics).execute();
+    expect(sentQueries(before)).toEqual([`(special) AND ${clause}`]);
+
+    const mark = server.requestLog.length;
+    for await (const record of anonymous
+      .searchRequest("documents")
+      .community(physics.toUpperCase())
+      .scan({ window: 10 })) {
+      expect(record.model).toBe("documents");
+    }
+    const sent = sentQueries(mark);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((q) => q.includes(clause))).toBe(true);
+    expect(anonymous.searchRequest().community(physics).community("").state.community).toBe(
+      undefined,
+    );
+  });
+
+  it("looks a slug up at /api/communities/<slug> and names an unknown one", async () => {
+    const before = server.requestLog.length;
+    const failure = await anonymous
+      .searchRequest("documents")
+      .community("no such")
+      .execute()
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: "NRP_UNKNOWN_COMMUNITY" });
+    expect(String(failure)).toContain('Unknown community "no such"');
+    const paths = server.requestLog.slice(before).map((e) => e.path);
+    expect(paths).toContain("/api/communities/no%20such");
+    // Nothing was searched without the filter.
+    expect(paths.some((p) => p.startsWith("/api/documents"))).toBe(false);
+  });
+});
+
 describe("scan", () => {
   it("yields every record exactly once within the window, reporting progress", async () => {
     const progress: ScanProgress[] = [];
