@@ -166,6 +166,7 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   // No repository at that URL: the thing asked for does not exist.
   if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
   if (err.code === "NRP_DOI_UNRESOLVED") return ExitCode.notFound;
+  if (err.code === "NRP_UNKNOWN_COMMUNITY") return ExitCode.notFound;
   // Publishing or editing is reserved to a curator's request: a permission matter, as the 403 was.
   if (err.code === "NRP_REQUEST_REQUIRED" || err.code === "NRP_CANNOT_PUBLISH")
     return ExitCode.auth;

@@ -1,8 +1,11 @@
-import type { NRPInvenioClient, NRPRecord, NRPSearchRequest } from "nrp-invenio-client";
+import type { Command } from "commander";
+import type { NRPRecord, NRPSearchRequest } from "nrp-invenio-client";
 import { stringify } from "yaml";
 
 import type { CommandContext } from "./context.js";
+import { optionalString } from "./define.js";
 import { UsageError, withHint } from "./errors.js";
+import { readJsonObject } from "./json-input.js";
 import type { Column } from "./output.js";
 import { recordData, recordState, recordTitle, shortTime } from "./record-view.js";
 import { isPlainObject } from "./variables.js";
@@ -13,16 +16,65 @@ const SEARCH_WINDOW = 10_000;
 /** The common inputs of `search records` and `scan records`. */
 export interface SearchInput {
   query: string | undefined;
+  /** `--json-query`: inline JSON, a file path or `-`, read when the command runs. */
+  jsonQuery: string | undefined;
+  /** `--community`: a slug or UUID. */
+  community: string | undefined;
   models: string[];
   drafts: boolean;
   fields: string[] | undefined;
 }
 
-/** Builds the client's search request for `input`: models, published or drafts, query. */
-export function searchBuilder(client: NRPInvenioClient, input: SearchInput): NRPSearchRequest {
-  let builder = client.searchRequest(input.models);
+/**
+ * Adds the query options that `search`, `list` and `scan records` share: `--json-query` and
+ * `--community`.
+ */
+export function queryOptions(cmd: Command): void {
+  cmd
+    .option(
+      "--json-query <json|file|->",
+      "an OpenSearch query object instead of [query]: inline JSON, a .json file, or - for stdin",
+    )
+    .option("--community <slug|uuid>", "only records of this community");
+}
+
+/** Reads the shared query inputs; a query string and `--json-query` together are a usage error. */
+export function parseQueryInput(
+  args: readonly unknown[],
+  opts: Readonly<Record<string, unknown>>,
+): Pick<SearchInput, "query" | "jsonQuery" | "community"> {
+  const query = optionalString(args[0], "[query]");
+  const jsonQuery = optionalString(opts["jsonQuery"], "--json-query");
+  if (query !== undefined && query.trim() !== "" && jsonQuery !== undefined) {
+    throw new UsageError(
+      "Give either a [query] string or --json-query, not both.",
+      'Put the query string inside the JSON: {"bool": {"must": [{"query_string": {"query": "..."}}]}}.',
+    );
+  }
+  const community = optionalString(opts["community"], "--community");
+  if (community?.trim() === "") throw new UsageError("--community takes a slug or UUID.");
+  return { query, jsonQuery, community };
+}
+
+/**
+ * Builds the client's search request for `input`: models, published or drafts, the query string
+ * or the structured query (read from its file or stdin now), and the community.
+ */
+export async function searchBuilder(
+  ctx: CommandContext,
+  input: SearchInput,
+): Promise<NRPSearchRequest> {
+  const structured =
+    input.jsonQuery === undefined
+      ? undefined
+      : (await readJsonObject(input.jsonQuery, ctx.io, ctx.signal)).value;
+  let builder = (await ctx.client()).searchRequest(input.models);
   builder = input.drafts ? builder.drafts() : builder.published();
-  if (input.query !== undefined && input.query.trim() !== "") builder = builder.query(input.query);
+  if (structured !== undefined) builder = builder.query(structured);
+  else if (input.query !== undefined && input.query.trim() !== "") {
+    builder = builder.query(input.query);
+  }
+  if (input.community !== undefined) builder = builder.community(input.community);
   return builder;
 }
 
@@ -145,6 +197,49 @@ export function fieldRow(record: NRPRecord, fields: readonly string[]): Record<s
 export function hitData(record: NRPRecord, fields: readonly string[] | undefined): unknown {
   const data = recordData(record);
   return fields === undefined ? data : project(data, fields);
+}
+
+/** One bucket of a facet, flattened for a table or a script. */
+export interface FacetCount {
+  /** The facet's name, e.g. `keywords`. */
+  facet: string;
+  /** The bucket's value. */
+  value: string;
+  /** The human label the server gave the bucket, when it differs from the value. */
+  label: string | undefined;
+  /** How many matching records have that value. */
+  count: number;
+}
+
+/** The columns of the facet table. */
+export const FACET_COLUMNS: readonly Column[] = [
+  { key: "facet" },
+  { key: "value" },
+  { key: "label" },
+  { key: "count" },
+];
+
+/**
+ * Flattens Invenio's `aggregations` (`{name: {buckets: [{key, doc_count, label}], label}}`, protocol
+ * §5.3) into one row per bucket; nested `inner` buckets get `parent/child` values.
+ */
+export function facetCounts(aggregations: Readonly<Record<string, unknown>>): FacetCount[] {
+  const out: FacetCount[] = [];
+  const walk = (facet: string, node: unknown, prefix: string): void => {
+    const buckets = isPlainObject(node) ? node["buckets"] : undefined;
+    if (!Array.isArray(buckets)) return;
+    for (const bucket of buckets as unknown[]) {
+      if (!isPlainObject(bucket)) continue;
+      const key = text(bucket["key"]);
+      const value = prefix === "" ? key : `${prefix}/${key}`;
+      const label = typeof bucket["label"] === "string" ? bucket["label"] : undefined;
+      const count = typeof bucket["doc_count"] === "number" ? bucket["doc_count"] : 0;
+      out.push({ facet, value, label: label === key ? undefined : label, count });
+      walk(facet, bucket["inner"], value);
+    }
+  };
+  for (const [facet, node] of Object.entries(aggregations)) walk(facet, node, "");
+  return out;
 }
 
 /**

@@ -1,8 +1,23 @@
 import type { NRPRecord } from "nrp-invenio-client";
 
-import { defineCommand, flag, optionalString } from "../../define.js";
-import { ScanProgress, StreamWriter, collect, searchBuilder, stringList } from "../../search.js";
+import { defineCommand, flag } from "../../define.js";
+import {
+  ScanProgress,
+  StreamWriter,
+  collect,
+  parseQueryInput,
+  positiveInt,
+  queryOptions,
+  searchBuilder,
+  stringList,
+} from "../../search.js";
 import type { SearchInput } from "../../search.js";
+
+/** The input of `nrp scan records`. */
+export interface ScanRecordsInput extends SearchInput {
+  /** `--scan-window`: the result window the scan splits to fit; the server's 10 000 by default. */
+  window: number | undefined;
+}
 
 /** `nrp scan records [query]`: every matching record, streamed, past the search window. */
 export default defineCommand({
@@ -13,7 +28,11 @@ export default defineCommand({
   description:
     "Writes every record matching [query] as it arrives, past the 10 000-record search window\n" +
     "(the client splits the query into date ranges). Use --format jsonl for one JSON document\n" +
-    "per line. A progress line shows on a terminal; Ctrl-C stops after what was printed.",
+    "per line. A progress line shows on a terminal; Ctrl-C stops after what was printed.\n\n" +
+    "--json-query takes an OpenSearch query object instead of [query]; --community keeps the\n" +
+    "records of one community (slug or UUID). --scan-window N splits the scan so that no range\n" +
+    "holds more than N hits: lower it for a server configured with a smaller max_result_window\n" +
+    "(Invenio's default is 10 000).",
   arguments: [{ name: "[query]", description: "query string (default: every record)" }],
   options(cmd) {
     cmd
@@ -23,7 +42,9 @@ export default defineCommand({
         "--fields <fields>",
         "output only these fields, dotted paths, comma-separated or repeated",
         collect,
-      );
+      )
+      .option("--scan-window <n>", "the server's result window, if not 10 000 (advanced)");
+    queryOptions(cmd);
   },
   examples: [
     {
@@ -34,18 +55,25 @@ export default defineCommand({
       command: "nrp scan records 'keywords:oak' --fields id,metadata.title --format jsonl",
       description: "two fields of every match",
     },
+    {
+      command:
+        "nrp scan records --community physics --format jsonl " +
+        '--json-query \'{"bool": {"filter": [{"term": {"metadata.keywords": "oak"}}]}}\'',
+      description: "every record of the physics community with the keyword oak",
+    },
   ],
-  parse(args, opts): SearchInput {
+  parse(args, opts): ScanRecordsInput {
     const fields = stringList(opts["fields"], "--fields");
     return {
-      query: optionalString(args[0], "[query]"),
+      ...parseQueryInput(args, opts),
+      window: positiveInt(opts["scanWindow"], "--scan-window"),
       models: stringList(opts["model"], "--model"),
       drafts: flag(opts["drafts"]),
       fields: fields.length > 0 ? fields : undefined,
     };
   },
   async run(ctx, input) {
-    const builder = searchBuilder(await ctx.client(), input);
+    const builder = await searchBuilder(ctx, input);
     const progress = new ScanProgress(ctx);
     const writer = new StreamWriter(
       (s) => {
@@ -59,6 +87,7 @@ export default defineCommand({
     try {
       const records: AsyncIterable<NRPRecord> = builder.scan({
         signal: ctx.signal,
+        window: input.window,
         onProgress: (p) => {
           progress.update(p.seen, p.total);
         },

@@ -5,13 +5,17 @@ import type { CommandDefinition } from "../../define.js";
 import { defineCommand, flag, optionalString } from "../../define.js";
 import { storeVariable } from "../../record-ids.js";
 import {
+  FACET_COLUMNS,
   SEARCH_COLUMNS,
   collect,
+  facetCounts,
   fieldColumns,
   fieldRow,
   hitData,
   parseFacets,
+  parseQueryInput,
   positiveInt,
+  queryOptions,
   searchBuilder,
   searchFailure,
   searchRow,
@@ -27,6 +31,8 @@ export interface SearchRecordsInput extends SearchInput {
   size: number;
   sort: string[];
   facets: [string, string][];
+  /** `--facets`: print the facet counts with the hits. */
+  showFacets: boolean;
   set: SetTarget | undefined;
 }
 
@@ -46,7 +52,11 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       "One page of the records matching [query] (OpenSearch query_string syntax: words,\n" +
       'field:value, "phrases", AND/OR/NOT, ranges). Published records by default, --drafts for\n' +
       "your drafts. The total and the next page go to stderr. Pages stop at 10 000 records;\n" +
-      '"nrp scan records" reads every match.',
+      '"nrp scan records" reads every match.\n\n' +
+      "--json-query takes an OpenSearch query object (bool, term, terms, match, range,\n" +
+      "query_string) instead of [query]. --community keeps the records of one community, by slug\n" +
+      "or UUID. --facets adds the facet counts of all matches: a second table, or an object\n" +
+      "{total, hits, facets} in json/jsonl/yaml, facets as the server's aggregations.",
     arguments: [{ name: "[query]", description: "query string (default: every record)" }],
     options(cmd) {
       cmd
@@ -66,7 +76,9 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
           collect,
         )
         .option("--facet <name=value>", "filter by a facet value (repeatable)", collect)
+        .option("--facets", "also print the facet counts of all matches")
         .option("--set <var>", "store the hits' API URLs in @var (+var appends)");
+      queryOptions(cmd);
     },
     examples: [
       {
@@ -81,12 +93,18 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
         command: `nrp ${verb} records --facet keywords=oak --fields id,metadata.title`,
         description: "only two fields of each hit",
       },
+      {
+        command:
+          `nrp ${verb} records --community physics --facets --json-query ` +
+          `'{"range": {"metadata.publication_date": {"gte": "2024-01-01"}}}'`,
+        description: "the physics community's records since 2024, with facet counts",
+      },
     ],
     parse(args, opts): SearchRecordsInput {
       const fields = stringList(opts["fields"], "--fields");
       const set = optionalString(opts["set"], "--set");
       return {
-        query: optionalString(args[0], "[query]"),
+        ...parseQueryInput(args, opts),
         models: stringList(opts["model"], "--model"),
         drafts: flag(opts["drafts"]),
         fields: fields.length > 0 ? fields : undefined,
@@ -94,13 +112,12 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
         size: positiveInt(opts["size"], "--size") ?? DEFAULT_SIZE,
         sort: stringList(opts["sort"], "--sort"),
         facets: parseFacets(stringList(opts["facet"], "--facet")),
+        showFacets: flag(opts["facets"]),
         set: set === undefined ? undefined : parseSetTarget(set),
       };
     },
     async run(ctx, input) {
-      let builder = searchBuilder(await ctx.client(), input)
-        .page(input.page)
-        .size(input.size);
+      let builder = (await searchBuilder(ctx, input)).page(input.page).size(input.size);
       if (input.sort.length > 0) builder = builder.orderBy(...input.sort);
       for (const [name, value] of input.facets) builder = builder.facet(name, value);
       let page: NRPSearchResponse;
@@ -111,11 +128,23 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       }
       const hits: NRPRecord[] = [...page];
       const fields = input.fields;
-      ctx.output.list(
-        hits.map((r) => (fields === undefined ? searchRow(r) : fieldRow(r, fields))),
-        fields === undefined ? SEARCH_COLUMNS : fieldColumns(fields),
-        hits.map((r) => hitData(r, fields)),
-      );
+      const rows = hits.map((r) => (fields === undefined ? searchRow(r) : fieldRow(r, fields)));
+      const columns = fields === undefined ? SEARCH_COLUMNS : fieldColumns(fields);
+      const data = hits.map((r) => hitData(r, fields));
+      if (!input.showFacets) ctx.output.list(rows, columns, data);
+      else if (ctx.output.format === "table") {
+        ctx.output.list(rows, columns);
+        const counts = facetCounts(page.aggregations);
+        if (counts.length > 0)
+          ctx.output.list(
+            counts.map((c) => ({ ...c })),
+            FACET_COLUMNS,
+          );
+        else ctx.output.info("The server sent no facet counts.");
+      } else {
+        // One document, so that a script gets the hits and the counts of the same search.
+        ctx.output.record([], { total: page.total, hits: data, facets: page.aggregations });
+      }
       ctx.output.info(pagingHint(page.total, input.page, input.size, hits.length));
       if (input.set !== undefined && hits.length === 0) {
         // An empty page says nothing about the records a script meant to keep: leave @var as it was.
