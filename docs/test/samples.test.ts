@@ -23,6 +23,12 @@ describe("extractSamples", () => {
     ]);
   });
 
+  test("a ts or sh fence with more words after the language is prose", () => {
+    expect(extractSamples("p.md", "```sh not-run\nnpm install x\n```\n```sh\nnrp -V\n```")).toEqual(
+      [{ page: "p.md", lang: "sh", line: 5, code: "nrp -V" }],
+    );
+  });
+
   test("an unterminated fence runs to the end of the page", () => {
     expect(extractSamples("p.md", "```sh\necho hi")).toEqual([
       { page: "p.md", lang: "sh", line: 2, code: "echo hi" },

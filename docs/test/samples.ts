@@ -18,18 +18,22 @@ export interface Sample {
   code: string;
 }
 
-/** The ```ts and ```sh blocks of a page, in order; other fences (text, console, yaml) are prose. */
+/**
+ * The ```ts and ```sh blocks of a page, in order. Other fences (text, console, yaml) are prose,
+ * and so is a ts or sh fence with more words after the language (```sh not-run).
+ */
 export function extractSamples(page: string, markdown: string): Sample[] {
   const samples: Sample[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(`{3,})(\S*)\s*$/.exec(lines[i] ?? "");
+    const open = /^(`{3,})(.*)$/.exec(lines[i] ?? "");
     if (!open) continue;
-    const [, fence = "", lang] = open;
+    const [, fence = "", info = ""] = open;
     const start = i + 1;
     while (i + 1 < lines.length && lines[i + 1]?.trimEnd() !== fence) i++;
     const code = lines.slice(start, i + 1).join("\n");
     i++; // the closing fence
+    const lang = info.trim();
     if (lang === "ts" || lang === "sh") samples.push({ page, lang, line: start + 1, code });
   }
   return samples;
@@ -105,7 +109,8 @@ function run(
  * Runs a page's samples in order against a fresh devserver, sharing one working directory and
  * one HOME whose ~/.nrp/config.yaml has the aliases `local` (default, the user `owner`) and
  * `curator`. `REPO_URL` and `REPO_TOKEN` (the owner's) are in the environment. Throws at the
- * first sample that exits non-zero, naming the page and line.
+ * first sample that exits non-zero, naming the page and line; `DOCS_SHOW_OUTPUT=1` prints every
+ * sample's output.
  */
 export async function runPage(page: string, modulesDir: string): Promise<void> {
   const samples = extractSamples(page, await readFile(join(DOCS, page), "utf8"));
@@ -141,6 +146,8 @@ export async function runPage(page: string, modulesDir: string): Promise<void> {
               env,
             })
           : await run(process.execPath, [join(pageDir, moduleName(sample, "mjs"))], { cwd, env });
+      if (process.env.DOCS_SHOW_OUTPUT)
+        console.log(`docs/${page}:${String(sample.line)}\n${output}`);
       if (code !== 0)
         throw new Error(
           `docs/${page}:${String(sample.line)}: the ${sample.lang} sample exited with code ${String(code)}\n${output}`,
