@@ -108,7 +108,8 @@ function run(
 /**
  * Runs a page's samples in order against a fresh devserver, sharing one working directory and
  * one HOME whose ~/.nrp/config.yaml has the aliases `local` (default, the user `owner`) and
- * `curator`. `REPO_URL` and `REPO_TOKEN` (the owner's) are in the environment. Throws at the
+ * `curator`. `REPO_URL`, `REPO_TOKEN` (the owner's) and `DEVSERVER_ADMIN_TOKEN` (for fault
+ * injection) are in the environment. Throws at the
  * first sample that exits non-zero, naming the page and line; `DOCS_SHOW_OUTPUT=1` prints every
  * sample's output.
  */
@@ -136,6 +137,7 @@ export async function runPage(page: string, modulesDir: string): Promise<void> {
       NO_COLOR: "1",
       REPO_URL: server.url,
       REPO_TOKEN: server.tokens.owner,
+      DEVSERVER_ADMIN_TOKEN: server.tokens.admin,
     };
     for (const sample of samples) {
       const pageDir = join(modulesDir, page.replace(/\.md$/, ""));
