@@ -8,7 +8,9 @@ import type { NRPFile, NRPRecord, NRPRecordFiles, TransferProgress } from "nrp-i
 
 import type { CommandContext } from "./context.js";
 import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
-import type { Progress, ProgressBar } from "./progress.js";
+import { printFile } from "./file-view.js";
+import { Progress } from "./progress.js";
+import type { ProgressBar } from "./progress.js";
 import { formatSize } from "./sizes.js";
 import { UploadJournal, fileIdentity } from "./upload-journal.js";
 import type { FileIdentity } from "./upload-journal.js";
@@ -41,6 +43,57 @@ export interface UploadOutcome {
   file: NRPFile;
   /** Whether an interrupted upload was continued. */
   resumed: boolean;
+}
+
+/** The transfer options that the commands sending one file share, as parsed. */
+export interface TransferInput {
+  /** `--transfer`. */
+  transfer: TransferChoice;
+  /** `--part-size`, in bytes. */
+  partSize: number | undefined;
+  /** `--concurrency`: parts in flight at once. */
+  concurrency: number | undefined;
+  /** `--no-progress` turns the bar off. */
+  progress: boolean;
+}
+
+/**
+ * Uploads one file under a progress bar, then says `done(file, resumed)` on stderr and prints the
+ * committed file.
+ *
+ * `upload file` and `replace file` differ only in what comes before the upload and in that one
+ * message, so the rest lives here once.
+ */
+export async function uploadAndReport(
+  ctx: CommandContext,
+  record: NRPRecord,
+  files: NRPRecordFiles,
+  request: { key: string; path: string; metadata: Record<string, unknown> },
+  options: TransferInput,
+  done: (file: NRPFile, resumed: boolean) => string,
+): Promise<void> {
+  const progress = new Progress(ctx.io.stderr, {
+    enabled: options.progress && !ctx.output.options.quiet,
+  });
+  try {
+    const { file, resumed } = await uploadFile(
+      ctx,
+      record,
+      files,
+      {
+        ...request,
+        transfer: options.transfer,
+        partSize: options.partSize,
+        concurrency: options.concurrency,
+      },
+      progress,
+    );
+    progress.stop();
+    ctx.output.info(done(file, resumed));
+    printFile(ctx.output, file);
+  } finally {
+    progress.stop();
+  }
 }
 
 /** The directory holding the configuration file, where the upload journals live. */

@@ -1,28 +1,21 @@
-import { defineCommand, flag, requiredString } from "../../define.js";
-import { checkLocalFile, configDir, filesDisabledError, uploadFile } from "../../file-transfer.js";
-import type { TransferChoice } from "../../file-transfer.js";
-import { printFile } from "../../file-view.js";
-import { Progress } from "../../progress.js";
+import { defineCommand, requiredString } from "../../define.js";
 import {
-  parseConcurrency,
-  parsePartSize,
-  parseTransfer,
-  recordWithFiles,
-  requireFile,
-} from "../../record-files.js";
+  checkLocalFile,
+  configDir,
+  filesDisabledError,
+  uploadAndReport,
+} from "../../file-transfer.js";
+import type { TransferInput } from "../../file-transfer.js";
+import { recordWithFiles, requireFile } from "../../record-files.js";
 import { formatSize } from "../../sizes.js";
 import { UploadJournal } from "../../upload-journal.js";
-import { transferOptions } from "./upload.js";
+import { parseTransferInput, transferOptions } from "./upload.js";
 
 /** The input of `nrp replace file`. */
-export interface ReplaceFileInput {
+export interface ReplaceFileInput extends TransferInput {
   record: string;
   key: string;
   path: string;
-  transfer: TransferChoice;
-  partSize: number | undefined;
-  concurrency: number | undefined;
-  progress: boolean;
 }
 
 /** `nrp replace file <record> <key> <path>`: new content under the same key and metadata. */
@@ -56,10 +49,7 @@ export default defineCommand({
       record: requiredString(args[0], "<record>"),
       key: requiredString(args[1], "<key>"),
       path: requiredString(args[2], "<path>"),
-      transfer: parseTransfer(opts["transfer"]),
-      partSize: parsePartSize(opts["partSize"]),
-      concurrency: parseConcurrency(opts["concurrency"]),
-      progress: flag(opts["progress"], true),
+      ...parseTransferInput(opts),
     };
   },
   async run(ctx, input) {
@@ -76,32 +66,15 @@ export default defineCommand({
     const metadata = old === undefined ? {} : structuredClone(old.metadata);
     const resumable = journal !== undefined && old?.status === "pending";
     if (old !== undefined && !resumable) await old.delete({ signal: ctx.signal });
-    const progress = new Progress(ctx.io.stderr, {
-      enabled: input.progress && !ctx.output.options.quiet,
-    });
-    try {
-      const { file } = await uploadFile(
-        ctx,
-        record,
-        files,
-        {
-          key: input.key,
-          path: input.path,
-          metadata,
-          transfer: input.transfer,
-          partSize: input.partSize,
-          concurrency: input.concurrency,
-        },
-        progress,
-      );
-      progress.stop();
-      ctx.output.info(
+    await uploadAndReport(
+      ctx,
+      record,
+      files,
+      { key: input.key, path: input.path, metadata },
+      input,
+      (file) =>
         `Replaced ${file.key} in ${record.mid} (${formatSize(file.size ?? 0)}); ` +
-          `${file.checksum ?? "checksum"} verified.`,
-      );
-      printFile(ctx.output, file);
-    } finally {
-      progress.stop();
-    }
+        `${file.checksum ?? "checksum"} verified.`,
+    );
   },
 });

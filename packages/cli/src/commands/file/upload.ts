@@ -5,11 +5,9 @@ import type { Command } from "commander";
 
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { UsageError } from "../../errors.js";
-import { filesDisabledError, uploadFile } from "../../file-transfer.js";
-import type { TransferChoice } from "../../file-transfer.js";
-import { printFile } from "../../file-view.js";
+import { filesDisabledError, uploadAndReport } from "../../file-transfer.js";
+import type { TransferInput } from "../../file-transfer.js";
 import { readJsonObject } from "../../json-input.js";
-import { Progress } from "../../progress.js";
 import {
   parseConcurrency,
   parsePartSize,
@@ -19,15 +17,11 @@ import {
 import { formatSize } from "../../sizes.js";
 
 /** The input of `nrp upload file`. */
-export interface UploadFileInput {
+export interface UploadFileInput extends TransferInput {
   record: string;
   path: string;
   metadata: string | undefined;
   key: string;
-  transfer: TransferChoice;
-  partSize: number | undefined;
-  concurrency: number | undefined;
-  progress: boolean;
 }
 
 /** Adds the options shared by the commands that send content. */
@@ -43,6 +37,16 @@ export function transferOptions(cmd: Command): void {
     )
     .option("--part-size <size>", "part size of multipart uploads, e.g. 16M, 64MiB (default 16M)")
     .option("--no-progress", "no progress bar, even on a terminal");
+}
+
+/** Reads the options {@link transferOptions} added, with `--concurrency`. */
+export function parseTransferInput(opts: Readonly<Record<string, unknown>>): TransferInput {
+  return {
+    transfer: parseTransfer(opts["transfer"]),
+    partSize: parsePartSize(opts["partSize"]),
+    concurrency: parseConcurrency(opts["concurrency"]),
+    progress: flag(opts["progress"], true),
+  };
 }
 
 /** `nrp upload file <record> <path|-> [metadata]`: one file, resumable. */
@@ -93,10 +97,7 @@ export default defineCommand({
       path,
       metadata,
       key,
-      transfer: parseTransfer(opts["transfer"]),
-      partSize: parsePartSize(opts["partSize"]),
-      concurrency: parseConcurrency(opts["concurrency"]),
-      progress: flag(opts["progress"], true),
+      ...parseTransferInput(opts),
     };
   },
   async run(ctx, input) {
@@ -106,32 +107,15 @@ export default defineCommand({
         : (await readJsonObject(input.metadata, ctx.io, ctx.signal)).value;
     const { record, files } = await recordWithFiles(ctx, input.record, "draft");
     if (!files.enabled) throw filesDisabledError(record);
-    const progress = new Progress(ctx.io.stderr, {
-      enabled: input.progress && !ctx.output.options.quiet,
-    });
-    try {
-      const { file, resumed } = await uploadFile(
-        ctx,
-        record,
-        files,
-        {
-          key: input.key,
-          path: input.path,
-          metadata,
-          transfer: input.transfer,
-          partSize: input.partSize,
-          concurrency: input.concurrency,
-        },
-        progress,
-      );
-      progress.stop();
-      ctx.output.info(
-        `${resumed ? "Finished uploading" : "Uploaded"} ${file.key} (${formatSize(file.size ?? 0)}) to ` +
-          `${record.mid}; ${file.checksum ?? "checksum"} verified.`,
-      );
-      printFile(ctx.output, file);
-    } finally {
-      progress.stop();
-    }
+    await uploadAndReport(
+      ctx,
+      record,
+      files,
+      { key: input.key, path: input.path, metadata },
+      input,
+      (file, resumed) =>
+        `${resumed ? "Finished uploading" : "Uploaded"} ${file.key} (${formatSize(file.size ?? 0)}) ` +
+        `to ${record.mid}; ${file.checksum ?? "checksum"} verified.`,
+    );
   },
 });
