@@ -9,7 +9,8 @@ import type { NRPFile, NRPRecord } from "nrp-invenio-client";
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
-import type { ErrorReport } from "../../errors.js";
+import { reportFileResults } from "../../file-results.js";
+import type { FileResult } from "../../file-results.js";
 import { isPattern, selectKeys } from "../../file-select.js";
 import type { CliIO } from "../../io.js";
 import { planDownload } from "../../output-path.js";
@@ -32,15 +33,10 @@ export interface DownloadFileInput {
 }
 
 /** What happened to one file. */
-interface DownloadResult {
-  key: string;
+interface DownloadResult extends FileResult {
   path: string;
   status: "downloaded" | "failed" | "skipped";
-  size?: number;
-  checksum?: string;
   verified?: boolean;
-  error?: string;
-  report?: ErrorReport;
 }
 
 /** The library's temporary file for a download to `target` (it resumes from it). */
@@ -241,32 +237,15 @@ export default defineCommand({
     } finally {
       progress.stop();
     }
-    ctx.output.list(
-      results.map((r) => ({
-        key: r.key,
-        status: r.status,
-        path: display(r.path, cwd),
-        size: r.size === undefined ? "" : formatSize(r.size),
-        checksum: r.checksum ?? "",
-      })),
-      [{ key: "key" }, { key: "status" }, { key: "path" }, { key: "size" }, { key: "checksum" }],
-      results.map((r) => {
-        const { report: _report, ...rest } = r;
-        return rest;
-      }),
-    );
-    const failed = results.filter((r) => r.status === "failed");
-    const first = failed[0]?.report;
-    if (first !== undefined) {
-      throw new CliError(`${failed.length} of ${results.length} files were not downloaded.`, {
-        exitCode: first.exitCode,
-        code: first.code,
-        hint:
-          failed.length === 1 && first.hint !== undefined
-            ? first.hint
-            : `Not downloaded: ${failed.map((r) => r.key).join(", ")}.`,
-      });
-    }
+    reportFileResults(ctx, results, {
+      columns: ["path", "size", "checksum"],
+      cell: (r, column) => (column === "path" ? display(r.path, cwd) : undefined),
+      verb: "downloaded",
+      hint: (failed, first) =>
+        failed.length === 1 && first.hint !== undefined
+          ? first.hint
+          : `Not downloaded: ${failed.map((r) => r.key).join(", ")}.`,
+    });
   },
 });
 

@@ -6,9 +6,10 @@ import { basename } from "node:path";
 import type { NRPFile } from "nrp-invenio-client";
 
 import { defineCommand, flag, requiredString } from "../../define.js";
-import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
-import type { ErrorReport } from "../../errors.js";
+import { UsageError, reportError } from "../../errors.js";
 import type { CommandContext } from "../../context.js";
+import { reportFileResults } from "../../file-results.js";
+import type { FileResult } from "../../file-results.js";
 import { filesDisabledError, uploadFile } from "../../file-transfer.js";
 import type { TransferChoice } from "../../file-transfer.js";
 import { Progress } from "../../progress.js";
@@ -35,14 +36,9 @@ export interface UploadFilesInput {
 export const DEFAULT_FILES_CONCURRENCY = 3;
 
 /** One line of the result: what happened to one path. */
-interface UploadResult {
+interface UploadResult extends FileResult {
   path: string;
-  key: string;
   status: "uploaded" | "unchanged" | "failed";
-  size?: number;
-  checksum?: string;
-  error?: string;
-  report?: ErrorReport;
 }
 
 /**
@@ -199,32 +195,13 @@ export default defineCommand({
     } finally {
       progress.stop();
     }
-    ctx.output.list(
-      results.map((r) => ({
-        key: r.key,
-        status: r.status,
-        size: r.size === undefined ? "" : formatSize(r.size),
-        checksum: r.checksum ?? "",
-        error: r.error ?? "",
-      })),
-      [{ key: "key" }, { key: "status" }, { key: "size" }, { key: "checksum" }, { key: "error" }],
-      results.map((r) => {
-        const { report: _report, ...rest } = r;
-        return rest;
-      }),
-    );
-    const failed = results.filter((r) => r.status === "failed");
-    const first = failed[0]?.report;
-    if (first !== undefined) {
-      throw new CliError(`${failed.length} of ${results.length} files were not uploaded.`, {
-        exitCode: first.exitCode,
-        code: first.code,
-        hint: `Not uploaded: ${failed.map((r) => r.path).join(", ")}. Running the same command again sends only what is missing.`,
-      });
-    }
-    if (failed.length > 0) {
-      throw new CliError("Some files were not uploaded.", { exitCode: ExitCode.unexpected });
-    }
+    reportFileResults(ctx, results, {
+      columns: ["size", "checksum", "error"],
+      verb: "uploaded",
+      hint: (failed) =>
+        `Not uploaded: ${failed.map((r) => r.path).join(", ")}. ` +
+        "Running the same command again sends only what is missing.",
+    });
     const sent = results.filter((r) => r.status === "uploaded").length;
     const same = results.length - sent;
     ctx.output.info(
