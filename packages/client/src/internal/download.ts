@@ -2,14 +2,13 @@
 // target with the validator of what they are a prefix of in `.<name>.nrp-part.json`; a re-run
 // continues with Range + If-Range, the md5 is checked, and only then is the target replaced.
 
-import { createHash } from "node:crypto";
-import type { Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { APIUserAbortError, ChecksumMismatchError, NRPError } from "../core/errors.js";
+import { openPrefixHasher } from "./hasher.js";
+import type { PrefixHasher } from "./hasher.js";
 import type { HttpClient, ResponseHeaders } from "./http.js";
 import { runPool } from "./pool.js";
 import { isRetryableError } from "./retry.js";
@@ -110,16 +109,13 @@ async function readState(path: string): Promise<PartState | undefined> {
   }
 }
 
-async function hashFile(
-  path: string,
-  end: number,
-  hash: Hash,
-  signal?: AbortSignal,
-): Promise<void> {
-  if (end === 0) return;
-  const stream = createReadStream(path, { start: 0, end: end - 1, signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
-}
+/** Hashing nothing: a download that will not be verified skips the md5 altogether. */
+const NO_HASH: PrefixHasher = {
+  extend: () => undefined,
+  reset: () => undefined,
+  digest: () => Promise.resolve(""),
+  close: () => Promise.resolve(),
+};
 
 function abortError(signal: AbortSignal | undefined, key: string): APIUserAbortError {
   return new APIUserAbortError(
@@ -165,18 +161,18 @@ export async function downloadFile(
     file.size !== undefined &&
     file.size >= PARALLEL_DOWNLOAD_MIN_SIZE &&
     (state === undefined ? concurrency > 1 : state.ranges !== undefined);
+  const expected = (options.verify ?? true) ? md5OfChecksum(file.checksum) : undefined;
+  const ranged =
+    parallel && file.size !== undefined
+      ? await downloadRanges(http, { ...file, size: file.size }, temp, statePath, state, {
+          ...options,
+          concurrency,
+          hash: expected !== undefined,
+        })
+      : false;
   let actual: string;
-  if (
-    parallel &&
-    file.size !== undefined &&
-    (await downloadRanges(http, { ...file, size: file.size }, temp, statePath, state, {
-      ...options,
-      concurrency,
-    }))
-  ) {
-    const hash = createHash("md5");
-    await hashFile(temp, file.size, hash, options.signal);
-    actual = hash.digest("hex");
+  if (ranged !== false) {
+    actual = ranged;
   } else {
     if (parallel) {
       // The server answered without ranges (or the content changed): start over as one stream.
@@ -184,10 +180,12 @@ export async function downloadFile(
       await rm(statePath, { force: true });
       state = undefined;
     }
-    actual = await downloadStream(http, file, temp, statePath, state, options);
+    actual = await downloadStream(http, file, temp, statePath, state, {
+      ...options,
+      hash: expected !== undefined,
+    });
   }
-  const expected = md5OfChecksum(file.checksum);
-  if ((options.verify ?? true) && expected !== undefined && expected !== actual) {
+  if (expected !== undefined && expected !== actual) {
     await rm(temp, { force: true });
     await rm(statePath, { force: true });
     throw new ChecksumMismatchError(
@@ -302,14 +300,21 @@ async function downloadStream(
   temp: string,
   statePath: string,
   resumeState: PartState | undefined,
-  options: DownloadFileOptions,
+  options: DownloadFileOptions & { hash: boolean },
 ): Promise<string> {
-  let hash = createHash("md5");
   let etag = resumeState?.etag;
   let offset = resumeState && etag ? (await stat(temp)).size : 0;
   if (file.size !== undefined && offset > file.size) offset = 0;
-  if (offset > 0) await hashFile(temp, offset, hash, options.signal);
   const handle = await open(temp, offset > 0 ? "r+" : "w");
+  // The md5 follows the bytes on disk in a worker thread (a resumed prefix first).
+  let hasher = NO_HASH;
+  try {
+    if (options.hash) hasher = await openPrefixHasher(temp, file.size);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  hasher.extend(offset);
   const tracker = new ProgressTracker({
     onProgress: options.onProgress,
     totalBytes: file.size,
@@ -352,7 +357,7 @@ async function downloadStream(
         // would leave the response unread, and a connection cut then loses what had arrived.
         const restart = offset > 0;
         if (restart) {
-          hash = createHash("md5");
+          hasher.reset();
           offset = 0;
           tracker.restart(0);
         }
@@ -366,8 +371,8 @@ async function downloadStream(
         await drain(res.body, async (chunks) => {
           await prepare;
           const n = await writeBatch(handle, chunks, offset);
-          for (const chunk of chunks) hash.update(chunk);
           offset += n;
+          hasher.extend(offset);
           tracker.add(0, n);
         });
         await prepare;
@@ -386,22 +391,24 @@ async function downloadStream(
       }
     }
     await handle.sync();
+    tracker.finish();
+    if (file.size !== undefined && offset !== file.size && !options.hash) {
+      // Without an md5 to compare the size is the only check left.
+      throw new NRPError(
+        `The download of ${file.key} ended after ${offset} of ${file.size} bytes. Run it again to continue.`,
+        { code: "NRP_DOWNLOAD_INTERRUPTED" },
+      );
+    }
+    try {
+      return await hasher.digest(options.signal);
+    } catch (error) {
+      if (options.signal?.aborted) throw abortError(options.signal, file.key);
+      throw error;
+    }
   } finally {
+    await hasher.close();
     await handle.close();
   }
-  tracker.finish();
-  if (
-    file.size !== undefined &&
-    offset !== file.size &&
-    md5OfChecksum(file.checksum) === undefined
-  ) {
-    // Without a checksum the size is the only check left (with one, the md5 comparison covers it).
-    throw new NRPError(
-      `The download of ${file.key} ended after ${offset} of ${file.size} bytes. Run it again to continue.`,
-      { code: "NRP_DOWNLOAD_INTERRUPTED" },
-    );
-  }
-  return hash.digest("hex");
 }
 
 function isBodyError(error: unknown): boolean {
@@ -419,8 +426,8 @@ async function downloadRanges(
   temp: string,
   statePath: string,
   state: PartState | undefined,
-  options: DownloadFileOptions & { concurrency: number },
-): Promise<boolean> {
+  options: DownloadFileOptions & { concurrency: number; hash: boolean },
+): Promise<string | false> {
   // Ask first whether ranges work, and for the validator the ranges will carry.
   const probe = await http.stream({
     method: "GET",
@@ -439,6 +446,19 @@ async function downloadRanges(
   const done = new Set(resumable ? (state.ranges ?? []) : []);
   const count = Math.ceil(file.size / rangeSize);
   const handle = await open(temp, resumable ? "r+" : "w");
+  // The md5 follows the ranges done from the start of the file, in a worker thread.
+  let hasher = NO_HASH;
+  try {
+    if (options.hash) hasher = await openPrefixHasher(temp, file.size);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  let prefix = 0;
+  const advance = (): void => {
+    while (done.has(prefix)) prefix++;
+    hasher.extend(Math.min(file.size, prefix * rangeSize));
+  };
   const progressState: PartState = {
     url: file.url,
     etag,
@@ -464,6 +484,7 @@ async function downloadRanges(
   let saving: Promise<void> = Promise.resolve();
   try {
     await handle.truncate(file.size);
+    advance();
     function* todo(): Generator<number> {
       for (let i = 0; i < count; i++) if (!done.has(i)) yield i;
     }
@@ -508,6 +529,7 @@ async function downloadRanges(
             },
           );
           done.add(index);
+          advance();
           tracker.partDone(index);
           progressState.ranges = [...done];
           const snapshot = JSON.stringify(progressState);
@@ -522,16 +544,22 @@ async function downloadRanges(
       { concurrency: options.concurrency, signal },
     );
     await handle.sync();
+    if (options.signal?.aborted) throw abortError(options.signal, file.key);
+    if (outcome.changed) return false;
+    if (outcome.error !== undefined) {
+      throw outcome.error instanceof Error
+        ? outcome.error
+        : new NRPError("A range request failed.", { cause: outcome.error });
+    }
+    tracker.finish();
+    try {
+      return await hasher.digest(options.signal);
+    } catch (error) {
+      if (options.signal?.aborted) throw abortError(options.signal, file.key);
+      throw error;
+    }
   } finally {
+    await hasher.close();
     await handle.close();
   }
-  if (options.signal?.aborted) throw abortError(options.signal, file.key);
-  if (outcome.changed) return false;
-  if (outcome.error !== undefined) {
-    throw outcome.error instanceof Error
-      ? outcome.error
-      : new NRPError("A range request failed.", { cause: outcome.error });
-  }
-  tracker.finish();
-  return true;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -20,6 +20,7 @@ import type {
   UploadSource,
 } from "nrp-invenio-client";
 import type { DevServer, DevServerOptions } from "nrp-invenio-devserver";
+import { liveHashWorkers, WORKER_HASH_MIN_SIZE } from "../../src/internal/hasher.js";
 import { Fixtures } from "../helpers/servers.js";
 
 const fx = new Fixtures();
@@ -571,6 +572,120 @@ describe("downloads", () => {
         .update(await readFile(target))
         .digest("hex"),
     ).toBe(md5(bytes).slice(4));
+  }, 60_000);
+});
+
+/** Descriptors of this process that point at `path` (Linux; none elsewhere). */
+async function openDescriptorsOf(path: string): Promise<number> {
+  const fds = await readdir("/proc/self/fd").catch(() => []);
+  let count = 0;
+  for (const fd of fds) {
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => "")) === path) count++;
+  }
+  return count;
+}
+
+describe("downloads hashed in a worker thread", () => {
+  const size = WORKER_HASH_MIN_SIZE + 3 * 1024 * 1024 + 11;
+
+  it("detects a corrupted byte of a large file and leaves no worker behind", async () => {
+    const { server, files, filesPath } = await setup();
+    const file = await files.create("w.bin", {}, data(size), { transfer: "L" });
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/w.bin/content`,
+      corruptByteAt: size - 1000,
+    });
+    const dir = await tempDir();
+    const target = join(dir, "w.bin");
+    const error = await file.download(target).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(error).toMatchObject({ expected: file.checksum });
+    expect(await readdir(dir)).toEqual([]);
+    expect(liveHashWorkers()).toBe(0);
+    // Without the fault the same download verifies.
+    await file.download(target);
+    expect(md5(await readFile(target))).toBe(file.checksum);
+    expect(liveHashWorkers()).toBe(0);
+  });
+
+  it("detects a corrupted range of a parallel download", async () => {
+    const { server, files, filesPath } = await setup();
+    const big = 64 * 1024 * 1024 + 7;
+    const file = await files.create("p.bin", {}, data(big), { partSize: 16 * 1024 * 1024 });
+    // The probe (bytes=0-0) and the first ranges each get their first byte flipped.
+    server.faults.add({
+      method: "GET",
+      path: `${filesPath}/p.bin/content`,
+      corruptByteAt: 0,
+      times: 3,
+    });
+    const dir = await tempDir();
+    const error = await file
+      .download(join(dir, "p.bin"), { concurrency: 2, rangeSize: 8 * 1024 * 1024 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(await readdir(dir)).toEqual([]);
+    expect(liveHashWorkers()).toBe(0);
+  }, 60_000);
+
+  it("abort mid-download stops the worker and closes every descriptor; the resume is verified", async () => {
+    const { server, files, filesPath } = await setup({}, { retryCount: 0 });
+    const bytes = data(size);
+    const file = await files.create("a.bin", {}, bytes, { transfer: "L" });
+    // A slow start keeps the download running long enough to abort it in the middle.
+    server.faults.add({ method: "GET", path: `${filesPath}/a.bin/content`, delayMs: 50 });
+    const dir = await tempDir();
+    const target = join(dir, "a.bin");
+    const temp = join(dir, ".a.bin.nrp-part");
+    const controller = new AbortController();
+    let workersDuring = 0;
+    const first = await file
+      .download(target, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          workersDuring = Math.max(workersDuring, liveHashWorkers());
+          if (p.transferredBytes > 4 * 1024 * 1024) controller.abort();
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(APIUserAbortError);
+    expect(workersDuring).toBe(1);
+    expect(liveHashWorkers()).toBe(0);
+    expect(await openDescriptorsOf(temp)).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual([".a.bin.nrp-part", ".a.bin.nrp-part.json"]);
+    const partial = (await stat(temp)).size;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(size);
+
+    // Damage a byte of the partial file: the resumed download must not trust it.
+    const handle = await open(temp, "r+");
+    await handle.write(Buffer.from([(bytes[1000] ?? 0) ^ 0xff]), 0, 1, 1000);
+    await handle.close();
+    server.requestLog.length = 0;
+    const second = await file.download(target).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(ChecksumMismatchError);
+    const gets = server.requestLog.filter((e) => e.method === "GET");
+    expect(gets[0]?.headers.range).toBe(`bytes=${partial}-`);
+    expect(await readdir(dir)).toEqual([]);
+
+    // Abort again, then resume from an intact prefix: the bytes arrive whole and verified.
+    const again = new AbortController();
+    server.faults.add({ method: "GET", path: `${filesPath}/a.bin/content`, delayMs: 50 });
+    await file
+      .download(target, {
+        signal: again.signal,
+        onProgress: (p) => {
+          if (p.transferredBytes > 4 * 1024 * 1024) again.abort();
+        },
+      })
+      .catch(() => undefined);
+    expect((await stat(temp)).size).toBeGreaterThan(0);
+    await file.download(target);
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    expect(liveHashWorkers()).toBe(0);
+    expect(await openDescriptorsOf(temp)).toBe(0);
+    expect(await readdir(dir)).toEqual(["a.bin"]);
   }, 60_000);
 });
 

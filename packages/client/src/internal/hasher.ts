@@ -1,0 +1,232 @@
+// md5 of a file that grows (a download) or is already there (an upload source), computed off the
+// event loop for large files: the main thread only says how far the bytes on disk go.
+
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { APIUserAbortError, NRPError } from "../core/errors.js";
+import { hashWorkerMain } from "./md5-worker.js";
+import type { HashCommand, HashReply, HashWorkerData } from "./md5-worker.js";
+
+/** From this size on the md5 is computed in a worker thread; below it starting one costs more. */
+export const WORKER_HASH_MIN_SIZE = 16 * 1024 * 1024;
+
+/** Bytes per read when hashing a file. */
+const CHUNK_SIZE = 4 * 1024 * 1024;
+
+/**
+ * The md5 of bytes `[0, end)` of a file, where `end` only moves forward (or back to 0 with
+ * {@link PrefixHasher.reset}) and the bytes below it no longer change.
+ */
+export interface PrefixHasher {
+  /** The bytes up to `end` are on disk and final. */
+  extend(end: number): void;
+  /** The file was truncated: forget everything hashed so far. */
+  reset(): void;
+  /** The hex md5 of `[0, end)` once all of it is hashed; the hasher can then start over. */
+  digest(signal?: AbortSignal): Promise<string>;
+  /** Stops hashing and releases the worker and the descriptor; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+let live = 0;
+
+/** Worker threads hashing right now (tests check that none outlive their transfer). */
+export function liveHashWorkers(): number {
+  return live;
+}
+
+/** The compiled worker beside this module, or a `data:` URL of its source when running from TS. */
+function workerUrl(): URL {
+  const built = new URL("./md5-worker.js", import.meta.url);
+  if (built.protocol === "file:" && existsSync(fileURLToPath(built))) return built;
+  const source = [
+    'import { read } from "node:fs";',
+    'import { createHash } from "node:crypto";',
+    'import { parentPort, workerData } from "node:worker_threads";',
+    `(${String(hashWorkerMain)})(parentPort, workerData, { read, createHash });`,
+  ].join("\n");
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+class WorkerHasher implements PrefixHasher {
+  readonly #worker: Worker;
+  readonly #handle: FileHandle;
+  #closed: Promise<void> | undefined;
+  #failure: Error | undefined;
+  #waiting: { resolve: (hex: string) => void; reject: (error: Error) => void } | undefined;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+    const data: HashWorkerData = { nrpMd5Worker: true, fd: handle.fd, chunkSize: CHUNK_SIZE };
+    // The parent's Node flags (--input-type, loaders, inspectors) are not for this worker.
+    this.#worker = new Worker(workerUrl(), { workerData: data, execArgv: [] });
+    live++;
+    this.#worker.on("message", (reply: HashReply) => {
+      if (reply.type === "digest") {
+        const waiting = this.#waiting;
+        this.#waiting = undefined;
+        waiting?.resolve(reply.hex);
+      } else {
+        this.#fail(
+          new NRPError(`Hashing the file failed: ${reply.message}`, {
+            code: reply.code ?? "NRP_HASH_FAILED",
+          }),
+        );
+      }
+    });
+    this.#worker.on("error", (error) => {
+      this.#fail(new NRPError(`The md5 worker failed: ${error.message}`, { cause: error }));
+    });
+    this.#worker.on("exit", () => {
+      live--;
+      this.#fail(new NRPError("The md5 worker stopped before it finished."));
+    });
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(this.#failure);
+  }
+
+  #send(command: HashCommand): void {
+    if (this.#closed === undefined && this.#failure === undefined)
+      this.#worker.postMessage(command);
+  }
+
+  extend(end: number): void {
+    this.#send({ type: "extend", end });
+  }
+
+  reset(): void {
+    this.#send({ type: "reset" });
+  }
+
+  digest(signal?: AbortSignal): Promise<string> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new NRPError("The hasher is closed."));
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiting = undefined;
+        reject(new APIUserAbortError("Hashing was aborted.", { cause: signal?.reason }));
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiting = {
+        resolve: (hex) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(hex);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      this.#worker.postMessage({ type: "digest" } satisfies HashCommand);
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      try {
+        // The descriptor is closed only once the worker cannot read from it any more.
+        await this.#worker.terminate();
+      } finally {
+        await this.#handle.close();
+      }
+    })();
+    return this.#closed;
+  }
+}
+
+/** The same contract on the main thread, for small files: everything is read at `digest()`. */
+class InlineHasher implements PrefixHasher {
+  readonly #path: string;
+  #hash = createHash("md5");
+  #hashed = 0;
+  #target = 0;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  extend(end: number): void {
+    this.#target = Math.max(this.#target, end);
+  }
+
+  reset(): void {
+    this.#hash = createHash("md5");
+    this.#hashed = 0;
+    this.#target = 0;
+  }
+
+  async digest(signal?: AbortSignal): Promise<string> {
+    if (this.#target > this.#hashed) {
+      const handle = await open(this.#path, "r");
+      try {
+        const buffer = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, this.#target - this.#hashed));
+        while (this.#hashed < this.#target) {
+          if (signal?.aborted) {
+            throw new APIUserAbortError("Hashing was aborted.", { cause: signal.reason });
+          }
+          const length = Math.min(buffer.length, this.#target - this.#hashed);
+          const { bytesRead } = await handle.read(buffer, 0, length, this.#hashed);
+          if (bytesRead === 0) {
+            throw new NRPError(`${this.#path} ended at byte ${this.#hashed}.`, {
+              code: "NRP_HASH_SHORT",
+            });
+          }
+          this.#hash.update(buffer.subarray(0, bytesRead));
+          this.#hashed += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    const hex = this.#hash.digest("hex");
+    this.reset();
+    return hex;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A hasher for `path` (which must exist): in a worker thread when the file is expected to reach
+ * {@link WORKER_HASH_MIN_SIZE} (or its size is unknown), on the main thread otherwise.
+ */
+export async function openPrefixHasher(
+  path: string,
+  expectedSize: number | undefined,
+  minWorkerSize: number = WORKER_HASH_MIN_SIZE,
+): Promise<PrefixHasher> {
+  if (expectedSize !== undefined && expectedSize < minWorkerSize) return new InlineHasher(path);
+  const handle = await open(path, "r");
+  try {
+    return new WorkerHasher(handle);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** The md5 of a whole file of `size` bytes (in a worker thread when it is large). */
+export async function md5OfFile(path: string, size: number, signal?: AbortSignal): Promise<string> {
+  const hasher = await openPrefixHasher(path, size);
+  try {
+    hasher.extend(size);
+    return await hasher.digest(signal);
+  } finally {
+    await hasher.close();
+  }
+}
