@@ -1,5 +1,6 @@
 import { startDevServer } from "./server.js";
 import { newRecordId } from "./services/records/ids.js";
+import { FieldIndexer } from "./store/field-index.js";
 import { openStore } from "./store/store.js";
 
 /** What `seedRecords` creates. */
@@ -140,6 +141,7 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
        VALUES ('recid', ?, ?, ?, 'R', ?)`,
     );
     const insertText = db.prepare("INSERT INTO records_fts (rowid, text) VALUES (?, ?)");
+    const fields = new FieldIndexer(db);
     const used = new Set<string>();
     const freshId = (): string => {
       for (;;) {
@@ -157,10 +159,18 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'records_fts_%'",
       )
       .all() as { name: string; sql: string }[];
+    const lookups = db
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+           AND tbl_name IN ('field_values', 'field_tokens')`,
+      )
+      .all() as { name: string; sql: string }[];
     db.transaction(() => {
       // The full-text rows are written directly from the text at hand, instead of by the trigger
-      // walking each record's JSON again.
+      // walking each record's JSON again. The field index's lookup indexes are rebuilt at the end
+      // in one sorted pass, while its entries append in row order.
       for (const t of triggers) db.exec(`DROP TRIGGER ${t.name}`);
+      for (const i of lookups) db.exec(`DROP INDEX ${i.name}`);
       times.forEach((micros, i) => {
         const created = stamp(micros);
         const updated = stamp(micros + Math.floor(random() * 86_400_000_000));
@@ -189,10 +199,12 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
           updated,
         );
         insertText.run(row.lastInsertRowid, textOf(data));
+        fields.add("record", row.lastInsertRowid, model.type, data);
         insertPid.run(parentId, "parent", parentId, created);
         insertPid.run(id, "record", id, created);
       });
       for (const t of triggers) db.exec(t.sql);
+      for (const i of lookups) db.exec(i.sql);
     })();
   } finally {
     await store.close();

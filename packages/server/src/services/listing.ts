@@ -1,6 +1,6 @@
 import type { RequestContext } from "../http/context.js";
-import type { ItemKind, ItemRow } from "../store/records.js";
-import { compileQueryString, compileStructured, type SqlFragment } from "./query.js";
+import { toItem, type ItemKind, type ItemSql } from "../store/records.js";
+import { compileQueryString, compileStructured, exactValues, type SqlFragment } from "./query.js";
 import { dumpRecord, recordModels } from "./records/serialize.js";
 import { MAX_RESULT_WINDOW, type SearchParams } from "./search.js";
 import type { ServiceContext } from "./service.js";
@@ -55,24 +55,30 @@ export function facetNames(app: ServiceContext, model: string | undefined, perso
   return names;
 }
 
-function base(query: ListingQuery, userId: number | undefined): SqlFragment {
-  const cols =
-    "rowid AS rid, id, parent_id, model, version_index, data, files_enabled, pids, revision_id, created, updated";
+/**
+ * The rows a collection lists, as `items`. Narrow rows carry only what conditions look at (kind,
+ * rowid, id, model and times), so counting and faceting never read the JSON.
+ */
+function base(query: ListingQuery, userId: number | undefined, wide: boolean): SqlFragment {
+  const cols = wide
+    ? "rowid AS rid, id, parent_id, model, version_index, data, files_enabled, pids, revision_id, created, updated"
+    : "rowid AS rid, id, model, created, updated";
   if (query.personal) {
     const filter = query.model === undefined ? "" : "AND p.model = ?";
     const m = query.model === undefined ? [] : [query.model];
+    const expires = wide ? ", d.expires_at" : "";
     return {
-      sql: `SELECT 'draft' AS kind, d.${cols.replaceAll(", ", ", d.")}, d.expires_at FROM drafts d
+      sql: `SELECT 'draft' AS kind, d.${cols.replaceAll(", ", ", d.")}${expires} FROM drafts d
               JOIN parents p ON p.id = d.parent_id WHERE p.owner_id = ? ${filter}
             UNION ALL
-            SELECT 'record' AS kind, r.${cols.replaceAll(", ", ", r.")}, NULL AS expires_at FROM records r
-              JOIN parents p ON p.id = r.parent_id
+            SELECT 'record' AS kind, r.${cols.replaceAll(", ", ", r.")}${wide ? ", NULL AS expires_at" : ""}
+              FROM records r JOIN parents p ON p.id = r.parent_id
               WHERE p.owner_id = ? ${filter} AND r.id NOT IN (SELECT id FROM drafts)`,
       params: [userId ?? -1, ...m, userId ?? -1, ...m],
     };
   }
   return {
-    sql: `SELECT 'record' AS kind, ${cols}, NULL AS expires_at FROM records
+    sql: `SELECT 'record' AS kind, ${cols}${wide ? ", NULL AS expires_at" : ""} FROM records
           ${query.model === undefined ? "" : "WHERE model = ?"}`,
     params: query.model === undefined ? [] : [query.model],
   };
@@ -85,11 +91,47 @@ function facetFilter(name: string, values: string[]): SqlFragment {
       params: values.map((v) => (v === "true" ? "record" : "draft")),
     };
   }
-  return {
-    sql: `EXISTS (SELECT 1 FROM json_each(items.data, ?) j
-            WHERE CAST(j.value AS TEXT) IN (${values.map(() => "?").join(", ")}))`,
-    params: [`$."${name}"`, ...values],
-  };
+  return exactValues(name, values);
+}
+
+/**
+ * Buckets of a keyword facet from the field index: the values of `name` over the matching rows
+ * (all of a model's records straight from the index when nothing narrows them), grouped by their
+ * text as the buckets show it.
+ */
+function keywordBuckets(
+  app: ServiceContext,
+  query: ListingQuery,
+  name: string,
+  from: SqlFragment,
+  pre: SqlFragment,
+): { bucket: string; n: number }[] {
+  const kinds: ItemKind[] = query.personal ? ["draft", "record"] : ["record"];
+  const parts = kinds.map((kind): SqlFragment => {
+    if (!query.personal && pre.sql === "1") {
+      const model = query.model === undefined ? "" : "AND model = ?";
+      return {
+        sql: `SELECT value, count(*) AS n FROM field_values
+              WHERE kind = 'record' AND field = ? AND typeof(value) <> 'blob' ${model}
+              GROUP BY value`,
+        params: [name, ...(query.model === undefined ? [] : [query.model])],
+      };
+    }
+    return {
+      sql: `SELECT value, count(*) AS n FROM field_values
+            WHERE kind = '${kind}' AND field = ? AND typeof(value) <> 'blob' AND rid IN (
+              SELECT items.rid FROM (${from.sql}) items WHERE items.kind = '${kind}' AND ${pre.sql})
+            GROUP BY value`,
+      params: [name, ...from.params, ...pre.params],
+    };
+  });
+  return app.records.db
+    .prepare(
+      `SELECT CAST(value AS TEXT) AS bucket, sum(n) AS n
+       FROM (${parts.map((p) => p.sql).join(" UNION ALL ")})
+       GROUP BY bucket ORDER BY n DESC, bucket LIMIT 10`,
+    )
+    .all(...parts.flatMap((p) => p.params)) as { bucket: string; n: number }[];
 }
 
 function facetLabel(name: string): string {
@@ -134,38 +176,6 @@ function cachedBuckets(
   return rows;
 }
 
-interface Row {
-  kind: ItemKind;
-  id: string;
-  parent_id: string;
-  model: string;
-  version_index: number;
-  data: string;
-  files_enabled: number;
-  pids: string;
-  revision_id: number;
-  created: string;
-  updated: string;
-  expires_at: string | null;
-}
-
-function toItem(row: Row): ItemRow {
-  const item: ItemRow = {
-    id: row.id,
-    parentId: row.parent_id,
-    model: row.model,
-    versionIndex: row.version_index,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    filesEnabled: row.files_enabled === 1,
-    pids: JSON.parse(row.pids) as Record<string, unknown>,
-    revisionId: row.revision_id,
-    created: row.created,
-    updated: row.updated,
-  };
-  if (row.expires_at !== null) item.expiresAt = row.expires_at;
-  return item;
-}
-
 /**
  * Searches the records in SQLite for the search collections: published records (anyone) or the
  * caller's drafts and records (`/api/user/...`), filtered by `q` (query_string syntax) or a
@@ -178,10 +188,11 @@ export function listRecords(
   query: ListingQuery,
 ): Listing {
   const db = app.records.db;
-  const from = base(query, ctx.user?.id);
+  const from = base(query, ctx.user?.id, false);
+  const options = { drafts: query.personal };
   const compiled = [
-    ...(query.params.q === undefined ? [] : [compileQueryString(query.params.q)]),
-    ...(query.structured === undefined ? [] : [compileStructured(query.structured)]),
+    ...(query.params.q === undefined ? [] : [compileQueryString(query.params.q, options)]),
+    ...(query.structured === undefined ? [] : [compileStructured(query.structured, options)]),
   ];
   const filters: SqlFragment[] = compiled.map(({ sql, params }) => ({ sql, params }));
   const ranked = compiled.flatMap((c) => c.fullText);
@@ -206,29 +217,16 @@ export function listRecords(
   for (const name of names) {
     const chosen = new Set(selected.filter(([n]) => n === name).map(([, v]) => v));
     const key = `${name}\n${from.sql}\n${pre.sql}\n${JSON.stringify([...from.params, ...pre.params])}`;
-    const rows = cachedBuckets(
-      app,
-      key,
-      () =>
-        (name === "is_published"
-          ? db
-              .prepare(
-                `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
+    const rows = cachedBuckets(app, key, () =>
+      name === "is_published"
+        ? (db
+            .prepare(
+              `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
                  count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
                ORDER BY n DESC, bucket`,
-              )
-              .all(...from.params, ...pre.params)
-          : db
-              .prepare(
-                `SELECT CAST(j.value AS TEXT) AS bucket, count(*) AS n
-               FROM (${from.sql}) items, json_each(items.data, ?) j
-               WHERE ${pre.sql} AND j.type IN ('text', 'integer', 'real', 'true', 'false')
-               GROUP BY bucket ORDER BY n DESC, bucket LIMIT 10`,
-              )
-              .all(...from.params, `$."${name}"`, ...pre.params)) as {
-          bucket: string;
-          n: number;
-        }[],
+            )
+            .all(...from.params, ...pre.params) as { bucket: string; n: number }[])
+        : keywordBuckets(app, query, name, from, pre),
     );
     aggregations[name] = {
       buckets: rows.map((r) => ({
@@ -279,12 +277,15 @@ export function listRecords(
     };
     order = `coalesce(rr.score, dr.score, 0) ASC, ${order}`;
   }
+  const wide = base(query, ctx.user?.id, true);
   const rows = db
     .prepare(
-      `SELECT items.* FROM (${from.sql}) items ${rank.sql} WHERE ${full.sql}
+      `SELECT items.* FROM (${wide.sql}) items ${rank.sql} WHERE ${full.sql}
        ORDER BY ${order} LIMIT ? OFFSET ?`,
     )
-    .all(...from.params, ...rank.params, ...full.params, limit, offset) as Row[];
+    .all(...wide.params, ...rank.params, ...full.params, limit, offset) as (ItemSql & {
+    kind: ItemKind;
+  })[];
   const models = recordModels(app);
   const hits: Record<string, unknown>[] = [];
   for (const row of rows) {

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { HttpError } from "../http/errors.js";
+import { indexField } from "../store/field-index.js";
 
 /** A piece of SQL and its bound parameters. */
 export interface SqlFragment {
@@ -12,8 +13,19 @@ export interface CompiledQuery extends SqlFragment {
   fullText: string[];
 }
 
-// The free-text expressions met while compiling one query (compilation is synchronous).
+/** Which rows a compiled query runs over. */
+export interface CompileOptions {
+  /**
+   * Whether `items` may hold drafts as well as records (the personal collections). Without drafts
+   * every condition names the records' indexes directly, which lets SQLite drive the scan by them.
+   */
+  drafts: boolean;
+}
+
+// The free-text expressions met while compiling one query, and the rows it runs over
+// (compilation is synchronous).
 let fullTextSeen: string[] = [];
+let scope: CompileOptions = { drafts: true };
 
 interface LuceneTerm {
   field: string;
@@ -72,11 +84,31 @@ function not(part: SqlFragment): SqlFragment {
   return { sql: `NOT (${part.sql})`, params: part.params };
 }
 
-/** `metadata.title` → `$."title"`: records keep their metadata as the stored data. */
-function jsonPath(field: string): string {
-  const parts = field.split(".").filter((p) => p !== "");
-  if (parts[0] === "metadata") parts.shift();
-  return `$${parts.map((p) => `."${p.replaceAll('"', '""')}"`).join("")}`;
+/**
+ * `items` rows whose id is in a set selected per table: `rows("record")` from the records'
+ * indexes, `rows("draft")` from the drafts'.
+ */
+function itemsIn(rows: (kind: "record" | "draft") => SqlFragment): SqlFragment {
+  const record = rows("record");
+  if (!scope.drafts) return { sql: `items.rid IN (${record.sql})`, params: record.params };
+  const draft = rows("draft");
+  return {
+    sql: `CASE items.kind WHEN 'draft' THEN items.rid IN (${draft.sql})
+            ELSE items.rid IN (${record.sql}) END`,
+    params: [...draft.params, ...record.params],
+  };
+}
+
+/**
+ * Items with a value of `field` (array elements count) meeting `cond` over the index column
+ * `value`; presence markers (objects, arrays, JSON nulls) are never values.
+ */
+function valueMatch(field: string, cond: SqlFragment): SqlFragment {
+  return itemsIn((kind) => ({
+    sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ?
+            AND typeof(value) <> 'blob' AND (${cond.sql})`,
+    params: [indexField(field), ...cond.params],
+  }));
 }
 
 /**
@@ -108,12 +140,10 @@ function ftsPhrase(text: string): string {
 /** Full-text match of the record's text against an FTS5 expression. */
 function fullText(match: string): SqlFragment {
   fullTextSeen.push(match);
-  return {
-    sql: `CASE items.kind WHEN 'draft'
-            THEN items.rid IN (SELECT rowid FROM drafts_fts WHERE drafts_fts MATCH ?)
-            ELSE items.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?) END`,
-    params: [match, match],
-  };
+  return itemsIn((kind) => {
+    const table = kind === "draft" ? "drafts_fts" : "records_fts";
+    return { sql: `SELECT rowid FROM ${table} WHERE ${table} MATCH ?`, params: [match] };
+  });
 }
 
 /** Free text without a field: token or phrase match over all the record's text. */
@@ -126,11 +156,11 @@ function freeText(term: string, quoted: boolean): SqlFragment {
   if (prefix?.[1] !== undefined) return fullText(`${ftsPhrase(prefix[1])} *`);
   if (/[*?]/.test(term)) {
     // A wildcard inside a word: FTS5 only knows prefixes, so look at every text value.
-    return {
-      sql: `EXISTS (SELECT 1 FROM json_tree(items.data) j
-              WHERE j.type = 'text' AND lower(j.value) GLOB ?)`,
+    return itemsIn((kind) => ({
+      sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND typeof(value) = 'text'
+              AND lower(value) GLOB ?`,
       params: [`*${globPattern(term)}*`],
-    };
+    }));
   }
   return fullText(ftsPhrase(term));
 }
@@ -151,33 +181,45 @@ export function fieldMatch(field: string, term: string, quoted: boolean): SqlFra
       ? { sql: `substr(${column}, 1, 10) = ?`, params: [term] }
       : { sql: `${column} = ?`, params: [stamp] };
   }
-  const path = jsonPath(field);
-  let cond: SqlFragment;
   if (wildcard) {
-    cond = { sql: "lower(CAST(j.value AS TEXT)) GLOB ?", params: [globPattern(term)] };
-  } else if (quoted) {
-    cond = { sql: "instr(lower(CAST(j.value AS TEXT)), ?) > 0", params: [term.toLowerCase()] };
-  } else {
-    // A token: the whole value, or a word of it delimited by anything that isn't a letter or digit.
-    const words = `' ' || lower(CAST(j.value AS TEXT)) || ' '`;
-    const token = term.toLowerCase();
-    cond = {
-      sql: `lower(CAST(j.value AS TEXT)) = ? OR
+    return valueMatch(field, {
+      sql: "lower(CAST(value AS TEXT)) GLOB ?",
+      params: [globPattern(term)],
+    });
+  }
+  if (quoted) {
+    return valueMatch(field, {
+      sql: "instr(lower(CAST(value AS TEXT)), ?) > 0",
+      params: [term.toLowerCase()],
+    });
+  }
+  // A token: the whole value, or a word of it delimited by spaces and `,.:;-`, as the index
+  // keeps them (field-index.ts). A term with a space could span two words: look at the values.
+  const token = term.toLowerCase();
+  if (token.includes(" ")) {
+    const words = `' ' || lower(CAST(value AS TEXT)) || ' '`;
+    return valueMatch(field, {
+      sql: `lower(CAST(value AS TEXT)) = ? OR
             (' ' || replace(replace(replace(replace(replace(${words}, ',', ' '), '.', ' '),
               ':', ' '), ';', ' '), '-', ' ') || ' ') LIKE ? ESCAPE '\\'`,
       params: [token, `% ${token.replace(/[\\%_]/g, (c) => `\\${c}`)} %`],
-    };
+    });
   }
-  return {
-    sql: `EXISTS (SELECT 1 FROM json_each(items.data, ?) j WHERE ${cond.sql})`,
-    params: [path, ...cond.params],
-  };
+  return itemsIn((kind) => ({
+    sql: `SELECT rid FROM field_tokens WHERE kind = '${kind}' AND field = ? AND token = ?`,
+    params: [indexField(field), token],
+  }));
 }
 
 /** `_exists_:field`. */
 export function exists(field: string): SqlFragment {
   if (COLUMNS.has(field) || field === "is_published") return TRUE;
-  return { sql: "json_type(items.data, ?) IS NOT NULL", params: [jsonPath(field)] };
+  const name = indexField(field);
+  if (name === "") return TRUE;
+  return itemsIn((kind) => ({
+    sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ?`,
+    params: [name],
+  }));
 }
 
 /** A range on a field; `undefined` bounds are open. Numbers compare as numbers, the rest as text. */
@@ -189,32 +231,61 @@ export function rangeMatch(
   maxInclusive: boolean,
 ): SqlFragment {
   const numeric = [min, max].every((v) => v === undefined || /^-?\d+(\.\d+)?$/.test(v));
-  const parts: SqlFragment[] = [];
-  let expr: string;
-  let pre: unknown[] = [];
   if (COLUMNS.has(field)) {
-    expr = `items.${field}`;
     if (field !== "id") {
       min = min === undefined ? undefined : normalizeTimestamp(min);
       max = max === undefined ? undefined : normalizeTimestamp(max);
     }
-  } else {
-    expr = numeric ? "CAST(j.value AS REAL)" : "j.value";
-    pre = [jsonPath(field)];
+    return and(bounds(`items.${field}`, min, max, minInclusive, maxInclusive, (v) => v));
   }
-  const bound = (v: string): unknown => (numeric && !COLUMNS.has(field) ? Number(v) : v);
+  const name = indexField(field);
+  if (!numeric) {
+    // Text bounds compare as SQLite compares mixed values (numbers before text), as before;
+    // presence markers are blobs, which sort after all text.
+    const cond = and([
+      ...bounds("value", min, max, minInclusive, maxInclusive, (v) => v),
+      { sql: "value < x''", params: [] },
+    ]);
+    return itemsIn((kind) => ({
+      sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ? AND ${cond.sql}`,
+      params: [name, ...cond.params],
+    }));
+  }
+  // Numbers compare as numbers: numeric values through the index (all numbers sort before
+  // text), and text values by their numeric prefix, as `CAST(value AS REAL)` always read them.
+  const asNumber = (v: string): unknown => Number(v);
+  const numbers = and([
+    ...bounds("value", min, max, minInclusive, maxInclusive, asNumber),
+    { sql: "value < ''", params: [] },
+  ]);
+  const texts = and([
+    { sql: "value >= '' AND value < x''", params: [] },
+    ...bounds("CAST(value AS REAL)", min, max, minInclusive, maxInclusive, asNumber),
+  ]);
+  return itemsIn((kind) => ({
+    sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ? AND ${numbers.sql}
+          UNION ALL
+          SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ? AND ${texts.sql}`,
+    params: [name, ...numbers.params, name, ...texts.params],
+  }));
+}
+
+function bounds(
+  expr: string,
+  min: string | undefined,
+  max: string | undefined,
+  minInclusive: boolean,
+  maxInclusive: boolean,
+  bound: (v: string) => unknown,
+): SqlFragment[] {
+  const parts: SqlFragment[] = [];
   if (min !== undefined) {
     parts.push({ sql: `${expr} ${minInclusive ? ">=" : ">"} ?`, params: [bound(min)] });
   }
   if (max !== undefined) {
     parts.push({ sql: `${expr} ${maxInclusive ? "<=" : "<"} ?`, params: [bound(max)] });
   }
-  const cond = and(parts);
-  if (COLUMNS.has(field)) return cond;
-  return {
-    sql: `EXISTS (SELECT 1 FROM json_each(items.data, ?) j WHERE ${cond.sql})`,
-    params: [...pre, ...cond.params],
-  };
+  return parts;
 }
 
 function isTerm(node: LuceneAst): node is LuceneTerm {
@@ -271,23 +342,28 @@ function translate(node: LuceneAst, defaultField: string | undefined): SqlFragme
  * Translates an OpenSearch `query_string` into an SQL condition over an `items` row (columns
  * `kind`, `rid`, `id`, `data`, `created`, `updated`); a query the parser rejects is a 400.
  */
-export function compileQueryString(q: string): CompiledQuery {
+export function compileQueryString(
+  q: string,
+  options: CompileOptions = { drafts: true },
+): CompiledQuery {
   let ast: LuceneAst;
   try {
     ast = lucene.parse(q);
   } catch {
     throw new HttpError(400, INVALID_QUERY);
   }
-  return collect(() => translate(ast, undefined));
+  return collect(options, () => translate(ast, undefined));
 }
 
-function collect(compile: () => SqlFragment): CompiledQuery {
+function collect(options: CompileOptions, compile: () => SqlFragment): CompiledQuery {
   fullTextSeen = [];
+  scope = options;
   try {
     const fragment = compile();
     return { ...fragment, fullText: fullTextSeen };
   } finally {
     fullTextSeen = [];
+    scope = { drafts: true };
   }
 }
 
@@ -326,8 +402,11 @@ function fieldValue(spec: unknown, key: string): [string, unknown] {
  * `bool` (`must`, `should`, `must_not`, `filter`), `term`, `terms`, `match`, `range`,
  * `query_string` and `match_all`.
  */
-export function compileStructured(query: unknown): CompiledQuery {
-  return collect(() => structured(query));
+export function compileStructured(
+  query: unknown,
+  options: CompileOptions = { drafts: true },
+): CompiledQuery {
+  return collect(options, () => structured(query));
 }
 
 function structured(query: unknown): SqlFragment {
@@ -398,8 +477,21 @@ function exactValue(field: string, value: string): SqlFragment {
     };
   }
   if (field === "is_published") return fieldMatch(field, value, false);
-  return {
-    sql: "EXISTS (SELECT 1 FROM json_each(items.data, ?) j WHERE CAST(j.value AS TEXT) = ?)",
-    params: [jsonPath(field), value],
-  };
+  return exactValues(field, [value]);
+}
+
+/**
+ * Items whose `field` has one of `values` as its text (`CAST(value AS TEXT)`, so `5` matches the
+ * number 5): looked up in the index as text and as numbers, then checked as text.
+ */
+export function exactValues(field: string, values: string[]): SqlFragment {
+  const keys: unknown[] = [...values];
+  for (const v of values) {
+    if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v)) keys.push(Number(v));
+  }
+  const marks = (list: unknown[]): string => list.map(() => "?").join(", ");
+  return valueMatch(field, {
+    sql: `value IN (${marks(keys)}) AND CAST(value AS TEXT) IN (${marks(values)})`,
+    params: [...keys, ...values],
+  });
 }

@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { ResolvedCommunity } from "../config/types.js";
+import { FieldIndexer } from "./field-index.js";
 
 /** A parent: what all versions of one record share (invenio-drafts-resources' ParentRecord). */
 export interface ParentRow {
@@ -52,7 +53,11 @@ interface ParentSql {
   updated: string;
 }
 
-interface ItemSql {
+/**
+ * A `records` or `drafts` row as SQLite returns it; the search listing reads the same rows.
+ * `expires_at` exists on drafts only (NULL when a listing unions records with drafts).
+ */
+export interface ItemSql {
   id: string;
   parent_id: string;
   model: string;
@@ -63,7 +68,7 @@ interface ItemSql {
   revision_id: number;
   created: string;
   updated: string;
-  expires_at?: string;
+  expires_at?: string | null;
 }
 
 function jsonObject(text: string): Record<string, unknown> {
@@ -93,7 +98,8 @@ function toParent(row: ParentSql): ParentRow {
   };
 }
 
-function toItem(row: ItemSql): ItemRow {
+/** The stored form of an item row: its JSON columns parsed, its flags as booleans. */
+export function toItem(row: ItemSql): ItemRow {
   const item: ItemRow = {
     id: row.id,
     parentId: row.parent_id,
@@ -106,7 +112,7 @@ function toItem(row: ItemSql): ItemRow {
     created: row.created,
     updated: row.updated,
   };
-  if (row.expires_at !== undefined) item.expiresAt = row.expires_at;
+  if (row.expires_at !== undefined && row.expires_at !== null) item.expiresAt = row.expires_at;
   return item;
 }
 
@@ -129,9 +135,11 @@ export function timestamp(): string {
 export class RecordStore {
   /** The connection, for the search service's generated SQL. */
   readonly db: Database;
+  readonly #fields: FieldIndexer;
 
   constructor(db: Database) {
     this.db = db;
+    this.#fields = new FieldIndexer(db);
   }
 
   /** Runs `fn` in one transaction, so a request's changes land together or not at all. */
@@ -262,8 +270,9 @@ export class RecordStore {
     return row === undefined ? undefined : toItem(row);
   }
 
-  /** Inserts or replaces a published record or a draft. */
+  /** Inserts or replaces a published record or a draft, and its field index entries. */
   putItem(kind: ItemKind, item: ItemRow): void {
+    const table = kind === "draft" ? "drafts" : "records";
     const values = [
       item.id,
       item.parentId,
@@ -276,23 +285,31 @@ export class RecordStore {
       item.created,
       item.updated,
     ];
-    if (kind === "draft") {
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO drafts (id, parent_id, model, version_index, data, files_enabled,
-             pids, revision_id, created, updated, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(...values, item.expiresAt ?? item.created);
-    } else {
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO records (id, parent_id, model, version_index, data, files_enabled,
-             pids, revision_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(...values);
-    }
+    // REPLACE removes the old row without firing delete triggers, so its entries go first.
+    const old = this.db.prepare(`SELECT rowid FROM ${table} WHERE id = ?`).pluck().get(item.id) as
+      number | undefined;
+    if (old !== undefined) this.#fields.clear(kind, old);
+    const { lastInsertRowid } =
+      kind === "draft"
+        ? this.db
+            .prepare(
+              `INSERT OR REPLACE INTO drafts (id, parent_id, model, version_index, data,
+                 files_enabled, pids, revision_id, created, updated, expires_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(...values, item.expiresAt ?? item.created)
+        : this.db
+            .prepare(
+              `INSERT OR REPLACE INTO records (id, parent_id, model, version_index, data,
+                 files_enabled, pids, revision_id, created, updated)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(...values);
+    this.#fields.clear(kind, lastInsertRowid);
+    this.#fields.add(kind, lastInsertRowid, item.model, item.data);
   }
 
+  /** Deletes a published record or a draft; triggers drop its full-text and field entries. */
   deleteItem(kind: ItemKind, id: string): void {
     this.db.prepare(`DELETE FROM ${kind === "draft" ? "drafts" : "records"} WHERE id = ?`).run(id);
   }
@@ -335,16 +352,7 @@ export class RecordStore {
            WHERE p.owner_id = ? ${filter} AND r.id NOT IN (SELECT id FROM drafts)
          ORDER BY created DESC`,
       )
-      .all(...args) as (Omit<ItemSql, "expires_at"> & {
-      kind: ItemKind;
-      expires_at: string | null;
-    })[];
-    return rows.map((row) => {
-      const { kind, expires_at, ...rest } = row;
-      return {
-        kind,
-        item: toItem(expires_at === null ? rest : { ...rest, expires_at }),
-      };
-    });
+      .all(...args) as (ItemSql & { kind: ItemKind })[];
+    return rows.map((row) => ({ kind: row.kind, item: toItem(row) }));
   }
 }
