@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Transfer benchmark: uploads and downloads a large file through nrp-invenio-client and, in the
 // same run against the same devserver (its own process, data on disk), through curl. Each of the
-// client's transfers runs in a fresh child process so that its peak RSS is its own.
+// client's transfers runs in a fresh child process so that its peak RSS is its own. Multipart
+// uploads are compared with curl speaking the same M protocol (init, each part PUT by curl from
+// a part file cut beforehand, commit), so the ratio shows the client's own overhead.
 // Usage: npm run build && node bench/transfers.mjs [size-MiB=1024] [rounds=1]
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +19,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const client = await import(join(root, "packages/client/dist/index.js"));
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
+/** The client's default part size, used by both sides of the multipart comparison. */
+const PART_SIZE = 16 * MiB;
 
 /** A worker: one transfer through the client, then its timing and peak RSS on stdout. */
 async function worker([op, serverUrl, token, recordUrl, key, path, transfer, concurrency]) {
@@ -69,6 +73,8 @@ for await (const chunk of server.stdout) {
 const serverUrl = /listening on (\S+)/.exec(banner)[1];
 const token = /owner\s+\S+\s+(\S+)/.exec(banner)[1];
 const auth = { authorization: `Bearer ${token}` };
+
+let sourceMd5 = "";
 
 async function md5(path) {
   const hash = createHash("md5");
@@ -126,6 +132,53 @@ async function curlUpload(filesUrl, key, path) {
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
+/** Cuts `path` into part files of PART_SIZE bytes (untimed: curl cannot send a byte range). */
+async function cutParts(path, dir) {
+  await mkdir(dir, { recursive: true });
+  const source = await open(path, "r");
+  const buffer = Buffer.allocUnsafe(PART_SIZE);
+  const parts = [];
+  for (let at = 0, n = 1; at < size; at += PART_SIZE, n++) {
+    const { bytesRead } = await source.read(buffer, 0, Math.min(PART_SIZE, size - at), at);
+    const partPath = join(dir, `part-${n}`);
+    const out = await open(partPath, "w");
+    await out.write(buffer, 0, bytesRead);
+    await out.close();
+    parts.push(partPath);
+  }
+  await source.close();
+  return parts;
+}
+
+/** curl's M upload: init and commit by plain HTTP, every part PUT by one curl (in parallel). */
+async function curlMultipart(filesUrl, key, partPaths, parallel) {
+  const start = process.hrtime.bigint();
+  const init = await fetch(filesUrl, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify([
+      {
+        key,
+        metadata: { title: key },
+        size,
+        transfer: { type: "M", parts: partPaths.length, part_size: PART_SIZE },
+      },
+    ]),
+  });
+  const entry = (await init.json()).entries.find((e) => e.key === key);
+  const urls = new Map(entry.links.parts.map((p) => [p.part, p.url]));
+  const args = ["-sS", "-f", "-H", `Authorization: Bearer ${token}`];
+  args.push("-H", "Content-Type: application/octet-stream");
+  if (parallel > 1) args.push("--parallel", "--parallel-max", String(parallel));
+  partPaths.forEach((partPath, i) => args.push("-T", partPath, urls.get(i + 1)));
+  await run("curl", args, { maxBuffer: 1 << 24 });
+  const commit = await fetch(entry.links.commit, { method: "POST", headers: auth });
+  if (!commit.ok) throw new Error(`curl multipart commit failed: ${commit.status}`);
+  const committed = await commit.json();
+  if (committed.checksum !== `md5:${sourceMd5}`) throw new Error("curl multipart checksum differs");
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
 async function curlDownload(contentUrl, path) {
   const start = process.hrtime.bigint();
   await run("curl", [
@@ -148,7 +201,8 @@ try {
   const fh = await open(source, "w");
   for (let i = 0; i < sizeMiB; i++) await fh.write(block);
   await fh.close();
-  const sourceMd5 = await md5(source);
+  sourceMd5 = await md5(source);
+  const partPaths = await cutParts(source, join(work, "parts"));
 
   const nrp = new client.NRPInvenioClient({ serverUrl, token });
   const best = {};
@@ -163,7 +217,9 @@ try {
     note("upload L: client", await ours("upload", recordUrl, "l.bin", source, "L", 1));
     note("upload L: curl -T", await curlUpload(draft.links.files, "curl.bin", source));
     note("upload M x1: client", await ours("upload", recordUrl, "m1.bin", source, "M", 1));
+    note("upload M x1: curl parts", await curlMultipart(draft.links.files, "c1.bin", partPaths, 1));
     note("upload M x4: client", await ours("upload", recordUrl, "m4.bin", source, "M", 4));
+    note("upload M x4: curl parts", await curlMultipart(draft.links.files, "c4.bin", partPaths, 4));
 
     const files = await (await nrp.records.getByUrl(recordUrl)).loadFiles();
     const content = files.get("l.bin").links.content;
@@ -188,12 +244,14 @@ try {
   }
   const ratio = (a, b) => (best[a].mbps / best[b].mbps).toFixed(2);
   console.log(`ratio upload L client/curl: ${ratio("upload L: client", "upload L: curl -T")}`);
-  console.log(
-    `ratio upload M x4 client/curl L: ${ratio("upload M x4: client", "upload L: curl -T")}`,
-  );
-  console.log(
-    `ratio download x1 client/curl: ${ratio("download x1: client", "download: curl -o")}`,
-  );
+  const ratios = [
+    ["upload M x1 client/curl parts x1", "upload M x1: client", "upload M x1: curl parts"],
+    ["upload M x4 client/curl parts x4", "upload M x4: client", "upload M x4: curl parts"],
+    ["upload M x4 client/curl -T", "upload M x4: client", "upload L: curl -T"],
+    ["download x1 client/curl -o", "download x1: client", "download: curl -o"],
+    ["download x4 ranges client/curl -o", "download x4 ranges: client", "download: curl -o"],
+  ];
+  for (const [label, a, b] of ratios) console.log(`ratio ${label}: ${ratio(a, b)}`);
 } finally {
   server.kill("SIGTERM");
   await once(server, "exit");
