@@ -1,15 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
-import { startDevServer } from "nrp-invenio-devserver";
-import type { DevServer } from "nrp-invenio-devserver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
-import { run, tempHome } from "./helpers.js";
-import type { FakeOptions, RunResult } from "./helpers.js";
+import { jsonOf, useDevserverCli } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,46 +19,21 @@ async function sha256File(path: string): Promise<string> {
 }
 
 describe("file commands against the devserver", () => {
-  let server: DevServer;
-  let home: Awaited<ReturnType<typeof tempHome>>;
-  let work: string;
-
-  beforeAll(async () => {
-    server = await startDevServer();
-    home = await tempHome();
-    work = await mkdtemp(join(tmpdir(), "nrp-files-"));
-    const r = await nrp(["add", "alias", server.url, "dev", "--token", server.tokens.owner]);
-    expect(r.code, r.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    await server.close();
-    await home.cleanup();
-    await rm(work, { recursive: true, force: true });
-  });
-
-  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
-    return run(["--config", home.config, ...argv], {
-      cwd: work,
-      ...opts,
-      env: { ...home.env, NO_COLOR: "1", ...opts.env },
-    });
-  }
-  function json(r: RunResult): Json {
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as Json;
-  }
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+  const json = jsonOf;
   async function draft(name: string): Promise<Json> {
     return json(
       await nrp(["create", "record", "documents", JSON.stringify({ title: name }), "--set", name]),
     );
   }
   async function localFile(name: string, size: number): Promise<string> {
-    const path = join(work, name);
+    const path = join(cli.work, name);
     await writeFile(path, randomBytes(size));
     return path;
   }
   function uploadsDir(): string {
-    return join(home.home, ".nrp", "uploads");
+    return join(cli.home.home, ".nrp", "uploads");
   }
   async function journals(): Promise<string[]> {
     try {
@@ -72,7 +43,7 @@ describe("file commands against the devserver", () => {
     }
   }
   function partPuts(key: string): number[] {
-    return server.requestLog
+    return cli.server.requestLog
       .filter((e) => e.method === "PUT" && e.path.includes(`/files/${key}/content/`))
       .filter((e) => e.status === 200)
       .map((e) => Number(e.path.split("/").pop()));
@@ -108,7 +79,7 @@ describe("file commands against the devserver", () => {
     expect(listed.map((f: Json) => String(f["key"]))).toEqual(["hello.bin", "table.csv"]);
 
     // To a named file, into a directory, and to standard output.
-    const out = join(work, "out-basic");
+    const out = join(cli.work, "out-basic");
     const named = await nrp([
       "download",
       "file",
@@ -153,7 +124,7 @@ describe("file commands against the devserver", () => {
     // Without -o: the working directory.
     const cwdDownload = await nrp(["download", "file", "@basic", "table.csv"]);
     expect(cwdDownload.code, cwdDownload.stderr).toBe(0);
-    expect((await readFile(join(work, "table.csv"))).equals(text)).toBe(true);
+    expect((await readFile(join(cli.work, "table.csv"))).equals(text)).toBe(true);
 
     // Metadata.
     const updated = json(
@@ -207,7 +178,7 @@ describe("file commands against the devserver", () => {
     expect(partPuts("multi.bin").sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await journals()).toEqual([]);
 
-    const out = join(work, "out-multi");
+    const out = join(cli.work, "out-multi");
     const down = await nrp(["download", "file", "@multi", "multi.bin", "-o", `${out}/`]);
     expect(down.code, down.stderr).toBe(0);
     expect(await sha256File(join(out, "multi.bin"))).toBe(await sha256File(path));
@@ -217,7 +188,7 @@ describe("file commands against the devserver", () => {
     const d = await draft("resume");
     const path = await localFile("resume.bin", 8 * 4096 + 100);
     // Part 4 is cut mid-body; without retries the upload stops there.
-    const fault = server.faults.add({
+    const fault = cli.server.faults.add({
       method: "PUT",
       path: "/api/**/files/resume.bin/content/4",
       dropAfterRequestBytes: 1000,
@@ -227,7 +198,7 @@ describe("file commands against the devserver", () => {
     const first = await nrp([...argv, "--concurrency", "1"], {
       env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
     });
-    server.faults.remove(fault);
+    cli.server.faults.remove(fault);
     expect(first.code, first.stderr).toBe(6);
     expect(first.stderr).toContain("stopped with 3 of 9 parts on the server");
     expect(first.stderr).toContain("Run the same command again to continue");
@@ -261,7 +232,7 @@ describe("file commands against the devserver", () => {
     expect(file["status"]).toBe("completed");
     expect(await journals()).toEqual([]);
 
-    const out = join(work, "out-resume");
+    const out = join(cli.work, "out-resume");
     const down = await nrp(["download", "file", "@resume", "resume.bin", "-o", out + "/"]);
     expect(down.code, down.stderr).toBe(0);
     expect(await sha256File(join(out, "resume.bin"))).toBe(await sha256File(path));
@@ -270,7 +241,7 @@ describe("file commands against the devserver", () => {
   it("Ctrl-C during an upload leaves a resumable state and says how to continue", async () => {
     await draft("abort");
     const path = await localFile("abort.bin", 6 * 4096);
-    const fault = server.faults.add({
+    const fault = cli.server.faults.add({
       method: "PUT",
       path: "/api/**/files/abort.bin/content/3",
       delayMs: 10_000,
@@ -281,12 +252,12 @@ describe("file commands against the devserver", () => {
     const pending = nrp([...argv, "--concurrency", "1"], { signal: controller.signal });
     // Abort once part 3 is on its way (parts 1 and 2 are acknowledged by then).
     for (let i = 0; i < 200; i++) {
-      if (server.requestLog.some((e) => e.path.endsWith("/abort.bin/content/3"))) break;
+      if (cli.server.requestLog.some((e) => e.path.endsWith("/abort.bin/content/3"))) break;
       await new Promise((r) => setTimeout(r, 25));
     }
     controller.abort();
     const first = await pending;
-    server.faults.remove(fault);
+    cli.server.faults.remove(fault);
     expect(first.code).toBe(130);
     expect(first.stderr).toContain("stopped with 2 of 6 parts on the server");
     expect(first.stderr).toContain("Interrupted.");
@@ -299,7 +270,7 @@ describe("file commands against the devserver", () => {
     expect(done.filter((p) => p === 1)).toHaveLength(1);
     expect(done.filter((p) => p === 2)).toHaveLength(1);
     expect(await journals()).toEqual([]);
-    const out = join(work, "out-abort");
+    const out = join(cli.work, "out-abort");
     const down = await nrp(["download", "file", "@abort", "abort.bin", "-o", out + "/"]);
     expect(down.code, down.stderr).toBe(0);
     expect(await sha256File(join(out, "abort.bin"))).toBe(await sha256File(path));
@@ -310,7 +281,7 @@ describe("file commands against the devserver", () => {
     const v1 = await localFile("rep-v1.bin", 3000);
     json(await nrp(["upload", "file", "@rep", v1, '{"title": "kept"}', "--key", "rep.bin"]));
     const v2 = await localFile("rep-v2.bin", 5 * 2048);
-    const fault = server.faults.add({
+    const fault = cli.server.faults.add({
       method: "PUT",
       path: "/api/**/files/rep.bin/content/3",
       status: 500,
@@ -320,7 +291,7 @@ describe("file commands against the devserver", () => {
     const first = await nrp([...argv, "--concurrency", "1"], {
       env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
     });
-    server.faults.remove(fault);
+    cli.server.faults.remove(fault);
     expect(first.code).toBe(6);
     expect(first.stderr).toContain("stopped with 2 of 5 parts on the server");
     const second = await nrp(argv);
@@ -328,7 +299,7 @@ describe("file commands against the devserver", () => {
     expect(second.stderr).toContain("Resuming rep.bin: 2 of 5 parts");
     expect(file).toMatchObject({ key: "rep.bin", size: 5 * 2048, metadata: { title: "kept" } });
     expect(partPuts("rep.bin").filter((p) => p === 1)).toHaveLength(1);
-    const out = join(work, "out-rep");
+    const out = join(cli.work, "out-rep");
     const down = await nrp(["download", "file", "@rep", "rep.bin", "-o", out + "/"]);
     expect(down.code, down.stderr).toBe(0);
     expect(await sha256File(join(out, "rep.bin"))).toBe(await sha256File(v2));
@@ -339,27 +310,27 @@ describe("file commands against the devserver", () => {
     await draft("dl");
     const path = await localFile("dl.bin", 200_000);
     json(await nrp(["upload", "file", "@dl", path]));
-    const fault = server.faults.add({
+    const fault = cli.server.faults.add({
       method: "GET",
       path: "/api/**/files/dl.bin/content",
       dropAfterBytes: 70_000,
       times: 1,
     });
-    const out = join(work, "out-dl");
+    const out = join(cli.work, "out-dl");
     const argv = ["download", "file", "@dl", "dl.bin", "-o", out + "/"];
     const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
-    server.faults.remove(fault);
+    cli.server.faults.remove(fault);
     expect(first.code, first.stderr).toBe(6);
     const partial = await stat(join(out, ".dl.bin.nrp-part"));
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThan(200_000);
     await expect(stat(join(out, "dl.bin"))).rejects.toThrow();
 
-    const before = server.requestLog.length;
+    const before = cli.server.requestLog.length;
     const second = await nrp(argv);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain("Resuming dl.bin from");
-    const gets = server.requestLog
+    const gets = cli.server.requestLog
       .slice(before)
       .filter((e) => e.method === "GET" && e.path.endsWith("/files/dl.bin/content"));
     expect(gets.map((g) => g.headers["range"])).toEqual([`bytes=${partial.size}-`]);
@@ -372,18 +343,18 @@ describe("file commands against the devserver", () => {
     await draft("dlabort");
     const path = await localFile("dlabort.bin", 50_000);
     json(await nrp(["upload", "file", "@dlabort", path]));
-    const fault = server.faults.add({
+    const fault = cli.server.faults.add({
       method: "GET",
       path: "/api/**/files/dlabort.bin/content",
       delayMs: 10_000,
       times: 1,
     });
-    const out = join(work, "out-dlabort");
+    const out = join(cli.work, "out-dlabort");
     const argv = ["download", "file", "@dlabort", "dlabort.bin", "-o", out + "/"];
     const controller = new AbortController();
     const pending = nrp(argv, { signal: controller.signal });
     for (let i = 0; i < 200; i++) {
-      const seen = server.requestLog.some(
+      const seen = cli.server.requestLog.some(
         (e) => e.method === "GET" && e.path.endsWith("/dlabort.bin/content"),
       );
       if (seen) break;
@@ -391,7 +362,7 @@ describe("file commands against the devserver", () => {
     }
     controller.abort();
     const first = await pending;
-    server.faults.remove(fault);
+    cli.server.faults.remove(fault);
     expect(first.code).toBe(130);
     expect(first.stderr).toContain(
       "The download of dlabort.bin stopped; run the same command again",
@@ -407,14 +378,14 @@ describe("file commands against the devserver", () => {
     const a = await localFile("a.txt", 100);
     const b = await localFile("b.txt", 2000);
     const c = await localFile("c.txt", 0);
-    const dir = join(work, "a-directory");
+    const dir = join(cli.work, "a-directory");
     await mkdir(dir, { recursive: true });
     const r = await nrp([
       "upload",
       "files",
       "@many",
       a,
-      join(work, "missing.txt"),
+      join(cli.work, "missing.txt"),
       b,
       dir,
       c,
@@ -452,7 +423,7 @@ describe("file commands against the devserver", () => {
     expect(rerun.stderr).toContain("same    a.txt: already uploaded with the same md5");
 
     // All of them into a directory, byte for byte.
-    const out = join(work, "out-many");
+    const out = join(cli.work, "out-many");
     const down = await nrp(["download", "files", "@many", "*", "-o", out]);
     expect(down.code, down.stderr).toBe(0);
     for (const p of [a, b, c, late]) {
@@ -460,9 +431,16 @@ describe("file commands against the devserver", () => {
     }
     const rows = JSON.parse(down.stdout) as Json[];
     expect(rows.every((x) => x["status"] === "downloaded" && x["verified"] === true)).toBe(true);
-    const pattern = await nrp(["download", "file", "@many", "[ab].txt", "-o", join(work, "ab")]);
+    const pattern = await nrp([
+      "download",
+      "file",
+      "@many",
+      "[ab].txt",
+      "-o",
+      join(cli.work, "ab"),
+    ]);
     expect(pattern.code, pattern.stderr).toBe(0);
-    expect((await readdir(join(work, "ab"))).sort()).toEqual(["a.txt", "b.txt"]);
+    expect((await readdir(join(cli.work, "ab"))).sort()).toEqual(["a.txt", "b.txt"]);
   });
 
   it("refuses keys that would write outside the output directory", async () => {
@@ -471,17 +449,17 @@ describe("file commands against the devserver", () => {
     const res = await fetch(d["links"]["files"] as string, {
       method: "POST",
       headers: {
-        authorization: `Bearer ${server.tokens.owner}`,
+        authorization: `Bearer ${cli.server.tokens.owner}`,
         "content-type": "application/json",
       },
       body: JSON.stringify([{ key: "../evil.txt" }]),
     });
     expect(res.status).toBe(201);
-    const out = join(work, "out-evil");
+    const out = join(cli.work, "out-evil");
     const r = await nrp(["download", "file", "@evil", "*", "-o", out]);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('Refusing to write the file "../evil.txt"');
-    await expect(stat(join(work, "evil.txt"))).rejects.toThrow();
+    await expect(stat(join(cli.work, "evil.txt"))).rejects.toThrow();
   });
 
   it("draws a progress bar on a terminal only", async () => {
@@ -494,7 +472,14 @@ describe("file commands against the devserver", () => {
     expect(tty.stderr).toMatch(/bar\.bin\s+\[[=-]+\]\s+\d+% \| /);
     expect(tty.stderr).toContain("\u001b[");
 
-    const plain = await nrp(["download", "file", "@bar", "bar.bin", "-o", join(work, "bar-out/")]);
+    const plain = await nrp([
+      "download",
+      "file",
+      "@bar",
+      "bar.bin",
+      "-o",
+      join(cli.work, "bar-out/"),
+    ]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).not.toContain("[=");
     expect(plain.stderr).not.toContain("\u001b[");
@@ -507,7 +492,7 @@ describe("file commands against the devserver", () => {
     expect(piped.stderr).toMatch(/bar\.bin\s+\[[=-]+\]/);
 
     const quiet = await nrp(
-      ["download", "file", "@bar", "bar.bin", "-o", join(work, "bar-q/"), "--no-progress"],
+      ["download", "file", "@bar", "bar.bin", "-o", join(cli.work, "bar-q/"), "--no-progress"],
       { stderrTty: true },
     );
     expect(quiet.code, quiet.stderr).toBe(0);
@@ -538,7 +523,7 @@ describe("file commands against the devserver", () => {
     await draft("perm");
     const locked = await localFile("locked.bin", 10);
     await chmod(locked, 0o000);
-    const missing = await nrp(["upload", "file", "@perm", join(work, "nope.bin")]);
+    const missing = await nrp(["upload", "file", "@perm", join(cli.work, "nope.bin")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("Cannot read");
     await chmod(locked, 0o600);

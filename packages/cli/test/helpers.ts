@@ -5,6 +5,13 @@ import { Writable } from "node:stream";
 
 import { main } from "nrp-invenio-cli";
 import type { CliIO } from "nrp-invenio-cli";
+import { startDevServer } from "nrp-invenio-devserver";
+import type { DevServer, DevServerOptions } from "nrp-invenio-devserver";
+import { afterAll, beforeAll, expect } from "vitest";
+
+// Tests index deep into server JSON; the assertions are the type check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 /** Captured result of one `nrp` invocation. */
 export interface RunResult {
@@ -90,4 +97,88 @@ export async function tempHome(): Promise<{
     env: { HOME: home },
     cleanup: () => rm(home, { recursive: true, force: true }),
   };
+}
+
+/** A temporary HOME from {@link tempHome}. */
+export type TempHome = Awaited<ReturnType<typeof tempHome>>;
+
+/** How {@link useDevserverCli} sets up a test file. */
+export interface DevserverCliOptions {
+  /** Options of the devserver, e.g. `{ flavour: "rdm" }`, or a function preparing them (seeding). */
+  server?: DevServerOptions | (() => Promise<DevServerOptions>);
+  /** The alias added, with the owner's token, as the default. @default "dev" */
+  alias?: string;
+  /** Run commands in the scratch directory instead of the process's. @default false */
+  cwdInWork?: boolean;
+  /** More environment for every command, given the running server. */
+  env?: (server: DevServer) => Record<string, string>;
+}
+
+/** What {@link useDevserverCli} provides once its `beforeAll` has run. */
+export interface DevserverCli {
+  /** The running devserver. */
+  readonly server: DevServer;
+  /** The temporary HOME holding the configuration. */
+  readonly home: TempHome;
+  /** A scratch directory, removed afterwards. */
+  readonly work: string;
+  /** Runs `nrp --config <home> argv` with `NO_COLOR` and the options' environment. */
+  nrp: (argv: string[], opts?: FakeOptions) => Promise<RunResult>;
+}
+
+/**
+ * Starts a devserver, a temporary HOME with an alias for the owner and a scratch directory before
+ * the tests of the calling `describe`, and removes them after.
+ *
+ * Every CLI test file against the devserver needs the same setup; one copy keeps them alike.
+ */
+export function useDevserverCli(options: DevserverCliOptions = {}): DevserverCli {
+  let state: { server: DevServer; home: TempHome; work: string } | undefined;
+  const ready = (): NonNullable<typeof state> => {
+    if (state === undefined) throw new Error("useDevserverCli: used before its beforeAll ran");
+    return state;
+  };
+  const cli: DevserverCli = {
+    get server() {
+      return ready().server;
+    },
+    get home() {
+      return ready().home;
+    },
+    get work() {
+      return ready().work;
+    },
+    nrp: (argv, opts = {}) => {
+      const { server, home, work } = ready();
+      return run(["--config", home.config, ...argv], {
+        ...(options.cwdInWork === true ? { cwd: work } : {}),
+        ...opts,
+        env: { ...home.env, NO_COLOR: "1", ...options.env?.(server), ...opts.env },
+      });
+    },
+  };
+  beforeAll(async () => {
+    const serverOptions =
+      typeof options.server === "function" ? await options.server() : options.server;
+    const server = await startDevServer(serverOptions);
+    const home = await tempHome();
+    const work = await mkdtemp(path.join(tmpdir(), "nrp-cli-work-"));
+    state = { server, home, work };
+    const alias = options.alias ?? "dev";
+    const r = await cli.nrp(["add", "alias", server.url, alias, "--token", server.tokens.owner]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    if (state === undefined) return;
+    await state.server.close();
+    await state.home.cleanup();
+    await rm(state.work, { recursive: true, force: true });
+  });
+  return cli;
+}
+
+/** The JSON a command printed, after checking that it succeeded (its stderr explains if not). */
+export function jsonOf(r: RunResult): Json {
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Json;
 }

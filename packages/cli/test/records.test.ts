@@ -1,48 +1,22 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
-import { startDevServer } from "nrp-invenio-devserver";
-import type { DevServer } from "nrp-invenio-devserver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { run, tempHome } from "./helpers.js";
-import type { FakeOptions, RunResult } from "./helpers.js";
+import { jsonOf, run, tempHome, useDevserverCli } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 describe("record commands against the devserver", () => {
-  let server: DevServer;
-  let home: Awaited<ReturnType<typeof tempHome>>;
-  let work: string;
-
-  beforeAll(async () => {
-    server = await startDevServer();
-    home = await tempHome();
-    work = await mkdtemp(join(tmpdir(), "nrp-records-"));
-    const r = await nrp(["add", "alias", server.url, "dev", "--token", server.tokens.owner]);
-    expect(r.code, r.stderr).toBe(0);
+  const cli = useDevserverCli({
+    env: (server) => ({ NRP_DOI_RESOLVER_URL: server.url }),
   });
-  afterAll(async () => {
-    await server.close();
-    await home.cleanup();
-    await rm(work, { recursive: true, force: true });
-  });
-
-  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
-    return run(["--config", home.config, ...argv], {
-      ...opts,
-      env: { ...home.env, NO_COLOR: "1", NRP_DOI_RESOLVER_URL: server.url, ...opts.env },
-    });
-  }
-  function json(r: RunResult): Json {
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as Json;
-  }
+  const { nrp } = cli;
+  const json = jsonOf;
   async function createDocument(title = "A document", setVar?: string): Promise<Json> {
     const argv = ["create", "record", "documents", JSON.stringify({ title }), "--no-files"];
     return json(await nrp(setVar === undefined ? argv : [...argv, "--set", setVar]));
@@ -82,7 +56,7 @@ describe("record commands against the devserver", () => {
     const record = json(published);
     expect(record["is_published"]).toBe(true);
     expect(record["is_draft"]).toBe(false);
-    expect(record["links"]["self"]).toBe(`${server.apiUrl}/documents/${draft["id"]}`);
+    expect(record["links"]["self"]).toBe(`${cli.server.apiUrl}/documents/${draft["id"]}`);
     expect(published.stderr).toContain(`Published documents/${draft["id"]}.`);
 
     const table = await nrp(["get", "record", "@r"], { tty: true });
@@ -90,13 +64,13 @@ describe("record commands against the devserver", () => {
     expect(table.stdout).toMatch(/│ state\s+│ published\s+│/);
     expect(table.stdout).toMatch(/│ title\s+│ Trees\s+│/);
     expect(table.stdout).toMatch(/│ revision\s+│ \d+\s+│/);
-    expect(table.stdout).toContain(`${server.url}/documents/${draft["id"]}`);
+    expect(table.stdout).toContain(`${cli.server.url}/documents/${draft["id"]}`);
 
     const edit = json(await nrp(["edit", "record", "@r", "--set", "d"]));
     expect(edit["id"]).toBe(draft["id"]);
     expect(edit["is_draft"]).toBe(true);
     const d = json(await nrp(["get", "variable", "d"]));
-    expect(d["values"]).toEqual([`${server.apiUrl}/documents/${draft["id"]}/draft`]);
+    expect(d["values"]).toEqual([`${cli.server.apiUrl}/documents/${draft["id"]}/draft`]);
 
     const version = json(await nrp(["record", "version", "@r", "--set", "v"]));
     expect(version["id"]).not.toBe(draft["id"]);
@@ -166,15 +140,15 @@ describe("record commands against the devserver", () => {
 
   it("update: --replace, a file, stdin, and a partial record with metadata", async () => {
     const draft = await createDocument("Replace me", "rep");
-    const file = join(work, "meta.json");
+    const file = join(cli.work, "meta.json");
     await writeFile(file, JSON.stringify({ title: "From file", pages: 10 }));
     const replaced = json(await nrp(["update", "record", "@rep", file, "--replace"]));
     expect(replaced["metadata"]).toEqual({ title: "From file", pages: 10 });
 
     const stdin = Readable.from([Buffer.from('{"abstract": "piped"}')]);
     const merged = await run(
-      ["--config", home.config, "update", "record", `draft/documents/${draft["id"]}`, "-"],
-      { env: { ...home.env }, stdin },
+      ["--config", cli.home.config, "update", "record", `draft/documents/${draft["id"]}`, "-"],
+      { env: { ...cli.home.env }, stdin },
     );
     expect(json(merged)["metadata"]).toEqual({ title: "From file", pages: 10, abstract: "piped" });
 
@@ -195,18 +169,18 @@ describe("record commands against the devserver", () => {
     const draft = await createDocument("Contended", "c");
     const path = `/api/documents/${draft["id"]}/draft`;
     // Hold the first update's PUT long enough for a second update to read and save in between.
-    const rule = server.faults.add({ method: "PUT", path, delayMs: 1500, times: 1 });
+    const rule = cli.server.faults.add({ method: "PUT", path, delayMs: 1500, times: 1 });
     try {
-      const logged = server.requestLog.length;
+      const logged = cli.server.requestLog.length;
       const first = nrp(["update", "record", "@c", '{"abstract": "first"}']);
       for (let i = 0; i < 100; i++) {
-        const seen = server.requestLog.slice(logged);
+        const seen = cli.server.requestLog.slice(logged);
         if (seen.some((e) => e.method === "GET" && e.path === path)) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const second = await run(
-        ["--config", home.config, "update", "record", "@c", '{"abstract": "second"}'],
-        { env: { ...home.env } },
+        ["--config", cli.home.config, "update", "record", "@c", '{"abstract": "second"}'],
+        { env: { ...cli.home.env } },
       );
       expect(second.code, second.stderr).toBe(0);
       const r = await first;
@@ -215,7 +189,7 @@ describe("record commands against the devserver", () => {
       expect(r.stderr).toContain("The draft changed on the server after nrp read it");
       expect(r.stderr).toContain('Run "nrp get record @c --draft"');
     } finally {
-      server.faults.remove(rule);
+      cli.server.faults.remove(rule);
     }
     const now = json(await nrp(["get", "record", "@c"]));
     expect(now["metadata"]["abstract"]).toBe("second");
@@ -335,7 +309,7 @@ describe("record commands against the devserver", () => {
 
   it("get -o writes JSON or YAML and refuses to overwrite without --force", async () => {
     const draft = await createDocument("To a file", "file");
-    const out = join(work, "rec.json");
+    const out = join(cli.work, "rec.json");
     const first = await nrp(["get", "record", "@file", "-o", out]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe("");
@@ -350,7 +324,7 @@ describe("record commands against the devserver", () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect(JSON.parse(await readFile(out, "utf8"))).toHaveLength(2);
 
-    const yaml = join(work, "rec.yaml");
+    const yaml = join(cli.work, "rec.yaml");
     expect((await nrp(["get", "record", "@file", "-o", yaml])).code).toBe(0);
     expect((parseYaml(await readFile(yaml, "utf8")) as Json)["id"]).toBe(draft["id"]);
   });
@@ -404,7 +378,7 @@ describe("record commands against the devserver", () => {
     expect((JSON.parse(publish.stdout) as Json)["status"]).toBe("submitted");
 
     const other = await nrp(["get", "record", "@cur"], {
-      env: { NRP_INVENIO_CLIENT_TOKEN: server.tokens.depositor },
+      env: { NRP_INVENIO_CLIENT_TOKEN: cli.server.tokens.depositor },
     });
     expect(other.code).toBe(3);
   });
@@ -414,7 +388,7 @@ describe("record commands against the devserver", () => {
       metadata: { title },
       ...(community === undefined ? {} : { parent: { communities: { default: community } } }),
     });
-    const file = join(work, "many.json");
+    const file = join(cli.work, "many.json");
     await writeFile(
       file,
       JSON.stringify([item("one", "physics"), item("two"), item("three", "biology")]),
@@ -444,7 +418,7 @@ describe("record commands against the devserver", () => {
   });
 
   it("JSON Lines are streamed; reading stops at the first bad line, after reporting", async () => {
-    const file = join(work, "batch.jsonl");
+    const file = join(cli.work, "batch.jsonl");
     await writeFile(file, '{"title": "l1"}\n\n{"title": "l3"}\n{"title": oops}\n{"title": "l5"}\n');
     const r = await nrp(["create", "record", "documents", file, "--no-files", "--set", "batch"]);
     expect(r.code).toBe(2);
@@ -456,32 +430,32 @@ describe("record commands against the devserver", () => {
 
     const stdin = Readable.from([Buffer.from('{"title": "s1"}\n{"title": "s2"}\n')]);
     const piped = await run(
-      ["--config", home.config, "create", "record", "documents", "-", "--jsonl", "--no-files"],
-      { env: { ...home.env }, stdin },
+      ["--config", cli.home.config, "create", "record", "documents", "-", "--jsonl", "--no-files"],
+      { env: { ...cli.home.env }, stdin },
     );
     expect(piped.code, piped.stderr).toBe(0);
     expect(JSON.parse(piped.stdout)).toHaveLength(2);
     expect(piped.stderr).toContain("Created 2 of 2 drafts.");
 
-    const missing = await nrp(["create", "record", "documents", join(work, "nope.jsonl")]);
+    const missing = await nrp(["create", "record", "documents", join(cli.work, "nope.jsonl")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("does not exist");
   });
 
   it("bad JSON is a usage error naming the position; nothing is created", async () => {
-    const before = server.requestLog.filter((e) => e.method === "POST").length;
+    const before = cli.server.requestLog.filter((e) => e.method === "POST").length;
     const r = await nrp(["create", "record", "documents", '{"title": "x",}']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Invalid JSON in the JSON argument at line 1, column 15");
     expect(r.stderr).toContain('{"title": "x",}');
-    const file = join(work, "broken.json");
+    const file = join(cli.work, "broken.json");
     await writeFile(file, '{\n  "title": "x"\n  "pages": 1\n}\n');
     const f = await nrp(["create", "record", "documents", file]);
     expect(f.code).toBe(2);
     expect(f.stderr).toContain(`Invalid JSON in ${file} at line 3, column 3`);
     const notObject = await nrp(["create", "record", "documents", "[1, 2]"]);
     expect(notObject.code).toBe(2);
-    expect(server.requestLog.filter((e) => e.method === "POST").length).toBe(before);
+    expect(cli.server.requestLog.filter((e) => e.method === "POST").length).toBe(before);
   });
 
   it("ids: unknown variable, several values where one is needed, bad id", async () => {
@@ -521,26 +495,8 @@ describe("record commands against the devserver", () => {
 });
 
 describe("record commands against the rdm flavour", () => {
-  let server: DevServer;
-  let home: Awaited<ReturnType<typeof tempHome>>;
-
-  beforeAll(async () => {
-    server = await startDevServer({ flavour: "rdm" });
-    home = await tempHome();
-    const r = await nrp(["add", "alias", server.url, "rdm", "--token", server.tokens.owner]);
-    expect(r.code, r.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    await server.close();
-    await home.cleanup();
-  });
-
-  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
-    return run(["--config", home.config, ...argv], {
-      ...opts,
-      env: { ...home.env, NO_COLOR: "1" },
-    });
-  }
+  const cli = useDevserverCli({ server: { flavour: "rdm" }, alias: "rdm" });
+  const { nrp } = cli;
 
   it("bare ids use the only model; publish [version] sets metadata.version", async () => {
     const created = await nrp([

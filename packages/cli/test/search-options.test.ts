@@ -4,12 +4,11 @@ import path from "node:path";
 import { Readable } from "node:stream";
 
 import { NRPInvenioClient } from "nrp-invenio-client";
-import { DEFAULT_COMMUNITIES, seedRecords, startDevServer } from "nrp-invenio-devserver";
-import type { DevServer } from "nrp-invenio-devserver";
+import { DEFAULT_COMMUNITIES, seedRecords } from "nrp-invenio-devserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { run, tempHome } from "./helpers.js";
-import type { FakeOptions, RunResult } from "./helpers.js";
+import { useDevserverCli } from "./helpers.js";
+import type { RunResult } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,19 +30,21 @@ const DOCUMENTS = [
 ] as const;
 
 describe("structured queries, communities, facets and windowed scans from the CLI", () => {
-  let server: DevServer;
-  let dataDir: string;
-  let home: Awaited<ReturnType<typeof tempHome>>;
-  const ids = new Map<string, string>();
+  let dataDir = "";
+  // Registered before the devserver's hooks, so it runs after the server has closed.
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+  const cli = useDevserverCli({
+    server: async () => {
+      dataDir = await mkdtemp(path.join(tmpdir(), "nrp-cli-search-"));
+      await seedRecords({ dataDir, records: SEEDED, model: "datasets", seed: 7 });
+      return { dataDir };
+    },
+  });
+  const { nrp } = cli;
   const created = new Map<string, string>();
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), "nrp-cli-search-"));
-    await seedRecords({ dataDir, records: SEEDED, model: "datasets", seed: 7 });
-    server = await startDevServer({ dataDir });
-    home = await tempHome();
-    const r = await nrp(["add", "alias", server.url, "dev", "--token", server.tokens.owner]);
-    expect(r.code, r.stderr).toBe(0);
+    const server = cli.server;
     const client = new NRPInvenioClient({ serverUrl: server.url, token: server.tokens.owner });
     try {
       for (const { title, keywords, community } of DOCUMENTS) {
@@ -53,32 +54,20 @@ describe("structured queries, communities, facets and windowed scans from the CL
           { filesEnabled: false, ...(community === undefined ? {} : { community }) },
         );
         const record = await draft.publish();
-        ids.set(title, record.id);
         created.set(title, String(record.data["created"]));
       }
     } finally {
       await client.close();
     }
   }, 120_000);
-  afterAll(async () => {
-    await server.close();
-    await home.cleanup();
-    await rm(dataDir, { recursive: true, force: true });
-  });
 
-  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
-    return run(["--config", home.config, ...argv], {
-      ...opts,
-      env: { ...home.env, NO_COLOR: "1", ...opts.env },
-    });
-  }
   function titles(r: RunResult): string[] {
     expect(r.code, r.stderr).toBe(0);
     return (JSON.parse(r.stdout) as Json[]).map((h) => h["metadata"]["title"] as string).sort();
   }
   /** The URLs of the requests the devserver saw since `from` (an index into its log). */
   function requestUrls(from: number): URL[] {
-    return server.requestLog.slice(from).map((e) => new URL(e.path, server.url));
+    return cli.server.requestLog.slice(from).map((e) => new URL(e.path, cli.server.url));
   }
   /** The query strings of the searches since `from`. */
   function queries(from: number): string[] {
@@ -111,7 +100,7 @@ describe("structured queries, communities, facets and windowed scans from the CL
       // The documents were created one after another: from the third on, three remain.
       const since = created.get("Cell walls") ?? "";
       const query = JSON.stringify({ query: { range: { created: { gte: since } } } });
-      const file = path.join(home.home, "range.json");
+      const file = path.join(cli.home.home, "range.json");
       await writeFile(file, query);
       const fromFile = await nrp([
         "search",
@@ -215,13 +204,13 @@ describe("structured queries, communities, facets and windowed scans from the CL
 
   describe("--community", () => {
     it("adds a parent.communities.ids clause for a UUID to searches and scans", async () => {
-      const before = server.requestLog.length;
+      const before = cli.server.requestLog.length;
       const r = await nrp(["search", "records", "spin", "--community", PHYSICS.toUpperCase()]);
       expect(r.code, r.stderr).toBe(0);
       const clause = `parent.communities.ids:"${PHYSICS}"`;
       expect(queries(before)).toContain(`(spin) AND ${clause}`);
 
-      const mark = server.requestLog.length;
+      const mark = cli.server.requestLog.length;
       const scan = await nrp(["scan", "records", "--community", PHYSICS, "--format", "jsonl"]);
       expect(scan.code, scan.stderr).toBe(0);
       const sent = queries(mark);
@@ -238,7 +227,7 @@ describe("structured queries, communities, facets and windowed scans from the CL
 
     it("keeps only the community's records where the server indexes parent.communities", async (t) => {
       const probe = await fetch(
-        `${server.url}/api/documents/?q=${encodeURIComponent(`parent.communities.ids:"${PHYSICS}"`)}`,
+        `${cli.server.url}/api/documents/?q=${encodeURIComponent(`parent.communities.ids:"${PHYSICS}"`)}`,
       );
       const total = ((await probe.json()) as Json)["hits"]["total"] as number;
       // The devserver does not index `parent` yet; the filter works on RDM and NRP.
@@ -255,7 +244,7 @@ describe("structured queries, communities, facets and windowed scans from the CL
 
   describe("--scan-window", () => {
     it(`scans ${SEEDED} seeded records through a ${WINDOW}-record window, each exactly once`, async () => {
-      const before = server.requestLog.length;
+      const before = cli.server.requestLog.length;
       const r = await nrp([
         "scan",
         "records",

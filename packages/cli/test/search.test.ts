@@ -1,11 +1,9 @@
 import { main } from "nrp-invenio-cli";
 import { NRPInvenioClient } from "nrp-invenio-client";
-import { startDevServer } from "nrp-invenio-devserver";
-import type { DevServer } from "nrp-invenio-devserver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
-import { run, tempHome } from "./helpers.js";
-import type { FakeOptions, RunResult } from "./helpers.js";
+import { useDevserverCli } from "./helpers.js";
+import type { RunResult } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,16 +25,13 @@ const TITLES = [
 ] as const;
 
 describe("search and scan commands against the devserver", () => {
-  let server: DevServer;
-  let home: Awaited<ReturnType<typeof tempHome>>;
+  const cli = useDevserverCli();
+  const { nrp } = cli;
   const published = new Map<string, string>();
   let draftId = "";
 
   beforeAll(async () => {
-    server = await startDevServer();
-    home = await tempHome();
-    const r = await nrp(["add", "alias", server.url, "dev", "--token", server.tokens.owner]);
-    expect(r.code, r.stderr).toBe(0);
+    const server = cli.server;
     const client = new NRPInvenioClient({ serverUrl: server.url, token: server.tokens.owner });
     try {
       for (const [title, keyword] of TITLES) {
@@ -58,17 +53,6 @@ describe("search and scan commands against the devserver", () => {
       await client.close();
     }
   }, 60_000);
-  afterAll(async () => {
-    await server.close();
-    await home.cleanup();
-  });
-
-  function nrp(argv: string[], opts: FakeOptions = {}): Promise<RunResult> {
-    return run(["--config", home.config, ...argv], {
-      ...opts,
-      env: { ...home.env, NO_COLOR: "1", ...opts.env },
-    });
-  }
   function json(r: RunResult): Json[] {
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as Json[];
@@ -146,7 +130,7 @@ describe("search and scan commands against the devserver", () => {
     expect(r.stderr).toContain("Stored in @pines (2 values).");
     const stored = await nrp(["get", "variable", "pines", "--format", "json"]);
     expect(stored.code, stored.stderr).toBe(0);
-    expect(stored.stdout).toContain(`${server.url}/api/`);
+    expect(stored.stdout).toContain(`${cli.server.url}/api/`);
     const none = await nrp([
       "search",
       "records",
@@ -215,7 +199,7 @@ describe("search and scan commands against the devserver", () => {
     const controller = new AbortController();
     let out = "";
     let err = "";
-    const code = await main(["--config", home.config, "scan", "records", "--format", "json"], {
+    const code = await main(["--config", cli.home.config, "scan", "records", "--format", "json"], {
       stdout: {
         write: (s: string) => {
           out += s;
@@ -224,7 +208,7 @@ describe("search and scan commands against the devserver", () => {
         },
       },
       stderr: { write: (s: string) => (err += s) },
-      env: { ...home.env, NO_COLOR: "1" },
+      env: { ...cli.home.env, NO_COLOR: "1" },
       signal: controller.signal,
     });
     expect(code, err).toBe(130);
