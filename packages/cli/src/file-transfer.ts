@@ -68,26 +68,16 @@ export async function uploadAndReport(
   ctx: CommandContext,
   record: NRPRecord,
   files: NRPRecordFiles,
-  request: { key: string; path: string; metadata: Record<string, unknown> },
-  options: TransferInput,
+  request: TransferInput & { key: string; path: string; metadata: Record<string, unknown> },
   done: (file: NRPFile, resumed: boolean) => string,
 ): Promise<void> {
   const progress = new Progress(ctx.io.stderr, {
-    enabled: options.progress && !ctx.output.options.quiet,
+    enabled: request.progress && !ctx.output.options.quiet,
   });
   try {
-    const { file, resumed } = await uploadFile(
-      ctx,
-      record,
-      files,
-      {
-        ...request,
-        transfer: options.transfer,
-        partSize: options.partSize,
-        concurrency: options.concurrency,
-      },
-      progress,
-    );
+    const { key, path, metadata, transfer, partSize, concurrency } = request;
+    const upload = { key, path, metadata, transfer, partSize, concurrency };
+    const { file, resumed } = await uploadFile(ctx, record, files, upload, progress);
     progress.stop();
     ctx.output.info(done(file, resumed));
     printFile(ctx.output, file);

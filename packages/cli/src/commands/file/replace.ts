@@ -9,7 +9,7 @@ import type { TransferInput } from "../../file-transfer.js";
 import { recordWithFiles, requireFile } from "../../record-files.js";
 import { formatSize } from "../../sizes.js";
 import { UploadJournal } from "../../upload-journal.js";
-import { parseTransferInput, transferOptions } from "./upload.js";
+import { oneFileTransferOptions, parseTransferInput } from "./upload.js";
 
 /** The input of `nrp replace file`. */
 export interface ReplaceFileInput extends TransferInput {
@@ -35,8 +35,7 @@ export default defineCommand({
     { name: "<path>", description: "the local file with the new content" },
   ],
   options(cmd) {
-    transferOptions(cmd);
-    cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+    oneFileTransferOptions(cmd);
   },
   examples: [
     {
@@ -70,8 +69,7 @@ export default defineCommand({
       ctx,
       record,
       files,
-      { key: input.key, path: input.path, metadata },
-      input,
+      { ...input, metadata },
       (file) =>
         `Replaced ${file.key} in ${record.mid} (${formatSize(file.size ?? 0)}); ` +
         `${file.checksum ?? "checksum"} verified.`,

@@ -39,7 +39,13 @@ export function transferOptions(cmd: Command): void {
     .option("--no-progress", "no progress bar, even on a terminal");
 }
 
-/** Reads the options {@link transferOptions} added, with `--concurrency`. */
+/** Adds {@link transferOptions} and `--concurrency` (parts at once) for a one-file upload. */
+export function oneFileTransferOptions(cmd: Command): void {
+  transferOptions(cmd);
+  cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+}
+
+/** Reads the options {@link oneFileTransferOptions} added. */
 export function parseTransferInput(opts: Readonly<Record<string, unknown>>): TransferInput {
   return {
     transfer: parseTransfer(opts["transfer"]),
@@ -68,8 +74,7 @@ export default defineCommand({
   ],
   options(cmd) {
     cmd.option("--key <key>", "the file's key in the record (default: the file's name)");
-    transferOptions(cmd);
-    cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+    oneFileTransferOptions(cmd);
   },
   examples: [
     { command: "nrp upload file @r data.csv", description: "upload data.csv to the draft in @r" },
@@ -111,8 +116,7 @@ export default defineCommand({
       ctx,
       record,
       files,
-      { key: input.key, path: input.path, metadata },
-      input,
+      { ...input, metadata },
       (file, resumed) =>
         `${resumed ? "Finished uploading" : "Uploaded"} ${file.key} (${formatSize(file.size ?? 0)}) ` +
         `to ${record.mid}; ${file.checksum ?? "checksum"} verified.`,
