@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { pagingHint } from "../src/commands/record/search.js";
 import {
   StreamWriter,
+  facetCounts,
   parseFacets,
   positiveInt,
   project,
@@ -152,5 +153,30 @@ describe("search command help", () => {
     const r = await run(["search", "records", "--facet", "oak"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("name=value");
+  });
+});
+
+describe("facetCounts", () => {
+  it("flattens aggregations to one row per bucket, labels only where they differ", () => {
+    const aggregations = {
+      is_published: {
+        label: "Status",
+        buckets: [{ key: "false", doc_count: 3, label: "Unpublished", is_selected: true }],
+      },
+      keywords: { label: "Keywords", buckets: [{ key: "oak", doc_count: 2, label: "oak" }] },
+      subjects: {
+        buckets: [
+          { key: "bio", doc_count: 4, inner: { buckets: [{ key: "cells", doc_count: 1 }] } },
+        ],
+      },
+      broken: { buckets: "none" },
+    };
+    expect(facetCounts(aggregations)).toEqual([
+      { facet: "is_published", value: "false", label: "Unpublished", count: 3 },
+      { facet: "keywords", value: "oak", label: undefined, count: 2 },
+      { facet: "subjects", value: "bio", label: undefined, count: 4 },
+      { facet: "subjects", value: "bio/cells", label: undefined, count: 1 },
+    ]);
+    expect(facetCounts({})).toEqual([]);
   });
 });

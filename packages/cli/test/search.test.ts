@@ -98,6 +98,18 @@ describe("search and scan commands against the devserver", () => {
     ).not.toContain(draftId);
   });
 
+  it("--json-query with --drafts searches your drafts only", async () => {
+    const query = '{"term": {"metadata.keywords": "oak"}}';
+    const drafts = json(await nrp(["search", "records", "--drafts", "--json-query", query]));
+    expect(drafts.map((h) => h["id"] as string)).toEqual([draftId]);
+    const records = json(await nrp(["search", "records", "--json-query", query]));
+    expect(records.map((h) => h["metadata"]["title"] as string).sort()).toEqual([
+      "Oak acorns",
+      "Oak bark beetles",
+      "Oak trees of Bohemia",
+    ]);
+  });
+
   it("prints a table of id, model, title, created and state", async () => {
     const r = await nrp(["search", "records", "metadata.title:birch", "--sort", "oldest"], {
       tty: true,

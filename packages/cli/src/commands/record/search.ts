@@ -135,12 +135,14 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       else if (ctx.output.format === "table") {
         ctx.output.list(rows, columns);
         const counts = facetCounts(page.aggregations);
-        if (counts.length > 0)
+        // The label column only when some bucket has a label other than its value.
+        const labelled = counts.some((c) => c.label !== undefined);
+        if (counts.length > 0) {
           ctx.output.list(
             counts.map((c) => ({ ...c })),
-            FACET_COLUMNS,
+            FACET_COLUMNS.filter((col) => labelled || col.key !== "label"),
           );
-        else ctx.output.info("The server sent no facet counts.");
+        } else ctx.output.info("The server sent no facet counts.");
       } else {
         // One document, so that a script gets the hits and the counts of the same search.
         ctx.output.record([], { total: page.total, hits: data, facets: page.aggregations });
