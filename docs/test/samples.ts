@@ -91,6 +91,9 @@ export async function writeModules(dir: string, samples: readonly Sample[]): Pro
   }
 }
 
+/** A sample that runs longer than this is stopped and fails its page. */
+const SAMPLE_TIMEOUT_MS = 120_000;
+
 /** Exit code and output of a child process, whatever the exit code. */
 function run(
   command: string,
@@ -98,9 +101,10 @@ function run(
   options: { cwd: string; env: NodeJS.ProcessEnv },
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { ...options, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { ...options, timeout: SAMPLE_TIMEOUT_MS }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr ? `\n--- stderr ---\n${stderr}` : ""}` });
+      const killed = error?.killed ? `\n(stopped after ${String(SAMPLE_TIMEOUT_MS / 1000)} s)` : "";
+      resolve({ code, output: `${stdout}${stderr ? `\n--- stderr ---\n${stderr}` : ""}${killed}` });
     });
   });
 }
