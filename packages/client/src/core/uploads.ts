@@ -23,6 +23,11 @@ export interface UploadSource {
   readonly name?: string | undefined;
   /** Whether a range may be opened again (false for one-shot streams). */
   readonly retryable: boolean;
+  /**
+   * The file on disk the bytes come from, when there is one: its md5 can then be computed by a
+   * worker thread reading the file, instead of on the event loop that sends the parts.
+   */
+  readonly path?: string | undefined;
   /** A new stream of bytes `[start, end)`; `end` defaults to the size (or the stream's end). */
   open(start?: number, end?: number): Readable;
 }
@@ -76,6 +81,7 @@ export async function fromPath(path: string): Promise<UploadSource> {
   return {
     size,
     name: basename(path),
+    path,
     retryable: true,
     open(start = 0, end = size) {
       checkRange(size, start, end);

@@ -15,7 +15,7 @@ import type { HashCommand, HashReply, HashWorkerData } from "./md5-worker.js";
 export const WORKER_HASH_MIN_SIZE = 16 * 1024 * 1024;
 
 /** Bytes per read when hashing a file. */
-const CHUNK_SIZE = 4 * 1024 * 1024;
+const CHUNK_SIZE = 1024 * 1024;
 
 /**
  * The md5 of bytes `[0, end)` of a file, where `end` only moves forward (or back to 0 with

@@ -33,6 +33,7 @@ import {
   ProgressTracker,
 } from "../internal/transfer.js";
 import type { PartPlan, TransferProgress } from "../internal/transfer.js";
+import { md5OfFile } from "../internal/hasher.js";
 import { runParts } from "../internal/upload.js";
 import type { Info } from "./info.js";
 
@@ -154,6 +155,11 @@ function oneShotFailure(error: unknown, key: string): Error {
 }
 
 async function md5OfSource(source: UploadSource, signal: AbortSignal | undefined): Promise<string> {
+  // A file on disk is read and hashed by a worker thread (for large files), leaving the event
+  // loop to the requests.
+  if (source.path !== undefined && source.size !== undefined) {
+    return md5OfFile(source.path, source.size, signal);
+  }
   const hash = createHash("md5");
   const stream = source.open(0, source.size);
   const abort = (): void => {

@@ -630,11 +630,9 @@ describe("downloads hashed in a worker thread", () => {
   }, 60_000);
 
   it("abort mid-download stops the worker and closes every descriptor; the resume is verified", async () => {
-    const { server, files, filesPath } = await setup({}, { retryCount: 0 });
+    const { server, files } = await setup({}, { retryCount: 0 });
     const bytes = data(size);
     const file = await files.create("a.bin", {}, bytes, { transfer: "L" });
-    // A slow start keeps the download running long enough to abort it in the middle.
-    server.faults.add({ method: "GET", path: `${filesPath}/a.bin/content`, delayMs: 50 });
     const dir = await tempDir();
     const target = join(dir, "a.bin");
     const temp = join(dir, ".a.bin.nrp-part");
@@ -645,7 +643,9 @@ describe("downloads hashed in a worker thread", () => {
         signal: controller.signal,
         onProgress: (p) => {
           workersDuring = Math.max(workersDuring, liveHashWorkers());
-          if (p.transferredBytes > 4 * 1024 * 1024) controller.abort();
+          // Progress is throttled: the first report (the first batch on disk) is the moment
+          // that is surely mid-body.
+          if (p.transferredBytes > 0) controller.abort();
         },
       })
       .catch((e: unknown) => e);
@@ -671,12 +671,11 @@ describe("downloads hashed in a worker thread", () => {
 
     // Abort again, then resume from an intact prefix: the bytes arrive whole and verified.
     const again = new AbortController();
-    server.faults.add({ method: "GET", path: `${filesPath}/a.bin/content`, delayMs: 50 });
     await file
       .download(target, {
         signal: again.signal,
         onProgress: (p) => {
-          if (p.transferredBytes > 4 * 1024 * 1024) again.abort();
+          if (p.transferredBytes > 0) again.abort();
         },
       })
       .catch(() => undefined);
@@ -686,6 +685,45 @@ describe("downloads hashed in a worker thread", () => {
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(temp)).toBe(0);
     expect(await readdir(dir)).toEqual(["a.bin"]);
+  }, 60_000);
+});
+
+describe("uploads hashed in a worker thread", () => {
+  it("a large multipart upload from a path is verified with a worker's md5; an abort stops it", async () => {
+    const { server, files, filesPath } = await setup();
+    const size = WORKER_HASH_MIN_SIZE + 1024 * 1024 + 3;
+    const bytes = data(size, 5);
+    const path = join(await tempDir(), "src.bin");
+    await writeFile(path, bytes);
+    let workersDuring = 0;
+    const file = await files.create("u.bin", {}, path, {
+      transfer: "M",
+      partSize: 4 * 1024 * 1024,
+      concurrency: 2,
+      onProgress: () => {
+        workersDuring = Math.max(workersDuring, liveHashWorkers());
+      },
+    });
+    expect(workersDuring).toBe(1);
+    expect(file.checksum).toBe(md5(bytes));
+    expect(liveHashWorkers()).toBe(0);
+
+    // An abort while a part is in flight stops the hashing worker and closes its descriptor.
+    const controller = new AbortController();
+    server.faults.add({ method: "PUT", path: `${filesPath}/v.bin/content/2`, delayMs: 2000 });
+    const aborted = files
+      .create("v.bin", {}, path, {
+        transfer: "M",
+        partSize: 4 * 1024 * 1024,
+        signal: controller.signal,
+      })
+      .catch((e: unknown) => e);
+    setTimeout(() => {
+      controller.abort();
+    }, 300);
+    expect(await aborted).toBeInstanceOf(APIUserAbortError);
+    expect(liveHashWorkers()).toBe(0);
+    expect(await openDescriptorsOf(path)).toBe(0);
   }, 60_000);
 });
 
