@@ -1,6 +1,6 @@
 import { startDevServer } from "./server.js";
 import { newRecordId } from "./services/records/ids.js";
-import { FieldIndexer } from "./store/field-index.js";
+import { FieldIndexer, REBUILD_FIELD_COUNTS } from "./store/field-index.js";
 import { openStore } from "./store/store.js";
 
 /** What `seedRecords` creates. */
@@ -156,7 +156,8 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
     const times = createdTimes(opts.records, random);
     const triggers = db
       .prepare(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'records_fts_%'",
+        `SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
+           AND (name LIKE 'records_fts_%' OR name LIKE 'field_values_count_%')`,
       )
       .all() as { name: string; sql: string }[];
     const lookups = db
@@ -168,7 +169,8 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
     db.transaction(() => {
       // The full-text rows are written directly from the text at hand, instead of by the trigger
       // walking each record's JSON again. The field index's lookup indexes are rebuilt at the end
-      // in one sorted pass, while its entries append in row order.
+      // in one sorted pass, while its entries append in row order, and its value counts are
+      // recomputed once instead of counted up per entry.
       for (const t of triggers) db.exec(`DROP TRIGGER ${t.name}`);
       for (const i of lookups) db.exec(`DROP INDEX ${i.name}`);
       times.forEach((micros, i) => {
@@ -203,8 +205,9 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
         insertPid.run(parentId, "parent", parentId, created);
         insertPid.run(id, "record", id, created);
       });
-      for (const t of triggers) db.exec(t.sql);
       for (const i of lookups) db.exec(i.sql);
+      db.exec(REBUILD_FIELD_COUNTS);
+      for (const t of triggers) db.exec(t.sql);
     })();
   } finally {
     await store.close();

@@ -1,6 +1,12 @@
 import type { RequestContext } from "../http/context.js";
 import { toItem, type ItemKind, type ItemSql } from "../store/records.js";
-import { compileQueryString, compileStructured, exactValues, type SqlFragment } from "./query.js";
+import {
+  compileQueryString,
+  compileStructured,
+  exactValues,
+  type CompileOptions,
+  type SqlFragment,
+} from "./query.js";
 import { dumpRecord, recordModels } from "./records/serialize.js";
 import { MAX_RESULT_WINDOW, type SearchParams } from "./search.js";
 import type { ServiceContext } from "./service.js";
@@ -56,82 +62,96 @@ export function facetNames(app: ServiceContext, model: string | undefined, perso
 }
 
 /**
- * The rows a collection lists, as `items`. Narrow rows carry only what conditions look at (kind,
- * rowid, id, model and times), so counting and faceting never read the JSON.
+ * The rows a collection lists, as `items`: only what conditions and sort orders look at (kind,
+ * rowid, id, model, version and times), so counting, faceting and ordering never read the JSON;
+ * a page's rows are read by rowid afterwards.
  */
-function base(query: ListingQuery, userId: number | undefined, wide: boolean): SqlFragment {
-  const cols = wide
-    ? "rowid AS rid, id, parent_id, model, version_index, data, files_enabled, pids, revision_id, created, updated"
-    : "rowid AS rid, id, model, created, updated";
+function base(query: ListingQuery, userId: number | undefined): SqlFragment {
+  const cols = "rowid AS rid, id, model, version_index, created, updated";
   if (query.personal) {
     const filter = query.model === undefined ? "" : "AND p.model = ?";
     const m = query.model === undefined ? [] : [query.model];
-    const expires = wide ? ", d.expires_at" : "";
     return {
-      sql: `SELECT 'draft' AS kind, d.${cols.replaceAll(", ", ", d.")}${expires} FROM drafts d
+      sql: `SELECT 'draft' AS kind, d.${cols.replaceAll(", ", ", d.")} FROM drafts d
               JOIN parents p ON p.id = d.parent_id WHERE p.owner_id = ? ${filter}
             UNION ALL
-            SELECT 'record' AS kind, r.${cols.replaceAll(", ", ", r.")}${wide ? ", NULL AS expires_at" : ""}
+            SELECT 'record' AS kind, r.${cols.replaceAll(", ", ", r.")}
               FROM records r JOIN parents p ON p.id = r.parent_id
               WHERE p.owner_id = ? ${filter} AND r.id NOT IN (SELECT id FROM drafts)`,
       params: [userId ?? -1, ...m, userId ?? -1, ...m],
     };
   }
   return {
-    sql: `SELECT 'record' AS kind, ${cols}${wide ? ", NULL AS expires_at" : ""} FROM records
+    sql: `SELECT 'record' AS kind, ${cols} FROM records
           ${query.model === undefined ? "" : "WHERE model = ?"}`,
     params: query.model === undefined ? [] : [query.model],
   };
 }
 
-function facetFilter(name: string, values: string[]): SqlFragment {
+function facetFilter(name: string, values: string[], options: CompileOptions): SqlFragment {
   if (name === "is_published") {
     return {
       sql: `items.kind IN (${values.map(() => "?").join(", ")})`,
       params: values.map((v) => (v === "true" ? "record" : "draft")),
     };
   }
-  return exactValues(name, values);
+  const { sql, params } = exactValues(name, values, options);
+  return { sql, params };
 }
 
+type Buckets = { bucket: string; n: number }[];
+
 /**
- * Buckets of a keyword facet from the field index: the values of `name` over the matching rows
- * (all of a model's records straight from the index when nothing narrows them), grouped by their
- * text as the buckets show it.
+ * Buckets of the keyword facets from the field index, in one pass: the values of each facet's
+ * field over the matching rows (the kept counts when nothing narrows a public collection),
+ * grouped by their text as the buckets show it.
  */
-function keywordBuckets(
+function keywordFacets(
   app: ServiceContext,
   query: ListingQuery,
-  name: string,
+  names: string[],
   from: SqlFragment,
   pre: SqlFragment,
-): { bucket: string; n: number }[] {
+): Map<string, Buckets> {
+  const fields = names.map(() => "?").join(", ");
   const kinds: ItemKind[] = query.personal ? ["draft", "record"] : ["record"];
   const parts = kinds.map((kind): SqlFragment => {
     if (!query.personal && pre.sql === "1") {
       const model = query.model === undefined ? "" : "AND model = ?";
       return {
-        sql: `SELECT value, count(*) AS n FROM field_values
-              WHERE kind = 'record' AND field = ? AND typeof(value) <> 'blob' ${model}
-              GROUP BY value`,
-        params: [name, ...(query.model === undefined ? [] : [query.model])],
+        sql: `SELECT field, value, sum(n) AS n FROM field_counts
+              WHERE kind = 'record' AND field IN (${fields}) AND n > 0 ${model}
+              GROUP BY field, value`,
+        params: [...names, ...(query.model === undefined ? [] : [query.model])],
       };
     }
+    // From the matching rows to their entries (CROSS JOIN keeps that order): a row's entries
+    // sit together under the table's key, while the other way round reads every entry of the
+    // fields.
     return {
-      sql: `SELECT value, count(*) AS n FROM field_values
-            WHERE kind = '${kind}' AND field = ? AND typeof(value) <> 'blob' AND rid IN (
-              SELECT items.rid FROM (${from.sql}) items WHERE items.kind = '${kind}' AND ${pre.sql})
-            GROUP BY value`,
-      params: [name, ...from.params, ...pre.params],
+      sql: `SELECT v.field, v.value, count(*) AS n
+            FROM (SELECT items.rid FROM (${from.sql}) items
+                  WHERE items.kind = '${kind}' AND ${pre.sql}) m
+            CROSS JOIN field_values v
+            WHERE v.kind = '${kind}' AND v.rid = m.rid AND +v.field IN (${fields})
+              AND typeof(v.value) <> 'blob'
+            GROUP BY v.field, v.value`,
+      params: [...from.params, ...pre.params, ...names],
     };
   });
-  return app.records.db
+  const rows = app.records.db
     .prepare(
-      `SELECT CAST(value AS TEXT) AS bucket, sum(n) AS n
+      `SELECT field, CAST(value AS TEXT) AS bucket, sum(n) AS n
        FROM (${parts.map((p) => p.sql).join(" UNION ALL ")})
-       GROUP BY bucket ORDER BY n DESC, bucket LIMIT 10`,
+       GROUP BY field, bucket ORDER BY field, n DESC, bucket`,
     )
-    .all(...parts.flatMap((p) => p.params)) as { bucket: string; n: number }[];
+    .all(...parts.flatMap((p) => p.params)) as { field: string; bucket: string; n: number }[];
+  const facets = new Map<string, Buckets>(names.map((n) => [n, []]));
+  for (const { field, bucket, n } of rows) {
+    const list = facets.get(field);
+    if (list !== undefined && list.length < 10) list.push({ bucket, n });
+  }
+  return facets;
 }
 
 function facetLabel(name: string): string {
@@ -147,33 +167,71 @@ function totalChanges(app: ServiceContext): number {
   return (app.records.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
 }
 
-const bucketCache = new WeakMap<
+const resultCache = new WeakMap<
   ServiceContext,
-  { changes: number; entries: Map<string, { bucket: string; n: number }[]> }
+  { changes: number; entries: Map<string, unknown> }
 >();
 
 /**
- * Buckets of one facet for one query, remembered until the database changes: paging through a
- * large result set asks for the same aggregations on every page, and over hundreds of thousands
- * of records they cost far more than the page itself.
+ * A result computed from the database, remembered until the database changes: paging through a
+ * large result set asks for the same total and aggregations on every page, and over hundreds of
+ * thousands of records they cost far more than the page itself.
  */
-function cachedBuckets(
-  app: ServiceContext,
-  key: string,
-  compute: () => { bucket: string; n: number }[],
-): { bucket: string; n: number }[] {
+function cached<T>(app: ServiceContext, key: string, compute: () => T): T {
   const changes = totalChanges(app) - (scratchChanges.get(app) ?? 0);
-  let cache = bucketCache.get(app);
+  let cache = resultCache.get(app);
   if (cache?.changes !== changes) {
     cache = { changes, entries: new Map() };
-    bucketCache.set(app, cache);
+    resultCache.set(app, cache);
   }
-  const hit = cache.entries.get(key);
-  if (hit !== undefined) return hit;
-  const rows = compute();
-  if (cache.entries.size >= 200) cache.entries.clear();
-  cache.entries.set(key, rows);
-  return rows;
+  if (cache.entries.has(key)) return cache.entries.get(key) as T;
+  const value = compute();
+  if (cache.entries.size >= 400) cache.entries.clear();
+  cache.entries.set(key, value);
+  return value;
+}
+
+const TRUE_WHERE: SqlFragment = { sql: "1", params: [] };
+
+/**
+ * The hits of a `bestmatch` search in order, up to the result window: bm25 over the free text of
+ * the query (lower is better), then the sort's order among equals.
+ */
+function ranking(
+  app: ServiceContext,
+  query: ListingQuery,
+  ranked: string[],
+  from: SqlFragment,
+  full: SqlFragment,
+  order: string,
+): { kind: ItemKind; rid: number }[] {
+  const db = app.records.db;
+  const match = ranked.map((m) => `(${m})`).join(" OR ");
+  // Scores go to keyed temporary tables first: joining the FTS subqueries directly leaves
+  // SQLite without an index and turns the join quadratic.
+  const before = totalChanges(app);
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS rank_records (r INTEGER PRIMARY KEY, score REAL);
+           CREATE TEMP TABLE IF NOT EXISTS rank_drafts (r INTEGER PRIMARY KEY, score REAL);
+           DELETE FROM rank_records; DELETE FROM rank_drafts;`);
+  db.prepare(
+    `INSERT INTO rank_records SELECT rowid, bm25(records_fts) FROM records_fts
+     WHERE records_fts MATCH ?`,
+  ).run(match);
+  if (query.personal) {
+    db.prepare(
+      `INSERT INTO rank_drafts SELECT rowid, bm25(drafts_fts) FROM drafts_fts
+       WHERE drafts_fts MATCH ?`,
+    ).run(match);
+  }
+  scratchChanges.set(app, (scratchChanges.get(app) ?? 0) + totalChanges(app) - before);
+  return db
+    .prepare(
+      `SELECT items.kind, items.rid FROM (${from.sql}) items
+       LEFT JOIN temp.rank_records rr ON items.kind = 'record' AND rr.r = items.rid
+       LEFT JOIN temp.rank_drafts dr ON items.kind = 'draft' AND dr.r = items.rid
+       WHERE ${full.sql} ORDER BY coalesce(rr.score, dr.score, 0) ASC, ${order} LIMIT ?`,
+    )
+    .all(...from.params, ...full.params, MAX_RESULT_WINDOW) as { kind: ItemKind; rid: number }[];
 }
 
 /**
@@ -188,46 +246,75 @@ export function listRecords(
   query: ListingQuery,
 ): Listing {
   const db = app.records.db;
-  const from = base(query, ctx.user?.id, false);
-  const options = { drafts: query.personal };
-  const compiled = [
-    ...(query.params.q === undefined ? [] : [compileQueryString(query.params.q, options)]),
-    ...(query.structured === undefined ? [] : [compileStructured(query.structured, options)]),
-  ];
-  const filters: SqlFragment[] = compiled.map(({ sql, params }) => ({ sql, params }));
-  const ranked = compiled.flatMap((c) => c.fullText);
-  const where = (extra: SqlFragment[]): SqlFragment => {
-    const all = [...filters, ...extra];
-    return {
-      sql: all.length === 0 ? "1" : all.map((f) => `(${f.sql})`).join(" AND "),
-      params: all.flatMap((f) => f.params),
-    };
-  };
+  const from = base(query, ctx.user?.id);
+  // Counts and facets look at every row: conditions collect their matching sets once. The page
+  // needs only its rows: conditions look each candidate up in the field index.
+  const setWise = { drafts: query.personal };
+  const rowWise = { drafts: query.personal, perRow: true };
+  const ranked: string[] = [];
+  const compile = (options: CompileOptions): SqlFragment[] =>
+    [
+      ...(query.params.q === undefined ? [] : [compileQueryString(query.params.q, options)]),
+      ...(query.structured === undefined ? [] : [compileStructured(query.structured, options)]),
+    ].map((c) => {
+      if (options.perRow !== true) ranked.push(...c.fullText);
+      return { sql: c.sql, params: c.params };
+    });
+  const filters = compile(setWise);
+  const rowFilters = compile(rowWise);
+  const where = (all: SqlFragment[]): SqlFragment => ({
+    sql: all.length === 0 ? "1" : all.map((f) => `(${f.sql})`).join(" AND "),
+    params: all.flatMap((f) => f.params),
+  });
   const names = facetNames(app, query.model, query.personal);
   const selected: [string, string][] = [];
   const postFilters: SqlFragment[] = [];
+  const rowPostFilters: SqlFragment[] = [];
   for (const name of names) {
     const values = ctx.query.getAll(name).filter((v) => v !== "");
     if (values.length === 0) continue;
     for (const v of values) selected.push([name, v]);
-    postFilters.push(facetFilter(name, values));
+    postFilters.push(facetFilter(name, values, setWise));
+    rowPostFilters.push(facetFilter(name, values, rowWise));
   }
+  const count = (where: SqlFragment): number =>
+    cached(
+      app,
+      `total\n${from.sql}\n${where.sql}\n${JSON.stringify([...from.params, ...where.params])}`,
+      () =>
+        (
+          db
+            .prepare(`SELECT count(*) AS n FROM (${from.sql}) items WHERE ${where.sql}`)
+            .get(...from.params, ...where.params) as { n: number }
+        ).n,
+    );
   const aggregations: Record<string, Facet> = {};
-  const pre = where([]);
+  const pre = where(filters);
+  const preKey = `${from.sql}\n${pre.sql}\n${JSON.stringify([...from.params, ...pre.params])}`;
+  // No matching row, no bucket: nothing to aggregate.
+  const none = count(pre) === 0;
+  const keywords = names.filter((n) => n !== "is_published");
+  const facets = cached(app, `facets\n${keywords.join(",")}\n${preKey}`, () =>
+    none || keywords.length === 0
+      ? new Map<string, Buckets>()
+      : keywordFacets(app, query, keywords, from, pre),
+  );
   for (const name of names) {
     const chosen = new Set(selected.filter(([n]) => n === name).map(([, v]) => v));
-    const key = `${name}\n${from.sql}\n${pre.sql}\n${JSON.stringify([...from.params, ...pre.params])}`;
-    const rows = cachedBuckets(app, key, () =>
+    const rows =
       name === "is_published"
-        ? (db
-            .prepare(
-              `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
-                 count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
-               ORDER BY n DESC, bucket`,
-            )
-            .all(...from.params, ...pre.params) as { bucket: string; n: number }[])
-        : keywordBuckets(app, query, name, from, pre),
-    );
+        ? cached(app, `is_published\n${preKey}`, () =>
+            none
+              ? []
+              : (db
+                  .prepare(
+                    `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
+                       count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
+                     ORDER BY n DESC, bucket`,
+                  )
+                  .all(...from.params, ...pre.params) as Buckets),
+          )
+        : (facets.get(name) ?? []);
     aggregations[name] = {
       buckets: rows.map((r) => ({
         key: r.bucket,
@@ -239,53 +326,41 @@ export function listRecords(
       label: facetLabel(name),
     };
   }
-  const full = where(postFilters);
-  const total = (
-    db
-      .prepare(`SELECT count(*) AS n FROM (${from.sql}) items WHERE ${full.sql}`)
-      .get(...from.params, ...full.params) as { n: number }
-  ).n;
+  const full = where([...filters, ...postFilters]);
   const { page, size } = query.params;
   const offset = (page - 1) * size;
   const limit = Math.max(0, Math.min(page * size, MAX_RESULT_WINDOW) - offset);
-  let order = ORDER[query.params.sort] ?? ORDER.newest ?? "";
-  let rank: SqlFragment = { sql: "", params: [] };
-  if (query.params.sort === "bestmatch" && ranked.length > 0) {
-    // bm25 over the free text of the query (lower is better), newest first among equals.
-    const match = ranked.map((m) => `(${m})`).join(" OR ");
-    // Scores go to keyed temporary tables first: joining the FTS subqueries directly leaves
-    // SQLite without an index and turns the join quadratic.
-    const before = totalChanges(app);
-    db.exec(`CREATE TEMP TABLE IF NOT EXISTS rank_records (r INTEGER PRIMARY KEY, score REAL);
-             CREATE TEMP TABLE IF NOT EXISTS rank_drafts (r INTEGER PRIMARY KEY, score REAL);
-             DELETE FROM rank_records; DELETE FROM rank_drafts;`);
-    db.prepare(
-      `INSERT INTO rank_records SELECT rowid, bm25(records_fts) FROM records_fts
-       WHERE records_fts MATCH ?`,
-    ).run(match);
-    if (query.personal) {
-      db.prepare(
-        `INSERT INTO rank_drafts SELECT rowid, bm25(drafts_fts) FROM drafts_fts
-         WHERE drafts_fts MATCH ?`,
-      ).run(match);
-    }
-    scratchChanges.set(app, (scratchChanges.get(app) ?? 0) + totalChanges(app) - before);
-    rank = {
-      sql: `LEFT JOIN temp.rank_records rr ON items.kind = 'record' AND rr.r = items.rid
-            LEFT JOIN temp.rank_drafts dr ON items.kind = 'draft' AND dr.r = items.rid`,
-      params: [],
-    };
-    order = `coalesce(rr.score, dr.score, 0) ASC, ${order}`;
+  const total = count(full);
+  let keys: { kind: ItemKind; rid: number }[];
+  const order = ORDER[query.params.sort] ?? ORDER.newest ?? "";
+  if (total === 0 || offset >= total) {
+    keys = [];
+  } else if (query.params.sort === "bestmatch" && ranked.length > 0) {
+    // The whole ranking is computed once per query and database state, then paged from memory.
+    keys = cached(app, `ranking\n${from.sql}\n${full.sql}\n${JSON.stringify(full.params)}`, () =>
+      ranking(app, query, ranked, from, full, order),
+    ).slice(offset, offset + limit);
+  } else {
+    // Walk the sort order checking each row against the field index when matches are common
+    // enough for a page to be found early, else collect the matching sets first.
+    const rows = count(TRUE_WHERE);
+    const perRow = ((offset + limit) * rows) / total <= total + rows / 10;
+    const cond = perRow ? where([...rowFilters, ...rowPostFilters]) : full;
+    keys = db
+      .prepare(
+        `SELECT items.kind, items.rid FROM (${from.sql}) items WHERE ${cond.sql}
+         ORDER BY ${order} LIMIT ? OFFSET ?`,
+      )
+      .all(...from.params, ...cond.params, limit, offset) as { kind: ItemKind; rid: number }[];
   }
-  const wide = base(query, ctx.user?.id, true);
-  const rows = db
-    .prepare(
-      `SELECT items.* FROM (${wide.sql}) items ${rank.sql} WHERE ${full.sql}
-       ORDER BY ${order} LIMIT ? OFFSET ?`,
-    )
-    .all(...wide.params, ...rank.params, ...full.params, limit, offset) as (ItemSql & {
-    kind: ItemKind;
-  })[];
+  const rows = keys.flatMap(({ kind, rid }) => {
+    const row = (
+      kind === "draft"
+        ? db.prepare("SELECT * FROM drafts WHERE rowid = ?")
+        : db.prepare("SELECT * FROM records WHERE rowid = ?")
+    ).get(rid) as ItemSql | undefined;
+    return row === undefined ? [] : [{ ...row, kind }];
+  });
   const models = recordModels(app);
   const hits: Record<string, unknown>[] = [];
   for (const row of rows) {

@@ -20,6 +20,13 @@ export interface CompileOptions {
    * every condition names the records' indexes directly, which lets SQLite drive the scan by them.
    */
   drafts: boolean;
+  /**
+   * Whether field conditions look up each row in the field index (cheap when a page needs few
+   * rows) instead of collecting the set of matching rows first (cheap when every row is looked
+   * at, as counts and facets do).
+   * @default false
+   */
+  perRow?: boolean;
 }
 
 // The free-text expressions met while compiling one query, and the rows it runs over
@@ -84,19 +91,38 @@ function not(part: SqlFragment): SqlFragment {
   return { sql: `NOT (${part.sql})`, params: part.params };
 }
 
-/**
- * `items` rows whose id is in a set selected per table: `rows("record")` from the records'
- * indexes, `rows("draft")` from the drafts'.
- */
-function itemsIn(rows: (kind: "record" | "draft") => SqlFragment): SqlFragment {
-  const record = rows("record");
-  if (!scope.drafts) return { sql: `items.rid IN (${record.sql})`, params: record.params };
-  const draft = rows("draft");
+/** Both item kinds, or records only, each with its own index entries. */
+function perKind(build: (kind: "record" | "draft") => SqlFragment): SqlFragment {
+  const record = build("record");
+  if (!scope.drafts) return record;
+  const draft = build("draft");
   return {
-    sql: `CASE items.kind WHEN 'draft' THEN items.rid IN (${draft.sql})
-            ELSE items.rid IN (${record.sql}) END`,
+    sql: `CASE items.kind WHEN 'draft' THEN ${draft.sql} ELSE ${record.sql} END`,
     params: [...draft.params, ...record.params],
   };
+}
+
+/**
+ * `items` rows with an entry in a field index table meeting any of `arms` (conditions on the
+ * table's columns besides `kind` and `rid`).
+ */
+function itemsIn(table: "field_values" | "field_tokens", arms: SqlFragment[]): SqlFragment {
+  return perKind((kind) => {
+    if (scope.perRow === true) {
+      const any = or(arms);
+      return {
+        sql: `EXISTS (SELECT 1 FROM ${table} WHERE kind = '${kind}' AND rid = items.rid
+                AND (${any.sql}))`,
+        params: any.params,
+      };
+    }
+    return {
+      sql: `items.rid IN (${arms
+        .map((a) => `SELECT rid FROM ${table} WHERE kind = '${kind}' AND ${a.sql}`)
+        .join(" UNION ALL ")})`,
+      params: arms.flatMap((a) => a.params),
+    };
+  });
 }
 
 /**
@@ -104,11 +130,12 @@ function itemsIn(rows: (kind: "record" | "draft") => SqlFragment): SqlFragment {
  * `value`; presence markers (objects, arrays, JSON nulls) are never values.
  */
 function valueMatch(field: string, cond: SqlFragment): SqlFragment {
-  return itemsIn((kind) => ({
-    sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ?
-            AND typeof(value) <> 'blob' AND (${cond.sql})`,
-    params: [indexField(field), ...cond.params],
-  }));
+  return itemsIn("field_values", [
+    {
+      sql: `field = ? AND typeof(value) <> 'blob' AND (${cond.sql})`,
+      params: [indexField(field), ...cond.params],
+    },
+  ]);
 }
 
 /**
@@ -140,9 +167,13 @@ function ftsPhrase(text: string): string {
 /** Full-text match of the record's text against an FTS5 expression. */
 function fullText(match: string): SqlFragment {
   fullTextSeen.push(match);
-  return itemsIn((kind) => {
+  // Always as a set: FTS5 would parse the expression again for every row.
+  return perKind((kind) => {
     const table = kind === "draft" ? "drafts_fts" : "records_fts";
-    return { sql: `SELECT rowid FROM ${table} WHERE ${table} MATCH ?`, params: [match] };
+    return {
+      sql: `items.rid IN (SELECT rowid FROM ${table} WHERE ${table} MATCH ?)`,
+      params: [match],
+    };
   });
 }
 
@@ -156,11 +187,9 @@ function freeText(term: string, quoted: boolean): SqlFragment {
   if (prefix?.[1] !== undefined) return fullText(`${ftsPhrase(prefix[1])} *`);
   if (/[*?]/.test(term)) {
     // A wildcard inside a word: FTS5 only knows prefixes, so look at every text value.
-    return itemsIn((kind) => ({
-      sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND typeof(value) = 'text'
-              AND lower(value) GLOB ?`,
-      params: [`*${globPattern(term)}*`],
-    }));
+    return itemsIn("field_values", [
+      { sql: "typeof(value) = 'text' AND lower(value) GLOB ?", params: [`*${globPattern(term)}*`] },
+    ]);
   }
   return fullText(ftsPhrase(term));
 }
@@ -205,10 +234,9 @@ export function fieldMatch(field: string, term: string, quoted: boolean): SqlFra
       params: [token, `% ${token.replace(/[\\%_]/g, (c) => `\\${c}`)} %`],
     });
   }
-  return itemsIn((kind) => ({
-    sql: `SELECT rid FROM field_tokens WHERE kind = '${kind}' AND field = ? AND token = ?`,
-    params: [indexField(field), token],
-  }));
+  return itemsIn("field_tokens", [
+    { sql: "field = ? AND token = ?", params: [indexField(field), token] },
+  ]);
 }
 
 /** `_exists_:field`. */
@@ -216,10 +244,7 @@ export function exists(field: string): SqlFragment {
   if (COLUMNS.has(field) || field === "is_published") return TRUE;
   const name = indexField(field);
   if (name === "") return TRUE;
-  return itemsIn((kind) => ({
-    sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ?`,
-    params: [name],
-  }));
+  return itemsIn("field_values", [{ sql: "field = ?", params: [name] }]);
 }
 
 /** A range on a field; `undefined` bounds are open. Numbers compare as numbers, the rest as text. */
@@ -246,10 +271,9 @@ export function rangeMatch(
       ...bounds("value", min, max, minInclusive, maxInclusive, (v) => v),
       { sql: "value < x''", params: [] },
     ]);
-    return itemsIn((kind) => ({
-      sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ? AND ${cond.sql}`,
-      params: [name, ...cond.params],
-    }));
+    return itemsIn("field_values", [
+      { sql: `field = ? AND ${cond.sql}`, params: [name, ...cond.params] },
+    ]);
   }
   // Numbers compare as numbers: numeric values through the index (all numbers sort before
   // text), and text values by their numeric prefix, as `CAST(value AS REAL)` always read them.
@@ -262,12 +286,10 @@ export function rangeMatch(
     { sql: "value >= '' AND value < x''", params: [] },
     ...bounds("CAST(value AS REAL)", min, max, minInclusive, maxInclusive, asNumber),
   ]);
-  return itemsIn((kind) => ({
-    sql: `SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ? AND ${numbers.sql}
-          UNION ALL
-          SELECT rid FROM field_values WHERE kind = '${kind}' AND field = ? AND ${texts.sql}`,
-    params: [name, ...numbers.params, name, ...texts.params],
-  }));
+  return itemsIn("field_values", [
+    { sql: `field = ? AND ${numbers.sql}`, params: [name, ...numbers.params] },
+    { sql: `field = ? AND ${texts.sql}`, params: [name, ...texts.params] },
+  ]);
 }
 
 function bounds(
@@ -477,14 +499,22 @@ function exactValue(field: string, value: string): SqlFragment {
     };
   }
   if (field === "is_published") return fieldMatch(field, value, false);
-  return exactValues(field, [value]);
+  return exactValuesIn(field, [value]);
 }
 
 /**
  * Items whose `field` has one of `values` as its text (`CAST(value AS TEXT)`, so `5` matches the
  * number 5): looked up in the index as text and as numbers, then checked as text.
  */
-export function exactValues(field: string, values: string[]): SqlFragment {
+export function exactValues(
+  field: string,
+  values: string[],
+  options: CompileOptions = { drafts: true },
+): CompiledQuery {
+  return collect(options, () => exactValuesIn(field, values));
+}
+
+function exactValuesIn(field: string, values: string[]): SqlFragment {
   const keys: unknown[] = [...values];
   for (const v of values) {
     if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v)) keys.push(Number(v));

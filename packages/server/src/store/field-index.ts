@@ -11,11 +11,14 @@ import type { ItemKind } from "./records.js";
  *   value is the empty blob, which no JSON scalar can be, so `_exists_` finds empty arrays too.
  * - `field_tokens(kind, rid, field, token)`: the lower-cased value and each of its words, for the
  *   token match of `field:value`.
+ * - `field_counts(kind, model, field, value, n)`: how many rows have each value, so the facets of
+ *   an unfiltered collection are read, not counted ({@link fieldCountTriggers} keep it).
  *
- * Both are keyed by row first, so a row's entries sit together (cheap to replace, appended in
- * order by a bulk load); the `_lookup` indexes serve the searches. `rid` is the row's rowid in `records` or `drafts` (as the full-text tables use it). Delete
- * triggers drop a row's entries; inserts and updates go through {@link FieldIndexer}, the one
- * piece of code that builds entries (the store's write path, migration 6 and the seed use it).
+ * The first two are keyed by row first, so a row's entries sit together (cheap to replace,
+ * appended in order by a bulk load); the `_lookup` indexes serve the searches. `rid` is the row's
+ * rowid in `records` or `drafts` (as the full-text tables use it). Delete triggers drop a row's
+ * entries; inserts and updates go through {@link FieldIndexer}, the one piece of code that builds
+ * entries (the store's write path, migration 6 and the seed use it).
  */
 export function fieldIndexTables(): string {
   const triggers = (table: string, kind: ItemKind): string => `
@@ -43,8 +46,42 @@ export function fieldIndexTables(): string {
         PRIMARY KEY (kind, rid, field, token)
       ) WITHOUT ROWID;
       CREATE INDEX field_tokens_lookup ON field_tokens(kind, field, token);
+      CREATE TABLE field_counts (
+        kind  TEXT NOT NULL,
+        model TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value NOT NULL,
+        n     INTEGER NOT NULL,
+        PRIMARY KEY (kind, model, field, value)
+      ) WITHOUT ROWID;
       ${triggers("records", "record")}
       ${triggers("drafts", "draft")}`;
+}
+
+/** Recomputes `field_counts` from `field_values`, after a bulk load without the count triggers. */
+export const REBUILD_FIELD_COUNTS = `
+      DELETE FROM field_counts;
+      INSERT INTO field_counts (kind, model, field, value, n)
+        SELECT kind, model, field, value, count(*) FROM field_values
+        WHERE typeof(value) <> 'blob' GROUP BY kind, model, field, value;`;
+
+/**
+ * Triggers that keep `field_counts` in step with `field_values` (presence markers are not
+ * values, so they are not counted; a count that drops to 0 stays, as a row that matches nothing).
+ */
+export function fieldCountTriggers(): string {
+  return `
+      CREATE TRIGGER field_values_count_insert AFTER INSERT ON field_values
+      WHEN typeof(NEW.value) <> 'blob' BEGIN
+        INSERT INTO field_counts (kind, model, field, value, n)
+          VALUES (NEW.kind, NEW.model, NEW.field, NEW.value, 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER field_values_count_delete AFTER DELETE ON field_values
+      WHEN typeof(OLD.value) <> 'blob' BEGIN
+        UPDATE field_counts SET n = n - 1 WHERE kind = OLD.kind AND model = OLD.model
+          AND field = OLD.field AND value = OLD.value;
+      END;`;
 }
 
 /** The presence marker of an object, array or JSON null: a zero-length blob. */

@@ -1,5 +1,10 @@
 import type { Database } from "better-sqlite3";
-import { FieldIndexer, fieldIndexTables } from "./field-index.js";
+import {
+  FieldIndexer,
+  REBUILD_FIELD_COUNTS,
+  fieldCountTriggers,
+  fieldIndexTables,
+} from "./field-index.js";
 
 /** One forward-only schema change; later capabilities append theirs to `MIGRATIONS`. */
 export interface Migration {
@@ -249,6 +254,8 @@ export const MIGRATIONS: readonly Migration[] = [
           if (rows.length === 0) break;
         }
       }
+      db.exec(REBUILD_FIELD_COUNTS);
+      db.exec(fieldCountTriggers());
     },
   },
 ];
