@@ -117,8 +117,8 @@ function run(
  * first sample that exits non-zero, naming the page and line; `DOCS_SHOW_OUTPUT=1` prints every
  * sample's output.
  */
-export async function runPage(page: string, modulesDir: string): Promise<void> {
-  const samples = extractSamples(page, await readFile(join(DOCS, page), "utf8"));
+export async function runPage(page: string, modulesDir: string, docs = DOCS): Promise<void> {
+  const samples = extractSamples(page, await readFile(join(docs, page), "utf8"));
   const work = await mkdtemp(join(ROOT, "node_modules/.cache/nrp-docs-run-"));
   const server = await startDevServer({ dataDir: join(work, "server") });
   try {
