@@ -39,9 +39,14 @@ export function extractSamples(page: string, markdown: string): Sample[] {
   return samples;
 }
 
-/** Where a sample's module is written: `.mts` for the type check, `.mjs` for node. */
-function moduleName(sample: Sample, ext: "mts" | "mjs"): string {
-  return `line-${String(sample.line)}.${ext}`;
+/** Where a ts sample is written under `dir`: `.mts` for the type check, `.mjs` for node. */
+function modulePath(dir: string, sample: Sample, ext: "mts" | "mjs"): string {
+  return join(dir, sample.page.replace(/\.md$/, ""), `line-${String(sample.line)}.${ext}`);
+}
+
+/** Where a failure or a type error is reported: the page and the line within it. */
+function where(sample: Sample, lineInSample = 0): string {
+  return `docs/${sample.page}:${String(sample.line + lineInSample)}`;
 }
 
 /**
@@ -63,13 +68,14 @@ export function typeCheck(dir: string, samples: readonly Sample[]): Map<string, 
   };
   const files = new Map<string, Sample>();
   for (const sample of samples.filter((s) => s.lang === "ts"))
-    files.set(join(dir, sample.page.replace(/\.md$/, ""), moduleName(sample, "mts")), sample);
+    files.set(modulePath(dir, sample, "mts"), sample);
   const program = ts.createProgram([...files.keys()], options);
   const byPage = new Map<string, string[]>();
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
-    const sample = diagnostic.file && files.get(diagnostic.file.fileName);
+    const file = diagnostic.file;
+    const sample = file && files.get(file.fileName);
     const at = sample
-      ? `docs/${sample.page}:${String(sample.line + diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line)}`
+      ? where(sample, file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line)
       : "(type check)";
     const page = sample?.page ?? "*";
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
@@ -81,13 +87,12 @@ export function typeCheck(dir: string, samples: readonly Sample[]): Map<string, 
 /** Writes each ts sample as `.mts` (for the type check) and transpiled `.mjs` (to run). */
 export async function writeModules(dir: string, samples: readonly Sample[]): Promise<void> {
   for (const sample of samples.filter((s) => s.lang === "ts")) {
-    const pageDir = join(dir, sample.page.replace(/\.md$/, ""));
-    await mkdir(pageDir, { recursive: true });
     const js = ts.transpileModule(sample.code, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
-    await writeFile(join(pageDir, moduleName(sample, "mts")), sample.code);
-    await writeFile(join(pageDir, moduleName(sample, "mjs")), js);
+    await mkdir(join(modulePath(dir, sample, "mts"), ".."), { recursive: true });
+    await writeFile(modulePath(dir, sample, "mts"), sample.code);
+    await writeFile(modulePath(dir, sample, "mjs"), js);
   }
 }
 
@@ -113,13 +118,12 @@ function run(
  * Runs a page's samples in order against a fresh devserver, sharing one working directory and
  * one HOME whose ~/.nrp/config.yaml has the aliases `local` (default, the user `owner`) and
  * `curator`. `REPO_URL`, `REPO_TOKEN` (the owner's) and `DEVSERVER_ADMIN_TOKEN` (for fault
- * injection) are in the environment. Throws at the
- * first sample that exits non-zero, naming the page and line; `DOCS_SHOW_OUTPUT=1` prints every
- * sample's output.
+ * injection) are in the environment. Throws at the first sample that exits non-zero, naming the
+ * page and line; `DOCS_SHOW_OUTPUT=1` prints every sample's output.
  */
 export async function runPage(page: string, modulesDir: string, docs = DOCS): Promise<void> {
   const samples = extractSamples(page, await readFile(join(docs, page), "utf8"));
-  const work = await mkdtemp(join(ROOT, "node_modules/.cache/nrp-docs-run-"));
+  const work = await tempDirectory("nrp-docs-run-");
   const server = await startDevServer({ dataDir: join(work, "server") });
   try {
     const home = join(work, "home");
@@ -137,26 +141,22 @@ export async function runPage(page: string, modulesDir: string, docs = DOCS): Pr
     const env: NodeJS.ProcessEnv = {
       PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
       HOME: home,
-      TMPDIR: join(work),
+      TMPDIR: work,
       NO_COLOR: "1",
       REPO_URL: server.url,
       REPO_TOKEN: server.tokens.owner,
       DEVSERVER_ADMIN_TOKEN: server.tokens.admin,
     };
+    const bash = ["--norc", "--noprofile", "-euo", "pipefail", "-c"];
     for (const sample of samples) {
-      const pageDir = join(modulesDir, page.replace(/\.md$/, ""));
       const { code, output } =
         sample.lang === "sh"
-          ? await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", sample.code], {
-              cwd,
-              env,
-            })
-          : await run(process.execPath, [join(pageDir, moduleName(sample, "mjs"))], { cwd, env });
-      if (process.env.DOCS_SHOW_OUTPUT)
-        console.log(`docs/${page}:${String(sample.line)}\n${output}`);
+          ? await run("bash", [...bash, sample.code], { cwd, env })
+          : await run(process.execPath, [modulePath(modulesDir, sample, "mjs")], { cwd, env });
+      if (process.env.DOCS_SHOW_OUTPUT) console.log(`${where(sample)}\n${output}`);
       if (code !== 0)
         throw new Error(
-          `docs/${page}:${String(sample.line)}: the ${sample.lang} sample exited with code ${String(code)}\n${output}`,
+          `${where(sample)}: the ${sample.lang} sample exited with code ${String(code)}\n${output}`,
         );
     }
   } finally {
@@ -166,7 +166,12 @@ export async function runPage(page: string, modulesDir: string, docs = DOCS): Pr
 }
 
 /** A fresh directory inside the repository, so samples resolve the workspace's packages. */
-export async function modulesDirectory(): Promise<string> {
+async function tempDirectory(prefix: string): Promise<string> {
   await mkdir(join(ROOT, "node_modules/.cache"), { recursive: true });
-  return mkdtemp(join(ROOT, "node_modules/.cache/nrp-docs-modules-"));
+  return mkdtemp(join(ROOT, "node_modules/.cache", prefix));
+}
+
+/** A fresh directory for the samples' modules (see {@link writeModules}). */
+export function modulesDirectory(): Promise<string> {
+  return tempDirectory("nrp-docs-modules-");
 }
