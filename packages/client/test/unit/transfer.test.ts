@@ -412,6 +412,36 @@ describe("drain", () => {
     expect(written.length).toBeLessThan(10);
   });
 
+  it("gathers socket-sized chunks into writes of at least 1 MiB, the rest at the end", async () => {
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const body = Readable.from(Array.from({ length: 40 }, () => chunk));
+    const sizes: number[] = [];
+    await drain(body, async (chunks) => {
+      await new Promise((r) => setTimeout(r, 1));
+      sizes.push(chunks.reduce((n, c) => n + c.length, 0));
+    });
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40 * 64 * 1024);
+    expect(sizes.slice(0, -1).every((n) => n >= 1024 * 1024)).toBe(true);
+    expect(sizes.length).toBeLessThanOrEqual(3);
+  });
+
+  it("settles only after the last bytes are written when the body both errors and closes", async () => {
+    const body = new Readable({ read: () => undefined });
+    let writing = false;
+    let written = 0;
+    const run = drain(body, async (chunks) => {
+      writing = true;
+      await new Promise((r) => setTimeout(r, 30));
+      written += chunks.reduce((n, c) => n + c.length, 0);
+      writing = false;
+    });
+    body.push(Buffer.alloc(1000));
+    setTimeout(() => body.destroy(new Error("socket closed")), 1);
+    await expect(run).rejects.toThrow("socket closed");
+    expect(writing).toBe(false);
+    expect(written).toBe(1000);
+  });
+
   it("resolves after the last write and rejects when a write fails", async () => {
     const ok = Readable.from([Buffer.from("ab"), Buffer.from("cd")]);
     const seen: string[] = [];
