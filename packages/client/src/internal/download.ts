@@ -224,7 +224,11 @@ const MIN_BATCH_BYTES = 1024 * 1024;
  * being iterated, so the bytes that arrived before a connection broke reach the disk instead of
  * dying in the stream's buffer; the queue is bounded by pausing the body.
  */
-export function drain(body: Readable, write: (chunks: Buffer[]) => Promise<void>): Promise<void> {
+export function drain(
+  body: Readable,
+  write: (chunks: Buffer[]) => Promise<void>,
+  maxQueued: number = MAX_QUEUED_BYTES,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     if (body.destroyed) {
       reject(body.errored ?? new Error("The response body was closed before it was read."));
@@ -250,7 +254,7 @@ export function drain(body: Readable, write: (chunks: Buffer[]) => Promise<void>
         waiting = 0;
         await write(batch);
         for (const chunk of batch) queued -= chunk.length;
-        if (queued < MAX_QUEUED_BYTES / 2 && body.isPaused() && !body.destroyed) body.resume();
+        if (queued < maxQueued / 2 && body.isPaused() && !body.destroyed) body.resume();
       }
     };
     const settled = (): Promise<void> => writer ?? Promise.resolve();
@@ -263,7 +267,7 @@ export function drain(body: Readable, write: (chunks: Buffer[]) => Promise<void>
       queue.push(chunk);
       queued += chunk.length;
       waiting += chunk.length;
-      if (queued > MAX_QUEUED_BYTES) body.pause();
+      if (queued > maxQueued) body.pause();
       if (writer !== undefined || waiting < MIN_BATCH_BYTES) return;
       writer = flush(false).finally(() => {
         writer = undefined;
@@ -584,13 +588,18 @@ async function downloadRanges(
               // Written inside the attempt, so a body cut short is retried from the range start.
               tracker.restart(index);
               let at = start;
-              // Batched like the single stream: one writev for what arrived during the last write.
-              await drain(res.body, async (chunks) => {
-                const n = await writeBatch(handle, chunks, at);
-                at += n;
-                flusher.wrote(n);
-                tracker.add(index, n);
-              });
+              // Batched like the single stream; the queue bound is shared among the ranges in
+              // flight, so memory does not grow with the concurrency.
+              await drain(
+                res.body,
+                async (chunks) => {
+                  const n = await writeBatch(handle, chunks, at);
+                  at += n;
+                  flusher.wrote(n);
+                  tracker.add(index, n);
+                },
+                Math.max(2 * MIN_BATCH_BYTES, MAX_QUEUED_BYTES / options.concurrency),
+              );
               if (at !== end + 1) {
                 throw new NRPError(`Range ${start}-${end} of ${file.key} arrived short.`, {
                   code: "NRP_DOWNLOAD_INTERRUPTED",
