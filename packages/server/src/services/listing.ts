@@ -193,6 +193,23 @@ function cached<T>(app: ServiceContext, key: string, compute: () => T): T {
 
 const TRUE_WHERE: SqlFragment = { sql: "1", params: [] };
 
+/** A listed row: which table, which rowid. */
+interface Key {
+  kind: ItemKind;
+  rid: number;
+}
+
+/** Keys in a compact form for the cache: a draft's rowid negated. */
+function encodeKeys(keys: Key[]): Float64Array {
+  return Float64Array.from(keys, (k) => (k.kind === "draft" ? -k.rid : k.rid));
+}
+
+function decodeKeys(codes: Float64Array): Key[] {
+  return Array.from(codes, (c) =>
+    c < 0 ? { kind: "draft", rid: -c } : { kind: "record", rid: c },
+  );
+}
+
 /**
  * The hits of a `bestmatch` search in order, up to the result window: bm25 over the free text of
  * the query (lower is better), then the sort's order among equals.
@@ -204,7 +221,7 @@ function ranking(
   from: SqlFragment,
   full: SqlFragment,
   order: string,
-): { kind: ItemKind; rid: number }[] {
+): Key[] {
   const db = app.records.db;
   const match = ranked.map((m) => `(${m})`).join(" OR ");
   // Scores go to keyed temporary tables first: joining the FTS subqueries directly leaves
@@ -231,7 +248,7 @@ function ranking(
        LEFT JOIN temp.rank_drafts dr ON items.kind = 'draft' AND dr.r = items.rid
        WHERE ${full.sql} ORDER BY coalesce(rr.score, dr.score, 0) ASC, ${order} LIMIT ?`,
     )
-    .all(...from.params, ...full.params, MAX_RESULT_WINDOW) as { kind: ItemKind; rid: number }[];
+    .all(...from.params, ...full.params, MAX_RESULT_WINDOW) as Key[];
 }
 
 /**
@@ -331,34 +348,53 @@ export function listRecords(
   const offset = (page - 1) * size;
   const limit = Math.max(0, Math.min(page * size, MAX_RESULT_WINDOW) - offset);
   const total = count(full);
-  let keys: { kind: ItemKind; rid: number }[];
+  let keys: Key[];
   const order = ORDER[query.params.sort] ?? ORDER.newest ?? "";
+  const fullKey = `${from.sql}\n${full.sql}\n${JSON.stringify([...from.params, ...full.params])}`;
   if (total === 0 || offset >= total) {
     keys = [];
   } else if (query.params.sort === "bestmatch" && ranked.length > 0) {
     // The whole ranking is computed once per query and database state, then paged from memory.
-    keys = cached(app, `ranking\n${from.sql}\n${full.sql}\n${JSON.stringify(full.params)}`, () =>
-      ranking(app, query, ranked, from, full, order),
-    ).slice(offset, offset + limit);
-  } else {
-    // Walk the sort order checking each row against the field index when matches are common
-    // enough for a page to be found early, else collect the matching sets first.
+    keys = decodeKeys(
+      cached(app, `ranking\n${fullKey}`, () =>
+        encodeKeys(ranking(app, query, ranked, from, full, order)),
+      ).subarray(offset, offset + limit),
+    );
+  } else if (offset === 0) {
+    // The first page walks the sort order, checking each row against the field index when
+    // matches are common enough to fill the page early, else collecting the matching sets first.
     const rows = count(TRUE_WHERE);
-    const perRow = ((offset + limit) * rows) / total <= total + rows / 10;
+    const perRow = (limit * rows) / total <= total + rows / 10;
     const cond = perRow ? where([...rowFilters, ...rowPostFilters]) : full;
     keys = db
       .prepare(
         `SELECT items.kind, items.rid FROM (${from.sql}) items WHERE ${cond.sql}
-         ORDER BY ${order} LIMIT ? OFFSET ?`,
+         ORDER BY ${order} LIMIT ?`,
       )
-      .all(...from.params, ...cond.params, limit, offset) as { kind: ItemKind; rid: number }[];
+      .all(...from.params, ...cond.params, limit) as { kind: ItemKind; rid: number }[];
+  } else {
+    // Later pages come from the order of the whole result window, computed once per query and
+    // database state: paging (and scans, which page through every range) then costs one page
+    // per request instead of walking past all the earlier ones again.
+    keys = decodeKeys(
+      cached(app, `order\n${order}\n${fullKey}`, () =>
+        encodeKeys(
+          db
+            .prepare(
+              `SELECT items.kind, items.rid FROM (${from.sql}) items WHERE ${full.sql}
+               ORDER BY ${order} LIMIT ?`,
+            )
+            .all(...from.params, ...full.params, MAX_RESULT_WINDOW) as Key[],
+        ),
+      ).subarray(offset, offset + limit),
+    );
   }
+  const read = {
+    draft: db.prepare("SELECT * FROM drafts WHERE rowid = ?"),
+    record: db.prepare("SELECT * FROM records WHERE rowid = ?"),
+  };
   const rows = keys.flatMap(({ kind, rid }) => {
-    const row = (
-      kind === "draft"
-        ? db.prepare("SELECT * FROM drafts WHERE rowid = ?")
-        : db.prepare("SELECT * FROM records WHERE rowid = ?")
-    ).get(rid) as ItemSql | undefined;
+    const row = read[kind].get(rid) as ItemSql | undefined;
     return row === undefined ? [] : [{ ...row, kind }];
   });
   const models = recordModels(app);
