@@ -244,6 +244,17 @@ describe("seeded records", () => {
         expect(filtered.body.hits.total).toBe(n);
         expect(buckets(filtered.body, "resource_type")).toEqual([[key, n]]);
       }
+      // A query matching one record in 300: counted from that row's own entries.
+      const one = await call(`${api}?q=${encodeURIComponent("metadata.title:17")}`);
+      expect(one.body.hits.total).toBe(1);
+      const metadata = one.body.hits.hits[0].metadata as {
+        keywords: string[];
+        resource_type: string;
+      };
+      expect(buckets(one.body, "keywords").sort()).toEqual(
+        metadata.keywords.map((k) => [k, 1]).sort(),
+      );
+      expect(buckets(one.body, "resource_type")).toEqual([[metadata.resource_type, 1]]);
     } finally {
       await server.close();
     }

@@ -104,7 +104,7 @@ type Buckets = { bucket: string; n: number }[];
 /**
  * Buckets of the keyword facets from the field index, in one pass: the values of each facet's
  * field over the matching rows (the kept counts when nothing narrows a public collection),
- * grouped by their text as the buckets show it.
+ * grouped by their text as the buckets show it. `many` says that a good part of the rows match.
  */
 function keywordFacets(
   app: ServiceContext,
@@ -112,6 +112,7 @@ function keywordFacets(
   names: string[],
   from: SqlFragment,
   pre: SqlFragment,
+  many: boolean,
 ): Map<string, Buckets> {
   const fields = names.map(() => "?").join(", ");
   const kinds: ItemKind[] = query.personal ? ["draft", "record"] : ["record"];
@@ -125,15 +126,26 @@ function keywordFacets(
         params: [...names, ...(query.model === undefined ? [] : [query.model])],
       };
     }
-    // From the matching rows to their entries (CROSS JOIN keeps that order): a row's entries
-    // sit together under the table's key, while the other way round reads every entry of the
-    // fields.
+    if (many) {
+      // Most rows match: read the fields' entries in value order (grouping as it goes) and
+      // check each against the collected matching set.
+      return {
+        sql: `SELECT field, value, count(*) AS n FROM field_values
+              WHERE kind = '${kind}' AND field IN (${fields}) AND typeof(value) <> 'blob'
+                AND rid IN (SELECT items.rid FROM (${from.sql}) items
+                            WHERE items.kind = '${kind}' AND ${pre.sql})
+              GROUP BY field, value`,
+        params: [...names, ...from.params, ...pre.params],
+      };
+    }
+    // Few rows match: go from them to their entries (CROSS JOIN keeps that order), which sit
+    // together under the table's key.
     return {
       sql: `SELECT v.field, v.value, count(*) AS n
             FROM (SELECT items.rid FROM (${from.sql}) items
                   WHERE items.kind = '${kind}' AND ${pre.sql}) m
             CROSS JOIN field_values v
-            WHERE v.kind = '${kind}' AND v.rid = m.rid AND +v.field IN (${fields})
+            WHERE v.kind = '${kind}' AND v.rid = m.rid AND v.field IN (${fields})
               AND typeof(v.value) <> 'blob'
             GROUP BY v.field, v.value`,
       params: [...from.params, ...pre.params, ...names],
@@ -314,7 +326,7 @@ export function listRecords(
   const facets = cached(app, `facets\n${keywords.join(",")}\n${preKey}`, () =>
     none || keywords.length === 0
       ? new Map<string, Buckets>()
-      : keywordFacets(app, query, keywords, from, pre),
+      : keywordFacets(app, query, keywords, from, pre, count(pre) * 8 > count(TRUE_WHERE)),
   );
   for (const name of names) {
     const chosen = new Set(selected.filter(([n]) => n === name).map(([, v]) => v));
