@@ -20,7 +20,11 @@ import type {
   UploadSource,
 } from "nrp-invenio-client";
 import type { DevServer, DevServerOptions } from "nrp-invenio-devserver";
-import { liveHashWorkers, WORKER_HASH_MIN_SIZE } from "../../src/internal/hasher.js";
+import {
+  liveHashWorkers,
+  startedHashWorkers,
+  WORKER_HASH_MIN_SIZE,
+} from "../../src/internal/hasher.js";
 import { Fixtures } from "../helpers/servers.js";
 
 const fx = new Fixtures();
@@ -637,20 +641,19 @@ describe("downloads hashed in a worker thread", () => {
     const target = join(dir, "a.bin");
     const temp = join(dir, ".a.bin.nrp-part");
     const controller = new AbortController();
-    let workersDuring = 0;
+    // The worker starts halfway through the body: abort the moment it is created, mid-body and
+    // mid-startup (the hardest moment to clean up).
+    const onWorker = (): void => {
+      controller.abort();
+    };
+    process.once("worker", onWorker);
+    const before = startedHashWorkers();
     const first = await file
-      .download(target, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          workersDuring = Math.max(workersDuring, liveHashWorkers());
-          // Progress is throttled: the first report (the first batch on disk) is the moment
-          // that is surely mid-body.
-          if (p.transferredBytes > 0) controller.abort();
-        },
-      })
-      .catch((e: unknown) => e);
+      .download(target, { signal: controller.signal })
+      .catch((e: unknown) => e)
+      .finally(() => process.off("worker", onWorker));
     expect(first).toBeInstanceOf(APIUserAbortError);
-    expect(workersDuring).toBe(1);
+    expect(startedHashWorkers()).toBe(before + 1);
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(temp)).toBe(0);
     expect((await readdir(dir)).sort()).toEqual([".a.bin.nrp-part", ".a.bin.nrp-part.json"]);
@@ -675,12 +678,15 @@ describe("downloads hashed in a worker thread", () => {
       .download(target, {
         signal: again.signal,
         onProgress: (p) => {
+          // Progress is throttled: the first report (the first batch on disk) is surely mid-body.
           if (p.transferredBytes > 0) again.abort();
         },
       })
       .catch(() => undefined);
     expect((await stat(temp)).size).toBeGreaterThan(0);
+    const beforeResume = startedHashWorkers();
     await file.download(target);
+    expect(startedHashWorkers()).toBe(beforeResume + 1);
     expect((await readFile(target)).equals(bytes)).toBe(true);
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(temp)).toBe(0);
