@@ -1,4 +1,4 @@
-import { NRPConfig, NRPInvenioClient } from "nrp-invenio-client";
+import { ENV, NRPConfig, NRPInvenioClient } from "nrp-invenio-client";
 import type { NRPClientOptions, RetryEvent } from "nrp-invenio-client";
 
 import { UsageError } from "./errors.js";
@@ -8,7 +8,10 @@ import { VariableStore } from "./variables.js";
 
 /** The global flags every command sees, after parsing and defaults. */
 export interface GlobalOptions {
-  /** `--alias`: the configured repository to talk to (else the default one). */
+  /**
+   * The configured repository to talk to: `--alias`, else `$NRP_INVENIO_CLIENT_ALIAS`, else
+   * undefined (the configured default). See {@link resolveAlias}.
+   */
   alias: string | undefined;
   /** `--config`: the configuration file. */
   config: string;
@@ -35,7 +38,8 @@ export interface CommandContext {
   /** The configuration file, loaded on first use (a missing file is an empty configuration). */
   config(): Promise<NRPConfig>;
   /**
-   * A client for `alias` (default: `--alias`, then the configured default), built from the config file,
+   * A client for `alias` (default: `--alias`, then `$NRP_INVENIO_CLIENT_ALIAS`, then the configured
+   * default), built from the config file,
    * then `NRP_INVENIO_CLIENT_*` variables, then explicit flags; created on first use and closed by
    * `main()` at the end.
    */
@@ -48,8 +52,9 @@ export interface CommandContext {
   /** Logs a retry on stderr under `--verbose`; given to every client as `onRetry`. */
   readonly onRetry: (event: RetryEvent) => void;
   /**
-   * The repository alias in use: `--alias`, else the configured default. Variables are stored under
-   * it; a usage error when neither exists.
+   * The repository alias in use: `--alias`, else `$NRP_INVENIO_CLIENT_ALIAS`, else the configured
+   * default, the same one `client()` talks to. Variables are stored under it; a usage error when
+   * none exists.
    */
   aliasName(): Promise<string>;
   /**
@@ -59,6 +64,21 @@ export interface CommandContext {
   adopt(client: NRPInvenioClient): void;
   /** The variable store beside the configuration file (`variables.yaml`), loaded on first use. */
   variables(): Promise<VariableStore>;
+}
+
+/**
+ * The alias an invocation uses: the `--alias` flag, else `$NRP_INVENIO_CLIENT_ALIAS` (when not
+ * empty), else undefined for the configured default.
+ *
+ * Resolved once, so the client and the variables (`--set`, `@name`) always name the same repository.
+ */
+export function resolveAlias(
+  flagValue: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (flagValue !== undefined) return flagValue;
+  const fromEnv = env[ENV.alias]?.trim();
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
 }
 
 /** Formats a retry event as one line for `--verbose`. */
@@ -127,7 +147,7 @@ export function createContext(
       if (cfg.defaultRepository !== undefined) return cfg.defaultRepository;
       throw new UsageError(
         `No repository alias is configured in ${cfg.path}, and variables are kept per alias.`,
-        'Add one with "nrp add alias <url> [alias]", or pass --alias.',
+        `Add one with "nrp add alias <url> [alias]", or pass --alias (or set ${ENV.alias}).`,
       );
     },
     variables() {

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { NRPConfig, VERSION as CLIENT_VERSION } from "nrp-invenio-client";
 
 import { COMMANDS } from "./commands/index.js";
-import { createContext } from "./context.js";
+import { createContext, resolveAlias } from "./context.js";
 import type { GlobalOptions } from "./context.js";
 import { NOUNS, VERBS, flag, optionalString } from "./define.js";
 import type { CommandDefinition, Example, NounKey } from "./define.js";
@@ -147,7 +147,10 @@ function buildProgram(
       "-V, --version",
       "print the versions of nrp and nrp-invenio-client",
     )
-    .option("--alias <alias>", "repository alias to use (default: the configured default alias)")
+    .option(
+      "--alias <alias>",
+      "repository alias to use (default: $NRP_INVENIO_CLIENT_ALIAS, else the configured default)",
+    )
     .option("--config <file>", "configuration file", NRPConfig.defaultPath(io.env))
     .addOption(
       new Option(
@@ -223,7 +226,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     const output = new Output(io, outputOptions(all, io));
     state.output = output;
     const globals: GlobalOptions = {
-      alias: optionalString(all["alias"], "--alias"),
+      alias: resolveAlias(optionalString(all["alias"], "--alias"), io.env),
       config: optionalString(all["config"], "--config") ?? NRPConfig.defaultPath(io.env),
       verbose: flag(all["verbose"]),
     };

@@ -105,6 +105,34 @@ describe("variables", () => {
     await writeFile(file, before);
   });
 
+  it("NRP_INVENIO_CLIENT_ALIAS picks the alias of variables and client alike; --alias wins", async () => {
+    const env = {
+      ...home.env,
+      NO_COLOR: "1",
+      NRP_INVENIO_CLIENT_ALIAS: "other",
+      NRP_INVENIO_CLIENT_RETRY_COUNT: "0",
+    };
+    const set = await nrp(["set", "variable", "envvar", "datasets/e1"], { env });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toContain('Set @envvar for "other"');
+    const file = join(dirname(home.config), "variables.yaml");
+    const stored = parseYaml(await readFile(file, "utf8")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(stored["other"]?.["envvar"]).toEqual(["datasets/e1"]);
+    expect(stored["dev"]?.["envvar"]).toBeUndefined();
+
+    // The record named by the variable is read from the same repository (other = port 10).
+    const get = await nrp(["--verbose", "get", "record", "@envvar"], { env });
+    expect(get.stderr).toContain("using http://127.0.0.1:10 (other,");
+    expect(get.code).toBe(6);
+
+    const flagWins = await nrp(["--alias", "dev", "get", "variable", "envvar"], { env });
+    expect(flagWins.code).toBe(2);
+    expect(flagWins.stderr).toContain('There is no variable @envvar for the repository "dev".');
+  });
+
   it("without any alias, variables are a usage error", async () => {
     const empty = await tempHome();
     try {
