@@ -7,7 +7,7 @@ import type {
 } from "nrp-invenio-client";
 
 import type { CommandContext } from "./context.js";
-import { CliError, ExitCode } from "./errors.js";
+import { CliError, ExitCode, UsageError } from "./errors.js";
 import { storeValues } from "./record-ids.js";
 import type { SetTarget } from "./variables.js";
 import { isPlainObject } from "./variables.js";
@@ -44,31 +44,68 @@ export function availableActions(data: Json): string[] {
   return isPlainObject(actions) ? Object.keys(actions) : [];
 }
 
+const EXPECTED_REQUEST =
+  "a request id, a request API URL (…/api/requests/<id>) or an @variable holding one";
+
+function notARequest(value: string, what: string, hint?: string): UsageError {
+  return new UsageError(`${what} "${value}" is not a request: expected ${EXPECTED_REQUEST}.`, hint);
+}
+
 /**
- * The request id in a value: a bare uuid, or the last segment of a request API/UI URL
- * (`…/api/requests/<id>`, `…/api/requests/extended/<id>`, `…/requests/<id>`).
+ * The request id in a value: a bare id (Invenio uses uuids), or the id segment of a request API or
+ * UI URL (`…/api/requests/<id>`, `…/api/requests/extended/<id>`, `…/requests/<id>`).
  *
- * Variables store the request's API URL, which names the repository and the id at once.
+ * Variables store the request's API URL, which names the repository and the id at once. Anything
+ * else, such as a record URL or a mid, is a usage error naming what was given, instead of a request
+ * for a path that cannot exist.
  */
 export function requestIdOf(value: string): string {
   const trimmed = value.trim();
-  if (!/^https?:\/\//i.test(trimmed)) return trimmed;
-  let path: string;
-  try {
-    path = new URL(trimmed).pathname;
-  } catch {
+  if (trimmed === "") throw notARequest(value, "The empty value");
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(trimmed)) {
+    if (/[/?#\s]/.test(trimmed)) {
+      const hint = trimmed.includes("/")
+        ? `It looks like a record id; see its requests with "nrp list requests ${trimmed}".`
+        : undefined;
+      throw notARequest(trimmed, "The value", hint);
+    }
     return trimmed;
   }
-  const segments = path.split("/").filter((s) => s !== "");
-  const at = segments.lastIndexOf("requests");
-  const rest = segments.slice(at + 1).filter((s) => s !== "extended");
-  return rest[0] ?? trimmed;
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw notARequest(trimmed, "The value");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw notARequest(trimmed, "The value");
+  }
+  const segments = url.pathname.split("/").filter((s) => s !== "");
+  const api = segments.indexOf("api");
+  // The API names a request as `api/requests/<id>`; UI pages end in `…/requests/<id>`.
+  const at =
+    api >= 0 ? (segments[api + 1] === "requests" ? api + 1 : -1) : segments.indexOf("requests");
+  const rest = at < 0 ? [] : segments.slice(at + 1);
+  if (rest[0] === "extended") rest.shift();
+  const id = rest[0];
+  if (id === undefined) {
+    const recordLike = api >= 0 && at < 0 && segments.length > api + 2;
+    throw notARequest(
+      trimmed,
+      "The URL",
+      recordLike
+        ? `It looks like a record URL; see its requests with "nrp list requests ${trimmed}".`
+        : undefined,
+    );
+  }
+  return decodeURIComponent(id);
 }
 
 /** Reads the request named by an id or URL (already expanded from `@VAR`). */
 export async function readRequest(ctx: CommandContext, id: string): Promise<RequestHandle> {
+  const requestId = requestIdOf(id);
   const api = requestsApi(await ctx.client());
-  return api.get(requestIdOf(id), { signal: ctx.signal });
+  return api.get(requestId, { signal: ctx.signal });
 }
 
 /** What a `--set` variable stores for a request: its API self URL. */

@@ -85,7 +85,32 @@ describe("request views", () => {
     expect(requestIdOf(REQUEST.id)).toBe(REQUEST.id);
     expect(requestIdOf(REQUEST.links.self)).toBe(REQUEST.id);
     expect(requestIdOf(`https://h/api/requests/${REQUEST.id}`)).toBe(REQUEST.id);
+    expect(requestIdOf(`https://h/api/requests/extended/${REQUEST.id}/`)).toBe(REQUEST.id);
+    expect(requestIdOf(`https://h/me/requests/${REQUEST.id}`)).toBe(REQUEST.id);
     expect(availableActions(REQUEST)).toEqual(["accept", "decline"]);
+  });
+
+  it("anything that is not a request id or request URL is a usage error saying what was given", () => {
+    const given = (value: string) => {
+      try {
+        requestIdOf(value);
+      } catch (err) {
+        return reportError(err);
+      }
+      throw new Error(`accepted ${value}`);
+    };
+    const record = given("https://h/api/datasets/abcde-12345/draft");
+    expect(record.exitCode).toBe(2);
+    expect(record.message).toBe(
+      'The URL "https://h/api/datasets/abcde-12345/draft" is not a request: expected a request id, ' +
+        "a request API URL (…/api/requests/<id>) or an @variable holding one.",
+    );
+    expect(record.hint).toContain("nrp list requests https://h/api/datasets/abcde-12345/draft");
+    expect(given("https://h/api/requests/").exitCode).toBe(2);
+    expect(given("https://h/api/datasets/abcde-12345/requests").exitCode).toBe(2);
+    expect(given("datasets/abcde-12345").hint).toContain("nrp list requests datasets/abcde-12345");
+    expect(given("doi:10.1234/x").exitCode).toBe(2);
+    expect(given("  ").exitCode).toBe(2);
   });
 });
 

@@ -98,6 +98,15 @@ describe("request workflows against the devserver (owner and curator)", () => {
 
     const got = json(await nrp(["get", "request", "@q"]));
     expect(got["id"]).toBe(request["id"]);
+    const byUrl = json(await nrp(["get", "request", request["links"]["self"] as string]));
+    expect(byUrl["id"]).toBe(request["id"]);
+    const recordUrl = draft["links"]["self"] as string;
+    const notRequest = await nrp(["get", "request", recordUrl]);
+    expect(notRequest.code).toBe(2);
+    expect(notRequest.stderr).toContain(`The URL "${recordUrl}" is not a request`);
+    expect(notRequest.stderr).toContain(`nrp list requests ${recordUrl}`);
+    await nrp(["set", "variable", "rec", recordUrl]);
+    expect((await nrp(["timeline", "request", "@rec"])).code).toBe(2);
     expect(Object.keys(got["links"]["actions"] as Json)).toEqual(["cancel"]);
 
     const inbox = json(await curator(["list", "requests", "--inbox"]));

@@ -9,8 +9,9 @@ export default defineIdCommand({
   summary: "Show a request",
   description:
     "Show a request: type, status, topic, receiver, creator, payload and the actions you may take\n" +
-    "now. --set stores its API URL in a variable.",
-  idDescription: "request id, request URL or @variable",
+    "now. <id> is a request id, a request URL (.../api/requests/<id>) or @variable holding one;\n" +
+    "a record's requests are listed by nrp list requests <record>. --set stores its API URL.",
+  idDescription: "request id, request API URL or @variable",
   setHelp: "store the request's API URL in a variable (+var appends)",
   examples: [
     { command: "nrp get request @q", description: "the request stored in @q" },
