@@ -2,7 +2,7 @@ import { ConfigError, NotFoundError, recordGetter } from "nrp-invenio-client";
 import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
 
 import type { CommandContext } from "./context.js";
-import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
+import { CliError, ExitCode, UsageError, reportError, withHint } from "./errors.js";
 import type { SetTarget } from "./variables.js";
 import { checkVariableName } from "./variables.js";
 
@@ -205,6 +205,56 @@ export async function resolveRecord(
     return read(ctx, published, extras, record.client);
   }
   return record;
+}
+
+/**
+ * The id of the record's other form (draft or published) when the id's shape tells: a mid with or
+ * without `draft/`, an API URL with or without `/draft`. Undefined for landing pages and DOIs.
+ */
+export function otherFormId(id: string): string | undefined {
+  const published = toForm(id, "published");
+  if (published !== id) return published;
+  const draft = toForm(id, "draft");
+  return draft !== id ? draft : undefined;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (
+    err instanceof NotFoundError || (err instanceof CliError && err.exitCode === ExitCode.notFound)
+  );
+}
+
+/**
+ * Reads the record an id names in whichever form exists now: when the named form is gone (the
+ * draft `@VAR` holds has since been published, or a published record has only a draft so far),
+ * the other form is read instead.
+ *
+ * Request commands pick the form by where the request type applies, so a state change must not
+ * break a stored `@VAR`.
+ */
+export async function resolveExisting(
+  ctx: CommandContext,
+  id: string,
+  extras: ReadExtras = {},
+): Promise<NRPRecord> {
+  try {
+    return await resolveRecord(ctx, id, "given", extras);
+  } catch (err) {
+    const other = otherFormId(id);
+    if (other === undefined || !isNotFound(err)) throw err;
+    try {
+      return await resolveRecord(ctx, other, "given", extras);
+    } catch (second) {
+      if (!isNotFound(second)) throw second;
+      const report = reportError(err);
+      throw new CliError(`${report.message} (${id}; ${other} does not exist either)`, {
+        exitCode: ExitCode.notFound,
+        code: report.code,
+        hint: "Check the id; a deleted record cannot be read.",
+        cause: err,
+      });
+    }
+  }
 }
 
 /**

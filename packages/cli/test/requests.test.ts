@@ -216,6 +216,24 @@ describe("request workflows against the devserver (owner and curator)", () => {
     expect(v["payload"]["draft_record:id"]).toBeTruthy();
   });
 
+  it("@VAR holding a draft URL still works for request commands after the draft is published", async () => {
+    const draft = await dataset("Kept in a variable", "kd");
+    const q = json(await nrp(["publish", "record", "@kd"]));
+    json(await curator(["accept", "request", q["id"] as string]));
+    expect((await nrp(["get", "variable", "kd", "--format", "json"])).stdout).toContain("/draft");
+
+    const listed = json(await nrp(["list", "requests", "@kd"]));
+    expect(listed["requests"].map((r: Json) => r["id"] as string)).toContain(q["id"]);
+    const edit = json(await nrp(["create", "request", "@kd", "edit_published_record"]));
+    expect(edit["type"]).toBe("edit_published_record");
+    expect(Object.values(edit["topic"] as Json)).toEqual([draft["id"]]);
+    json(await nrp(["cancel", "request", edit["id"] as string]));
+
+    const missing = await nrp(["list", "requests", "datasets/nosuch-0000"]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain("draft/datasets/nosuch-0000 does not exist either");
+  });
+
   it("delete record --reason asks for deletion; accepted, the record is gone", async () => {
     const record = await publishedDataset("Removed", "p3");
     const noReason = await nrp(["delete", "record", "@p3", "--yes"]);

@@ -4,7 +4,7 @@ import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { CliError, ExitCode } from "../../errors.js";
 import { readJsonObject } from "../../json-input.js";
-import { expandIds, resolveRecord } from "../../record-ids.js";
+import { expandIds, resolveExisting, resolveRecord } from "../../record-ids.js";
 import { recordRequestsApi, storeRequestVariable } from "../../request-api.js";
 import type { RequestHandle } from "../../request-api.js";
 import { printRequest } from "../../request-view.js";
@@ -26,14 +26,15 @@ function typeIds(record: NRPRecord): string[] {
 
 /**
  * Reads the record in the form where `type` applies: publish types apply to drafts, edit, new
- * version and deletion to published records, so an id naming the other form is followed.
+ * version and deletion to published records, so an id naming the other form is followed, also
+ * when that form no longer exists (a draft URL kept in `@VAR` after the draft was published).
  */
 export async function recordForType(
   ctx: CommandContext,
   id: string,
   type: string,
 ): Promise<NRPRecord> {
-  const given = await resolveRecord(ctx, id, "given", { includeRequests: true });
+  const given = await resolveExisting(ctx, id, { includeRequests: true });
   if (typeIds(given).includes(type)) return given;
   const other = given.isDraft ? given.links["record"] : given.links["draft"];
   if (other !== undefined) {

@@ -1,6 +1,6 @@
 import { defineCommand, flag, optionalString } from "../../define.js";
 import { UsageError } from "../../errors.js";
-import { expandIds, resolveRecord } from "../../record-ids.js";
+import { expandIds, resolveExisting } from "../../record-ids.js";
 import { requestsApi } from "../../request-api.js";
 import type { NRPRecordRequest } from "nrp-invenio-client";
 import { itemsOf, printRequests, toJson } from "../../request-view.js";
@@ -65,7 +65,7 @@ export default defineCommand({
   async run(ctx, input) {
     if (input.record !== undefined) {
       const [id = input.record] = await expandIds(ctx, [input.record], { single: true });
-      const record = await resolveRecord(ctx, id, "given", { includeRequests: true });
+      const record = await resolveExisting(ctx, id, { includeRequests: true });
       const dict = toJson(record.requests) ?? {};
       const types = isPlainObject(dict) ? itemsOf(dict["request_types"]) : [];
       let requests = isPlainObject(dict) ? itemsOf(dict["requests"]) : [];
