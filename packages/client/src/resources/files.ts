@@ -33,7 +33,7 @@ import {
   ProgressTracker,
 } from "../internal/transfer.js";
 import type { PartPlan, TransferProgress } from "../internal/transfer.js";
-import { md5OfFile } from "../internal/hasher.js";
+import { md5OfFile, openPrefixHasher } from "../internal/hasher.js";
 import { runParts } from "../internal/upload.js";
 import type { Info } from "./info.js";
 
@@ -698,9 +698,22 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const oneShotHash = src.retryable ? undefined : createHash("md5");
-    // The whole-file md5 is one sequential pass, run alongside the parts (the page cache serves
-    // both reads of a local file).
-    const hashing = src.retryable ? md5OfSource(src, signal) : undefined;
+    // A file on disk is hashed by the worker thread right behind the acknowledged parts (from the
+    // start of the file, as far as the parts are contiguous): the bytes are still in the page
+    // cache, and the worker starts only once the upload is under way. Other re-openable sources
+    // are hashed in one sequential pass alongside the parts.
+    const prefix =
+      src.retryable && src.path !== undefined
+        ? await openPrefixHasher(src.path, plan.size)
+        : undefined;
+    const acknowledged = new Set(skipped);
+    let contiguous = 0;
+    const advance = (): void => {
+      while (acknowledged.has(contiguous + 1)) contiguous++;
+      prefix?.extend(Math.min(plan.size, contiguous * plan.partSize));
+    };
+    advance();
+    const hashing = src.retryable && !prefix ? md5OfSource(src, signal) : undefined;
     hashing?.catch(() => undefined);
     try {
       await runParts({
@@ -709,14 +722,12 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
         concurrency: src.retryable ? (options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY) : 1,
         signal: options.signal,
         alreadyDone: skipped,
-        onPartDone: options.onPartDone
-          ? (part) => {
-              tracker.partDone(part.part);
-              options.onPartDone?.({ ...part, partSize: plan.partSize });
-            }
-          : (part) => {
-              tracker.partDone(part.part);
-            },
+        onPartDone: (part) => {
+          tracker.partDone(part.part);
+          acknowledged.add(part.part);
+          advance();
+          options.onPartDone?.({ ...part, partSize: plan.partSize });
+        },
         send: async (part, partSignal) => {
           const length = part.end - part.start;
           const count = (n: number): void => {
@@ -744,12 +755,19 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
           }
         },
       });
+      tracker.finish();
+      if (oneShotHash) return oneShotHash.digest("hex");
+      if (prefix) {
+        prefix.extend(plan.size);
+        return await prefix.digest(signal);
+      }
+      return await (hashing ?? Promise.resolve(""));
     } catch (error) {
       stop.abort(error);
       throw error;
+    } finally {
+      await prefix?.close();
     }
-    tracker.finish();
-    return oneShotHash ? oneShotHash.digest("hex") : await (hashing ?? Promise.resolve(""));
   }
 
   /** `POST links.commit`; a retried commit that finds the file already committed is success. */
