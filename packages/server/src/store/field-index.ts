@@ -87,7 +87,7 @@ export function fieldCountTriggers(): string {
 /** The presence marker of an object, array or JSON null: a zero-length blob. */
 export const PRESENCE = Buffer.alloc(0);
 
-/** A value as the index stores it: text, an integer (as bigint, so it binds as one), a real or the marker. */
+/** A value as the index stores it: text, an integer (a bigint), a real, or the marker. */
 export type IndexedValue = string | bigint | number | Buffer;
 
 /**
@@ -121,8 +121,8 @@ export function tokensOf(text: string): string[] {
 function scalar(value: string | number | boolean): IndexedValue {
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return value ? 1n : 0n;
-  // JSON.stringify writes an integer below 1e21 as digits, which SQLite reads as an integer when
-  // it fits 64 bits; better-sqlite3 binds numbers as reals, bigints as integers.
+  // An integer as SQLite's JSON functions read it (digits that fit 64 bits), kept apart from
+  // reals as a bigint: its text is `5`, while a real's is SQLite's (`5.5`, `1.0e+20`).
   return Number.isInteger(value) && Math.abs(value) < 9e18 ? BigInt(value) : value;
 }
 
