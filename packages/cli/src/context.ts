@@ -1,5 +1,6 @@
-import { ENV, NRPConfig, NRPInvenioClient } from "nrp-invenio-client";
-import type { NRPClientOptions, RetryEvent } from "nrp-invenio-client";
+import type { NRPClientOptions, NRPConfig, NRPInvenioClient, RetryEvent } from "nrp-invenio-client";
+
+import { loadClient } from "./client-module.js";
 
 import { UsageError } from "./errors.js";
 import type { CliIO } from "./io.js";
@@ -48,7 +49,7 @@ export interface CommandContext {
    * A client for a URL that is not (yet) in the configuration, e.g. to check it before saving;
    * closed by `main()` at the end.
    */
-  clientFor(options: NRPClientOptions): NRPInvenioClient;
+  clientFor(options: NRPClientOptions): Promise<NRPInvenioClient>;
   /** Logs a retry on stderr under `--verbose`; given to every client as `onRetry`. */
   readonly onRetry: (event: RetryEvent) => void;
   /**
@@ -66,6 +67,9 @@ export interface CommandContext {
   variables(): Promise<VariableStore>;
 }
 
+/** The variable naming the alias (the library's `ENV.alias`, which `fromConfig()` also reads). */
+export const ALIAS_ENV = "NRP_INVENIO_CLIENT_ALIAS";
+
 /**
  * The alias an invocation uses: the `--alias` flag, else `$NRP_INVENIO_CLIENT_ALIAS` (when not
  * empty), else undefined for the configured default.
@@ -77,7 +81,7 @@ export function resolveAlias(
   env: Readonly<Record<string, string | undefined>>,
 ): string | undefined {
   if (flagValue !== undefined) return flagValue;
-  const fromEnv = env[ENV.alias]?.trim();
+  const fromEnv = env[ALIAS_ENV]?.trim();
   return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
 }
 
@@ -120,7 +124,7 @@ export function createContext(
     signal,
     onRetry,
     config() {
-      config ??= NRPConfig.load(globals.config);
+      config ??= loadClient().then((lib) => lib.NRPConfig.load(globals.config));
       return config;
     },
     client(alias) {
@@ -128,15 +132,21 @@ export function createContext(
       const key = wanted ?? "\u0000default";
       let client = clients.get(key);
       if (!client) {
-        client = NRPInvenioClient.fromConfig({
-          ...(wanted === undefined ? {} : { alias: wanted }),
-          configFile: globals.config,
-          env: io.env,
-          overrides: { onRetry },
-        }).then((c) => {
-          output.verbose(`using ${c.serverUrl} (${wanted ?? "default alias"}, ${globals.config})`);
-          return c;
-        });
+        client = loadClient()
+          .then((lib) =>
+            lib.NRPInvenioClient.fromConfig({
+              ...(wanted === undefined ? {} : { alias: wanted }),
+              configFile: globals.config,
+              env: io.env,
+              overrides: { onRetry },
+            }),
+          )
+          .then((c) => {
+            output.verbose(
+              `using ${c.serverUrl} (${wanted ?? "default alias"}, ${globals.config})`,
+            );
+            return c;
+          });
         clients.set(key, client);
       }
       return client;
@@ -147,7 +157,7 @@ export function createContext(
       if (cfg.defaultRepository !== undefined) return cfg.defaultRepository;
       throw new UsageError(
         `No repository alias is configured in ${cfg.path}, and variables are kept per alias.`,
-        `Add one with "nrp add alias <url> [alias]", or pass --alias (or set ${ENV.alias}).`,
+        `Add one with "nrp add alias <url> [alias]", or pass --alias (or set ${ALIAS_ENV}).`,
       );
     },
     variables() {
@@ -157,8 +167,9 @@ export function createContext(
     adopt(client) {
       if (!adhoc.includes(client)) adhoc.push(client);
     },
-    clientFor(options) {
-      const client = new NRPInvenioClient({ onRetry, ...options });
+    async clientFor(options) {
+      const lib = await loadClient();
+      const client = new lib.NRPInvenioClient({ onRetry, ...options });
       adhoc.push(client);
       return client;
     },

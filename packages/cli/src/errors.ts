@@ -1,22 +1,8 @@
 import { CommanderError } from "commander";
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  AuthenticationError,
-  BadRequestError,
-  ConfigError,
-  ConflictError,
-  InternalServerError,
-  NotFoundError,
-  NRPError,
-  PermissionDeniedError,
-  PreconditionFailedError,
-  RateLimitError,
-  UnknownModelError,
-  UnprocessableEntityError,
-} from "nrp-invenio-client";
+import type { APIError, NRPError } from "nrp-invenio-client";
+
+import type { ClientLibrary } from "./client-module.js";
+import { loadedClient } from "./client-module.js";
 
 /**
  * The documented exit codes of `nrp`.
@@ -128,25 +114,26 @@ export const TLS_HINT =
   "--no-verify for a development server; NRP_INVENIO_CLIENT_VERIFY overrides the stored value.";
 
 function isAbort(err: unknown): boolean {
-  if (err instanceof APIUserAbortError) return true;
+  const lib = loadedClient();
+  if (lib !== undefined && err instanceof lib.APIUserAbortError) return true;
   return err instanceof Error && (err.name === "AbortError" || err.name === "APIUserAbortError");
 }
 
-function apiExitCode(err: APIError): ExitCodeValue {
-  if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
+function apiExitCode(err: APIError, lib: ClientLibrary): ExitCodeValue {
+  if (err instanceof lib.AuthenticationError || err instanceof lib.PermissionDeniedError) {
     return ExitCode.auth;
   }
-  if (err instanceof NotFoundError) return ExitCode.notFound;
-  if (err instanceof RateLimitError) return ExitCode.rateLimited;
+  if (err instanceof lib.NotFoundError) return ExitCode.notFound;
+  if (err instanceof lib.RateLimitError) return ExitCode.rateLimited;
   if (
-    err instanceof BadRequestError ||
-    err instanceof ConflictError ||
-    err instanceof PreconditionFailedError ||
-    err instanceof UnprocessableEntityError
+    err instanceof lib.BadRequestError ||
+    err instanceof lib.ConflictError ||
+    err instanceof lib.PreconditionFailedError ||
+    err instanceof lib.UnprocessableEntityError
   ) {
     return ExitCode.conflict;
   }
-  if (err instanceof InternalServerError) return ExitCode.network;
+  if (err instanceof lib.InternalServerError) return ExitCode.network;
   // Statuses without a dedicated code (405, 410, 415, other 4xx) are the request's fault.
   const status = err.status;
   if (status >= 500) return ExitCode.network;
@@ -155,14 +142,14 @@ function apiExitCode(err: APIError): ExitCodeValue {
   return ExitCode.conflict;
 }
 
-function clientExitCode(err: NRPError): ExitCodeValue {
-  if (err instanceof ConfigError) return ExitCode.usage;
-  if (err instanceof UnknownModelError) return ExitCode.notFound;
-  if (err instanceof RateLimitError) return ExitCode.rateLimited;
-  if (err instanceof APIConnectionError || err instanceof APIConnectionTimeoutError) {
+function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
+  if (err instanceof lib.ConfigError) return ExitCode.usage;
+  if (err instanceof lib.UnknownModelError) return ExitCode.notFound;
+  if (err instanceof lib.RateLimitError) return ExitCode.rateLimited;
+  if (err instanceof lib.APIConnectionError || err instanceof lib.APIConnectionTimeoutError) {
     return ExitCode.network;
   }
-  if (err instanceof APIError) return apiExitCode(err);
+  if (err instanceof lib.APIError) return apiExitCode(err, lib);
   // No repository at that URL: the thing asked for does not exist.
   if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
   if (err.code === "NRP_DOI_UNRESOLVED") return ExitCode.notFound;
@@ -190,8 +177,8 @@ function clientExitCode(err: NRPError): ExitCodeValue {
   // The server answered, but not with what the protocol promises.
   if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
   // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).
-  if (err.code === "NRP_UPLOAD_FAILED" && err.cause instanceof NRPError) {
-    return clientExitCode(err.cause);
+  if (err.code === "NRP_UPLOAD_FAILED" && err.cause instanceof lib.NRPError) {
+    return clientExitCode(err.cause, lib);
   }
   if (err.code === "NRP_UPLOAD_FAILED") return ExitCode.network;
   // The connection broke mid-body after the retries; the partial file is kept for a re-run.
@@ -213,7 +200,8 @@ function clientExitCode(err: NRPError): ExitCodeValue {
  * rather than the library's `verify` option.
  */
 export function isTlsFailure(err: unknown): boolean {
-  if (!(err instanceof APIConnectionError)) return false;
+  const lib = loadedClient();
+  if (lib === undefined || !(err instanceof lib.APIConnectionError)) return false;
   const code = err.causeCode ?? "";
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/i.test(code) || /\bTLS\b/.test(err.message);
 }
@@ -224,8 +212,8 @@ function firstSentence(message: string): string {
   return end === -1 ? message : message.slice(0, end + 1);
 }
 
-function fieldsOf(err: NRPError): FieldMessage[] {
-  if (!(err instanceof APIError)) return [];
+function fieldsOf(err: NRPError, lib: ClientLibrary): FieldMessage[] {
+  if (!(err instanceof lib.APIError)) return [];
   return err.errors.map((e) => ({ field: e.field, messages: [...e.messages] }));
 }
 
@@ -236,6 +224,7 @@ function fieldsOf(err: NRPError): FieldMessage[] {
  */
 export function reportError(err: unknown): ErrorReport {
   const base = { fields: [] as FieldMessage[], hint: undefined, status: undefined, bug: false };
+  const lib = loadedClient();
   if (isAbort(err)) {
     return {
       ...base,
@@ -246,7 +235,8 @@ export function reportError(err: unknown): ErrorReport {
     };
   }
   if (err instanceof CliError) {
-    const inner = err.cause instanceof NRPError ? reportError(err.cause) : undefined;
+    const inner =
+      lib !== undefined && err.cause instanceof lib.NRPError ? reportError(err.cause) : undefined;
     return {
       ...base,
       exitCode: err.exitCode,
@@ -258,27 +248,27 @@ export function reportError(err: unknown): ErrorReport {
       stack: undefined,
     };
   }
-  if (err instanceof NRPError) {
+  if (lib !== undefined && err instanceof lib.NRPError) {
     // APIError messages repeat the field errors on extra lines; they are printed from `fields`.
     const message =
-      err instanceof APIError
+      err instanceof lib.APIError
         ? (err.message.split("\n")[0] ?? "")
         : isTlsFailure(err)
           ? firstSentence(err.message)
           : err.message;
     return {
       ...base,
-      exitCode: clientExitCode(err),
+      exitCode: clientExitCode(err, lib),
       code: err.code,
       message,
       hint:
-        err instanceof RateLimitError && err.retryAfter !== undefined
+        err instanceof lib.RateLimitError && err.retryAfter !== undefined
           ? `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`
           : isTlsFailure(err)
             ? TLS_HINT
             : undefined,
-      fields: fieldsOf(err),
-      status: err instanceof APIError ? err.status : undefined,
+      fields: fieldsOf(err, lib),
+      status: err instanceof lib.APIError ? err.status : undefined,
       stack: undefined,
     };
   }
@@ -309,7 +299,8 @@ export function reportError(err: unknown): ErrorReport {
  */
 export function withHint(err: unknown, hint: string): unknown {
   if (err instanceof CliError || isAbort(err)) return err;
-  if (err instanceof NRPError) {
+  const lib = loadedClient();
+  if (lib !== undefined && err instanceof lib.NRPError) {
     const r = reportError(err);
     return new CliError(r.message, {
       exitCode: r.exitCode,

@@ -3,9 +3,10 @@ import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
 
-import { DEFAULT_PART_SIZE, MULTIPART_THRESHOLD, NRPError } from "nrp-invenio-client";
+import type { NRPError } from "nrp-invenio-client";
 import type { NRPFile, NRPRecord, NRPRecordFiles, TransferProgress } from "nrp-invenio-client";
 
+import { loadClient } from "./client-module.js";
 import type { CommandContext } from "./context.js";
 import { CliError, ExitCode, UsageError, withHint } from "./errors.js";
 import { printFile } from "./file-view.js";
@@ -154,7 +155,7 @@ async function chooseTransfer(
   signal: AbortSignal,
 ): Promise<"L" | "M"> {
   if (choice !== "auto") return choice;
-  if (size < MULTIPART_THRESHOLD) return "L";
+  if (size < (await loadClient()).MULTIPART_THRESHOLD) return "L";
   const info = await record.client.info.repository({ signal });
   return info.transfers.includes("M") ? "M" : "L";
 }
@@ -259,7 +260,7 @@ export async function uploadFile(
     plan =
       journal !== undefined && resume !== undefined
         ? { partSize: journal.data.partSize, parts: journal.data.parts }
-        : planParts(size, request.partSize ?? DEFAULT_PART_SIZE);
+        : planParts(size, request.partSize ?? (await loadClient()).DEFAULT_PART_SIZE);
     journal ??= await UploadJournal.create(dir, {
       record: recordUrl,
       key,
@@ -313,7 +314,7 @@ async function afterFailure(
   if (journal === undefined) return err;
   const kept =
     ctx.signal.aborted ||
-    (err instanceof NRPError &&
+    (err instanceof (await loadClient()).NRPError &&
       err.code === "NRP_UPLOAD_FAILED" &&
       (err as NRPError & { pendingKept?: boolean }).pendingKept === true);
   if (!kept) {

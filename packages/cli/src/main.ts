@@ -1,5 +1,8 @@
+import { createRequire } from "node:module";
+
 import { Command, CommanderError, Option } from "commander";
-import { NRPConfig, VERSION as CLIENT_VERSION } from "nrp-invenio-client";
+
+import { loadClient } from "./client-module.js";
 
 import { COMMANDS } from "./commands/index.js";
 import { createContext, resolveAlias } from "./context.js";
@@ -49,6 +52,16 @@ Examples:
   $ nrp list requests --inbox && nrp accept request <id> "Looks good"
   $ nrp --alias repo describe repository --format yaml
 `;
+
+/**
+ * The client library's version, from its package.json: reading the file is cheap, importing the
+ * library (for its `VERSION`) is not, and `nrp --version` should answer at once.
+ */
+function clientVersion(): string {
+  const pkg: unknown = createRequire(import.meta.url)("nrp-invenio-client/package.json");
+  const version = (pkg as { version?: unknown } | null)?.version;
+  return typeof version === "string" ? version : "unknown";
+}
 
 function examplesText(def: CommandDefinition<unknown>): string {
   const lines = def.examples.flatMap((e: Example) => [
@@ -143,7 +156,7 @@ function buildProgram(
       "Work with Invenio-based research-data repositories (NRP/oarepo, InvenioRDM) from the command line.",
     )
     .version(
-      `nrp ${CLI_VERSION} (nrp-invenio-client ${CLIENT_VERSION})`,
+      `nrp ${CLI_VERSION} (nrp-invenio-client ${clientVersion()})`,
       "-V, --version",
       "print the versions of nrp and nrp-invenio-client",
     )
@@ -151,7 +164,10 @@ function buildProgram(
       "--alias <alias>",
       "repository alias to use (default: $NRP_INVENIO_CLIENT_ALIAS, else the configured default)",
     )
-    .option("--config <file>", "configuration file", NRPConfig.defaultPath(io.env))
+    .option(
+      "--config <file>",
+      "configuration file (default: $NRP_INVENIO_CLIENT_CONFIG_FILE, else ~/.nrp/config.yaml)",
+    )
     .addOption(
       new Option(
         "--format <format>",
@@ -227,7 +243,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     state.output = output;
     const globals: GlobalOptions = {
       alias: resolveAlias(optionalString(all["alias"], "--alias"), io.env),
-      config: optionalString(all["config"], "--config") ?? NRPConfig.defaultPath(io.env),
+      config:
+        optionalString(all["config"], "--config") ??
+        (await loadClient()).NRPConfig.defaultPath(io.env),
       verbose: flag(all["verbose"]),
     };
     const input = def.parse(cmd.processedArgs as unknown[], cmd.opts<Record<string, unknown>>());

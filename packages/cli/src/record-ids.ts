@@ -1,6 +1,6 @@
-import { ConfigError, NotFoundError, recordGetter } from "nrp-invenio-client";
 import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
 
+import { loadClient, loadedClient } from "./client-module.js";
 import type { CommandContext } from "./context.js";
 import { CliError, ExitCode, UsageError, reportError, withHint } from "./errors.js";
 import type { SetTarget } from "./variables.js";
@@ -111,7 +111,7 @@ async function clientForKind(
     return await ctx.client();
   } catch (err) {
     // A URL or DOI of any repository can be read without a configured alias (anonymously).
-    if (kind !== "mid" && err instanceof ConfigError) return undefined;
+    if (kind !== "mid" && err instanceof (await loadClient()).ConfigError) return undefined;
     throw err;
   }
 }
@@ -123,6 +123,7 @@ async function read(
   client: NRPInvenioClient | undefined,
 ): Promise<NRPRecord> {
   const resolver = ctx.env[DOI_RESOLVER_ENV];
+  const { recordGetter } = await loadClient();
   const record = await recordGetter(await ctx.config(), id, {
     client,
     signal: ctx.signal,
@@ -171,6 +172,7 @@ export async function resolveRecord(
   try {
     record = await read(ctx, wanted, extras, client);
   } catch (err) {
+    const { NotFoundError } = await loadClient();
     if (err instanceof NotFoundError && idKind(wanted) === "doi" && err.url.includes("/dois/")) {
       throw new CliError(`The DOI ${id} is not registered (asked ${new URL(err.url).origin}).`, {
         exitCode: ExitCode.notFound,
@@ -219,9 +221,10 @@ export function otherFormId(id: string): string | undefined {
 }
 
 function isNotFound(err: unknown): boolean {
-  return (
-    err instanceof NotFoundError || (err instanceof CliError && err.exitCode === ExitCode.notFound)
-  );
+  // Read errors come from the library, which is loaded by then.
+  const lib = loadedClient();
+  if (lib !== undefined && err instanceof lib.NotFoundError) return true;
+  return err instanceof CliError && err.exitCode === ExitCode.notFound;
 }
 
 /**

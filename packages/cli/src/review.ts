@@ -1,5 +1,7 @@
 import type { NRPRecord } from "nrp-invenio-client";
-import { NRPError } from "nrp-invenio-client";
+import type { NRPError } from "nrp-invenio-client";
+
+import { loadedClient } from "./client-module.js";
 
 import type { CommandContext } from "./context.js";
 import { storeRequestVariable } from "./request-api.js";
@@ -14,7 +16,11 @@ import type { SetTarget } from "./variables.js";
  * the change to a curator instead of doing it.
  */
 export function pendingRequest(err: unknown): RequestHandle | undefined {
-  if (!(err instanceof NRPError) || err.code !== "NRP_REVIEW_PENDING") return undefined;
+  // Only the library raises it, so the library is loaded when there is one to find.
+  const lib = loadedClient();
+  if (lib === undefined || !(err instanceof lib.NRPError) || err.code !== "NRP_REVIEW_PENDING") {
+    return undefined;
+  }
   const request = (err as NRPError & { request?: RequestHandle }).request;
   return request !== undefined && typeof request.toDict === "function" ? request : undefined;
 }

@@ -11,14 +11,21 @@ import {
   UnsafeFileKeyError,
   UploadError,
 } from "nrp-invenio-client";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
+import { loadClient } from "../src/client-module.js";
 import { CliError, ExitCode, UsageError, reportError, withHint } from "../src/errors.js";
 import { Output } from "../src/output.js";
 import { run } from "./helpers.js";
 
 const api = (status: number, body: unknown = { status, message: "nope" }) =>
   APIError.fromResponse({ status, body, method: "GET", url: "https://repo.example.org/api/x" });
+
+// nrp imports the library on first use; its errors are told apart once it is loaded, as in a
+// command, which loads it before any call that could throw one.
+beforeAll(async () => {
+  await loadClient();
+});
 
 describe("reportError", () => {
   it.each([

@@ -1,8 +1,9 @@
 import { ActionNotAvailableError } from "nrp-invenio-client";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 import { run, tempHome } from "./helpers.js";
 
+import { loadClient } from "../src/client-module.js";
 import { reportError } from "../src/errors.js";
 import { availableActions, requestIdOf } from "../src/request-api.js";
 import {
@@ -30,6 +31,12 @@ const REQUEST = {
     topic: { self: "https://h/api/documents/x3b2p-4dq71/draft" },
   },
 };
+
+// nrp imports the library on first use; its errors are told apart once it is loaded, as in a
+// command, which loads it before any call that could throw one.
+beforeAll(async () => {
+  await loadClient();
+});
 
 describe("request views", () => {
   it("a row shows id, type, status, topic, receiver, creator, time and actions", () => {

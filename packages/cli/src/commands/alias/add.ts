@@ -1,8 +1,8 @@
 import { isIP } from "node:net";
 
-import { APIConnectionError } from "nrp-invenio-client";
 import type { NRPModelInfo, NRPRepositoryInfo, RepositoryConfig } from "nrp-invenio-client";
 
+import { loadClient } from "../../client-module.js";
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { CliError, ExitCode, UsageError, isTlsFailure, withHint } from "../../errors.js";
@@ -96,7 +96,8 @@ async function checkRepository(
   verify: boolean | string,
 ): Promise<void> {
   // A short retry budget: the user is waiting, and a typo should fail in seconds, not minutes.
-  const client = ctx.clientFor({
+  const { APIConnectionError } = await loadClient();
+  const client = await ctx.clientFor({
     serverUrl: url,
     verify,
     retryCount: 1,

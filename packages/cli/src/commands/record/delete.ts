@@ -1,6 +1,6 @@
 import type { NRPRecord } from "nrp-invenio-client";
-import { PreconditionFailedError } from "nrp-invenio-client";
 
+import { loadClient } from "../../client-module.js";
 import { confirm, requireConfirmable } from "../../confirm.js";
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString } from "../../define.js";
@@ -112,7 +112,7 @@ export default defineCommand({
       } catch (err) {
         const done =
           deleted.length > 0 ? ` Deleted so far: ${deleted.map((d) => d.mid).join(", ")}.` : "";
-        throw err instanceof PreconditionFailedError
+        throw err instanceof (await loadClient()).PreconditionFailedError
           ? withHint(err, `${draft.mid} changed after nrp read it and was not deleted.${done}`)
           : done === ""
             ? err

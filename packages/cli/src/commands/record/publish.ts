@@ -1,5 +1,4 @@
-import { APIError } from "nrp-invenio-client";
-
+import { loadedClient } from "../../client-module.js";
 import { defineCommand, optionalString, requiredString } from "../../define.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
 import { withHint } from "../../errors.js";
@@ -16,7 +15,13 @@ export interface PublishRecordInput {
 }
 
 function needsFilesHint(err: unknown): boolean {
-  return err instanceof APIError && err.errors.some((e) => e.field === "files.enabled");
+  // A validation error comes from the library, which is loaded by then.
+  const lib = loadedClient();
+  return (
+    lib !== undefined &&
+    err instanceof lib.APIError &&
+    err.errors.some((e) => e.field === "files.enabled")
+  );
 }
 
 /** What to do when a draft cannot be published because files are enabled but none are uploaded. */

@@ -1,5 +1,4 @@
-import { PreconditionFailedError } from "nrp-invenio-client";
-
+import { loadClient } from "../../client-module.js";
 import { defineCommand, flag, requiredString } from "../../define.js";
 import { UsageError, withHint } from "../../errors.js";
 import { readJsonObject } from "../../json-input.js";
@@ -75,6 +74,7 @@ export default defineCommand({
     try {
       await draft.save({ signal: ctx.signal });
     } catch (err) {
+      const { PreconditionFailedError } = await loadClient();
       throw err instanceof PreconditionFailedError ? withHint(err, conflictHint(input.id)) : err;
     }
     ctx.output.info(`Updated ${draft.mid} (revision ${draft.revisionId ?? "?"}).`);
