@@ -1,8 +1,6 @@
-import Table from "cli-table3";
-import { stringify as toYaml } from "yaml";
-
 import type { ErrorReport } from "./errors.js";
 import type { CliIO } from "./io.js";
+import { tableClass, yaml } from "./lazy-require.js";
 
 /** The output formats `--format` accepts. */
 export const FORMATS = ["table", "json", "jsonl", "yaml"] as const;
@@ -169,6 +167,7 @@ export class Output {
         const wrapped = cells.map((r) => r.map((c, i) => wrapText(c, widths[i] ?? Infinity)));
         // Rules between rows only when a wrapped cell would otherwise run into the next row.
         const multiline = wrapped.some((r) => r.some((c) => c.includes("\n")));
+        const Table = tableClass();
         const table = new Table({
           head: head.map((h) => this.#paint(h)),
           style: NO_STYLE,
@@ -192,6 +191,7 @@ export class Output {
   record(fields: readonly (readonly [string, unknown])[], data: unknown): void {
     switch (this.options.format) {
       case "table": {
+        const Table = tableClass();
         const table = new Table({ style: NO_STYLE, chars: COMPACT });
         const shown = fields.filter(([, value]) => value !== undefined);
         const width = this.#valueWidth(shown);
@@ -266,7 +266,7 @@ export class Output {
   }
 
   #document(data: unknown): void {
-    if (this.options.format === "yaml") this.#out(toYaml(data, { lineWidth: 0 }));
+    if (this.options.format === "yaml") this.#out(yaml().stringify(data, { lineWidth: 0 }));
     else this.#out(JSON.stringify(data, null, 2) + "\n");
   }
 

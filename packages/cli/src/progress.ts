@@ -1,6 +1,7 @@
-import cliProgress from "cli-progress";
+import type cliProgress from "cli-progress";
 
 import type { CliStream } from "./io.js";
+import { progressBars } from "./lazy-require.js";
 import { formatDuration, formatSize } from "./sizes.js";
 
 /** What one progress line shows: a transfer's label, position and timing. */
@@ -185,7 +186,8 @@ export class Progress {
         stream.columns ?? 80,
       );
     };
-    this.#multi = new cliProgress.MultiBar({
+    const { MultiBar } = progressBars();
+    this.#multi = new MultiBar({
       // cli-progress writes through `write`, `isTTY` and `columns` only (and readline's escape helpers).
       stream: stream as unknown as NodeJS.WritableStream,
       format,

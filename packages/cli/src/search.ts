@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import type { NRPRecord, NRPSearchRequest } from "nrp-invenio-client";
-import { stringify } from "yaml";
 
 import type { CommandContext } from "./context.js";
 import { optionalString } from "./define.js";
 import { UsageError, withHint } from "./errors.js";
 import { readJsonObject } from "./json-input.js";
+import { yaml } from "./lazy-require.js";
 import type { Column } from "./output.js";
 import { recordData, recordState, recordTitle, shortTime } from "./record-view.js";
 import { isPlainObject } from "./variables.js";
@@ -295,7 +295,7 @@ export class StreamWriter {
         this.#write((this.#count === 0 ? "[\n" : ",\n") + indent(JSON.stringify(data, null, 2)));
         break;
       case "yaml":
-        this.#write(stringify([data]));
+        this.#write(yaml().stringify([data]));
         break;
       default:
         this.#tableLine(record);

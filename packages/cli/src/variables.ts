@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
-import { parseDocument, stringify } from "yaml";
-
 import { CliError, ExitCode, UsageError } from "./errors.js";
+import { yaml } from "./lazy-require.js";
 
 /** The file name of the variables store, next to the configuration file. */
 export const VARIABLES_FILE = "variables.yaml";
@@ -89,7 +88,7 @@ export class VariableStore {
         code: "variables",
         hint: "Fix it, or delete it to start with no variables.",
       });
-    const doc = parseDocument(text);
+    const doc = yaml().parseDocument(text);
     const first = doc.errors[0];
     if (first) {
       const pos = first.linePos?.[0];
@@ -174,7 +173,7 @@ export class VariableStore {
     }
     return (
       "# nrp variables: repository alias -> variable name -> values (record ids or URLs).\n" +
-      stringify(out, { lineWidth: 0 })
+      yaml().stringify(out, { lineWidth: 0 })
     );
   }
 

@@ -1,11 +1,11 @@
 import { writeFile } from "node:fs/promises";
 
 import type { NRPRecord } from "nrp-invenio-client";
-import { stringify as toYaml } from "yaml";
 
 import { defineCommand, flag, optionalString } from "../../define.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
 import type { ErrorReport } from "../../errors.js";
+import { yaml } from "../../lazy-require.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
 import type { RecordForm } from "../../record-ids.js";
 import { printRecord, printRecords, recordData } from "../../record-view.js";
@@ -26,7 +26,7 @@ export interface GetRecordInput {
 
 /** The text written by `-o FILE`: YAML or JSON Lines by extension, JSON otherwise. */
 export function fileText(file: string, data: unknown, many: boolean): string {
-  if (/\.ya?ml$/i.test(file)) return toYaml(data, { lineWidth: 0 });
+  if (/\.ya?ml$/i.test(file)) return yaml().stringify(data, { lineWidth: 0 });
   if (/\.jsonl$/i.test(file) && many && Array.isArray(data)) {
     return data.map((d) => JSON.stringify(d)).join("\n") + "\n";
   }
