@@ -16,11 +16,10 @@ export const WORKER_HASH_MIN_SIZE = 16 * 1024 * 1024;
 
 /**
  * The worker starts once the bytes to hash reach this offset (or half of a smaller file, or at
- * `digest()`). A download's
- * first tens of MiB come with a burst of socket buffers that the garbage collector has not
- * reclaimed yet; the worker's own ~9 MiB (its V8 isolate) is better added after that burst than
- * on top of it: measured on 1 GiB downloads, peak RSS 131-137 MiB instead of 143-154 MiB. It
- * catches up from the file at once, so nothing is lost but a little overlap.
+ * `digest()`). A download's first tens of MiB come with a burst of socket buffers that the
+ * garbage collector has not reclaimed yet; the worker's own ~9 MiB (its V8 isolate) is better
+ * added after that burst than on top of it: measured on 1 GiB downloads, peak RSS 131-137 MiB
+ * instead of 143-154 MiB. It catches up from the file at once, so only a little overlap is lost.
  */
 const WORKER_START_OFFSET = 64 * 1024 * 1024;
 
