@@ -4,7 +4,6 @@ import { Command, CommanderError, Option } from "commander";
 
 import { loadClient } from "./client-module.js";
 
-import { COMMANDS } from "./commands/index.js";
 import { createContext, resolveAlias } from "./context.js";
 import type { GlobalOptions } from "./context.js";
 import { NOUNS, VERBS, flag, optionalString } from "./define.js";
@@ -61,6 +60,11 @@ function clientVersion(): string {
   const pkg: unknown = createRequire(import.meta.url)("nrp-invenio-client/package.json");
   const version = (pkg as { version?: unknown } | null)?.version;
   return typeof version === "string" ? version : "unknown";
+}
+
+/** What `nrp --version` prints. */
+function versionText(): string {
+  return `nrp ${CLI_VERSION} (nrp-invenio-client ${clientVersion()})`;
 }
 
 function examplesText(def: CommandDefinition<unknown>): string {
@@ -148,6 +152,7 @@ function registerCommand(
  */
 function buildProgram(
   io: CliIO,
+  commands: readonly CommandDefinition<unknown>[],
   invoke: (def: CommandDefinition<unknown>, cmd: Command) => Promise<void>,
 ): Command {
   const program = new Command("nrp");
@@ -155,11 +160,7 @@ function buildProgram(
     .description(
       "Work with Invenio-based research-data repositories (NRP/oarepo, InvenioRDM) from the command line.",
     )
-    .version(
-      `nrp ${CLI_VERSION} (nrp-invenio-client ${clientVersion()})`,
-      "-V, --version",
-      "print the versions of nrp and nrp-invenio-client",
-    )
+    .version(versionText(), "-V, --version", "print the versions of nrp and nrp-invenio-client")
     .option(
       "--alias <alias>",
       "repository alias to use (default: $NRP_INVENIO_CLIENT_ALIAS, else the configured default)",
@@ -192,7 +193,7 @@ function buildProgram(
     .addHelpText("after", PROGRAM_HELP);
 
   const verbGroups = new Map<string, Command>();
-  for (const def of COMMANDS) {
+  for (const def of commands) {
     let group = verbGroups.get(def.verb);
     if (!group) {
       group = program.command(def.verb).description(VERBS[def.verb] ?? def.verb);
@@ -205,7 +206,7 @@ function buildProgram(
     registerCommand(group, primary, aliases, def, invoke);
   }
   const nounGroups = new Map<NounKey, Command>();
-  for (const def of COMMANDS) {
+  for (const def of commands) {
     for (const key of [def.noun, ...(def.alsoUnder ?? [])]) {
       let group = nounGroups.get(key);
       if (!group) {
@@ -259,7 +260,13 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     }
   };
 
-  const program = buildProgram(io, invoke);
+  // A lone --version needs no command: answer before loading their modules (most of start-up).
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    io.stdout.write(`${versionText()}\n`);
+    return ExitCode.ok;
+  }
+  const { COMMANDS } = await import("./commands/index.js");
+  const program = buildProgram(io, COMMANDS, invoke);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return ExitCode.ok;
