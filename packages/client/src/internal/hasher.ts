@@ -71,25 +71,36 @@ class WorkerHasher implements PrefixHasher {
   #worker: Worker | undefined;
   readonly #handle: FileHandle;
   readonly #startAt: number;
-  /** How far to hash, while the worker is not started yet. */
+  readonly #url: URL;
+  /** How far to hash (kept on this side too, for the main-thread fallback). */
   #target = 0;
+  /** Why no worker can hash (it could not start, or it crashed): the main thread then does. */
+  #unavailable: Error | undefined;
   #closed: Promise<void> | undefined;
   #failure: Error | undefined;
   #waiting: { resolve: (hex: string) => void; reject: (error: Error) => void } | undefined;
 
-  constructor(handle: FileHandle, startAt: number) {
+  constructor(handle: FileHandle, startAt: number, url: URL) {
     this.#handle = handle;
     this.#startAt = startAt;
+    this.#url = url;
   }
 
-  #start(): Worker {
+  #start(): Worker | undefined {
     const data: HashWorkerData = {
       nrpMd5Worker: true,
       fd: this.#handle.fd,
       chunkSize: CHUNK_SIZE,
     };
-    // The parent's Node flags (--input-type, loaders, inspectors) are not for this worker.
-    const worker = new Worker(workerUrl(), { workerData: data, execArgv: [] });
+    let worker: Worker;
+    try {
+      // The parent's Node flags (--input-type, loaders, inspectors) are not for this worker.
+      worker = new Worker(this.#url, { workerData: data, execArgv: [] });
+    } catch (error) {
+      // E.g. the permission model without --allow-worker: hash on the main thread instead.
+      this.#unavailable = error instanceof Error ? error : new Error(String(error));
+      return undefined;
+    }
     this.#worker = worker;
     live++;
     started++;
@@ -107,11 +118,18 @@ class WorkerHasher implements PrefixHasher {
       }
     });
     worker.on("error", (error) => {
-      this.#fail(new NRPError(`The md5 worker failed: ${error.message}`, { cause: error }));
+      // The worker itself broke (not a read of the file, which comes as a message): the main
+      // thread takes over, from the start of the file.
+      this.#unavailable = error;
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (waiting) this.#hashHere().then(waiting.resolve, waiting.reject);
     });
     worker.on("exit", () => {
       live--;
-      this.#fail(new NRPError("The md5 worker stopped before it finished."));
+      if (this.#unavailable === undefined) {
+        this.#fail(new NRPError("The md5 worker stopped before it finished."));
+      }
     });
     if (this.#target > 0)
       worker.postMessage({ type: "extend", end: this.#target } satisfies HashCommand);
@@ -131,22 +149,52 @@ class WorkerHasher implements PrefixHasher {
   }
 
   extend(end: number): void {
+    this.#target = Math.max(this.#target, end);
     if (this.#worker === undefined) {
-      this.#target = Math.max(this.#target, end);
-      if (this.#target >= this.#startAt && this.#closed === undefined) this.#start();
+      if (
+        this.#target >= this.#startAt &&
+        this.#closed === undefined &&
+        this.#unavailable === undefined
+      ) {
+        this.#start();
+      }
       return;
     }
     this.#send({ type: "extend", end });
   }
 
   reset(): void {
-    if (this.#worker === undefined) this.#target = 0;
-    else this.#send({ type: "reset" });
+    this.#target = 0;
+    if (this.#worker !== undefined) this.#send({ type: "reset" });
+  }
+
+  /** The md5 of `[0, target)` read on the main thread: the fallback when no worker can run. */
+  async #hashHere(signal?: AbortSignal): Promise<string> {
+    const hash = createHash("md5");
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    for (let at = 0; at < this.#target;) {
+      if (signal?.aborted) {
+        throw new APIUserAbortError("Hashing was aborted.", { cause: signal.reason });
+      }
+      const length = Math.min(buffer.length, this.#target - at);
+      const { bytesRead } = await this.#handle.read(buffer, 0, length, at);
+      if (bytesRead === 0) {
+        throw new NRPError(`The file ended at byte ${at}, before byte ${this.#target}.`, {
+          code: "NRP_HASH_SHORT",
+        });
+      }
+      hash.update(buffer.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    return hash.digest("hex");
   }
 
   digest(signal?: AbortSignal): Promise<string> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new NRPError("The hasher is closed."));
+    if (this.#unavailable) return this.#hashHere(signal);
+    const worker = this.#worker ?? this.#start();
+    if (worker === undefined) return this.#hashHere(signal);
     return new Promise<string>((resolve, reject) => {
       const onAbort = (): void => {
         this.#waiting = undefined;
@@ -167,7 +215,7 @@ class WorkerHasher implements PrefixHasher {
           reject(error);
         },
       };
-      (this.#worker ?? this.#start()).postMessage({ type: "digest" } satisfies HashCommand);
+      worker.postMessage({ type: "digest" } satisfies HashCommand);
     });
   }
 
@@ -247,7 +295,7 @@ class InlineHasher implements PrefixHasher {
 export async function openPrefixHasher(
   path: string,
   expectedSize: number | undefined,
-  options: { minWorkerSize?: number; workerStartOffset?: number } = {},
+  options: { minWorkerSize?: number; workerStartOffset?: number; workerUrl?: URL } = {},
 ): Promise<PrefixHasher> {
   const minWorkerSize = options.minWorkerSize ?? WORKER_HASH_MIN_SIZE;
   if (expectedSize !== undefined && expectedSize < minWorkerSize) return new InlineHasher(path);
@@ -256,7 +304,7 @@ export async function openPrefixHasher(
     const startAt =
       options.workerStartOffset ??
       Math.min(WORKER_START_OFFSET, Math.floor((expectedSize ?? Infinity) / 2));
-    return new WorkerHasher(handle, startAt);
+    return new WorkerHasher(handle, startAt, options.workerUrl ?? workerUrl());
   } catch (error) {
     await handle.close();
     throw error;

@@ -1,0 +1,86 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { liveHashWorkers, openPrefixHasher } from "../../src/internal/hasher.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function tempFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "nrp-hasher-"));
+  dirs.push(dir);
+  return join(dir, "f.bin");
+}
+
+const md5 = (b: Uint8Array): string => createHash("md5").update(b).digest("hex");
+
+describe("prefix hasher", () => {
+  it("hashes a file in a worker as it grows, across a truncation", async () => {
+    const path = await tempFile();
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    const handle = await open(path, "w");
+    const hasher = await openPrefixHasher(path, undefined, {
+      minWorkerSize: 0,
+      workerStartOffset: 0,
+    });
+    try {
+      // A first attempt that is thrown away, as when If-Range says the content changed.
+      await handle.write(randomBytes(500_000), 0, 500_000, 0);
+      hasher.extend(500_000);
+      await handle.truncate(0);
+      hasher.reset();
+      for (let at = 0; at < bytes.length; at += 700_000) {
+        const end = Math.min(bytes.length, at + 700_000);
+        await handle.write(bytes, at, end - at, at);
+        hasher.extend(end);
+      }
+      expect(liveHashWorkers()).toBe(1);
+      expect(await hasher.digest()).toBe(md5(bytes));
+    } finally {
+      await hasher.close();
+      await handle.close();
+    }
+    expect(liveHashWorkers()).toBe(0);
+  });
+
+  it("falls back to the main thread when the worker cannot run", async () => {
+    const path = await tempFile();
+    const bytes = randomBytes(2 * 1024 * 1024 + 5);
+    await writeFile(path, bytes);
+    const missing = pathToFileURL(join(tmpdir(), "no-such-dir-nrp", "md5-worker.js"));
+    const hasher = await openPrefixHasher(path, bytes.length, {
+      minWorkerSize: 0,
+      workerStartOffset: 0,
+      workerUrl: missing,
+    });
+    try {
+      hasher.extend(1024);
+      hasher.extend(bytes.length);
+      expect(await hasher.digest()).toBe(md5(bytes));
+    } finally {
+      await hasher.close();
+    }
+    expect(liveHashWorkers()).toBe(0);
+  });
+
+  it("reports a file shorter than what it was told to hash", async () => {
+    const path = await tempFile();
+    await writeFile(path, randomBytes(1000));
+    const hasher = await openPrefixHasher(path, undefined, {
+      minWorkerSize: 0,
+      workerStartOffset: 0,
+    });
+    try {
+      hasher.extend(5000);
+      await expect(hasher.digest()).rejects.toMatchObject({ code: "NRP_HASH_SHORT" });
+    } finally {
+      await hasher.close();
+    }
+    expect(liveHashWorkers()).toBe(0);
+  });
+});
