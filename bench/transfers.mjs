@@ -3,7 +3,8 @@
 // same run against the same devserver (its own process, data on disk), through curl. Each of the
 // client's transfers runs in a fresh child process so that its peak RSS is its own. Multipart
 // uploads are compared with curl speaking the same M protocol (init, each part PUT by curl from
-// a part file cut beforehand, commit), so the ratio shows the client's own overhead.
+// a part file cut beforehand, commit), so the ratio shows the client's own overhead. Downloads
+// are compared with `curl -o` and with `curl -o` followed by `md5sum` (the client always verifies).
 // Usage: npm run build && node bench/transfers.mjs [size-MiB=1024] [rounds=1]
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -196,6 +197,15 @@ async function curlDownload(contentUrl, path) {
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
+/** curl's download followed by `md5sum`: what a verified download costs with standard tools. */
+async function curlDownloadVerified(contentUrl, path) {
+  const start = process.hrtime.bigint();
+  await curlDownload(contentUrl, path);
+  const { stdout } = await run("md5sum", [path]);
+  if (!stdout.startsWith(sourceMd5)) throw new Error("curl download differs from the source");
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
 try {
   // The source: pseudo-random bytes (1 MiB of random data repeated), written once.
   const source = join(work, "source.bin");
@@ -230,6 +240,8 @@ try {
     const target = join(work, "download.bin");
     note("download: curl -o", await curlDownload(content, target));
     await rm(target, { force: true });
+    note("download: curl -o + md5sum", await curlDownloadVerified(content, target));
+    await rm(target, { force: true });
     note("download x1: client", await ours("download", recordUrl, "l.bin", target, "L", 1));
     if ((await md5(target)) !== sourceMd5)
       throw new Error("downloaded bytes differ from the source");
@@ -255,6 +267,7 @@ try {
     ["upload M x4 client/curl -T", "upload M x4: client", "upload L: curl -T"],
     ["download x1 client/curl -o", "download x1: client", "download: curl -o"],
     ["download x4 ranges client/curl -o", "download x4 ranges: client", "download: curl -o"],
+    ["download x1 client/curl -o + md5sum", "download x1: client", "download: curl -o + md5sum"],
   ];
   for (const [label, a, b] of ratios) console.log(`ratio ${label}: ${ratio(a, b)}`);
 } finally {
