@@ -1,6 +1,6 @@
 import { startDevServer } from "./server.js";
 import { newRecordId } from "./services/records/ids.js";
-import { FieldIndexer, REBUILD_FIELD_COUNTS } from "./store/field-index.js";
+import { FieldIndexer, REBUILD_FIELD_COUNTS, parentDocument } from "./store/field-index.js";
 import { openStore } from "./store/store.js";
 
 /** What `seedRecords` creates. */
@@ -191,7 +191,21 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
         if ("abstract" in props) data.abstract = `Measurements number ${String(i + 1)}.`;
         const id = freshId();
         const parentId = freshId();
-        insertParent.run(parentId, model.type, ownerId, communities, id, created, updated);
+        const parent = insertParent.run(
+          parentId,
+          model.type,
+          ownerId,
+          communities,
+          id,
+          created,
+          updated,
+        );
+        fields.add(
+          "parent",
+          parent.lastInsertRowid,
+          model.type,
+          parentDocument(parentId, community === undefined ? [] : [community], null),
+        );
         const row = insertRecord.run(
           id,
           parentId,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { seedRecords, startDevServer, type DevServer } from "nrp-invenio-devserver";
-import { fieldEntries } from "../src/store/field-index.js";
+import { fieldEntries, parentDocument } from "../src/store/field-index.js";
 import { MIGRATIONS, migrate } from "../src/store/migrations.js";
 import { DATABASE_FILE } from "../src/store/store.js";
 import { call, send } from "./helpers.js";
@@ -41,6 +41,23 @@ function expectIndexMatchesRows(dataDir: string): void {
           const shown = value instanceof Buffer ? "<present>" : String(value);
           expected.push(`${kind} ${String(row.rid)} ${row.model} ${field}=${shown}`);
         }
+      }
+    }
+    // Parents are indexed as `parent.*` queries see them.
+    const parents = db
+      .prepare("SELECT rowid AS rid, id, model, communities, workflow FROM parents")
+      .all() as {
+      rid: number;
+      id: string;
+      model: string;
+      communities: string;
+      workflow: string | null;
+    }[];
+    for (const p of parents) {
+      const doc = parentDocument(p.id, JSON.parse(p.communities) as string[], p.workflow);
+      for (const [field, value] of fieldEntries(doc)) {
+        const shown = value instanceof Buffer ? "<present>" : String(value);
+        expected.push(`parent ${String(p.rid)} ${p.model} ${field}=${shown}`);
       }
     }
     const actual = (

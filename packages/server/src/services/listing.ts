@@ -1,3 +1,4 @@
+import { schemaId } from "../config/schema.js";
 import type { RequestContext } from "../http/context.js";
 import { toItem, type ItemKind, type ItemSql } from "../store/records.js";
 import {
@@ -67,7 +68,7 @@ export function facetNames(app: ServiceContext, model: string | undefined, perso
  * a page's rows are read by rowid afterwards.
  */
 function base(query: ListingQuery, userId: number | undefined): SqlFragment {
-  const cols = "rowid AS rid, id, model, version_index, created, updated";
+  const cols = "rowid AS rid, id, parent_id, model, version_index, created, updated";
   if (query.personal) {
     const filter = query.model === undefined ? "" : "AND p.model = ?";
     const m = query.model === undefined ? [] : [query.model];
@@ -278,8 +279,9 @@ export function listRecords(
   const from = base(query, ctx.user?.id);
   // Counts and facets look at every row: conditions collect their matching sets once. The page
   // needs only its rows: conditions look each candidate up in the field index.
-  const setWise = { drafts: query.personal };
-  const rowWise = { drafts: query.personal, perRow: true };
+  const schemas = new Map(recordModels(app).map((m) => [schemaId(m), m.type]));
+  const setWise = { drafts: query.personal, schemas };
+  const rowWise = { drafts: query.personal, perRow: true, schemas };
   const ranked: string[] = [];
   const compile = (options: CompileOptions): SqlFragment[] =>
     [

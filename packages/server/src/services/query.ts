@@ -27,6 +27,11 @@ export interface CompileOptions {
    * @default false
    */
   perRow?: boolean;
+  /**
+   * The models' JSON schema ids (`$schema` of their records) to model names, so that a `$schema`
+   * filter (oarepo-global-search's way of telling models apart) picks rows by model.
+   */
+  schemas?: ReadonlyMap<string, string>;
 }
 
 // The free-text expressions met while compiling one query, and the rows it runs over
@@ -102,11 +107,51 @@ function perKind(build: (kind: "record" | "draft") => SqlFragment): SqlFragment 
   };
 }
 
+/** Where a query field's values are indexed: the parent's entries for `parent.*`, else the row's. */
+interface Target {
+  parent: boolean;
+  /** The field's name in the index. */
+  name: string;
+}
+
+function target(field: string): Target {
+  if (field === "parent" || field.startsWith("parent.")) {
+    return { parent: true, name: field.slice("parent.".length) };
+  }
+  return { parent: false, name: indexField(field) };
+}
+
+/**
+ * `items` rows whose parent has an entry meeting any of `arms`: records and drafts alike reach
+ * their parent by `parent_id` (the parents' key), and the parent's entries by its rowid.
+ */
+function parentsIn(table: "field_values" | "field_tokens", arms: SqlFragment[]): SqlFragment {
+  if (scope.perRow === true) {
+    const any = or(arms);
+    return {
+      sql: `EXISTS (SELECT 1 FROM ${table} WHERE kind = 'parent'
+              AND rid = (SELECT rowid FROM parents WHERE id = items.parent_id) AND (${any.sql}))`,
+      params: any.params,
+    };
+  }
+  return {
+    sql: `items.parent_id IN (SELECT id FROM parents WHERE rowid IN (${arms
+      .map((a) => `SELECT rid FROM ${table} WHERE kind = 'parent' AND ${a.sql}`)
+      .join(" UNION ALL ")}))`,
+    params: arms.flatMap((a) => a.params),
+  };
+}
+
 /**
  * `items` rows with an entry in a field index table meeting any of `arms` (conditions on the
- * table's columns besides `kind` and `rid`).
+ * table's columns besides `kind` and `rid`); with `parent`, entries of the row's parent.
  */
-function itemsIn(table: "field_values" | "field_tokens", arms: SqlFragment[]): SqlFragment {
+function itemsIn(
+  table: "field_values" | "field_tokens",
+  arms: SqlFragment[],
+  parent = false,
+): SqlFragment {
+  if (parent) return parentsIn(table, arms);
   return perKind((kind) => {
     if (scope.perRow === true) {
       const any = or(arms);
@@ -130,12 +175,30 @@ function itemsIn(table: "field_values" | "field_tokens", arms: SqlFragment[]): S
  * `value`; presence markers (objects, arrays, JSON nulls) are never values.
  */
 function valueMatch(field: string, cond: SqlFragment): SqlFragment {
-  return itemsIn("field_values", [
-    {
-      sql: `field = ? AND typeof(value) <> 'blob' AND (${cond.sql})`,
-      params: [indexField(field), ...cond.params],
-    },
-  ]);
+  const { parent, name } = target(field);
+  return itemsIn(
+    "field_values",
+    [
+      {
+        sql: `field = ? AND typeof(value) <> 'blob' AND (${cond.sql})`,
+        params: [name, ...cond.params],
+      },
+    ],
+    parent,
+  );
+}
+
+/**
+ * `$schema` equal to one of `values`: the rows of the models with those schema ids (records keep
+ * their model, not the id, so the id is mapped back through the configured models).
+ */
+function schemaMatch(values: string[]): SqlFragment {
+  const models = values.flatMap((v) => {
+    const model = scope.schemas?.get(v);
+    return model === undefined ? [] : [model];
+  });
+  if (models.length === 0) return { sql: "0", params: [] };
+  return { sql: `items.model IN (${models.map(() => "?").join(", ")})`, params: models };
 }
 
 /**
@@ -200,6 +263,7 @@ export function fieldMatch(field: string, term: string, quoted: boolean): SqlFra
   if (field === "is_published") {
     return { sql: "items.kind = ?", params: [term === "true" ? "record" : "draft"] };
   }
+  if (field === "$schema") return schemaMatch([term]);
   const wildcard = !quoted && /[*?]/.test(term);
   if (COLUMNS.has(field)) {
     const column = `items.${field}`;
@@ -234,17 +298,20 @@ export function fieldMatch(field: string, term: string, quoted: boolean): SqlFra
       params: [token, `% ${token.replace(/[\\%_]/g, (c) => `\\${c}`)} %`],
     });
   }
-  return itemsIn("field_tokens", [
-    { sql: "field = ? AND token = ?", params: [indexField(field), token] },
-  ]);
+  const { parent, name } = target(field);
+  return itemsIn(
+    "field_tokens",
+    [{ sql: "field = ? AND token = ?", params: [name, token] }],
+    parent,
+  );
 }
 
 /** `_exists_:field`. */
 export function exists(field: string): SqlFragment {
-  if (COLUMNS.has(field) || field === "is_published") return TRUE;
-  const name = indexField(field);
+  if (COLUMNS.has(field) || field === "is_published" || field === "$schema") return TRUE;
+  const { parent, name } = target(field);
   if (name === "") return TRUE;
-  return itemsIn("field_values", [{ sql: "field = ?", params: [name] }]);
+  return itemsIn("field_values", [{ sql: "field = ?", params: [name] }], parent);
 }
 
 /** A range on a field; `undefined` bounds are open. Numbers compare as numbers, the rest as text. */
@@ -263,7 +330,7 @@ export function rangeMatch(
     }
     return and(bounds(`items.${field}`, min, max, minInclusive, maxInclusive, (v) => v));
   }
-  const name = indexField(field);
+  const { parent, name } = target(field);
   if (!numeric) {
     // Text bounds compare as SQLite compares mixed values (numbers before text), as before;
     // presence markers are blobs, which sort after all text.
@@ -271,9 +338,11 @@ export function rangeMatch(
       ...bounds("value", min, max, minInclusive, maxInclusive, (v) => v),
       { sql: "value < x''", params: [] },
     ]);
-    return itemsIn("field_values", [
-      { sql: `field = ? AND ${cond.sql}`, params: [name, ...cond.params] },
-    ]);
+    return itemsIn(
+      "field_values",
+      [{ sql: `field = ? AND ${cond.sql}`, params: [name, ...cond.params] }],
+      parent,
+    );
   }
   // Numbers compare as numbers: numeric values through the index (all numbers sort before
   // text), and text values by their numeric prefix, as `CAST(value AS REAL)` always read them.
@@ -286,10 +355,14 @@ export function rangeMatch(
     { sql: "value >= '' AND value < x''", params: [] },
     ...bounds("CAST(value AS REAL)", min, max, minInclusive, maxInclusive, asNumber),
   ]);
-  return itemsIn("field_values", [
-    { sql: `field = ? AND ${numbers.sql}`, params: [name, ...numbers.params] },
-    { sql: `field = ? AND ${texts.sql}`, params: [name, ...texts.params] },
-  ]);
+  return itemsIn(
+    "field_values",
+    [
+      { sql: `field = ? AND ${numbers.sql}`, params: [name, ...numbers.params] },
+      { sql: `field = ? AND ${texts.sql}`, params: [name, ...texts.params] },
+    ],
+    parent,
+  );
 }
 
 function bounds(
@@ -451,6 +524,7 @@ function structured(query: unknown): SqlFragment {
     }
     case "terms": {
       const [field, values] = single(spec);
+      if (field === "$schema") return schemaMatch(list(values).map(asString));
       return or(list(values).map((v) => exactValue(field, asString(v))));
     }
     case "match": {
@@ -499,6 +573,7 @@ function exactValue(field: string, value: string): SqlFragment {
     };
   }
   if (field === "is_published") return fieldMatch(field, value, false);
+  if (field === "$schema") return schemaMatch([value]);
   return exactValuesIn(field, [value]);
 }
 

@@ -2,6 +2,12 @@ import type { Database, Statement } from "better-sqlite3";
 import type { ItemKind } from "./records.js";
 
 /**
+ * Whose values an index entry holds: a record's or draft's JSON, or a parent's (`parent.*` in
+ * queries), so that the versions of one record are found by what they share.
+ */
+export type IndexedKind = ItemKind | "parent";
+
+/**
  * The field index: every value of every record's and draft's JSON, keyed by its dotted path, so
  * that field matches and facet counts are index lookups instead of reading each row's JSON.
  *
@@ -56,6 +62,33 @@ export function fieldIndexTables(): string {
       ) WITHOUT ROWID;
       ${triggers("records", "record")}
       ${triggers("drafts", "draft")}`;
+}
+
+/**
+ * The delete trigger of parents' index entries (kind `parent`, `rid` the parent's rowid); a
+ * parent's entries are its {@link parentDocument}.
+ */
+export const PARENT_INDEX_TRIGGER = `
+      CREATE TRIGGER parents_fields_delete AFTER DELETE ON parents BEGIN
+        DELETE FROM field_values WHERE kind = 'parent' AND rid = OLD.rowid;
+        DELETE FROM field_tokens WHERE kind = 'parent' AND rid = OLD.rowid;
+      END;`;
+
+/**
+ * What `parent.*` query fields look at: the parent as a record's dump shows it (`id`,
+ * `communities.default`, `communities.ids`, `workflow`), from the stored columns.
+ */
+export function parentDocument(
+  id: string,
+  communities: readonly string[],
+  workflow: string | null,
+): Record<string, unknown> {
+  const [first] = communities;
+  return {
+    id,
+    communities: first === undefined ? {} : { default: first, ids: [...communities] },
+    ...(workflow === null ? {} : { workflow }),
+  };
 }
 
 /** Recomputes `field_counts` from `field_values`, after a bulk load without the count triggers. */
@@ -187,7 +220,7 @@ export class FieldIndexer {
   }
 
   /** Indexes a row that has none yet (a new row, or one just cleared). */
-  add(kind: ItemKind, rid: number | bigint, model: string, data: Record<string, unknown>): void {
+  add(kind: IndexedKind, rid: number | bigint, model: string, data: Record<string, unknown>): void {
     const values: [string, string | number | null][] = [];
     const tokens: [string, string][] = [];
     for (const [field, value] of fieldEntries(data)) {
@@ -204,7 +237,7 @@ export class FieldIndexer {
   }
 
   /** Drops a row's entries. */
-  clear(kind: ItemKind, rid: number | bigint): void {
+  clear(kind: IndexedKind, rid: number | bigint): void {
     this.#clearValues.run(kind, rid);
     this.#clearTokens.run(kind, rid);
   }

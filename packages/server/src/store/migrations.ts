@@ -1,9 +1,11 @@
 import type { Database } from "better-sqlite3";
 import {
   FieldIndexer,
+  PARENT_INDEX_TRIGGER,
   REBUILD_FIELD_COUNTS,
   fieldCountTriggers,
   fieldIndexTables,
+  parentDocument,
 } from "./field-index.js";
 
 /** One forward-only schema change; later capabilities append theirs to `MIGRATIONS`. */
@@ -256,6 +258,38 @@ export const MIGRATIONS: readonly Migration[] = [
       }
       db.exec(REBUILD_FIELD_COUNTS);
       db.exec(fieldCountTriggers());
+    },
+  },
+  {
+    version: 7,
+    name: "field index of parents",
+    // `parent.communities.ids` and the other parent fields are searched through the parent's own
+    // entries (kind 'parent'); a record reaches its parent by parent_id, the parents' key.
+    up: (db) => {
+      db.exec(PARENT_INDEX_TRIGGER);
+      const indexer = new FieldIndexer(db);
+      const batch = db.prepare(
+        `SELECT rowid AS rid, id, model, communities, workflow FROM parents
+         WHERE rowid > ? ORDER BY rowid LIMIT 1000`,
+      );
+      let last = 0;
+      for (;;) {
+        const rows = batch.all(last) as {
+          rid: number;
+          id: string;
+          model: string;
+          communities: string;
+          workflow: string | null;
+        }[];
+        for (const row of rows) {
+          const ids = (JSON.parse(row.communities) as unknown[]).filter(
+            (c): c is string => typeof c === "string",
+          );
+          indexer.add("parent", row.rid, row.model, parentDocument(row.id, ids, row.workflow));
+          last = row.rid;
+        }
+        if (rows.length === 0) break;
+      }
     },
   },
 ];

@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { ResolvedCommunity } from "../config/types.js";
-import { FieldIndexer } from "./field-index.js";
+import { FieldIndexer, parentDocument } from "./field-index.js";
 
 /** A parent: what all versions of one record share (invenio-drafts-resources' ParentRecord). */
 export interface ParentRow {
@@ -35,6 +35,11 @@ export interface ItemRow {
   updated: string;
   /** Drafts only. */
   expiresAt?: string;
+}
+
+/** A community as stored: its configuration and when it was first seeded. */
+export interface StoredCommunity extends ResolvedCommunity {
+  created: string;
 }
 
 /** Which table an item lives in. */
@@ -173,6 +178,14 @@ export class RecordStore {
     return { id: row.id, slug: row.slug, title: row.title, curators: jsonStrings(row.curators) };
   }
 
+  /** Every community, oldest first, with the time it was first seeded. */
+  communities(): StoredCommunity[] {
+    const rows = this.db
+      .prepare("SELECT id, slug, title, curators, created FROM communities ORDER BY created, id")
+      .all() as { id: string; slug: string; title: string; curators: string; created: string }[];
+    return rows.map((row) => ({ ...row, curators: jsonStrings(row.curators) }));
+  }
+
   /** Whether a persistent identifier of `type` is taken (ids must be unique across parents and records). */
   pidExists(type: string, value: string): boolean {
     return (
@@ -221,7 +234,7 @@ export class RecordStore {
   }
 
   insertParent(parent: ParentRow): void {
-    this.db
+    const { lastInsertRowid } = this.db
       .prepare(
         `INSERT INTO parents (id, model, owner_id, communities, workflow, latest_id, latest_index,
            next_draft_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -238,6 +251,18 @@ export class RecordStore {
         parent.created,
         parent.updated,
       );
+    this.#indexParent(lastInsertRowid, parent);
+  }
+
+  /** Replaces a parent's field index entries (what `parent.*` queries match). */
+  #indexParent(rid: number | bigint, parent: ParentRow): void {
+    this.#fields.clear("parent", rid);
+    this.#fields.add(
+      "parent",
+      rid,
+      parent.model,
+      parentDocument(parent.id, parent.communities, parent.workflow),
+    );
   }
 
   /** Saves the version state of a parent. */
@@ -256,6 +281,9 @@ export class RecordStore {
         parent.updated,
         parent.id,
       );
+    const rid = this.db.prepare("SELECT rowid FROM parents WHERE id = ?").pluck().get(parent.id) as
+      number | undefined;
+    if (rid !== undefined) this.#indexParent(rid, parent);
   }
 
   deleteParent(id: string): void {
