@@ -10,6 +10,7 @@ import { listeningUrl, type Listening } from "./http/origin.js";
 import type { RequestLogEntry } from "./http/request-log.js";
 import { Router } from "./http/router.js";
 import { adminService } from "./services/admin.js";
+import { communitiesService } from "./services/communities.js";
 import { discoveryService } from "./services/discovery.js";
 import { filesService } from "./services/files/service.js";
 import {
@@ -108,6 +109,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     homeService,
     discoveryService,
     searchService,
+    communitiesService,
     recordsService,
     requestsService,
     filesService,
@@ -118,6 +120,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
   rdm: [
     homeService,
     searchService,
+    communitiesService,
     recordsService,
     filesService,
     landingService,
