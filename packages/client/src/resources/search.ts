@@ -160,6 +160,12 @@ interface ResolvedSearch {
   url: string;
   /** When set, hits of other models are dropped (several models through a global endpoint). */
   onlyModels: readonly string[] | undefined;
+  /**
+   * The JSON schema ids (`$schema`) of the models searched through a global endpoint: the query
+   * is narrowed to them, as oarepo-global-search itself tells models apart, so `total` counts
+   * only their hits.
+   */
+  schemas: readonly string[] | undefined;
   /** The model of every hit, when the endpoint is one model's. */
   model: string | undefined;
   /** The UUID of the community the hits must belong to, when one is set. */
@@ -192,7 +198,7 @@ export class NRPSearchResponse implements Iterable<NRPRecord> {
   }
   /**
    * How many records match across all pages (`hits.total`). Through a global endpoint searched
-   * for several models this counts every model's hits, not only the requested ones.
+   * for some models, the query is narrowed to their `$schema`, so only their hits count.
    */
   get total(): number {
     const hits = this.#body.hits;
@@ -326,7 +332,8 @@ export class NRPSearchRequest {
   /**
    * A query string (`q`, OpenSearch `query_string` syntax), or a structured query object (an
    * OpenSearch query such as `{bool: {must: [...]}}`), which is `POST`ed as the body of the
-   * global search endpoint. An empty string clears the query.
+   * global search endpoint, narrowed to the requested models' `$schema` so that `total` counts
+   * only their hits. An empty string clears the query.
    */
   query(query: string | StructuredQuery): NRPSearchRequest {
     if (typeof query === "string") {
@@ -437,15 +444,21 @@ export class NRPSearchRequest {
           code: "NRP_NO_SEARCH_ENDPOINT",
         });
       }
-      return { url, onlyModels: undefined, model: only };
+      return { url, onlyModels: undefined, schemas: undefined, model: only };
     }
-    for (const m of models) await this.#ctx.info.getModel(m, { signal });
+    // Every model must name its schema, or the filter would drop the hits of one that does not.
+    let schemas: string[] | undefined = models.length > 0 ? [] : undefined;
+    for (const m of models) {
+      const known = (await this.#ctx.info.getModel(m, { signal })).schemas;
+      schemas = known.length > 0 ? schemas?.concat(known) : undefined;
+    }
     const repo = await this.#ctx.info.repository({ signal });
     const links = repo.links;
     const url = drafts ? (links.drafts ?? `${repo.apiUrl}/user/search/`) : links.records;
     return {
       url: url ?? `${repo.apiUrl}/search/`,
       onlyModels: models.length > 0 ? models : undefined,
+      schemas,
       model: undefined,
     };
   }
@@ -460,6 +473,9 @@ export class NRPSearchRequest {
     const http = this.#ctx.http;
     if (resolved.communityId !== undefined) {
       ({ query, body } = withCommunity(query, body, resolved.communityId));
+    }
+    if (resolved.schemas !== undefined) {
+      ({ query, body } = withSchemas(query, body, resolved.schemas));
     }
     const res =
       body === undefined
@@ -639,6 +655,29 @@ export function withCommunity(
     };
   }
   const clause = `parent.communities.ids:"${communityId}"`;
+  const q =
+    typeof query.q === "string" && query.q.trim() !== "" ? `(${query.q}) AND ${clause}` : clause;
+  return { query: { ...query, q }, body };
+}
+
+/**
+ * Narrows a global search to some models by their JSON schema ids, the way oarepo-global-search
+ * combines its models (a `$schema` term per model): a `terms` filter around a structured query,
+ * or a `$schema` clause ANDed to `q`. Without it the global endpoint counts every model's hits.
+ */
+export function withSchemas(
+  query: Record<string, QueryValue>,
+  body: StructuredQuery | undefined,
+  schemas: readonly string[],
+): { query: Record<string, QueryValue>; body: StructuredQuery | undefined } {
+  if (body !== undefined) {
+    return {
+      query,
+      body: { bool: { must: [body], filter: [{ terms: { $schema: [...schemas] } }] } },
+    };
+  }
+  const values = schemas.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`);
+  const clause = `$schema:(${values.join(" OR ")})`;
   const q =
     typeof query.q === "string" && query.q.trim() !== "" ? `(${query.q}) AND ${clause}` : clause;
   return { query: { ...query, q }, body };

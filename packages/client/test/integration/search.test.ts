@@ -324,3 +324,94 @@ describe("scan", () => {
     expect(ids.every((m) => m.startsWith("documents/"))).toBe(true);
   });
 });
+
+describe("community filter against the devserver's index, and structured queries per model", () => {
+  let admin: NRPInvenioClient;
+  const inPhysics: string[] = [];
+
+  beforeAll(async () => {
+    admin = fx.client(server, { token: server.tokens.admin }).client;
+    for (const [title, community] of [
+      ["community paper one", "physics"],
+      ["community paper two", "physics"],
+      ["community paper three", "biology"],
+    ] as const) {
+      const draft = await admin.records.create(
+        "documents",
+        { title },
+        { community, filesEnabled: false },
+      );
+      const record = await draft.publish();
+      if (community === "physics") inPhysics.push(record.id);
+    }
+    // A "special" record of another model, in physics as well.
+    const dataset = await admin.records.create(
+      "datasets",
+      { title: "special dataset" },
+      { community: "physics", filesEnabled: false },
+    );
+    await dataset.publish();
+  }, 20_000);
+
+  it("keeps only the community's records, by slug and by UUID", async () => {
+    const bySlug = await anonymous.searchRequest("documents").community("physics").execute();
+    expect(bySlug.total).toBe(2);
+    expect(bySlug.records.map((r) => r.id).sort()).toEqual([...inPhysics].sort());
+    const physics = (bySlug.records[0]?.data.parent as { communities: { default: string } })
+      .communities.default;
+    const byId = await anonymous
+      .searchRequest("documents")
+      .query("one")
+      .community(physics)
+      .execute();
+    expect(byId.records.map((r) => r.metadata.title)).toEqual(["community paper one"]);
+    const structured = await anonymous
+      .searchRequest("documents")
+      .query({ match: { "metadata.title": "paper" } })
+      .community("biology")
+      .execute();
+    expect(structured.records.map((r) => r.metadata.title)).toEqual(["community paper three"]);
+    // Everything in physics, whatever the model, through the global endpoint.
+    const global = await anonymous.searchRequest().community("physics").execute();
+    expect(global.total).toBe(3);
+  });
+
+  it("counts only the requested models' hits of a structured query", async () => {
+    const query = { match: { "metadata.title": "special" } };
+    const before = server.requestLog.length;
+    const documents = await anonymous.searchRequest("documents").query(query).size(50).execute();
+    expect(documents.total).toBe(COUNT / 10);
+    expect(documents.records).toHaveLength(COUNT / 10);
+    expect(server.requestLog.slice(before).map((e) => e.path.split("?")[0])).toEqual([
+      "/api/search/",
+    ]);
+    const datasets = await anonymous.searchRequest("datasets").query(query).execute();
+    expect(datasets.total).toBe(1);
+    expect(datasets.records.map((r) => r.model)).toEqual(["datasets"]);
+    const both = await anonymous
+      .searchRequest(["documents", "datasets"])
+      .query(query)
+      .size(50)
+      .execute();
+    expect(both.total).toBe(COUNT / 10 + 1);
+    const everything = await anonymous.searchRequest().query(query).size(50).execute();
+    expect(everything.total).toBe(COUNT / 10 + 1);
+  });
+
+  it("narrows a query string to several models by $schema through the global endpoint", async () => {
+    const before = server.requestLog.length;
+    const page = await anonymous
+      .searchRequest(["documents", "datasets"])
+      .query("special")
+      .size(50)
+      .execute();
+    expect(page.total).toBe(COUNT / 10 + 1);
+    const sent = server.requestLog
+      .slice(before)
+      .map((e) => new URL(e.path, server.url).searchParams.get("q"))
+      .filter((q) => q !== null);
+    expect(sent).toEqual([
+      '(special) AND $schema:("local://documents-1.0.0.json" OR "local://datasets-1.0.0.json")',
+    ]);
+  });
+});
