@@ -134,12 +134,18 @@ function parentsIn(table: "field_values" | "field_tokens", arms: SqlFragment[]):
       params: any.params,
     };
   }
-  return {
-    sql: `items.parent_id IN (SELECT id FROM parents WHERE rowid IN (${arms
-      .map((a) => `SELECT rid FROM ${table} WHERE kind = 'parent' AND ${a.sql}`)
-      .join(" UNION ALL ")}))`,
+  // As a set of rowids, like the rows' own conditions: the matching parents' records (or drafts)
+  // through their parent_id index, so the scan compares integers instead of reading parent_id.
+  return perKind((kind) => ({
+    sql: `items.rid IN (${arms
+      .map(
+        (a) => `SELECT t.rowid FROM ${table} JOIN parents p ON p.rowid = rid
+                JOIN ${kind === "draft" ? "drafts" : "records"} t ON t.parent_id = p.id
+                WHERE kind = 'parent' AND ${a.sql}`,
+      )
+      .join(" UNION ALL ")})`,
     params: arms.flatMap((a) => a.params),
-  };
+  }));
 }
 
 /**
