@@ -2,10 +2,11 @@
 
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
-import { parseDocument, stringify } from "yaml";
+import type * as Yaml from "yaml";
 import { REDACTED } from "../internal/redact.js";
 import { ConfigError } from "./errors.js";
 
@@ -29,6 +30,20 @@ export interface RepositoryConfig {
 export const CONFIG_FILE_ENV = "NRP_INVENIO_CLIENT_CONFIG_FILE";
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+let yamlModule: typeof Yaml | undefined;
+
+/**
+ * Loads the YAML parser on first use.
+ *
+ * It is a large part of the library's import cost, and only configuration reads and writes need
+ * it. A synchronous require keeps {@link NRPConfig.parse} and {@link NRPConfig.toYAML} synchronous;
+ * in Node the package's import and require entries are the same CommonJS file.
+ */
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as typeof Yaml;
+  return yamlModule;
+}
 
 /** Checks that `value` is an http(s) URL and returns it without a trailing slash. */
 export function normalizeServerUrl(
@@ -113,7 +128,7 @@ export class NRPConfig {
 
   /** Validates YAML text as a configuration file stored at `file`. */
   static parse(text: string, file: string): NRPConfig {
-    const doc = parseDocument(text, { prettyErrors: true });
+    const doc = yaml().parseDocument(text, { prettyErrors: true });
     const firstError = doc.errors[0];
     if (firstError) {
       const line = firstError.linePos?.[0];
@@ -250,7 +265,7 @@ export class NRPConfig {
   toYAML(): string {
     const data: Record<string, unknown> = { repositories: this.repositories.map(toFileShape) };
     if (this.defaultRepository !== undefined) data.default_repository = this.defaultRepository;
-    return stringify(data);
+    return yaml().stringify(data);
   }
 
   /**

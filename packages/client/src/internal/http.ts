@@ -3,8 +3,8 @@
 
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
-import { Agent } from "undici";
-import type { Dispatcher } from "undici";
+import type * as Undici from "undici";
+import type { Agent, Dispatcher } from "undici";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -138,15 +138,29 @@ function readCa(path: string): string {
   }
 }
 
+let undici: Promise<typeof Undici> | undefined;
+
+/**
+ * Imports undici once, on the first request of any client.
+ *
+ * undici is most of the library's import cost; commands and scripts that never send a request
+ * (configuration, help, usage errors) should not pay for it.
+ */
+function loadUndici(): Promise<typeof Undici> {
+  undici ??= import("undici");
+  return undici;
+}
+
 /**
  * The HTTP core shared by every resource of one client.
  *
  * A single undici `Agent` keeps connections alive across calls; every call gets the same headers,
- * auth scoping, retries and error mapping.
+ * auth scoping, retries and error mapping. The agent is created on the first request.
  */
 export class HttpClient {
   readonly #options: HttpClientOptions;
-  readonly #agent: Agent;
+  readonly #connect: { ca?: string; rejectUnauthorized: boolean };
+  #agent: Promise<Agent> | undefined;
   readonly #origin: string;
   readonly #base: string;
   readonly #closed = new AbortController();
@@ -160,11 +174,21 @@ export class HttpClient {
       typeof options.verify === "string"
         ? { ca: readCa(options.verify), rejectUnauthorized: true }
         : { rejectUnauthorized: options.verify };
-    this.#agent = new Agent({
-      connect,
-      keepAliveTimeout: 10_000,
-      connections: 32,
-    });
+    // The CA bundle is read here so that a bad path fails when the client is made, not later.
+    this.#connect = connect;
+  }
+
+  /** The connection pool, created on first use; every later call shares it. */
+  #pool(): Promise<Agent> {
+    this.#agent ??= loadUndici().then(
+      ({ Agent }) =>
+        new Agent({
+          connect: this.#connect,
+          keepAliveTimeout: 10_000,
+          connections: 32,
+        }),
+    );
+    return this.#agent;
   }
 
   /** The origin (scheme, host, port) that receives the token. */
@@ -199,7 +223,8 @@ export class HttpClient {
   async close(): Promise<void> {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort(new APIUserAbortError("The client was closed."));
-    await this.#agent.destroy();
+    // A client that never sent a request has no pool to close.
+    if (this.#agent) await (await this.#agent).destroy();
   }
 
   /**
@@ -385,7 +410,11 @@ export class HttpClient {
     }
     const timeoutMs = (options.timeout ?? this.#options.timeout) * 1000;
     try {
-      return await this.#agent.request({
+      // A pool created after close() would never be destroyed; such a request is refused.
+      signal.throwIfAborted();
+      const agent = await this.#pool();
+      signal.throwIfAborted();
+      return await agent.request({
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: method,

@@ -68,6 +68,21 @@ describe("JSON helpers", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await http.close();
     expect(((await pending) as NRPError).code).toBe("NRP_ABORTED");
+    const later = await http.getJSON("/.well-known/repository").catch((e: unknown) => e);
+    expect((later as NRPError).code).toBe("NRP_ABORTED");
+    expect(hitsFor(server, "/.well-known/repository")).toBe(0);
+  });
+
+  it("a client closed before its first call sends nothing", async () => {
+    const server = await fx.devserver();
+    const { http } = fx.http(server);
+    await http.close();
+    const error = await http.getJSON("/.well-known/repository").catch((e: unknown) => e);
+    expect((error as NRPError).code).toBe("NRP_ABORTED");
+    expect(hitsFor(server, "/.well-known/repository")).toBe(0);
+    // The same call from an open client is logged, so the zero above is not vacuous.
+    await fx.http(server).http.getJSON("/.well-known/repository");
+    expect(hitsFor(server, "/.well-known/repository")).toBe(1);
   });
 });
 
