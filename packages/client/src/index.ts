@@ -6,6 +6,7 @@ export { DEFAULTS } from "./core/options.js";
 export type { NRPClientOptions, ResolvedClientOptions, RetryEvent } from "./core/options.js";
 export { CONFIG_FILE_ENV, ENV, NRPConfig } from "./core/config.js";
 export type { RepositoryConfig } from "./core/config.js";
+export type { Json } from "./core/json.js";
 export {
   ActionNotAvailableError,
   APIConnectionError,

@@ -1,11 +1,8 @@
 // Pure preparation of the JSON bodies sent when creating and saving records (protocol §3.2, §3.5,
 // §9.2), kept apart from the network code so that it can be tested as tables.
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isObject } from "./json.js";
+import type { Json } from "../core/json.js";
 
 /** Options that shape a create body. */
 export interface CreateBodyOptions {

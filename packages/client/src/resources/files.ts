@@ -36,12 +36,8 @@ import type { PartPlan, TransferProgress } from "../internal/transfer.js";
 import { md5OfFile, openPrefixHasher } from "../internal/hasher.js";
 import { runParts } from "../internal/upload.js";
 import type { Info } from "./info.js";
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isObject } from "../internal/json.js";
+import type { Json } from "../core/json.js";
 
 function stringLinks(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -9,8 +9,7 @@ import {
   UnknownModelError,
 } from "../core/errors.js";
 import type { HttpClient } from "../internal/http.js";
-
-type Json = Record<string, unknown>;
+import type { Json } from "../core/json.js";
 
 function str(value: unknown, fallback = ""): string {
   return typeof value === "string" ? value : fallback;

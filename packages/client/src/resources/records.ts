@@ -21,12 +21,8 @@ import { prepareCreateBody, prepareSaveBody, revisionFromEtag } from "../interna
 import { NRPRecordFiles } from "./files.js";
 import type { Info, NRPModelInfo } from "./info.js";
 import { NRPRecordRequest, NRPRecordRequests, hitsOf } from "./requests.js";
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isObject } from "../internal/json.js";
+import type { Json } from "../core/json.js";
 
 /**
  * A record identifier within one repository: `"datasets/abcde-12345"`,

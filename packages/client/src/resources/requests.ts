@@ -4,12 +4,8 @@
 
 import { ActionNotAvailableError, NRPError } from "../core/errors.js";
 import type { HttpClient, QueryValue } from "../internal/http.js";
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isObject } from "../internal/json.js";
+import type { Json } from "../core/json.js";
 
 /** `hits.hits` of a search-shaped response, or the response itself when it is a bare list. */
 export function hitsOf(body: unknown): Json[] {
