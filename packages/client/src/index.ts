@@ -7,6 +7,7 @@ export type { NRPClientOptions, ResolvedClientOptions, RetryEvent } from "./core
 export { CONFIG_FILE_ENV, ENV, NRPConfig } from "./core/config.js";
 export type { RepositoryConfig } from "./core/config.js";
 export type { Json } from "./core/json.js";
+export type { QueryValue } from "./core/query.js";
 export {
   ActionNotAvailableError,
   APIConnectionError,

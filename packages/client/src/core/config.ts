@@ -103,7 +103,7 @@ export class NRPConfig {
   /**
    * The configuration file location: `$NRP_INVENIO_CLIENT_CONFIG_FILE`, else `~/.nrp/config.yaml`.
    */
-  static defaultPath(env: Env = process.env): string {
+  static defaultPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
     const fromEnv = env[CONFIG_FILE_ENV];
     if (fromEnv) return resolvePath(fromEnv);
     return join(env.HOME || homedir(), ".nrp", "config.yaml");
@@ -404,7 +404,11 @@ function parseRepository(item: unknown, at: string, file: string | undefined): R
   return repo;
 }
 
-/** The environment variables {@link resolveConfigOptions} reads. */
+/**
+ * The environment variables {@link NRPInvenioClient.fromConfig} reads.
+ *
+ * They override the configuration file, so that CI jobs and containers need no file.
+ */
 export const ENV = {
   serverUrl: "NRP_INVENIO_CLIENT_SERVER_URL",
   token: "NRP_INVENIO_CLIENT_TOKEN",

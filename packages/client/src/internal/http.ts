@@ -14,6 +14,7 @@ import {
   NRPError,
 } from "../core/errors.js";
 import type { ResolvedClientOptions } from "../core/options.js";
+import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
 import { parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
@@ -32,7 +33,7 @@ export type RequestBody =
   string | Uint8Array | (() => BodyChunks | Promise<BodyChunks>) | OneShotBody;
 
 /** Query string values; arrays repeat the key. */
-export type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
+export type { QueryValue };
 
 /** Response headers as undici reports them (lower-case names). */
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;

@@ -181,7 +181,11 @@ export class NRPFile {
   readonly #ctx: FilesContext | undefined;
   readonly #list: NRPRecordFiles | undefined;
 
-  /** Wraps one entry of a file list; use {@link NRPRecordFiles} rather than calling this. */
+  /**
+   * Wraps one entry of a file list; use {@link NRPRecordFiles} rather than calling this.
+   *
+   * @internal
+   */
   constructor(data: Json, ctx?: FilesContext, list?: NRPRecordFiles) {
     this.#data = data;
     this.#ctx = ctx;
@@ -368,7 +372,11 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
   readonly #ctx: FilesContext | undefined;
   readonly #url: string | undefined;
 
-  /** Wraps a file list response; records build this for `includeFiles` and `loadFiles()`. */
+  /**
+   * Wraps a file list response; records build this for `includeFiles` and `loadFiles()`.
+   *
+   * @internal
+   */
   constructor(data: Json, ctx?: FilesContext, url?: string) {
     this.#data = data;
     this.#ctx = ctx;

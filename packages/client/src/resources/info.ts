@@ -225,6 +225,11 @@ export class Info {
   readonly #http: HttpClient;
   #cache: Promise<Discovery> | undefined;
 
+  /**
+   * Built by the client; use `client.info`.
+   *
+   * @internal
+   */
   constructor(http: HttpClient) {
     this.#http = http;
   }

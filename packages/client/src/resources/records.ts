@@ -271,7 +271,11 @@ export class NRPRecord {
   #files: NRPRecordFiles | undefined;
   #requests: NRPRecordRequests | undefined;
 
-  /** Wraps a record's JSON; obtain records from {@link Records} or `recordGetter` instead. */
+  /**
+   * Wraps a record's JSON; obtain records from {@link Records} or `recordGetter` instead.
+   *
+   * @internal
+   */
   constructor(
     ctx: RecordContext,
     data: Json,
@@ -773,7 +777,11 @@ export class NRPRecord {
 export class Records {
   readonly #ctx: RecordContext;
 
-  /** Built by {@link NRPInvenioClient}; use `client.records`. */
+  /**
+   * Built by {@link NRPInvenioClient}; use `client.records`.
+   *
+   * @internal
+   */
   constructor(ctx: RecordContext) {
     this.#ctx = ctx;
   }

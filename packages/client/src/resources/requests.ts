@@ -128,7 +128,11 @@ export class NRPRecordRequest {
   #data: Json;
   #payload: Json;
 
-  /** Wraps a request's JSON; obtain requests from records or `client.requests` instead. */
+  /**
+   * Wraps a request's JSON; obtain requests from records or `client.requests` instead.
+   *
+   * @internal
+   */
   constructor(ctx: RequestContext, data: Json) {
     this.#ctx = ctx;
     this.#data = data;
@@ -328,7 +332,11 @@ export class NRPRecordRequestType implements Iterable<NRPRecordRequest> {
   readonly #ctx: RequestContext | undefined;
   readonly #requests: NRPRecordRequest[];
 
-  /** Wraps one applicable-requests hit; use {@link NRPRecordRequests} rather than calling this. */
+  /**
+   * Wraps one applicable-requests hit; use {@link NRPRecordRequests} rather than calling this.
+   *
+   * @internal
+   */
   constructor(data: Json, ctx?: RequestContext, requests: readonly NRPRecordRequest[] = []) {
     this.#data = data;
     this.#ctx = ctx;
@@ -432,7 +440,11 @@ export class NRPRecordRequests implements Iterable<NRPRecordRequestType> {
   readonly #requests: Json[];
   readonly #all: NRPRecordRequest[];
 
-  /** Wraps the two lists; records build this for `includeRequests`. */
+  /**
+   * Wraps the two lists; records build this for `includeRequests`.
+   *
+   * @internal
+   */
   constructor(types: readonly Json[], requests: readonly Json[], ctx?: RequestContext) {
     this.#requests = [...requests];
     this.#all = ctx ? this.#requests.map((r) => new NRPRecordRequest(ctx, r)) : [];
@@ -558,7 +570,11 @@ export class RequestsPage implements Iterable<NRPRecordRequest> {
   readonly #items: NRPRecordRequest[];
   readonly #signal: AbortSignal | undefined;
 
-  /** Wraps a search response; use {@link Requests.search}. */
+  /**
+   * Wraps a search response; use {@link Requests.search}.
+   *
+   * @internal
+   */
   constructor(ctx: RequestContext, body: Json, signal?: AbortSignal) {
     this.#ctx = ctx;
     this.#body = body;
@@ -622,7 +638,11 @@ export class RequestsPage implements Iterable<NRPRecordRequest> {
 export class Requests {
   readonly #ctx: RequestContext;
 
-  /** Built by the client; use `client.requests`. */
+  /**
+   * Built by the client; use `client.requests`.
+   *
+   * @internal
+   */
   constructor(ctx: RequestContext) {
     this.#ctx = ctx;
   }
