@@ -9,8 +9,8 @@ let loading: Promise<ClientLibrary> | undefined;
 /**
  * Imports nrp-invenio-client on first use and keeps it for {@link loadedClient}.
  *
- * Importing the library costs about a third of a second of CPU (undici and yaml come with it);
- * `nrp --version`, `--help` and usage errors need none of it, so nothing imports it up front.
+ * Importing the library costs CPU time that `nrp --version`, `--help` and usage errors do not
+ * need, so nothing imports it up front.
  */
 export function loadClient(): Promise<ClientLibrary> {
   loading ??= import("nrp-invenio-client").then((lib) => {

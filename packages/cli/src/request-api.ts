@@ -1,4 +1,5 @@
 import type {
+  Json,
   NRPInvenioClient,
   NRPRecord,
   NRPRecordRequest,
@@ -11,8 +12,6 @@ import { CliError, ExitCode, UsageError } from "./errors.js";
 import { storeValues } from "./record-ids.js";
 import type { SetTarget } from "./variables.js";
 import { isPlainObject } from "./variables.js";
-
-type Json = Record<string, unknown>;
 
 /** The client's request object; the commands use only its public API. */
 export type RequestHandle = NRPRecordRequest;

@@ -1,9 +1,9 @@
+import type { Json } from "nrp-invenio-client";
+
 import type { Column, Output } from "./output.js";
 import { availableActions } from "./request-api.js";
 import { shortTime } from "./record-view.js";
 import { isPlainObject } from "./variables.js";
-
-type Json = Record<string, unknown>;
 
 /**
  * A reference dict (`{"user": "1"}`, `{"community_role": "<uuid>:curator"}`) as `user:1`.

@@ -16,6 +16,7 @@ export {
   globToRegExp,
   parseFaultRule,
   type ActiveFaultRule,
+  type DrawnFault,
   type FaultController,
   type FaultRule,
 } from "./faults.js";
@@ -40,7 +41,10 @@ export type {
   ResolvedConfig,
   ResolvedModel,
   ResolvedUser,
+  SchemaFormat,
+  SchemaType,
   UserConfig,
+  WorkflowConfig,
 } from "./config/types.js";
 export { newRecordId } from "./services/records/ids.js";
 export { FILE_MESSAGES, MAX_FILES } from "./services/files/service.js";

@@ -2,7 +2,9 @@
 // `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges (§5.5).
 
 import { NRPError, NotFoundError } from "../core/errors.js";
-import type { QueryValue } from "../internal/http.js";
+import type { Json } from "../core/json.js";
+import type { QueryValue } from "../core/query.js";
+import { isObject } from "../internal/json.js";
 import {
   formatMicros,
   idClause,
@@ -14,12 +16,6 @@ import type { CreatedRange, PlannedRange } from "../internal/scan-plan.js";
 import { NRPRecord, modelOf } from "./records.js";
 import type { RecordContext } from "./records.js";
 import { hitsOf } from "./requests.js";
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Invenio's default result window: `(page - 1) * size` must stay below it (§5.4). */
 export const SEARCH_WINDOW = 10_000;
@@ -181,7 +177,11 @@ export class NRPSearchResponse implements Iterable<NRPRecord> {
   readonly #body: Json;
   readonly #records: NRPRecord[];
 
-  /** Wraps a search response; use {@link NRPSearchRequest.execute}. */
+  /**
+   * Wraps a search response; use {@link NRPSearchRequest.execute}.
+   *
+   * @internal
+   */
   constructor(request: NRPSearchRequest, body: Json, records: NRPRecord[]) {
     this.#request = request;
     this.#body = body;
@@ -280,7 +280,11 @@ export class NRPSearchRequest {
   /** The request's parameters; read-only. */
   readonly state: Readonly<SearchRequestState>;
 
-  /** Built by {@link NRPInvenioClient.searchRequest}. */
+  /**
+   * Built by {@link NRPInvenioClient.searchRequest}.
+   *
+   * @internal
+   */
   constructor(ctx: RecordContext, models: readonly string[], state?: Partial<SearchRequestState>) {
     this.#ctx = ctx;
     this.state = {
