@@ -117,6 +117,22 @@ const NO_HASH: PrefixHasher = {
   close: () => Promise.resolve(),
 };
 
+/** Opens the temporary file (kept when resuming, else truncated) and, when verifying, its md5 hasher. */
+async function openTemp(
+  temp: string,
+  keep: boolean,
+  hash: boolean,
+  size: number | undefined,
+): Promise<{ handle: FileHandle; hasher: PrefixHasher }> {
+  const handle = await open(temp, keep ? "r+" : "w");
+  try {
+    return { handle, hasher: hash ? await openPrefixHasher(temp, size) : NO_HASH };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
 function abortError(signal: AbortSignal | undefined, key: string): APIUserAbortError {
   return new APIUserAbortError(
     `The download of ${key} was aborted; run it again to continue from where it stopped.`,
@@ -373,15 +389,8 @@ async function downloadStream(
   let etag = resumeState?.etag;
   let offset = resumeState && etag ? (await stat(temp)).size : 0;
   if (file.size !== undefined && offset > file.size) offset = 0;
-  const handle = await open(temp, offset > 0 ? "r+" : "w");
   // The md5 follows the bytes on disk in a worker thread (a resumed prefix first).
-  let hasher = NO_HASH;
-  try {
-    if (options.hash) hasher = await openPrefixHasher(temp, file.size);
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
+  const { handle, hasher } = await openTemp(temp, offset > 0, options.hash, file.size);
   hasher.extend(offset);
   const flusher = new WriteBehind(handle);
   const tracker = new ProgressTracker({
@@ -516,15 +525,8 @@ async function downloadRanges(
     : (options.rangeSize ?? DEFAULT_RANGE_SIZE);
   const done = new Set(resumable ? (state.ranges ?? []) : []);
   const count = Math.ceil(file.size / rangeSize);
-  const handle = await open(temp, resumable ? "r+" : "w");
   // The md5 follows the ranges done from the start of the file, in a worker thread.
-  let hasher = NO_HASH;
-  try {
-    if (options.hash) hasher = await openPrefixHasher(temp, file.size);
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
+  const { handle, hasher } = await openTemp(temp, resumable, options.hash, file.size);
   const flusher = new WriteBehind(handle);
   let prefix = 0;
   const advance = (): void => {
