@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// The installed `nrp` command. It lives outside dist/ so that npm can link it at install time,
+// before a workspace build has written dist/bin.js.
+import "../dist/bin.js";
