@@ -133,6 +133,31 @@ async function openTemp(
   }
 }
 
+/** The md5 of the finished temporary file; an abort while it is computed is reported as the abort. */
+async function digest(
+  hasher: PrefixHasher,
+  signal: AbortSignal | undefined,
+  key: string,
+): Promise<string> {
+  try {
+    return await hasher.digest(signal);
+  } catch (error) {
+    if (signal?.aborted) throw abortError(signal, key);
+    throw error;
+  }
+}
+
+/** Stops the hasher, waits for the background flushes, and closes the temporary file. */
+async function closeTemp(
+  hasher: PrefixHasher,
+  flusher: WriteBehind,
+  handle: FileHandle,
+): Promise<void> {
+  await hasher.close();
+  await flusher.settled();
+  await handle.close();
+}
+
 function abortError(signal: AbortSignal | undefined, key: string): APIUserAbortError {
   return new APIUserAbortError(
     `The download of ${key} was aborted; run it again to continue from where it stopped.`,
@@ -478,16 +503,9 @@ async function downloadStream(
         { code: "NRP_DOWNLOAD_INTERRUPTED" },
       );
     }
-    try {
-      return await hasher.digest(options.signal);
-    } catch (error) {
-      if (options.signal?.aborted) throw abortError(options.signal, file.key);
-      throw error;
-    }
+    return await digest(hasher, options.signal, file.key);
   } finally {
-    await hasher.close();
-    await flusher.settled();
-    await handle.close();
+    await closeTemp(hasher, flusher, handle);
   }
 }
 
@@ -633,15 +651,8 @@ async function downloadRanges(
         : new NRPError("A range request failed.", { cause: outcome.error });
     }
     tracker.finish();
-    try {
-      return await hasher.digest(options.signal);
-    } catch (error) {
-      if (options.signal?.aborted) throw abortError(options.signal, file.key);
-      throw error;
-    }
+    return await digest(hasher, options.signal, file.key);
   } finally {
-    await hasher.close();
-    await flusher.settled();
-    await handle.close();
+    await closeTemp(hasher, flusher, handle);
   }
 }
