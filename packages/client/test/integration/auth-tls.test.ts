@@ -1,3 +1,4 @@
+import diagnostics from "node:diagnostics_channel";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { testTlsFixtures } from "nrp-invenio-devserver";
@@ -119,5 +120,36 @@ describe("TLS verification against an HTTPS devserver", () => {
     const { client } = fx.client(server, { verify: false });
     const models = await client.info.models();
     expect(models.length).toBeGreaterThan(0);
+  });
+});
+
+describe("socket read buffer", () => {
+  /** The readable high-water marks of the sockets the client connects while `run` runs. */
+  async function socketBuffers(run: () => Promise<unknown>): Promise<number[]> {
+    const marks: number[] = [];
+    const listener = (message: unknown): void => {
+      const socket = (message as { socket?: { readableHighWaterMark?: number } }).socket;
+      if (socket?.readableHighWaterMark !== undefined) marks.push(socket.readableHighWaterMark);
+    };
+    diagnostics.subscribe("undici:client:connected", listener);
+    try {
+      await run();
+    } finally {
+      diagnostics.unsubscribe("undici:client:connected", listener);
+    }
+    return marks;
+  }
+
+  // A socket that stops reading after 64 KiB (16 KiB over TLS) restarts for nearly every chunk
+  // of a large download; the client asks for 1 MiB (bench/transfers.mjs shows the difference).
+  it.each([
+    ["HTTP", {}],
+    ["HTTPS", { tls: { key: testTlsFixtures.key, cert: testTlsFixtures.cert } }],
+  ])("%s sockets buffer 1 MiB before they pause", async (_name, options) => {
+    const server = await fx.devserver(options);
+    const { client } = fx.client(server, { verify: testTlsFixtures.ca });
+    const marks = await socketBuffers(() => client.info.repository());
+    expect(marks.length).toBeGreaterThan(0);
+    for (const mark of marks) expect(mark).toBe(1024 * 1024);
   });
 });
