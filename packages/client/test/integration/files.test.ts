@@ -16,6 +16,7 @@ import type {
   NRPClientOptions,
   NRPInvenioClient,
   NRPRecordFiles,
+  RetryEvent,
   TransferProgress,
   UploadSource,
 } from "nrp-invenio-client";
@@ -60,7 +61,7 @@ async function setup(
   client: NRPInvenioClient;
   files: NRPRecordFiles;
   filesPath: string;
-  events: unknown[];
+  events: RetryEvent[];
 }> {
   const server = await fx.devserver(serverOptions);
   const { client, events } = fx.client(server, { token: server.tokens.owner, ...clientOptions });
@@ -79,6 +80,14 @@ async function setup(
   };
 }
 
+/** Milliseconds between consecutive requests the devserver logged for `method` on `path`. */
+function gapsMs(server: DevServer, method: string, path: string): number[] {
+  const times = server.requestLog
+    .filter((e) => e.method === method && e.path === path)
+    .map((e) => Date.parse(e.time));
+  return times.slice(1).map((t, i) => t - (times[i] ?? t));
+}
+
 function puts(server: DevServer, prefix: string): string[] {
   return server.requestLog
     .filter((e) => e.method === "PUT" && e.path.startsWith(prefix))
@@ -92,6 +101,7 @@ describe("uploads and downloads round trip", () => {
     ["L", 0],
     ["L", 1],
     ["L", PART - 1],
+    ["L", PART],
     ["L", PART + 1],
     ["M", 1],
     ["M", PART - 1],
@@ -294,6 +304,15 @@ describe("multipart robustness", () => {
     expect(file.checksum).toBe(md5(bytes));
     expect(events).toHaveLength(3);
     expect((events as { delayMs: number }[]).every((e) => e.delayMs === 1000)).toBe(true);
+    // The server saw each refused part again only after the second it asked for.
+    const partGaps = [1, 2].flatMap((p) =>
+      gapsMs(server, "PUT", `${filesPath}/m.bin/content/${p}`),
+    );
+    expect(partGaps).toHaveLength(3);
+    expect(Math.min(...partGaps)).toBeGreaterThanOrEqual(950);
+    const downloaded = join(await tempDir(), "m.bin");
+    await file.download(downloaded);
+    expect((await readFile(downloaded)).equals(bytes)).toBe(true);
     server.faults.add({
       method: "PUT",
       path: `${filesPath}/l.bin/content`,
@@ -302,6 +321,11 @@ describe("multipart robustness", () => {
       times: 2,
     });
     expect((await files.create("l.bin", {}, bytes, { transfer: "L" })).checksum).toBe(md5(bytes));
+    expect(gapsMs(server, "PUT", `${filesPath}/l.bin/content`)).toHaveLength(2);
+    expect(events.slice(3).map((e) => [e.status, e.delayMs])).toEqual([
+      [503, 0],
+      [503, 0],
+    ]);
   });
 
   it("stops at a part that fails for good, deletes the pending file, lists what made it", async () => {
@@ -518,7 +542,27 @@ describe("downloads", () => {
     const target = join(await tempDir(), "s.bin");
     await file.download(target);
     expect((await readFile(target)).equals(bytes)).toBe(true);
-    expect(events).toHaveLength(2);
+    expect(events.map((e) => [e.status, e.delayMs])).toEqual([
+      [503, 1000],
+      [503, 1000],
+    ]);
+    // Retry-After was honoured: the server saw each next attempt a second later.
+    const gaps = gapsMs(server, "GET", `${filesPath}/s.bin/content`);
+    expect(gaps).toHaveLength(2);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(950);
+  });
+
+  it("detects a flipped byte of a small download; no target and no partial file are left", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(20_000);
+    const file = await files.create("f.bin", {}, bytes);
+    server.faults.add({ method: "GET", path: `${filesPath}/f.bin/content`, corruptByteAt: 12_345 });
+    const dir = await tempDir();
+    const error = await file.download(join(dir, "f.bin")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(error).toMatchObject({ expected: md5(bytes) });
+    expect((error as ChecksumMismatchError).actual).not.toBe(md5(bytes));
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it("follows the redirect to the storage origin without the token", async () => {
@@ -538,6 +582,29 @@ describe("downloads", () => {
     expect(
       storage.every((e) => !e.headerNames.some((h) => h.toLowerCase() === "authorization")),
     ).toBe(true);
+  });
+
+  it("resumes an interrupted redirected download at the storage origin, still without the token", async () => {
+    const { server, files } = await setup({ redirectDownloads: true }, { retryCount: 0 });
+    const bytes = data(250_000, 4);
+    const file = await files.create("o.bin", {}, bytes);
+    server.faults.add({ method: "GET", path: "/storage/**", dropAfterBytes: 60_000 });
+    const dir = await tempDir();
+    const target = join(dir, "o.bin");
+    const first = await file.download(target).catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    const partial = (await stat(join(dir, ".o.bin.nrp-part"))).size;
+    expect(partial).toBeGreaterThan(0);
+    server.requestLog.length = 0;
+    await file.download(target);
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    const storage = server.requestLog.filter((e) => e.path.startsWith("/storage/"));
+    expect(storage.map((e) => [e.headers.range, e.status])).toEqual([[`bytes=${partial}-`, 206]]);
+    expect(
+      storage.every((e) => !e.headerNames.some((h) => h.toLowerCase() === "authorization")),
+    ).toBe(true);
+    const api = server.requestLog.filter((e) => e.path.endsWith("/o.bin/content"));
+    expect(api.map((e) => [e.status, e.authorized])).toEqual([[302, true]]);
   });
 
   it("downloads a large file in parallel ranges and resumes them", async () => {
@@ -746,11 +813,17 @@ describe("file keys", () => {
     }
     expect(server.requestLog).toEqual([]);
     const file = await files.create("ok.txt", {}, Buffer.from("x"));
-    file.data.key = "../../escape.txt";
-    server.requestLog.length = 0;
     const dir = await tempDir();
-    await expect(file.download(dir)).rejects.toBeInstanceOf(UnsafeFileKeyError);
+    server.requestLog.length = 0;
+    for (const key of ["../../escape.txt", join(dir, "..", "abs.txt"), "a\u0000b", "a/../../b"]) {
+      file.data.key = key;
+      await expect(file.download(dir), key).rejects.toBeInstanceOf(UnsafeFileKeyError);
+    }
     expect(server.requestLog).toEqual([]);
     expect(await readdir(dir)).toEqual([]);
+    // An explicit target file is the caller's choice: the key plays no part in the path.
+    file.data.key = "../../escape.txt";
+    await file.download(join(dir, "named.txt"));
+    expect(await readFile(join(dir, "named.txt"), "utf8")).toBe("x");
   });
 });
