@@ -111,19 +111,33 @@ describe("multipart (M) uploads", () => {
     expect(Buffer.from(await got.arrayBuffer()).equals(data)).toBe(true);
   });
 
-  test("all parts concurrently, one re-sent with other bytes: the last write wins", async () => {
+  test("all parts concurrently in shuffled order, one re-sent with other bytes: the last write wins", async () => {
     const { files } = await filesDraft(server());
     const size = 40_000;
     const data = bytes(size, 3);
     const entry = await initM(server(), files, "c.bin", size, 40, 1000);
     const wrong = Buffer.alloc(1000, 0xff);
     expect((await putBytes(`${entry.links.self}/content/7`, owner(), wrong)).status).toBe(200);
+    // A fixed shuffle (multiplication modulo the prime 41 permutes 1..40), all parts at once.
+    const rank = (part: number): number => (part * 7919) % 41;
+    const shuffled = [...entry.links.parts].sort((a, b) => rank(a.part) - rank(b.part));
+    expect(shuffled.map((p) => p.part)).not.toEqual(entry.links.parts.map((p) => p.part));
+    const before = server().requestLog.length;
     const all = await Promise.all(
-      entry.links.parts.map((p) => putBytes(p.url, owner(), slice(data, p.part, 1000))),
+      shuffled.map((p) => putBytes(p.url, owner(), slice(data, p.part, 1000))),
     );
     expect(all.every((r) => r.status === 200)).toBe(true);
+    const arrived = server()
+      .requestLog.slice(before)
+      .map((e) => Number(e.path.split("/").pop()));
+    expect(arrived).toHaveLength(40);
+    expect(arrived).not.toEqual([...arrived].sort((a, b) => a - b));
     const commit = await send("POST", entry.links.commit, { token: owner() });
     expect(commit.body.checksum).toBe(md5(data));
+    const got = await fetch(`${entry.links.self}/content`, {
+      headers: { Authorization: `Bearer ${owner()}` },
+    });
+    expect(Buffer.from(await got.arrayBuffer()).equals(data)).toBe(true);
   });
 
   test("commit with a missing part is refused with the missing part numbers", async () => {

@@ -176,6 +176,44 @@ describe("local (L) uploads", () => {
     expect(init.status).toBe(403);
     expect(init.body).toEqual({ status: 403, message: "Files are not enabled." });
   });
+
+  test("files.enabled toggled on a draft: off → on lets files in, empty again → off refuses them", async () => {
+    const { files, draft } = await filesDraft(server(), { enabled: false });
+    const toggle = (enabled: boolean) =>
+      send("PUT", draft, {
+        token: owner(),
+        body: { metadata: { title: "With files" }, files: { enabled } },
+      });
+    const on = await toggle(true);
+    expect(on.status).toBe(200);
+    expect(on.body.files).toEqual({ enabled: true });
+    expect((await call(files, { token: owner() })).body).toMatchObject({
+      enabled: true,
+      entries: [],
+    });
+    const data = bytes(3000, 6);
+    const committed = await uploadL(server(), files, "t.bin", data);
+    expect(committed.body.checksum).toBe(md5(data));
+    const got = await fetch(`${files}/t.bin/content`, {
+      headers: { Authorization: `Bearer ${owner()}` },
+    });
+    expect(Buffer.from(await got.arrayBuffer()).equals(data)).toBe(true);
+    // Still on while the file exists (covered below); once it is deleted, files can be turned off.
+    expect((await call(`${files}/t.bin`, { method: "DELETE", token: owner() })).status).toBe(204);
+    const off = await toggle(false);
+    expect(off.status).toBe(200);
+    expect(off.body.files).toEqual({ enabled: false });
+    expect(off.body.errors).toBeUndefined();
+    expect((await call(files, { token: owner() })).body).toEqual({
+      enabled: false,
+      links: { self: files },
+    });
+    const refused = await send("POST", files, { token: owner(), body: [{ key: "late.bin" }] });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ status: 403, message: "Files are not enabled." });
+    // The toggle is persisted, not only echoed.
+    expect((await call(draft, { token: owner() })).body.files).toEqual({ enabled: false });
+  });
 });
 
 describe("file errors", () => {
