@@ -35,7 +35,8 @@ export function safeJoin(dir: string, key: string): string {
   const escapes = rel === "" || rel.startsWith(`..${sep}`) || rel === ".." || isAbsolute(rel);
   if (reason !== undefined || escapes) {
     throw new CliError(
-      `Refusing to write the file "${key}": ${reason ?? "it would land outside the output directory"}.`,
+      // Quoted as JSON: a hostile key's control characters must not reach the terminal raw.
+      `Refusing to write the file ${JSON.stringify(key)}: ${reason ?? "it would land outside the output directory"}.`,
       {
         exitCode: ExitCode.conflict,
         code: "unsafe_key",

@@ -445,21 +445,77 @@ describe("file commands against the devserver", () => {
 
   it("refuses keys that would write outside the output directory", async () => {
     const d = await draft("evil");
-    // The library refuses such keys, so the entry is made with a raw request.
-    const res = await fetch(d["links"]["files"] as string, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${cli.server.tokens.owner}`,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify([{ key: "../evil.txt" }]),
-    });
-    expect(res.status).toBe(201);
+    // The library refuses such keys, so the entries are made with raw requests.
+    const evil = ["../evil.txt", `/${cli.work.replace(/^\//, "")}/abs-evil.txt`, "nul\u0000.txt"];
+    for (const key of evil) {
+      const res = await fetch(d["links"]["files"] as string, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${cli.server.tokens.owner}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify([{ key }]),
+      });
+      expect(res.status).toBe(201);
+    }
+    json(await nrp(["upload", "file", "@evil", await localFile("good.txt", 10)]));
     const out = join(cli.work, "out-evil");
     const r = await nrp(["download", "file", "@evil", "*", "-o", out]);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('Refusing to write the file "../evil.txt"');
     await expect(stat(join(cli.work, "evil.txt"))).rejects.toThrow();
+    // Each key alone into a directory: refused with the reason, nothing written anywhere.
+    const reasons = ["..", "absolute path", "NUL character"];
+    for (const [i, key] of evil.entries()) {
+      const one = await nrp(["download", "file", "@evil", key, "-o", `${out}/`]);
+      expect(one.code, key).toBe(5);
+      expect(one.stderr).toContain(`Refusing to write the file ${JSON.stringify(key)}`);
+      expect(one.stderr).toContain(reasons[i]);
+      // A key's control characters never reach the terminal raw.
+      expect(one.stderr).not.toContain("\u0000");
+    }
+    await expect(readdir(out)).rejects.toThrow();
+    expect((await readdir(cli.work)).filter((f) => f.includes("evil"))).toEqual([]);
+
+    // Uploads under such keys are refused before any request.
+    const before = cli.server.requestLog.length;
+    for (const key of ["../x.txt", "/abs.txt", "a\u0000b.txt"]) {
+      const up = await nrp(["upload", "file", "@evil", join(cli.work, "good.txt"), "--key", key]);
+      expect(up.code, key).toBe(5);
+      expect(up.stderr).toContain(`Refusing file key ${JSON.stringify(key)}`);
+      expect(up.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(cli.server.requestLog.slice(before).filter((e) => e.method !== "GET")).toEqual([]);
+  });
+
+  it("download file '*' into a directory; a corrupted download fails and writes nothing", async () => {
+    await draft("star");
+    const a = await localFile("star-a.bin", 3000);
+    const b = await localFile("star-b.bin", 70_000);
+    const up = await nrp(["upload", "files", "@star", a, b]);
+    expect(up.code, up.stderr).toBe(0);
+    const out = join(cli.work, "out-star");
+    const all = await nrp(["download", "file", "@star", "*", "-o", out]);
+    expect(all.code, all.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(["star-a.bin", "star-b.bin"]);
+    for (const p of [a, b]) {
+      expect(await sha256File(join(out, p.split("/").pop() ?? ""))).toBe(await sha256File(p));
+    }
+
+    const fault = cli.server.faults.add({
+      method: "GET",
+      path: "/api/**/files/star-b.bin/content",
+      corruptByteAt: 40_000,
+      times: 1,
+    });
+    const bad = join(cli.work, "out-star-bad");
+    const r = await nrp(["download", "file", "@star", "star-b.bin", "-o", `${bad}/`]);
+    cli.server.faults.remove(fault);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain("star-b.bin does not match its checksum");
+    expect(r.stderr).toContain("the target was not touched");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(bad).catch(() => [])).toEqual([]);
   });
 
   it("draws a progress bar on a terminal only", async () => {
