@@ -254,14 +254,35 @@ describe("multipart robustness", () => {
       dropAfterRequestBytes: 1000,
     });
     const bytes = data(3 * PART + 11);
+    const inner = fromBytes(bytes);
+    const opened: string[] = [];
+    const source: UploadSource = {
+      size: inner.size,
+      retryable: true,
+      open: (start, end) => {
+        opened.push(`${start ?? 0}-${end ?? bytes.length}`);
+        return inner.open(start, end);
+      },
+    };
     const progress: TransferProgress[] = [];
-    const file = await files.create("m.bin", {}, bytes, {
+    const file = await files.create("m.bin", {}, source, {
       transfer: "M",
       partSize: PART,
       onProgress: (p) => progress.push(p),
     });
     expect(file.checksum).toBe(md5(bytes));
     expect(puts(server, `${filesPath}/m.bin/content/2`)).toHaveLength(2);
+    // The retry read part 2 from the source again rather than replaying a spent stream.
+    expect(opened.filter((r) => r === `${PART}-${2 * PART}`)).toHaveLength(2);
+    const sent = server.requestLog.filter((e) => e.path === `${filesPath}/m.bin/content/2`);
+    expect(sent.map((e) => [e.dropped, e.headers["content-length"]])).toEqual([
+      [true, String(PART)],
+      [false, String(PART)],
+    ]);
+    expect(sent[1]?.status).toBe(200);
+    const target = join(await tempDir(), "m.bin");
+    await file.download(target);
+    expect((await readFile(target)).equals(bytes)).toBe(true);
     expect(events.length).toBeGreaterThanOrEqual(1);
     expect(progress.every((p) => p.transferredBytes <= bytes.length)).toBe(true);
     expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
