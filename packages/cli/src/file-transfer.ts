@@ -216,7 +216,7 @@ export async function uploadFile(
   const size = identity.size;
   const recordUrl = record.links["self"] ?? record.mid;
   const dir = configDir(ctx);
-  const existing = files.get(key);
+  let existing = files.get(key);
 
   let journal = await UploadJournal.load(dir, recordUrl, key);
   let resume: number[] | undefined;
@@ -245,7 +245,11 @@ export async function uploadFile(
           ? `Starting ${key} over: the interrupted upload is no longer pending on the server.`
           : `Starting ${key} over: ${request.path} changed since the interrupted upload.`,
       );
-      if (existing?.status === "pending") await existing.delete({ signal: ctx.signal });
+      if (existing?.status === "pending") {
+        await existing.delete({ signal: ctx.signal });
+        // Deleted: the key is free for the fresh upload below.
+        existing = undefined;
+      }
       await journal.remove();
       journal = undefined;
     }

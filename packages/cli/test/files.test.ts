@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
@@ -236,6 +236,51 @@ describe("file commands against the devserver", () => {
     const down = await nrp(["download", "file", "@resume", "resume.bin", "-o", out + "/"]);
     expect(down.code, down.stderr).toBe(0);
     expect(await sha256File(join(out, "resume.bin"))).toBe(await sha256File(path));
+  });
+
+  it("a file changed since the interrupted upload is sent again whole, never mixed", async () => {
+    await draft("changed");
+    const path = await localFile("changed.bin", 6 * 4096 + 5);
+    const fault = cli.server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/changed.bin/content/3",
+      status: 400,
+      times: 1,
+    });
+    const argv = ["upload", "file", "@changed", path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp([...argv, "--concurrency", "1"]);
+    cli.server.faults.remove(fault);
+    expect(first.code).toBe(5);
+    expect(first.stderr).toContain("stopped with 2 of 7 parts on the server");
+    expect(await journals()).toHaveLength(1);
+
+    // Same size, other bytes, a later modification time.
+    const fresh = randomBytes(6 * 4096 + 5);
+    await writeFile(path, fresh);
+    await utimes(path, new Date(), new Date(Date.now() + 5000));
+    const before = partPuts("changed.bin").length;
+    const second = await nrp(argv);
+    const file = json(second);
+    expect(second.stderr).toContain("Starting changed.bin over");
+    expect(second.stderr).toContain("changed since the interrupted upload");
+    expect(second.stderr).not.toContain("Resuming");
+    // The stale pending file was deleted before the fresh upload.
+    expect(
+      cli.server.requestLog.filter(
+        (e) => e.method === "DELETE" && e.path.endsWith("/files/changed.bin"),
+      ),
+    ).toHaveLength(1);
+    expect(
+      partPuts("changed.bin")
+        .slice(before)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(file["checksum"]).toBe(`md5:${createHash("md5").update(fresh).digest("hex")}`);
+    expect(await journals()).toEqual([]);
+    const out = join(cli.work, "out-changed");
+    const down = await nrp(["download", "file", "@changed", "changed.bin", "-o", out + "/"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect((await readFile(join(out, "changed.bin"))).equals(fresh)).toBe(true);
   });
 
   it("Ctrl-C during an upload leaves a resumable state and says how to continue", async () => {
