@@ -418,6 +418,46 @@ describe("multipart robustness", () => {
     expect(files.get("m.bin")?.checksum).toBe(md5(bytes));
   });
 
+  it("a resume that does not fit the pending file (other part size or size) starts over", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(5 * PART + 9);
+    for (const key of ["p.bin", "s.bin"]) {
+      server.faults.add({ method: "PUT", path: `${filesPath}/${key}/content/3`, status: 400 });
+      const failed = await files
+        .create(key, {}, bytes, {
+          transfer: "M",
+          partSize: PART,
+          concurrency: 1,
+          keepPendingOnFailure: true,
+        })
+        .catch((e: unknown) => e);
+      expect(failed).toMatchObject({ pendingKept: true, completedParts: [1, 2] });
+    }
+    const cases: [string, Buffer, number, number][] = [
+      ["p.bin", bytes, 2 * PART, 3],
+      ["s.bin", bytes.subarray(0, 4 * PART), PART, 4],
+    ];
+    for (const [key, content, partSize, parts] of cases) {
+      server.requestLog.length = 0;
+      const file = await files.create(key, {}, content, {
+        transfer: "M",
+        partSize,
+        resume: { completedParts: [1, 2] },
+      });
+      expect(file.checksum, key).toBe(md5(content));
+      const self = `${filesPath}/${key}`;
+      expect(server.requestLog.filter((e) => e.method === "DELETE").map((e) => e.path)).toEqual([
+        self,
+      ]);
+      expect(puts(server, `${self}/content/`).sort()).toEqual(
+        Array.from({ length: parts }, (_, i) => `${self}/content/${i + 1}`),
+      );
+      const target = join(await tempDir(), key);
+      await file.download(target);
+      expect((await readFile(target)).equals(content), key).toBe(true);
+    }
+  });
+
   it("aborting mid-upload leaves nothing behind", async () => {
     const { server, files, filesPath } = await setup();
     server.faults.add({
