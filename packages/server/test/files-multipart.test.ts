@@ -1,4 +1,8 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { startDevServer } from "nrp-invenio-devserver";
 import type { DevServer } from "nrp-invenio-devserver";
 import { call, send, useServer } from "./helpers.js";
 import { bytes, contentMd5, filesDraft, md5, putBytes } from "./files-helpers.js";
@@ -220,5 +224,32 @@ describe("multipart (M) uploads", () => {
     expect(part.status).toBe(404);
     // The key is free again.
     await initM(server(), files, "gone.bin", 20, 2, 10);
+  });
+
+  test("aborting a pending multipart file (alone or with all files) frees its stored parts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nrp-abort-"));
+    const disk = await startDevServer({ dataDir: dir });
+    try {
+      const stored = async (): Promise<string[]> => readdir(join(dir, "files"));
+      const { files } = await filesDraft(disk);
+      const token = disk.tokens.owner;
+      const one = await initM(disk, files, "one.bin", 20, 2, 10);
+      expect((await putBytes(`${one.links.self}/content/1`, token, bytes(10))).status).toBe(200);
+      expect(await stored()).toHaveLength(1);
+      expect((await call(one.links.self, { method: "DELETE", token })).status).toBe(204);
+      expect(await stored()).toEqual([]);
+      expect((await call(files, { token })).body.entries).toEqual([]);
+
+      const two = await initM(disk, files, "two.bin", 30, 3, 10);
+      await putBytes(`${two.links.self}/content/3`, token, bytes(10));
+      await putBytes(`${two.links.self}/content/1`, token, bytes(10));
+      expect((await stored()).length).toBeGreaterThan(0);
+      expect((await call(files, { method: "DELETE", token })).status).toBe(204);
+      expect(await stored()).toEqual([]);
+      expect((await putBytes(`${two.links.self}/content/2`, token, bytes(10))).status).toBe(404);
+    } finally {
+      await disk.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
