@@ -636,3 +636,40 @@ describe("file commands against the devserver", () => {
     expect(badSize.stderr).toContain("--part-size must be a size");
   });
 });
+
+describe("file downloads through the storage redirect", () => {
+  const cli = useDevserverCli({ cwdInWork: true, server: { redirectDownloads: true } });
+
+  it("download file -o FILE and -o - reach the storage origin without the token", async () => {
+    jsonOf(
+      await cli.nrp(["create", "record", "documents", '{"title": "redirect"}', "--set", "redir"]),
+    );
+    const path = join(cli.work, "r.bin");
+    const bytes = randomBytes(90_000);
+    await writeFile(path, bytes);
+    jsonOf(await cli.nrp(["upload", "file", "@redir", path]));
+    cli.server.requestLog.length = 0;
+    const named = await cli.nrp([
+      "download",
+      "file",
+      "@redir",
+      "r.bin",
+      "-o",
+      join(cli.work, "c.bin"),
+    ]);
+    expect(named.code, named.stderr).toBe(0);
+    expect((await readFile(join(cli.work, "c.bin"))).equals(bytes)).toBe(true);
+    const piped = await cli.nrp(["download", "file", "@redir", "r.bin", "-o", "-"]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.bytes.equals(bytes)).toBe(true);
+
+    const api = cli.server.requestLog.filter((e) => e.path.endsWith("/files/r.bin/content"));
+    expect(api.length).toBeGreaterThanOrEqual(2);
+    expect(api.every((e) => e.status === 302 && e.authorized)).toBe(true);
+    const storage = cli.server.requestLog.filter((e) => e.path.startsWith("/storage/"));
+    expect(storage.length).toBeGreaterThanOrEqual(2);
+    expect(
+      storage.every((e) => !e.headerNames.some((h) => h.toLowerCase() === "authorization")),
+    ).toBe(true);
+  });
+});

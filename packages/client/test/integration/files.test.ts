@@ -643,6 +643,17 @@ describe("downloads", () => {
     expect(
       storage.every((e) => !e.headerNames.some((h) => h.toLowerCase() === "authorization")),
     ).toBe(true);
+
+    // Streaming the content follows the same redirect, also without the token.
+    server.requestLog.length = 0;
+    const chunks: Buffer[] = [];
+    for await (const c of await file.open()) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    const streamed = server.requestLog.filter((e) => e.path.startsWith("/storage/"));
+    expect(streamed).toHaveLength(1);
+    expect(
+      streamed.every((e) => !e.headerNames.some((h) => h.toLowerCase() === "authorization")),
+    ).toBe(true);
   });
 
   it("resumes an interrupted redirected download at the storage origin, still without the token", async () => {
