@@ -74,6 +74,8 @@ class WorkerHasher implements PrefixHasher {
   readonly #url: URL;
   /** How far to hash (kept on this side too, for the main-thread fallback). */
   #target = 0;
+  /** How far the worker was told to hash: it is told again only a chunk later (or at digest). */
+  #told = 0;
   /** Why no worker can hash (it could not start, or it crashed): the main thread then does. */
   #unavailable: Error | undefined;
   #closed: Promise<void> | undefined;
@@ -131,8 +133,7 @@ class WorkerHasher implements PrefixHasher {
         this.#fail(new NRPError("The md5 worker stopped before it finished."));
       }
     });
-    if (this.#target > 0)
-      worker.postMessage({ type: "extend", end: this.#target } satisfies HashCommand);
+    this.#tell();
     return worker;
   }
 
@@ -148,6 +149,13 @@ class WorkerHasher implements PrefixHasher {
       this.#worker?.postMessage(command);
   }
 
+  /** Tells the worker the current target (one message per chunk sent would cost more). */
+  #tell(): void {
+    if (this.#target <= this.#told) return;
+    this.#told = this.#target;
+    this.#send({ type: "extend", end: this.#target });
+  }
+
   extend(end: number): void {
     this.#target = Math.max(this.#target, end);
     if (this.#worker === undefined) {
@@ -160,11 +168,12 @@ class WorkerHasher implements PrefixHasher {
       }
       return;
     }
-    this.#send({ type: "extend", end });
+    if (this.#target - this.#told >= CHUNK_SIZE) this.#tell();
   }
 
   reset(): void {
     this.#target = 0;
+    this.#told = 0;
     if (this.#worker !== undefined) this.#send({ type: "reset" });
   }
 
@@ -215,6 +224,7 @@ class WorkerHasher implements PrefixHasher {
           reject(error);
         },
       };
+      this.#tell();
       worker.postMessage({ type: "digest" } satisfies HashCommand);
     });
   }

@@ -631,9 +631,28 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
       headers["content-md5"] = contentMd5(digest);
       md5 = digest;
     }
+    // A large file on disk is hashed by the worker thread right behind the bytes sent (still in
+    // the page cache), which leaves the event loop to the transfer; other sources are hashed as
+    // they stream through.
+    const prefix =
+      md5 === undefined && src.retryable && src.path !== undefined && src.size !== undefined
+        ? await openPrefixHasher(src.path, src.size)
+        : undefined;
     let hash = createHash("md5");
     const body = (): Readable => {
       tracker.restart(0);
+      if (prefix) {
+        // The file's bytes do not change between attempts: the hasher only moves forward.
+        let sent = 0;
+        return through(
+          src.open(0, src.size),
+          new CountingStream((n) => {
+            sent += n;
+            prefix.extend(sent);
+            tracker.add(0, n);
+          }),
+        );
+      }
       hash = createHash("md5");
       return through(
         src.open(0, src.size),
@@ -643,17 +662,25 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
       );
     };
     try {
-      await ctx.http.json({
-        method: "PUT",
-        url,
-        headers,
-        // A retryable source is re-opened (and re-hashed) for every attempt; a one-shot stream is
-        // sent once.
-        body: src.retryable ? body : body(),
-        signal: options.signal,
-      });
-    } catch (error) {
-      throw src.retryable ? error : oneShotFailure(error, file.key);
+      try {
+        await ctx.http.json({
+          method: "PUT",
+          url,
+          headers,
+          // A retryable source is re-opened (and re-hashed) for every attempt; a one-shot stream
+          // is sent once.
+          body: src.retryable ? body : body(),
+          signal: options.signal,
+        });
+      } catch (error) {
+        throw src.retryable ? error : oneShotFailure(error, file.key);
+      }
+      if (prefix && src.size !== undefined) {
+        prefix.extend(src.size);
+        md5 = await prefix.digest(options.signal);
+      }
+    } finally {
+      await prefix?.close();
     }
     md5 ??= hash.digest("hex");
     tracker.finish();

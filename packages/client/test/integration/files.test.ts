@@ -834,6 +834,28 @@ describe("downloads hashed in a worker thread", () => {
 });
 
 describe("uploads hashed in a worker thread", () => {
+  it("a large single-request upload from a path is verified with a worker's md5, also when resent", async () => {
+    const { server, files, filesPath } = await setup();
+    const size = WORKER_HASH_MIN_SIZE + 2 * 1024 * 1024 + 5;
+    const bytes = data(size, 9);
+    const path = join(await tempDir(), "src.bin");
+    await writeFile(path, bytes);
+    // The first attempt breaks after 12 MiB (past the worker's start at half the file): the
+    // resend must not disturb the md5, which follows the file, not the bytes of one attempt.
+    server.faults.add({
+      method: "PUT",
+      path: `${filesPath}/l.bin/content`,
+      dropAfterRequestBytes: 12 * 1024 * 1024,
+    });
+    const before = startedHashWorkers();
+    const file = await files.create("l.bin", {}, path, { transfer: "L" });
+    expect(puts(server, `${filesPath}/l.bin/content`)).toHaveLength(2);
+    expect(startedHashWorkers()).toBe(before + 1);
+    expect(file.checksum).toBe(md5(bytes));
+    expect(liveHashWorkers()).toBe(0);
+    expect(await openDescriptorsOf(path)).toBe(0);
+  }, 60_000);
+
   it("a large multipart upload from a path is verified with a worker's md5; an abort stops it", async () => {
     const { files } = await setup();
     const size = WORKER_HASH_MIN_SIZE + 1024 * 1024 + 3;
