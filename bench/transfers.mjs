@@ -3,9 +3,11 @@
 // same run against the same devserver (its own process, data on disk), through curl. Each of the
 // client's transfers runs in a fresh child process so that its peak RSS is its own. Multipart
 // uploads are compared with curl speaking the same M protocol (init, each part PUT by curl from
-// a part file cut beforehand, commit), so the ratio shows the client's own overhead. Downloads
-// are compared with `curl -o` and with `curl -o` followed by `md5sum` (the client always verifies).
-// Usage: npm run build && node bench/transfers.mjs [size-MiB=1024] [rounds=1]
+// a part file cut beforehand, commit), so the ratio shows the client's own overhead. Downloads are
+// compared with a bare `curl -o` and with curl doing what the client guarantees: the file made
+// durable (`sync FILE`, an fsync) and, for a verified download, its md5 checked (`md5sum`).
+// Every figure is the median of the rounds; the transfers of a round alternate client and curl.
+// Usage: npm run build && node bench/transfers.mjs [size-MiB=1024] [rounds=3]
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createHash } from "node:crypto";
@@ -24,7 +26,7 @@ const MiB = 1024 * 1024;
 const PART_SIZE = 16 * MiB;
 
 /** A worker: one transfer through the client, then its timing and peak RSS on stdout. */
-async function worker([op, serverUrl, token, recordUrl, key, path, transfer, concurrency]) {
+async function worker([op, serverUrl, token, recordUrl, key, path, transfer, concurrency, verify]) {
   const nrp = new client.NRPInvenioClient({ serverUrl, token });
   const record = await nrp.records.getByUrl(recordUrl);
   const files = await record.loadFiles();
@@ -36,7 +38,11 @@ async function worker([op, serverUrl, token, recordUrl, key, path, transfer, con
     });
   } else {
     const file = files.get(key);
-    await file.download(path, { concurrency: Number(concurrency), overwrite: true });
+    await file.download(path, {
+      concurrency: Number(concurrency),
+      overwrite: true,
+      verify: verify === "verify",
+    });
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   await nrp.close();
@@ -52,7 +58,7 @@ if (process.argv[2] === "--worker") {
 }
 
 const sizeMiB = Number(process.argv[2] ?? 1024);
-const rounds = Number(process.argv[3] ?? 1);
+const rounds = Number(process.argv[3] ?? 3);
 const size = sizeMiB * MiB;
 const work = await mkdtemp(join(tmpdir(), "nrp-bench-transfers-"));
 
@@ -85,8 +91,17 @@ async function md5(path) {
   return hash.digest("hex");
 }
 
+/**
+ * Flushes every dirty page to disk (untimed) before a transfer, so that no transfer pays for the
+ * writeback of the one before it.
+ */
+async function settle() {
+  await run("sync");
+}
+
 /** Runs one client transfer in a child process. */
-async function ours(op, recordUrl, key, path, transfer, concurrency) {
+async function ours(op, recordUrl, key, path, transfer, concurrency, verify = "verify") {
+  await settle();
   const { stdout } = await run(
     process.execPath,
     [
@@ -100,6 +115,7 @@ async function ours(op, recordUrl, key, path, transfer, concurrency) {
       path,
       transfer,
       String(concurrency),
+      verify,
     ],
     { maxBuffer: 1 << 20 },
   );
@@ -108,6 +124,7 @@ async function ours(op, recordUrl, key, path, transfer, concurrency) {
 
 /** curl's L upload: init and commit by plain HTTP, the content PUT by curl, all timed. */
 async function curlUpload(filesUrl, key, path) {
+  await settle();
   const start = process.hrtime.bigint();
   const init = await fetch(filesUrl, {
     method: "POST",
@@ -155,6 +172,7 @@ async function cutParts(path, dir) {
 
 /** curl's M upload: init and commit by plain HTTP, every part PUT by one curl (in parallel). */
 async function curlMultipart(filesUrl, key, partPaths, parallel) {
+  await settle();
   const start = process.hrtime.bigint();
   const init = await fetch(filesUrl, {
     method: "POST",
@@ -182,7 +200,8 @@ async function curlMultipart(filesUrl, key, partPaths, parallel) {
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
-async function curlDownload(contentUrl, path) {
+async function curlDownload(contentUrl, path, settled = false) {
+  if (!settled) await settle();
   const start = process.hrtime.bigint();
   await run("curl", [
     "-sS",
@@ -197,12 +216,19 @@ async function curlDownload(contentUrl, path) {
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
-/** curl's download followed by `md5sum`: what a verified download costs with standard tools. */
-async function curlDownloadVerified(contentUrl, path) {
+/**
+ * curl's download made as safe as the client's: the file flushed to disk (`sync FILE` is an
+ * fsync) and, with `verify`, its md5 compared (`md5sum`), as the client does before renaming.
+ */
+async function curlDownloadSafe(contentUrl, path, verify) {
+  await settle();
   const start = process.hrtime.bigint();
-  await curlDownload(contentUrl, path);
-  const { stdout } = await run("md5sum", [path]);
-  if (!stdout.startsWith(sourceMd5)) throw new Error("curl download differs from the source");
+  await curlDownload(contentUrl, path, true);
+  await run("sync", [path]);
+  if (verify) {
+    const { stdout } = await run("md5sum", [path]);
+    if (!stdout.startsWith(sourceMd5)) throw new Error("curl download differs from the source");
+  }
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
@@ -217,13 +243,10 @@ try {
   const partPaths = await cutParts(source, join(work, "parts"));
 
   const nrp = new client.NRPInvenioClient({ serverUrl, token });
-  const best = {};
+  /** Every round's result of each transfer. */
+  const results = {};
   const note = (name, result) => {
-    const mbps = size / MiB / result.seconds;
-    const prev = best[name];
-    if (!prev || mbps > prev.mbps) {
-      best[name] = { mbps, peakRssMiB: result.peakRssMiB, cpuSeconds: result.cpuSeconds };
-    }
+    (results[name] ??= []).push({ mbps: size / MiB / result.seconds, ...result });
   };
   for (let r = 0; r < rounds; r++) {
     const draft = await nrp.records.create("documents", { title: `bench ${r}` });
@@ -238,26 +261,47 @@ try {
     const files = await (await nrp.records.getByUrl(recordUrl)).loadFiles();
     const content = files.get("l.bin").links.content;
     const target = join(work, "download.bin");
-    note("download: curl -o", await curlDownload(content, target));
-    await rm(target, { force: true });
-    note("download: curl -o + md5sum", await curlDownloadVerified(content, target));
-    await rm(target, { force: true });
-    note("download x1: client", await ours("download", recordUrl, "l.bin", target, "L", 1));
-    if ((await md5(target)) !== sourceMd5)
-      throw new Error("downloaded bytes differ from the source");
-    await rm(target, { force: true });
-    note("download x4 ranges: client", await ours("download", recordUrl, "l.bin", target, "L", 4));
-    if ((await stat(target)).size !== size) throw new Error("parallel download has the wrong size");
-    await rm(target, { force: true });
+    const download = async (name, transfer) => {
+      note(name, await transfer());
+      if ((await stat(target)).size !== size) throw new Error(`${name}: wrong size`);
+      if (r === 0 && (await md5(target)) !== sourceMd5) throw new Error(`${name}: bytes differ`);
+      await rm(target, { force: true });
+    };
+    const client = (concurrency, verify) => () =>
+      ours("download", recordUrl, "l.bin", target, "L", concurrency, verify);
+    await download("download: curl -o", () => curlDownload(content, target));
+    await download("download x1 unverified: client", client(1, "no-verify"));
+    await download("download: curl -o + fsync", () => curlDownloadSafe(content, target, false));
+    await download("download x1: client", client(1, "verify"));
+    await download("download: curl -o + fsync + md5sum", () =>
+      curlDownloadSafe(content, target, true),
+    );
+    await download("download x4 ranges: client", client(4, "verify"));
     await draft.delete();
   }
   await nrp.close();
 
-  console.log(`file: ${sizeMiB} MiB, best of ${rounds} round(s); devserver on local disk`);
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const best = {};
+  for (const [name, runs] of Object.entries(results)) {
+    const pick = (field) =>
+      runs[0][field] === undefined ? undefined : median(runs.map((run) => run[field]));
+    best[name] = {
+      mbps: pick("mbps"),
+      peakRssMiB: Math.max(...runs.map((run) => run.peakRssMiB ?? 0)),
+      cpuSeconds: pick("cpuSeconds"),
+    };
+  }
+  console.log(`file: ${sizeMiB} MiB, median of ${rounds} round(s); devserver on local disk`);
   for (const [name, { mbps, peakRssMiB, cpuSeconds }] of Object.entries(best)) {
-    const rss = peakRssMiB === undefined ? "" : `, peak RSS ${peakRssMiB.toFixed(0)} MiB`;
+    const rss = peakRssMiB === 0 ? "" : `, peak RSS ${peakRssMiB.toFixed(0)} MiB`;
     const cpu = cpuSeconds === undefined ? "" : `, CPU ${cpuSeconds.toFixed(1)} s`;
-    console.log(`${name}: ${mbps.toFixed(0)} MiB/s${rss}${cpu}`);
+    const each = results[name].map((run) => run.mbps.toFixed(0)).join(" ");
+    console.log(`${name}: ${mbps.toFixed(0)} MiB/s (rounds: ${each})${rss}${cpu}`);
   }
   const ratio = (a, b) => (best[a].mbps / best[b].mbps).toFixed(2);
   console.log(`ratio upload L client/curl: ${ratio("upload L: client", "upload L: curl -T")}`);
@@ -265,9 +309,23 @@ try {
     ["upload M x1 client/curl parts x1", "upload M x1: client", "upload M x1: curl parts"],
     ["upload M x4 client/curl parts x4", "upload M x4: client", "upload M x4: curl parts"],
     ["upload M x4 client/curl -T", "upload M x4: client", "upload L: curl -T"],
-    ["download x1 client/curl -o", "download x1: client", "download: curl -o"],
-    ["download x4 ranges client/curl -o", "download x4 ranges: client", "download: curl -o"],
-    ["download x1 client/curl -o + md5sum", "download x1: client", "download: curl -o + md5sum"],
+    [
+      "download verified client/curl -o + fsync + md5sum",
+      "download x1: client",
+      "download: curl -o + fsync + md5sum",
+    ],
+    [
+      "download unverified client/curl -o + fsync",
+      "download x1 unverified: client",
+      "download: curl -o + fsync",
+    ],
+    ["download unverified client/curl -o", "download x1 unverified: client", "download: curl -o"],
+    ["download verified client/curl -o", "download x1: client", "download: curl -o"],
+    [
+      "download x4 ranges verified client/curl -o + fsync + md5sum",
+      "download x4 ranges: client",
+      "download: curl -o + fsync + md5sum",
+    ],
   ];
   for (const [label, a, b] of ratios) console.log(`ratio ${label}: ${ratio(a, b)}`);
 } finally {
