@@ -54,6 +54,12 @@ describe("downloads", () => {
     const ranged = await get(content, { Range: "bytes=0-0" }, "HEAD");
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get("content-range")).toBe("bytes 0-0/10000");
+    expect(ranged.headers.get("content-length")).toBe("1");
+    expect(ranged.body.length).toBe(0);
+    const beyond = await get(content, { Range: "bytes=10000-" }, "HEAD");
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get("content-range")).toBe("bytes */10000");
+    expect(beyond.body.length).toBe(0);
   });
 
   test.each([
