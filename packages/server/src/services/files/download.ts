@@ -26,21 +26,22 @@ export interface ByteRange {
 /**
  * Parses a `Range` header against a representation of `size` bytes (RFC 9110 §14.1.2): one
  * `bytes=a-b`, `a-` or `-n` range. Anything else (several ranges, other units, garbage) is ignored,
- * which the RFC allows, and the whole content is served.
+ * which the RFC allows, and the whole content is served. An empty file ignores every range, as
+ * Werkzeug (from 2.0) does under Invenio: a 200 with no body rather than a 416.
  * @returns the range, `"unsatisfiable"`, or `undefined` to serve everything
  */
 export function parseRange(
   header: string | undefined,
   size: number,
 ): ByteRange | "unsatisfiable" | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || size === 0) return undefined;
   const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (match === null) return undefined;
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return undefined;
   if (first === "") {
     const suffix = Number(last);
-    if (suffix === 0 || size === 0) return "unsatisfiable";
+    if (suffix === 0) return "unsatisfiable";
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(first);
