@@ -631,6 +631,21 @@ describe("file commands against the devserver", () => {
     const stdinWithoutKey = await nrp(["upload", "file", "@perm", "-"]);
     expect(stdinWithoutKey.code).toBe(2);
     expect(stdinWithoutKey.stderr).toContain("--key");
+    const stdinInParts = await nrp(
+      ["upload", "file", "@perm", "-", "--key", "in.bin", "--transfer", "M"],
+      { stdin: Readable.from([Buffer.from("abc")]) },
+    );
+    expect(stdinInParts.code).toBe(2);
+    expect(stdinInParts.stderr).toContain("Standard input cannot go up in parts");
+    // An empty standard input is an empty file.
+    const emptyStdin = await nrp(["upload", "file", "@perm", "-", "--key", "empty.txt"], {
+      stdin: Readable.from([]),
+    });
+    expect(json(emptyStdin)).toMatchObject({
+      key: "empty.txt",
+      size: 0,
+      checksum: "md5:d41d8cd98f00b204e9800998ecf8427e",
+    });
     const badSize = await nrp(["upload", "file", "@perm", path, "--part-size", "lots"]);
     expect(badSize.code).toBe(2);
     expect(badSize.stderr).toContain("--part-size must be a size");
