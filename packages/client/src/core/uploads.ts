@@ -48,12 +48,6 @@ export type UploadInput =
 /** Bytes per chunk when slicing in-memory data, so progress moves smoothly and retries stay cheap. */
 const CHUNK = 256 * 1024;
 
-/**
- * Bytes per read of a file: each chunk costs the stream and the socket a fixed amount of work, and
- * 1 MiB reads cut the client's CPU for a 1 GiB upload from about 1.8 to 1.3 s with bare undici.
- */
-const FILE_CHUNK = 1024 * 1024;
-
 function checkRange(size: number | undefined, start: number, end: number): void {
   if (
     !Number.isSafeInteger(start) ||
@@ -92,7 +86,7 @@ export async function fromPath(path: string): Promise<UploadSource> {
     open(start = 0, end = size) {
       checkRange(size, start, end);
       if (end === start) return emptyStream();
-      return createReadStream(path, { start, end: end - 1, highWaterMark: FILE_CHUNK });
+      return createReadStream(path, { start, end: end - 1, highWaterMark: CHUNK });
     },
   };
 }
