@@ -1,33 +1,21 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 
+import { loadClient } from "./client-module.js";
 import { CliError, ExitCode, UsageError } from "./errors.js";
-
-/**
- * Why a file key cannot be used as a path below the output directory, or `undefined` when it can.
- *
- * Keys come from the server; a hostile or broken one (`../../.bashrc`, `/etc/passwd`, `C:\x`, a NUL)
- * must never make nrp write outside the directory the user named. Backslashes are refused on every
- * platform so a key means the same file everywhere.
- */
-export function unsafeKeyReason(key: string): string | undefined {
-  if (key === "") return "it is empty";
-  if (key.includes("\u0000")) return "it contains a NUL character";
-  if (key.includes("\\")) return "it contains a backslash";
-  if (key.startsWith("/") || /^[A-Za-z]:/.test(key)) return "it is an absolute path";
-  const segments = key.split("/");
-  if (segments.some((s) => s === "..")) return 'it contains a ".." segment';
-  if (segments.some((s) => s === "" || s === ".")) return "it contains an empty or '.' segment";
-  return undefined;
-}
 
 /**
  * The path a key is written to below `dir`; refuses keys that would land anywhere else.
  *
- * Checked twice: by the key's shape ({@link unsafeKeyReason}) and by where the joined path resolves,
- * so a rule missed in one is caught by the other.
+ * Checked twice: by the key's shape (`unsafeKeyReason`, the library's rules: no climbing out, no
+ * absolute or Windows paths, no control characters) and by where the joined path resolves, so a
+ * rule missed in one is caught by the other.
  */
-export function safeJoin(dir: string, key: string): string {
+export function safeJoin(
+  dir: string,
+  key: string,
+  unsafeKeyReason: (key: string) => string | undefined,
+): string {
   const reason = unsafeKeyReason(key);
   const base = resolve(dir);
   const target = resolve(base, key);
@@ -96,10 +84,11 @@ export async function planDownload(
     output.endsWith(sep) ||
     (await isDirectory(path));
   if (dirMode) {
+    const { unsafeKeyReason } = await loadClient();
     return {
       kind: "files",
       dir: path,
-      targets: keys.map((key) => ({ key, path: safeJoin(path, key) })),
+      targets: keys.map((key) => ({ key, path: safeJoin(path, key, unsafeKeyReason) })),
     };
   }
   return { kind: "files", dir: undefined, targets: keys.map((key) => ({ key, path })) };

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { globToRegExp, selectKeys } from "../src/file-select.js";
-import { planDownload, safeJoin, unsafeKeyReason } from "../src/output-path.js";
+import { unsafeKeyReason } from "nrp-invenio-client";
+import { planDownload, safeJoin } from "../src/output-path.js";
 import { Progress, progressLine } from "../src/progress.js";
 import { formatDuration, formatSize, parseSize } from "../src/sizes.js";
 import { UploadJournal, fileIdentity, journalPath } from "../src/upload-journal.js";
@@ -116,13 +117,15 @@ describe("output paths", () => {
     ["a/../../x", "..", true],
     ["/etc/passwd", "absolute", true],
     ["C:\\x", "backslash", true],
-    ["C:x", "absolute", true],
+    ["C:x", "drive letter", true],
     ["a\\..\\x", "backslash", true],
     ["", "empty", true],
-    ["a\u0000b", "NUL", true],
-    ["a//b", "empty", true],
-    ["./a", "'.'", true],
-    ["..", "..", true],
+    ["a\u0000b", "control character", true],
+    ["a\nb", "control character", true],
+    ["a\u001b[31mb", "control character", true],
+    ["a//b", "empty path segment", true],
+    ["./a", '"."', true],
+    ["..", '".."', true],
     ["a.txt", undefined, false],
     ["dir/sub/a.txt", undefined, false],
     ["..a", undefined, false],
@@ -131,10 +134,10 @@ describe("output paths", () => {
     const got = unsafeKeyReason(key);
     if (!unsafe) {
       expect(got).toBeUndefined();
-      expect(safeJoin("/out", key)).toBe(join("/out", key));
+      expect(safeJoin("/out", key, unsafeKeyReason)).toBe(join("/out", key));
     } else {
       expect(got).toContain(reason);
-      expect(() => safeJoin("/out", key)).toThrow(/Refusing to write/);
+      expect(() => safeJoin("/out", key, unsafeKeyReason)).toThrow(/Refusing to write/);
     }
   });
 

@@ -491,7 +491,12 @@ describe("file commands against the devserver", () => {
   it("refuses keys that would write outside the output directory", async () => {
     const d = await draft("evil");
     // The library refuses such keys, so the entries are made with raw requests.
-    const evil = ["../evil.txt", `/${cli.work.replace(/^\//, "")}/abs-evil.txt`, "nul\u0000.txt"];
+    const evil = [
+      "../evil.txt",
+      `/${cli.work.replace(/^\//, "")}/abs-evil.txt`,
+      "nul\u0000.txt",
+      "new\nline-evil.txt",
+    ];
     for (const key of evil) {
       const res = await fetch(d["links"]["files"] as string, {
         method: "POST",
@@ -510,7 +515,7 @@ describe("file commands against the devserver", () => {
     expect(r.stderr).toContain('Refusing to write the file "../evil.txt"');
     await expect(stat(join(cli.work, "evil.txt"))).rejects.toThrow();
     // Each key alone into a directory: refused with the reason, nothing written anywhere.
-    const reasons = ["..", "absolute path", "NUL character"];
+    const reasons = ["..", "absolute path", "control character", "control character"];
     for (const [i, key] of evil.entries()) {
       const one = await nrp(["download", "file", "@evil", key, "-o", `${out}/`]);
       expect(one.code, key).toBe(5);
@@ -518,6 +523,7 @@ describe("file commands against the devserver", () => {
       expect(one.stderr).toContain(reasons[i]);
       // A key's control characters never reach the terminal raw.
       expect(one.stderr).not.toContain("\u0000");
+      expect(one.stderr).not.toContain("new\nline");
     }
     await expect(readdir(out)).rejects.toThrow();
     expect((await readdir(cli.work)).filter((f) => f.includes("evil"))).toEqual([]);
