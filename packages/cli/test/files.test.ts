@@ -140,6 +140,21 @@ describe("file commands against the devserver", () => {
     const back = await nrp(["download", "file", "@basic", "hello.bin", "-o", join(out, "v2.bin")]);
     expect(back.code, back.stderr).toBe(0);
     expect(await sha256File(join(out, "v2.bin"))).toBe(await sha256File(v2));
+    // Standard input cannot replace: the old content would be gone if the upload failed.
+    const fromStdin = await nrp(["replace", "file", "@basic", "hello.bin", "-"]);
+    expect(fromStdin.code).toBe(2);
+    expect(fromStdin.stderr).toContain("replace file needs a local file, not standard input");
+    expect(fromStdin.stderr).not.toMatch(/\n\s+at /);
+    const still = await nrp([
+      "download",
+      "file",
+      "@basic",
+      "hello.bin",
+      "-o",
+      join(out, "v2b.bin"),
+    ]);
+    expect(await sha256File(join(out, "v2b.bin"))).toBe(await sha256File(v2));
+    expect(still.code).toBe(0);
 
     // Delete: refused without --yes off a terminal, then done.
     const refused = await nrp(["delete", "file", "@basic", "table.csv"]);
@@ -567,6 +582,13 @@ describe("file commands against the devserver", () => {
     expect(r.stderr).toContain("the target was not touched");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(bad).catch(() => [])).toEqual([]);
+
+    // `*` on a record without files succeeds with nothing, and says so.
+    await draft("bare");
+    const none = await nrp(["download", "file", "@bare", "*", "-o", join(cli.work, "out-bare")]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toContain("has no files; nothing to download.");
+    expect(await readdir(join(cli.work, "out-bare")).catch(() => [])).toEqual([]);
   });
 
   it("draws a progress bar on a terminal only", async () => {

@@ -201,6 +201,8 @@ export default defineCommand({
       input.keys,
       [...files].map((f) => f.key),
     );
+    // Only `*` selects nothing without an error: say so rather than finish in silence.
+    if (keys.length === 0) ctx.output.info(`${record.mid} has no files; nothing to download.`);
     const cwd = ctx.io.cwd ?? resolve(".");
     const plan = await planDownload(keys, input.output, { cwd, several });
     const named = new Set(input.keys.filter((k) => !isPattern(k)));

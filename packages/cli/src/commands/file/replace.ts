@@ -1,4 +1,5 @@
 import { defineCommand, requiredString } from "../../define.js";
+import { UsageError } from "../../errors.js";
 import {
   checkLocalFile,
   configDir,
@@ -44,10 +45,19 @@ export default defineCommand({
     },
   ],
   parse(args, opts): ReplaceFileInput {
+    const path = requiredString(args[2], "<path>");
+    if (path === "-") {
+      // The old content is deleted before the new one goes up: a failed upload from standard
+      // input could not be sent again, and the file would be lost.
+      throw new UsageError(
+        "replace file needs a local file, not standard input: the old content is deleted first, and standard input could not be sent again if the upload failed.",
+        "Save the new content to a file first, or delete the file and run nrp upload file <record> - --key <key>.",
+      );
+    }
     return {
       record: requiredString(args[0], "<record>"),
       key: requiredString(args[1], "<key>"),
-      path: requiredString(args[2], "<path>"),
+      path,
       ...parseTransferInput(opts),
     };
   },
