@@ -57,10 +57,24 @@ export function colorEnabled(io: Pick<CliIO, "stdout" | "env">, flag: boolean): 
   return flag && io.stdout.isTTY === true && (noColor === undefined || noColor === "");
 }
 
+// C0 control characters but tab and newline, and DEL.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/**
+ * `text` with control characters other than tab and newline written as `\u001b`-style escapes.
+ *
+ * Keys, titles and messages come from the server: an escape sequence or carriage return in them
+ * must not move the cursor, recolour or rewrite what the terminal shows.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Renders a cell value for a table: lists joined, booleans as yes/no, objects as compact JSON. */
 export function cell(value: unknown): string {
   if (value === undefined || value === null) return "";
-  if (typeof value === "string") return value;
+  if (typeof value === "string") return printable(value);
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (typeof value === "number" || typeof value === "bigint") return value.toString();
   if (Array.isArray(value)) return value.map(cell).join(", ");
@@ -218,17 +232,17 @@ export class Output {
 
   /** An informational message on stderr; silenced by `--quiet`. */
   info(message: string): void {
-    if (!this.options.quiet) this.#err(message + "\n");
+    if (!this.options.quiet) this.#err(printable(message) + "\n");
   }
 
   /** A warning on stderr; always shown. */
   warn(message: string): void {
-    this.#err(`Warning: ${message}\n`);
+    this.#err(`Warning: ${printable(message)}\n`);
   }
 
   /** A diagnostic on stderr, shown with `--verbose` only. */
   verbose(message: string): void {
-    if (this.options.verbose) this.#err(message + "\n");
+    if (this.options.verbose) this.#err(printable(message) + "\n");
   }
 
   /**

@@ -2,6 +2,7 @@ import type cliProgress from "cli-progress";
 
 import type { CliStream } from "./io.js";
 import { progressBars } from "./lazy-require.js";
+import { printable } from "./output.js";
 import { formatDuration, formatSize } from "./sizes.js";
 
 /** What one progress line shows: a transfer's label, position and timing. */
@@ -149,11 +150,12 @@ export class Progress {
 
   /** Prints a message on stderr, above the bars while they are shown. */
   log(message: string): void {
+    const line = printable(message);
     if (this.#multi === undefined) {
-      this.#stream.write(message + "\n");
+      this.#stream.write(line + "\n");
       return;
     }
-    this.#multi.log(message + "\n");
+    this.#multi.log(line + "\n");
     this.#multi.update();
   }
 

@@ -511,6 +511,7 @@ describe("file commands against the devserver", () => {
       `/${cli.work.replace(/^\//, "")}/abs-evil.txt`,
       "nul\u0000.txt",
       "new\nline-evil.txt",
+      "esc\u001b[31mred-evil.txt",
     ];
     for (const key of evil) {
       const res = await fetch(d["links"]["files"] as string, {
@@ -530,7 +531,13 @@ describe("file commands against the devserver", () => {
     expect(r.stderr).toContain('Refusing to write the file "../evil.txt"');
     await expect(stat(join(cli.work, "evil.txt"))).rejects.toThrow();
     // Each key alone into a directory: refused with the reason, nothing written anywhere.
-    const reasons = ["..", "absolute path", "control character", "control character"];
+    const reasons = [
+      "..",
+      "absolute path",
+      "control character",
+      "control character",
+      "control character",
+    ];
     for (const [i, key] of evil.entries()) {
       const one = await nrp(["download", "file", "@evil", key, "-o", `${out}/`]);
       expect(one.code, key).toBe(5);
@@ -539,7 +546,15 @@ describe("file commands against the devserver", () => {
       // A key's control characters never reach the terminal raw.
       expect(one.stderr).not.toContain("\u0000");
       expect(one.stderr).not.toContain("new\nline");
+      expect(one.stderr).not.toContain("\u001b");
     }
+    // Listed, the keys show their control characters as escapes, not as terminal commands.
+    const listed = await nrp(["list", "files", "@evil"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain("esc\\u001b[31mred-evil.txt");
+    expect(listed.stdout).toContain("nul\\u0000.txt");
+    expect(listed.stdout).not.toContain("\u001b");
+    expect(listed.stdout).not.toContain("\u0000");
     await expect(readdir(out)).rejects.toThrow();
     expect((await readdir(cli.work)).filter((f) => f.includes("evil"))).toEqual([]);
 

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { Output, cell, colorEnabled, defaultFormat, fitColumns, wrapText } from "../src/output.js";
+import {
+  Output,
+  cell,
+  colorEnabled,
+  defaultFormat,
+  fitColumns,
+  printable,
+  wrapText,
+} from "../src/output.js";
 import type { Format } from "../src/output.js";
 
 function capture(format: Format, color = false, quiet = false) {
@@ -142,5 +150,15 @@ describe("Output", () => {
   ] as const)("fitColumns(%j, %s)", (natural, total, expected) => {
     const widths = fitColumns(natural, total);
     expect(widths).toEqual(expected);
+  });
+});
+
+describe("printable", () => {
+  it("escapes control characters that would drive the terminal, keeps tab and newline", () => {
+    expect(printable("a\u001b[2Jb")).toBe("a\\u001b[2Jb");
+    expect(printable("over\rwrite")).toBe("over\\u000dwrite");
+    expect(printable("nul\u0000 del\u007f")).toBe("nul\\u0000 del\\u007f");
+    expect(printable("two\nlines\tand tab")).toBe("two\nlines\tand tab");
+    expect(cell("k\u001bey")).toBe("k\\u001bey");
   });
 });
