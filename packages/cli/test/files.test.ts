@@ -94,6 +94,21 @@ describe("file commands against the devserver", () => {
       /ok {6}hello\.bin -> .*copy\.bin \(4\.88 KiB, md5:[0-9a-f]+ verified\)/,
     );
 
+    // Already there with the same content: skipped, so a re-run of many files finishes them.
+    const same = await nrp([
+      "download",
+      "file",
+      "@basic",
+      "hello.bin",
+      "-o",
+      join(out, "copy.bin"),
+    ]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toContain("skipped hello.bin: already downloaded (same size and md5)");
+    // Same size, other bytes: kept, and the command says why.
+    const damaged = Buffer.from(await readFile(join(out, "copy.bin")));
+    damaged[100] = (damaged[100] ?? 0) ^ 0xff;
+    await writeFile(join(out, "copy.bin"), damaged);
     const again = await nrp([
       "download",
       "file",
@@ -103,8 +118,9 @@ describe("file commands against the devserver", () => {
       join(out, "copy.bin"),
     ]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toContain("already exists");
+    expect(again.stderr).toContain("already exists with other content");
     expect(again.stderr).toContain("--force");
+    expect((await readFile(join(out, "copy.bin"))).equals(damaged)).toBe(true);
     const forced = await nrp([
       "download",
       "file",
@@ -582,6 +598,15 @@ describe("file commands against the devserver", () => {
     for (const p of [a, b]) {
       expect(await sha256File(join(out, p.split("/").pop() ?? ""))).toBe(await sha256File(p));
     }
+    // Run again: both are already there, nothing is fetched.
+    const contentGets = (): number =>
+      cli.server.requestLog.filter((e) => e.method === "GET" && e.path.endsWith("/content")).length;
+    const before = contentGets();
+    const rerun = await nrp(["download", "file", "@star", "*", "-o", out]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain("skipped star-a.bin: already downloaded");
+    expect(rerun.stderr).toContain("skipped star-b.bin: already downloaded");
+    expect(contentGets()).toBe(before);
 
     const fault = cli.server.faults.add({
       method: "GET",

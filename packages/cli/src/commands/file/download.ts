@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Transform } from "node:stream";
@@ -55,6 +56,18 @@ async function sizeOf(path: string): Promise<number | undefined> {
 function md5Of(checksum: string | undefined): string | undefined {
   const m = /^md5:([0-9a-f]{32})$/i.exec(checksum ?? "");
   return m?.[1]?.toLowerCase();
+}
+
+/**
+ * Whether `path` already holds exactly `file`'s content: same size, then same md5. Lets a re-run
+ * of an interrupted many-file download skip what it finished instead of failing on it.
+ */
+async function alreadyThere(path: string, file: NRPFile, signal: AbortSignal): Promise<boolean> {
+  const expected = md5Of(file.checksum);
+  if (expected === undefined || (await sizeOf(path)) !== file.size) return false;
+  const hash = createHash("md5");
+  await pipeline(createReadStream(path), hash, { signal });
+  return hash.digest("hex") === expected;
 }
 
 function byteSink(io: CliIO): NodeJS.WritableStream {
@@ -117,7 +130,10 @@ async function toFile(
   progress: Progress,
 ): Promise<void> {
   if (!input.force && (await sizeOf(target)) !== undefined) {
-    throw new UsageError(`${target} already exists.`, "Pass --force to overwrite it.");
+    throw new UsageError(
+      `${target} already exists with other content.`,
+      "Pass --force to overwrite it.",
+    );
   }
   const partial = await sizeOf(partialPath(target));
   if (partial !== undefined && partial > 0) {
@@ -158,7 +174,9 @@ export default defineCommand({
     "Each file is written to a temporary .<name>.nrp-part beside the target, checked against\n" +
     "the repository's md5 (--no-verify skips that) and only then renamed. An interrupted download\n" +
     "continues from the temporary file when run again. Keys that would land outside the output\n" +
-    "directory (../x, /etc/x) are refused. Existing files are kept unless --force is given.",
+    "directory (../x, /etc/x) are refused. A file already there with the same size and md5 is\n" +
+    "skipped, so running an interrupted download of many files again finishes it; a file with\n" +
+    "other content is kept unless --force is given.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable" },
     { name: "<keys...>", description: "file keys, patterns, or '*' for all" },
@@ -275,7 +293,16 @@ async function downloadOne(
       ),
     };
   }
+  const done = {
+    key,
+    path,
+    ...(file.size !== undefined ? { size: file.size } : {}),
+    ...(file.checksum !== undefined ? { checksum: file.checksum } : {}),
+  };
   try {
+    if (!input.force && (await alreadyThere(path, file, ctx.signal))) {
+      return { ...done, status: "skipped", error: "already downloaded (same size and md5)" };
+    }
     await toFile(ctx, file, path, input, progress);
   } catch (err) {
     const report = reportError(err);
@@ -291,11 +318,8 @@ async function downloadOne(
     return { ...result, error: report.message, report };
   }
   return {
-    key,
-    path,
+    ...done,
     status: "downloaded",
-    ...(file.size !== undefined ? { size: file.size } : {}),
-    ...(file.checksum !== undefined ? { checksum: file.checksum } : {}),
     verified: input.verify && md5Of(file.checksum) !== undefined,
   };
 }
