@@ -276,7 +276,8 @@ export class Output {
     for (const f of report.fields.filter((x) => x.messages.length > 0))
       text += `  ${f.field || "(request)"}: ${f.messages.join("; ")}\n`;
     if (report.hint !== undefined) text += `${report.hint}\n`;
-    this.#err(text);
+    // Messages quote the server (its error texts, file keys): nothing in them reaches the terminal raw.
+    this.#err(printable(text));
   }
 
   #document(data: unknown): void {

@@ -162,3 +162,28 @@ describe("printable", () => {
     expect(cell("k\u001bey")).toBe("k\\u001bey");
   });
 });
+
+describe("messages from the server on the terminal", () => {
+  it("info, warnings and error reports show control characters as escapes", () => {
+    const c = capture("table");
+    c.o.info("ok k\u001b[2Jey");
+    c.o.warn("w\r");
+    c.o.error({
+      exitCode: 5,
+      code: "x",
+      message: "bad \u001b]0;title\u0007 key",
+      fields: [{ field: "metadata.title", messages: ["no\u001b[31m"] }],
+      hint: undefined,
+      status: 400,
+      bug: false,
+      stack: undefined,
+    });
+    expect(c.err()).not.toContain("\u001b");
+    expect(c.err()).not.toContain("\r");
+    expect(c.err()).not.toContain("\u0007");
+    expect(c.err()).toContain("ok k\\u001b[2Jey");
+    expect(c.err()).toContain("Warning: w\\u000d");
+    expect(c.err()).toContain("Error: bad \\u001b]0;title\\u0007 key");
+    expect(c.err()).toContain("metadata.title: no\\u001b[31m");
+  });
+});
