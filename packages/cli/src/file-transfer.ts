@@ -1,4 +1,5 @@
-import { constants } from "node:fs";
+import { createHash } from "node:crypto";
+import { constants, createReadStream } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
@@ -15,6 +16,30 @@ import type { ProgressBar } from "./progress.js";
 import { formatSize } from "./sizes.js";
 import { UploadJournal, fileIdentity } from "./upload-journal.js";
 import type { FileIdentity } from "./upload-journal.js";
+
+/**
+ * Whether the local file at `path` holds exactly the committed `file`'s bytes: same size, then
+ * same md5. Makes a re-run after a partial failure skip what already made it, both ways.
+ */
+export async function sameContent(
+  path: string,
+  file: NRPFile,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const expected = /^md5:([0-9a-f]{32})$/i.exec(file.checksum ?? "")?.[1]?.toLowerCase();
+  if (file.status !== "completed" || expected === undefined || file.size === undefined) {
+    return false;
+  }
+  try {
+    if ((await stat(path)).size !== file.size) return false;
+  } catch {
+    return false;
+  }
+  const hash = createHash("md5");
+  for await (const chunk of createReadStream(path, { signal }) as AsyncIterable<Buffer>)
+    hash.update(chunk);
+  return hash.digest("hex") === expected;
+}
 
 /** How `--transfer` asks a file to go up. */
 export type TransferChoice = "auto" | "L" | "M";

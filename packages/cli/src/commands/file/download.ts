@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Transform } from "node:stream";
@@ -11,6 +10,7 @@ import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
+import { sameContent } from "../../file-transfer.js";
 import type { FileResult } from "../../file-results.js";
 import { isPattern, selectKeys } from "../../file-select.js";
 import type { CliIO } from "../../io.js";
@@ -56,18 +56,6 @@ async function sizeOf(path: string): Promise<number | undefined> {
 function md5Of(checksum: string | undefined): string | undefined {
   const m = /^md5:([0-9a-f]{32})$/i.exec(checksum ?? "");
   return m?.[1]?.toLowerCase();
-}
-
-/**
- * Whether `path` already holds exactly `file`'s content: same size, then same md5. Lets a re-run
- * of an interrupted many-file download skip what it finished instead of failing on it.
- */
-async function alreadyThere(path: string, file: NRPFile, signal: AbortSignal): Promise<boolean> {
-  const expected = md5Of(file.checksum);
-  if (expected === undefined || (await sizeOf(path)) !== file.size) return false;
-  const hash = createHash("md5");
-  await pipeline(createReadStream(path), hash, { signal });
-  return hash.digest("hex") === expected;
 }
 
 function byteSink(io: CliIO): NodeJS.WritableStream {
@@ -300,7 +288,7 @@ async function downloadOne(
     ...(file.checksum !== undefined ? { checksum: file.checksum } : {}),
   };
   try {
-    if (!input.force && (await alreadyThere(path, file, ctx.signal))) {
+    if (!input.force && (await sameContent(path, file, ctx.signal))) {
       return { ...done, status: "skipped", error: "already downloaded (same size and md5)" };
     }
     await toFile(ctx, file, path, input, progress);

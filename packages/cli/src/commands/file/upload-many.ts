@@ -1,16 +1,10 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-
-import type { NRPFile } from "nrp-invenio-client";
 
 import { defineCommand, flag, requiredString } from "../../define.js";
 import { UsageError, reportError } from "../../errors.js";
-import type { CommandContext } from "../../context.js";
 import { reportFileResults } from "../../file-results.js";
 import type { FileResult } from "../../file-results.js";
-import { filesDisabledError, uploadFile } from "../../file-transfer.js";
+import { filesDisabledError, sameContent, uploadFile } from "../../file-transfer.js";
 import type { TransferChoice } from "../../file-transfer.js";
 import { Progress } from "../../progress.js";
 import {
@@ -39,34 +33,6 @@ export const DEFAULT_FILES_CONCURRENCY = 3;
 interface UploadResult extends FileResult {
   path: string;
   status: "uploaded" | "unchanged" | "failed";
-}
-
-/**
- * The committed file when it already holds exactly the local file's bytes (same size and md5).
- *
- * Makes the command safe to run again after a partial failure: files that made it are reported
- * as unchanged instead of failing as duplicates, and only the rest are sent.
- */
-async function sameAsUploaded(
-  ctx: CommandContext,
-  file: NRPFile | undefined,
-  path: string,
-): Promise<{ size: number; checksum: string } | undefined> {
-  const checksum = file?.checksum;
-  if (file?.status !== "completed" || checksum === undefined || file.size === undefined) {
-    return undefined;
-  }
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return undefined;
-  }
-  if (size !== file.size) return undefined;
-  const hash = createHash("md5");
-  for await (const chunk of createReadStream(path, { signal: ctx.signal }) as AsyncIterable<Buffer>)
-    hash.update(chunk);
-  return checksum === `md5:${hash.digest("hex")}` ? { size, checksum } : undefined;
 }
 
 /** `nrp upload files <record> <paths…>`: many files, a few at a time. */
@@ -146,11 +112,11 @@ export default defineCommand({
         const result = results[next++];
         if (result === undefined) return;
         try {
-          const same = await sameAsUploaded(ctx, files.get(result.key), result.path);
-          if (same !== undefined) {
+          const uploaded = files.get(result.key);
+          if (uploaded !== undefined && (await sameContent(result.path, uploaded, ctx.signal))) {
             result.status = "unchanged";
-            result.size = same.size;
-            result.checksum = same.checksum;
+            if (uploaded.size !== undefined) result.size = uploaded.size;
+            if (uploaded.checksum !== undefined) result.checksum = uploaded.checksum;
             say(`same    ${result.key}: already uploaded with the same md5`);
             continue;
           }
