@@ -1,0 +1,315 @@
+// What every conformance test works with: the running target, one library client and one CLI
+// alias per user, a scratch directory, a word unique to the run, and the few helpers that turn a
+// flavour's expectation (flavours.ts) into steps (deposit, publish, settle a review).
+
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+
+import { NRPInvenioClient, ReviewPendingError } from "nrp-invenio-client";
+import type { Json, NRPRecord, NRPRecordRequest } from "nrp-invenio-client";
+import { main } from "nrp-invenio-cli";
+import type { CliIO } from "nrp-invenio-cli";
+import { afterAll, beforeAll, expect } from "vitest";
+
+import { FLAVOURS } from "./flavours.js";
+import type { DepositFields, FlavourExpectations, Role } from "./flavours.js";
+import type { ConformanceTarget, TargetPlan } from "./target.js";
+
+/** Every role, in the order the aliases are added (the first is the CLI's default alias). */
+export const ROLES: readonly Role[] = ["depositor", "other", "curator", "admin"];
+
+/** What one `nrp` invocation did. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Binary standard output (`-o -`). */
+  bytes: Buffer;
+}
+
+/** Options of one `nrp` invocation. */
+export interface CliOptions {
+  /** Whose alias to use. @default "depositor" */
+  as?: Role;
+  signal?: AbortSignal;
+}
+
+/** The shared state of one conformance run, ready once its `beforeAll` has run. */
+export interface World {
+  readonly target: ConformanceTarget;
+  /** The flavour's expectations (flavours.ts). */
+  readonly expects: FlavourExpectations;
+  /** One library client per user. */
+  readonly clients: Readonly<Record<Role, NRPInvenioClient>>;
+  /** A scratch directory for files to upload and downloads. */
+  readonly work: string;
+  /** Letters and digits unique to this run, one search token; titles carry it. */
+  readonly run: string;
+  /** Runs `nrp` in-process with a temporary HOME holding one alias per user. */
+  nrp(argv: readonly string[], options?: CliOptions): Promise<CliResult>;
+}
+
+/** How long a real server may take to show a change in search (it indexes asynchronously). */
+const INDEX_WAIT_MS = 60_000;
+
+/** Runs `nrp argv` in-process with captured output; never prompts (stdin is no terminal). */
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const chunks: Buffer[] = [];
+  const io: CliIO = {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false, columns: 120 },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 120 },
+    stdoutBytes: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    }),
+    env,
+    openBrowser: () => Promise.resolve(false),
+  };
+  if (signal) io.signal = signal;
+  const code = await main([...argv], io);
+  return { code, stdout, stderr, bytes: Buffer.concat(chunks) };
+}
+
+/** The JSON a command printed, after checking that it succeeded (its stderr says why if not). */
+export function jsonOut(r: CliResult): Json {
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Json;
+}
+
+/**
+ * Starts the target before the tests of the calling file and stops it after; the world's fields
+ * are readable from the first test (or a later `beforeAll`) on.
+ */
+export function useWorld(plan: TargetPlan, hookTimeout: number): World {
+  let state:
+    | {
+        target: ConformanceTarget;
+        clients: Record<Role, NRPInvenioClient>;
+        home: string;
+        work: string;
+      }
+    | undefined;
+  const ready = (): NonNullable<typeof state> => {
+    if (state === undefined) throw new Error(`the target ${plan.name} did not start`);
+    return state;
+  };
+  const run = `cf${randomBytes(4).toString("hex")}`;
+  const world: World = {
+    get target() {
+      return ready().target;
+    },
+    expects: FLAVOURS[plan.flavour],
+    get clients() {
+      return ready().clients;
+    },
+    get work() {
+      return ready().work;
+    },
+    run,
+    nrp: (argv, options = {}) => {
+      const { home } = ready();
+      return runCli(
+        [
+          "--config",
+          join(home, ".nrp", "config.yaml"),
+          "--alias",
+          options.as ?? "depositor",
+          ...argv,
+        ],
+        { HOME: home, NO_COLOR: "1" },
+        options.signal,
+      );
+    },
+  };
+  beforeAll(async () => {
+    const target = await plan.start();
+    const clients = Object.fromEntries(
+      ROLES.map((role) => [
+        role,
+        new NRPInvenioClient({
+          serverUrl: target.url,
+          token: target.tokens[role],
+          verify: target.verify,
+          retryCount: 3,
+          retryInterval: 0.2,
+        }),
+      ]),
+    ) as Record<Role, NRPInvenioClient>;
+    const home = await mkdtemp(join(tmpdir(), "nrp-conformance-home-"));
+    const work = await mkdtemp(join(tmpdir(), "nrp-conformance-work-"));
+    state = { target, clients, home, work };
+    for (const [i, role] of ROLES.entries()) {
+      // The first alias is checked against the server (discovery), the others only stored.
+      const r = await runCli(
+        [
+          "--config",
+          join(home, ".nrp", "config.yaml"),
+          "add",
+          "alias",
+          target.url,
+          role,
+          "--token",
+          target.tokens[role],
+          ...(target.verify ? [] : ["--no-verify"]),
+          ...(i === 0 ? [] : ["--no-check"]),
+        ],
+        { HOME: home, NO_COLOR: "1" },
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
+  }, hookTimeout);
+  afterAll(async () => {
+    if (state === undefined) return;
+    for (const client of Object.values(state.clients)) await client.close();
+    await state.target.close();
+    await rm(state.home, { recursive: true, force: true });
+    await rm(state.work, { recursive: true, force: true });
+  }, hookTimeout);
+  return world;
+}
+
+/**
+ * Calls `probe` until `done` accepts its result or the wait is over, and returns the last result
+ * (the caller's assertion then shows what was there). Real servers index asynchronously.
+ */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number = INDEX_WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    const value = await probe();
+    if (done(value) || Date.now() + delay > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/** The flavour's metadata for a deposit titled `title`. */
+export function metadata(w: World, title: string, fields: Partial<DepositFields> = {}): Json {
+  return w.expects.metadata.value({
+    title,
+    resourceType: "dataset",
+    publicationDate: "2024-05-01",
+    ...fields,
+  });
+}
+
+/** Options of {@link deposit}. */
+export interface DepositOptions {
+  as?: Role;
+  fields?: Partial<DepositFields>;
+  /** Create it in the target's community; default: where the flavour deposits (flavours.ts). */
+  inCommunity?: boolean;
+  /** Whether the draft takes files. @default false */
+  files?: boolean;
+}
+
+/** Creates a draft titled `title` the way the flavour's depositors do (library). */
+export async function deposit(
+  w: World,
+  title: string,
+  options: DepositOptions = {},
+): Promise<NRPRecord> {
+  const inCommunity = options.inCommunity ?? w.expects.depositInCommunity.value;
+  return w.clients[options.as ?? "depositor"].records.create(
+    w.target.model,
+    metadata(w, title, options.fields),
+    {
+      community: inCommunity ? w.target.community.slug : undefined,
+      filesEnabled: options.files ?? false,
+    },
+  );
+}
+
+/** The command-line flags of a deposit the way the flavour's depositors make it. */
+export function depositFlags(w: World, inCommunity?: boolean): string[] {
+  return (inCommunity ?? w.expects.depositInCommunity.value)
+    ? ["--community", w.target.community.slug]
+    : [];
+}
+
+/**
+ * Runs a change that the flavour does at once or through a curator's review, as `reviewed` says:
+ * a review must arrive as a `ReviewPendingError` whose submitted request the curator then
+ * accepts; a direct change must not. Resolves with the change's result, or `undefined` after an
+ * accepted review (read the outcome again).
+ */
+export async function settle<T>(
+  w: World,
+  reviewed: boolean,
+  change: () => Promise<T>,
+): Promise<{ result: T | undefined; request: NRPRecordRequest | undefined }> {
+  let result: T | undefined;
+  let pending: ReviewPendingError | undefined;
+  try {
+    result = await change();
+  } catch (error) {
+    if (!(error instanceof ReviewPendingError)) throw error;
+    pending = error;
+  }
+  expect(pending !== undefined, `waits for a curator's review: ${String(pending?.message)}`).toBe(
+    reviewed,
+  );
+  if (pending === undefined) return { result, request: undefined };
+  const request = pending.request;
+  expect(request.status).toBe("submitted");
+  const asCurator = await w.clients.curator.requests.get(request.id);
+  await asCurator.accept("Accepted by the conformance suite.");
+  expect(asCurator.status).toBe("accepted");
+  return { result: undefined, request };
+}
+
+/** Publishes `draft` (reviewed where the flavour reviews deposits) and reads the published record. */
+export async function publish(w: World, draft: NRPRecord): Promise<NRPRecord> {
+  await settle(w, w.expects.publishReviewed.value, () => draft.publish());
+  return w.clients.depositor.records.getById(w.target.model, draft.id);
+}
+
+/**
+ * `nrp publish record id` (reviewed where the flavour reviews deposits: the curator then accepts
+ * the printed request with `nrp accept request`).
+ */
+export async function publishWithCli(w: World, id: string, reviewed?: boolean): Promise<Json> {
+  const out = jsonOut(await w.nrp(["publish", "record", id, "--format", "json"]));
+  await acceptPrinted(w, out, reviewed ?? w.expects.publishReviewed.value);
+  return out;
+}
+
+/** Whether a command printed a request (a change sent to review) rather than its result. */
+export function isRequestJson(out: Json): boolean {
+  return (
+    typeof out.type === "string" && typeof out.status === "string" && out.is_draft === undefined
+  );
+}
+
+/**
+ * Checks that a command printed a submitted request exactly when `reviewed`, and has the curator
+ * accept it (`nrp accept request`).
+ */
+export async function acceptPrinted(w: World, out: Json, reviewed: boolean): Promise<void> {
+  const isRequest = isRequestJson(out);
+  expect(isRequest, `printed a request: ${JSON.stringify(out).slice(0, 300)}`).toBe(reviewed);
+  if (!isRequest) return;
+  expect(out.status).toBe("submitted");
+  const accepted = jsonOut(
+    await w.nrp(["accept", "request", String(out.id), "--format", "json"], { as: "curator" }),
+  );
+  expect(accepted.status).toBe("accepted");
+}
+
+/** A title with the run's word and a label, e.g. `cf1a2b3c4d search alpha`. */
+export function titled(w: World, label: string): string {
+  return `${w.run} ${label}`;
+}
