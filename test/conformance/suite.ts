@@ -34,7 +34,6 @@ import {
   acceptPrinted,
   deposit,
   depositFlags,
-  eventually,
   jsonOut,
   metadata,
   publish,
@@ -120,6 +119,7 @@ function expectClearRefusal(r: { code: number; stderr: string }): void {
 /** Registers the whole suite for one target, or one skipped test saying why it does not run. */
 export function defineConformanceSuite(choice: TargetChoice): void {
   if ("skip" in choice) {
+    console.info(`conformance: not run: ${choice.skip}`);
     describe("conformance", () => {
       it.skip(`not run: ${choice.skip}`, () => undefined);
     });
@@ -134,8 +134,12 @@ export function defineConformanceSuite(choice: TargetChoice): void {
     /** `it`, unless the flavour table says this test cannot run here (the reason is in its name). */
     const step = (name: string, fn: () => Promise<void>): void => {
       const reason = skips[name];
-      if (reason === undefined) it(name, fn);
-      else it.skip(`${name} [not on ${plan.flavour}: ${reason}]`, fn);
+      if (reason === undefined) {
+        it(name, fn);
+        return;
+      }
+      console.info(`conformance [${plan.name}]: skipped "${name}": ${reason}`);
+      it.skip(`${name} [not on ${plan.flavour}: ${reason}]`, fn);
     };
     describeDiscovery(w, step);
     describeDrafts(w, step);
@@ -273,7 +277,7 @@ function describeDrafts(w: World, step: Step): void {
 function describeFiles(w: World, step: Step): void {
   describe("files", () => {
     const small = randomBytes(2048);
-    const parts = randomBytes(6 * MiB + 512 * 1024);
+    const parts = randomBytes(8 * MiB + 512 * 1024);
     const replacement = randomBytes(3000);
     const cliSmall = randomBytes(1000);
     const cliParts = randomBytes(2 * MiB + 4096);
@@ -335,11 +339,11 @@ function describeFiles(w: World, step: Step): void {
         });
         expect(file.status).toBe("completed");
         expect(file.checksum).toBe(`md5:${md5(parts)}`);
-        // Parts 1 and 2 were not read again; parts 3..7 were.
+        // Parts 1 and 2 were not read again; parts 3..9 were.
         expect(opened).not.toContain(`0-${MiB}`);
         expect(opened).not.toContain(`${MiB}-${2 * MiB}`);
         expect(opened).toContain(`${2 * MiB}-${3 * MiB}`);
-        expect(opened).toContain(`${6 * MiB}-${parts.length}`);
+        expect(opened).toContain(`${8 * MiB}-${parts.length}`);
       },
     );
 
@@ -636,7 +640,7 @@ function describeSearch(w: World, step: Step): void {
       alpha = await make("alpha", "dataset");
       beta = await make("beta", "dataset");
       gamma = await make("gamma", "software");
-      await eventually(
+      await w.eventually(
         () => search().execute(),
         (page) => page.total >= 3,
       );
@@ -827,7 +831,7 @@ function describeReview(w: World, step: Step): void {
         const { draft, request } = await submit("accepted");
         requests.accepted = request.id;
         await request.comment(`${word} from the depositor`);
-        const inbox = await eventually(
+        const inbox = await w.eventually(
           () => w.clients.curator.requests.inbox(),
           (list) => list.some((r) => r.id === request.id),
         );
@@ -836,7 +840,7 @@ function describeReview(w: World, step: Step): void {
         await asCurator.comment(`${word} from the curator`);
         await asCurator.accept(`${word} welcome`);
         expect(asCurator.status).toBe("accepted");
-        const timeline = await eventually(
+        const timeline = await w.eventually(
           () => request.timeline(),
           (events) => commentTexts(events).length >= 3,
         );
@@ -850,7 +854,7 @@ function describeReview(w: World, step: Step): void {
         expect(record.isPublished).toBe(true);
         const communities = (record.data.parent as Json).communities as Json;
         expect(communities.ids).toContain(w.target.community.id);
-        const found = await eventually(
+        const found = await w.eventually(
           () =>
             w.clients.depositor
               .searchRequest(w.target.model)
@@ -868,7 +872,7 @@ function describeReview(w: World, step: Step): void {
       async () => {
         const { draft, request } = await submit("declined");
         requests.declined = request.id;
-        const listed = await eventually(
+        const listed = await w.eventually(
           async () => (await draft.loadRequests()).all.map((r) => r.id),
           (ids) => ids.includes(request.id),
         );
@@ -894,7 +898,7 @@ function describeReview(w: World, step: Step): void {
         requests.cancelled = request.id;
         await request.cancel();
         expect(request.status).toBe("cancelled");
-        const inbox = await eventually(
+        const inbox = await w.eventually(
           () => w.clients.curator.requests.inbox(),
           (list) => !list.some((r) => r.id === request.id),
         );
@@ -917,7 +921,7 @@ function describeReview(w: World, step: Step): void {
         const own = [requests.accepted, requests.declined, requests.cancelled].filter(
           (id): id is string => id !== undefined,
         );
-        const depositor = await eventually(
+        const depositor = await w.eventually(
           () => mine("depositor"),
           (ids) => own.every((id) => ids.includes(id)),
         );
@@ -958,7 +962,7 @@ function describeReview(w: World, step: Step): void {
         const { id, mid } = await submitWithCli("cli accepted");
         const comment = await w.nrp(["comment", "request", id, `${word} cli comment`]);
         expect(comment.code, comment.stderr).toBe(EXIT.ok);
-        const inbox = await eventually(
+        const inbox = await w.eventually(
           async () =>
             jsonIds(
               jsonOut(
@@ -968,13 +972,13 @@ function describeReview(w: World, step: Step): void {
           (ids) => ids.includes(id),
         );
         expect(inbox).toContain(id);
-        const mine = await eventually(
+        const mine = await w.eventually(
           async () =>
             jsonIds(jsonOut(await w.nrp(["list", "requests", "--mine", "--format", "json"]))),
           (ids) => ids.includes(id),
         );
         expect(mine).toContain(id);
-        const onRecord = await eventually(
+        const onRecord = await w.eventually(
           async () =>
             jsonIds(jsonOut(await w.nrp(["list", "requests", mid, "--format", "json"])).requests),
           (ids) => ids.includes(id),
@@ -982,7 +986,7 @@ function describeReview(w: World, step: Step): void {
         expect(onRecord).toContain(id);
         const accept = await w.nrp(["accept", "request", id, "fine"], { as: "curator" });
         expect(accept.code, accept.stderr).toBe(EXIT.ok);
-        const timeline = await eventually(
+        const timeline = await w.eventually(
           async () => w.nrp(["timeline", "request", id, "--format", "json"]),
           (r) => r.stdout.includes(`${word} cli comment`),
         );

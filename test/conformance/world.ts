@@ -50,10 +50,16 @@ export interface World {
   readonly run: string;
   /** Runs `nrp` in-process with a temporary HOME holding one alias per user. */
   nrp(argv: readonly string[], options?: CliOptions): Promise<CliResult>;
+  /**
+   * Calls `probe` until `done` accepts its result or the target's indexing delay is over, and
+   * returns the last result (the caller's assertion then shows what was there): a real server
+   * indexes asynchronously, the devserver at once.
+   */
+  eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T>;
 }
 
-/** How long a real server may take to show a change in search (it indexes asynchronously). */
-const INDEX_WAIT_MS = 60_000;
+/** How long a server may take to show a change in search: a real one indexes asynchronously. */
+const INDEX_WAIT_MS = { local: 2_000, external: 60_000 } as const;
 
 /** Runs `nrp argv` in-process with captured output; never prompts (stdin is no terminal). */
 export async function runCli(
@@ -131,8 +137,12 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
         options.signal,
       );
     },
+    eventually: (probe, done) =>
+      poll(probe, done, ready().target.local ? INDEX_WAIT_MS.local : INDEX_WAIT_MS.external),
   };
+  let started = 0;
   beforeAll(async () => {
+    started = Date.now();
     const target = await plan.start();
     const clients = Object.fromEntries(
       ROLES.map((role) => [
@@ -170,6 +180,8 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
     }
   }, hookTimeout);
   afterAll(async () => {
+    // The run's length per target, in the output of every run (real servers: how long it took).
+    console.info(`conformance [${plan.name}]: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (state === undefined) return;
     for (const client of Object.values(state.clients)) await client.close();
     await state.target.close();
@@ -179,14 +191,11 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
   return world;
 }
 
-/**
- * Calls `probe` until `done` accepts its result or the wait is over, and returns the last result
- * (the caller's assertion then shows what was there). Real servers index asynchronously.
- */
-export async function eventually<T>(
+/** Calls `probe` until `done` accepts its result or `timeoutMs` is over; the last result. */
+async function poll<T>(
   probe: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs: number = INDEX_WAIT_MS,
+  timeoutMs: number,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
