@@ -48,7 +48,7 @@ export interface FlavourExpectations {
   publishedDeletion: Row<PublishedDeletion>;
   /** Whether file content answers a `Range` request with 206 (else 200 with the whole body). */
   rangeOnContent: Row<boolean>;
-  /** What a syntactically broken `q` gives: a 400, or a 200 with no hits. */
+  /** What a syntactically broken `q` whose words match nothing gives: a 400, or 200 and no hits. */
   brokenQuery: Row<"rejected" | "empty">;
   /** The flavour's metadata for a deposit (each schema has its own required fields). */
   metadata: Row<(fields: DepositFields) => Json>;
@@ -86,7 +86,9 @@ export const FLAVOURS: Readonly<Record<Flavour, FlavourExpectations>> = {
     },
     brokenQuery: {
       value: "empty",
-      why: "RDM 13 answers a syntactically broken q with 200 and no hits",
+      why:
+        "RDM 13 does not refuse a syntactically broken q: it searches its words as plain text " +
+        "(200), so one whose words match nothing has no hits",
     },
     metadata: {
       value: (f) => ({
