@@ -46,6 +46,7 @@ interface CliOptions {
   tlsKey?: string;
   tlsCert?: string;
   redirectDownloads?: boolean;
+  rangeRequests?: boolean;
   quiet?: boolean;
 }
 
@@ -120,6 +121,10 @@ async function run(argv: readonly string[]): Promise<void> {
       "--redirect-downloads",
       "serve file contents through a 302 to presigned URLs on a second port (like S3)",
     )
+    .option(
+      "--range-requests",
+      "honour Range on file contents (206); on by default in nrp, off in rdm as in InvenioRDM 13",
+    )
     .option("-q, --quiet", "do not log requests to stderr")
     .addHelpText("after", EXAMPLES)
     .showHelpAfterError("(run nrp-devserver --help for usage)");
@@ -141,6 +146,7 @@ async function run(argv: readonly string[]): Promise<void> {
     serverOptions.tls = { key: options.tlsKey, cert: options.tlsCert };
   }
   if (options.redirectDownloads === true) serverOptions.redirectDownloads = true;
+  if (options.rangeRequests === true) serverOptions.rangeRequests = true;
   if (options.quiet !== true) {
     serverOptions.log = (line) => {
       process.stderr.write(`${line}\n`);

@@ -24,6 +24,7 @@ import { landingService } from "./services/records/landing.js";
 import { recordsService } from "./services/records/service.js";
 import { requestsService } from "./services/requests/service.js";
 import { searchService } from "./services/search.js";
+import { FLAVOUR_TRAITS } from "./services/flavour.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
 import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
@@ -59,6 +60,12 @@ export interface DevServerOptions {
    * `ttlSeconds` is how long a URL stays valid (default 600).
    */
   redirectDownloads?: boolean | { ttlSeconds?: number };
+  /**
+   * Whether content downloads honour `Range` (206 and `Accept-Ranges: bytes`), as
+   * invenio-files-rest's `FILES_REST_ALLOW_RANGE_REQUESTS`. Default: on in `nrp`, off in `rdm`,
+   * where InvenioRDM 13 answers every range with the whole content (200).
+   */
+  rangeRequests?: boolean;
 }
 
 /** Personal access tokens of the built-in users. */
@@ -250,6 +257,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const app: ServiceContext = {
       config,
       flavour,
+      traits: {
+        ...FLAVOUR_TRAITS[flavour],
+        ...(opts.rangeRequests === undefined ? {} : { rangeRequests: opts.rangeRequests }),
+      },
       store,
       users,
       records,
@@ -291,6 +302,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       requestLog,
       log: opts.log,
       closing: closing.signal,
+      htmlNotFound: app.traits.htmlNotFound,
     });
     const server: Server =
       tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);

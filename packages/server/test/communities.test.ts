@@ -214,3 +214,66 @@ describe("search by parent fields and per model", () => {
     expect(unknown.total).toBe(0);
   });
 });
+
+describe("communities in the rdm flavour (InvenioRDM 13)", () => {
+  const server = useServer({ flavour: "rdm" });
+
+  test("POST /api/communities creates one (201, revision 2) that reads by slug and is searched with facets", async () => {
+    const { url, apiUrl, tokens } = server();
+    const body = {
+      slug: "testcomm",
+      metadata: { title: "Test community", description: "curl" },
+      access: { visibility: "public" },
+    };
+    const created = await send("POST", `${apiUrl}/communities`, { token: tokens.depositor, body });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("etag")).toBe('"2"');
+    const id = created.body.id as string;
+    expect(created.body).toMatchObject({
+      slug: "testcomm",
+      revision_id: 2,
+      metadata: { title: "Test community", description: "curl" },
+      is_verified: false,
+      links: {
+        featured: `${apiUrl}/communities/${id}/featured`,
+        self: `${apiUrl}/communities/${id}`,
+        self_html: `${url}/communities/testcomm/`,
+      },
+    });
+    const read = await call(`${apiUrl}/communities/testcomm`);
+    expect(read.headers.get("etag")).toBe('"2"');
+    expect(read.body).toEqual(created.body);
+    const search = await call(`${apiUrl}/communities?q=test`);
+    expect(search.body.hits.hits.map((c: { id: string }) => c.id)).toEqual([id]);
+    expect(search.body.aggregations).toEqual({
+      type: { buckets: [], label: "Type" },
+      visibility: {
+        buckets: [{ key: "public", doc_count: 1, label: "Public", is_selected: false }],
+        label: "Visibility",
+      },
+    });
+    const records = await call(`${apiUrl}/communities/testcomm/records`);
+    expect(records.body.links.self).toBe(
+      `${apiUrl}/communities/testcomm/records?page=1&size=25&sort=newest`,
+    );
+  });
+
+  test("creating: anonymous 403, a taken slug and a missing title 400", async () => {
+    const { apiUrl, tokens } = server();
+    const body = { slug: "physics", metadata: { title: "Again" } };
+    expect((await send("POST", `${apiUrl}/communities`, { body })).status).toBe(403);
+    const taken = await send("POST", `${apiUrl}/communities`, { token: tokens.owner, body });
+    expect(taken.status).toBe(400);
+    expect(taken.body.errors).toEqual([
+      { field: "slug", messages: ["A community with this identifier already exists."] },
+    ]);
+    const untitled = await send("POST", `${apiUrl}/communities`, {
+      token: tokens.owner,
+      body: { slug: "untitled", metadata: {} },
+    });
+    expect(untitled.status).toBe(400);
+    expect(untitled.body.errors).toEqual([
+      { field: "metadata.title", messages: ["Missing data for required field."] },
+    ]);
+  });
+});

@@ -209,21 +209,27 @@ describe("a model without drafts", () => {
 describe("rdm flavour (plain InvenioRDM 13)", () => {
   const server = useServer({ flavour: "rdm" });
 
-  test("/.well-known/repository and everything under it is a JSON 404", async () => {
+  test("/.well-known/repository and everything under it is the UI's HTML 404; unknown API paths a JSON 404", async () => {
     const { url } = server();
     for (const path of [
       "/.well-known/repository",
       "/.well-known/repository/",
       "/.well-known/repository/models",
     ]) {
+      // RDM 13 answers paths outside /api/ with its theme's error page (recorded
+      // `well-known-repository-404`).
       const res = await call(`${url}${path}`);
       expect(res.status, path).toBe(404);
-      expect(res.body).toEqual({
-        status: 404,
-        message:
-          "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
-      });
+      expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(res.text).toContain("<html");
     }
+    const api = await call(`${url}/api/no-such-thing`);
+    expect(api.status).toBe(404);
+    expect(api.body).toEqual({
+      status: 404,
+      message:
+        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
+    });
   });
 
   test("the homepage carries InvenioRDM's generator meta tag", async () => {
@@ -237,10 +243,16 @@ describe("rdm flavour (plain InvenioRDM 13)", () => {
     const { url, tokens } = server();
     const published = await call(`${url}/api/records?size=10`);
     expect(published.status).toBe(200);
+    // RDM 13's envelope and facets (recorded `search-records`).
     expect(published.body).toEqual({
       hits: { hits: [], total: 0 },
-      aggregations: {},
+      aggregations: {
+        access_status: { buckets: [], label: "Access status" },
+        file_type: { buckets: [], label: "File type" },
+        resource_type: { buckets: [], label: "Resource types" },
+      },
       sortBy: "newest",
+      page: 1,
       links: { self: `${url}/api/records?page=1&size=10&sort=newest` },
     });
     expect((await call(`${url}/api/user/records`)).status).toBe(403);

@@ -127,6 +127,85 @@ describe("downloads", () => {
   });
 });
 
+describe("downloads in the rdm flavour (invenio-files-rest as InvenioRDM 13 serves them)", () => {
+  const data = Buffer.from("a,b\n1,2\n");
+
+  /** A published RDM record with `key` holding `content`; returns its files URL. */
+  async function published(
+    server: Awaited<ReturnType<typeof startDevServer>>,
+    files: [string, Buffer][],
+  ): Promise<string> {
+    const token = server.tokens.owner;
+    const draft = await send("POST", `${server.url}/api/records`, {
+      token,
+      body: { metadata: { title: "Downloads" }, files: { enabled: true } },
+    });
+    const url = `${server.url}/api/records/${draft.body.id as string}/draft/files`;
+    for (const [key, content] of files) {
+      expect((await send("POST", url, { token, body: [{ key }] })).status).toBe(201);
+      expect(
+        (await putBytes(`${url}/${encodeURIComponent(key)}/content`, token, content)).status,
+      ).toBe(200);
+      expect(
+        (await send("POST", `${url}/${encodeURIComponent(key)}/commit`, { token })).status,
+      ).toBe(200);
+    }
+    expect((await send("POST", draft.body.links.publish, { token })).status).toBe(202);
+    return `${server.url}/api/records/${draft.body.id as string}/files`;
+  }
+
+  test("Range is ignored (200, the whole body, no Accept-Ranges); Content-MD5 is hex; HTML-like types are text/plain, inline without a name", async () => {
+    const server = await startDevServer({ flavour: "rdm" });
+    try {
+      const files = await published(server, [
+        ["small.csv", data],
+        ["mp.bin", Buffer.from([0, 1, 2])],
+        ["příliš.bin", Buffer.from([3])],
+      ]);
+      const res = await get(`${files}/small.csv/content`, { Range: "bytes=0-3" });
+      expect(res.status).toBe(200);
+      expect(res.body.equals(data)).toBe(true);
+      expect(res.headers.get("accept-ranges")).toBeNull();
+      expect(res.headers.get("content-range")).toBeNull();
+      expect(res.headers.get("content-md5")).toBe(md5(data).slice(4));
+      expect(res.headers.get("etag")).toBe(`"${md5(data)}"`);
+      expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+      expect(res.headers.get("content-disposition")).toBe("inline");
+      const unsatisfiable = await get(`${files}/small.csv/content`, { Range: "bytes=100-" });
+      expect(unsatisfiable.status).toBe(200);
+      const attachment = await get(`${files}/small.csv/content?download=1`);
+      expect(attachment.headers.get("content-disposition")).toBe("attachment; filename=small.csv");
+      // application/octet-stream is always an attachment, against type sniffing.
+      const binary = await get(`${files}/mp.bin/content`);
+      expect(binary.headers.get("content-type")).toBe("application/octet-stream");
+      expect(binary.headers.get("content-disposition")).toBe("attachment; filename=mp.bin");
+      const named = await get(`${files}/${encodeURIComponent("příliš.bin")}/content`);
+      expect(named.headers.get("content-disposition")).toBe(
+        `attachment; filename=prilis.bin; filename*=UTF-8''${encodeURIComponent("příliš.bin")}`,
+      );
+      expect(
+        (await get(`${files}/small.csv/content`, { "If-None-Match": `"${md5(data)}"` })).status,
+      ).toBe(304);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the rangeRequests option turns Range on, as FILES_REST_ALLOW_RANGE_REQUESTS does", async () => {
+    const server = await startDevServer({ flavour: "rdm", rangeRequests: true });
+    try {
+      const files = await published(server, [["small.csv", data]]);
+      const res = await get(`${files}/small.csv/content`, { Range: "bytes=0-3" });
+      expect(res.status).toBe(206);
+      expect(res.headers.get("content-range")).toBe(`bytes 0-3/${String(data.length)}`);
+      expect(res.headers.get("accept-ranges")).toBe("bytes");
+      expect(res.body.toString()).toBe("a,b\n");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("redirectDownloads", () => {
   const server = useServer({ redirectDownloads: true });
   const data = bytes(5000, 5);

@@ -266,9 +266,7 @@ describe("file errors", () => {
     ]);
     expect(
       (await post([{ key: "x", transfer: { type: "F", url: "https://x" } }])).body.errors,
-    ).toEqual([
-      { field: "0.transfer.type", messages: ['Unsupported transfer type "F"; use L or M.'] },
-    ]);
+    ).toEqual([{ field: "0.transfer.type", messages: ["Unsupported value: F"] }]);
     expect((await post([{ key: "dup" }])).status).toBe(201);
     expect((await post([{ key: "dup" }])).body).toEqual({
       status: 400,
@@ -488,19 +486,108 @@ describe("files in the rdm flavour", () => {
     expect(created.body.links.files).toBe(files);
     await uploadL(server(), files, "a.txt", Buffer.from("abc"));
     const draft = await call(`${server().url}/api/records/${id}/draft`, { token });
+    // RDM 13's record file entries (recorded `draft-update`, `publish`, `record-get`): no
+    // transfer status; links only when the published record is read.
     expect(draft.body.files).toMatchObject({
       enabled: true,
       count: 1,
       total_bytes: 3,
-      entries: { "a.txt": { key: "a.txt", size: 3, status: "completed" } },
+      entries: {
+        "a.txt": {
+          key: "a.txt",
+          size: 3,
+          ext: "txt",
+          checksum: md5(Buffer.from("abc")),
+          mimetype: "text/plain",
+          storage_class: "L",
+          metadata: {},
+          access: { hidden: false },
+        },
+      },
     });
+    expect(draft.body.files.entries["a.txt"].status).toBeUndefined();
     const pub = await send("POST", `${server().url}/api/records/${id}/draft/actions/publish`, {
       token,
     });
     expect(pub.status).toBe(202);
-    expect(pub.body.files.entries["a.txt"].links.self).toBe(
-      `${server().url}/api/records/${id}/files/a.txt`,
-    );
+    expect(pub.body.files.entries["a.txt"].links).toBeUndefined();
+    const record = await call(`${server().url}/api/records/${id}`);
+    expect(record.body.files.entries["a.txt"].links).toEqual({
+      self: `${server().url}/api/records/${id}/files/a.txt`,
+      content: `${server().url}/api/records/${id}/files/a.txt/content`,
+    });
     expect((await call(`${server().url}/api/records/${id}/files/a.txt/content`)).text).toBe("abc");
+  });
+  test("file items as RDM 13 shows them: metadata null until read back after the commit, access, no file object for a pending L file", async () => {
+    const token = server().tokens.owner;
+    const created = await send("POST", `${server().url}/api/records`, {
+      token,
+      body: { metadata: { title: "RDM file items" }, files: { enabled: true } },
+    });
+    const files = `${server().url}/api/records/${created.body.id as string}/draft/files`;
+    const init = await send("POST", files, { token, body: [{ key: "a.txt" }] });
+    expect(init.status).toBe(201);
+    expect(init.body.links).toEqual({
+      self: files,
+      archive: files.replace(/\/files$/, "/files-archive"),
+    });
+    const pending = init.body.entries[0];
+    expect(pending).toMatchObject({ key: "a.txt", metadata: null, access: { hidden: false } });
+    for (const absent of ["bucket_id", "file_id", "version_id", "mimetype", "checksum", "size"]) {
+      expect(pending[absent], absent).toBeUndefined();
+    }
+    const put = await putBytes(`${files}/a.txt/content`, token, Buffer.from("abc"));
+    expect(put.body).toMatchObject({ metadata: null, status: "pending" });
+    expect(put.body.bucket_id).toBeUndefined();
+    const commit = await send("POST", `${files}/a.txt/commit`, { token });
+    expect(commit.body).toMatchObject({
+      metadata: null,
+      status: "completed",
+      storage_class: "L",
+      checksum: md5(Buffer.from("abc")),
+    });
+    expect(commit.body.bucket_id).toEqual(expect.any(String));
+    expect((await call(`${files}/a.txt`, { token })).body.metadata).toEqual({});
+    const given = await send("POST", files, {
+      token,
+      body: [{ key: "b.txt", metadata: { description: "kept" } }],
+    });
+    expect(given.body.entries[1].metadata).toEqual({ description: "kept" });
+  });
+
+  test("a pending multipart item has its file object (checksum null) and no per-part progress; committed it is L", async () => {
+    const token = server().tokens.owner;
+    const created = await send("POST", `${server().url}/api/records`, {
+      token,
+      body: { metadata: { title: "RDM multipart" }, files: { enabled: true } },
+    });
+    const files = `${server().url}/api/records/${created.body.id as string}/draft/files`;
+    const init = await send("POST", files, {
+      token,
+      body: [{ key: "m.bin", size: 6, transfer: { type: "M", parts: 2, part_size: 3 } }],
+    });
+    expect(init.body.entries[0]).toMatchObject({
+      metadata: null,
+      checksum: null,
+      size: 6,
+      storage_class: "L",
+      mimetype: "application/octet-stream",
+      transfer: { type: "M", parts: 2, part_size: 3 },
+      status: "pending",
+    });
+    expect(init.body.entries[0].file_id).toEqual(expect.any(String));
+    const part = await putBytes(`${files}/m.bin/content/1`, token, Buffer.from("abc"));
+    expect(part.status).toBe(200);
+    expect(part.body.checksum).toBeNull();
+    expect(Object.keys(part.body).sort()).toEqual(Object.keys(init.body.entries[0]).sort());
+    expect(part.body.links.parts).toHaveLength(2);
+    await putBytes(`${files}/m.bin/content/2`, token, Buffer.from("def"));
+    const commit = await send("POST", `${files}/m.bin/commit`, { token });
+    expect(commit.body).toMatchObject({
+      status: "completed",
+      transfer: { type: "L" },
+      checksum: md5(Buffer.from("abcdef")),
+    });
+    expect(commit.body.links.parts).toBeUndefined();
   });
 });

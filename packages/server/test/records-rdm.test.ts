@@ -102,6 +102,151 @@ describe("records lifecycle (rdm flavour)", () => {
   });
 });
 
+describe("InvenioRDM 13's answers (recorded in test/fixtures/invenio-rdm13)", () => {
+  const server = useServer({ flavour: "rdm" });
+  const metadata = {
+    resource_type: { id: "dataset" },
+    creators: [{ person_or_org: { type: "personal", given_name: "Jan", family_name: "Novak" } }],
+    title: "Revisions",
+    publication_date: "2024-05-01",
+  };
+
+  test("revision steps: a new draft is 5 (4 without files), an update adds 2, a file deletion 2", async () => {
+    const { url, tokens } = server();
+    const token = tokens.owner;
+    const created = await send("POST", `${url}/api/records`, {
+      token,
+      body: { metadata, files: { enabled: true } },
+    });
+    expect(created.body.revision_id).toBe(5);
+    expect(created.headers.get("etag")).toBe('"5"');
+    const id = created.body.id as string;
+    const draft = `${url}/api/records/${id}/draft`;
+    const stale = await send("PUT", draft, {
+      token,
+      body: { metadata },
+      headers: { "If-Match": "1" },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.body.message).toBe("Revision id provided(1) doesn't match record's one(5)");
+    const updated = await send("PUT", draft, {
+      token,
+      body: { metadata },
+      headers: { "If-Match": "5" },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.headers.get("etag")).toBe('"7"');
+    // Adding a file leaves the draft's revision alone; deleting one adds 2.
+    const files = `${draft}/files`;
+    expect((await send("POST", files, { token, body: [{ key: "a.txt" }] })).status).toBe(201);
+    expect((await call(draft, { token })).body.revision_id).toBe(7);
+    expect((await send("DELETE", `${files}/a.txt`, { token })).status).toBe(204);
+    expect((await call(draft, { token })).headers.get("etag")).toBe('"9"');
+
+    const metadataOnly = await send("POST", `${url}/api/records`, {
+      token,
+      body: { metadata, files: { enabled: false } },
+    });
+    expect(metadataOnly.headers.get("etag")).toBe('"4"');
+  });
+
+  test("a new version starts at revision 5 without files and without publication_date", async () => {
+    const { url, tokens } = server();
+    const token = tokens.owner;
+    const created = await send("POST", `${url}/api/records`, {
+      token,
+      body: { metadata, files: { enabled: true } },
+    });
+    const files = `${url}/api/records/${created.body.id}/draft/files`;
+    await send("POST", files, { token, body: [{ key: "a.txt" }] });
+    await call(`${files}/a.txt/content`, {
+      method: "PUT",
+      token,
+      headers: { "Content-Type": "application/octet-stream" },
+      body: "abc",
+    });
+    await send("POST", `${files}/a.txt/commit`, { token });
+    const published = await send("POST", created.body.links.publish, { token });
+    expect(published.status).toBe(202);
+    expect(published.body.metadata.publication_date).toBe("2024-05-01");
+    const next = await send("POST", published.body.links.versions, { token });
+    expect(next.status).toBe(201);
+    expect(next.headers.get("etag")).toBe('"5"');
+    expect(next.body.status).toBe("new_version_draft");
+    expect(next.body.metadata.publication_date).toBeUndefined();
+    expect(next.body.metadata.title).toBe("Revisions");
+    expect(next.body.files).toMatchObject({ enabled: true, count: 0, entries: {} });
+    expect(next.body.pids).toEqual({});
+  });
+
+  test("record bodies: vocabulary titles, access status, oai pid, parent access, stats; a read carries the linkset Link", async () => {
+    const { url, tokens } = server();
+    const token = tokens.owner;
+    const created = await send("POST", `${url}/api/records`, {
+      token,
+      body: { metadata, files: { enabled: false } },
+    });
+    expect(created.body.metadata.resource_type).toEqual({
+      id: "dataset",
+      title: { cs: "Datová sada", de: "Datensatz", en: "Dataset", sv: "Dataset" },
+    });
+    // RDM 13 computes the access status of a new draft before its files are enabled.
+    expect(created.body.access.status).toBe("metadata-only");
+    expect(created.body.internal_notes).toEqual([]);
+    expect(created.body.parent).toMatchObject({
+      access: { grants: [], links: [], owned_by: { user: expect.any(String) } },
+      is_verified: false,
+    });
+    expect(created.body.links).toMatchObject({
+      self_iiif_manifest: `${url}/api/iiif/draft:${created.body.id}/manifest`,
+      access_groups: `${url}/api/records/${created.body.id}/access/groups`,
+    });
+    const published = await send("POST", created.body.links.publish, { token });
+    expect(published.body).toMatchObject({
+      deletion_status: { is_deleted: false, status: "P" },
+      stats: { this_version: { views: 0 }, all_versions: { downloads: 0 } },
+      pids: { oai: { identifier: `oai:127.0.0.1:${created.body.id}`, provider: "oai" } },
+    });
+    expect(published.headers.get("link")).toBeNull();
+    const read = await call(published.body.links.self);
+    expect(read.headers.get("link")).toBe(
+      `<${published.body.links.self}> ; rel="linkset" ; type="application/linkset+json"`,
+    );
+    // An echoed record (with the vocabulary's title) is accepted back.
+    const edit = await send("POST", published.body.links.draft, { token });
+    const echoed = await send("PUT", edit.body.links.self, { token, body: edit.body });
+    expect(echoed.status).toBe(200);
+    expect(echoed.body.errors).toBeUndefined();
+  });
+
+  test("an unknown resource type is a hard 400 'Invalid value <id>.'; a short title or a bad date is lenient", async () => {
+    const { url, tokens } = server();
+    const bad = await send("POST", `${url}/api/records`, {
+      token: tokens.owner,
+      body: { metadata: { ...metadata, resource_type: { id: "nosuchtype" } } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ status: 400, message: "Invalid value nosuchtype." });
+    const lenient = await send("POST", `${url}/api/records`, {
+      token: tokens.owner,
+      body: { metadata: { title: "ab", publication_date: "May 2024" }, files: { enabled: false } },
+    });
+    expect(lenient.status).toBe(201);
+    expect(lenient.body.errors).toEqual([
+      { field: "metadata.title", messages: ["Shorter than minimum length 3."] },
+      {
+        field: "metadata.publication_date",
+        messages: ["Please provide a valid date or interval."],
+      },
+    ]);
+    const edtf = await send("POST", `${url}/api/records`, {
+      token: tokens.owner,
+      body: { metadata: { title: "Interval", publication_date: "2020-01/2021" } },
+    });
+    expect(edtf.body.errors).toBeUndefined();
+  });
+});
+
 describe("DOIs", () => {
   const server = useServer();
 

@@ -200,3 +200,109 @@ describe("search: query language, sorting, paging and facets", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("search in the rdm flavour (InvenioRDM 13)", () => {
+  const server = useServer({ flavour: "rdm" });
+
+  test("facets: access status, file type and resource type with labels; they filter", async () => {
+    const { url, tokens } = server();
+    const token = tokens.owner;
+    const create = async (title: string, type: string, file?: string): Promise<string> => {
+      const draft = await send("POST", `${url}/api/records`, {
+        token,
+        body: {
+          metadata: { title, resource_type: { id: type } },
+          files: { enabled: file !== undefined },
+        },
+      });
+      if (file !== undefined) {
+        const files = `${url}/api/records/${draft.body.id as string}/draft/files`;
+        await send("POST", files, { token, body: [{ key: file }] });
+        await call(`${files}/${file}/content`, {
+          method: "PUT",
+          token,
+          headers: { "Content-Type": "application/octet-stream" },
+          body: "x",
+        });
+        await send("POST", `${files}/${file}/commit`, { token });
+      }
+      expect((await send("POST", draft.body.links.publish, { token })).status).toBe(202);
+      return draft.body.id as string;
+    };
+    const table = await create("Faceted table", "dataset", "t.CSV");
+    await create("Faceted software", "software", "s.bin");
+    await create("Faceted note", "dataset");
+    const res = await call(`${url}/api/records?q=faceted`);
+    expect(res.body.aggregations).toEqual({
+      access_status: {
+        label: "Access status",
+        buckets: [
+          { key: "open", doc_count: 2, label: "Open", is_selected: false },
+          { key: "metadata-only", doc_count: 1, label: "Metadata-only", is_selected: false },
+        ],
+      },
+      file_type: {
+        label: "File type",
+        buckets: [
+          { key: "bin", doc_count: 1, label: "BIN", is_selected: false },
+          { key: "csv", doc_count: 1, label: "CSV", is_selected: false },
+        ],
+      },
+      resource_type: {
+        label: "Resource types",
+        buckets: [
+          {
+            key: "dataset",
+            doc_count: 2,
+            label: "Dataset",
+            is_selected: false,
+            inner: { buckets: [] },
+          },
+          {
+            key: "software",
+            doc_count: 1,
+            label: "Software",
+            is_selected: false,
+            inner: { buckets: [] },
+          },
+        ],
+      },
+    });
+    expect(res.body.page).toBe(1);
+    const csv = await call(`${url}/api/records?q=faceted&file_type=csv`);
+    expect(csv.body.hits.hits.map((h: { id: string }) => h.id)).toEqual([table]);
+    expect(csv.body.aggregations.file_type.buckets[1].is_selected).toBe(true);
+    const metadataOnly = await call(`${url}/api/records?q=faceted&access_status=metadata-only`);
+    expect(metadataOnly.body.hits.total).toBe(1);
+    const software = await call(`${url}/api/records?q=faceted&resource_type=software`);
+    expect(software.body.hits.total).toBe(1);
+  });
+
+  test("a query the parser cannot read is 200 with no hits, as RDM 13 answers", async () => {
+    const res = await call(
+      `${server().url}/api/records?q=${encodeURIComponent("title:(unclosed")}`,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.hits).toEqual({ hits: [], total: 0 });
+    expect(res.body.sortBy).toBe("bestmatch");
+    expect(res.body.aggregations.access_status).toEqual({ buckets: [], label: "Access status" });
+  });
+
+  test("the caller's records are sorted by last change without a query; versions have no facets", async () => {
+    const { url, tokens } = server();
+    const mine = await call(`${url}/api/user/records`, { token: tokens.owner });
+    expect(mine.body.sortBy).toBe("updated-desc");
+    expect(Object.keys(mine.body.aggregations).sort()).toEqual([
+      "access_status",
+      "file_type",
+      "is_published",
+      "resource_type",
+    ]);
+    const withQuery = await call(`${url}/api/user/records?q=faceted`, { token: tokens.owner });
+    expect(withQuery.body.sortBy).toBe("bestmatch");
+    const first = mine.body.hits.hits[0] as { links: { versions: string } };
+    const versions = await call(first.links.versions);
+    expect(versions.body.aggregations).toBeUndefined();
+    expect(versions.body).toMatchObject({ sortBy: "version", page: 1 });
+  });
+});

@@ -113,7 +113,8 @@ export const DEFAULT_COMMUNITIES: readonly CommunityConfig[] = [
 
 /**
  * The one model of the `rdm` flavour: InvenioRDM's `records` (`/api/records`). Its schema is a
- * small subset of RDM's metadata; only `title` is required so that short scripts can publish.
+ * small subset of RDM's metadata with RDM's rules for what it has (a title of 3 characters or
+ * more, EDTF dates); only `title` is required so that short scripts can publish.
  */
 export const RDM_RECORDS_MODEL: ResolvedModel = {
   type: "records",
@@ -125,14 +126,18 @@ export const RDM_RECORDS_MODEL: ResolvedModel = {
   schema: {
     type: "object",
     properties: {
-      title: { type: "string", minLength: 1 },
+      title: { type: "string", minLength: 3 },
       description: { type: "string" },
-      publication_date: { type: "string", format: "date" },
+      publication_date: { type: "string", format: "edtf" },
       publisher: { type: "string" },
       version: { type: "string" },
       resource_type: {
         type: "object",
-        properties: { id: { type: "string", minLength: 1 } },
+        // `title` is dump-only: the vocabulary's, accepted back when a client echoes a record.
+        properties: {
+          id: { type: "string", minLength: 1 },
+          title: { type: "object", additionalProperties: true, properties: {} },
+        },
         required: ["id"],
       },
       creators: {

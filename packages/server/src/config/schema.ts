@@ -2,7 +2,7 @@ import { checkKeys, isRecord } from "./util.js";
 import type { MetadataSchema, ResolvedModel, SchemaFormat, SchemaType } from "./types.js";
 
 const TYPES: readonly SchemaType[] = ["object", "array", "string", "integer", "number", "boolean"];
-const FORMATS: readonly SchemaFormat[] = ["date", "date-time", "uri", "email"];
+const FORMATS: readonly SchemaFormat[] = ["date", "date-time", "uri", "email", "edtf"];
 const KEYWORDS: readonly (keyof MetadataSchema)[] = [
   "type",
   "title",

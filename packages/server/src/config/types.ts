@@ -8,7 +8,7 @@ export const MODEL_FEATURES: readonly ModelFeature[] = ["requests", "drafts", "f
 export type SchemaType = "object" | "array" | "string" | "integer" | "number" | "boolean";
 
 /** String formats the metadata schema understands. */
-export type SchemaFormat = "date" | "date-time" | "uri" | "email";
+export type SchemaFormat = "date" | "date-time" | "uri" | "email" | "edtf";
 
 /**
  * A JSON-Schema subset describing a model's metadata: enough to validate drafts, small enough that

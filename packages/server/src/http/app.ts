@@ -13,7 +13,7 @@ import type { RequestContext } from "./context.js";
 import { HttpError, METHOD_NOT_ALLOWED_MESSAGE, NOT_FOUND_MESSAGE } from "./errors.js";
 import { requestOrigin, type Listening } from "./origin.js";
 import { appendLog, logEntry, type RequestLogEntry } from "./request-log.js";
-import { sendEmpty, sendError, sendJson, sendRedirect } from "./respond.js";
+import { sendEmpty, sendError, sendHtml, sendJson, sendRedirect } from "./respond.js";
 import type { Router } from "./router.js";
 
 /** Paths of the devserver's own admin API: never faulted, never logged. */
@@ -32,7 +32,20 @@ export interface AppDeps {
   closing: AbortSignal;
   /** Numbers log entries; listeners sharing one request log share it. Default: a counter of their own. */
   nextSeq?: () => number;
+  /**
+   * Answer unrouted paths outside `/api/` with an HTML page (a Flask UI's 404) instead of
+   * Invenio's JSON error body.
+   */
+  htmlNotFound?: boolean;
 }
+
+/** The page a Flask UI answers an unknown path with. */
+const NOT_FOUND_PAGE = `<!DOCTYPE html>
+<html lang="en">
+  <head><meta charset="utf-8"/><title>Page not found</title></head>
+  <body><h1>Page not found</h1><p>${NOT_FOUND_MESSAGE}</p></body>
+</html>
+`;
 
 /** Waits `ms`, giving up (false) when the server closes or the client goes away first. */
 async function delay(ms: number, req: IncomingMessage, closing: AbortSignal): Promise<boolean> {
@@ -68,7 +81,12 @@ function splitUrl(url: string): { path: string; search: string } {
     : { path: target.slice(0, q), search: target.slice(q) };
 }
 
-async function dispatch(ctx: RequestContext, router: Router, search: string): Promise<void> {
+async function dispatch(
+  ctx: RequestContext,
+  router: Router,
+  search: string,
+  htmlNotFound: boolean,
+): Promise<void> {
   let match;
   try {
     match = router.match(ctx.method, ctx.path);
@@ -89,6 +107,10 @@ async function dispatch(ctx: RequestContext, router: Router, search: string): Pr
     case "method-not-allowed":
       throw new HttpError(405, METHOD_NOT_ALLOWED_MESSAGE, { headers: { Allow: match.allow } });
     case "not-found":
+      if (htmlNotFound && !ctx.path.startsWith("/api/")) {
+        sendHtml(ctx.res, 404, NOT_FOUND_PAGE);
+        return;
+      }
       throw new HttpError(404, NOT_FOUND_MESSAGE);
   }
 }
@@ -166,7 +188,7 @@ export function createRequestListener(
     }
 
     try {
-      await dispatch(ctx, deps.router, search);
+      await dispatch(ctx, deps.router, search, deps.htmlNotFound === true);
     } catch (error) {
       if (res.headersSent || res.destroyed) {
         res.destroy();

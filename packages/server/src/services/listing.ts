@@ -1,13 +1,17 @@
 import { schemaId } from "../config/schema.js";
 import type { RequestContext } from "../http/context.js";
 import { toItem, type ItemKind, type ItemSql } from "../store/records.js";
+import { HttpError } from "../http/errors.js";
 import {
   compileQueryString,
   compileStructured,
   exactValues,
+  INVALID_QUERY,
   type CompileOptions,
+  type CompiledQuery,
   type SqlFragment,
 } from "./query.js";
+import { resourceTypeLabel } from "./records/vocabularies.js";
 import { dumpRecord, recordModels } from "./records/serialize.js";
 import { MAX_RESULT_WINDOW, type SearchParams } from "./search.js";
 import type { ServiceContext } from "./service.js";
@@ -23,9 +27,18 @@ export interface ListingQuery {
   structured?: unknown;
 }
 
+/** One bucket of a facet; RDM's resource types nest (empty) sub-type buckets in `inner`. */
+export interface Bucket {
+  key: string;
+  doc_count: number;
+  label: string;
+  is_selected: boolean;
+  inner?: { buckets: Bucket[] };
+}
+
 /** One facet's buckets in Invenio's shape (protocol §5.3). */
 export interface Facet {
-  buckets: { key: string; doc_count: number; label: string; is_selected: boolean }[];
+  buckets: Bucket[];
   label: string;
 }
 
@@ -49,17 +62,107 @@ const ORDER: Record<string, string> = {
   version: "items.version_index DESC, items.created DESC, items.id DESC",
 };
 
-/** The facets a collection offers: the models' keyword fields, and `is_published` on drafts. */
-export function facetNames(app: ServiceContext, model: string | undefined, personal: boolean) {
-  const names: string[] = [];
+/**
+ * A facet a collection offers: its query parameter and label, and where its values come from:
+ * a field of the field index, whether a row is published, whether its files are on (RDM's
+ * access status) or its files' extensions (RDM's file type).
+ */
+interface FacetSpec {
+  name: string;
+  label: string;
+  source: "field" | "is_published" | "access_status" | "file_type";
+  /** The field index path, for `field` facets. */
+  field: string;
+  /** A bucket's label from its key. */
+  bucketLabel: (key: string) => string;
+  /** RDM nests sub-type buckets under each resource type. */
+  nested?: boolean;
+}
+
+function keywordLabel(name: string): string {
+  const words = name.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const IS_PUBLISHED: FacetSpec = {
+  name: "is_published",
+  label: "Status",
+  source: "is_published",
+  field: "",
+  bucketLabel: (key) => (key === "true" ? "Published" : "Unpublished"),
+};
+
+/**
+ * The facets a collection offers. NRP: the models' keyword fields (`resource_type`, `keywords`,
+ * `language` when the schema has them) and `is_published` on the caller's records. RDM 13
+ * (recorded `search-records`, `search-user-records`): access status, file type and resource
+ * type, with the status on the caller's records.
+ */
+function facetSpecs(
+  app: ServiceContext,
+  model: string | undefined,
+  personal: boolean,
+): FacetSpec[] {
+  if (app.flavour === "rdm") {
+    return [
+      {
+        name: "access_status",
+        label: "Access status",
+        source: "access_status",
+        field: "",
+        bucketLabel: (key) => (key === "open" ? "Open" : "Metadata-only"),
+      },
+      ...(personal ? [IS_PUBLISHED] : []),
+      {
+        name: "resource_type",
+        label: "Resource types",
+        source: "field",
+        field: "resource_type.id",
+        bucketLabel: resourceTypeLabel,
+        nested: true,
+      },
+      {
+        name: "file_type",
+        label: "File type",
+        source: "file_type",
+        field: "",
+        bucketLabel: (key) => key.toUpperCase(),
+      },
+    ];
+  }
+  const specs: FacetSpec[] = [];
   for (const m of app.config.models) {
     if (model !== undefined && m.type !== model) continue;
     for (const f of KEYWORD_FACETS) {
-      if (m.schema.properties?.[f] !== undefined && !names.includes(f)) names.push(f);
+      if (m.schema.properties?.[f] !== undefined && !specs.some((x) => x.name === f)) {
+        specs.push({
+          name: f,
+          label: keywordLabel(f),
+          source: "field",
+          field: f,
+          bucketLabel: (key) => key,
+        });
+      }
     }
   }
-  if (personal) names.push("is_published");
-  return names;
+  if (personal) specs.push(IS_PUBLISHED);
+  return specs;
+}
+
+/** The facets' query parameters of a collection. */
+export function facetNames(
+  app: ServiceContext,
+  model: string | undefined,
+  personal: boolean,
+): string[] {
+  return facetSpecs(app, model, personal).map((f) => f.name);
+}
+
+/** The file extension RDM's file type facet files a key under (`csv` for `data.CSV`). */
+function extensionOf(key: string): string | undefined {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : undefined;
 }
 
 /**
@@ -89,15 +192,39 @@ function base(query: ListingQuery, userId: number | undefined): SqlFragment {
   };
 }
 
-function facetFilter(name: string, values: string[], options: CompileOptions): SqlFragment {
-  if (name === "is_published") {
-    return {
-      sql: `items.kind IN (${values.map(() => "?").join(", ")})`,
-      params: values.map((v) => (v === "true" ? "record" : "draft")),
-    };
+function facetFilter(spec: FacetSpec, values: string[], options: CompileOptions): SqlFragment {
+  const marks = values.map(() => "?").join(", ");
+  switch (spec.source) {
+    case "is_published":
+      return {
+        sql: `items.kind IN (${marks})`,
+        params: values.map((v) => (v === "true" ? "record" : "draft")),
+      };
+    case "access_status": {
+      const enabled = values.flatMap((v) =>
+        v === "open" ? [1] : v === "metadata-only" ? [0] : [],
+      );
+      if (enabled.length === 0) return { sql: "0", params: [] };
+      const set = enabled.map(() => "?").join(", ");
+      return {
+        sql: `((items.kind = 'record' AND items.rid IN
+                 (SELECT rowid FROM records WHERE files_enabled IN (${set})))
+               OR (items.kind = 'draft' AND items.rid IN
+                 (SELECT rowid FROM drafts WHERE files_enabled IN (${set}))))`,
+        params: [...enabled, ...enabled],
+      };
+    }
+    case "file_type":
+      return {
+        sql: `EXISTS (SELECT 1 FROM files f WHERE f.owner_kind = items.kind
+                AND f.owner_id = items.id AND (${values.map(() => "lower(f.key) LIKE ?").join(" OR ")}))`,
+        params: values.map((v) => `%.${v.toLowerCase().replace(/[%_]/g, "")}`),
+      };
+    case "field": {
+      const { sql, params } = exactValues(spec.field, values, options);
+      return { sql, params };
+    }
   }
-  const { sql, params } = exactValues(name, values, options);
-  return { sql, params };
 }
 
 type Buckets = { bucket: string; n: number }[];
@@ -165,12 +292,6 @@ function keywordFacets(
     if (list !== undefined && list.length < 10) list.push({ bucket, n });
   }
   return facets;
-}
-
-function facetLabel(name: string): string {
-  if (name === "is_published") return "Status";
-  const words = name.replaceAll("_", " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 // Rows written to the ranking scratch tables, which change no record and so keep the cache valid.
@@ -283,9 +404,19 @@ export function listRecords(
   const setWise = { drafts: query.personal, schemas };
   const rowWise = { drafts: query.personal, perRow: true, schemas };
   const ranked: string[] = [];
+  // RDM 13 answers a `q` its parser cannot read with no hits instead of a 400.
+  const queryString = (q: string, options: CompileOptions): CompiledQuery => {
+    try {
+      return compileQueryString(q, options);
+    } catch (error) {
+      const unreadable = error instanceof HttpError && error.message === INVALID_QUERY;
+      if (!unreadable || app.traits.unparseableQuery !== "no-hits") throw error;
+      return { sql: "0", params: [], fullText: [] };
+    }
+  };
   const compile = (options: CompileOptions): SqlFragment[] =>
     [
-      ...(query.params.q === undefined ? [] : [compileQueryString(query.params.q, options)]),
+      ...(query.params.q === undefined ? [] : [queryString(query.params.q, options)]),
       ...(query.structured === undefined ? [] : [compileStructured(query.structured, options)]),
     ].map((c) => {
       if (options.perRow !== true) ranked.push(...c.fullText);
@@ -297,16 +428,16 @@ export function listRecords(
     sql: all.length === 0 ? "1" : all.map((f) => `(${f.sql})`).join(" AND "),
     params: all.flatMap((f) => f.params),
   });
-  const names = facetNames(app, query.model, query.personal);
+  const specs = facetSpecs(app, query.model, query.personal);
   const selected: [string, string][] = [];
   const postFilters: SqlFragment[] = [];
   const rowPostFilters: SqlFragment[] = [];
-  for (const name of names) {
-    const values = ctx.query.getAll(name).filter((v) => v !== "");
+  for (const spec of specs) {
+    const values = ctx.query.getAll(spec.name).filter((v) => v !== "");
     if (values.length === 0) continue;
-    for (const v of values) selected.push([name, v]);
-    postFilters.push(facetFilter(name, values, setWise));
-    rowPostFilters.push(facetFilter(name, values, rowWise));
+    for (const v of values) selected.push([spec.name, v]);
+    postFilters.push(facetFilter(spec, values, setWise));
+    rowPostFilters.push(facetFilter(spec, values, rowWise));
   }
   const count = (where: SqlFragment): number =>
     cached(
@@ -324,37 +455,77 @@ export function listRecords(
   const preKey = `${from.sql}\n${pre.sql}\n${JSON.stringify([...from.params, ...pre.params])}`;
   // No matching row, no bucket: nothing to aggregate.
   const none = count(pre) === 0;
-  const keywords = names.filter((n) => n !== "is_published");
+  const keywords = specs.filter((f) => f.source === "field").map((f) => f.field);
   const facets = cached(app, `facets\n${keywords.join(",")}\n${preKey}`, () =>
     none || keywords.length === 0
       ? new Map<string, Buckets>()
       : keywordFacets(app, query, keywords, from, pre, count(pre) * 8 > count(TRUE_WHERE)),
   );
-  for (const name of names) {
-    const chosen = new Set(selected.filter(([n]) => n === name).map(([, v]) => v));
-    const rows =
-      name === "is_published"
-        ? cached(app, `is_published\n${preKey}`, () =>
-            none
-              ? []
-              : (db
-                  .prepare(
-                    `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
-                       count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
-                     ORDER BY n DESC, bucket`,
-                  )
-                  .all(...from.params, ...pre.params) as Buckets),
-          )
-        : (facets.get(name) ?? []);
-    aggregations[name] = {
+  const grouped = (name: string, sql: string): Buckets =>
+    cached(app, `${name}\n${preKey}`, () =>
+      none ? [] : (db.prepare(sql).all(...from.params, ...pre.params) as Buckets),
+    );
+  for (const spec of specs) {
+    const chosen = new Set(selected.filter(([n]) => n === spec.name).map(([, v]) => v));
+    let rows: Buckets;
+    switch (spec.source) {
+      case "field":
+        rows = facets.get(spec.field) ?? [];
+        break;
+      case "is_published":
+        rows = grouped(
+          spec.name,
+          `SELECT CASE items.kind WHEN 'record' THEN 'true' ELSE 'false' END AS bucket,
+             count(*) AS n FROM (${from.sql}) items WHERE ${pre.sql} GROUP BY bucket
+           ORDER BY n DESC, bucket`,
+        );
+        break;
+      case "access_status":
+        rows = grouped(
+          spec.name,
+          `SELECT CASE coalesce(r.files_enabled, d.files_enabled) WHEN 1 THEN 'open'
+               ELSE 'metadata-only' END AS bucket, count(*) AS n
+             FROM (${from.sql}) items
+             LEFT JOIN records r ON items.kind = 'record' AND r.rowid = items.rid
+             LEFT JOIN drafts d ON items.kind = 'draft' AND d.rowid = items.rid
+           WHERE ${pre.sql} GROUP BY bucket ORDER BY n DESC, bucket`,
+        );
+        break;
+      case "file_type":
+        rows = cached(app, `${spec.name}\n${preKey}`, () => {
+          if (none) return [];
+          const files = db
+            .prepare(
+              `SELECT items.kind || ':' || items.id AS owner, f.key AS key
+                 FROM (${from.sql}) items
+                 JOIN files f ON f.owner_kind = items.kind AND f.owner_id = items.id
+               WHERE ${pre.sql}`,
+            )
+            .all(...from.params, ...pre.params) as { owner: string; key: string }[];
+          const owners = new Map<string, Set<string>>();
+          for (const { owner, key } of files) {
+            const ext = extensionOf(key);
+            if (ext === undefined) continue;
+            const set = owners.get(ext) ?? new Set<string>();
+            set.add(owner);
+            owners.set(ext, set);
+          }
+          return [...owners]
+            .map(([bucket, set]) => ({ bucket, n: set.size }))
+            .sort((a, b) => b.n - a.n || a.bucket.localeCompare(b.bucket))
+            .slice(0, 10);
+        });
+        break;
+    }
+    aggregations[spec.name] = {
       buckets: rows.map((r) => ({
         key: r.bucket,
         doc_count: r.n,
-        label:
-          name === "is_published" ? (r.bucket === "true" ? "Published" : "Unpublished") : r.bucket,
+        label: spec.bucketLabel(r.bucket),
         is_selected: chosen.has(r.bucket),
+        ...(spec.nested === true ? { inner: { buckets: [] } } : {}),
       })),
-      label: facetLabel(name),
+      label: spec.label,
     };
   }
   const full = where([...filters, ...postFilters]);

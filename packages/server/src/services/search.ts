@@ -68,6 +68,7 @@ function positiveInt(
 export function parseSearchParams(
   query: URLSearchParams,
   sortOptions: readonly string[],
+  defaults: { query: string; noQuery: string } = { query: "bestmatch", noQuery: "newest" },
 ): SearchParams {
   const errors: FieldError[] = [];
   const page = positiveInt(query, "page", 1, errors);
@@ -82,8 +83,8 @@ export function parseSearchParams(
     throw new HttpError(400, "Invalid querystring parameters.");
   }
   const hasQuery = q !== undefined && q.trim() !== "";
-  let sort = requested ?? (hasQuery ? "bestmatch" : "newest");
-  if (sort === "bestmatch" && !hasQuery) sort = "newest";
+  let sort = requested ?? (hasQuery ? defaults.query : defaults.noQuery);
+  if (sort === "bestmatch" && !hasQuery) sort = defaults.noQuery;
   return { q: hasQuery ? q : undefined, page, size, sort };
 }
 
@@ -109,6 +110,7 @@ export function searchResponse(
   total: number,
   aggregations: Record<string, unknown> = {},
   facets: [string, string][] = [],
+  envelope: "rdm" | "nrp" = "nrp",
 ): Record<string, unknown> {
   const links: Record<string, string> = {};
   const pages: [string, number][] = [["self", params.page]];
@@ -118,6 +120,15 @@ export function searchResponse(
     const qs = queryString(params, page, facets);
     links[name] = `${base}?${qs}`;
     if (htmlBase !== undefined) links[`${name}_html`] = `${htmlBase}?${qs}`;
+  }
+  if (envelope === "rdm") {
+    return {
+      hits: { hits, total },
+      ...(Object.keys(aggregations).length === 0 ? {} : { aggregations }),
+      sortBy: params.sort,
+      page: params.page,
+      links,
+    };
   }
   return { hits: { hits, total }, aggregations, sortBy: params.sort, links };
 }
@@ -203,7 +214,14 @@ export const searchService: Service = (router, app) => {
       const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
       const body: unknown = ctx.method === "POST" ? await readJsonBody(ctx.req) : undefined;
       if (collection.personal) requireUser(ctx);
-      const params = parseSearchParams(ctx.query, sortOptions);
+      // RDM's user records search lists the last changed first (`sort_default_no_query`).
+      const params = parseSearchParams(
+        ctx.query,
+        sortOptions,
+        app.flavour === "rdm" && collection.personal
+          ? { query: "bestmatch", noQuery: "updated-desc" }
+          : undefined,
+      );
       const html =
         collection.htmlPath === undefined ? undefined : `${ctx.origin}${collection.htmlPath}`;
       const { hits, total, aggregations, facets } = listRecords(app, ctx, {
@@ -223,6 +241,7 @@ export const searchService: Service = (router, app) => {
           total,
           aggregations,
           facets,
+          app.traits.searchEnvelope,
         ),
         {},
         contentType,

@@ -8,6 +8,7 @@ import type { RequestStore } from "../store/requests.js";
 import type { Store } from "../store/store.js";
 import type { UserStore } from "../store/users.js";
 import type { UrlSigner } from "./files/storage.js";
+import type { FlavourTraits } from "./flavour.js";
 
 /** Which real server the devserver imitates. */
 export type Flavour = "nrp" | "rdm";
@@ -16,6 +17,8 @@ export type Flavour = "nrp" | "rdm";
 export interface ServiceContext {
   config: ResolvedConfig;
   flavour: Flavour;
+  /** How the imitated server behaves where the flavours differ (with option overrides applied). */
+  traits: FlavourTraits;
   store: Store;
   users: UserStore;
   /** Parents, records, drafts, communities and persistent identifiers. */

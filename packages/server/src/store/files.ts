@@ -25,7 +25,8 @@ export interface FileRow {
   position: number;
   fileId: string;
   versionId: string;
-  metadata: Record<string, unknown>;
+  /** `null` until set (RDM 13 shows it so until the file is read back after its commit). */
+  metadata: Record<string, unknown> | null;
   transfer: TransferInfo;
   status: FileStatus;
   /** `size` given at init, echoed until content exists. */
@@ -75,7 +76,7 @@ function toRow(sql: FileSql): FileRow {
     position: sql.position,
     fileId: sql.file_id,
     versionId: sql.version_id,
-    metadata: JSON.parse(sql.metadata) as Record<string, unknown>,
+    metadata: JSON.parse(sql.metadata) as Record<string, unknown> | null,
     transfer: JSON.parse(sql.transfer) as TransferInfo,
     status: sql.status,
     declaredSize: sql.declared_size,

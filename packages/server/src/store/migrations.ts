@@ -292,6 +292,12 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 8,
+    name: "description of communities",
+    // Communities created through the API (`POST /api/communities`) keep their description.
+    up: "ALTER TABLE communities ADD COLUMN description TEXT",
+  },
 ];
 
 /** Raised when a data directory was written by a newer schema than this build knows. */

@@ -37,9 +37,11 @@ export interface ItemRow {
   expiresAt?: string;
 }
 
-/** A community as stored: its configuration and when it was first seeded. */
+/** A community as stored: its configuration and when it was first seeded (or created). */
 export interface StoredCommunity extends ResolvedCommunity {
   created: string;
+  /** `metadata.description` of a community created through the API. */
+  description: string | null;
 }
 
 /** Which table an item lives in. */
@@ -181,9 +183,30 @@ export class RecordStore {
   /** Every community, oldest first, with the time it was first seeded. */
   communities(): StoredCommunity[] {
     const rows = this.db
-      .prepare("SELECT id, slug, title, curators, created FROM communities ORDER BY created, id")
-      .all() as { id: string; slug: string; title: string; curators: string; created: string }[];
+      .prepare(
+        `SELECT id, slug, title, curators, created, description FROM communities
+         ORDER BY created, id`,
+      )
+      .all() as (Omit<StoredCommunity, "curators"> & { curators: string })[];
     return rows.map((row) => ({ ...row, curators: jsonStrings(row.curators) }));
+  }
+
+  /** Adds a community created through the API; `false` when its slug is taken. */
+  insertCommunity(community: StoredCommunity): boolean {
+    const { changes } = this.db
+      .prepare(
+        `INSERT INTO communities (id, slug, title, curators, created, description)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(
+        community.id,
+        community.slug,
+        community.title,
+        JSON.stringify(community.curators),
+        community.created,
+        community.description,
+      );
+    return changes > 0;
   }
 
   /** Whether a persistent identifier of `type` is taken (ids must be unique across parents and records). */

@@ -66,6 +66,77 @@ export function contentDisposition(key: string, attachment: boolean): string {
   return `${attachment ? "attachment" : "inline"}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
+/** Types invenio-files-rest serves as they are (`MIMETYPE_WHITELIST`). */
+const SAFE_TYPES = new Set([
+  "audio/mpeg",
+  "audio/ogg",
+  "audio/wav",
+  "audio/webm",
+  "image/gif",
+  "image/jpeg",
+  "image/png",
+  "image/tiff",
+  "text/plain",
+]);
+
+/** Types a browser would render or run, served as plain text (`MIMETYPE_PLAINTEXT`). */
+const PLAIN_TEXT_TYPES = new Set([
+  "application/javascript",
+  "application/json",
+  "application/xhtml+xml",
+  "application/xml",
+  "text/css",
+  "text/csv",
+  "text/html",
+  "image/svg+xml",
+]);
+
+/**
+ * The type invenio-files-rest's untrusted `send_stream` serves a file as (`sanitize_mimetype`):
+ * safe types as they are, renderable ones (and files named `readme`) as `text/plain`, anything
+ * else as `application/octet-stream`; Flask adds `charset=utf-8` to text.
+ */
+export function servedType(key: string, mimetype: string): string {
+  const name = key.slice(key.lastIndexOf("/") + 1).toLowerCase();
+  let type = "application/octet-stream";
+  if (SAFE_TYPES.has(mimetype)) type = mimetype;
+  else if (PLAIN_TEXT_TYPES.has(mimetype) || name === "readme") type = "text/plain";
+  return type.startsWith("text/") ? `${type}; charset=utf-8` : type;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * invenio-files-rest's `Content-Disposition`: `inline` without a name, or (asked with
+ * `?download`, and always for `application/octet-stream`, against type sniffing)
+ * `attachment; filename=<name>` as Werkzeug writes the parameter (quoted when not a token; a
+ * non-ASCII name as an ASCII fallback plus `filename*`).
+ */
+export function filesRestDisposition(key: string, attachment: boolean, type: string): string {
+  if (!attachment && type !== "application/octet-stream") return "inline";
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  const quote = (v: string): string =>
+    TOKEN.test(v) ? v : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  const nonAscii = /[\u0080-\u{10ffff}]/gu;
+  if (name.search(nonAscii) < 0) return `attachment; filename=${quote(name)}`;
+  const simple = name.normalize("NFKD").replace(nonAscii, "");
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename=${quote(simple)}; filename*=UTF-8''${encoded}`;
+}
+
+/** How a download answers: the flavour's headers and whether it honours `Range`. */
+export interface SendOptions {
+  /** `?download`: ask the browser to save the file. */
+  attachment?: boolean;
+  /** Honour `Range` (206, 416, `Accept-Ranges: bytes`); else every range gets the whole body. */
+  ranges?: boolean;
+  /** `files-rest`: RDM 13's untrusted `send_stream` headers; `named` (default): see `sendContent`. */
+  headers?: "files-rest" | "named";
+}
+
 function etagMatches(header: string, etag: string): boolean {
   if (header.trim() === "*") return true;
   return header
@@ -86,18 +157,26 @@ export async function sendContent(
   req: IncomingMessage,
   res: ServerResponse,
   info: ContentInfo,
-  options: { attachment?: boolean } = {},
+  options: SendOptions = {},
 ): Promise<void> {
   const etag = `"${info.checksum}"`;
   const lastModified = httpDate(info.updated);
-  const md5 = Buffer.from(info.checksum.replace(/^md5:/, ""), "hex").toString("base64");
+  const hex = info.checksum.replace(/^md5:/, "");
+  const filesRest = options.headers === "files-rest";
+  const ranges = options.ranges ?? true;
+  const attachment = options.attachment === true;
+  const type = filesRest ? servedType(info.key, info.contentType) : info.contentType;
   const headers: Record<string, string> = {
-    "Content-Type": info.contentType,
-    "Content-Disposition": contentDisposition(info.key, options.attachment === true),
+    "Content-Type": type,
+    "Content-Disposition": filesRest
+      ? filesRestDisposition(info.key, attachment, type)
+      : contentDisposition(info.key, attachment),
     ETag: etag,
     "Last-Modified": lastModified,
-    "Accept-Ranges": "bytes",
   };
+  if (ranges) headers["Accept-Ranges"] = "bytes";
+  // invenio-files-rest sends the md5's hex digits; `named` keeps RFC 1864's base64.
+  const md5 = filesRest ? hex : Buffer.from(hex, "hex").toString("base64");
   const ifNoneMatch = req.headers["if-none-match"];
   const ifModifiedSince = req.headers["if-modified-since"];
   const notModified =
@@ -111,7 +190,7 @@ export async function sendContent(
     res.end();
     return;
   }
-  let range = parseRange(req.headers.range, info.size);
+  let range = ranges ? parseRange(req.headers.range, info.size) : undefined;
   const ifRange = req.headers["if-range"];
   // A stale If-Range (another ETag, or a date) means: send the whole current content.
   if (range !== undefined && typeof ifRange === "string" && ifRange.trim() !== etag)

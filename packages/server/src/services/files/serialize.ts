@@ -38,18 +38,31 @@ export function fileLinks(filesUrl: string, row: FileRow, draft: boolean): Recor
  * A file item as IRR v8's `FileSchema` dumps it (protocol §4.2): `size` and `checksum` echo the
  * values declared at init until content is committed; `mimetype`, `storage_class`, `file_id` and
  * `version_id` appear once a file object exists.
+ *
+ * With `rdm` (RDM 13, recorded `files-init`, `file-entry-pending`, `file-commit`) the file
+ * object exists once committed or, for a multipart upload, from its init (with `checksum: null`
+ * and no per-part progress); a pending L file has no `bucket_id`; `access` is shown, and
+ * `metadata` as stored (`null` until set).
  */
-export function dumpFile(filesUrl: string, row: FileRow, draft: boolean): Record<string, unknown> {
+export function dumpFile(
+  filesUrl: string,
+  row: FileRow,
+  draft: boolean,
+  rdm = false,
+): Record<string, unknown> {
   const completed = row.status === "completed";
+  const multipart = row.transfer.type === "M";
+  const fileObject = completed || (rdm && multipart);
   const out: Record<string, unknown> = {
     key: row.key,
     created: row.created,
     updated: row.updated,
-    metadata: row.metadata,
+    metadata: rdm ? row.metadata : (row.metadata ?? {}),
     status: row.status,
-    bucket_id: bucketId(row.ownerKind, row.ownerId),
   };
-  if (completed) {
+  if (!rdm || fileObject) out.bucket_id = bucketId(row.ownerKind, row.ownerId);
+  if (rdm) out.access = { hidden: false };
+  if (fileObject) {
     out.mimetype = mimetypeOf(row.key);
     out.version_id = row.versionId;
     out.file_id = row.fileId;
@@ -59,29 +72,32 @@ export function dumpFile(filesUrl: string, row: FileRow, draft: boolean): Record
   if (size !== null) out.size = size;
   const checksum = completed ? row.checksum : row.declaredChecksum;
   if (checksum !== null) out.checksum = checksum;
-  out.transfer =
-    row.transfer.type === "M"
-      ? { type: "M", parts: row.transfer.parts, part_size: row.transfer.part_size }
-      : { type: "L" };
+  else if (rdm && fileObject) out.checksum = null;
+  out.transfer = multipart
+    ? { type: "M", parts: row.transfer.parts, part_size: row.transfer.part_size }
+    : { type: "L" };
   out.links = fileLinks(filesUrl, row, draft);
   return out;
 }
 
 /**
  * The file list (protocol §4.3, IRR `FileList.to_dict`): with files disabled only `enabled` and
- * `links`, no `entries`.
+ * `links`, no `entries`. RDM 13 also links the files' zip archive.
  */
 export function dumpFileList(
   filesUrl: string,
   enabled: boolean,
   rows: readonly FileRow[],
   draft: boolean,
+  rdm = false,
 ): Record<string, unknown> {
-  if (!enabled) return { enabled: false, links: { self: filesUrl } };
+  const links: Record<string, string> = { self: filesUrl };
+  if (rdm) links.archive = `${filesUrl.slice(0, -"/files".length)}/files-archive`;
+  if (!enabled) return { enabled: false, links };
   return {
     enabled: true,
-    links: { self: filesUrl },
-    entries: rows.map((r) => dumpFile(filesUrl, r, draft)),
+    links,
+    entries: rows.map((r) => dumpFile(filesUrl, r, draft, rdm)),
     default_preview: null,
     order: [],
   };

@@ -69,7 +69,8 @@ const TRANSFER_TYPES = new Set(["L", "M"]);
 
 interface InitEntry {
   key: string;
-  metadata: Record<string, unknown>;
+  /** `null` when the init gave none. */
+  metadata: Record<string, unknown> | null;
   transfer: TransferInfo;
   size: number | null;
   checksum: string | null;
@@ -122,7 +123,8 @@ function parseInit(body: unknown): InitEntry[] {
     }
     const type = transfer.type ?? "L";
     if (typeof type !== "string" || !TRANSFER_TYPES.has(type)) {
-      problem("transfer.type", `Unsupported transfer type ${JSON.stringify(type)}; use L or M.`);
+      // IRR v8's transfer type field (recorded `files-init-unknown-transfer`).
+      problem("transfer.type", `Unsupported value: ${JSON.stringify(type).replace(/^"|"$/g, "")}`);
       return;
     }
     for (const name of Object.keys(transfer)) {
@@ -139,7 +141,7 @@ function parseInit(body: unknown): InitEntry[] {
     if (typeof raw.key !== "string") return;
     entries.push({
       key: raw.key,
-      metadata: isObject(raw.metadata) ? raw.metadata : {},
+      metadata: isObject(raw.metadata) ? raw.metadata : null,
       transfer:
         type === "M"
           ? {
@@ -239,14 +241,17 @@ class Files {
 
   private sendItem(ctx: RequestContext, loaded: Loaded, row: FileRow): void {
     const draft = loaded.kind === "draft";
-    sendJson(ctx.res, 200, dumpFile(this.filesUrl(ctx, loaded.item.id, draft), row, draft));
+    const url = this.filesUrl(ctx, loaded.item.id, draft);
+    sendJson(ctx.res, 200, dumpFile(url, row, draft, this.app.traits.rdmFileItems));
   }
 
   private sendList(ctx: RequestContext, loaded: Loaded, status: number): void {
     const draft = loaded.kind === "draft";
     const rows = this.app.files.list(loaded.kind, loaded.item.id);
     const url = this.filesUrl(ctx, loaded.item.id, draft);
-    sendJson(ctx.res, status, dumpFileList(url, loaded.item.filesEnabled, rows, draft));
+    const { filesEnabled } = loaded.item;
+    const rdm = this.app.traits.rdmFileItems;
+    sendJson(ctx.res, status, dumpFileList(url, filesEnabled, rows, draft, rdm));
   }
 
   list(ctx: RequestContext, draft: boolean): void {
@@ -298,7 +303,7 @@ class Files {
             position: position++,
             fileId: randomUUID(),
             versionId: randomUUID(),
-            metadata: entry.metadata,
+            metadata: entry.metadata ?? (this.app.traits.rdmFileItems ? null : {}),
             transfer: entry.transfer,
             status: "pending",
             declaredSize: entry.size,
@@ -355,7 +360,15 @@ class Files {
     const loaded = this.loadForUpdate(ctx);
     this.fileOf(loaded, key);
     // Deleting a pending multipart file aborts the upload: its preallocated blob goes too.
-    const orphans = this.app.files.delete("draft", loaded.item.id, key);
+    const orphans = this.app.records.transaction(() => {
+      const blobs = this.app.files.delete("draft", loaded.item.id, key);
+      const step = this.app.traits.fileDeleteRevisionStep;
+      if (step > 0) {
+        const { item } = loaded;
+        this.app.records.putItem("draft", { ...item, revisionId: item.revisionId + step });
+      }
+      return blobs;
+    });
     await this.app.files.collect(orphans);
     sendEmpty(ctx.res, 204);
   }
@@ -533,7 +546,8 @@ class Files {
       size,
       updated: timestamp(),
     };
-    files.put(next);
+    // RDM 13 answers the commit with the metadata still unset (null) and shows `{}` from then on.
+    files.put({ ...next, metadata: next.metadata ?? {} });
     this.sendItem(ctx, loaded, next);
   }
 
@@ -575,7 +589,11 @@ class Files {
         contentType: content.contentType,
         key: row.key,
       },
-      { attachment: ctx.query.has("download") },
+      {
+        attachment: ctx.query.has("download"),
+        ranges: this.app.traits.rangeRequests,
+        headers: this.app.traits.downloadHeaders,
+      },
     );
   }
 

@@ -5,8 +5,11 @@ import type { FieldError } from "../../http/errors.js";
 import type { ItemKind, ItemRow, ParentRow } from "../../store/records.js";
 import type { User } from "../../store/users.js";
 import type { ServiceContext } from "../service.js";
-import { dumpFile } from "../files/serialize.js";
+import type { FileRow } from "../../store/files.js";
+import { mimetypeOf } from "../files/mimetypes.js";
+import { encodeKey } from "../files/serialize.js";
 import { Access } from "./access.js";
+import { dereferenceVocabularies } from "./vocabularies.js";
 
 /** The record models the flavour serves: the configured ones (nrp) or InvenioRDM's `records` (rdm). */
 export function recordModels(app: ServiceContext): readonly ResolvedModel[] {
@@ -88,45 +91,50 @@ function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
   const { origin, user } = d;
   const api = `${origin}/api/records/${item.id}`;
   const html = `${origin}/records/${item.id}`;
+  const draft = kind === "draft";
+  const files = draft ? `${api}/draft` : api;
+  const iiif = `${origin}/api/iiif/${draft ? "draft" : "record"}:${item.id}`;
   const links: Record<string, string> = {};
-  // Key set of invenio-rdm-records v19 `RDMRecordServiceConfig.links_item`: `record*`, `publish`
-  // and `review` only on drafts; `latest*` and `parent*` only on records; `doi` with a DOI.
-  if (kind === "draft") {
-    links.self = `${api}/draft`;
-    links.self_html = `${origin}/uploads/${item.id}`;
-    links.preview_html = `${html}?preview=1`;
-    links.reserve_doi = `${api}/draft/pids/doi`;
-    links.files = `${api}/draft/files`;
-    links.media_files = `${api}/draft/media-files`;
-    links.archive = `${api}/draft/files-archive`;
-    links.archive_media = `${api}/draft/media-files-archive`;
-    links.record = api;
-    links.record_html = html;
-    if (access.canPublish(user, parent, d.model)) links.publish = `${api}/draft/actions/publish`;
-    links.review = `${api}/draft/review`;
-  } else {
-    links.self = api;
-    links.self_html = html;
+  // Key set of invenio-rdm-records v19 `RDMRecordServiceConfig.links_item` as RDM 13 answers
+  // (recorded `draft-create`, `publish`): `record*`, `publish` and `review` only on drafts,
+  // `latest*`, `parent*` and `draft` only on records, `doi` links with a DOI.
+  links.self = draft ? `${api}/draft` : api;
+  links.self_html = draft ? `${origin}/uploads/${item.id}` : html;
+  links.preview_html = `${html}?preview=1`;
+  links.reserve_doi = `${api}/draft/pids/doi`;
+  if (!draft) {
     const doi = doiOf(item);
     if (doi !== undefined) {
       links.doi = `https://doi.org/${doi}`;
       links.self_doi = `https://doi.org/${doi}`;
       links.self_doi_html = `${origin}/doi/${doi}`;
     }
-    links.draft = `${api}/draft`;
-    links.files = `${api}/files`;
-    links.media_files = `${api}/media-files`;
-    links.archive = `${api}/files-archive`;
-    links.archive_media = `${api}/media-files-archive`;
-    links.latest = `${api}/versions/latest`;
-    links.latest_html = `${html}/latest`;
     links.parent = `${origin}/api/records/${parent.id}`;
     links.parent_html = `${origin}/records/${parent.id}`;
   }
+  links.self_iiif_manifest = `${iiif}/manifest`;
+  links.self_iiif_sequence = `${iiif}/sequence/default`;
+  links.files = `${files}/files`;
+  links.media_files = `${files}/media-files`;
+  links.archive = `${files}/files-archive`;
+  links.archive_media = `${files}/media-files-archive`;
+  if (!draft) {
+    links.latest = `${api}/versions/latest`;
+    links.latest_html = `${html}/latest`;
+  }
   links.versions = `${api}/versions`;
+  if (draft) {
+    links.record = api;
+    links.record_html = html;
+    if (access.canPublish(user, parent, d.model)) links.publish = `${api}/draft/actions/publish`;
+    links.review = `${api}/draft/review`;
+  } else {
+    links.draft = `${api}/draft`;
+  }
   links.access_links = `${api}/access/links`;
   links.access_grants = `${api}/access/grants`;
   links.access_users = `${api}/access/users`;
+  links.access_groups = `${api}/access/groups`;
   links.access_request = `${api}/access/request`;
   links.access = `${api}/access`;
   links.communities = `${api}/communities`;
@@ -152,26 +160,140 @@ function pythonDatetime(iso: string): string {
   return iso.replace("T", " ").replace(/\+00:00$/, "");
 }
 
+/** How a dump is used; RDM 13 shows file entries differently in each. */
+export interface DumpOptions {
+  /** Lenient validation's complaints, shown as `errors` when there are some. */
+  errors?: FieldError[];
+  /** A search hit: oarepo hits carry only `self` and `self_html` links (§3.3.1). */
+  hit?: boolean;
+  /** The answer to the draft's creation (RDM 13 computes `access.status` before files exist). */
+  created?: boolean;
+  /** A read of a published record: RDM 13 gives its file entries their links. */
+  read?: boolean;
+}
+
+const ZERO_STATS = {
+  views: 0,
+  unique_views: 0,
+  downloads: 0,
+  unique_downloads: 0,
+  data_volume: 0.0,
+};
+
 /**
- * A record or draft as the API returns it: oarepo 12's shape (protocol §3.3.1) or InvenioRDM
- * 13's (§3.3.2), with `errors` only when lenient validation had something to say.
- * @param hit search hits of an oarepo model carry only `self` and `self_html` links (§3.3.1)
+ * A file of `files.entries` in an RDM record (RDM 13's `FileSchema` of the record schema): the
+ * file's id, checksum, extension, size, type, storage class (not in search hits), key, metadata
+ * and access, and on a record read its links.
  */
-export function dumpRecord(
+function rdmEntry(filesUrl: string, row: FileRow, options: DumpOptions): Record<string, unknown> {
+  const completed = row.status === "completed";
+  const dot = row.key.lastIndexOf(".");
+  const out: Record<string, unknown> = { id: row.fileId };
+  if (completed) {
+    out.checksum = row.checksum;
+    out.ext = dot > 0 ? row.key.slice(dot + 1).toLowerCase() : null;
+    out.size = row.size;
+    out.mimetype = mimetypeOf(row.key);
+    if (options.hit !== true) out.storage_class = "L";
+  }
+  out.key = row.key;
+  out.metadata = row.metadata ?? {};
+  out.access = { hidden: false };
+  if (options.read === true) {
+    const self = `${filesUrl}/${encodeKey(row.key)}`;
+    out.links = { self, content: `${self}/content` };
+  }
+  return out;
+}
+
+/** InvenioRDM 13's record and draft body (protocol §3.3.2; recorded `draft-create`, `publish`). */
+function rdmBody(
   d: DumpContext,
   loaded: Loaded,
-  options: { errors?: FieldError[]; hit?: boolean } = {},
-): Record<string, unknown> {
+  options: DumpOptions,
+  out: Record<string, unknown>,
+): void {
   const { kind, item, parent } = loaded;
   const { app, model } = d;
   const isDraft = kind === "draft";
   const published = isDraft ? app.records.item("record", item.id) !== undefined : true;
-  const versions = {
+  out.parent = {
+    id: parent.id,
+    access: {
+      grants: [],
+      owned_by: { user: String(parent.ownerId) },
+      links: [],
+      settings: {
+        allow_user_requests: false,
+        allow_guest_requests: false,
+        accept_conditions_text: null,
+        secret_link_expiration: 0,
+      },
+    },
+    communities: communitiesOf(parent),
+    pids: {},
+    is_verified: false,
+  };
+  out.versions = versionsOf(loaded);
+  out.is_published = published;
+  out.is_draft = isDraft;
+  if (isDraft) out.expires_at = pythonDatetime(item.expiresAt ?? item.created);
+  // Published records (and their edit drafts) have an OAI-PMH identifier from RDM's oai provider.
+  const oai = { identifier: `oai:${new URL(d.origin).hostname}:${item.id}`, provider: "oai" };
+  out.pids = published ? { ...item.pids, oai } : item.pids;
+  out.metadata = dereferenceVocabularies(item.data);
+  out.custom_fields = {};
+  out.access = {
+    record: "public",
+    files: "public",
+    embargo: { active: false, reason: null },
+    // RDM's access field knows whether files are enabled only once the record is read back, so
+    // the create answer says metadata-only whatever `files.enabled` is.
+    status: item.filesEnabled && options.created !== true ? "open" : "metadata-only",
+  };
+  // RDM's FilesSchema: `entries` keyed by file name (protocol §4.3), with count and total.
+  const rows = app.files.list(kind, item.id);
+  const filesUrl = `${d.origin}${apiPrefix(model)}/${item.id}${isDraft ? "/draft" : ""}/files`;
+  out.files = {
+    enabled: item.filesEnabled,
+    order: [],
+    count: rows.length,
+    total_bytes: rows.reduce((sum, r) => sum + (r.size ?? 0), 0),
+    entries: Object.fromEntries(rows.map((r) => [r.key, rdmEntry(filesUrl, r, options)])),
+  };
+  out.media_files = { enabled: false, order: [], count: 0, total_bytes: 0, entries: {} };
+  // invenio-rdm-records' DraftStatus: an unpublished first version is a "draft", a later one a
+  // "new_version_draft"; an edit draft of a published record reports "published".
+  out.status =
+    !isDraft || published ? "published" : item.versionIndex > 1 ? "new_version_draft" : "draft";
+  if (!isDraft) out.deletion_status = { is_deleted: false, status: "P" };
+  out.internal_notes = [];
+  if (!isDraft) out.stats = { this_version: ZERO_STATS, all_versions: ZERO_STATS };
+}
+
+function versionsOf(loaded: Loaded): Record<string, unknown> {
+  const { item, parent } = loaded;
+  return {
     index: item.versionIndex,
     is_latest: parent.latestId === item.id,
     is_latest_draft:
       parent.nextDraftId === null ? parent.latestId === item.id : parent.nextDraftId === item.id,
   };
+}
+
+/**
+ * A record or draft as the API returns it: oarepo 12's shape (protocol §3.3.1) or InvenioRDM
+ * 13's (§3.3.2), with `errors` only when lenient validation had something to say.
+ */
+export function dumpRecord(
+  d: DumpContext,
+  loaded: Loaded,
+  options: DumpOptions = {},
+): Record<string, unknown> {
+  const { kind, item, parent } = loaded;
+  const { app, model } = d;
+  const isDraft = kind === "draft";
+  const published = isDraft ? app.records.item("record", item.id) !== undefined : true;
   let links = recordLinks(d, loaded);
   if (options.hit === true && app.flavour === "nrp") {
     const { self, self_html } = links;
@@ -185,47 +307,7 @@ export function dumpRecord(
     revision_id: item.revisionId,
   };
   if (app.flavour === "rdm") {
-    out.pids = item.pids;
-    out.metadata = item.data;
-    out.custom_fields = {};
-    out.access = {
-      record: "public",
-      files: "public",
-      embargo: { active: false, reason: null },
-    };
-    // RDM's FilesSchema: `entries` keyed by file name (protocol §4.3), with count and total.
-    const rows = app.files.list(kind, item.id);
-    const filesUrl = `${d.origin}${apiPrefix(model)}/${item.id}${isDraft ? "/draft" : ""}/files`;
-    out.files = {
-      enabled: item.filesEnabled,
-      order: [],
-      count: rows.length,
-      total_bytes: rows.reduce((sum, r) => sum + (r.size ?? 0), 0),
-      entries: Object.fromEntries(rows.map((r) => [r.key, dumpFile(filesUrl, r, isDraft)])),
-    };
-    out.media_files = { enabled: false, order: [], count: 0, total_bytes: 0, entries: {} };
-    out.parent = {
-      id: parent.id,
-      communities: communitiesOf(parent),
-      access: {
-        owned_by: { user: String(parent.ownerId) },
-        settings: {
-          allow_user_requests: false,
-          allow_guest_requests: false,
-          accept_conditions_text: null,
-          secret_link_expiration: 0,
-        },
-      },
-      pids: {},
-    };
-    out.versions = versions;
-    out.is_published = published;
-    out.is_draft = isDraft;
-    if (isDraft) out.expires_at = pythonDatetime(item.expiresAt ?? item.created);
-    // invenio-rdm-records' DraftStatus: an unpublished first version is a "draft", a later one a
-    // "new_version_draft"; an edit draft of a published record reports "published".
-    out.status =
-      !isDraft || published ? "published" : item.versionIndex > 1 ? "new_version_draft" : "draft";
+    rdmBody(d, loaded, options, out);
   } else {
     out.$schema = schemaId(model);
     if (model.metadata) out.metadata = item.data;
@@ -237,7 +319,7 @@ export function dumpRecord(
       communities: communitiesOf(parent),
       ...(parent.workflow === null ? {} : { workflow: parent.workflow }),
     };
-    out.versions = versions;
+    out.versions = versionsOf(loaded);
     out.is_draft = isDraft;
     out.is_published = published;
     if (isDraft) out.expires_at = pythonDatetime(item.expiresAt ?? item.created);

@@ -16,8 +16,17 @@ import type { Service, ServiceContext } from "../service.js";
 import { applicableTypes } from "../requests/applicable.js";
 import { Access } from "./access.js";
 import { newRecordId } from "./ids.js";
-import { apiPrefix, dumpRecord, recordModels, type DumpContext, type Loaded } from "./serialize.js";
+import { signpostingLink } from "./landing.js";
+import {
+  apiPrefix,
+  dumpRecord,
+  recordModels,
+  type DumpContext,
+  type DumpOptions,
+  type Loaded,
+} from "./serialize.js";
 import { MESSAGES, validateData } from "./validation.js";
+import { checkVocabularies } from "./vocabularies.js";
 
 /** IRR's `PIDDoesNotExistError` message; also what a missing draft answers (`DraftNotCreatedError`). */
 export const PID_DOES_NOT_EXIST = "The persistent identifier does not exist.";
@@ -87,6 +96,12 @@ function expiresAt(created: string): string {
   return `${at.slice(0, 19)}${created.slice(19)}`;
 }
 
+/** `revision_id` of a new draft, as the flavour's server numbers it. */
+function newDraftRevision(app: ServiceContext, filesEnabled: boolean): number {
+  const { newDraftRevision: revision } = app.traits;
+  return filesEnabled ? revision.filesEnabled : revision.filesDisabled;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -130,16 +145,28 @@ export class Records {
     return { app: this.app, model: this.model, origin: ctx.origin, user: ctx.user };
   }
 
-  private send(ctx: RequestContext, status: number, loaded: Loaded, errors?: FieldError[]): void {
+  private send(
+    ctx: RequestContext,
+    status: number,
+    loaded: Loaded,
+    options: DumpOptions = {},
+    headers: Record<string, string> = {},
+  ): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
-    const body = dumpRecord(this.dumpContext(ctx), loaded, errors === undefined ? {} : { errors });
+    const body = dumpRecord(this.dumpContext(ctx), loaded, options);
     // oarepo's RequestTypesComponent embeds the applicable request types with `?expand=true`.
     if (ctx.query.get("expand") === "true" && this.model.requests.types.length > 0) {
       body.expanded = {
         request_types: applicableTypes(this.app, ctx.origin, ctx.user, this.model, loaded),
       };
     }
-    sendJson(ctx.res, status, body, { ETag: `"${loaded.item.revisionId}"` }, contentType);
+    sendJson(
+      ctx.res,
+      status,
+      body,
+      { ...headers, ETag: `"${loaded.item.revisionId}"` },
+      contentType,
+    );
   }
 
   private parentOf(item: ItemRow): ParentRow {
@@ -213,6 +240,7 @@ export class Records {
     } else {
       source = Object.fromEntries(Object.entries(body).filter(([key]) => !IGNORED_KEYS.has(key)));
     }
+    if (this.app.traits.vocabularies && isObject(source)) checkVocabularies(source);
     const validated = validateData(
       this.model.schema,
       source,
@@ -311,7 +339,7 @@ export class Records {
         data,
         filesEnabled,
         pids: {},
-        revisionId: 1,
+        revisionId: newDraftRevision(this.app, filesEnabled),
         created: now,
         updated: now,
         expiresAt: expiresAt(now),
@@ -322,11 +350,16 @@ export class Records {
       store.putPid("recid", id, "draft", id, "N");
       return { kind: "draft", item, parent };
     });
-    this.send(ctx, 201, loaded, errors);
+    this.send(ctx, 201, loaded, { errors, created: true });
   }
 
   readRecord(ctx: RequestContext): void {
-    this.send(ctx, 200, this.loadRecord(param(ctx, "id")));
+    const loaded = this.loadRecord(param(ctx, "id"));
+    const api = `${ctx.origin}${apiPrefix(this.model)}/${loaded.item.id}`;
+    const headers: Record<string, string> = this.app.traits.apiSignposting
+      ? { Link: signpostingLink(api) }
+      : {};
+    this.send(ctx, 200, loaded, { read: true }, headers);
   }
 
   readDraft(ctx: RequestContext): void {
@@ -358,11 +391,11 @@ export class Records {
       ...loaded.item,
       data,
       filesEnabled,
-      revisionId: loaded.item.revisionId + 1,
+      revisionId: loaded.item.revisionId + this.app.traits.updateRevisionStep,
       updated: timestamp(),
     };
     this.app.records.putItem("draft", item);
-    this.send(ctx, 200, { ...loaded, item }, errors);
+    this.send(ctx, 200, { ...loaded, item }, { errors });
   }
 
   async deleteDraft(ctx: RequestContext): Promise<void> {
@@ -539,10 +572,14 @@ export class Records {
         parentId: parent.id,
         model: this.model.type,
         versionIndex: parent.latestIndex + 1,
-        data: record.item.data,
+        data: Object.fromEntries(
+          Object.entries(record.item.data).filter(
+            ([key]) => !this.app.traits.newVersionDrops.includes(key),
+          ),
+        ),
         filesEnabled: record.item.filesEnabled,
         pids: {},
-        revisionId: 1,
+        revisionId: newDraftRevision(this.app, record.item.filesEnabled),
         created: now,
         updated: now,
         expiresAt: expiresAt(now),
@@ -608,7 +645,16 @@ export class Records {
     sendJson(
       ctx.res,
       200,
-      searchResponse(base, undefined, params, hits, all.length),
+      searchResponse(
+        base,
+        undefined,
+        params,
+        hits,
+        all.length,
+        {},
+        [],
+        this.app.traits.searchEnvelope,
+      ),
       {},
       contentType,
     );

@@ -28,6 +28,8 @@ export const MESSAGES = {
   url: "Not a valid URL.",
   email: "Not a valid email address.",
   pattern: "String does not match expected pattern.",
+  /** InvenioRDM's `EDTFDateString` field (`publication_date`). */
+  edtf: "Please provide a valid date or interval.",
 } as const;
 
 class Collector {
@@ -82,12 +84,26 @@ function validDate(text: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/** A level-0 EDTF date (`2024`, `2024-05`, `2024-05-01`) or an interval of two (`a/b`). */
+function validEdtf(text: string): boolean {
+  const one = (part: string): boolean => {
+    if (/^\d{4}$/.test(part)) return true;
+    const month = /^(\d{4})-(\d{2})$/.exec(part);
+    if (month !== null) return Number(month[2]) >= 1 && Number(month[2]) <= 12;
+    return validDate(part);
+  };
+  const parts = text.split("/");
+  return parts.length <= 2 && parts.every(one);
+}
+
 function formatMessage(schema: MetadataSchema, text: string): string | undefined {
   switch (schema.format) {
     case undefined:
       return undefined;
     case "date":
       return validDate(text) ? undefined : MESSAGES.date;
+    case "edtf":
+      return validEdtf(text) ? undefined : MESSAGES.edtf;
     case "date-time":
       return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text) && !Number.isNaN(Date.parse(text))
         ? undefined
