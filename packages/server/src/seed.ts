@@ -15,6 +15,12 @@ export interface SeedOptions {
   configFile?: string;
   /** Seed of the pseudo-random generator, so that two runs make the same metadata and times. */
   seed?: number;
+  /**
+   * The records' `created` timestamps, one per record in order, instead of generated ones
+   * (`2025-01-14T10:12:33.123456+00:00`, or `…Z`): for tests that need records apart by less
+   * than a millisecond, which records made through the API cannot be placed at.
+   */
+  created?: readonly string[];
 }
 
 /** What was created, and how long it took. */
@@ -46,6 +52,13 @@ function generator(seed: number): () => number {
 function stamp(micros: number): string {
   const iso = new Date(Math.floor(micros / 1000)).toISOString();
   return `${iso.slice(0, 19)}.${String(micros % 1_000_000).padStart(6, "0")}+00:00`;
+}
+
+/** Microseconds since the epoch of a stored-form (or `Z`) timestamp. */
+function micros(value: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{6})(?:Z|\+00:00)$/.exec(value);
+  if (m === null) throw new Error(`not a timestamp with microseconds in UTC: '${value}'`);
+  return Date.parse(`${m[1] ?? ""}Z`) * 1000 + Number(m[2]);
 }
 
 /**
@@ -116,6 +129,10 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
     );
   }
   const props = model.schema.properties ?? {};
+  const given = (opts.created ?? []).map(micros);
+  if (opts.created !== undefined && given.length !== opts.records) {
+    throw new Error(`${String(opts.records)} records but ${String(given.length)} created times`);
+  }
   const random = generator(opts.seed ?? 1);
   const store = await openStore({ dataDir: opts.dataDir });
   try {
@@ -153,7 +170,7 @@ export async function seedRecords(opts: SeedOptions): Promise<SeedResult> {
       }
     };
     const communities = JSON.stringify(community === undefined ? [] : [community]);
-    const times = createdTimes(opts.records, random);
+    const times = opts.created === undefined ? createdTimes(opts.records, random) : given;
     const triggers = db
       .prepare(
         `SELECT name, sql FROM sqlite_master WHERE type = 'trigger'

@@ -1,44 +1,48 @@
 // Planning a complete scan past the search window (protocol §5.4, §5.5): split the `created`
-// axis into half-open ranges until each range's hit count fits the window.
+// axis into half-open ranges of whole milliseconds until each range's hit count fits the window.
+//
+// Invenio dumps `created` with microseconds, but OpenSearch indexes it as a `date`, which keeps
+// milliseconds: a record created at `…05.971453` is indexed at `…05.971`, and a range bound
+// with a sub-millisecond part is truncated to its millisecond before the comparison (`lt
+// …05.971454` becomes `< …05.971`, which leaves that record out). Bounds on whole milliseconds
+// select the same records whether the server compares microseconds or milliseconds, so the
+// ranges always partition the matching records.
 
 import { NRPError } from "../core/errors.js";
 
-/** Microseconds since the Unix epoch: `created` has microsecond precision, a `Date` only ms. */
-export type Micros = bigint;
+/** Whole milliseconds since the Unix epoch: the precision OpenSearch indexes `created` at. */
+export type Millis = number;
 
-/** A half-open range `[from, to)` of `created` timestamps, in microseconds. */
+/** A half-open range `[from, to)` of `created` timestamps, in whole milliseconds. */
 export interface CreatedRange {
-  from: Micros;
-  to: Micros;
+  from: Millis;
+  to: Millis;
 }
 
 /**
  * Parses an Invenio timestamp (`2025-01-14T10:12:33.123456+00:00`, `…Z`, fewer or no fraction
- * digits) into microseconds since the epoch; `undefined` when it is not one.
+ * digits) into the millisecond it falls in (digits past the third are dropped, as the search
+ * index drops them); `undefined` when it is not one.
  */
-export function parseMicros(value: string): Micros | undefined {
+export function parseMillis(value: string): Millis | undefined {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(
     value.trim(),
   );
   if (m === null) return undefined;
   const [, base = "", fraction = "", zone = "Z"] = m;
-  const seconds = Date.parse(`${base}${zone === "Z" ? "Z" : zone}`);
+  const seconds = Date.parse(`${base}${zone}`);
   if (Number.isNaN(seconds)) return undefined;
-  const micros = BigInt((fraction + "000000").slice(0, 6));
-  return BigInt(seconds) * 1000n + micros;
+  return seconds + Number((fraction + "000").slice(0, 3));
 }
 
-/** Formats microseconds as the UTC form range queries use: `2024-05-01T10:00:00.000000Z`. */
-export function formatMicros(value: Micros): string {
-  const ms = value / 1000n - (value % 1000n < 0n ? 1n : 0n);
-  const iso = new Date(Number(ms)).toISOString(); // 2024-05-01T10:00:00.123Z
-  const micros = ((value % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  return `${iso.slice(0, 19)}.${micros.toString().padStart(6, "0")}Z`;
+/** Formats milliseconds as the UTC form range bounds use: `2024-05-01T10:00:00.123Z`. */
+export function formatMillis(value: Millis): string {
+  return new Date(value).toISOString();
 }
 
 /** The `q` clause selecting a range: start inclusive, end exclusive. */
 export function rangeClause(range: CreatedRange): string {
-  return `created:[${formatMicros(range.from)} TO ${formatMicros(range.to)}}`;
+  return `created:[${formatMillis(range.from)} TO ${formatMillis(range.to)}}`;
 }
 
 /** Combines the caller's query string with a range clause, keeping the caller's precedence. */
@@ -50,7 +54,7 @@ export function withRange(q: string | undefined, range: CreatedRange, idPrefix?:
 
 /**
  * A range whose hits fit the window and can be paged through; `total` is the count probed.
- * `idPrefix` narrows a range of one timestamp further to the ids starting with it.
+ * `idPrefix` narrows a range one millisecond wide further to the ids starting with it.
  */
 export interface PlannedRange extends CreatedRange {
   total: number;
@@ -75,19 +79,21 @@ export function idClause(prefix: string): string {
  * Splits `[first, last]` into ranges whose hit counts fit `window`, oldest first, probing
  * counts lazily so that a consumer who stops early stops the probing too.
  *
- * A range one microsecond wide (every hit on one timestamp) cannot be split by `created`; when
- * it holds more than `window` hits it is split by id prefix (`id:a*`, `id:b*`, …). When the
- * prefixes do not add up to the cluster (ids outside `[0-9a-z]`), or a prefix of
- * {@link MAX_PREFIX} characters still holds too many, it fails loudly rather than skip records.
+ * `first` and `last` are the milliseconds of the oldest and newest matching `created`. A range
+ * one millisecond wide cannot be split by `created` (the search index cannot tell its records
+ * apart by time); when it holds more than `window` hits it is split by id prefix (`id:a*`,
+ * `id:b*`, …). When the prefixes do not add up to the cluster (ids outside `[0-9a-z]`), or a
+ * prefix of {@link MAX_PREFIX} characters still holds too many, it fails loudly rather than
+ * skip records.
  */
 export async function* planRanges(
-  first: Micros,
-  last: Micros,
+  first: Millis,
+  last: Millis,
   window: number,
   count: RangeCounter,
 ): AsyncGenerator<PlannedRange> {
-  // The end is exclusive, so one past the newest timestamp covers it.
-  const stack: CreatedRange[] = [{ from: first, to: last + 1n }];
+  // The end is exclusive, so the millisecond after the newest one covers it.
+  const stack: CreatedRange[] = [{ from: first, to: last + 1 }];
   while (stack.length > 0) {
     const range = stack.pop();
     if (range === undefined) break;
@@ -97,11 +103,11 @@ export async function* planRanges(
       yield { ...range, total };
       continue;
     }
-    if (range.to - range.from <= 1n) {
+    if (range.to - range.from <= 1) {
       yield* planPrefixes(range, "", total, window, count);
       continue;
     }
-    const mid = range.from + (range.to - range.from) / 2n;
+    const mid = range.from + Math.floor((range.to - range.from) / 2);
     // Upper half first: the stack pops the lower (older) half next.
     stack.push({ from: mid, to: range.to }, { from: range.from, to: mid });
   }
@@ -116,9 +122,9 @@ async function* planPrefixes(
 ): AsyncGenerator<PlannedRange> {
   const tooMany = (): NRPError =>
     new NRPError(
-      `${total} records share the timestamp ${formatMicros(range.from)}${
-        prefix === "" ? "" : ` and the id prefix "${prefix}"`
-      }, more than the search window of ${window}, and splitting them by id prefix does not cover them all; they cannot all be read by paging.`,
+      `${total} records${
+        prefix === "" ? "" : ` with ids starting "${prefix}"`
+      } were created in the same millisecond (${formatMillis(range.from)}), more than the search window of ${window}, and splitting them by id prefix does not cover them all; they cannot all be read by paging.`,
       { code: "NRP_SCAN_CLUSTER_TOO_LARGE" },
     );
   if (prefix.length >= MAX_PREFIX) throw tooMany();

@@ -6,13 +6,13 @@ import type { Json } from "../core/json.js";
 import type { QueryValue } from "../core/query.js";
 import { isObject } from "../internal/json.js";
 import {
-  formatMicros,
+  formatMillis,
   idClause,
-  parseMicros,
+  parseMillis,
   planRanges,
   withRange,
 } from "../internal/scan-plan.js";
-import type { CreatedRange, PlannedRange } from "../internal/scan-plan.js";
+import type { CreatedRange, Millis, PlannedRange } from "../internal/scan-plan.js";
 import { NRPRecord, modelOf } from "./records.js";
 import type { RecordContext } from "./records.js";
 import { hitsOf } from "./requests.js";
@@ -534,13 +534,15 @@ export class NRPSearchRequest {
    *
    * It probes the total (`size=1`). Within the window it pages through the results sorted
    * oldest first. Past it, it finds the oldest and newest `created` and splits that span into
-   * half-open `created` ranges, halving each until its count fits the window, and pages through
-   * each range in turn. Records are deduplicated by id, so a record that moves between pages
-   * while the scan runs is still yielded once. Leaving the loop early stops all requests. Several
-   * models are scanned one model endpoint after another.
+   * half-open `created` ranges of whole milliseconds (the precision the search index keeps),
+   * halving each until its count fits the window, and pages through each range in turn. Records
+   * are deduplicated by id, so a record that moves between pages while the scan runs is still
+   * yielded once. Leaving the loop early stops all requests. Several models are scanned one model
+   * endpoint after another.
    *
-   * Fails with code `NRP_SCAN_CLUSTER_TOO_LARGE` when more records than the window share one
-   * `created` timestamp, since such a set cannot be read completely by paging.
+   * More records than the window created in one millisecond are split by id prefix. Fails with
+   * code `NRP_SCAN_CLUSTER_TOO_LARGE` when the prefixes cannot cover them, since such a set
+   * cannot be read completely by paging.
    *
    * @example
    * for await (const record of client.searchRequest("documents").query("trees").scan()) {
@@ -612,9 +614,9 @@ export class NRPSearchRequest {
     window: number,
     signal: AbortSignal | undefined,
   ): Promise<AsyncIterable<PlannedRange | undefined>> {
-    const edge = async (sort: string): Promise<bigint> => {
+    const edge = async (sort: string): Promise<Millis> => {
       const hit = hitsOf(await this.#probe(resolved, this.state.q, sort, signal))[0];
-      const created = typeof hit?.created === "string" ? parseMicros(hit.created) : undefined;
+      const created = typeof hit?.created === "string" ? parseMillis(hit.created) : undefined;
       if (created === undefined) {
         throw new NRPError(`Cannot scan: a hit has no readable "created" timestamp.`, {
           code: "NRP_INVALID_RESPONSE",
@@ -708,7 +710,7 @@ function bodyWithRange(
   idPrefix: string | undefined,
 ): StructuredQuery | undefined {
   if (body === undefined) return undefined;
-  const created = { gte: formatMicros(range.from), lt: formatMicros(range.to) };
+  const created = { gte: formatMillis(range.from), lt: formatMillis(range.to) };
   const filter: StructuredQuery[] = [{ range: { created } }];
   if (idPrefix !== undefined) filter.push({ query_string: { query: idClause(idPrefix) } });
   return { bool: { must: [body], filter } };

@@ -208,21 +208,101 @@ function schemaMatch(values: string[]): SqlFragment {
 }
 
 /**
- * Brings a date or timestamp to the stored form (`2025-01-14T10:12:33.123456+00:00`) so that
- * ranges compare as strings; anything else is compared as given.
+ * The millisecond a date bound of a query stands for, the way OpenSearch reads a bound on a
+ * `date` field (which it indexes at millisecond precision): digits past the millisecond are
+ * dropped, and missing parts are filled with their lowest value, or with `roundUp` (for `gt`,
+ * `lte` and the upper end of a term) as OpenSearch fills them: hour 23, minute 59, second 59,
+ * millisecond 999 (a missing month or day stays 01). Digits alone are epoch milliseconds.
+ * `undefined` when it is no date, which OpenSearch's lenient query parsing turns into no match.
  */
-export function normalizeTimestamp(value: string): string {
+export function dateBound(value: string, roundUp: boolean): number | undefined {
   const m =
-    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2}))?(?:\.(\d{1,6})\d*)?)?(Z|[+-]00:?00)?$/.exec(
-      value,
+    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+      value.trim(),
     );
-  if (m !== null) {
-    const [, date, hm, sec, frac] = m;
-    return `${date ?? ""}T${hm ?? "00:00"}:${sec ?? "00"}.${(frac ?? "").padEnd(6, "0")}+00:00`;
+  if (m === null) {
+    // Epoch milliseconds, within the dates a timestamp can hold.
+    const ms = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    return Math.abs(ms) <= 8.64e15 ? ms : undefined;
   }
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) return value;
-  return `${new Date(parsed).toISOString().slice(0, 23)}000+00:00`;
+  const [, year, month, day, hour, minute, second, fraction, zone] = m;
+  const part = (v: string | undefined, low: number, high: number): number =>
+    v === undefined ? (roundUp ? high : low) : Number(v);
+  const fields = [
+    Number(year),
+    part(month, 1, 1) - 1,
+    part(day, 1, 1),
+    part(hour, 0, 23),
+    part(minute, 0, 59),
+    part(second, 0, 59),
+    fraction === undefined ? (roundUp ? 999 : 0) : Number(fraction.padEnd(3, "0").slice(0, 3)),
+  ] as const;
+  const time = new Date(0);
+  time.setUTCFullYear(fields[0], fields[1], fields[2]);
+  time.setUTCHours(fields[3], fields[4], fields[5], fields[6]);
+  // Out-of-range parts (month 13, 31 April, minute 60) would roll over: no such date.
+  const read = [
+    time.getUTCFullYear(),
+    time.getUTCMonth(),
+    time.getUTCDate(),
+    time.getUTCHours(),
+    time.getUTCMinutes(),
+    time.getUTCSeconds(),
+    time.getUTCMilliseconds(),
+  ];
+  if (read.some((v, i) => v !== fields[i])) return undefined;
+  let offset = 0;
+  if (zone !== undefined && zone !== "Z") {
+    const digits = zone.slice(1).replace(":", "");
+    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
+    offset = (zone.startsWith("-") ? -1 : 1) * minutes * 60_000;
+  }
+  return time.getTime() - offset;
+}
+
+/** The first and one past the last millisecond of the four-digit years stored timestamps have. */
+const YEAR_0 = Date.parse("0000-01-01T00:00:00Z");
+const YEAR_10000 = Date.parse("9999-12-31T23:59:59.999Z") + 1;
+
+/**
+ * A millisecond since the epoch in the stored form, `2025-01-14T10:12:33.123000+00:00`, which
+ * compares with stored timestamps as text; past the four-digit years, a text below or above all.
+ */
+function storedForm(ms: number): string {
+  if (ms < YEAR_0) return "";
+  if (ms >= YEAR_10000) return "~";
+  return `${new Date(ms).toISOString().slice(0, 23)}000+00:00`;
+}
+
+/**
+ * A range on a timestamp column (`created`, `updated`), compared as OpenSearch compares a `date`
+ * field: each row at the millisecond its stored microseconds fall in, against bounds read by
+ * {@link dateBound} (`gte` and `lt` round missing parts down, `gt` and `lte` up; an exclusive
+ * bound then excludes its whole millisecond). So `[a TO b}` selects the records whose millisecond
+ * is in `[ms(a), ms(b))`, and a record at `…05.971453` is outside `[… TO …05.971454}`, as on a
+ * real Invenio. The bounds become stored-form strings, so the column's index still serves.
+ */
+function timeRange(
+  column: string,
+  min: string | undefined,
+  max: string | undefined,
+  minInclusive: boolean,
+  maxInclusive: boolean,
+): SqlFragment {
+  const parts: SqlFragment[] = [];
+  if (min !== undefined) {
+    const low = dateBound(min, !minInclusive);
+    if (low === undefined) return { sql: "0", params: [] };
+    // The first millisecond selected.
+    parts.push({ sql: `${column} >= ?`, params: [storedForm(minInclusive ? low : low + 1)] });
+  }
+  if (max !== undefined) {
+    const high = dateBound(max, maxInclusive);
+    if (high === undefined) return { sql: "0", params: [] };
+    // The first millisecond past the range.
+    parts.push({ sql: `${column} < ?`, params: [storedForm(maxInclusive ? high + 1 : high)] });
+  }
+  return and(parts);
 }
 
 function globPattern(term: string): string {
@@ -275,10 +355,8 @@ export function fieldMatch(field: string, term: string, quoted: boolean): SqlFra
     const column = `items.${field}`;
     if (wildcard) return { sql: `lower(${column}) GLOB ?`, params: [globPattern(term)] };
     if (field === "id") return { sql: `${column} = ?`, params: [term] };
-    const stamp = normalizeTimestamp(term);
-    return /^\d{4}-\d{2}-\d{2}$/.test(term)
-      ? { sql: `substr(${column}, 1, 10) = ?`, params: [term] }
-      : { sql: `${column} = ?`, params: [stamp] };
+    // A term on a date is the range of all it leaves open, as in OpenSearch: a day, a millisecond.
+    return timeRange(column, term, term, true, true);
   }
   if (wildcard) {
     return valueMatch(field, {
@@ -330,10 +408,7 @@ export function rangeMatch(
 ): SqlFragment {
   const numeric = [min, max].every((v) => v === undefined || /^-?\d+(\.\d+)?$/.test(v));
   if (COLUMNS.has(field)) {
-    if (field !== "id") {
-      min = min === undefined ? undefined : normalizeTimestamp(min);
-      max = max === undefined ? undefined : normalizeTimestamp(max);
-    }
+    if (field !== "id") return timeRange(`items.${field}`, min, max, minInclusive, maxInclusive);
     return and(bounds(`items.${field}`, min, max, minInclusive, maxInclusive, (v) => v));
   }
   const { parent, name } = target(field);
@@ -573,10 +648,8 @@ function structured(query: unknown): SqlFragment {
 /** A keyword `term`: the value itself, not a token of it. */
 function exactValue(field: string, value: string): SqlFragment {
   if (COLUMNS.has(field)) {
-    return {
-      sql: `items.${field} = ?`,
-      params: [field === "id" ? value : normalizeTimestamp(value)],
-    };
+    if (field === "id") return { sql: "items.id = ?", params: [value] };
+    return timeRange(`items.${field}`, value, value, true, true);
   }
   if (field === "is_published") return fieldMatch(field, value, false);
   if (field === "$schema") return schemaMatch([value]);
