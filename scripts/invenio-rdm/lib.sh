@@ -80,6 +80,15 @@ rdm_classpath_file() { printf '%s\n' "$NRP_RDM_CACHE/opensearch-classpath-$(rdm_
 # True when something accepts TCP connections on 127.0.0.1:$1.
 rdm_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# True when the process recorded as NAME ($1) is the one listening on 127.0.0.1:PORT ($2), not
+# another program that took the port in the meantime.
+rdm_listens() {
+  local pid
+  pid="$(rdm_pid "$1")"
+  [[ -n "$pid" ]] || return 1
+  ss -ltnpH "sport = :$2" 2>/dev/null | grep -q "pid=$pid,"
+}
+
 # True when process $1 is alive (a zombie waiting for its parent is not).
 rdm_alive() {
   [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null || return 1
@@ -166,11 +175,11 @@ rdm_stop() {
 }
 
 rdm_stop_all() {
-  # Consumers first (in parallel; quick shutdown: the data is thrown away anyway), then search
-  # and cache, then the database.
+  # Consumers first (in parallel; gunicorn's quick shutdown: the data is thrown away anyway),
+  # then search and cache, then the database.
   # Wait for these jobs only: start.sh's own children are the services themselves.
   local a b
-  rdm_stop celery QUIT 30 &
+  rdm_stop celery TERM 20 &
   a=$!
   rdm_stop app QUIT 30 &
   b=$!

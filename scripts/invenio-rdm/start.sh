@@ -90,6 +90,8 @@ ln -s "$pg_base/postgres.log" "$RDM_LOGS/postgres.log"
   -o "-p $NRP_RDM_PG_PORT -c listen_addresses=127.0.0.1 -k $pg_base -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
   start >"$RDM_LOGS/pg_ctl.log" 2>&1 || rdm_die "PostgreSQL did not start; see $RDM_LOGS/postgres.log"
 head -n1 "$pg_base/data/postmaster.pid" >"$RDM_RUN/postgres.pid"
+rdm_listens postgres "$NRP_RDM_PG_PORT" ||
+  rdm_die "another program took port $NRP_RDM_PG_PORT while PostgreSQL started; see $RDM_LOGS/postgres.log"
 psql=(psql -X -q -h 127.0.0.1 -p "$NRP_RDM_PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 "${psql[@]}" -c "CREATE ROLE invenio LOGIN SUPERUSER PASSWORD 'invenio'" \
   -c "CREATE DATABASE invenio OWNER invenio" >>"$RDM_LOGS/pg_ctl.log" 2>&1 ||
@@ -100,7 +102,10 @@ rdm_log "postgres: up on 127.0.0.1:$NRP_RDM_PG_PORT ($(rdm_elapsed "$t") s, data
 t=$(rdm_now)
 rdm_spawn redis redis-server --port "$NRP_RDM_REDIS_PORT" --bind 127.0.0.1 --save '' \
   --appendonly no --dir "$NRP_RDM_STATE/redis" --daemonize no
-redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$NRP_RDM_REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+redis_ping() {
+  rdm_listens redis "$NRP_RDM_REDIS_PORT" &&
+    [[ "$(redis-cli -h 127.0.0.1 -p "$NRP_RDM_REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+}
 rdm_wait redis redis 20 redis_ping
 rdm_log "redis: up on 127.0.0.1:$NRP_RDM_REDIS_PORT ($(rdm_elapsed "$t") s)"
 
@@ -122,8 +127,9 @@ search_url="http://127.0.0.1:$NRP_RDM_SEARCH_PORT"
 # The runner moves to the next free port without a word when its port is taken: only an answer
 # with our cluster name counts.
 search_ready() {
-  curl -fsS --max-time 10 "$search_url/_cluster/health?wait_for_status=yellow&timeout=5s" |
-    grep -q "\"cluster_name\":\"$cluster\""
+  rdm_listens opensearch "$NRP_RDM_SEARCH_PORT" &&
+    curl -fsS --max-time 10 "$search_url/_cluster/health?wait_for_status=yellow&timeout=5s" |
+      grep -q "\"cluster_name\":\"$cluster\""
 }
 rdm_wait opensearch opensearch 120 search_ready
 rdm_log "opensearch: up on $search_url ($(rdm_elapsed "$t") s)"
@@ -229,7 +235,8 @@ rdm_spawn app "$venv/bin/gunicorn" invenio_app.wsgi:application \
 rdm_spawn celery "$venv/bin/celery" -A invenio_app.celery worker -B -c 1 --loglevel=INFO \
   -s "$NRP_RDM_STATE/celery/beat-schedule"
 app_ready() {
-  curl -fsS --max-time 30 "$origin/" | grep -q '<meta name="generator" content="InvenioRDM 13' &&
+  rdm_listens app "$NRP_RDM_APP_PORT" &&
+    curl -fsS --max-time 30 "$origin/" | grep -q '<meta name="generator" content="InvenioRDM 13' &&
     curl -fsS --max-time 30 -o /dev/null "$origin/api/records"
 }
 rdm_wait "the application (gunicorn)" app 180 app_ready
