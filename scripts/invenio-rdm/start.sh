@@ -35,6 +35,11 @@ done
 rdm_state_removable || rdm_die "$NRP_RDM_STATE exists and is not a state directory of these scripts; choose another NRP_RDM_STATE"
 
 # --- Fresh state directory ---------------------------------------------------------------------
+# The previous instance's database cluster may live elsewhere (another port, the postgres home).
+old_pg="$(cat "$RDM_RUN/postgres.dir" 2>/dev/null || true)"
+if [[ -n "$old_pg" && -f "$old_pg/data/PG_VERSION" && ! -f "$old_pg/data/postmaster.pid" ]]; then
+  rm -rf "$old_pg"
+fi
 rm -rf "$NRP_RDM_STATE"
 mkdir -p "$RDM_RUN" "$RDM_LOGS" "$NRP_RDM_STATE/instance/data" "$NRP_RDM_STATE/redis" "$NRP_RDM_STATE/celery"
 touch "$NRP_RDM_STATE/$RDM_STATE_MARK"
