@@ -34,6 +34,7 @@ export {
   UnprocessableEntityError,
   UnsafeFileKeyError,
   UnsupportedMediaTypeError,
+  UnsupportedQueryError,
   UploadError,
 } from "./core/errors.js";
 export type {

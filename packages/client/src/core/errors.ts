@@ -452,6 +452,27 @@ function errorClassFor(status: number): typeof APIError {
   return BY_STATUS.get(status) ?? APIError;
 }
 
+/**
+ * A structured query that cannot be sent to this repository: plain InvenioRDM searches with a
+ * query string only, and this part of the query has no query-string form.
+ *
+ * Raised before any request, so nothing reaches the server; `path` names the part refused.
+ */
+export class UnsupportedQueryError extends NRPError {
+  static override readonly CODE: string = "NRP_UNSUPPORTED_QUERY";
+  /** Where in the query the refused part is, e.g. `bool.must[1].geo_distance`. */
+  readonly path: string;
+
+  constructor(message: string, path: string, options: NRPErrorOptions = {}) {
+    super(message, options);
+    this.path = path;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), path: this.path };
+  }
+}
+
 /** Details of a failed connection. */
 export interface APIConnectionErrorInit extends NRPErrorOptions {
   method: string;
