@@ -16,7 +16,7 @@ import {
 import type { ResolvedClientOptions } from "../core/options.js";
 import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
-import { parseRetryAfter, runWithRetry } from "./retry.js";
+import { isRepeatablePost, parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
 
 /** A body source that can be streamed once. */
@@ -47,7 +47,10 @@ export interface HttpRequestOptions {
   headers?: Readonly<Record<string, string | undefined>> | undefined;
   body?: RequestBody | undefined;
   signal?: AbortSignal | undefined;
-  /** Marks a non-idempotent call (POST) as safe to repeat. */
+  /**
+   * Marks a non-idempotent call (POST) as safe to repeat. Honoured for a POST only when its URL is
+   * an action on one resource (see `isRepeatablePost`), never for a POST to a collection.
+   */
   retrySafe?: boolean | undefined;
   /** Overrides the client's per-attempt timeout, in seconds. */
   timeout?: number | undefined;
@@ -326,6 +329,7 @@ export class HttpClient {
     let url = this.resolve(options.url, options.query);
     let bodyUsed = false;
     const oneShot = isOneShot(options.body);
+    const retrySafe = options.retrySafe === true && (method !== "POST" || isRepeatablePost(url));
 
     for (let hops = 0; ; hops++) {
       const currentUrl = url;
@@ -335,7 +339,7 @@ export class HttpClient {
         {
           method,
           url: currentUrl,
-          retrySafe: options.retrySafe,
+          retrySafe,
           retryCount: this.#options.retryCount,
           retryIntervalMs: this.#options.retryInterval * 1000,
           maxRetryAfterMs: this.#options.maxRetryAfter * 1000,
