@@ -13,6 +13,7 @@ import {
   ConfigError,
   NRPError,
 } from "../core/errors.js";
+import type { WithheldToken } from "../core/errors.js";
 import type { ResolvedClientOptions } from "../core/options.js";
 import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
@@ -330,6 +331,13 @@ export class HttpClient {
     let bodyUsed = false;
     const oneShot = isOneShot(options.body);
     const retrySafe = options.retrySafe === true && (method !== "POST" || isRepeatablePost(url));
+    // A URL on another origin (a link the server built with its own address, say) never gets
+    // the token; a refusal then is reported with both origins, since that is usually the cause.
+    const requestOrigin = new URL(url).origin;
+    const withheldToken =
+      this.#options.token && requestOrigin !== this.#origin
+        ? { requestOrigin, configuredOrigin: this.#origin }
+        : undefined;
 
     for (let hops = 0; ; hops++) {
       const currentUrl = url;
@@ -359,7 +367,7 @@ export class HttpClient {
               return { ok: true, value: { kind: "redirect", location } };
             }
             if (res.statusCode >= 400) {
-              const error = await this.#errorFrom(method, currentUrl, res);
+              const error = await this.#errorFrom(method, currentUrl, res, withheldToken);
               return {
                 ok: false,
                 status: res.statusCode,
@@ -449,7 +457,12 @@ export class HttpClient {
     }
   }
 
-  async #errorFrom(method: string, url: string, res: Dispatcher.ResponseData): Promise<APIError> {
+  async #errorFrom(
+    method: string,
+    url: string,
+    res: Dispatcher.ResponseData,
+    withheldToken: WithheldToken | undefined,
+  ): Promise<APIError> {
     let text = "";
     try {
       const chunks: Buffer[] = [];
@@ -482,6 +495,7 @@ export class HttpClient {
       method,
       url,
       retryAfter: retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
+      withheldToken,
     });
   }
 
