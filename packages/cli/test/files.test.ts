@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
@@ -413,6 +413,68 @@ describe("file commands against the devserver", () => {
     expect(gets[0]?.status).toBe(206);
     expect(await sha256File(join(out, "dl.bin"))).toBe(await sha256File(path));
     await expect(stat(join(out, ".dl.bin.nrp-part"))).rejects.toThrow();
+  });
+
+  it("a download from a server that ignores Range starts over on the next run, saying nothing of a resume", async () => {
+    await draft("dlr");
+    // Printable bytes, so that a fault can serve them whole as its text body, as RDM 13 does.
+    const text = Buffer.from(
+      Array.from(randomBytes(200_000), (b) => String.fromCharCode(97 + (b % 26))).join(""),
+    );
+    const path = join(cli.work, "dlr.txt");
+    await writeFile(path, text);
+    json(await nrp(["upload", "file", "@dlr", path]));
+    const md5 = createHash("md5").update(text).digest("hex");
+    const out = join(cli.work, "out-dlr");
+    const argv = ["download", "file", "@dlr", "dlr.txt", "-o", out + "/"];
+    const contentPath = "/api/**/files/dlr.txt/content";
+
+    for (const advertised of [true, false]) {
+      const headers = {
+        "Content-Type": "text/plain",
+        ETag: `"md5:${md5}"`,
+        ...(advertised ? { "Accept-Ranges": "bytes" } : {}),
+      };
+      const body = text.toString("latin1");
+      const cut = cli.server.faults.add({
+        method: "GET",
+        path: contentPath,
+        status: 200,
+        headers,
+        body,
+        dropAfterBytes: 70_000,
+      });
+      const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+      cli.server.faults.remove(cut);
+      expect(first.code, first.stderr).toBe(6);
+      const partial = await stat(join(out, ".dlr.txt.nrp-part"));
+      expect(partial.size).toBeGreaterThan(0);
+
+      // The whole content again, whatever Range says.
+      const ignoring = cli.server.faults.add({
+        method: "GET",
+        path: contentPath,
+        status: 200,
+        headers,
+        body,
+        times: 5,
+      });
+      const before = cli.server.requestLog.length;
+      const second = await nrp(argv);
+      cli.server.faults.remove(ignoring);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).not.toContain("Resuming");
+      const gets = cli.server.requestLog
+        .slice(before)
+        .filter((e) => e.method === "GET" && e.path.endsWith("/files/dlr.txt/content"));
+      // A range is asked for only where the first answer advertised ranges.
+      expect(gets.map((g) => [g.headers["range"], g.status])).toEqual([
+        [advertised ? `bytes=${partial.size}-` : undefined, 200],
+      ]);
+      expect(await sha256File(join(out, "dlr.txt"))).toBe(sha256(text));
+      await expect(stat(join(out, ".dlr.txt.nrp-part"))).rejects.toThrow();
+      await rm(join(out, "dlr.txt"));
+    }
   });
 
   it("Ctrl-C during a download says how to continue", async () => {
