@@ -511,6 +511,33 @@ describe("file commands against the devserver", () => {
     expect(await sha256File(join(out, "dlabort.bin"))).toBe(await sha256File(path));
   });
 
+  it("a commit answered with 500 fails the upload at once with the server's error (exit 6)", async () => {
+    await draft("c500");
+    const path = await localFile("c500.bin", 3000);
+    const fault = cli.server.faults.add({
+      method: "POST",
+      path: "/api/**/files/c500.bin/commit",
+      status: 500,
+      times: 20,
+    });
+    const started = Date.now();
+    const up = await nrp(["upload", "file", "@c500", path]);
+    cli.server.faults.remove(fault);
+    expect(up.code, up.stderr).toBe(6);
+    expect(up.stderr).toMatch(
+      /500 Internal Server Error: .*\(POST http.*\/files\/c500\.bin\/commit\)/,
+    );
+    // The default policy waits 10 s before a retry: there was none.
+    expect(Date.now() - started).toBeLessThan(5000);
+    const commits = cli.server.requestLog.filter(
+      (e) => e.method === "POST" && e.path.endsWith("/files/c500.bin/commit"),
+    );
+    expect(commits).toHaveLength(1);
+    const listed = await nrp(["list", "files", "@c500", "--format", "json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+  });
+
   it("upload files: a bad path fails alone, the others are uploaded", async () => {
     await draft("many");
     const a = await localFile("a.txt", 100);

@@ -9,6 +9,7 @@ import {
   BadRequestError,
   ChecksumMismatchError,
   fromBytes,
+  InternalServerError,
   UnsafeFileKeyError,
   UploadError,
 } from "nrp-invenio-client";
@@ -27,7 +28,7 @@ import {
   startedHashWorkers,
   WORKER_HASH_MIN_SIZE,
 } from "../../src/internal/hasher.js";
-import { Fixtures } from "../helpers/servers.js";
+import { Fixtures, hitsFor } from "../helpers/servers.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -483,6 +484,36 @@ describe("multipart robustness", () => {
     await files.refresh();
     expect(files.get("m.bin")).toBeUndefined();
   });
+
+  it.each(["L", "M"] as const)(
+    "a commit (%s) that fails with 500 is not repeated: the upload fails with the server's error",
+    async (transfer) => {
+      // RDM 13 answers 500 to a commit it cannot do (one before any content), the same every
+      // time: repeating it only made the upload fail minutes later.
+      const { server, files, filesPath, events } = await setup();
+      const commit = `${filesPath}/c.bin/commit`;
+      server.faults.add({ method: "POST", path: commit, status: 500, times: 10 });
+      const error = await files
+        .create("c.bin", {}, data(3 * PART), { transfer, partSize: PART })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InternalServerError);
+      expect(error).toMatchObject({ status: 500, method: "POST", code: "NRP_SERVER_ERROR" });
+      expect((error as Error).message).toMatch(
+        /^500 Internal Server Error: .* \(POST http.*\/c\.bin\/commit\)/,
+      );
+      expect(hitsFor(server, commit, "POST")).toBe(1);
+      expect(events.filter((e) => e.url.endsWith("/commit"))).toEqual([]);
+      // The content went up before the commit was tried, and the pending file was removed.
+      const order = server.requestLog.map((e) => `${e.method} ${e.path}`);
+      const lastPut = order.findLastIndex(
+        (e) => e.startsWith("PUT") && e.includes("/c.bin/content"),
+      );
+      expect(lastPut).toBeGreaterThan(-1);
+      expect(lastPut).toBeLessThan(order.indexOf(`POST ${commit}`));
+      await files.refresh();
+      expect(files.get("c.bin")).toBeUndefined();
+    },
+  );
 
   it("deletes a committed file whose checksum differs from the source's", async () => {
     const { files } = await setup();
