@@ -154,6 +154,8 @@ function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
   if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
   if (err.code === "NRP_DOI_UNRESOLVED") return ExitCode.notFound;
   if (err.code === "NRP_UNKNOWN_COMMUNITY") return ExitCode.notFound;
+  // A structured query with a part plain InvenioRDM cannot express: the user's query to change.
+  if (err.code === "NRP_UNSUPPORTED_QUERY") return ExitCode.usage;
   // Publishing or editing is reserved to a curator's request: a permission matter, as the 403 was.
   if (err.code === "NRP_REQUEST_REQUIRED" || err.code === "NRP_CANNOT_PUBLISH")
     return ExitCode.auth;
