@@ -19,9 +19,10 @@ const SCORING_ONLY = new Set(["boost", "_name"]);
 
 /**
  * Characters with a meaning in `query_string` syntax outside quotes (Lucene's classic parser plus
- * OpenSearch's `/` for regular expressions) and whitespace; each is escaped with a backslash.
+ * OpenSearch's `/` for regular expressions), whitespace, and `'`, which Invenio's own parser
+ * (luqum) does not take at a word's start; each is escaped with a backslash.
  */
-const SPECIAL = /[+\-=&|><!(){}[\]^"~*?:\\/\s]/g;
+const SPECIAL = /[+\-=&|><!(){}[\]^"'~*?:\\/\s]/g;
 
 /** Escapes a bare word so that every character is taken literally. */
 export function escapeTerm(text: string): string {
@@ -134,15 +135,32 @@ function literal(value: unknown, path: string): string {
   return refuse(path, `the value ${show(value)}`);
 }
 
-/** A range bound: bare when the range syntax allows it, quoted otherwise. */
+/** A date, or a UTC date-time, as Invenio's own query parser (luqum) reads it unquoted. */
+const BARE_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$/;
+
+/**
+ * A range bound: bare when every parser on the way reads it so, quoted otherwise. InvenioRDM
+ * parses `q` with luqum before OpenSearch sees it, and a query luqum cannot parse silently becomes
+ * a plain-text search; luqum takes a colon inside a bound only in a time, so a UTC offset
+ * (`+00:00`, as Invenio writes timestamps) is written as `Z`, and any other bound is quoted.
+ */
 function bound(value: unknown, path: string): string {
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   if (typeof value === "string" && value !== "") {
-    return /^[^\s"\\[\]{}]+$/.test(value) && value !== "TO" && value !== "*"
-      ? value
-      : quotePhrase(value);
+    const utc = value.replace(/^(\d{4}-\d{2}-\d{2}T[\d:.]+)(?:[+-]00:?00)$/, "$1Z");
+    if (/^[A-Za-z0-9_.]+$/.test(utc) && utc !== "TO") return utc;
+    return BARE_DATE.test(utc) ? utc : quotePhrase(value);
   }
   return refuse(path, `the bound ${show(value)}`);
+}
+
+/** The words that are operators in a query string (upper case only), which a word must not be. */
+const OPERATORS = new Set(["AND", "OR", "NOT", "TO"]);
+
+/** A word of a `match`: escaped, or quoted where escaping cannot make it literal. */
+function matchWord(word: string): string {
+  // `<` and `>` open a range at a word's start even when escaped; quoted they are text.
+  return /^[<>]/.test(word) || OPERATORS.has(word) ? quotePhrase(word) : escapeTerm(word);
 }
 
 function strings(value: unknown, path: string): string[] {
@@ -243,8 +261,7 @@ function translate(query: unknown, path: string): Clause {
       const words = String(value)
         .split(/\s+/)
         .filter((w) => w !== "")
-        // `<` and `>` open a range at a word's start even when escaped; quoted they are text.
-        .map((w) => (/^[<>]/.test(w) ? quotePhrase(w) : escapeTerm(w)));
+        .map(matchWord);
       if (words.length === 0) return NONE;
       const name = fieldName(field, at);
       return words.length === 1
@@ -269,6 +286,8 @@ function translate(query: unknown, path: string): Clause {
         return refuse(`${at}.${field}`, "a pattern that is not text");
       }
       const pattern = value.replace(/[+\-=&|><!(){}[\]^"~:\\/\s]/g, (c) => `\\${c}`);
+      // A pattern that is an operator word would be read as the operator.
+      if (OPERATORS.has(pattern)) return q(`${fieldName(field, at)}:${quotePhrase(value)}`, true);
       return q(`${fieldName(field, at)}:${pattern}`, true);
     }
     case "query_string": {

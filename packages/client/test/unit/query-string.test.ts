@@ -28,10 +28,21 @@ describe("structured queries as query strings", () => {
     ["range, both inclusive", { range: { n: { gte: 1, lte: 9 } } }, "n:[1 TO 9]"],
     ["range, exclusive ends", { range: { n: { gt: 1, lt: 9 } } }, "n:{1 TO 9}"],
     [
-      "range, half open timestamps",
+      "range, a timestamp in UTC written with Z, as Invenio's parser reads it",
       { range: { created: { gte: "2025-01-01T10:00:00.000000+00:00" } } },
-      "created:[2025-01-01T10:00:00.000000+00:00 TO *]",
+      "created:[2025-01-01T10:00:00.000000Z TO *]",
     ],
+    [
+      "range, dates and Z timestamps bare",
+      { range: { created: { gte: "2025-01-01", lt: "2025-02-01T00:00Z" } } },
+      "created:[2025-01-01 TO 2025-02-01T00:00Z}",
+    ],
+    [
+      "range, another offset quoted",
+      { range: { created: { gt: "2025-01-01T10:00:00+02:00" } } },
+      'created:{"2025-01-01T10:00:00+02:00" TO *]',
+    ],
+    ["range, TO quoted", { range: { t: { gte: "TO" } } }, 't:["TO" TO *]'],
     ["range, a bound with a space is quoted", { range: { t: { lt: "a b" } } }, 't:[* TO "a b"}'],
     ["exists", { exists: { field: "metadata.abstract" } }, "_exists_:metadata.abstract"],
     ["match, one word", { match: { title: "oak" } }, "title:oak"],
@@ -47,6 +58,13 @@ describe("structured queries as query strings", () => {
       "title:(C\\+\\+ OR \\(v2\\)\\:x)",
     ],
     ["match, a leading < quoted", { match: { n: "<5" } }, 'n:"<5"'],
+    [
+      "match, operator words quoted",
+      { match: { t: "salt AND pepper" } },
+      't:(salt OR "AND" OR pepper)',
+    ],
+    ["match, an apostrophe escaped", { match: { t: "'quoted'" } }, "t:\\'quoted\\'"],
+    ["wildcard, an operator word quoted", { wildcard: { t: "OR" } }, 't:"OR"'],
     ["match_phrase", { match_phrase: { title: "oak canopy" } }, 'title:"oak canopy"'],
     ["prefix", { prefix: { title: "be e" } }, "title:be\\ e*"],
     ["wildcard keeps * and ?", { wildcard: { title: "o?k*:x" } }, "title:o?k*\\:x"],
@@ -148,8 +166,8 @@ describe("structured queries as query strings", () => {
   });
 
   it("escapes every query-string character of a word, and quotes phrases", () => {
-    expect(escapeTerm('a+b-c=d&e|f>g<h!i(j)k{l}m[n]o^p"q~r*s?t:u\\v/w x')).toBe(
-      'a\\+b\\-c\\=d\\&e\\|f\\>g\\<h\\!i\\(j\\)k\\{l\\}m\\[n\\]o\\^p\\"q\\~r\\*s\\?t\\:u\\\\v\\/w\\ x',
+    expect(escapeTerm("a+b-c=d&e|f>g<h!i(j)k{l}m[n]o^p\"q~r*s?t:u\\v/w x'y")).toBe(
+      "a\\+b\\-c\\=d\\&e\\|f\\>g\\<h\\!i\\(j\\)k\\{l\\}m\\[n\\]o\\^p\\\"q\\~r\\*s\\?t\\:u\\\\v\\/w\\ x\\'y",
     );
     expect(quotePhrase('a "b" \\ c: (d)')).toBe('"a \\"b\\" \\\\ c: (d)"');
   });
