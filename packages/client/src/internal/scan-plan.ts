@@ -86,8 +86,10 @@ export async function* planRanges(
   window: number,
   count: RangeCounter,
 ): AsyncGenerator<PlannedRange> {
-  // The end is exclusive, so one past the newest timestamp covers it.
-  const stack: CreatedRange[] = [{ from: first, to: last + 1n }];
+  // The end is exclusive, so it lies past the newest timestamp: on the next whole millisecond,
+  // since OpenSearch's `date` fields (InvenioRDM's `created`) compare at millisecond precision
+  // and would read one microsecond past it as the newest record's own millisecond, excluding it.
+  const stack: CreatedRange[] = [{ from: first, to: (last / 1000n + 1n) * 1000n }];
   while (stack.length > 0) {
     const range = stack.pop();
     if (range === undefined) break;
