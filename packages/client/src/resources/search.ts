@@ -349,8 +349,8 @@ export class NRPSearchRequest {
    * `exists`, `match`, `match_phrase`, `prefix`, `wildcard`, `query_string`, `match_all`. Any
    * other part fails with an `UnsupportedQueryError` before a request is sent.
    *
-   * A malformed query string is a 400 on NRP, but InvenioRDM answers it with no hits: there an
-   * empty result may also mean a typo.
+   * A malformed query string is a 400 on NRP, but InvenioRDM answers 200, searching its words as
+   * plain text, which usually finds nothing: there an empty result may also mean a typo.
    */
   query(query: string | StructuredQuery): NRPSearchRequest {
     if (typeof query === "string") {

@@ -53,7 +53,7 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       'field:value, "phrases", AND/OR/NOT, ranges). Published records by default, --drafts for\n' +
       "your drafts. The total and the next page go to stderr. Pages stop at 10 000 records;\n" +
       '"nrp scan records" reads every match. A malformed query exits 5 on NRP; InvenioRDM\n' +
-      "answers it with no hits (exit 0).\n\n" +
+      "searches its words as plain text instead (exit 0, usually no hits).\n\n" +
       "--json-query takes an OpenSearch query object (bool, term, terms, ids, range, exists,\n" +
       "match, match_phrase, prefix, wildcard, query_string) instead of [query]; InvenioRDM gets\n" +
       "it as a query string, and other query types exit 2 there. --community keeps the records\n" +
@@ -152,11 +152,11 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       }
       ctx.output.info(pagingHint(page.total, input.page, input.size, hits.length));
       if (page.total === 0 && input.query !== undefined && input.query.trim() !== "") {
-        // InvenioRDM answers a malformed query string with no hits instead of an error.
+        // InvenioRDM searches a malformed query string's words as plain text instead of refusing it.
         const repository = await (await ctx.client()).info.repository({ signal: ctx.signal });
         if (repository.isRdm) {
           ctx.output.info(
-            "InvenioRDM answers a malformed query with no hits too (not an error): check its syntax if you expected some.",
+            "InvenioRDM does not refuse a malformed query: it searches its words as plain text, which usually finds nothing. Check the query's syntax if you expected hits.",
           );
         }
       }
