@@ -302,8 +302,8 @@ async function downloadOne(
     if (report.bug || ctx.signal.aborted) {
       if (ctx.signal.aborted) {
         progress.log(
-          `The download of ${key} stopped; run the same command again to continue from ` +
-            `${partialPath(path)}.`,
+          `The download of ${key} stopped; run the same command again to finish it ` +
+            `(from ${partialPath(path)} where the repository serves byte ranges).`,
         );
       }
       throw err;
