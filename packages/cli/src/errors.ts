@@ -154,6 +154,8 @@ function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
   if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
   if (err.code === "NRP_DOI_UNRESOLVED") return ExitCode.notFound;
   if (err.code === "NRP_UNKNOWN_COMMUNITY") return ExitCode.notFound;
+  // A structured query with a part plain InvenioRDM cannot express: the user's query to change.
+  if (err.code === "NRP_UNSUPPORTED_QUERY") return ExitCode.usage;
   // Publishing or editing is reserved to a curator's request: a permission matter, as the 403 was.
   if (err.code === "NRP_REQUEST_REQUIRED" || err.code === "NRP_CANNOT_PUBLISH")
     return ExitCode.auth;
@@ -212,6 +214,22 @@ function firstSentence(message: string): string {
   return end === -1 ? message : message.slice(0, end + 1);
 }
 
+/**
+ * What to do about a 401/403 from a URL that did not get the token because it is on another
+ * origin than the alias: usually the repository calls itself by another address (its
+ * `SITE_API_URL`) than the one the alias was added with.
+ */
+function withheldTokenHint(err: APIError): string | undefined {
+  const withheld = err.withheldToken;
+  if (withheld === undefined || (err.status !== 401 && err.status !== 403)) return undefined;
+  return (
+    `The token was not sent: the repository linked to ${withheld.requestOrigin}, but the alias ` +
+    `is for ${withheld.configuredOrigin}, and the token goes to that origin only. If ` +
+    `${withheld.requestOrigin} is the repository's own address (its SITE_API_URL), add the alias ` +
+    `again with it: nrp add alias ${withheld.requestOrigin} <alias> --force`
+  );
+}
+
 function fieldsOf(err: NRPError, lib: ClientLibrary): FieldMessage[] {
   if (!(err instanceof lib.APIError)) return [];
   return err.errors.map((e) => ({ field: e.field, messages: [...e.messages] }));
@@ -266,7 +284,9 @@ export function reportError(err: unknown): ErrorReport {
           ? `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`
           : isTlsFailure(err)
             ? TLS_HINT
-            : undefined,
+            : err instanceof lib.APIError
+              ? withheldTokenHint(err)
+              : undefined,
       fields: fieldsOf(err, lib),
       status: err instanceof lib.APIError ? err.status : undefined,
       stack: undefined,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
@@ -415,6 +415,68 @@ describe("file commands against the devserver", () => {
     await expect(stat(join(out, ".dl.bin.nrp-part"))).rejects.toThrow();
   });
 
+  it("a download from a server that ignores Range starts over on the next run, saying nothing of a resume", async () => {
+    await draft("dlr");
+    // Printable bytes, so that a fault can serve them whole as its text body, as RDM 13 does.
+    const text = Buffer.from(
+      Array.from(randomBytes(200_000), (b) => String.fromCharCode(97 + (b % 26))).join(""),
+    );
+    const path = join(cli.work, "dlr.txt");
+    await writeFile(path, text);
+    json(await nrp(["upload", "file", "@dlr", path]));
+    const md5 = createHash("md5").update(text).digest("hex");
+    const out = join(cli.work, "out-dlr");
+    const argv = ["download", "file", "@dlr", "dlr.txt", "-o", out + "/"];
+    const contentPath = "/api/**/files/dlr.txt/content";
+
+    for (const advertised of [true, false]) {
+      const headers = {
+        "Content-Type": "text/plain",
+        ETag: `"md5:${md5}"`,
+        ...(advertised ? { "Accept-Ranges": "bytes" } : {}),
+      };
+      const body = text.toString("latin1");
+      const cut = cli.server.faults.add({
+        method: "GET",
+        path: contentPath,
+        status: 200,
+        headers,
+        body,
+        dropAfterBytes: 70_000,
+      });
+      const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+      cli.server.faults.remove(cut);
+      expect(first.code, first.stderr).toBe(6);
+      const partial = await stat(join(out, ".dlr.txt.nrp-part"));
+      expect(partial.size).toBeGreaterThan(0);
+
+      // The whole content again, whatever Range says.
+      const ignoring = cli.server.faults.add({
+        method: "GET",
+        path: contentPath,
+        status: 200,
+        headers,
+        body,
+        times: 5,
+      });
+      const before = cli.server.requestLog.length;
+      const second = await nrp(argv);
+      cli.server.faults.remove(ignoring);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).not.toContain("Resuming");
+      const gets = cli.server.requestLog
+        .slice(before)
+        .filter((e) => e.method === "GET" && e.path.endsWith("/files/dlr.txt/content"));
+      // A range is asked for only where the first answer advertised ranges.
+      expect(gets.map((g) => [g.headers["range"], g.status])).toEqual([
+        [advertised ? `bytes=${partial.size}-` : undefined, 200],
+      ]);
+      expect(await sha256File(join(out, "dlr.txt"))).toBe(sha256(text));
+      await expect(stat(join(out, ".dlr.txt.nrp-part"))).rejects.toThrow();
+      await rm(join(out, "dlr.txt"));
+    }
+  });
+
   it("Ctrl-C during a download says how to continue", async () => {
     await draft("dlabort");
     const path = await localFile("dlabort.bin", 50_000);
@@ -447,6 +509,33 @@ describe("file commands against the devserver", () => {
     const second = await nrp(argv);
     expect(second.code, second.stderr).toBe(0);
     expect(await sha256File(join(out, "dlabort.bin"))).toBe(await sha256File(path));
+  });
+
+  it("a commit answered with 500 fails the upload at once with the server's error (exit 6)", async () => {
+    await draft("c500");
+    const path = await localFile("c500.bin", 3000);
+    const fault = cli.server.faults.add({
+      method: "POST",
+      path: "/api/**/files/c500.bin/commit",
+      status: 500,
+      times: 20,
+    });
+    const started = Date.now();
+    const up = await nrp(["upload", "file", "@c500", path]);
+    cli.server.faults.remove(fault);
+    expect(up.code, up.stderr).toBe(6);
+    expect(up.stderr).toMatch(
+      /500 Internal Server Error: .*\(POST http.*\/files\/c500\.bin\/commit\)/,
+    );
+    // The default policy waits 10 s before a retry: there was none.
+    expect(Date.now() - started).toBeLessThan(5000);
+    const commits = cli.server.requestLog.filter(
+      (e) => e.method === "POST" && e.path.endsWith("/files/c500.bin/commit"),
+    );
+    expect(commits).toHaveLength(1);
+    const listed = await nrp(["list", "files", "@c500", "--format", "json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
   });
 
   it("upload files: a bad path fails alone, the others are uploaded", async () => {

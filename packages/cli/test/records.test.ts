@@ -1,4 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { connect, createServer as createTcpServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
@@ -523,5 +525,48 @@ describe("record commands against the rdm flavour", () => {
     const table = await nrp(["get", "record", draft["id"] as string], { tty: true });
     expect(table.stdout).toMatch(/│ model\s+│ records\s+│/);
     expect(table.stdout).toMatch(/│ title\s+│ RDM record\s+│/);
+  });
+
+  it("a 403 from a link to the repository's own address names both origins and the fix", async () => {
+    // The alias uses another address than the one the repository links to (its SITE_API_URL).
+    const { hostname, port } = new URL(cli.server.url);
+    const sockets = new Set<Socket>();
+    const proxy = createTcpServer((client) => {
+      const upstream = connect(Number(port), hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on("error", () => client.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxied = `http://127.0.0.1:${String((proxy.address() as AddressInfo).port)}`;
+    try {
+      const token = cli.server.tokens.owner;
+      const added = await nrp(["add", "alias", proxied, "proxied", "--token", token]);
+      expect(added.code, added.stderr).toBe(0);
+      const created = await nrp([
+        "--alias",
+        "proxied",
+        ...["create", "record", "records", '{"title": "Elsewhere"}', "--no-files"],
+      ]);
+      const id = String(jsonOf(created)["id"]);
+      // A bare id goes to the alias; the draft's links then point at the repository's address.
+      const published = await nrp(["--alias", "proxied", "publish", "record", id]);
+      expect(published.code).toBe(3);
+      expect(published.stderr).toContain("403 Forbidden");
+      expect(published.stderr).toContain(
+        `The token was not sent: the repository linked to ${cli.server.url}, but the alias is for ${proxied}`,
+      );
+      expect(published.stderr).toContain(`nrp add alias ${cli.server.url} <alias> --force`);
+      expect(published.stderr).not.toContain(token);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) =>
+        proxy.close(() => {
+          resolve();
+        }),
+      );
+    }
   });
 });

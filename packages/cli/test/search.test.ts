@@ -230,3 +230,74 @@ describe("search and scan commands against the devserver", () => {
     expect(printed.length).toBeLessThan(12);
   });
 });
+
+describe("search against plain InvenioRDM", () => {
+  const cli = useDevserverCli({ server: { flavour: "rdm" }, alias: "rdm" });
+  const { nrp } = cli;
+
+  beforeAll(async () => {
+    const server = cli.server;
+    const client = new NRPInvenioClient({ serverUrl: server.url, token: server.tokens.owner });
+    try {
+      for (const [title, keyword] of TITLES.slice(0, 6)) {
+        const draft = await client.records.create(
+          "records",
+          { title, keywords: [keyword] },
+          { filesEnabled: false },
+        );
+        await draft.publish();
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  /** The owner's unpublished drafts. */
+  async function drafts(): Promise<number> {
+    const r = await nrp(["search", "records", "--drafts", "--size", "100", "--format", "json"]);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as Json[]).length;
+  }
+
+  it("--json-query is sent as a query string, finds its records and creates nothing", async () => {
+    const before = await drafts();
+    const from = cli.server.requestLog.length;
+    const query = {
+      bool: {
+        must: [{ terms: { "metadata.keywords": ["oak", "pine"] } }],
+        must_not: [{ match: { "metadata.title": "acorns needles" } }],
+      },
+    };
+    const r = await nrp(["search", "records", "--json-query", JSON.stringify(query)]);
+    expect(r.code, r.stderr).toBe(0);
+    const titles = (JSON.parse(r.stdout) as Json[]).map((h) => h["metadata"]["title"] as string);
+    expect(titles.sort()).toEqual(["Oak bark beetles", "Oak trees of Bohemia"]);
+    expect(cli.server.requestLog.slice(from).filter((e) => e.method !== "GET")).toEqual([]);
+    expect(await drafts()).toBe(before);
+  });
+
+  it("a query type with no query-string form exits 2 before anything is sent", async () => {
+    await nrp(["describe", "repository"]);
+    const from = cli.server.requestLog.length;
+    const r = await nrp([
+      "search",
+      "records",
+      "--json-query",
+      '{"bool": {"filter": [{"geo_distance": {"distance": "1km", "location": [0, 0]}}]}}',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("bool.filter[0].geo_distance");
+    expect(r.stderr).toContain("query string");
+    expect(
+      cli.server.requestLog.slice(from).filter((e) => e.path.startsWith("/api/records")),
+    ).toEqual([]);
+  });
+
+  it("no hits for a query string says that a malformed query looks the same on InvenioRDM", async () => {
+    const r = await nrp(["search", "records", "metadata.title:nothing-like-this"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("InvenioRDM does not refuse a malformed query");
+    const some = await nrp(["search", "records", "oak"]);
+    expect(some.stderr).not.toContain("malformed");
+  });
+});

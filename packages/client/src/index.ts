@@ -34,6 +34,7 @@ export {
   UnprocessableEntityError,
   UnsafeFileKeyError,
   UnsupportedMediaTypeError,
+  UnsupportedQueryError,
   UploadError,
 } from "./core/errors.js";
 export type {
@@ -44,6 +45,7 @@ export type {
   NRPErrorOptions,
   UploadErrorInit,
   UploadPart,
+  WithheldToken,
 } from "./core/errors.js";
 export { fromBlob, fromBytes, fromPath, fromStream, toUploadSource } from "./core/uploads.js";
 export type { UploadInput, UploadSource } from "./core/uploads.js";

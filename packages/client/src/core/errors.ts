@@ -237,6 +237,17 @@ export interface APIErrorRequest {
   url: string;
 }
 
+/**
+ * A request sent without the configured token because its URL is on another origin than the one
+ * the client was configured with (the token never leaves that origin).
+ */
+export interface WithheldToken {
+  /** The origin the request went to, e.g. `https://repo.example.org`. */
+  requestOrigin: string;
+  /** The origin the client was configured with (the only one that receives the token). */
+  configuredOrigin: string;
+}
+
 /** Everything {@link APIError.fromResponse} needs. */
 export interface APIErrorInit {
   status: number;
@@ -247,6 +258,8 @@ export interface APIErrorInit {
   url: string;
   /** Seconds the server asked to wait (Retry-After), if it sent a valid value. */
   retryAfter?: number | undefined;
+  /** Set when the token was withheld from this request because of its origin. */
+  withheldToken?: WithheldToken | undefined;
   cause?: unknown;
 }
 
@@ -339,6 +352,12 @@ export class APIError extends NRPError {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Seconds the server asked to wait before retrying, when it sent `Retry-After`. */
   readonly retryAfter: number | undefined;
+  /**
+   * Set when the request went to another origin than the configured one, so the token was not
+   * sent: a 401 or 403 then usually means the repository links to itself under another address
+   * (its `SITE_API_URL`) than the one configured.
+   */
+  readonly withheldToken: WithheldToken | undefined;
 
   constructor(message: string, init: APIErrorInit) {
     super(message, { cause: init.cause });
@@ -350,6 +369,7 @@ export class APIError extends NRPError {
     this.body = init.body;
     this.headers = redactHeaders(init.headers ?? {});
     this.retryAfter = init.retryAfter;
+    this.withheldToken = init.withheldToken;
   }
 
   /**
@@ -368,6 +388,14 @@ export class APIError extends NRPError {
       message += `\n  ${fe.field || "(request)"}: ${fe.messages.join(" ")}`;
     }
     if (init.retryAfter) message += `\n  Retry-After: ${init.retryAfter} s`;
+    const withheld = init.withheldToken;
+    if (withheld && (init.status === 401 || init.status === 403)) {
+      message +=
+        `\n  The token was not sent: ${withheld.requestOrigin} is not the configured origin ` +
+        `${withheld.configuredOrigin}, and the token goes to that origin only. If ` +
+        `${withheld.requestOrigin} is the repository's own address (its SITE_API_URL), configure ` +
+        `the client with that URL (serverUrl: "${withheld.requestOrigin}").`;
+    }
     return new Cls(message, init);
   }
 
@@ -380,6 +408,7 @@ export class APIError extends NRPError {
       method: this.method,
       url: this.url,
       retryAfter: this.retryAfter,
+      ...(this.withheldToken ? { withheldToken: { ...this.withheldToken } } : {}),
     };
   }
 }
@@ -450,6 +479,27 @@ const BY_STATUS: ReadonlyMap<number, typeof APIError> = new Map<number, typeof A
 function errorClassFor(status: number): typeof APIError {
   if (status >= 500) return InternalServerError;
   return BY_STATUS.get(status) ?? APIError;
+}
+
+/**
+ * A structured query that cannot be sent to this repository: plain InvenioRDM searches with a
+ * query string only, and this part of the query has no query-string form.
+ *
+ * Raised before any request, so nothing reaches the server; `path` names the part refused.
+ */
+export class UnsupportedQueryError extends NRPError {
+  static override readonly CODE: string = "NRP_UNSUPPORTED_QUERY";
+  /** Where in the query the refused part is, e.g. `bool.must[1].geo_distance`. */
+  readonly path: string;
+
+  constructor(message: string, path: string, options: NRPErrorOptions = {}) {
+    super(message, options);
+    this.path = path;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), path: this.path };
+  }
 }
 
 /** Details of a failed connection. */

@@ -1,6 +1,7 @@
 // Verified, resumable downloads (STYLE.md "Transfers"): bytes go to `.<name>.nrp-part` beside the
 // target with the validator of what they are a prefix of in `.<name>.nrp-part.json`; a re-run
-// continues with Range + If-Range, the md5 is checked, and only then is the target replaced.
+// continues with Range + If-Range where the server supports ranges (and starts over where it
+// does not), the md5 is checked, and only then is the target replaced.
 
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
@@ -9,7 +10,7 @@ import type { Readable } from "node:stream";
 import { APIUserAbortError, ChecksumMismatchError, NRPError } from "../core/errors.js";
 import { openPrefixHasher } from "./hasher.js";
 import type { PrefixHasher } from "./hasher.js";
-import type { HttpClient, ResponseHeaders } from "./http.js";
+import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
 import { runPool } from "./pool.js";
 import { isRetryableError } from "./retry.js";
 import { md5OfChecksum, ProgressTracker } from "./transfer.js";
@@ -27,8 +28,8 @@ export interface DownloadFileOptions {
    */
   verify?: boolean | undefined;
   /**
-   * Range requests in flight at once for a large file whose server sends `Accept-Ranges: bytes`;
-   * 1 downloads in one stream.
+   * Range requests in flight at once for a large file (64 MiB and more) whose server answers a
+   * range with 206; 1 downloads in one stream. A server that ignores ranges gets one stream.
    * @default 1
    */
   concurrency?: number | undefined;
@@ -36,6 +37,12 @@ export interface DownloadFileOptions {
   rangeSize?: number | undefined;
   /** Replace an existing target file. @default false */
   overwrite?: boolean | undefined;
+  /**
+   * Called once when the server has confirmed (206) that the download continues the partial
+   * file of an earlier attempt, with the bytes already there. Not called when the download
+   * starts from the beginning, e.g. because the server ignores `Range`.
+   */
+  onResume?: ((offset: number) => void) | undefined;
 }
 
 /** What a download needs to know about the file. */
@@ -57,6 +64,8 @@ interface PartState {
   etag: string | undefined;
   checksum: string | undefined;
   size: number | undefined;
+  /** Whether the server advertised `Accept-Ranges: bytes` with the content. */
+  acceptRanges?: boolean;
   /** Parallel download only: range size and the ranges already written. */
   rangeSize?: number;
   ranges?: number[];
@@ -65,6 +74,39 @@ interface PartState {
 function header(headers: ResponseHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Whether a response advertises byte ranges (`Accept-Ranges: bytes`). */
+function advertisesRanges(headers: ResponseHeaders): boolean {
+  return (header(headers, "accept-ranges") ?? "")
+    .toLowerCase()
+    .split(/\s*,\s*/)
+    .includes("bytes");
+}
+
+/**
+ * Origins whose content answered a range request with 206, per client: a server that has shown
+ * range support in this client's lifetime is asked for ranges even where it does not advertise
+ * them. InvenioRDM 13 advertises nothing and ignores `Range`, so it is never asked.
+ */
+const rangeOrigins = new WeakMap<HttpClient, Set<string>>();
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+function hasShownRanges(http: HttpClient, url: string): boolean {
+  return rangeOrigins.get(http)?.has(originOf(url)) ?? false;
+}
+
+function noteRanges(http: HttpClient, url: string): void {
+  let origins = rangeOrigins.get(http);
+  if (origins === undefined) rangeOrigins.set(http, (origins = new Set()));
+  origins.add(originOf(url));
 }
 
 /** A strong ETag only: If-Range must not be sent with a weak one (RFC 9110 §13.1.5). */
@@ -212,7 +254,7 @@ export async function downloadFile(
         })
       : false;
   let actual: string;
-  if (ranged !== false) {
+  if (typeof ranged === "string") {
     actual = ranged;
   } else {
     if (parallel) {
@@ -224,6 +266,8 @@ export async function downloadFile(
     actual = await downloadStream(http, file, temp, statePath, state, {
       ...options,
       hash: expected !== undefined,
+      // A server that ignored the probe's range sent the whole content: that is the stream.
+      first: ranged === false ? undefined : ranged.whole,
     });
   }
   if (expected !== undefined && expected !== actual) {
@@ -413,43 +457,48 @@ async function downloadStream(
   temp: string,
   statePath: string,
   resumeState: PartState | undefined,
-  options: DownloadFileOptions & { hash: boolean },
+  options: DownloadFileOptions & { hash: boolean; first?: StreamingResponse | undefined },
 ): Promise<string> {
   let etag = resumeState?.etag;
-  let offset = resumeState && etag ? (await stat(temp)).size : 0;
+  // Ranges are asked for only where the server advertised them or answered one with 206: a
+  // server that ignores them (InvenioRDM 13) would send everything again anyway.
+  let rangesWork = resumeState?.acceptRanges === true || hasShownRanges(http, file.url);
+  let offset = resumeState && etag && rangesWork ? (await stat(temp)).size : 0;
   if (file.size !== undefined && offset > file.size) offset = 0;
   // The md5 follows the bytes on disk in a worker thread (a resumed prefix first).
   const { handle, hasher } = await openTemp(temp, offset > 0, options.hash, file.size);
   hasher.extend(offset);
   const flusher = new WriteBehind(handle);
-  const tracker = new ProgressTracker({
-    onProgress: options.onProgress,
-    totalBytes: file.size,
-    initialBytes: offset,
-  });
+  // The bytes of an earlier attempt count once the server has confirmed the resume.
+  const tracker = new ProgressTracker({ onProgress: options.onProgress, totalBytes: file.size });
+  let fromEarlier = offset;
+  let first = options.first;
   try {
     let resumes = 0;
     let prepare: Promise<void> = Promise.resolve();
     for (;;) {
       if (file.size !== undefined && offset === file.size && offset > 0) break;
-      const ranged = offset > 0 && etag !== undefined;
-      let res;
+      const ranged = offset > 0 && etag !== undefined && rangesWork;
+      let res: StreamingResponse;
       try {
-        res = await http.stream({
-          method: "GET",
-          url: file.url,
-          headers: {
-            accept: "*/*",
-            "accept-encoding": "identity",
-            ...(ranged ? { range: `bytes=${offset}-`, "if-range": etag } : {}),
-          },
-          signal: options.signal,
-        });
+        res =
+          first ??
+          (await http.stream({
+            method: "GET",
+            url: file.url,
+            headers: {
+              accept: "*/*",
+              "accept-encoding": "identity",
+              ...(ranged ? { range: `bytes=${offset}-`, "if-range": etag } : {}),
+            },
+            signal: options.signal,
+          }));
+        first = undefined;
       } catch (error) {
         if (options.signal?.aborted) throw abortError(options.signal, file.key);
         throw error;
       }
-      if (res.status === 206) {
+      if (ranged && res.status === 206) {
         const range = parseContentRange(header(res.headers, "content-range"));
         if (range?.start !== offset) {
           res.body.destroy();
@@ -458,18 +507,36 @@ async function downloadStream(
             { code: "NRP_INVALID_RESPONSE" },
           );
         }
+        noteRanges(http, file.url);
+        if (fromEarlier > 0) {
+          tracker.add(0, fromEarlier);
+          options.onResume?.(fromEarlier);
+          fromEarlier = 0;
+        }
       } else {
-        // A 200 is the whole content: either a first request, or If-Range said it changed.
-        // The preparation runs while the body already flows into drain(): awaiting it first
-        // would leave the response unread, and a connection cut then loses what had arrived.
+        // Anything else is the whole content: a first request, a content that changed (If-Range),
+        // or a server that ignores Range (200 without Content-Range). The preparation runs while
+        // the body already flows into drain(): awaiting it first would leave the response unread,
+        // and a connection cut then loses what had arrived.
         const restart = offset > 0;
         if (restart) {
           hasher.reset();
           offset = 0;
           tracker.restart(0);
         }
+        fromEarlier = 0;
+        const previous = etag;
         etag = strongEtag(res.headers);
-        const state: PartState = { url: file.url, etag, checksum: file.checksum, size: file.size };
+        // The same content sent whole in answer to a range: this server ignores ranges.
+        if (ranged && etag === previous) rangesWork = false;
+        else if (advertisesRanges(res.headers)) rangesWork = true;
+        const state: PartState = {
+          url: file.url,
+          etag,
+          checksum: file.checksum,
+          size: file.size,
+          acceptRanges: rangesWork,
+        };
         prepare = (restart ? handle.truncate(0) : Promise.resolve()).then(() =>
           writeFile(statePath, JSON.stringify(state)),
         );
@@ -488,8 +555,9 @@ async function downloadStream(
       } catch (error) {
         if (!res.body.destroyed) res.body.destroy();
         if (options.signal?.aborted) throw abortError(options.signal, file.key);
-        // The connection broke mid-body: continue from the bytes already on disk.
-        if (etag === undefined || resumes >= http.retryCount || !isBodyError(error)) {
+        // The connection broke mid-body: continue from the bytes already on disk where the
+        // server takes ranges, else start over (the next request asks for no range).
+        if (resumes >= http.retryCount || !isBodyError(error)) {
           throw new NRPError(
             `The download of ${file.key} broke off after ${offset} bytes: ${error instanceof Error ? error.message : String(error)}. Run it again to continue.`,
             { code: "NRP_DOWNLOAD_INTERRUPTED", cause: error },
@@ -529,7 +597,7 @@ async function downloadRanges(
   statePath: string,
   state: PartState | undefined,
   options: DownloadFileOptions & { concurrency: number; hash: boolean },
-): Promise<string | false> {
+): Promise<string | false | { whole: StreamingResponse }> {
   // Ask first whether ranges work, and for the validator the ranges will carry.
   const probe = await http.stream({
     method: "GET",
@@ -537,10 +605,13 @@ async function downloadRanges(
     headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
     signal: options.signal,
   });
+  // A server that ignores Range (InvenioRDM 13) sends the whole content: the caller reads that
+  // as one stream instead of asking again.
+  if (probe.status === 200) return { whole: probe };
   await probe.body.dump();
   const etag = strongEtag(probe.headers);
-  const acceptsRanges = header(probe.headers, "accept-ranges")?.toLowerCase() === "bytes";
-  if (probe.status !== 206 || etag === undefined || !acceptsRanges) return false;
+  if (probe.status !== 206 || etag === undefined) return false;
+  noteRanges(http, file.url);
   const resumable = state?.etag === etag && state.rangeSize !== undefined;
   const rangeSize = resumable
     ? (state.rangeSize ?? DEFAULT_RANGE_SIZE)
@@ -564,14 +635,16 @@ async function downloadRanges(
     ranges: [...done],
   };
   await writeFile(statePath, JSON.stringify(progressState));
+  const already = [...done].reduce(
+    (sum, i) => sum + Math.min(rangeSize, file.size - i * rangeSize),
+    0,
+  );
+  if (already > 0) options.onResume?.(already);
   const tracker = new ProgressTracker({
     onProgress: options.onProgress,
     totalBytes: file.size,
     partsTotal: count,
-    initialBytes: [...done].reduce(
-      (sum, i) => sum + Math.min(rangeSize, file.size - i * rangeSize),
-      0,
-    ),
+    initialBytes: already,
     initialParts: done.size,
   });
   const stop = new AbortController();

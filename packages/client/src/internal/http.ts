@@ -13,10 +13,11 @@ import {
   ConfigError,
   NRPError,
 } from "../core/errors.js";
+import type { WithheldToken } from "../core/errors.js";
 import type { ResolvedClientOptions } from "../core/options.js";
 import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
-import { parseRetryAfter, runWithRetry } from "./retry.js";
+import { isRepeatablePost, parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
 
 /** A body source that can be streamed once. */
@@ -47,7 +48,10 @@ export interface HttpRequestOptions {
   headers?: Readonly<Record<string, string | undefined>> | undefined;
   body?: RequestBody | undefined;
   signal?: AbortSignal | undefined;
-  /** Marks a non-idempotent call (POST) as safe to repeat. */
+  /**
+   * Marks a non-idempotent call (POST) as safe to repeat. Honoured for a POST only when its URL is
+   * an action on one resource (see `isRepeatablePost`), never for a POST to a collection.
+   */
   retrySafe?: boolean | undefined;
   /** Overrides the client's per-attempt timeout, in seconds. */
   timeout?: number | undefined;
@@ -326,6 +330,14 @@ export class HttpClient {
     let url = this.resolve(options.url, options.query);
     let bodyUsed = false;
     const oneShot = isOneShot(options.body);
+    const retrySafe = options.retrySafe === true && (method !== "POST" || isRepeatablePost(url));
+    // A URL on another origin (a link the server built with its own address, say) never gets
+    // the token; a refusal then is reported with both origins, since that is usually the cause.
+    const requestOrigin = new URL(url).origin;
+    const withheldToken =
+      this.#options.token && requestOrigin !== this.#origin
+        ? { requestOrigin, configuredOrigin: this.#origin }
+        : undefined;
 
     for (let hops = 0; ; hops++) {
       const currentUrl = url;
@@ -335,7 +347,7 @@ export class HttpClient {
         {
           method,
           url: currentUrl,
-          retrySafe: options.retrySafe,
+          retrySafe,
           retryCount: this.#options.retryCount,
           retryIntervalMs: this.#options.retryInterval * 1000,
           maxRetryAfterMs: this.#options.maxRetryAfter * 1000,
@@ -355,7 +367,7 @@ export class HttpClient {
               return { ok: true, value: { kind: "redirect", location } };
             }
             if (res.statusCode >= 400) {
-              const error = await this.#errorFrom(method, currentUrl, res);
+              const error = await this.#errorFrom(method, currentUrl, res, withheldToken);
               return {
                 ok: false,
                 status: res.statusCode,
@@ -445,7 +457,12 @@ export class HttpClient {
     }
   }
 
-  async #errorFrom(method: string, url: string, res: Dispatcher.ResponseData): Promise<APIError> {
+  async #errorFrom(
+    method: string,
+    url: string,
+    res: Dispatcher.ResponseData,
+    withheldToken: WithheldToken | undefined,
+  ): Promise<APIError> {
     let text = "";
     try {
       const chunks: Buffer[] = [];
@@ -478,6 +495,7 @@ export class HttpClient {
       method,
       url,
       retryAfter: retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
+      withheldToken,
     });
   }
 

@@ -47,6 +47,25 @@ export function isRetryableMethod(method: string, retrySafe = false): boolean {
   return retrySafe || RETRY_METHODS.has(method.toUpperCase());
 }
 
+/**
+ * Whether a POST to `url` may be marked safe to repeat: only an action on one resource
+ * (`…/files/<key>/commit`, `…/actions/<name>`), which the server refuses or ignores when it was
+ * already done. A POST to anything else, a collection above all (`/api/records`, `/api/search/`,
+ * `…/draft/files`), creates something, or does on some server, so it is never repeated whatever
+ * the call site says.
+ */
+export function isRepeatablePost(url: string): boolean {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return false;
+  }
+  const segments = path.split("/").filter((s) => s !== "");
+  const last = segments.at(-1);
+  return last === "commit" || (segments.at(-2) === "actions" && last !== undefined);
+}
+
 /** Whether a response status is transient. */
 export function isRetryableStatus(status: number): boolean {
   return RETRY_STATUSES.has(status);
@@ -204,6 +223,12 @@ export function decideRetry(input: RetryInput): RetryDecision {
   }
   if (!isRetryableMethod(input.method, input.retrySafe)) {
     return { retry: false, reason: "method", ...withRetryAfter };
+  }
+  // Invenio answers 500 for an exception in its own code: for an action (a POST marked safe),
+  // that is the same exception every time (RDM 13 commits a file without content that way), so
+  // only the gateway's and the overload statuses are worth repeating.
+  if (input.status === 500 && !RETRY_METHODS.has(input.method.toUpperCase())) {
+    return { retry: false, reason: "status", ...withRetryAfter };
   }
   if (input.bodyReplayable === false) return { retry: false, reason: "body", ...withRetryAfter };
   if (input.retriesDone >= input.retryCount) {

@@ -269,8 +269,11 @@ export class NRPFile {
    * Bytes go to `.<name>.nrp-part` beside the target; the md5 is checked against `checksum`, the
    * file is fsynced and only then renamed, so the target is either the verified content or
    * untouched. An interrupted download keeps the temporary file, and running it again continues
-   * with a `Range` request (`If-Range` makes the server send everything if the content changed). A
-   * redirect to storage on another host is followed without the token.
+   * with a `Range` request (`If-Range` makes the server send everything if the content changed)
+   * where the server advertised `Accept-Ranges: bytes` or answered a range with 206; a server that
+   * ignores ranges (InvenioRDM 13) is not asked, and the download starts over. `onResume` says
+   * when a resume really happened. A redirect to storage on another host is followed without the
+   * token.
    *
    * @returns the path written.
    * @throws {@link UnsafeFileKeyError} when the key would leave the directory (before any I/O).

@@ -4,7 +4,9 @@
 import { NRPError, NotFoundError } from "../core/errors.js";
 import type { Json } from "../core/json.js";
 import type { QueryValue } from "../core/query.js";
+import { flavourOf } from "../internal/flavour.js";
 import { isObject } from "../internal/json.js";
+import { toQueryString } from "../internal/query-string.js";
 import {
   formatMillis,
   idClause,
@@ -80,7 +82,10 @@ export function projectFields(data: Json, fields: readonly string[]): Json {
 /** Which collection a search reads: published records, or the caller's drafts (§5.1). */
 export type SearchStatus = "published" | "drafts";
 
-/** A structured query: an OpenSearch query object sent as the POST body of a global endpoint. */
+/**
+ * A structured query: an OpenSearch query object, sent as the POST body of NRP's global search
+ * endpoint, or rewritten as a query string on plain InvenioRDM (see {@link NRPSearchRequest.query}).
+ */
 export type StructuredQuery = Record<string, unknown>;
 
 /** Everything a search request holds; {@link NRPSearchRequest} methods return changed copies. */
@@ -335,9 +340,17 @@ export class NRPSearchRequest {
   }
   /**
    * A query string (`q`, OpenSearch `query_string` syntax), or a structured query object (an
-   * OpenSearch query such as `{bool: {must: [...]}}`), which is `POST`ed as the body of the
-   * global search endpoint, narrowed to the requested models' `$schema` so that `total` counts
-   * only their hits. An empty string clears the query.
+   * OpenSearch query such as `{bool: {must: [...]}}`). An empty string clears the query.
+   *
+   * On NRP a structured query is `POST`ed as the body of the global search endpoint, narrowed to
+   * the requested models' `$schema` so that `total` counts only their hits. Plain InvenioRDM has
+   * no search that takes a body (`POST /api/records` creates a draft there), so the query is
+   * rewritten as a query string with the same matches: `bool`, `term`, `terms`, `ids`, `range`,
+   * `exists`, `match`, `match_phrase`, `prefix`, `wildcard`, `query_string`, `match_all`. Any
+   * other part fails with an `UnsupportedQueryError` before a request is sent.
+   *
+   * A malformed query string is a 400 on NRP, but InvenioRDM answers 200, searching its words as
+   * plain text, which usually finds nothing: there an empty result may also mean a typo.
    */
   query(query: string | StructuredQuery): NRPSearchRequest {
     if (typeof query === "string") {
@@ -481,10 +494,12 @@ export class NRPSearchRequest {
     if (resolved.schemas !== undefined) {
       ({ query, body } = withSchemas(query, body, resolved.schemas));
     }
+    // A search POST is never retried: the same URL creates records on some servers, and a POST
+    // that failed may have done so.
     const res =
       body === undefined
         ? await http.getJSON(resolved.url, { query, signal })
-        : await http.postJSON(resolved.url, body, { query, signal, retrySafe: true });
+        : await http.postJSON(resolved.url, body, { query, signal });
     if (!isObject(res.body)) {
       throw new NRPError(`${resolved.url} did not return a search response.`, {
         code: "NRP_INVALID_RESPONSE",
@@ -509,11 +524,28 @@ export class NRPSearchRequest {
     return out;
   }
 
+  /**
+   * This request as the repository can take it: a structured query is rewritten as a query
+   * string where searches take no body (plain InvenioRDM).
+   */
+  async #forRepository(signal: AbortSignal | undefined): Promise<NRPSearchRequest> {
+    const body = this.state.body;
+    if (body === undefined) return this;
+    const repo = await this.#ctx.info.repository({ signal });
+    if (flavourOf(repo).structuredSearchBody) return this;
+    return new NRPSearchRequest(this.#ctx, this.state.models, {
+      ...this.state,
+      q: toQueryString(body),
+      body: undefined,
+    });
+  }
+
   /** Fetches one page (the one set by {@link NRPSearchRequest.page}, else the first). */
   async execute(options: SearchExecuteOptions = {}): Promise<NRPSearchResponse> {
-    const resolved = await this.#resolve(options.signal);
-    const body = await this.#fetch(resolved, this.params(), this.state.body, options.signal);
-    return new NRPSearchResponse(this, body, await this.#records(resolved, body, options.signal));
+    const target = await this.#forRepository(options.signal);
+    const resolved = await target.#resolve(options.signal);
+    const body = await target.#fetch(resolved, target.params(), target.state.body, options.signal);
+    return new NRPSearchResponse(this, body, await target.#records(resolved, body, options.signal));
   }
 
   /**
@@ -555,12 +587,13 @@ export class NRPSearchRequest {
     positiveInteger("window", window);
     positiveInteger("pageSize", pageSize);
     const signal = options.signal;
+    const self = await this.#forRepository(signal);
     const targets: NRPSearchRequest[] =
-      this.state.models.length > 1 && this.state.body === undefined
-        ? this.state.models.map(
-            (m) => new NRPSearchRequest(this.#ctx, [m], { ...this.state, models: [m] }),
+      self.state.models.length > 1 && self.state.body === undefined
+        ? self.state.models.map(
+            (m) => new NRPSearchRequest(self.#ctx, [m], { ...self.state, models: [m] }),
           )
-        : [this];
+        : [self];
     const seen = new Set<string>();
     const progress = { seen: 0, total: 0 };
     const plans: { target: NRPSearchRequest; resolved: ResolvedSearch; total: number }[] = [];

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, createServer as createTcpServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { startDevServer } from "nrp-invenio-devserver";
 import type { DevServer, DevServerOptions } from "nrp-invenio-devserver";
 import { NRPInvenioClient } from "nrp-invenio-client";
@@ -86,6 +87,39 @@ export class Fixtures {
     );
     const { port } = server.address() as AddressInfo;
     return { url: `http://127.0.0.1:${port}`, requests };
+  }
+
+  /**
+   * A TCP port forwarding every byte to `target`'s port: the server then sees the request's
+   * `Host` name another port than its own and builds its links with its own address, as a
+   * repository behind a proxy whose SITE_API_URL differs from the address a client uses.
+   */
+  async tcpProxy(target: { url: string }): Promise<{ url: string }> {
+    const { hostname, port } = new URL(target.url);
+    const sockets = new Set<Socket>();
+    const proxy = createTcpServer((client) => {
+      const upstream = connect(Number(port), hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+        s.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    this.#closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          proxy.close(() => {
+            resolve();
+          });
+        }),
+    );
+    return { url: `http://127.0.0.1:${String((proxy.address() as AddressInfo).port)}` };
   }
 
   async cleanup(): Promise<void> {

@@ -56,6 +56,46 @@ describe("Authorization scoping", () => {
     },
   );
 
+  it.each(["nrp", "rdm"] as const)(
+    "a 403 from a link to another origin (%s) names both origins and the fix",
+    async (flavour) => {
+      const server = await fx.devserver({ flavour });
+      // The client uses another address than the one the repository links to.
+      const proxy = await fx.tcpProxy(server);
+      const { client } = fx.client(proxy, { token: server.tokens.owner });
+      const model = flavour === "rdm" ? "records" : "documents";
+      const error = await client.records
+        .create(model, { title: "elsewhere" }, { filesEnabled: false })
+        .then((draft) => draft.publish())
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermissionDeniedError);
+      const denied = error as PermissionDeniedError;
+      expect(denied.withheldToken).toEqual({
+        requestOrigin: server.url,
+        configuredOrigin: proxy.url,
+      });
+      expect(denied.message).toContain(
+        `The token was not sent: ${server.url} is not the configured origin ${proxy.url}`,
+      );
+      expect(denied.message).toContain(`serverUrl: "${server.url}"`);
+      expect(denied.toJSON()).toMatchObject({ withheldToken: { requestOrigin: server.url } });
+      // The request went to the repository's own address, without the token.
+      const refused = server.requestLog.filter((e) => e.status === 403);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((e) => !e.authorization)).toBe(true);
+    },
+  );
+
+  it("a 403 at the configured origin says nothing about withheld tokens", async () => {
+    const server = await fx.devserver();
+    const { http } = fx.http(server, { token: server.tokens.owner });
+    server.faults.add({ method: "GET", path: "/api/x", status: 403 });
+    const error = await http.getJSON("/api/x").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect((error as PermissionDeniedError).withheldToken).toBeUndefined();
+    expect((error as Error).message).not.toContain("token");
+  });
+
   it("a redirect loop stops after 10 hops", async () => {
     const server = await fx.devserver();
     const { http } = fx.http(server);

@@ -9,11 +9,13 @@ import {
   BadRequestError,
   ChecksumMismatchError,
   fromBytes,
+  InternalServerError,
   UnsafeFileKeyError,
   UploadError,
 } from "nrp-invenio-client";
 import type {
   NRPClientOptions,
+  NRPFile,
   NRPInvenioClient,
   NRPRecordFiles,
   RetryEvent,
@@ -26,7 +28,7 @@ import {
   startedHashWorkers,
   WORKER_HASH_MIN_SIZE,
 } from "../../src/internal/hasher.js";
-import { Fixtures } from "../helpers/servers.js";
+import { Fixtures, hitsFor } from "../helpers/servers.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -483,6 +485,36 @@ describe("multipart robustness", () => {
     expect(files.get("m.bin")).toBeUndefined();
   });
 
+  it.each(["L", "M"] as const)(
+    "a commit (%s) that fails with 500 is not repeated: the upload fails with the server's error",
+    async (transfer) => {
+      // RDM 13 answers 500 to a commit it cannot do (one before any content), the same every
+      // time: repeating it only made the upload fail minutes later.
+      const { server, files, filesPath, events } = await setup();
+      const commit = `${filesPath}/c.bin/commit`;
+      server.faults.add({ method: "POST", path: commit, status: 500, times: 10 });
+      const error = await files
+        .create("c.bin", {}, data(3 * PART), { transfer, partSize: PART })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InternalServerError);
+      expect(error).toMatchObject({ status: 500, method: "POST", code: "NRP_SERVER_ERROR" });
+      expect((error as Error).message).toMatch(
+        /^500 Internal Server Error: .* \(POST http.*\/c\.bin\/commit\)/,
+      );
+      expect(hitsFor(server, commit, "POST")).toBe(1);
+      expect(events.filter((e) => e.url.endsWith("/commit"))).toEqual([]);
+      // The content went up before the commit was tried, and the pending file was removed.
+      const order = server.requestLog.map((e) => `${e.method} ${e.path}`);
+      const lastPut = order.findLastIndex(
+        (e) => e.startsWith("PUT") && e.includes("/c.bin/content"),
+      );
+      expect(lastPut).toBeGreaterThan(-1);
+      expect(lastPut).toBeLessThan(order.indexOf(`POST ${commit}`));
+      await files.refresh();
+      expect(files.get("c.bin")).toBeUndefined();
+    },
+  );
+
   it("deletes a committed file whose checksum differs from the source's", async () => {
     const { files } = await setup();
     const bytes = data(2 * PART);
@@ -544,7 +576,12 @@ describe("downloads", () => {
     expect(partial.size).toBeLessThanOrEqual(100_000);
     server.requestLog.length = 0;
     const progress: TransferProgress[] = [];
-    await file.download(target, { onProgress: (p) => progress.push(p) });
+    const resumed: number[] = [];
+    await file.download(target, {
+      onProgress: (p) => progress.push(p),
+      onResume: (offset) => resumed.push(offset),
+    });
+    expect(resumed).toEqual([partial.size]);
     expect((await readFile(target)).equals(bytes)).toBe(true);
     const gets = server.requestLog.filter((e) => e.method === "GET");
     expect(gets).toHaveLength(1);
@@ -571,6 +608,128 @@ describe("downloads", () => {
     const gets = server.requestLog.filter((e) => e.method === "GET");
     expect(gets).toHaveLength(2);
     expect(gets[1]?.headers.range).toMatch(/^bytes=\d+-$/);
+  });
+
+  describe("from a server that ignores Range, as InvenioRDM 13 does", () => {
+    /** Printable bytes, so that a fault can serve them as its text body. */
+    const text = (size: number): Buffer => {
+      const bytes = data(size, 11);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = 97 + ((bytes[i] ?? 0) % 26);
+      return bytes;
+    };
+
+    /** A fault answering the content with the whole body (200, no Content-Range), like RDM. */
+    function whole(
+      server: DevServer,
+      path: string,
+      bytes: Buffer,
+      extra: { headers?: Record<string, string>; dropAfterBytes?: number; times?: number } = {},
+    ): void {
+      server.faults.add({
+        method: "GET",
+        path,
+        status: 200,
+        body: bytes.toString("latin1"),
+        headers: {
+          "Content-Type": "application/octet-stream",
+          ETag: `"${md5(bytes)}"`,
+          ...extra.headers,
+        },
+        ...(extra.dropAfterBytes === undefined ? {} : { dropAfterBytes: extra.dropAfterBytes }),
+        times: extra.times ?? 1,
+      });
+    }
+
+    async function interrupted(headers: Record<string, string> = {}): Promise<{
+      server: DevServer;
+      file: NRPFile;
+      bytes: Buffer;
+      target: string;
+      partial: number;
+    }> {
+      const { server, files, filesPath } = await setup({}, { retryCount: 0 });
+      const bytes = text(200_000);
+      const file = await files.create("t.txt", {}, bytes);
+      const path = `${filesPath}/t.txt/content`;
+      whole(server, path, bytes, { headers, dropAfterBytes: 70_000 });
+      const dir = await tempDir();
+      const target = join(dir, "t.txt");
+      const first = await file.download(target).catch((e: unknown) => e);
+      expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+      const partial = (await stat(join(dir, ".t.txt.nrp-part"))).size;
+      expect(partial).toBeGreaterThan(0);
+      expect(partial).toBeLessThan(bytes.length);
+      whole(server, path, bytes, { headers, times: 5 });
+      server.requestLog.length = 0;
+      return { server, file, bytes, target, partial };
+    }
+
+    it("a re-run asks for no range where none was advertised, and starts over quietly", async () => {
+      const { server, file, bytes, target } = await interrupted();
+      const progress: TransferProgress[] = [];
+      const resumed: number[] = [];
+      await file.download(target, {
+        onProgress: (p) => progress.push(p),
+        onResume: (offset) => resumed.push(offset),
+      });
+      expect((await readFile(target)).equals(bytes)).toBe(true);
+      const gets = server.requestLog.filter((e) => e.method === "GET");
+      expect(gets.map((e) => [e.headers.range, e.status])).toEqual([[undefined, 200]]);
+      expect(resumed).toEqual([]);
+      expect(progress.every((p) => p.transferredBytes <= bytes.length)).toBe(true);
+      expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
+    });
+
+    it("a 200 to a range that was advertised restarts from zero, without claiming a resume", async () => {
+      const { server, file, bytes, target, partial } = await interrupted({
+        "Accept-Ranges": "bytes",
+      });
+      const progress: TransferProgress[] = [];
+      const resumed: number[] = [];
+      await file.download(target, {
+        onProgress: (p) => progress.push(p),
+        onResume: (offset) => resumed.push(offset),
+      });
+      expect((await readFile(target)).equals(bytes)).toBe(true);
+      const gets = server.requestLog.filter((e) => e.method === "GET");
+      expect(gets.map((e) => [e.headers.range, e.status])).toEqual([[`bytes=${partial}-`, 200]]);
+      expect(resumed).toEqual([]);
+      expect(progress.every((p) => p.transferredBytes <= bytes.length)).toBe(true);
+      expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
+    });
+
+    it("a connection cut mid-body starts over within the call, asking for no range", async () => {
+      const { server, files, filesPath } = await setup();
+      const bytes = text(200_000);
+      const file = await files.create("t.txt", {}, bytes);
+      const path = `${filesPath}/t.txt/content`;
+      whole(server, path, bytes, { dropAfterBytes: 50_000 });
+      whole(server, path, bytes);
+      server.requestLog.length = 0;
+      const target = join(await tempDir(), "t.txt");
+      await file.download(target);
+      expect((await readFile(target)).equals(bytes)).toBe(true);
+      const gets = server.requestLog.filter((e) => e.method === "GET");
+      expect(gets.map((e) => [e.headers.range, e.status])).toEqual([
+        [undefined, 200],
+        [undefined, 200],
+      ]);
+    });
+
+    it("a parallel download reads the whole content the range probe got, with no second request", async () => {
+      const { server, files, filesPath } = await setup();
+      const bytes = text(64 * 1024 * 1024 + 3);
+      const file = await files.create("big.txt", {}, bytes, { partSize: 16 * 1024 * 1024 });
+      whole(server, `${filesPath}/big.txt/content`, bytes);
+      server.requestLog.length = 0;
+      const target = join(await tempDir(), "big.txt");
+      const resumed: number[] = [];
+      await file.download(target, { concurrency: 4, onResume: (o) => resumed.push(o) });
+      expect(md5(await readFile(target))).toBe(file.checksum);
+      const gets = server.requestLog.filter((e) => e.method === "GET");
+      expect(gets.map((e) => [e.headers.range, e.status])).toEqual([["bytes=0-0", 200]]);
+      expect(resumed).toEqual([]);
+    }, 60_000);
   });
 
   it("restarts from zero when the content changed since the partial download", async () => {

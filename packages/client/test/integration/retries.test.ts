@@ -87,7 +87,7 @@ describe("retries driven by devserver faults", () => {
     });
   });
 
-  it("POST is not retried on 503 unless marked safe", async () => {
+  it("POST is not retried on 503 unless marked safe, and never to a collection URL", async () => {
     const server = await fx.devserver();
     const { http, events } = fx.http(server);
     server.faults.add({ method: "POST", path: "/api/nowhere", status: 503, times: 5 });
@@ -97,15 +97,46 @@ describe("retries driven by devserver faults", () => {
     expect(hitsFor(server, "/api/nowhere", "POST")).toBe(1);
     expect(events).toHaveLength(0);
 
+    // A collection (here one that creates records on plain InvenioRDM) is never repeated, even
+    // when the call site says it is safe.
     server.faults.clear();
-    server.faults.add({ method: "POST", path: "/api/nowhere", status: 503, times: 2 });
-    const second = await http
-      .postJSON("/api/nowhere", { a: 1 }, { retrySafe: true })
+    server.faults.add({ method: "POST", path: "/api/records", status: 503, times: 5 });
+    const create = await http
+      .postJSON("/api/records", { a: 1 }, { retrySafe: true })
       .catch((e: unknown) => e);
-    expect(hitsFor(server, "/api/nowhere", "POST")).toBe(4);
+    expect((create as { status?: number }).status).toBe(503);
+    expect(hitsFor(server, "/api/records", "POST")).toBe(1);
+    expect(events).toHaveLength(0);
+
+    // An action on one resource marked safe is repeated.
+    const action = "/api/nowhere/x/actions/do";
+    server.faults.clear();
+    server.faults.add({ method: "POST", path: action, status: 503, times: 2 });
+    const second = await http
+      .postJSON(action, { a: 1 }, { retrySafe: true })
+      .catch((e: unknown) => e);
+    expect(hitsFor(server, action, "POST")).toBe(3);
     expect(events).toHaveLength(2);
     // After the faults the real server answers (the route does not exist).
     expect((second as { status?: number }).status).not.toBe(503);
+  });
+
+  it("a POST action marked safe is not repeated after a 500, which Invenio answers the same every time", async () => {
+    const server = await fx.devserver();
+    const { http, events } = fx.http(server);
+    const commit = "/api/x/y/draft/files/a.txt/commit";
+    server.faults.add({ method: "POST", path: commit, status: 500, times: 5 });
+    const error = await http.postJSON(commit, {}, { retrySafe: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect((error as InternalServerError).status).toBe(500);
+    expect(hitsFor(server, commit, "POST")).toBe(1);
+    expect(events).toHaveLength(0);
+    // 502, 503 and 504 still are: a gateway or an overloaded server gets better.
+    server.faults.clear();
+    server.faults.add({ method: "POST", path: commit, status: 502, times: 1 });
+    await http.postJSON(commit, {}, { retrySafe: true }).catch((e: unknown) => e);
+    expect(hitsFor(server, commit, "POST")).toBe(3);
+    expect(events).toHaveLength(1);
   });
 
   it("4xx is never retried", async () => {

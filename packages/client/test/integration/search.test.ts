@@ -135,6 +135,24 @@ describe("queries, facets and the window", () => {
     expect(calls.map((e) => e.method)).toEqual(["POST"]);
   });
 
+  it("never repeats a structured search POST, even after a 503", async () => {
+    const events: unknown[] = [];
+    const client = fx.client(server, { onRetry: (e) => events.push(e) }).client;
+    await client.info.repository();
+    server.faults.add({ method: "POST", path: "/api/search/", status: 503, times: 3 });
+    const before = server.requestLog.length;
+    const error = await client
+      .searchRequest("documents")
+      .query({ match: { "metadata.title": "special" } })
+      .execute()
+      .catch((e: unknown) => e);
+    server.faults.clear();
+    expect(error).toMatchObject({ status: 503 });
+    const calls = server.requestLog.slice(before).filter((e) => e.path.startsWith("/api/search"));
+    expect(calls.map((e) => e.method)).toEqual(["POST"]);
+    expect(events).toEqual([]);
+  });
+
   it("filters by a facet while the aggregations still count everything", async () => {
     const all = owner.searchRequest("documents").facet("is_published", "true").drafts();
     const page = await all.size(1).execute();

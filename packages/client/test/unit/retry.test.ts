@@ -7,6 +7,7 @@ import {
 import {
   backoffDelay,
   decideRetry,
+  isRepeatablePost,
   isRetryableMethod,
   isRetryableStatus,
   parseRetryAfter,
@@ -88,6 +89,23 @@ describe("method and status tables", () => {
   });
 
   it.each([
+    ["http://h/api/records/abc12-3de45/draft/files/a.txt/commit", true],
+    ["http://h/api/records/abc12-3de45/draft/actions/publish", true],
+    ["http://h/api/requests/1b2c/actions/accept", true],
+    ["http://h/api/records", false],
+    ["http://h/api/records/", false],
+    ["http://h/api/search/?q=x", false],
+    ["http://h/api/user/search/", false],
+    ["http://h/api/records/abc12-3de45/draft/files", false],
+    ["http://h/api/records/abc12-3de45/versions", false],
+    ["http://h/api/records/abc12-3de45/draft", false],
+    ["http://h/api/actions", false],
+    ["not a url", false],
+  ])("a POST to %s may be marked safe: %s", (url, expected) => {
+    expect(isRepeatablePost(url)).toBe(expected);
+  });
+
+  it.each([
     [408, true],
     [429, true],
     [500, true],
@@ -155,6 +173,21 @@ describe("decideRetry", () => {
     [
       "POST marked safe retries",
       { method: "POST", retrySafe: true, status: 503 },
+      { retry: true, delayMs: 100, source: "backoff" },
+    ],
+    [
+      "POST marked safe is final after a 500",
+      { method: "POST", retrySafe: true, status: 500 },
+      { retry: false, reason: "status" },
+    ],
+    [
+      "POST marked safe retries a reset",
+      { method: "POST", retrySafe: true, error: conn("ECONNRESET") },
+      { retry: true, delayMs: 100, source: "backoff" },
+    ],
+    [
+      "PUT 500 retries",
+      { method: "PUT", status: 500 },
       { retry: true, delayMs: 100, source: "backoff" },
     ],
     ["budget spent", { status: 503, retriesDone: 3 }, { retry: false, reason: "exhausted" }],

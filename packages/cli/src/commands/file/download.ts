@@ -16,6 +16,7 @@ import { isPattern, selectKeys } from "../../file-select.js";
 import type { CliIO } from "../../io.js";
 import { planDownload } from "../../output-path.js";
 import { Progress } from "../../progress.js";
+import type { ProgressBar } from "../../progress.js";
 import type { RecordForm } from "../../record-ids.js";
 import { parseConcurrency, parseForm, recordWithFiles, requireFile } from "../../record-files.js";
 import { formatSize } from "../../sizes.js";
@@ -123,23 +124,26 @@ async function toFile(
       "Pass --force to overwrite it.",
     );
   }
-  const partial = await sizeOf(partialPath(target));
-  if (partial !== undefined && partial > 0) {
-    progress.log(`Resuming ${file.key} from ${formatSize(partial)}.`);
-  }
-  const bar = progress.bar(file.key, file.size, partial ?? 0);
+  // The bar starts when the server has answered: only then is it known whether the partial file
+  // of an earlier run is continued (206) or the download starts over (a server ignoring Range).
+  let bar: ProgressBar | undefined;
+  const start = (value: number): ProgressBar => (bar ??= progress.bar(file.key, file.size, value));
   try {
     await file.download(target, {
       signal: ctx.signal,
       verify: input.verify,
       overwrite: input.force,
       ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+      onResume: (offset) => {
+        progress.log(`Resuming ${file.key} from ${formatSize(offset)}.`);
+        start(offset);
+      },
       onProgress: (p) => {
-        bar.update(p.transferredBytes, p.totalBytes);
+        start(0).update(p.transferredBytes, p.totalBytes);
       },
     });
   } finally {
-    bar.done();
+    bar?.done();
   }
 }
 
@@ -161,7 +165,8 @@ export default defineCommand({
     "(created if needed), -o FILE names a single file, -o - writes one file to standard output.\n" +
     "Each file is written to a temporary .<name>.nrp-part beside the target, checked against\n" +
     "the repository's md5 (--no-verify skips that) and only then renamed. An interrupted download\n" +
-    "continues from the temporary file when run again. Keys that would land outside the output\n" +
+    "continues from the temporary file when run again, where the repository serves byte ranges;\n" +
+    "one that ignores them (InvenioRDM 13) starts over. Keys that would land outside the output\n" +
     "directory (../x, /etc/x) are refused. A file already there with the same size and md5 is\n" +
     "skipped, so running an interrupted download of many files again finishes it; a file with\n" +
     "other content is kept unless --force is given.",
@@ -297,8 +302,8 @@ async function downloadOne(
     if (report.bug || ctx.signal.aborted) {
       if (ctx.signal.aborted) {
         progress.log(
-          `The download of ${key} stopped; run the same command again to continue from ` +
-            `${partialPath(path)}.`,
+          `The download of ${key} stopped; run the same command again to finish it ` +
+            `(from ${partialPath(path)} where the repository serves byte ranges).`,
         );
       }
       throw err;

@@ -52,11 +52,14 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       "One page of the records matching [query] (OpenSearch query_string syntax: words,\n" +
       'field:value, "phrases", AND/OR/NOT, ranges). Published records by default, --drafts for\n' +
       "your drafts. The total and the next page go to stderr. Pages stop at 10 000 records;\n" +
-      '"nrp scan records" reads every match.\n\n' +
-      "--json-query takes an OpenSearch query object (bool, term, terms, match, range,\n" +
-      "query_string) instead of [query]. --community keeps the records of one community, by slug\n" +
-      "or UUID. --facets adds the facet counts of all matches: a second table, or an object\n" +
-      "{total, hits, facets} in json/jsonl/yaml, facets as the server's aggregations.",
+      '"nrp scan records" reads every match. A malformed query exits 5 on NRP; InvenioRDM\n' +
+      "searches its words as plain text instead (exit 0, usually no hits).\n\n" +
+      "--json-query takes an OpenSearch query object (bool, term, terms, ids, range, exists,\n" +
+      "match, match_phrase, prefix, wildcard, query_string) instead of [query]; InvenioRDM gets\n" +
+      "it as a query string, and other query types exit 2 there. --community keeps the records\n" +
+      "of one community, by slug or UUID. --facets adds the facet counts of all matches: a\n" +
+      "second table, or an object {total, hits, facets} in json/jsonl/yaml, facets as the\n" +
+      "server's aggregations.",
     arguments: [{ name: "[query]", description: "query string (default: every record)" }],
     options(cmd) {
       cmd
@@ -148,6 +151,15 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
         ctx.output.record([], { total: page.total, hits: data, facets: page.aggregations });
       }
       ctx.output.info(pagingHint(page.total, input.page, input.size, hits.length));
+      if (page.total === 0 && input.query !== undefined && input.query.trim() !== "") {
+        // InvenioRDM searches a malformed query string's words as plain text instead of refusing it.
+        const repository = await (await ctx.client()).info.repository({ signal: ctx.signal });
+        if (repository.isRdm) {
+          ctx.output.info(
+            "InvenioRDM does not refuse a malformed query: it searches its words as plain text, which usually finds nothing. Check the query's syntax if you expected hits.",
+          );
+        }
+      }
       if (input.set !== undefined && hits.length === 0) {
         // An empty page says nothing about the records a script meant to keep: leave @var as it was.
         ctx.output.info(`No records to store; @${input.set.name} is unchanged.`);
