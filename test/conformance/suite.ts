@@ -498,12 +498,14 @@ function describeFiles(w: World, step: Step): void {
     step(
       "an interrupted download, run again, ends byte-identical and claims a resume only where Range works (CLI)",
       async () => {
-        const target = path("resume-cli.bin");
+        const target = path("rerun-cli.bin");
         await interruptDownload(target);
         const r = await w.nrp(["download", "file", published.mid, "parts.bin", "-o", target]);
         expect(r.code, r.stderr).toBe(EXIT.ok);
         expect(md5(await readFile(target))).toBe(md5(parts));
-        expect(/resum/i.test(r.stderr), r.stderr).toBe(w.expects.rangeOnContent.value);
+        expect(/^Resuming \S+ from /m.test(r.stderr), r.stderr).toBe(
+          w.expects.rangeOnContent.value,
+        );
       },
     );
 
