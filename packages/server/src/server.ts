@@ -122,6 +122,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     searchService,
     communitiesService,
     recordsService,
+    requestsService,
     filesService,
     landingService,
     doisService,

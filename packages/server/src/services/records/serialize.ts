@@ -7,6 +7,7 @@ import type { User } from "../../store/users.js";
 import type { ServiceContext } from "../service.js";
 import { dumpFile } from "../files/serialize.js";
 import { Access } from "./access.js";
+import { currentReview } from "../requests/review.js";
 
 /** The record models the flavour serves: the configured ones (nrp) or InvenioRDM's `records` (rdm). */
 export function recordModels(app: ServiceContext): readonly ResolvedModel[] {
@@ -104,6 +105,10 @@ function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
     links.record_html = html;
     if (access.canPublish(user, parent, d.model)) links.publish = `${api}/draft/actions/publish`;
     links.review = `${api}/draft/review`;
+    // `is_draft_and_has_review` of RDMRecordServiceConfig.
+    if (currentReview(d.app, item.id) !== undefined) {
+      links["submit-review"] = `${api}/draft/actions/submit-review`;
+    }
   } else {
     links.self = api;
     links.self_html = html;
@@ -145,6 +150,69 @@ function communitiesOf(parent: ParentRow): Record<string, unknown> {
   const [first] = parent.communities;
   // RDM's CommunitiesSchema drops empty values, so a record without communities has `{}`.
   return first === undefined ? {} : { default: first, ids: [...parent.communities] };
+}
+
+/** RDM's `parent.communities`: ids, default and the communities themselves (`entries`). */
+function rdmCommunitiesOf(d: DumpContext, parent: ParentRow): Record<string, unknown> {
+  const base = communitiesOf(parent);
+  if (parent.communities.length === 0) return base;
+  const all = d.app.records.communities();
+  const entries = parent.communities.flatMap((id) => {
+    const c = all.find((x) => x.id === id);
+    if (c === undefined) return [];
+    return [
+      {
+        id: c.id,
+        created: c.created,
+        updated: c.created,
+        links: {},
+        revision_id: 1,
+        slug: c.slug,
+        metadata: { title: c.title },
+        access: {
+          visibility: "public",
+          members_visibility: "public",
+          member_policy: "open",
+          record_submission_policy: "open",
+          review_policy: "closed",
+        },
+        custom_fields: {},
+        is_verified: false,
+        deletion_status: { is_deleted: false, status: "P" },
+        children: { allow: false },
+      },
+    ];
+  });
+  return { ...base, entries };
+}
+
+/**
+ * RDM's `parent.review` (`GenericRequestSchema`): the draft's review request without links,
+ * dumped only for those who may manage the draft (`field_dump_permissions`).
+ */
+function rdmReviewOf(d: DumpContext, loaded: Loaded): Record<string, unknown> | undefined {
+  if (loaded.kind !== "draft") return undefined;
+  if (!new Access(d.app.records).canManage(d.user, loaded.parent)) return undefined;
+  const row = currentReview(d.app, loaded.item.id);
+  if (row === undefined) return undefined;
+  const open = row.status === "submitted";
+  return {
+    id: row.id,
+    created: row.created,
+    updated: row.updated,
+    revision_id: row.revisionId,
+    type: row.type,
+    title: row.title,
+    number: String(row.number),
+    status: row.status,
+    is_closed: !open && row.status !== "created",
+    is_open: open,
+    expires_at: row.expiresAt,
+    is_expired: row.status === "expired",
+    created_by: { user: String(row.createdBy) },
+    receiver: row.receiver,
+    topic: { record: row.topicId },
+  };
 }
 
 /** `str(datetime)` of Python for the `expires_at` of drafts: no `T`, no offset. */
@@ -204,9 +272,11 @@ export function dumpRecord(
       entries: Object.fromEntries(rows.map((r) => [r.key, dumpFile(filesUrl, r, isDraft)])),
     };
     out.media_files = { enabled: false, order: [], count: 0, total_bytes: 0, entries: {} };
+    const review = rdmReviewOf(d, loaded);
     out.parent = {
       id: parent.id,
-      communities: communitiesOf(parent),
+      communities: rdmCommunitiesOf(d, parent),
+      ...(review === undefined ? {} : { review }),
       access: {
         owned_by: { user: String(parent.ownerId) },
         settings: {
