@@ -650,11 +650,12 @@ export class NRPRecord {
           { ...apiErrorInit(error), cause: error },
         );
       }
-      if (error instanceof BadRequestError) {
+      // An unknown vocabulary id is RDM's `Invalid value <id>.`, without a field.
+      if (error instanceof BadRequestError && error.serverMessage?.includes(reason) === true) {
         const known = await this.#removalReasons(options.signal);
         throw new BadRequestError(
-          `${error.message.split("\n")[0] ?? ""}\n  "${reason}" is not a removal reason this ` +
-            `repository accepts; use one of ${known.join(", ")}.`,
+          `The repository refused the removal reason "${reason}": ` +
+            `${error.message.split("\n")[0] ?? ""}. Use one of ${known.join(", ")}.`,
           { ...apiErrorInit(error), cause: error },
         );
       }
