@@ -83,7 +83,15 @@ describe("community-submission review (rdm flavour)", () => {
     expect(Object.keys(put.body.links.actions as object)).toEqual(["submit"]);
 
     const draft = await call(`${api()}/${id}/draft`, { token: owner() });
-    expect(draft.body.parent.review).toMatchObject({ id: put.body.id, status: "created" });
+    // The short form InvenioRDM 13 serves on the parent.
+    expect(draft.body.parent.review).toEqual({
+      id: put.body.id,
+      links: {},
+      type: "community-submission",
+      title: "",
+      status: "created",
+      receiver: { community: PHYSICS },
+    });
     expect(draft.body.parent.communities).toEqual({});
     expect(draft.body.links["submit-review"]).toBe(`${api()}/${id}/draft/actions/submit-review`);
     expect((await call(`${api()}/${id}/draft/review`, { token: owner() })).body.id).toBe(
@@ -307,5 +315,20 @@ describe("deleting a published record (rdm flavour, administrators)", () => {
     }
     const twice = await send("DELETE", path, { token: tokens.admin, body });
     expect(twice.status).toBe(410);
+  });
+
+  test("the removal reasons are a public vocabulary", async () => {
+    const { url } = server();
+    const res = await call(`${url}/api/vocabularies/removalreasons?size=100`);
+    expect(res.status).toBe(200);
+    expect(res.body.hits.total).toBe(12);
+    expect(res.body.sortBy).toBe("title");
+    const ids = (res.body.hits.hits as { id: string }[]).map((h) => h.id);
+    expect(ids).toEqual(expect.arrayContaining(["duplicate", "spam", "retracted"]));
+    expect(res.body.hits.hits[0]).toMatchObject({
+      type: "removalreasons",
+      title: { en: expect.any(String) },
+      links: { self: `${url}/api/vocabularies/removalreasons/${ids[0] ?? ""}` },
+    });
   });
 });

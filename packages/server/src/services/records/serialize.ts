@@ -187,31 +187,23 @@ function rdmCommunitiesOf(d: DumpContext, parent: ParentRow): Record<string, unk
 }
 
 /**
- * RDM's `parent.review` (`GenericRequestSchema`): the draft's review request without links,
- * dumped only for those who may manage the draft (`field_dump_permissions`).
+ * RDM's `parent.review`: the draft's review request in short (id, type, title, status,
+ * receiver, empty links, as InvenioRDM 13 serves it), dumped only for those who may manage the
+ * draft (`field_dump_permissions`). Its title stays empty even once the request took the
+ * record's title on submit: RDM keeps the request as it was set on the parent.
  */
 function rdmReviewOf(d: DumpContext, loaded: Loaded): Record<string, unknown> | undefined {
   if (loaded.kind !== "draft") return undefined;
   if (!new Access(d.app.records).canManage(d.user, loaded.parent)) return undefined;
   const row = currentReview(d.app, loaded.item.id);
   if (row === undefined) return undefined;
-  const open = row.status === "submitted";
   return {
     id: row.id,
-    created: row.created,
-    updated: row.updated,
-    revision_id: row.revisionId,
+    links: {},
     type: row.type,
-    title: row.title,
-    number: String(row.number),
+    title: "",
     status: row.status,
-    is_closed: !open && row.status !== "created",
-    is_open: open,
-    expires_at: row.expiresAt,
-    is_expired: row.status === "expired",
-    created_by: { user: String(row.createdBy) },
     receiver: row.receiver,
-    topic: { record: row.topicId },
   };
 }
 

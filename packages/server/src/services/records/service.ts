@@ -56,22 +56,22 @@ export const RECORD_DELETED_MESSAGE = "The record has been deleted.";
 export const RDM_RECORD_DELETED_MESSAGE = "Record deleted";
 
 /**
- * The removal reasons of InvenioRDM's `removalreasons` vocabulary (invenio-rdm-records
- * fixtures/data/vocabularies/removal_reasons.yaml).
+ * The removal reasons of InvenioRDM's `removalreasons` vocabulary, with their English titles
+ * (invenio-rdm-records fixtures/data/vocabularies/removal_reasons.yaml).
  */
-export const RDM_REMOVAL_REASONS: readonly string[] = [
-  "duplicate",
-  "retracted",
-  "replaced",
-  "spam",
-  "test-record",
-  "copyright",
-  "personal-data",
-  "take-down-request",
-  "disputed-authorship",
-  "misconduct",
-  "fraud",
-  "out-of-scope",
+export const RDM_REMOVAL_REASONS: readonly { id: string; title: string }[] = [
+  { id: "duplicate", title: "Duplicate of another record" },
+  { id: "retracted", title: "Retraction/Withdrawal of a record" },
+  { id: "replaced", title: "Substitution" },
+  { id: "spam", title: "Spam" },
+  { id: "test-record", title: "Test upload of a record" },
+  { id: "copyright", title: "Copyright infringement" },
+  { id: "personal-data", title: "Personal data issue" },
+  { id: "take-down-request", title: "Take-down request" },
+  { id: "disputed-authorship", title: "Disputed authorship" },
+  { id: "misconduct", title: "Misconduct" },
+  { id: "fraud", title: "Fraud" },
+  { id: "out-of-scope", title: "Content out of scope for repository" },
 ];
 
 /** What InvenioRDM's tombstone keeps beside the removal (stored in `meta`, per record id). */
@@ -710,7 +710,7 @@ export class Records {
     }
     if (errors.length > 0) throw validationError(errors);
     // The vocabulary relation is checked on commit: InvalidRelationValue, without a field.
-    if (reason !== "" && !RDM_REMOVAL_REASONS.includes(reason)) {
+    if (reason !== "" && !RDM_REMOVAL_REASONS.some((r) => r.id === reason)) {
       throw new HttpError(400, `Invalid value ${reason}.`);
     }
     const extra: TombstoneExtra = {
@@ -821,7 +821,9 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
     r.loadRecord(param(ctx, "id"));
     throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
   });
-  if (app.flavour === "rdm") router.on("DELETE", `${item}/delete`, (ctx) => r.deletePublished(ctx));
+  if (app.flavour === "rdm") {
+    router.on("DELETE", `${item}/delete`, (ctx) => r.deletePublished(ctx));
+  }
   router.on("GET", `${item}/draft`, (ctx) => {
     r.readDraft(ctx);
   });
@@ -860,4 +862,39 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
  */
 export const recordsService: Service = (router, app) => {
   for (const model of recordModels(app)) registerModel(router, app, model);
+  if (app.flavour === "rdm") {
+    router.on("GET", "/api/vocabularies/removalreasons", (ctx) => {
+      removalReasons(ctx, app);
+    });
+  }
 };
+
+/**
+ * `GET /api/vocabularies/removalreasons` (invenio-vocabularies, public): the reasons an
+ * administrator may give when deleting a published record, sorted by title.
+ */
+function removalReasons(ctx: RequestContext, app: ServiceContext): void {
+  const params = parseSearchParams(ctx.query, ["title", "bestmatch", "newest", "oldest"]);
+  if (!ctx.query.has("sort")) params.sort = "title";
+  const created = app.store.getMeta("created") ?? timestamp();
+  const base = `${ctx.origin}/api/vocabularies/removalreasons`;
+  const all = [...RDM_REMOVAL_REASONS]
+    .sort((a, b) => a.title.localeCompare(b.title))
+    .map((r) => ({
+      id: r.id,
+      created,
+      updated: created,
+      links: { self: `${base}/${r.id}` },
+      revision_id: 1,
+      title: { en: r.title },
+      type: "removalreasons",
+    }));
+  const hits = all.slice((params.page - 1) * params.size, params.page * params.size);
+  const { links } = searchResponse(base, undefined, params, hits, all.length);
+  sendJson(ctx.res, 200, {
+    hits: { hits, total: all.length },
+    sortBy: params.sort,
+    page: params.page,
+    links,
+  });
+}

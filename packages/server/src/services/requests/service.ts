@@ -64,16 +64,16 @@ const RDM_TRANSITIONS: Readonly<Record<Action, { from: readonly string[]; to: st
   cancel: { from: ["submitted"], to: "cancelled" },
 };
 
-/** The log events oarepo's actions write (`LogEventType` payload `event`); submit writes none. */
+/**
+ * The log events the actions write (`LogEventType` payload `event`); submit writes none (as
+ * InvenioRDM 13's timeline of a community submission shows, too).
+ */
 const LOGGED: Partial<Record<Action, string>> = {
   accept: "accepted",
   decline: "declined",
   cancel: "cancelled",
   expire: "expired",
 };
-
-/** IREQ's `RequestAction.execute` logs every action with its target status, submit included. */
-const RDM_LOGGED: Partial<Record<Action, string>> = { ...LOGGED, submit: "submitted" };
 
 /** InvenioRDM's statuses that are neither open nor closed: a request not submitted yet. */
 const RDM_UNSUBMITTED: ReadonlySet<string> = new Set(["created"]);
@@ -636,7 +636,7 @@ class Requests {
       revisionId: row.revisionId + 1,
       updated: now,
     };
-    const logged = (this.rdm ? RDM_LOGGED : LOGGED)[action];
+    const logged = LOGGED[action];
     this.app.records.transaction(() => {
       this.app.requests.put(next);
       if (logged !== undefined) {
