@@ -130,8 +130,9 @@ describe("review, requests, versions and deletion against the rdm flavour", () =
     expect(refused.stderr).toMatch(/new version/);
 
     const unknown = await admin(["delete", "record", id, "--reason", "boredom", "--yes"]);
-    expect(unknown.code).toBe(5);
-    expect(unknown.stderr).toMatch(/Use one of duplicate, retracted/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/"boredom" is not a removal reason of this repository/);
+    expect(unknown.stderr).toMatch(/use one of .*duplicate.*spam/);
 
     const deleted = await admin([
       "delete",

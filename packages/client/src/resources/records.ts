@@ -629,6 +629,15 @@ export class NRPRecord {
    * tombstone (410 afterwards). Only administrators may; anyone else gets a 403 that says so.
    */
   async #adminDelete(reason: string, options: DeleteRecordOptions): Promise<void> {
+    // Checked before sending: InvenioRDM 13 answers an unknown reason with a 500 and leaves the
+    // record unreadable, so the server must never see one.
+    const known = await this.#removalReasons(options.signal);
+    if (known !== undefined && !known.includes(reason)) {
+      throw new NRPError(
+        `"${reason}" is not a removal reason of this repository; use one of ${known.join(", ")}.`,
+        { code: "NRP_INVALID_INPUT" },
+      );
+    }
     const url = `${this.#link("self").replace(/\/+$/, "")}/delete`;
     const body: Json = { removal_reason: { id: reason } };
     if (options.note !== undefined) body.note = options.note;
@@ -652,10 +661,9 @@ export class NRPRecord {
       }
       // An unknown vocabulary id is RDM's `Invalid value <id>.`, without a field.
       if (error instanceof BadRequestError && error.serverMessage?.includes(reason) === true) {
-        const known = await this.#removalReasons(options.signal);
         throw new BadRequestError(
           `The repository refused the removal reason "${reason}": ` +
-            `${error.message.split("\n")[0] ?? ""}. Use one of ${known.join(", ")}.`,
+            `${error.message.split("\n")[0] ?? ""}. Use one of ${RDM_REMOVAL_REASONS.join(", ")}.`,
           { ...apiErrorInit(error), cause: error },
         );
       }
@@ -663,21 +671,28 @@ export class NRPRecord {
     }
   }
 
-  /** The ids of the repository's `removalreasons` vocabulary, or InvenioRDM's default ones. */
-  async #removalReasons(signal: AbortSignal | undefined): Promise<readonly string[]> {
+  /**
+   * The ids of the repository's `removalreasons` vocabulary (public on InvenioRDM), or undefined
+   * when it cannot be read; the server then judges the reason itself.
+   */
+  async #removalReasons(signal: AbortSignal | undefined): Promise<string[] | undefined> {
+    const repo = await this.#ctx.info.repository({ signal });
+    let body: unknown;
     try {
-      const repo = await this.#ctx.info.repository({ signal });
-      const res = await this.#ctx.http.getJSON(`${repo.apiUrl}/vocabularies/removalreasons`, {
-        query: { size: 100 },
-        signal,
-      });
-      const ids = hitsOf(res.body)
-        .map((h) => h.id)
-        .filter((id): id is string => typeof id === "string");
-      return ids.length > 0 ? ids : RDM_REMOVAL_REASONS;
-    } catch {
-      return RDM_REMOVAL_REASONS;
+      body = (
+        await this.#ctx.http.getJSON(`${repo.apiUrl}/vocabularies/removalreasons`, {
+          query: { size: 1000 },
+          signal,
+        })
+      ).body;
+    } catch (error) {
+      if (error instanceof APIError) return undefined;
+      throw error;
     }
+    const ids = hitsOf(body)
+      .map((h) => h.id)
+      .filter((id): id is string => typeof id === "string");
+    return ids.length > 0 ? ids : undefined;
   }
 
   /** Reloads the record (and its files and requests, if they were loaded) from `links.self`. */
