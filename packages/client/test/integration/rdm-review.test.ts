@@ -29,6 +29,16 @@ function inCommunity(client: NRPInvenioClient, title: string): Promise<NRPRecord
   return client.records.create("records", { title }, { community: "physics", filesEnabled: false });
 }
 
+/** What `promise` was rejected with (the test fails when it resolves). */
+async function failure<E>(promise: Promise<unknown>): Promise<E> {
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => ({ e }),
+  );
+  expect(outcome, "the call should have failed").toBeDefined();
+  return outcome?.e as E;
+}
+
 /** The request a publish() that went to review carries. */
 async function pending(promise: Promise<unknown>): Promise<NRPRecordRequest> {
   const error = await promise.then(
@@ -176,9 +186,9 @@ describe("deleting a published record on InvenioRDM", () => {
     const draft = await owner.records.create("records", { title: "Spam" }, { filesEnabled: false });
     const published = await draft.publish();
 
-    const refused = await published
-      .delete({ removalReason: "spam" })
-      .catch((e: unknown) => e as PermissionDeniedError);
+    const refused = await failure<PermissionDeniedError>(
+      published.delete({ removalReason: "spam" }),
+    );
     expect(refused).toBeInstanceOf(PermissionDeniedError);
     expect(refused.message).toMatch(/only administrators may delete published records/i);
     expect(refused.message).toMatch(/new version/);
@@ -188,16 +198,14 @@ describe("deleting a published record on InvenioRDM", () => {
     const asAdmin = await admin.records.get(published.id);
     const deletes = () => hitsFor(server, `/api/records/${published.id}/delete`, "DELETE");
     const tried = deletes();
-    const unknown = await asAdmin
-      .delete({ removalReason: "boredom" })
-      .catch((e: unknown) => e as NRPError);
+    const unknown = await failure<NRPError>(asAdmin.delete({ removalReason: "boredom" }));
     expect(unknown.code).toBe("NRP_INVALID_INPUT");
     expect(unknown.message).toMatch(/"boredom" is not a removal reason/);
     expect(unknown.message).toMatch(/duplicate.*spam/s);
     expect(deletes()).toBe(tried);
 
     await asAdmin.delete({ removalReason: "spam", note: "advertising" });
-    const gone = await owner.records.get(published.id).catch((e: unknown) => e as GoneError);
+    const gone = await failure<GoneError>(owner.records.get(published.id));
     expect(gone).toBeInstanceOf(GoneError);
     expect(gone.body).toMatchObject({
       tombstone: { removal_reason: { id: "spam" }, note: "advertising" },
