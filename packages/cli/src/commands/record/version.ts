@@ -55,6 +55,19 @@ export default defineCommand({
     );
     if (draft === undefined) return;
     ctx.output.info(`Started a new version as draft ${draft.mid}.`);
+    if (input.keepFiles) {
+      // Where the repository does not carry files into a direct new version, say so.
+      const [before, after] = await Promise.all([
+        record.loadFiles({ signal: ctx.signal }),
+        draft.loadFiles({ signal: ctx.signal }),
+      ]);
+      if (before.length > 0 && after.length === 0) {
+        ctx.output.warn(
+          `The new version has none of the ${before.length} file(s) of ${record.mid}: this ` +
+            `repository did not carry them over. Upload them with: nrp upload file ${draft.mid} <path>`,
+        );
+      }
+    }
     warnErrors(ctx.output, draft);
     printRecord(ctx.output, draft);
     await storeVariable(ctx, input.set, [draft]);
