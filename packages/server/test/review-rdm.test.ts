@@ -82,6 +82,13 @@ describe("community-submission review (rdm flavour)", () => {
     });
     expect(Object.keys(put.body.links.actions as object)).toEqual(["submit"]);
 
+    // The curators of the community review the draft: they may read it, others may not.
+    const reviewed = await call(`${api()}/${id}/draft`, { token: curator() });
+    expect(reviewed.status).toBe(200);
+    expect(reviewed.body.parent.review.id).toBe(put.body.id);
+    expect((await call(`${api()}/${id}/draft`, { token: server().tokens.depositor })).status).toBe(
+      403,
+    );
     const draft = await call(`${api()}/${id}/draft`, { token: owner() });
     // The short form InvenioRDM 13 serves on the parent.
     expect(draft.body.parent.review).toEqual({
@@ -178,6 +185,8 @@ describe("community-submission review (rdm flavour)", () => {
     );
     const draft = await call(`${api()}/${id}/draft`, { token: owner() });
     expect(draft.body.parent.review).toMatchObject({ id: request, status: "declined" });
+    // After a decline the curators no longer see the draft.
+    expect((await call(`${api()}/${id}/draft`, { token: curator() })).status).toBe(403);
     const again = await review(id);
     expect(again.status).toBe(200);
     expect(again.body.id).not.toBe(request);

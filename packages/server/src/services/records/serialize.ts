@@ -142,7 +142,7 @@ function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
 
 /** The full `links` of a record or draft (protocol §3.3), absolute and conditional on the caller. */
 export function recordLinks(d: DumpContext, loaded: Loaded): Record<string, string> {
-  const access = new Access(d.app.records);
+  const access = new Access(d.app.records, d.app.flavour === "rdm" ? d.app.requests : undefined);
   return d.app.flavour === "rdm" ? rdmLinks(d, loaded, access) : nrpLinks(d, loaded, access);
 }
 
@@ -188,13 +188,16 @@ function rdmCommunitiesOf(d: DumpContext, parent: ParentRow): Record<string, unk
 
 /**
  * RDM's `parent.review`: the draft's review request in short (id, type, title, status,
- * receiver, empty links, as InvenioRDM 13 serves it), dumped only for those who may manage the
- * draft (`field_dump_permissions`). Its title stays empty even once the request took the
+ * receiver, empty links, as InvenioRDM 13 serves it), dumped only for those who may manage or
+ * review the draft (`field_dump_permissions`). Its title stays empty even once the request took the
  * record's title on submit: RDM keeps the request as it was set on the parent.
  */
 function rdmReviewOf(d: DumpContext, loaded: Loaded): Record<string, unknown> | undefined {
   if (loaded.kind !== "draft") return undefined;
-  if (!new Access(d.app.records).canManage(d.user, loaded.parent)) return undefined;
+  const access = new Access(d.app.records, d.app.requests);
+  if (!access.canManage(d.user, loaded.parent) && !access.isReviewer(d.user, loaded.parent)) {
+    return undefined;
+  }
   const row = currentReview(d.app, loaded.item.id);
   if (row === undefined) return undefined;
   return {

@@ -182,7 +182,7 @@ export class Records {
   constructor(app: ServiceContext, model: ResolvedModel) {
     this.app = app;
     this.model = model;
-    this.access = new Access(app.records);
+    this.access = new Access(app.records, app.flavour === "rdm" ? app.requests : undefined);
   }
 
   private dumpContext(ctx: RequestContext): DumpContext {

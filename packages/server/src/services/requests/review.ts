@@ -48,10 +48,29 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The draft's `parent.review`: its latest community-submission request, unless that one was
  * detached (cancelled, accepted, or the review deleted) or deleted.
  */
-export function currentReview(app: ServiceContext, draftId: string): RequestRow | undefined {
+export function currentReview(
+  app: Pick<ServiceContext, "requests">,
+  draftId: string,
+): RequestRow | undefined {
   const latest = app.requests.forTopic(RDM_MODEL, draftId).find((r) => r.type === REVIEW_TYPE);
   if (latest === undefined || latest.payload[DETACHED] === "true") return undefined;
   return latest;
+}
+
+/**
+ * The community whose curators review the draft now (RDM's `SubmissionReviewer`): the receiver
+ * of its review while that is created or submitted; a declined review no longer grants access.
+ */
+export function reviewingCommunity(
+  app: Pick<ServiceContext, "requests">,
+  draftId: string,
+): string | undefined {
+  const review = currentReview(app, draftId);
+  if (review === undefined || (review.status !== "created" && review.status !== "submitted")) {
+    return undefined;
+  }
+  const community = review.receiver?.community;
+  return typeof community === "string" ? community : undefined;
 }
 
 /** The payload that detaches a review request from its draft (merged into the request's). */
