@@ -574,8 +574,9 @@ export class NRPRecord {
    * @throws {@link ReviewPendingError} when the deletion request waits for a curator.
    * @throws {@link PermissionDeniedError} on InvenioRDM for a caller who is not an administrator,
    * saying so and what to do instead.
-   * @throws {@link BadRequestError} on InvenioRDM for an unknown removal reason, listing the
-   * repository's reasons.
+   * @throws {@link NRPError} with code `NRP_INVALID_INPUT` on InvenioRDM for a removal reason
+   * outside the repository's `removalreasons` vocabulary, listing its reasons, before anything
+   * is sent (a {@link BadRequestError} when the vocabulary cannot be read and the server refuses).
    */
   async delete(options: DeleteRecordOptions = {}): Promise<void> {
     if (this.#data.is_draft === false) {
