@@ -91,6 +91,18 @@ describe("record commands against the devserver", () => {
     expect(json(await nrp(["get", "record", "@r"]))["is_published"]).toBe(true);
   });
 
+  it("version --keep-files warns when a direct new version did not carry the files over", async () => {
+    jsonOf(await nrp(["create", "record", "documents", '{"title": "Kept?"}', "--set", "kf"]));
+    const file = join(cli.work, "kept.txt");
+    await writeFile(file, "kept\n");
+    expect((await nrp(["upload", "file", "@kf", file])).code).toBe(0);
+    jsonOf(await nrp(["publish", "record", "@kf", "--set", "kf"]));
+    const version = await nrp(["version", "record", "@kf", "--keep-files"]);
+    expect(jsonOf(version)["versions"]["index"]).toBe(2);
+    expect(version.stderr).toContain("The new version has none of the 1 file(s) of documents/");
+    expect(version.stderr).toContain("nrp upload file draft/documents/");
+  });
+
   it("lenient errors are warnings on create; publishing the invalid draft exits 5", async () => {
     const r = await nrp([
       "create",

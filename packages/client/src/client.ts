@@ -145,7 +145,7 @@ export class NRPInvenioClient {
     this.#http = new HttpClient(resolved);
     this.info = new Info(this.#http);
     this.records = new Records({ client: this, http: this.#http, info: this.info });
-    this.requests = new Requests({ http: this.#http });
+    this.requests = new Requests({ http: this.#http, info: this.info });
     this.#search = { client: this, http: this.#http, info: this.info };
   }
 

@@ -129,6 +129,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     searchService,
     communitiesService,
     recordsService,
+    requestsService,
     filesService,
     landingService,
     doisService,

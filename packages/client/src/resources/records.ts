@@ -5,8 +5,10 @@ import type { NRPInvenioClient } from "../client.js";
 import {
   APIError,
   APIUserAbortError,
+  BadRequestError,
   InvalidRecordIdError,
   NRPError,
+  NotFoundError,
   PermissionDeniedError,
   PreconditionFailedError,
   RequestRequiredError,
@@ -18,6 +20,13 @@ import { formatMid, linksetUrl, matchApiUrl, matchHtmlUrl, parseMid } from "../i
 import type { ModelUrls } from "../internal/ids.js";
 import { runPool } from "../internal/pool.js";
 import { prepareCreateBody, prepareSaveBody, revisionFromEtag } from "../internal/record-body.js";
+import {
+  RDM_REMOVAL_REASONS,
+  draftUrl,
+  rdmReviewBody,
+  reviewFlavourOf,
+} from "../internal/review-flavour.js";
+import type { ReviewFlavour } from "../internal/review-flavour.js";
 import { NRPRecordFiles } from "./files.js";
 import type { Info, NRPModelInfo } from "./info.js";
 import { NRPRecordRequest, NRPRecordRequests, hitsOf } from "./requests.js";
@@ -50,7 +59,13 @@ export interface GetByIdOptions extends RecordReadOptions {
 
 /** Options of {@link Records.create}. */
 export interface CreateRecordOptions {
-  /** Community slug or UUID for `parent.communities.default` (NRP, protocol §8.1). */
+  /**
+   * Community slug or UUID the draft is meant for. On NRP it goes into
+   * `parent.communities.default` (protocol §8.1); on InvenioRDM the draft gets a
+   * community-submission review addressed to the community (`PUT …/draft/review`), which
+   * {@link NRPRecord.publish} submits to its curators. An unknown community fails with code
+   * `NRP_UNKNOWN_COMMUNITY` before anything is created.
+   */
   community?: string | undefined;
   /** Workflow code for `parent.workflow`; the community's default when absent. */
   workflow?: string | undefined;
@@ -100,8 +115,9 @@ export interface PublishOptions extends RecordActionOptions {
 /** Options of {@link NRPRecord.newVersion}. */
 export interface NewVersionOptions extends RecordActionOptions {
   /**
-   * Through a `new_version` request: carry the files over (`keep_files: "yes"`). A direct new
-   * version never carries files (protocol §3.8).
+   * Carry the files of this version over to the new one. On InvenioRDM the new draft imports
+   * them (`POST …/draft/actions/files-import`); on NRP a `new_version` request carries
+   * `keep_files: "yes"`, while a direct new version there never carries files (protocol §3.8).
    */
   keepFiles?: boolean | undefined;
 }
@@ -109,11 +125,14 @@ export interface NewVersionOptions extends RecordActionOptions {
 /** Options of {@link NRPRecord.delete}. */
 export interface DeleteRecordOptions extends RecordActionOptions {
   /**
-   * Why a published record is removed (`removal_reason` of the `delete_published_record`
-   * request); required for published records, ignored for drafts.
+   * Why a published record is removed; required for published records, ignored for drafts. On
+   * NRP the `removal_reason` of the `delete_published_record` request (free text); on
+   * InvenioRDM the id of a `removalreasons` vocabulary entry (`duplicate`, `retracted`,
+   * `replaced`, `spam`, `test-record`, `copyright`, `personal-data`, `take-down-request`,
+   * `disputed-authorship`, `misconduct`, `fraud`, `out-of-scope` by default).
    */
   removalReason?: string | undefined;
-  /** An optional note for the curator (`note`). */
+  /** An optional note: for the curator (NRP), or kept in the tombstone (InvenioRDM). */
   note?: string | undefined;
 }
 
@@ -125,6 +144,25 @@ export interface RecordContext {
   client: NRPInvenioClient;
   http: HttpClient;
   info: Info;
+}
+
+/** The response details of an API error, to rebuild it with a clearer message. */
+function apiErrorInit(error: APIError): {
+  status: number;
+  body: unknown;
+  headers: APIError["headers"];
+  method: string;
+  url: string;
+  retryAfter: number | undefined;
+} {
+  return {
+    status: error.status,
+    body: error.body,
+    headers: error.headers,
+    method: error.method,
+    url: error.url,
+    retryAfter: error.retryAfter,
+  };
 }
 
 function asNRPError(error: unknown): NRPError {
@@ -198,6 +236,11 @@ async function fetchRelated(
       : new NRPRecordFiles({ enabled: false, entries: [] }, ctx);
   }
   if (options.includeRequests) {
+    const repo = await ctx.info.repository({ signal });
+    if (reviewFlavourOf(repo).recordRequests === "review") {
+      related.requests = new NRPRecordRequests([], await rdmRecordRequests(ctx, data, signal), ctx);
+      return related;
+    }
     const [types, requests] = await Promise.all(
       [links["applicable-requests"], links.requests].map(async (url, i) =>
         url
@@ -211,6 +254,49 @@ async function fetchRelated(
     related.requests = new NRPRecordRequests(types ?? [], requests ?? [], ctx);
   }
   return related;
+}
+
+/**
+ * The review of an InvenioRDM draft (`GET …/draft/review`), or undefined when it has none (404).
+ */
+async function rdmReview(
+  ctx: RecordContext,
+  data: Json,
+  signal: AbortSignal | undefined,
+): Promise<Json | undefined> {
+  const links = linksOf(data);
+  const url = links.review ?? (links.self ? draftUrl(links.self, "review") : undefined);
+  if (url === undefined) return undefined;
+  try {
+    const res = await ctx.http.getJSON(url, { signal });
+    return isObject(res.body) ? res.body : undefined;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The requests of an InvenioRDM record: a draft never published has only its review (its
+ * `…/requests` is 404 until published); a published record, or its edit draft, lists them at
+ * `links.requests`.
+ */
+async function rdmRecordRequests(
+  ctx: RecordContext,
+  data: Json,
+  signal: AbortSignal | undefined,
+): Promise<Json[]> {
+  const out: Json[] = [];
+  if (data.is_draft === true && data.is_published !== true) {
+    const review = await rdmReview(ctx, data, signal);
+    if (review !== undefined) out.push(review);
+  }
+  const url = linksOf(data).requests;
+  if (data.is_published === true && url !== undefined) {
+    const res = await ctx.http.getJSON(url, { query: { size: 1000 }, signal });
+    for (const hit of hitsOf(res.body)) if (!out.some((r) => r.id === hit.id)) out.push(hit);
+  }
+  return out;
 }
 
 /** Whether an applicable-requests entry lets the caller create the request now. */
@@ -381,7 +467,9 @@ export class NRPRecord {
   /**
    * Fetches the request types applicable to the record now and the requests made on it into
    * {@link NRPRecord.requests}, and returns them; requests are created through it
-   * (`(await draft.loadRequests()).create("publish_draft")`).
+   * (`(await draft.loadRequests()).create("publish_draft")`). On InvenioRDM there are no
+   * applicable types: a draft's requests are its community-submission review, a published
+   * record's those listed at `links.requests`.
    */
   async loadRequests(options: RecordActionOptions = {}): Promise<NRPRecordRequests> {
     const related = await fetchRelated(this.#ctx, this.#data, {
@@ -409,6 +497,10 @@ export class NRPRecord {
     }
     this.#data = res.body;
     this.#etag = etagOf(res);
+  }
+
+  async #flavour(signal: AbortSignal | undefined): Promise<ReviewFlavour> {
+    return reviewFlavourOf(await this.#ctx.info.repository({ signal }));
   }
 
   #link(name: string): string {
@@ -473,11 +565,18 @@ export class NRPRecord {
 
   /**
    * Deletes the draft (`DELETE links.self`, conditional on the revision that was read), or a
-   * published record through a `delete_published_record` request with `removalReason`.
+   * published record with `removalReason`: on NRP through a `delete_published_record` request; on
+   * InvenioRDM by `DELETE …/<id>/delete` (administrators only), after which the record answers
+   * 410 with a tombstone.
    *
    * @throws {@link NRPError} with code `NRP_REMOVAL_REASON_REQUIRED` for a published record
    * without `removalReason`, before anything is sent.
    * @throws {@link ReviewPendingError} when the deletion request waits for a curator.
+   * @throws {@link PermissionDeniedError} on InvenioRDM for a caller who is not an administrator,
+   * saying so and what to do instead.
+   * @throws {@link NRPError} with code `NRP_INVALID_INPUT` on InvenioRDM for a removal reason
+   * outside the repository's `removalreasons` vocabulary, listing its reasons, before anything
+   * is sent (a {@link BadRequestError} when the vocabulary cannot be read and the server refuses).
    */
   async delete(options: DeleteRecordOptions = {}): Promise<void> {
     if (this.#data.is_draft === false) {
@@ -495,13 +594,21 @@ export class NRPRecord {
   }
 
   async #deletePublished(options: DeleteRecordOptions): Promise<void> {
+    const flavour = await this.#flavour(options.signal);
     const reason = options.removalReason?.trim();
     if (!reason) {
       throw new NRPError(
-        `Record ${this.mid} is published: deleting it is a "delete_published_record" request, ` +
-          "which needs a removal reason (removalReason; on the command line --reason).",
+        flavour.deletePublished === "admin"
+          ? `Record ${this.mid} is published: deleting it needs a removal reason (removalReason; ` +
+              `on the command line --reason), one of ${RDM_REMOVAL_REASONS.join(", ")}.`
+          : `Record ${this.mid} is published: deleting it is a "delete_published_record" request, ` +
+              "which needs a removal reason (removalReason; on the command line --reason).",
         { code: "NRP_REMOVAL_REASON_REQUIRED" },
       );
+    }
+    if (flavour.deletePublished === "admin") {
+      await this.#adminDelete(reason, options);
+      return;
     }
     const type = "delete_published_record";
     const entry = await this.#applicableEntry(type, options.signal);
@@ -516,6 +623,77 @@ export class NRPRecord {
     if (options.note !== undefined) payload.note = options.note;
     const request = await this.#submitRequest(entry, payload, options.signal);
     if (request.status !== "accepted") throw this.#pending(request, "deletion");
+  }
+
+  /**
+   * InvenioRDM's deletion of a published record (`DELETE …/<id>/delete`, 204), which leaves a
+   * tombstone (410 afterwards). Only administrators may; anyone else gets a 403 that says so.
+   */
+  async #adminDelete(reason: string, options: DeleteRecordOptions): Promise<void> {
+    // Checked before sending: InvenioRDM 13 answers an unknown reason with a 500 and leaves the
+    // record unreadable, so the server must never see one.
+    const known = await this.#removalReasons(options.signal);
+    if (known !== undefined && !known.includes(reason)) {
+      throw new NRPError(
+        `"${reason}" is not a removal reason of this repository; use one of ${known.join(", ")}.`,
+        { code: "NRP_INVALID_INPUT" },
+      );
+    }
+    const url = `${this.#link("self").replace(/\/+$/, "")}/delete`;
+    const body: Json = { removal_reason: { id: reason } };
+    if (options.note !== undefined) body.note = options.note;
+    try {
+      await this.#ctx.http.json({
+        method: "DELETE",
+        url,
+        body: JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (error instanceof PermissionDeniedError) {
+        throw new PermissionDeniedError(
+          `Only administrators may delete published records on InvenioRDM, and the server ` +
+            `refused to delete ${this.mid} (403 ${error.serverMessage ?? "Permission denied."}). ` +
+            "To change it, publish a new version (record.newVersion(); on the command line: " +
+            "nrp version record), or ask the repository's administrators to remove it.",
+          { ...apiErrorInit(error), cause: error },
+        );
+      }
+      // An unknown vocabulary id is RDM's `Invalid value <id>.`, without a field.
+      if (error instanceof BadRequestError && error.serverMessage?.includes(reason) === true) {
+        throw new BadRequestError(
+          `The repository refused the removal reason "${reason}": ` +
+            `${error.message.split("\n")[0] ?? ""}. Use one of ${RDM_REMOVAL_REASONS.join(", ")}.`,
+          { ...apiErrorInit(error), cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The ids of the repository's `removalreasons` vocabulary (public on InvenioRDM), or undefined
+   * when it cannot be read; the server then judges the reason itself.
+   */
+  async #removalReasons(signal: AbortSignal | undefined): Promise<string[] | undefined> {
+    const repo = await this.#ctx.info.repository({ signal });
+    let body: unknown;
+    try {
+      body = (
+        await this.#ctx.http.getJSON(`${repo.apiUrl}/vocabularies/removalreasons`, {
+          query: { size: 1000 },
+          signal,
+        })
+      ).body;
+    } catch (error) {
+      if (error instanceof APIError) return undefined;
+      throw error;
+    }
+    const ids = hitsOf(body)
+      .map((h) => h.id)
+      .filter((id): id is string => typeof id === "string");
+    return ids.length > 0 ? ids : undefined;
   }
 
   /** Reloads the record (and its files and requests, if they were loaded) from `links.self`. */
@@ -665,15 +843,28 @@ export class NRPRecord {
    * `publish_changed_metadata`) is created and submitted; when the workflow auto-accepts it, the
    * published record is returned as well.
    *
+   * On InvenioRDM a draft created for a community has a community-submission review: publishing
+   * submits it to the community's curators (`POST …/draft/actions/submit-review`, 202), whose
+   * accept publishes the record into the community. After a decline the review is submitted
+   * again; after the depositor cancelled it, the draft is published directly, outside the
+   * community. A draft without a review is published directly.
+   *
    * With `version`, `metadata.version` is set and saved first. Publishing validates strictly: an
    * invalid draft gives a `BadRequestError` with field errors.
    *
-   * @throws {@link ReviewPendingError} when the publish request was submitted and waits for a
-   * curator; its `request` is the submitted request.
+   * @throws {@link ReviewPendingError} when the publish request (or RDM review) was submitted and
+   * waits for a curator, or was already waiting; its `request` is that request.
    * @throws {@link RequestRequiredError} when publishing needs a request the caller cannot create
    * now (e.g. one is already open).
    */
   async publish(options: PublishOptions = {}): Promise<NRPRecord> {
+    if (this.isDraft && (await this.#flavour(options.signal)).publish === "review") {
+      const review = await rdmReview(this.#ctx, this.#data, options.signal);
+      if (review !== undefined) {
+        const submitted = await this.#submitReview(review, options);
+        if (submitted !== undefined) return submitted;
+      }
+    }
     const links = this.links;
     const publishUrl = links.publish;
     if (!publishUrl) {
@@ -701,6 +892,47 @@ export class NRPRecord {
       undefined,
       options,
     );
+  }
+
+  /**
+   * Publishes through the InvenioRDM draft's community-submission review: a review not yet
+   * submitted is submitted (`POST …/draft/actions/submit-review`, 202); a declined or expired one
+   * is replaced by a new review to the same community, which is submitted; a submitted one is
+   * still waiting. Resolves with `undefined` when the review no longer binds the draft
+   * (accepted or cancelled), so that it is published directly.
+   */
+  async #submitReview(review: Json, options: PublishOptions): Promise<NRPRecord | undefined> {
+    const ctx = this.#ctx;
+    const status = review.status;
+    if (status === "submitted") {
+      throw this.#pending(new NRPRecordRequest(ctx, review), "publication");
+    }
+    if (status !== "created" && status !== "declined" && status !== "expired") return undefined;
+    const self = this.#link("self");
+    if (status !== "created") {
+      const receiver = isObject(review.receiver) ? review.receiver.community : undefined;
+      if (typeof receiver !== "string") return undefined;
+      const url = this.links.review ?? draftUrl(self, "review");
+      await ctx.http.putJSON(url, rdmReviewBody(receiver), { signal: options.signal });
+    }
+    if (options.version !== undefined) {
+      this.metadata.version = options.version;
+      await this.save({ signal: options.signal });
+    }
+    const url = this.links["submit-review"] ?? draftUrl(self, "actions/submit-review");
+    const res = await ctx.http.postJSON(url, {}, { signal: options.signal });
+    if (!isObject(res.body)) {
+      throw new NRPError(`${url} did not return a request (a JSON object).`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    const request = new NRPRecordRequest(ctx, res.body);
+    // A community that includes the depositor's records directly accepts at once (RDM
+    // `include_directly`); the accept published the draft.
+    if (request.status !== "accepted") throw this.#pending(request, "publication");
+    return readRecord(ctx, this.links.record ?? self.replace(/\/draft\/?$/, ""), this.#model, {
+      signal: options.signal,
+    });
   }
 
   async #publishViaRequest(applicable: string, options: PublishOptions): Promise<NRPRecord> {
@@ -740,9 +972,10 @@ export class NRPRecord {
 
   /**
    * Starts a new version of this record (`POST links.versions`, 201) and returns its draft. Files
-   * are not carried over directly (protocol §3.8). When the server refuses (403) and the record
-   * offers a `new_version` request, that request is created (with `keep_files` from
-   * `keepFiles`) and submitted, and the new draft is returned once accepted.
+   * are not carried over by the server (protocol §3.8); with `keepFiles` on InvenioRDM the new
+   * draft imports them (`POST …/draft/actions/files-import`). When the server refuses (403) and
+   * the record offers a `new_version` request (NRP), that request is created (with `keep_files`
+   * from `keepFiles`) and submitted, and the new draft is returned once accepted.
    *
    * @throws {@link ReviewPendingError} when the new-version request waits for a curator.
    * @throws {@link RequestRequiredError} when the request is offered but cannot be created now.
@@ -752,13 +985,39 @@ export class NRPRecord {
       options.keepFiles === undefined
         ? undefined
         : { keep_files: options.keepFiles ? "yes" : "no" };
-    return this.#action(
+    const draft = await this.#action(
       this.#link("versions"),
       "new_version",
       "create a new version of",
       payload,
       options,
     );
+    if (
+      options.keepFiles === true &&
+      (await this.#flavour(options.signal)).keepFiles === "import"
+    ) {
+      await this.#importFiles(draft, options.signal);
+    }
+    return draft;
+  }
+
+  /**
+   * Links this version's files into the new version's draft (`POST …/draft/actions/files-import`,
+   * 201) and reloads the draft; nothing to do when this version has no files or the draft has
+   * some already (an open new version returned as it was).
+   */
+  async #importFiles(draft: NRPRecord, signal: AbortSignal | undefined): Promise<void> {
+    const count = (data: Json): number | undefined => {
+      const files = data.files;
+      if (!isObject(files) || files.enabled === false) return 0;
+      if (typeof files.count === "number") return files.count;
+      return isObject(files.entries) ? Object.keys(files.entries).length : undefined;
+    };
+    if (count(this.#data) === 0 || (count(draft.data) ?? 0) > 0) return;
+    const self = draft.links.self;
+    if (self === undefined) return;
+    await this.#ctx.http.postJSON(draftUrl(self, "actions/files-import"), {}, { signal });
+    await draft.refresh({ signal });
   }
 
   /** A short description for logs. */
@@ -776,6 +1035,8 @@ export class NRPRecord {
  */
 export class Records {
   readonly #ctx: RecordContext;
+  /** Community UUIDs by the slug or id they were asked for, looked up once per client. */
+  readonly #communities = new Map<string, Promise<string>>();
 
   /**
    * Built by {@link NRPInvenioClient}; use `client.records`.
@@ -850,6 +1111,9 @@ export class Records {
    * server error: a create is not idempotent.
    *
    * The draft may come back with {@link NRPRecord.errors}: drafts are validated leniently.
+   *
+   * With `community` on InvenioRDM the draft also gets its community-submission review
+   * (`PUT …/draft/review`); should that fail, the draft is deleted again and the error thrown.
    */
   async create(model: string, data: Json, options: CreateRecordOptions = {}): Promise<NRPRecord> {
     if (!isObject(data)) {
@@ -859,9 +1123,15 @@ export class Records {
       );
     }
     const info = await this.#ctx.info.getModel(model, { signal: options.signal });
+    const repo = await this.#ctx.info.repository({ signal: options.signal });
+    const viaReview =
+      options.community !== undefined && reviewFlavourOf(repo).community === "review";
+    const communityId = viaReview
+      ? await this.#communityId(options.community ?? "", options.signal)
+      : undefined;
     const body = prepareCreateBody(data, {
       metadataModel: info.metadata,
-      community: options.community,
+      community: viaReview ? undefined : options.community,
       workflow: options.workflow,
       filesEnabled: options.filesEnabled,
     });
@@ -872,7 +1142,72 @@ export class Records {
         code: "NRP_INVALID_RESPONSE",
       });
     }
-    return new NRPRecord(this.#ctx, res.body, etagOf(res), info.name);
+    const draft = new NRPRecord(this.#ctx, res.body, etagOf(res), info.name);
+    if (communityId !== undefined) await this.#addressReview(draft, communityId, options.signal);
+    return draft;
+  }
+
+  /**
+   * Gives a new InvenioRDM draft its community-submission review (`PUT …/draft/review`) and
+   * reloads it, so that `parent.review` shows; when that fails the draft is deleted again, so a
+   * failed create leaves nothing behind.
+   */
+  async #addressReview(
+    draft: NRPRecord,
+    communityId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const self = draft.links.self ?? "";
+    try {
+      await this.#ctx.http.putJSON(
+        draft.links.review ?? draftUrl(self, "review"),
+        rdmReviewBody(communityId),
+        {
+          signal,
+        },
+      );
+      await draft.refresh({ signal });
+    } catch (error) {
+      await draft.delete().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The UUID of a community given by slug or UUID (`GET /api/communities/<slug or id>`). */
+  #communityId(wanted: string, signal: AbortSignal | undefined): Promise<string> {
+    const key = wanted.trim();
+    let found = this.#communities.get(key);
+    if (found === undefined) {
+      found = this.#lookUpCommunity(key, signal);
+      this.#communities.set(key, found);
+      // A failed lookup (unknown, or the network) is not remembered.
+      found.catch(() => this.#communities.delete(key));
+    }
+    return found;
+  }
+
+  async #lookUpCommunity(wanted: string, signal: AbortSignal | undefined): Promise<string> {
+    const repo = await this.#ctx.info.repository({ signal });
+    const url = `${repo.apiUrl}/communities/${encodeURIComponent(wanted)}`;
+    let body: unknown;
+    try {
+      body = (await this.#ctx.http.getJSON(url, { signal })).body;
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        throw new NRPError(`Unknown community "${wanted}": ${url} answered 404.`, {
+          code: "NRP_UNKNOWN_COMMUNITY",
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const id = isObject(body) ? body.id : undefined;
+    if (typeof id !== "string" || id === "") {
+      throw new NRPError(`${url} did not return a community with an id.`, {
+        code: "NRP_INVALID_RESPONSE",
+      });
+    }
+    return id;
   }
 
   /**

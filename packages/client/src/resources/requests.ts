@@ -5,7 +5,9 @@
 import { ActionNotAvailableError, NRPError } from "../core/errors.js";
 import type { HttpClient, QueryValue } from "../internal/http.js";
 import { isObject } from "../internal/json.js";
+import { NRP_REVIEW_FLAVOUR, reviewFlavourOf } from "../internal/review-flavour.js";
 import type { Json } from "../core/json.js";
+import type { Info } from "./info.js";
 
 /** `hits.hits` of a search-shaped response, or the response itself when it is a bare list. */
 export function hitsOf(body: unknown): Json[] {
@@ -18,6 +20,8 @@ export function hitsOf(body: unknown): Json[] {
 /** What requests need from their client; not part of the public API. */
 export interface RequestContext {
   http: HttpClient;
+  /** Discovery, which says how the repository lists "my requests"; NRP's way without it. */
+  info?: Info | undefined;
 }
 
 /** Options of every call on a request. */
@@ -539,9 +543,17 @@ export interface RequestSearchOptions {
   type?: string | undefined;
   /** Only open (`true`) or closed (`false`) requests. */
   isOpen?: boolean | undefined;
-  /** Only requests the caller created. */
+  /**
+   * Only the caller's own requests. On NRP those the caller created (`mine=true`); on InvenioRDM,
+   * which has no such filter, the caller's request list `/api/user/requests`: those they created
+   * and those addressed to them as a user (community reviews are addressed to the community, so
+   * a curator finds those with {@link Requests.inbox}).
+   */
   mine?: boolean | undefined;
-  /** Only requests the caller did not create (those addressed to them). */
+  /**
+   * Only requests the caller did not create (those addressed to them); an oarepo filter, refused
+   * on InvenioRDM (use {@link Requests.inbox} there).
+   */
   assigned?: boolean | undefined;
   /** Only requests about this record, as `model:id` (e.g. `datasets:abcde-12345`). */
   topic?: string | undefined;
@@ -654,15 +666,30 @@ export class Requests {
     return new NRPRecordRequest(this.#ctx, asRequestBody(res.body, url));
   }
 
-  /** Searches the requests visible to the caller (`GET /api/requests/`); returns the first page. */
+  /**
+   * Searches the requests visible to the caller (`GET /api/requests/`; with `mine` on
+   * InvenioRDM `GET /api/user/requests`) and returns the first page.
+   */
   async search(options: RequestSearchOptions = {}): Promise<RequestsPage> {
+    const flavour =
+      this.#ctx.info === undefined
+        ? NRP_REVIEW_FLAVOUR
+        : reviewFlavourOf(await this.#ctx.info.repository({ signal: options.signal }));
+    const userList = options.mine === true && flavour.myRequests === "user";
+    if (options.assigned === true && flavour.myRequests === "user") {
+      throw new NRPError(
+        "InvenioRDM cannot filter requests by assignee (assigned); use requests.inbox() for the " +
+          "requests you may decide.",
+        { code: "NRP_INVALID_INPUT" },
+      );
+    }
     const flag = (v: boolean | undefined): QueryValue => (v === undefined ? undefined : String(v));
     const query: Record<string, QueryValue> = {
       q: options.q,
       status: options.status,
       type: options.type,
       is_open: flag(options.isOpen),
-      mine: options.mine ? "true" : undefined,
+      mine: options.mine && !userList ? "true" : undefined,
       assigned: options.assigned ? "true" : undefined,
       topic: options.topic,
       created_by: options.createdBy,
@@ -671,10 +698,11 @@ export class Requests {
       page: options.page,
       size: options.size,
     };
-    const res = await this.#ctx.http.getJSON("/api/requests/", {
-      query,
-      signal: options.signal,
-    });
+    const repo = userList
+      ? await this.#ctx.info?.repository({ signal: options.signal })
+      : undefined;
+    const url = userList ? `${repo?.apiUrl ?? "/api"}/user/requests` : "/api/requests/";
+    const res = await this.#ctx.http.getJSON(url, { query, signal: options.signal });
     return new RequestsPage(this.#ctx, isObject(res.body) ? res.body : {}, options.signal);
   }
 

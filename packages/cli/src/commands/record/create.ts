@@ -130,14 +130,18 @@ export default defineCommand({
     "as warnings (they must be fixed before publishing). Files are enabled unless --no-files.\n" +
     "A JSON array, or JSON Lines (--jsonl, or a .jsonl file; streamed), creates one draft per\n" +
     "item, --concurrency at a time; a failing item is reported and does not stop the others\n" +
-    "(exit code of the first failure).",
+    "(exit code of the first failure). --community puts the draft in a community; on InvenioRDM\n" +
+    "the draft is addressed to the community's curators, and publish record submits it to them.",
   arguments: [
     { name: "<model>", description: "the model, e.g. datasets (see: nrp describe models)" },
     { name: "<data>", description: "JSON text, a path to a JSON file, or - for standard input" },
   ],
   options(cmd) {
     cmd
-      .option("--community <community>", "the community (slug or id) the draft belongs to")
+      .option(
+        "--community <community>",
+        "the community (slug or id) the draft is for (on InvenioRDM: submitted to it on publish)",
+      )
       .option("--workflow <workflow>", "the workflow code (default: the community's)")
       .option("--no-files", "create a metadata-only draft (files disabled)")
       .option("--set <var>", "store the draft's API URL in a variable (+var appends)")

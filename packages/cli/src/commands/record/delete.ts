@@ -15,7 +15,10 @@ import type { SetTarget } from "../../variables.js";
 export interface DeleteRecordInput {
   ids: string[];
   yes: boolean;
-  /** `--reason`: delete published records through a `delete_published_record` request. */
+  /**
+   * `--reason`: delete published records, through a `delete_published_record` request (NRP) or
+   * directly as an administrator (InvenioRDM).
+   */
   reason: string | undefined;
   note: string | undefined;
   set: SetTarget | undefined;
@@ -26,20 +29,24 @@ export default defineCommand({
   verb: "delete",
   verbAliases: ["rm"],
   noun: "record",
-  summary: "Delete drafts, or ask to delete published records (--reason)",
+  summary: "Delete drafts, or published records with a removal reason (--reason)",
   description:
     "Delete the drafts of the given records. A draft that was never published is gone for good;\n" +
     "deleting the edit draft of a published record keeps the published record. nrp lists the\n" +
     "drafts and asks for confirmation on a terminal; elsewhere --yes is required.\n" +
-    "With --reason, the ids name published records and each gets a delete_published_record\n" +
+    "With --reason, the ids name published records. On NRP each gets a delete_published_record\n" +
     "request with that removal reason (and --note), submitted to the record's curators (or\n" +
-    "accepted at once where the workflow says so). --set stores the requests.",
+    "accepted at once where the workflow says so); --set stores the requests. On InvenioRDM\n" +
+    "only administrators may delete a published record: it is removed at once and leaves a\n" +
+    "tombstone (410); the reason is an id of the removalreasons vocabulary (duplicate,\n" +
+    "retracted, replaced, spam, test-record, copyright, personal-data, take-down-request,\n" +
+    "disputed-authorship, misconduct, fraud, out-of-scope) and --note is kept in the tombstone.",
   arguments: [{ name: "<ids...>", description: "record ids, URLs or @variables" }],
   options(cmd) {
     cmd
       .option("-y, --yes", "do not ask for confirmation")
-      .option("--reason <text>", "delete published records through a request with this reason")
-      .option("--note <text>", "a note for the curators (with --reason)")
+      .option("--reason <text>", "delete published records with this removal reason")
+      .option("--note <text>", "a note for the curators or the tombstone (with --reason)")
       .option("--set <var>", "store the deletion requests' API URLs (with --reason)");
   },
   examples: [
@@ -50,7 +57,11 @@ export default defineCommand({
     },
     {
       command: 'nrp delete record @r --reason "duplicate of datasets/xyz" --yes',
-      description: "ask to remove a published record",
+      description: "ask to remove a published record (NRP)",
+    },
+    {
+      command: 'nrp delete record records/abcde-12345 --reason spam --note "ads" --yes',
+      description: "remove a published record as an InvenioRDM administrator",
     },
   ],
   parse(args, opts): DeleteRecordInput {
@@ -90,8 +101,9 @@ export default defineCommand({
           exitCode: report.exitCode,
           code: report.code,
           hint:
-            `If ${id} is a published record, ask for its deletion: ` +
-            `nrp delete record ${id} --reason "..."`,
+            `If ${id} is a published record, delete it with a removal reason: ` +
+            `nrp delete record ${id} --reason "..." (on InvenioRDM a reason id such as ` +
+            "duplicate or spam, and only as an administrator)",
           cause: err,
         });
       }
@@ -139,7 +151,8 @@ async function requestDeletion(
   if (!input.yes) {
     const listing = records.map((r) => `  ${r.mid}  ${recordTitle(r) ?? ""}`.trimEnd()).join("\n");
     ctx.io.stderr.write(
-      `About to ask for the deletion of ${records.length} record(s):\n${listing}\n`,
+      `About to delete ${records.length} published record(s), or to ask their curators to ` +
+        `where the repository reviews deletions:\n${listing}\n`,
     );
     if (!(await confirm(ctx.io, false, "Continue?"))) {
       ctx.output.info("Nothing was requested.");
@@ -162,7 +175,7 @@ async function requestDeletion(
       stored += 1;
       continue;
     }
-    ctx.output.info(`Deleted ${record.mid} (its deletion request was accepted at once).`);
+    ctx.output.info(`Deleted ${record.mid}.`);
     done.push({ id: record.id, mid: record.mid, deleted: true });
   }
   if (done.length > 0) ctx.output.result(done.length === 1 && ids.length === 1 ? done[0] : done);

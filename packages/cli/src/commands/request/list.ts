@@ -24,13 +24,15 @@ export default defineCommand({
   summary: "List a record's requests, your inbox or your own requests",
   description:
     "With <record>: the request types you may create on it now and the requests made on it.\n" +
-    "--inbox: submitted requests waiting for you to accept or decline. --mine: requests you\n" +
-    "created, --status S to pick one status. The actions column shows what you may do now.",
+    "--inbox: submitted requests waiting for you to accept or decline. --mine: your requests\n" +
+    "(on NRP those you created; on InvenioRDM your request list, which also holds requests\n" +
+    "addressed to you as a user), --status S to pick one status. The actions column shows what\n" +
+    "you may do now. On InvenioRDM a draft's requests are its community review.",
   arguments: [{ name: "[record]", description: "record id, URL, DOI or @variable" }],
   options(cmd) {
     cmd
       .option("--inbox", "submitted requests waiting for you")
-      .option("--mine", "requests you created")
+      .option("--mine", "your own requests")
       .option(
         "--status <status>",
         "only requests in this status (created, submitted, accepted, ...)",

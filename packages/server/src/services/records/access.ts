@@ -1,6 +1,8 @@
 import type { ResolvedModel } from "../../config/types.js";
 import type { ParentRow, RecordStore } from "../../store/records.js";
+import type { RequestStore } from "../../store/requests.js";
 import type { User } from "../../store/users.js";
+import { reviewingCommunity } from "../requests/review.js";
 
 /**
  * Who may do what with a record, after the permission policies of an oarepo community workflow:
@@ -9,9 +11,12 @@ import type { User } from "../../store/users.js";
  */
 export class Access {
   private readonly records: RecordStore;
+  private readonly requests: RequestStore | undefined;
 
-  constructor(records: RecordStore) {
+  /** With `requests` (InvenioRDM), the curators reviewing a draft may read it as well. */
+  constructor(records: RecordStore, requests?: RequestStore) {
     this.records = records;
+    this.requests = requests;
   }
 
   isAdmin(user: User | undefined): boolean {
@@ -30,8 +35,27 @@ export class Access {
     );
   }
 
+  /**
+   * Curates the community an InvenioRDM draft is submitted to, while its review is created or
+   * submitted (RDM's `SubmissionReviewer`); only a first version that was never published has
+   * a review.
+   */
+  isReviewer(user: User | undefined, parent: ParentRow): boolean {
+    if (user === undefined || this.requests === undefined || parent.nextDraftId === null) {
+      return false;
+    }
+    const community = reviewingCommunity({ requests: this.requests }, parent.nextDraftId);
+    if (community === undefined) return false;
+    return this.records.community(community)?.curators.includes(user.username) === true;
+  }
+
   canReadDraft(user: User | undefined, parent: ParentRow): boolean {
-    return this.isAdmin(user) || this.isOwner(user, parent) || this.isCurator(user, parent);
+    return (
+      this.isAdmin(user) ||
+      this.isOwner(user, parent) ||
+      this.isCurator(user, parent) ||
+      this.isReviewer(user, parent)
+    );
   }
 
   /** Update or delete a draft, edit a published record, start a new version. */

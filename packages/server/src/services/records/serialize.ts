@@ -10,6 +10,7 @@ import { mimetypeOf } from "../files/mimetypes.js";
 import { encodeKey } from "../files/serialize.js";
 import { Access } from "./access.js";
 import { dereferenceVocabularies } from "./vocabularies.js";
+import { currentReview } from "../requests/review.js";
 
 /** The record models the flavour serves: the configured ones (nrp) or InvenioRDM's `records` (rdm). */
 export function recordModels(app: ServiceContext): readonly ResolvedModel[] {
@@ -128,6 +129,10 @@ function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
     links.record_html = html;
     if (access.canPublish(user, parent, d.model)) links.publish = `${api}/draft/actions/publish`;
     links.review = `${api}/draft/review`;
+    // `is_draft_and_has_review` of RDMRecordServiceConfig.
+    if (currentReview(d.app, item.id) !== undefined) {
+      links["submit-review"] = `${api}/draft/actions/submit-review`;
+    }
   } else {
     links.draft = `${api}/draft`;
   }
@@ -145,7 +150,7 @@ function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
 
 /** The full `links` of a record or draft (protocol §3.3), absolute and conditional on the caller. */
 export function recordLinks(d: DumpContext, loaded: Loaded): Record<string, string> {
-  const access = new Access(d.app.records);
+  const access = new Access(d.app.records, d.app.flavour === "rdm" ? d.app.requests : undefined);
   return d.app.flavour === "rdm" ? rdmLinks(d, loaded, access) : nrpLinks(d, loaded, access);
 }
 
@@ -153,6 +158,64 @@ function communitiesOf(parent: ParentRow): Record<string, unknown> {
   const [first] = parent.communities;
   // RDM's CommunitiesSchema drops empty values, so a record without communities has `{}`.
   return first === undefined ? {} : { default: first, ids: [...parent.communities] };
+}
+
+/** RDM's `parent.communities`: ids, default and the communities themselves (`entries`). */
+function rdmCommunitiesOf(d: DumpContext, parent: ParentRow): Record<string, unknown> {
+  const base = communitiesOf(parent);
+  if (parent.communities.length === 0) return base;
+  const all = d.app.records.communities();
+  const entries = parent.communities.flatMap((id) => {
+    const c = all.find((x) => x.id === id);
+    if (c === undefined) return [];
+    return [
+      {
+        id: c.id,
+        created: c.created,
+        updated: c.created,
+        links: {},
+        revision_id: 1,
+        slug: c.slug,
+        metadata: { title: c.title },
+        access: {
+          visibility: "public",
+          members_visibility: "public",
+          member_policy: "open",
+          record_submission_policy: "open",
+          review_policy: "closed",
+        },
+        custom_fields: {},
+        is_verified: false,
+        deletion_status: { is_deleted: false, status: "P" },
+        children: { allow: false },
+      },
+    ];
+  });
+  return { ...base, entries };
+}
+
+/**
+ * RDM's `parent.review`: the draft's review request in short (id, type, title, status,
+ * receiver, empty links, as InvenioRDM 13 serves it), dumped only for those who may manage or
+ * review the draft (`field_dump_permissions`). Its title stays empty even once the request took the
+ * record's title on submit: RDM keeps the request as it was set on the parent.
+ */
+function rdmReviewOf(d: DumpContext, loaded: Loaded): Record<string, unknown> | undefined {
+  if (loaded.kind !== "draft") return undefined;
+  const access = new Access(d.app.records, d.app.requests);
+  if (!access.canManage(d.user, loaded.parent) && !access.isReviewer(d.user, loaded.parent)) {
+    return undefined;
+  }
+  const row = currentReview(d.app, loaded.item.id);
+  if (row === undefined) return undefined;
+  return {
+    id: row.id,
+    links: {},
+    type: row.type,
+    title: "",
+    status: row.status,
+    receiver: row.receiver,
+  };
 }
 
 /** `str(datetime)` of Python for the `expires_at` of drafts: no `T`, no offset. */
@@ -217,8 +280,10 @@ function rdmBody(
   const { app, model } = d;
   const isDraft = kind === "draft";
   const published = isDraft ? app.records.item("record", item.id) !== undefined : true;
+  const review = rdmReviewOf(d, loaded);
   out.parent = {
     id: parent.id,
+    ...(review === undefined ? {} : { review }),
     access: {
       grants: [],
       owned_by: { user: String(parent.ownerId) },
@@ -230,7 +295,7 @@ function rdmBody(
         secret_link_expiration: 0,
       },
     },
-    communities: communitiesOf(parent),
+    communities: rdmCommunitiesOf(d, parent),
     pids: {},
     is_verified: false,
   };

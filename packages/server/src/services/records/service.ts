@@ -14,6 +14,12 @@ import { timestamp, type ItemRow, type ParentRow } from "../../store/records.js"
 import { parseSearchParams, searchResponse } from "../search.js";
 import type { Service, ServiceContext } from "../service.js";
 import { applicableTypes } from "../requests/applicable.js";
+import {
+  OPEN_REVIEW_DELETE_MESSAGE,
+  OPEN_REVIEW_PUBLISH_MESSAGE,
+  currentReview,
+  hasOpenReview,
+} from "../requests/review.js";
 import { Access } from "./access.js";
 import { newRecordId } from "./ids.js";
 import { signpostingLink } from "./landing.js";
@@ -52,8 +58,61 @@ export const MISSING_COMMUNITY_MESSAGE = "Failed to get community from input dat
 /** oarepo-communities `CommunityDoesntExistError` (protocol §8.1). */
 export const UNKNOWN_COMMUNITY_MESSAGE = "Input community does not exist.";
 
-/** RDM's `RecordDeletedException` answer for a removed record. */
+/** oarepo's answer for a removed record. */
 export const RECORD_DELETED_MESSAGE = "The record has been deleted.";
+
+/** InvenioRDM's `RecordDeletedException` answer, which carries the tombstone. */
+export const RDM_RECORD_DELETED_MESSAGE = "Record deleted";
+
+/**
+ * The removal reasons of InvenioRDM's `removalreasons` vocabulary, with their English titles
+ * (invenio-rdm-records fixtures/data/vocabularies/removal_reasons.yaml).
+ */
+export const RDM_REMOVAL_REASONS: readonly { id: string; title: string }[] = [
+  { id: "duplicate", title: "Duplicate of another record" },
+  { id: "retracted", title: "Retraction/Withdrawal of a record" },
+  { id: "replaced", title: "Substitution" },
+  { id: "spam", title: "Spam" },
+  { id: "test-record", title: "Test upload of a record" },
+  { id: "copyright", title: "Copyright infringement" },
+  { id: "personal-data", title: "Personal data issue" },
+  { id: "take-down-request", title: "Take-down request" },
+  { id: "disputed-authorship", title: "Disputed authorship" },
+  { id: "misconduct", title: "Misconduct" },
+  { id: "fraud", title: "Fraud" },
+  { id: "out-of-scope", title: "Content out of scope for repository" },
+];
+
+/** What InvenioRDM's tombstone keeps beside the removal (stored in `meta`, per record id). */
+interface TombstoneExtra {
+  citation_text: string;
+  is_visible: boolean;
+}
+
+const tombstoneKey = (id: string): string => `tombstone:${id}`;
+
+/** A short citation as InvenioRDM's tombstone shows it: `Family, G. (2026). Title [Type].` */
+function citationText(data: Record<string, unknown>, published: string): string {
+  const names = (Array.isArray(data.creators) ? (data.creators as unknown[]) : [])
+    .map((c) => (isObject(c) && isObject(c.person_or_org) ? c.person_or_org : undefined))
+    .filter((p): p is Record<string, unknown> => p !== undefined)
+    .map((p) => {
+      const family = typeof p.family_name === "string" ? p.family_name : undefined;
+      const given = typeof p.given_name === "string" ? p.given_name : "";
+      if (family === undefined) return typeof p.name === "string" ? p.name : "";
+      return given === "" ? family : `${family}, ${given.slice(0, 1)}.`;
+    })
+    .filter((n) => n !== "");
+  const date = typeof data.publication_date === "string" ? data.publication_date : published;
+  const title = typeof data.title === "string" ? data.title : "";
+  const type = isObject(data.resource_type) ? data.resource_type.id : undefined;
+  const kind =
+    typeof type === "string" && type !== ""
+      ? ` [${type[0]?.toUpperCase() ?? ""}${type.slice(1)}]`
+      : "";
+  const who = names.length > 0 ? `${names.join(", ")} ` : "";
+  return `${who}(${date.slice(0, 4)}). ${title}${kind}.`;
+}
 
 /** Drafts expire after this long, as `RDM_DRAFT_EXPIRES_AT` / IDR's default. */
 const DRAFT_LIFETIME_MS = 30 * 24 * 3600 * 1000;
@@ -138,7 +197,7 @@ export class Records {
   constructor(app: ServiceContext, model: ResolvedModel) {
     this.app = app;
     this.model = model;
-    this.access = new Access(app.records);
+    this.access = new Access(app.records, app.flavour === "rdm" ? app.requests : undefined);
   }
 
   private dumpContext(ctx: RequestContext): DumpContext {
@@ -186,9 +245,28 @@ export class Records {
   loadRecord(id: string): Loaded {
     const item = this.app.records.item("record", id);
     if (item?.model !== this.model.type) {
-      // A record removed through `delete_published_record` keeps answering, as RDM's tombstones.
-      if (this.app.requests.removed(id)?.model === this.model.type) {
-        throw new HttpError(410, RECORD_DELETED_MESSAGE);
+      // A removed record keeps answering: oarepo with a message, InvenioRDM with its tombstone.
+      const removed = this.app.requests.removed(id);
+      if (removed?.model === this.model.type) {
+        if (this.app.flavour !== "rdm") throw new HttpError(410, RECORD_DELETED_MESSAGE);
+        const stored = this.app.store.getMeta(tombstoneKey(id));
+        const extra = stored === undefined ? undefined : (JSON.parse(stored) as TombstoneExtra);
+        throw new HttpError(410, RDM_RECORD_DELETED_MESSAGE, {
+          extra: {
+            tombstone: {
+              note: removed.note ?? "",
+              removed_by: {
+                user: removed.removedBy === null ? "system" : String(removed.removedBy),
+              },
+              removal_date: removed.created.replace(/\+00:00$/, ""),
+              citation_text: extra?.citation_text ?? "",
+              is_visible: extra?.is_visible ?? true,
+              ...(removed.removalReason === ""
+                ? {}
+                : { removal_reason: { id: removed.removalReason } }),
+            },
+          },
+        });
       }
       const pid = this.app.records.pid("recid", id);
       const draft = this.app.records.item("draft", id);
@@ -403,6 +481,12 @@ export class Records {
     const loaded = this.loadDraft(param(ctx, "id"));
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
+    if (this.app.flavour === "rdm") {
+      // RDM's ReviewComponent.delete_draft: a submitted review blocks, one never submitted goes.
+      const review = currentReview(this.app, loaded.item.id);
+      if (review?.status === "submitted") throw new HttpError(400, OPEN_REVIEW_DELETE_MESSAGE);
+      if (review?.status === "created") this.app.requests.delete(review.id);
+    }
     await this.removeDraft(loaded);
     sendEmpty(ctx.res, 204);
   }
@@ -437,6 +521,10 @@ export class Records {
     // IDR publish: permission first, then strict validation, then the components (files).
     if (!this.access.canPublish(ctx.user, parent, this.model)) {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+    // RDM's ReviewComponent.publish: a review not closed yet blocks a direct publish.
+    if (this.app.flavour === "rdm" && hasOpenReview(this.app, loaded.item.id)) {
+      throw new HttpError(400, OPEN_REVIEW_PUBLISH_MESSAGE);
     }
     this.send(ctx, 202, await this.publishDraft(loaded));
   }
@@ -628,6 +716,56 @@ export class Records {
     await this.app.files.collect(orphans);
   }
 
+  /**
+   * `DELETE /api/records/<id>/delete` of InvenioRDM (`RDMRecordService.delete_record`, 204):
+   * administrators only; the body is the tombstone (`removal_reason: {id}` from the
+   * `removalreasons` vocabulary, `note`, `is_visible`, `citation_text`). The record then answers
+   * 410 with its tombstone.
+   */
+  async deletePublished(ctx: RequestContext): Promise<void> {
+    const body = (await readJsonBody(ctx.req)) ?? {};
+    const record = this.loadRecord(param(ctx, "id"));
+    if (!this.access.isAdmin(ctx.user)) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    const user = requireUser(ctx);
+    const data = isObject(body) ? body : {};
+    const errors: FieldError[] = [];
+    let reason = "";
+    if (data.removal_reason !== undefined) {
+      const given = data.removal_reason;
+      if (!isObject(given)) errors.push({ field: "removal_reason", messages: [MESSAGES.object] });
+      else if (typeof given.id !== "string") {
+        errors.push({ field: "removal_reason.id", messages: [MESSAGES.required] });
+      } else reason = given.id;
+    }
+    for (const key of ["note", "citation_text"] as const) {
+      if (data[key] !== undefined && typeof data[key] !== "string") {
+        errors.push({ field: key, messages: [MESSAGES.string] });
+      }
+    }
+    if (data.is_visible !== undefined && typeof data.is_visible !== "boolean") {
+      errors.push({ field: "is_visible", messages: [MESSAGES.boolean] });
+    }
+    if (errors.length > 0) throw validationError(errors);
+    // The vocabulary relation is checked on commit: InvalidRelationValue, without a field.
+    if (reason !== "" && !RDM_REMOVAL_REASONS.some((r) => r.id === reason)) {
+      throw new HttpError(400, `Invalid value ${reason}.`);
+    }
+    const extra: TombstoneExtra = {
+      citation_text:
+        typeof data.citation_text === "string"
+          ? data.citation_text
+          : citationText(record.item.data, record.item.created),
+      is_visible: typeof data.is_visible === "boolean" ? data.is_visible : true,
+    };
+    this.app.store.setMeta(tombstoneKey(record.item.id), JSON.stringify(extra));
+    await this.removeRecord(record, {
+      reason,
+      note: typeof data.note === "string" ? data.note : null,
+      by: user.id,
+    });
+    sendEmpty(ctx.res, 204);
+  }
+
   listVersions(ctx: RequestContext): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
     const loaded = this.loadAny(param(ctx, "id"));
@@ -729,6 +867,9 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
     r.loadRecord(param(ctx, "id"));
     throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
   });
+  if (app.flavour === "rdm") {
+    router.on("DELETE", `${item}/delete`, (ctx) => r.deletePublished(ctx));
+  }
   router.on("GET", `${item}/draft`, (ctx) => {
     r.readDraft(ctx);
   });
@@ -752,8 +893,8 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
       r.files(ctx, true);
     });
   }
-  // Models with requests get the requests service's routes (services/requests).
-  if (!(app.flavour === "nrp" && model.features.includes("requests"))) {
+  // Models with requests, and InvenioRDM's records, get the requests service's routes.
+  if (app.flavour === "nrp" && !model.features.includes("requests")) {
     router.on("GET", `${item}/requests`, (ctx) => {
       r.requests(ctx);
     });
@@ -767,4 +908,39 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
  */
 export const recordsService: Service = (router, app) => {
   for (const model of recordModels(app)) registerModel(router, app, model);
+  if (app.flavour === "rdm") {
+    router.on("GET", "/api/vocabularies/removalreasons", (ctx) => {
+      removalReasons(ctx, app);
+    });
+  }
 };
+
+/**
+ * `GET /api/vocabularies/removalreasons` (invenio-vocabularies, public): the reasons an
+ * administrator may give when deleting a published record, sorted by title.
+ */
+function removalReasons(ctx: RequestContext, app: ServiceContext): void {
+  const params = parseSearchParams(ctx.query, ["title", "bestmatch", "newest", "oldest"]);
+  if (!ctx.query.has("sort")) params.sort = "title";
+  const created = app.store.getMeta("created") ?? timestamp();
+  const base = `${ctx.origin}/api/vocabularies/removalreasons`;
+  const all = [...RDM_REMOVAL_REASONS]
+    .sort((a, b) => a.title.localeCompare(b.title))
+    .map((r) => ({
+      id: r.id,
+      created,
+      updated: created,
+      links: { self: `${base}/${r.id}` },
+      revision_id: 1,
+      title: { en: r.title },
+      type: "removalreasons",
+    }));
+  const hits = all.slice((params.page - 1) * params.size, params.page * params.size);
+  const { links } = searchResponse(base, undefined, params, hits, all.length);
+  sendJson(ctx.res, 200, {
+    hits: { hits, total: all.length },
+    sortBy: params.sort,
+    page: params.page,
+    links,
+  });
+}

@@ -12,9 +12,10 @@ import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../../http/negotiate.js";
 import { sendEmpty, sendJson } from "../../http/respond.js";
 import { timestamp } from "../../store/records.js";
 import type { EventRow, Reference, RequestRow } from "../../store/requests.js";
+import type { Router } from "../../http/router.js";
 import type { User } from "../../store/users.js";
 import { Records } from "../records/service.js";
-import { apiPrefix, type Loaded } from "../records/serialize.js";
+import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
 import { parseSearchParams, searchResponse } from "../search.js";
 import type { Service, ServiceContext } from "../service.js";
 import {
@@ -24,6 +25,7 @@ import {
   openOfType,
   topicStateOf,
 } from "./applicable.js";
+import { REVIEW_TYPE, detachedPayload, registerReviewRoutes } from "./review.js";
 import {
   PAYLOAD_ERRORS_MESSAGE,
   REQUEST_TYPE_INFO,
@@ -53,12 +55,40 @@ const TRANSITIONS: Readonly<Record<Action, { from: readonly string[]; to: string
   expire: { from: ["submitted"], to: "expired" },
 };
 
-/** The log events IREQ's actions write (`LogEventType` payload `event`); submit writes none. */
+/**
+ * InvenioRDM runs invenio-requests' own actions, where `cancel` needs a submitted request
+ * (`CancelAction.status_from = ["submitted"]`).
+ */
+const RDM_TRANSITIONS: Readonly<Record<Action, { from: readonly string[]; to: string }>> = {
+  ...TRANSITIONS,
+  cancel: { from: ["submitted"], to: "cancelled" },
+};
+
+/**
+ * The log events the actions write (`LogEventType` payload `event`); submit writes none (as
+ * InvenioRDM 13's timeline of a community submission shows, too).
+ */
 const LOGGED: Partial<Record<Action, string>> = {
   accept: "accepted",
   decline: "declined",
   cancel: "cancelled",
   expire: "expired",
+};
+
+/** InvenioRDM's statuses that are neither open nor closed: a request not submitted yet. */
+const RDM_UNSUBMITTED: ReadonlySet<string> = new Set(["created"]);
+
+/** The facet labels of InvenioRDM's requests search (`type` and `status` aggregations). */
+const RDM_FACET_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  type: { [REVIEW_TYPE]: "Draft review", "community-inclusion": "Community inclusion" },
+  status: {
+    created: "Created",
+    submitted: "Submitted",
+    accepted: "Accepted",
+    declined: "Declined",
+    cancelled: "Cancelled",
+    expired: "Expired",
+  },
 };
 
 /** IREQ's event type ids: comments and logs. */
@@ -85,17 +115,29 @@ function refEntry(ref: Reference): [string, string] {
   return entry ?? ["", ""];
 }
 
-/** Requests on records (invenio-requests + oarepo-requests, protocol §6). */
+/**
+ * Requests on records: invenio-requests with oarepo-requests' record requests (`nrp` flavour,
+ * protocol §6), or with InvenioRDM's community-submission reviews (`rdm` flavour).
+ */
 class Requests {
   private readonly app: ServiceContext;
   private readonly records = new Map<string, Records>();
+  private readonly rdm: boolean;
+  private readonly transitions: Readonly<Record<Action, { from: readonly string[]; to: string }>>;
 
   constructor(app: ServiceContext) {
     this.app = app;
-    for (const model of app.config.models) {
-      if (model.features.includes("requests"))
+    this.rdm = app.flavour === "rdm";
+    this.transitions = this.rdm ? RDM_TRANSITIONS : TRANSITIONS;
+    for (const model of recordModels(app)) {
+      if (this.rdm || model.features.includes("requests"))
         this.records.set(model.type, new Records(app, model));
     }
+  }
+
+  /** The records service of a model with requests (InvenioRDM's `records` on `rdm`). */
+  modelRecords(model: string): Records {
+    return this.recordsOf(model);
   }
 
   private recordsOf(model: string): Records {
@@ -189,10 +231,14 @@ class Requests {
     const self = extended ? `${ctx.origin}/api/requests/extended/${row.id}` : generic;
     const actions: Record<string, string> = {};
     for (const action of LINKED_ACTIONS) {
-      if (TRANSITIONS[action].from.includes(row.status) && this.mayAct(ctx.user, row, action)) {
+      if (
+        this.transitions[action].from.includes(row.status) &&
+        this.mayAct(ctx.user, row, action)
+      ) {
         actions[action] = `${generic}/actions/${action}`;
       }
     }
+    if (this.rdm) return this.dumpRdm(ctx, row, actions);
     const open = OPEN_STATUSES.has(row.status);
     return {
       id: row.id,
@@ -223,6 +269,57 @@ class Requests {
         receiver: {},
       },
     };
+  }
+
+  /**
+   * invenio-requests' `RequestSchema` as InvenioRDM 13 dumps it: no payload or topic links, the
+   * topic as `{"record": "<id>"}`, and a request not submitted yet neither open nor closed.
+   */
+  private dumpRdm(
+    ctx: RequestContext,
+    row: RequestRow,
+    actions: Record<string, string>,
+  ): Record<string, unknown> {
+    const self = `${ctx.origin}/api/requests/${row.id}`;
+    const open = row.status === "submitted";
+    return {
+      id: row.id,
+      created: row.created,
+      updated: row.updated,
+      links: {
+        actions,
+        self,
+        self_html: `${ctx.origin}/requests/${row.id}`,
+        comments: `${self}/comments`,
+        timeline: `${self}/timeline`,
+      },
+      revision_id: row.revisionId,
+      type: row.type,
+      title: row.title,
+      number: String(row.number),
+      status: row.status,
+      is_closed: !open && !RDM_UNSUBMITTED.has(row.status),
+      is_open: open,
+      expires_at: row.expiresAt,
+      is_expired: row.status === "expired",
+      created_by: { user: String(row.createdBy) },
+      receiver: row.receiver,
+      topic: { record: row.topicId },
+    };
+  }
+
+  /** Sends a request's JSON with IREQ's `ETag` (the `rdm` flavour's headers). */
+  sendRequest(
+    ctx: RequestContext,
+    status: number,
+    row: RequestRow,
+    extra: Record<string, unknown> = {},
+  ): void {
+    const body = this.dump(ctx, row, false);
+    if (Object.keys(extra).length > 0) body.links = { ...(body.links as object), ...extra };
+    const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
+    const headers: Record<string, string> = this.rdm ? { ETag: `"${row.revisionId}"` } : {};
+    sendJson(ctx.res, status, body, headers, contentType);
   }
 
   private send(ctx: RequestContext, status: number, body: unknown): void {
@@ -271,6 +368,10 @@ class Requests {
 
   /** `GET …/[draft/]requests`: the requests whose topic is this record, that the caller sees. */
   recordList(ctx: RequestContext, model: ResolvedModel, draft: boolean): void {
+    if (this.rdm) {
+      this.recordListRdm(ctx, model);
+      return;
+    }
     const { loaded } = this.recordTopic(ctx, model, draft);
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     let rows = this.app.requests
@@ -281,6 +382,46 @@ class Requests {
     const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
     const hits = page.map((row) => this.dump(ctx, row, true));
     this.send(ctx, 200, searchResponse(base, undefined, params, hits, rows.length));
+  }
+
+  /**
+   * `GET /api/records/<id>/requests` of InvenioRDM: the requests about a published record (a
+   * draft never published is "not registered", 404), newest first. RDM builds the paging links
+   * from `/api/requests`.
+   */
+  private recordListRdm(ctx: RequestContext, model: ResolvedModel): void {
+    const id = param(ctx, "id");
+    this.recordsOf(model.type).loadRecord(id);
+    const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    let rows = this.app.requests
+      .forTopic(model.type, id)
+      .filter((row) => row.status !== "deleted" && this.canRead(ctx.user, row));
+    if (params.sort === "oldest") rows = rows.reverse();
+    const page = rows.slice((params.page - 1) * params.size, params.page * params.size);
+    const hits = page.map((row) => this.dump(ctx, row, false));
+    this.send(ctx, 200, {
+      ...searchResponse(`${ctx.origin}/api/requests`, undefined, params, hits, rows.length),
+      aggregations: this.aggregations(rows),
+    });
+  }
+
+  /** The `type` and `status` facets of InvenioRDM's requests searches. */
+  private aggregations(rows: readonly RequestRow[]): Record<string, unknown> {
+    const facet = (name: "type" | "status", label: string): Record<string, unknown> => {
+      const counts = new Map<string, number>();
+      for (const row of rows) counts.set(row[name], (counts.get(row[name]) ?? 0) + 1);
+      const labels = RDM_FACET_LABELS[name] ?? {};
+      return {
+        buckets: [...counts].map(([key, count]) => ({
+          key,
+          doc_count: count,
+          label: labels[key] ?? key,
+          is_selected: false,
+        })),
+        label,
+      };
+    };
+    return { type: facet("type", "Type"), status: facet("status", "Status") };
   }
 
   /**
@@ -353,7 +494,9 @@ class Requests {
   }
 
   read(ctx: RequestContext, extended: boolean): void {
-    this.send(ctx, 200, this.dump(ctx, this.load(ctx), extended));
+    const row = this.load(ctx);
+    if (this.rdm) this.sendRequest(ctx, 200, row);
+    else this.send(ctx, 200, this.dump(ctx, row, extended));
   }
 
   /** `PUT /api/requests/<id>`: title, description and payload, by the creator while `created`. */
@@ -364,9 +507,12 @@ class Requests {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
     const data = isObject(body) ? body : {};
-    const info = REQUEST_TYPE_INFO[row.type as RequestTypeId];
+    const info = (REQUEST_TYPE_INFO as Readonly<Record<string, RequestTypeInfo | undefined>>)[
+      row.type
+    ];
     let payload = row.payload;
-    if ("payload" in data) {
+    // InvenioRDM's review requests have no payload schema: only title and description change.
+    if ("payload" in data && info !== undefined) {
       const loaded = loadPayload(info, data.payload);
       if (loaded.errors.length > 0) {
         throw new HttpError(400, PAYLOAD_ERRORS_MESSAGE, {
@@ -384,7 +530,8 @@ class Requests {
       updated: timestamp(),
     };
     this.app.requests.put(next);
-    this.send(ctx, 200, this.dump(ctx, next, extended));
+    if (this.rdm) this.sendRequest(ctx, 200, next);
+    else this.send(ctx, 200, this.dump(ctx, next, extended));
   }
 
   /**
@@ -394,7 +541,7 @@ class Requests {
   remove(ctx: RequestContext): void {
     const row = this.load(ctx);
     if (!this.mayAct(ctx.user, row, "delete")) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
-    if (!TRANSITIONS.delete.from.includes(row.status)) {
+    if (!this.transitions.delete.from.includes(row.status)) {
       throw actionError("delete", "Could not execute the action");
     }
     this.app.records.transaction(() => {
@@ -417,11 +564,15 @@ class Requests {
     }
     const action = name as Action;
     if (!this.mayAct(ctx.user, row, action)) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
-    if (!TRANSITIONS[action].from.includes(row.status)) {
+    if (!this.transitions[action].from.includes(row.status)) {
       throw actionError(action, "Could not execute the action");
     }
     const comment = isObject(body) && isObject(body.payload) ? body.payload : undefined;
     const user = requireUser(ctx);
+    if (this.rdm) {
+      this.sendRequest(ctx, 200, await this.act(ctx, row, action, user.id, comment));
+      return;
+    }
     let next = await this.transition(ctx, row, action, user.id);
     if (comment !== undefined) this.addComment(next, user.id, comment);
     // oarepo's auto-approve: a submitted request whose receiver is `auto_approve` is accepted by
@@ -432,6 +583,34 @@ class Requests {
     this.send(ctx, 200, this.dump(ctx, next, false));
   }
 
+  /** Runs an action whose transition and permission were checked, then stores a comment. */
+  private async act(
+    ctx: RequestContext,
+    row: RequestRow,
+    action: Action,
+    by: number,
+    comment: Record<string, unknown> | undefined,
+  ): Promise<RequestRow> {
+    const next = await this.transition(ctx, row, action, by);
+    if (comment !== undefined) this.addComment(next, by, comment);
+    return next;
+  }
+
+  /**
+   * IREQ's `submit` of a review request, for `…/draft/actions/submit-review`; the caller checked
+   * that the draft is the creator's to manage.
+   */
+  async submitReview(
+    ctx: RequestContext,
+    row: RequestRow,
+    comment: Record<string, unknown> | undefined,
+  ): Promise<RequestRow> {
+    if (!this.transitions.submit.from.includes(row.status)) {
+      throw actionError("submit", "Could not execute the action");
+    }
+    return this.act(ctx, row, "submit", requireUser(ctx).id, comment);
+  }
+
   /** Runs an action's effect on the topic, then stores the new status and its log event. */
   private async transition(
     ctx: RequestContext,
@@ -440,11 +619,19 @@ class Requests {
     by: number | null,
   ): Promise<RequestRow> {
     let payload = row.payload;
-    if (action === "accept") payload = { ...payload, ...(await this.accept(ctx, row, by)) };
+    let title = row.title;
+    if (row.type === REVIEW_TYPE) {
+      const effect = await this.reviewEffect(row, action);
+      payload = { ...payload, ...effect.payload };
+      title = effect.title ?? title;
+    } else if (action === "accept") {
+      payload = { ...payload, ...(await this.accept(ctx, row, by)) };
+    }
     const now = timestamp();
     const next: RequestRow = {
       ...row,
-      status: TRANSITIONS[action].to,
+      title,
+      status: this.transitions[action].to,
       payload,
       revisionId: row.revisionId + 1,
       updated: now,
@@ -466,6 +653,43 @@ class Requests {
       }
     });
     return next;
+  }
+
+  /**
+   * What the actions of InvenioRDM's community submission do to the draft
+   * (invenio-rdm-records requests/community_submission.py): submit validates it and takes its
+   * title; accept adds the community to the parent (as default) and publishes it; cancel unsets
+   * the review; decline and expire keep it, closed. Accept and cancel detach the request.
+   */
+  private async reviewEffect(
+    row: RequestRow,
+    action: Action,
+  ): Promise<{ payload: Record<string, string>; title?: string }> {
+    if (action !== "submit" && action !== "accept" && action !== "cancel") return { payload: {} };
+    const r = this.recordsOf(row.topicModel);
+    const store = this.app.records;
+    const item = store.item("draft", row.topicId);
+    if (item === undefined) {
+      if (action === "cancel") return { payload: detachedPayload() };
+      throw actionError(action, "Could not execute the action");
+    }
+    const loaded = r.loadDraft(row.topicId);
+    if (action === "cancel") return { payload: detachedPayload() };
+    r.checkPublishable(item);
+    if (action === "submit") {
+      const title = item.data.title;
+      return { payload: {}, title: typeof title === "string" ? title : row.title };
+    }
+    const [kind, communityId] = refEntry(row.receiver ?? {});
+    if (kind !== "community") throw actionError(action, "Could not execute the action");
+    const parent = {
+      ...loaded.parent,
+      communities: [communityId, ...loaded.parent.communities.filter((c) => c !== communityId)],
+      updated: timestamp(),
+    };
+    store.updateParent(parent);
+    await r.publishDraft({ ...loaded, parent });
+    return { payload: detachedPayload() };
   }
 
   /**
@@ -662,6 +886,18 @@ class Requests {
     const page = events.slice((params.page - 1) * params.size, params.page * params.size);
     const hits = page.map((e) => this.dumpEvent(ctx, e, self));
     const base = `${self}/${onlyComments ? "comments" : "timeline"}`;
+    if (this.rdm) {
+      // IREQ's events search: no aggregations, the page number beside the hits.
+      const sort = ctx.query.get("sort") ?? "oldest";
+      const { links } = searchResponse(base, undefined, { ...params, sort }, hits, events.length);
+      this.send(ctx, 200, {
+        hits: { hits, total: events.length },
+        sortBy: sort,
+        page: params.page,
+        links,
+      });
+      return;
+    }
     this.send(
       ctx,
       200,
@@ -676,11 +912,75 @@ class Requests {
   }
 
   /**
+   * InvenioRDM's `GET /api/requests/` and `GET /api/user/requests` (invenio-requests 7): what the
+   * caller may read, the user search only what they created or what is addressed to them as a
+   * user; filtered by the `type` and `status` facets, `is_open`, the references `topic`,
+   * `created_by` and `receiver` (`TYPE:ID`) and simple `field:value` terms of `q`. oarepo's
+   * `mine` and `assigned` are not parameters there and are ignored.
+   */
+  private searchRdm(ctx: RequestContext, path: string): void {
+    const user = requireUser(ctx);
+    const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    const q = ctx.query;
+    const ref = (name: string): [string, string] | undefined => {
+      const raw = q.get(name);
+      if (raw === null || raw === "") return undefined;
+      const at = raw.indexOf(":");
+      if (at <= 0 || at === raw.length - 1) {
+        throw validationError([{ field: name, messages: ["Not a valid reference."] }]);
+      }
+      return [raw.slice(0, at), raw.slice(at + 1)];
+    };
+    const filters = (["topic", "created_by", "receiver"] as const).map(
+      (name) => [name, ref(name)] as const,
+    );
+    const statuses = q.getAll("status").filter((s) => s !== "");
+    const types = q.getAll("type").filter((s) => s !== "");
+    const rawOpen = q.get("is_open");
+    const isOpen = rawOpen === null || rawOpen === "" ? undefined : ["true", "1"].includes(rawOpen);
+    const mineOnly = path === "/api/user/requests";
+    const refOf = (row: RequestRow, name: "topic" | "created_by" | "receiver"): Reference =>
+      name === "topic"
+        ? { record: row.topicId }
+        : name === "created_by"
+          ? { user: String(row.createdBy) }
+          : (row.receiver ?? {});
+    let rows = this.app.requests.all().filter((row) => {
+      if (row.status === "deleted" || !this.canRead(user, row)) return false;
+      if (mineOnly) {
+        const [kind, value] = refEntry(row.receiver ?? {});
+        const received = kind === "user" && value === String(user.id);
+        if (row.createdBy !== user.id && !received) return false;
+      }
+      if (statuses.length > 0 && !statuses.includes(row.status)) return false;
+      if (types.length > 0 && !types.includes(row.type)) return false;
+      if (isOpen !== undefined && (row.status === "submitted") !== isOpen) return false;
+      for (const [name, wanted] of filters) {
+        if (wanted === undefined) continue;
+        const [kind, value] = refEntry(refOf(row, name));
+        if (kind !== wanted[0] || value !== wanted[1]) return false;
+      }
+      return rdmQueryMatches(params.q, row);
+    });
+    if (params.sort === "oldest") rows = rows.reverse();
+    const page = rows.slice((params.page - 1) * params.size, params.page * params.size);
+    const hits = page.map((row) => this.dump(ctx, row, false));
+    this.send(ctx, 200, {
+      ...searchResponse(`${ctx.origin}${path}`, undefined, params, hits, rows.length),
+      aggregations: this.aggregations(rows),
+    });
+  }
+
+  /**
    * `GET /api/requests/` (IREQ search with oarepo's extra filters, protocol §6.6): what the caller
    * may read, filtered by `status`, `type`, `is_open`, `is_closed`, `mine`, `assigned`, `topic`,
    * `created_by` and `receiver` (references as `TYPE:ID`).
    */
   search(ctx: RequestContext, path: string): void {
+    if (this.rdm) {
+      this.searchRdm(ctx, path);
+      return;
+    }
     const user = requireUser(ctx);
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     const q = ctx.query;
@@ -753,11 +1053,46 @@ class Requests {
 }
 
 /**
+ * `q` terms of InvenioRDM's requests search the devserver understands: `field:value` pairs (AND)
+ * on the indexed fields below; anything else matches nothing, as a query on an unknown field
+ * does in OpenSearch.
+ */
+function rdmQueryMatches(q: string | undefined, row: RequestRow): boolean {
+  if (q === undefined) return true;
+  const open = row.status === "submitted";
+  const [receiverKind, receiverId] = refEntry(row.receiver ?? {});
+  const fields: Readonly<Record<string, string>> = {
+    id: row.id,
+    number: String(row.number),
+    type: row.type,
+    status: row.status,
+    title: row.title,
+    is_open: String(open),
+    is_closed: String(!open && row.status !== "created"),
+    "topic.record": row.topicId,
+    "created_by.user": String(row.createdBy),
+    [`receiver.${receiverKind}`]: receiverId,
+  };
+  return q
+    .split(/\s+AND\s+|\s+/)
+    .filter((term) => term !== "" && term !== "*")
+    .every((term) => {
+      const at = term.indexOf(":");
+      if (at <= 0) return false;
+      const value = term.slice(at + 1).replace(/^"(.*)"$/, "$1");
+      return fields[term.slice(0, at)] === value;
+    });
+}
+
+/**
  * invenio-requests' REST API with oarepo-requests' record routes (protocol §6): applicable types,
  * creating requests on records, the state machine with its effects, search, comments, timeline.
  */
 export const requestsService: Service = (router, app) => {
-  if (app.flavour !== "nrp") return;
+  if (app.flavour === "rdm") {
+    registerRdm(router, app);
+    return;
+  }
   const s = new Requests(app);
   for (const model of app.config.models) {
     if (!model.features.includes("requests")) continue;
@@ -805,3 +1140,53 @@ export const requestsService: Service = (router, app) => {
   }
   router.on("POST", "/api/requests/:requestId/actions/:action", (ctx) => s.action(ctx));
 };
+
+/**
+ * InvenioRDM 13's requests (invenio-requests without oarepo's extensions) and the
+ * community-submission review of drafts (invenio-rdm-records): review, submit-review, the
+ * requests of a published record, search, one request with its actions, comments and timeline.
+ */
+function registerRdm(router: Router, app: ServiceContext): void {
+  const s = new Requests(app);
+  for (const model of recordModels(app)) {
+    router.on("GET", `${apiPrefix(model)}/:id/requests`, (ctx) => {
+      s.recordList(ctx, model, false);
+    });
+  }
+  registerReviewRoutes(router, app, {
+    records: s.modelRecords("records"),
+    sendRequest: (ctx, status, row, extra) => {
+      s.sendRequest(ctx, status, row, extra);
+    },
+    submit: (ctx, row, comment) => s.submitReview(ctx, row, comment),
+  });
+  router.on("GET", "/api/requests/", (ctx) => {
+    s.search(ctx, "/api/requests");
+  });
+  router.on("GET", "/api/user/requests", (ctx) => {
+    s.search(ctx, "/api/user/requests");
+  });
+  const one = "/api/requests/:requestId";
+  router.on("GET", one, (ctx) => {
+    s.read(ctx, false);
+  });
+  router.on("PUT", one, (ctx) => s.update(ctx, false));
+  router.on("DELETE", one, (ctx) => {
+    s.remove(ctx);
+  });
+  router.on("GET", `${one}/comments`, (ctx) => {
+    s.timeline(ctx, false, true);
+  });
+  router.on("POST", `${one}/comments`, (ctx) => s.comment(ctx, false));
+  router.on("GET", `${one}/comments/:eventId`, (ctx) => {
+    s.readComment(ctx, false);
+  });
+  router.on("PUT", `${one}/comments/:eventId`, (ctx) => s.updateComment(ctx, false));
+  router.on("DELETE", `${one}/comments/:eventId`, (ctx) => {
+    s.deleteComment(ctx);
+  });
+  router.on("GET", `${one}/timeline`, (ctx) => {
+    s.timeline(ctx, false, false);
+  });
+  router.on("POST", `${one}/actions/:action`, (ctx) => s.action(ctx));
+}
