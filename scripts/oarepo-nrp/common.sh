@@ -37,7 +37,7 @@ NRP_OAREPO_VENV_HASH="$(
     cat "$NRP_OAREPO_CONSTRAINTS" "$NRP_OAREPO_SCRIPTS/oarepo-pins.txt" "$NRP_OAREPO_SCRIPTS/extra-deps.txt"
   } | sha256sum | cut -c1-12
 )"
-NRP_OAREPO_BUILDER_HASH="$({ echo "$_py_version"; cat "$NRP_OAREPO_SCRIPTS/builder-pins.txt"; } | sha256sum | cut -c1-12)"
+NRP_OAREPO_BUILDER_HASH="$({ echo "$_py_version"; cat "$NRP_OAREPO_SCRIPTS/builder-pins.txt" "$NRP_OAREPO_SCRIPTS/builder-constraints.txt"; } | sha256sum | cut -c1-12)"
 NRP_OAREPO_MODEL_HASH="$({ echo "$NRP_OAREPO_MODEL $NRP_OAREPO_BUILDER_HASH"; cat "$NRP_OAREPO_SCRIPTS/model.yaml"; } | sha256sum | cut -c1-12)"
 NRP_OAREPO_VENV="${NRP_OAREPO_VENV:-$NRP_OAREPO_CACHE/venv-$NRP_OAREPO_VENV_HASH}"
 NRP_OAREPO_BUILDER="$NRP_OAREPO_CACHE/builder-$NRP_OAREPO_BUILDER_HASH"
@@ -52,21 +52,30 @@ NRP_OAREPO_PORT="${NRP_OAREPO_PORT:-5090}"
 NRP_OAREPO_WORKERS="${NRP_OAREPO_WORKERS:-2}"
 NRP_OAREPO_THREADS="${NRP_OAREPO_THREADS:-4}"
 # Its share of the InvenioRDM target's back-ends.
-NRP_OAREPO_DB="${NRP_OAREPO_DB:-nrp}"
-NRP_OAREPO_INDEX_PREFIX="${NRP_OAREPO_INDEX_PREFIX:-nrp-}"
+NRP_OAREPO_DB="${NRP_OAREPO_DB:-nrp_oarepo}"
+NRP_OAREPO_INDEX_PREFIX="${NRP_OAREPO_INDEX_PREFIX:-nrp-oarepo-}"
 NRP_OAREPO_REDIS_DB_BASE="${NRP_OAREPO_REDIS_DB_BASE:-8}"
 
-# The back-ends' ports (those of the InvenioRDM scripts).
-NRP_BACKEND_PG_PORT="${NRP_BACKEND_PG_PORT:-${NRP_RDM_PG_PORT:-54329}}"
-NRP_BACKEND_REDIS_PORT="${NRP_BACKEND_REDIS_PORT:-${NRP_RDM_REDIS_PORT:-6389}}"
-NRP_BACKEND_SEARCH_PORT="${NRP_BACKEND_SEARCH_PORT:-${NRP_RDM_SEARCH_PORT:-9250}}"
+# The back-ends are the InvenioRDM scripts': their settings (NRP_RDM_PG_PORT, NRP_RDM_REDIS_PORT,
+# NRP_RDM_SEARCH_PORT, NRP_RDM_STATE...) and helpers come from their lib.sh.
+# shellcheck source=scripts/invenio-rdm/lib.sh
+. "$NRP_OAREPO_REPO/scripts/invenio-rdm/lib.sh"
 
 _nrp_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Makes sure PostgreSQL, Redis and OpenSearch answer.
+# Makes sure PostgreSQL, Redis and OpenSearch answer: reuses those running (the InvenioRDM
+# target's, or back-ends started earlier), or starts them with `invenio-rdm/start.sh services`.
 nrp_backends_start() {
-  local p
-  for p in "$NRP_BACKEND_PG_PORT" "$NRP_BACKEND_REDIS_PORT" "$NRP_BACKEND_SEARCH_PORT"; do
-    _nrp_port_open "$p" || die "no back-end on 127.0.0.1:$p"
+  local p up=0
+  for p in "$NRP_RDM_PG_PORT" "$NRP_RDM_REDIS_PORT" "$NRP_RDM_SEARCH_PORT"; do
+    if _nrp_port_open "$p"; then up=$((up + 1)); fi
   done
+  if [ "$up" = 3 ]; then
+    log "back-ends: reusing PostgreSQL :$NRP_RDM_PG_PORT, Redis :$NRP_RDM_REDIS_PORT, OpenSearch :$NRP_RDM_SEARCH_PORT"
+  elif [ "$up" = 0 ]; then
+    log "back-ends: starting them (scripts/invenio-rdm/start.sh services)"
+    bash "$NRP_OAREPO_REPO/scripts/invenio-rdm/start.sh" services
+  else
+    die "only some back-ends answer on ports $NRP_RDM_PG_PORT/$NRP_RDM_REDIS_PORT/$NRP_RDM_SEARCH_PORT; stop them with scripts/invenio-rdm/stop.sh"
+  fi
 }

@@ -7,9 +7,10 @@
 #     server venv.
 # Each is cached under $NRP_OAREPO_CACHE, keyed on a hash of what it is built from, so a second
 # run reuses them in seconds. The back-ends (PostgreSQL, Redis, OpenSearch) are the InvenioRDM
-# scripts' (scripts/invenio-rdm/); start.sh starts them.
+# scripts': phase `backends` runs `scripts/invenio-rdm/setup.sh services` (Debian packages and
+# the OpenSearch runner, not the RDM venv); start.sh starts them.
 #
-# Usage: scripts/oarepo-nrp/setup.sh [venv|builder|compile|model|all]   (default: all)
+# Usage: scripts/oarepo-nrp/setup.sh [backends|venv|builder|compile|model|all]   (default: all)
 # Prints the server venv's path on its last line.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,7 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 phase="${1:-all}"
 
-# Creates a venv with the pyenv/system Python 3.12 and a current pip.
+# Creates a venv with Python 3.12 and current packaging tools.
 make_venv() {
   local dir="$1"
   "$NRP_OAREPO_PYTHON" -m venv "$dir"
@@ -31,42 +32,48 @@ phase_venv() {
     log "server venv cached: $NRP_OAREPO_VENV"
     return
   fi
-  local t0=$SECONDS tmp="$NRP_OAREPO_VENV.tmp"
-  rm -rf "$tmp"
-  mkdir -p "$(dirname "$tmp")"
-  log "server venv: InvenioRDM 13 (constraints $NRP_OAREPO_CONSTRAINTS)"
-  # The venv is built at its final path (scripts in bin/ carry that path in their #! lines).
+  local t0=$SECONDS pip_log="$NRP_OAREPO_VENV.log"
+  mkdir -p "$NRP_OAREPO_CACHE"
+  log "server venv: InvenioRDM 13 + oarepo libraries (about a minute; log: $pip_log)"
+  # Built at its final path: the scripts in bin/ carry that path in their #! lines.
   rm -rf "$NRP_OAREPO_VENV"
-  make_venv "$NRP_OAREPO_VENV"
-  local pip=("$NRP_OAREPO_VENV/bin/python" -m pip install -q -c "$NRP_OAREPO_CONSTRAINTS")
-  "${pip[@]}" "invenio-app-rdm[opensearch2]~=13.0.0" "setuptools<82" gunicorn
-  log "server venv: oarepo libraries (--no-deps) and their missing dependencies"
-  "$NRP_OAREPO_VENV/bin/python" -m pip install -q --no-deps -r "$here/oarepo-pins.txt"
-  "${pip[@]}" -r "$here/extra-deps.txt"
-  # Every oarepo module the server loads must import (a missing dependency shows here, not at
-  # the first request).
-  "$NRP_OAREPO_VENV/bin/python" - <<'EOF'
-import importlib
-for m in ["oarepo_runtime", "oarepo_requests", "oarepo_workflows", "oarepo_global_search",
-          "oarepo_communities", "oarepo_ui", "invenio_app_rdm"]:
-    importlib.import_module(m)
-EOF
+  {
+    make_venv "$NRP_OAREPO_VENV" &&
+      "$NRP_OAREPO_VENV/bin/python" -m pip install -c "$NRP_OAREPO_CONSTRAINTS" \
+        "invenio-app-rdm[opensearch2]~=13.0.0" "setuptools<82" gunicorn &&
+      "$NRP_OAREPO_VENV/bin/python" -m pip install --no-deps -r "$here/oarepo-pins.txt" &&
+      "$NRP_OAREPO_VENV/bin/python" -m pip install -c "$NRP_OAREPO_CONSTRAINTS" -r "$here/extra-deps.txt" &&
+      # Every oarepo module the server loads must import: a missing dependency shows here, not
+      # at the first request.
+      "$NRP_OAREPO_VENV/bin/python" -c 'import oarepo_runtime, oarepo_requests, oarepo_workflows, oarepo_global_search, oarepo_communities, oarepo_ui, invenio_app_rdm, gunicorn'
+  } >"$pip_log" 2>&1 || {
+    tail -n 20 "$pip_log" >&2
+    rm -rf "$NRP_OAREPO_VENV"
+    die "server venv failed (log: $pip_log)"
+  }
   touch "$NRP_OAREPO_VENV/.complete"
   log "server venv ready in $((SECONDS - t0)) s"
 }
 
-# Builder venv: oarepo-model-builder and plugins.
+# Builder venv: oarepo-model-builder and plugins, pinned with their dependencies.
 phase_builder() {
   if [ -f "$NRP_OAREPO_BUILDER/.complete" ]; then
     log "builder venv cached: $NRP_OAREPO_BUILDER"
     return
   fi
-  local t0=$SECONDS
+  local t0=$SECONDS pip_log="$NRP_OAREPO_BUILDER.log"
+  mkdir -p "$NRP_OAREPO_CACHE"
+  log "builder venv: oarepo-model-builder (log: $pip_log)"
   rm -rf "$NRP_OAREPO_BUILDER"
-  mkdir -p "$(dirname "$NRP_OAREPO_BUILDER")"
-  log "builder venv: oarepo-model-builder"
-  make_venv "$NRP_OAREPO_BUILDER"
-  "$NRP_OAREPO_BUILDER/bin/python" -m pip install -q -r "$here/builder-pins.txt"
+  {
+    make_venv "$NRP_OAREPO_BUILDER" &&
+      "$NRP_OAREPO_BUILDER/bin/python" -m pip install -c "$here/builder-constraints.txt" \
+        -r "$here/builder-pins.txt"
+  } >"$pip_log" 2>&1 || {
+    tail -n 20 "$pip_log" >&2
+    rm -rf "$NRP_OAREPO_BUILDER"
+    die "builder venv failed (log: $pip_log)"
+  }
   touch "$NRP_OAREPO_BUILDER/.complete"
   log "builder venv ready in $((SECONDS - t0)) s"
 }
@@ -104,14 +111,20 @@ phase_model() {
   fi
 }
 
+# Debian packages and the OpenSearch runner's classpath, as the InvenioRDM target has them.
+phase_backends() {
+  bash "$NRP_OAREPO_REPO/scripts/invenio-rdm/setup.sh" services >/dev/null
+}
+
 t_start=$SECONDS
 case "$phase" in
   venv) phase_venv ;;
   builder) phase_builder ;;
   compile) phase_compile ;;
   model) phase_venv; phase_model ;;
-  all) phase_venv; phase_model ;;
-  *) die "unknown phase '$phase' (venv, builder, compile, model, all)" ;;
+  backends) phase_backends ;;
+  all) phase_backends; phase_venv; phase_model ;;
+  *) die "unknown phase '$phase' (backends, venv, builder, compile, model, all)" ;;
 esac
 log "setup done in $((SECONDS - t_start)) s"
 echo "$NRP_OAREPO_VENV"
