@@ -72,7 +72,7 @@ MAIL_SUPPRESS_SEND = True
 DATACITE_ENABLED = False
 SECURITY_CONFIRMABLE = False
 APP_DEFAULT_SECURE_HEADERS = {
-    "content_security_policy": {"default-src": []},
+    "content_security_policy": {"default-src": ["'self'"], "object-src": ["'none'"]},
     "content_security_policy_report_only": False,
     "content_security_policy_report_uri": None,
     "force_file_save": False,
