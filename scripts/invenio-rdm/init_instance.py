@@ -57,19 +57,45 @@ def reduce_vocabularies(instance):
     target.mkdir(parents=True, exist_ok=True)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def load(name):
+    def entries(name, keep, limit=None):
+        """The entries of a top-level YAML list whose id passes keep(), without parsing the rest
+        (the files are large; each entry starts with "- " in column 0)."""
+        chunks, chunk = [], None
         with open(package / name, encoding="utf-8") as f:
-            return yaml.load(f, Loader=loader) or []
+            for line in f:
+                if line.startswith("- "):
+                    if chunk is not None:
+                        chunks.append(chunk)
+                        if limit is not None and len(chunks) >= limit:
+                            chunk = None
+                            break
+                    chunk = [line]
+                elif chunk is not None:
+                    chunk.append(line)
+        if chunk is not None:
+            chunks.append(chunk)
+        kept = []
+        for lines in chunks:
+            # Most entries start with "- id: …": skip those not kept without parsing them.
+            head = lines[0][2:].strip()
+            if head.startswith("id: ") and not keep(head[4:].strip().strip("'\"")):
+                continue
+            entry = yaml.load("".join(lines), Loader=loader)[0]
+            if keep(entry["id"]):
+                kept.append(entry)
+        return kept
 
-    def dump(name, entries):
+    def dump(name, data):
         with open(target / name, "w", encoding="utf-8") as f:
-            yaml.safe_dump(entries, f, allow_unicode=True, sort_keys=False)
+            yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
 
-    languages = [e for e in load("languages.yaml") if e["id"] in KEEP_LANGUAGES]
+    languages = entries("languages.yaml", lambda id_: id_ in KEEP_LANGUAGES)
     dump("languages.yaml", languages)
-    dump("names.yaml", load("names_orcid.yaml")[:KEEP_NAMES])
-    programming = load("contrib/codemeta/programming_languages.yaml")
-    dump("programming_languages.yaml", programming[:KEEP_PROGRAMMING_LANGUAGES])
+    dump("names.yaml", entries("names_orcid.yaml", lambda _: True, KEEP_NAMES))
+    programming = entries(
+        "contrib/codemeta/programming_languages.yaml", lambda _: True, KEEP_PROGRAMMING_LANGUAGES
+    )
+    dump("programming_languages.yaml", programming)
     with open(package / "licenses.csv", encoding="utf-8") as f:
         header, *rows = f.read().splitlines()
     kept = [row for row in rows if row.split(",", 1)[0] in KEEP_LICENSES]

@@ -80,15 +80,19 @@ rdm_classpath_file() { printf '%s\n' "$NRP_RDM_CACHE/opensearch-classpath-$(rdm_
 # True when something accepts TCP connections on 127.0.0.1:$1.
 rdm_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# True when process $1 is alive.
-rdm_alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
+# True when process $1 is alive (a zombie waiting for its parent is not).
+rdm_alive() {
+  [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)"
+  [[ "$state" != Z ]]
+}
 
 # --- Processes ---------------------------------------------------------------------------------
 # Every long-running process is started in a session of its own, writes its PID to
 # $NRP_RDM_STATE/run/NAME.pid and its output to $NRP_RDM_STATE/logs/NAME.log.
 RDM_RUN="$NRP_RDM_STATE/run"
 RDM_LOGS="$NRP_RDM_STATE/logs"
-# Stop order: consumers first, storage last.
 RDM_SERVICES=(celery app opensearch redis postgres)
 
 # rdm_spawn NAME COMMAND...: starts COMMAND detached (own session) and records its PID.
@@ -162,13 +166,21 @@ rdm_stop() {
 }
 
 rdm_stop_all() {
-  local name
-  for name in "${RDM_SERVICES[@]}"; do
-    case "$name" in
-      postgres) rdm_stop postgres INT 60 ;; # fast shutdown
-      *) rdm_stop "$name" TERM 30 ;;
-    esac
-  done
+  # Consumers first (in parallel; quick shutdown: the data is thrown away anyway), then search
+  # and cache, then the database.
+  # Wait for these jobs only: start.sh's own children are the services themselves.
+  local a b
+  rdm_stop celery QUIT 30 &
+  a=$!
+  rdm_stop app QUIT 30 &
+  b=$!
+  wait "$a" "$b" || true
+  rdm_stop opensearch TERM 30 &
+  a=$!
+  rdm_stop redis TERM 30 &
+  b=$!
+  wait "$a" "$b" || true
+  rdm_stop postgres INT 60 # fast shutdown
 }
 
 # True when any recorded process is alive.

@@ -16,14 +16,20 @@ flock 9 || rdm_die "cannot lock $NRP_RDM_CACHE/setup.lock"
 # --- Debian packages -------------------------------------------------------------------------
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 [[ -x /usr/lib/postgresql/15/bin/initdb ]] || missing+=(postgresql-15)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client-15)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
-if ! java -version 2>&1 | grep -q 'version "17'; then missing+=(openjdk-17-jdk-headless); fi
+java_major="$(java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1 || true)"
+if ((${java_major:-0} < 17)); then missing+=(openjdk-17-jdk-headless); fi
 # ImageMagick only serves IIIF image previews, which the API never needs; opt in.
 if [[ "${NRP_RDM_IMAGEMAGICK:-0}" == 1 ]] && ! ldconfig -p | grep -q libMagickWand; then
   missing+=(imagemagick)
 fi
 if ((${#missing[@]})); then
+  command -v apt-get >/dev/null 2>&1 || rdm_die "missing: ${missing[*]} (Debian package names; install them)"
   sudo=()
   if [[ "$(id -u)" != 0 ]]; then
     command -v sudo >/dev/null 2>&1 || rdm_die "missing Debian packages: ${missing[*]} (install them as root)"
@@ -36,7 +42,6 @@ if ((${#missing[@]})); then
     apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
     rdm_die "apt-get failed; see $apt_log"
   fi
-  # Debian starts the packaged redis-server on 6379; this project runs its own and never uses it.
   rdm_log "apt: done in $(rdm_elapsed "$t") s"
 else
   rdm_log "apt: nothing to install"

@@ -57,18 +57,20 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# rdm_wait WHAT LOG PID SECONDS TEST...: polls TEST until it succeeds; fails when PID dies.
+# rdm_wait WHAT NAME SECONDS TEST...: polls TEST until it succeeds; fails as soon as the process
+# started as NAME (see rdm_spawn) has exited, or after SECONDS.
 rdm_wait() {
-  local what="$1" log="$2" pid="$3" seconds="$4" i
-  shift 4
+  local what="$1" name="$2" seconds="$3" pid i
+  shift 3
+  pid="$(cat "$RDM_RUN/$name.pid")"
   for ((i = 0; i < seconds * 2; i++)); do
     if "$@" >/dev/null 2>&1; then return 0; fi
-    if [[ -n "$pid" ]] && ! rdm_alive "$pid"; then
-      rdm_die "$what exited while starting; see $log"
+    if ! rdm_alive "$pid"; then
+      rdm_die "$what exited while starting; see $RDM_LOGS/$name.log"
     fi
     sleep 0.5
   done
-  rdm_die "$what did not become ready within $seconds s; see $log"
+  rdm_die "$what did not become ready within $seconds s; see $RDM_LOGS/$name.log"
 }
 
 # --- PostgreSQL --------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ t=$(rdm_now)
 rdm_spawn redis redis-server --port "$NRP_RDM_REDIS_PORT" --bind 127.0.0.1 --save '' \
   --appendonly no --dir "$NRP_RDM_STATE/redis" --daemonize no
 redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$NRP_RDM_REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
-rdm_wait redis "$RDM_LOGS/redis.log" "$(rdm_pid redis)" 20 redis_ping
+rdm_wait redis redis 20 redis_ping
 rdm_log "redis: up on 127.0.0.1:$NRP_RDM_REDIS_PORT ($(rdm_elapsed "$t") s)"
 
 # --- OpenSearch --------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ search_ready() {
   curl -fsS --max-time 10 "$search_url/_cluster/health?wait_for_status=yellow&timeout=5s" |
     grep -q "\"cluster_name\":\"$cluster\""
 }
-rdm_wait opensearch "$RDM_LOGS/opensearch.log" "$(rdm_pid opensearch)" 120 search_ready
+rdm_wait opensearch opensearch 120 search_ready
 rdm_log "opensearch: up on $search_url ($(rdm_elapsed "$t") s)"
 
 # `start.sh services` stops here: the back-ends alone, for other targets that share them
@@ -243,7 +245,7 @@ app_ready() {
   curl -fsS --max-time 30 "$origin/" | grep -q '<meta name="generator" content="InvenioRDM 13' &&
     curl -fsS --max-time 30 -o /dev/null "$origin/api/records"
 }
-rdm_wait "the application (gunicorn)" "$RDM_LOGS/app.log" "$(rdm_pid app)" 180 app_ready
+rdm_wait "the application (gunicorn)" app 180 app_ready
 rdm_alive "$(rdm_pid celery)" || rdm_die "the celery worker exited; see $RDM_LOGS/celery.log"
 rdm_log "app: serving on $origin ($(rdm_elapsed "$t") s)"
 

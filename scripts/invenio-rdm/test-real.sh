@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs the conformance suite against a real InvenioRDM 13: set up (or reuse the cached install),
+# start a fresh instance, run `vitest run test/conformance` with NRP_CONFORMANCE_TARGET pointing at
+# it, stop it (also on failure or Ctrl-C), and print how long each phase took.
+# Extra arguments go to vitest (e.g. `npm run test:real -- -t publish`).
+#
+# It runs in a state directory of its own ($NRP_RDM_CACHE/test-run) and, unless the ports are
+# given through NRP_RDM_*_PORT, on free ports near 5180/54429/6489/9260, so it does not collide
+# with an instance started by hand with start.sh.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+if [[ ! -d test/conformance ]]; then
+  echo "[invenio-rdm] test/conformance does not exist: there is no conformance suite to run" >&2
+  exit 1
+fi
+
+: "${NRP_RDM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/nrp-invenio-rdm13}"
+: "${NRP_RDM_STATE:=$NRP_RDM_CACHE/test-run}"
+export NRP_RDM_CACHE NRP_RDM_STATE
+
+# free_port FIRST LAST: the first port in FIRST..LAST nobody listens on (127.0.0.1).
+free_port() {
+  local port
+  for ((port = $1; port <= $2; port++)); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      printf '%s\n' "$port"
+      return 0
+    fi
+  done
+  echo "[invenio-rdm] error: no free port in $1-$2" >&2
+  return 1
+}
+: "${NRP_RDM_APP_PORT:=$(free_port 5180 5279)}"
+: "${NRP_RDM_PG_PORT:=$(free_port 54429 54528)}"
+: "${NRP_RDM_REDIS_PORT:=$(free_port 6489 6588)}"
+: "${NRP_RDM_SEARCH_PORT:=$(free_port 9260 9299)}"
+export NRP_RDM_APP_PORT NRP_RDM_PG_PORT NRP_RDM_REDIS_PORT NRP_RDM_SEARCH_PORT
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
+
+t0=$(now)
+setup_out="$("$here/setup.sh")" || exit $?
+t_setup=$(now)
+if grep -q '^venv: built' <<<"$setup_out"; then venv_state="cold: venv built"; else venv_state="warm: venv reused"; fi
+
+t_started=""
+t_tests=""
+status=0
+summary() {
+  local end
+  end=$(now)
+  printf '\n[invenio-rdm] real-server run (%s): setup %s s, start %s s, tests %s s, total %s s\n' \
+    "$venv_state" "$(secs "$t0" "$t_setup")" \
+    "$([[ -n "$t_started" ]] && secs "$t_setup" "$t_started" || echo -)" \
+    "$([[ -n "$t_tests" ]] && secs "$t_started" "$t_tests" || echo -)" \
+    "$(secs "$t0" "$end")" >&2
+}
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  ((status == 0)) && status=$rc
+  if ((status == 0)); then
+    "$here/stop.sh" --remove-data || status=1
+  else
+    "$here/stop.sh" --keep-data || true
+    echo "[invenio-rdm] the server's logs are kept in $NRP_RDM_STATE/logs" >&2
+  fi
+  summary
+  exit "$status"
+}
+trap finish EXIT
+trap 'status=130; exit 130' INT
+trap 'status=143; exit 143' TERM
+
+target="$("$here/start.sh" | tail -n1)"
+t_started=$(now)
+[[ -f "$target" ]] || {
+  echo "[invenio-rdm] error: start.sh did not report a target file" >&2
+  exit 1
+}
+
+NRP_CONFORMANCE_TARGET="$target" npx vitest run test/conformance "$@" || status=$?
+t_tests=$(now)
+exit "$status"
