@@ -30,6 +30,7 @@ if ((NRP_RDM_SEARCH_PORT < 9200 || NRP_RDM_SEARCH_PORT > 9299)); then
   rdm_die "NRP_RDM_SEARCH_PORT must be within 9200-9299 (is $NRP_RDM_SEARCH_PORT)"
 fi
 for spec in "APP:$NRP_RDM_APP_PORT" "PG:$NRP_RDM_PG_PORT" "REDIS:$NRP_RDM_REDIS_PORT" "SEARCH:$NRP_RDM_SEARCH_PORT"; do
+  [[ "$mode" == services && "${spec%%:*}" == APP ]] && continue
   if rdm_port_busy "${spec#*:}"; then
     rdm_die "port ${spec#*:} is in use on 127.0.0.1; free it or choose another with NRP_RDM_${spec%%:*}_PORT"
   fi
