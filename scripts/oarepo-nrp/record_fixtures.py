@@ -218,11 +218,13 @@ def main():
         f"{api}/{rid}/draft/files",
         body=[{"key": "big.bin", "size": size, "transfer": {"type": "M", "parts": 3, "part_size": part}}],
     )
-    if mp and mp.get("entries"):
-        parts = mp["entries"][0]["links"].get("parts", [])
+    big = [e for e in (mp or {}).get("entries", []) if e["key"] == "big.bin"]
+    if big:
+        parts = big[0]["links"].get("parts", [])
         blob = os.urandom(size)
         for i, p in enumerate(parts):
             r.call("file-part-put" if i == 0 else None, "PUT", p["url"], data=blob[i * part : (i + 1) * part])
+        r.call("file-entry-multipart-pending", "GET", f"{api}/{rid}/draft/files/big.bin")
         r.call("file-commit-multipart", "POST", f"{api}/{rid}/draft/files/big.bin/commit")
         r.call("file-delete", "DELETE", f"{api}/{rid}/draft/files/big.bin")
     ok(r.call(None, "POST", f"{api}/{rid}/draft/files", body=[{"key": "empty.txt"}]), 201)
@@ -375,7 +377,9 @@ def main():
     r.call("request-accept-publish-new-version", "POST", f"/api/requests/{ok(sub, 200)['id']}/actions/accept", user="curator", body={})
 
     # --- searches -----------------------------------------------------------------------------------
-    wait_search(f"{api}/?q={word}", None, 2)
+    # Both versions of both published records (every version is listed, see the README).
+    wait_search(f"{api}/?q={word}", None, 4)
+    wait_search(f"/api/search/?q={word}", None, 4)
     r.call("search-model", "GET", f"{api}/?q={word}&sort=newest", user=None)
     r.call("search-model-facet", "GET", f"{api}/?q={word}&metadata_resource_type=dataset", user=None)
     r.call("search-model-allversions", "GET", f"{api}/?q={word}&allversions=true", user=None)
