@@ -123,7 +123,15 @@ case "$phase" in
   compile) phase_compile ;;
   model) phase_venv; phase_model ;;
   backends) phase_backends ;;
-  all) phase_backends; phase_venv; phase_model ;;
+  all)
+    phase_backends
+    # The model compiles (builder venv + compile, ~45 s) while the server venv installs.
+    phase_compile &
+    compile_pid=$!
+    phase_venv
+    wait "$compile_pid" || die "the model did not compile"
+    phase_model
+    ;;
   *) die "unknown phase '$phase' (backends, venv, builder, compile, model, all)" ;;
 esac
 log "setup done in $((SECONDS - t_start)) s"
