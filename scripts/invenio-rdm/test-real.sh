@@ -5,8 +5,8 @@
 # Extra arguments go to vitest (e.g. `npm run test:real -- -t publish`).
 #
 # It runs in a state directory of its own ($NRP_RDM_CACHE/test-run) and, unless the ports are
-# given through NRP_RDM_*_PORT, on free ports near 5180/54429/6489/9260, so it does not collide
-# with an instance started by hand with start.sh.
+# given through NRP_RDM_*_PORT, on free ports in 5180-5279, 54429-54528, 6489-6588 and 9260-9299,
+# so it does not collide with an instance started by hand with start.sh.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -21,10 +21,13 @@ fi
 : "${NRP_RDM_STATE:=$NRP_RDM_CACHE/test-run}"
 export NRP_RDM_CACHE NRP_RDM_STATE
 
-# free_port FIRST LAST: the first port in FIRST..LAST nobody listens on (127.0.0.1).
+# free_port FIRST LAST: a port in FIRST..LAST nobody listens on (127.0.0.1), scanning from a
+# random point so that two runs started together are unlikely to pick the same one.
 free_port() {
-  local port
-  for ((port = $1; port <= $2; port++)); do
+  local span=$(($2 - $1 + 1)) offset i port
+  offset=$((RANDOM % span))
+  for ((i = 0; i < span; i++)); do
+    port=$(($1 + (offset + i) % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       printf '%s\n' "$port"
       return 0
