@@ -5,6 +5,7 @@
 # outside the clone under keys derived from the pins, so a second run reuses them (idempotent).
 #
 # Prints "venv: reused" or "venv: built" so callers can tell a warm run from a cold one.
+# `setup.sh services`: only what the back-ends need (Debian packages, the OpenSearch classpath).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -48,9 +49,12 @@ else
 fi
 
 # --- Python virtualenv ----------------------------------------------------------------------
+# `setup.sh services` skips it: the back-ends alone, for targets with a venv of their own.
 python="$(rdm_find_python)" || rdm_die "no Python 3.12 or 3.11 found (pyenv or PATH); set NRP_RDM_PYTHON"
 venv="$(rdm_venv)"
-if [[ -f "$venv/.complete" ]]; then
+if [[ "${1:-all}" == services ]]; then
+  rdm_log "venv: not needed for the back-ends"
+elif [[ -f "$venv/.complete" ]]; then
   rdm_log "venv: reused $venv"
   echo "venv: reused"
 else

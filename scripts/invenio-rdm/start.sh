@@ -4,13 +4,18 @@
 # curator) and starts gunicorn and a celery worker. Data is recreated on every start.
 # When it serves, writes $NRP_RDM_STATE/target.json (the conformance target) and prints its path.
 # Needs scripts/invenio-rdm/setup.sh to have run. On failure everything started is stopped and
-# the logs stay in $NRP_RDM_STATE/logs.
+# the logs stay in $NRP_RDM_STATE/logs. `start.sh services` starts only PostgreSQL, Redis and
+# OpenSearch.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+mode="${1:-all}"
+[[ "$mode" == all || "$mode" == services ]] || rdm_die "usage: scripts/invenio-rdm/start.sh [services]"
 t_start=$(rdm_now)
-venv="$(rdm_venv)" || rdm_die "no Python 3.12 or 3.11 found; run scripts/invenio-rdm/setup.sh"
-[[ -f "$venv/.complete" ]] || rdm_die "no virtualenv for these pins at $venv; run scripts/invenio-rdm/setup.sh"
+if [[ "$mode" == all ]]; then
+  venv="$(rdm_venv)" || rdm_die "no Python 3.12 or 3.11 found; run scripts/invenio-rdm/setup.sh"
+  [[ -f "$venv/.complete" ]] || rdm_die "no virtualenv for these pins at $venv; run scripts/invenio-rdm/setup.sh"
+fi
 classpath_file="$(rdm_classpath_file)"
 [[ -s "$classpath_file" ]] || rdm_die "no OpenSearch classpath at $classpath_file; run scripts/invenio-rdm/setup.sh"
 pg_bin=/usr/lib/postgresql/15/bin
@@ -28,6 +33,7 @@ if ((NRP_RDM_SEARCH_PORT < 9200 || NRP_RDM_SEARCH_PORT > 9299)); then
   rdm_die "NRP_RDM_SEARCH_PORT must be within 9200-9299 (is $NRP_RDM_SEARCH_PORT)"
 fi
 for spec in "APP:$NRP_RDM_APP_PORT" "PG:$NRP_RDM_PG_PORT" "REDIS:$NRP_RDM_REDIS_PORT" "SEARCH:$NRP_RDM_SEARCH_PORT"; do
+  [[ "$mode" == services && "${spec%%:*}" == APP ]] && continue
   if rdm_port_busy "${spec#*:}"; then
     rdm_die "port ${spec#*:} is in use on 127.0.0.1; free it or choose another with NRP_RDM_${spec%%:*}_PORT"
   fi
@@ -141,6 +147,14 @@ search_ready() {
 }
 rdm_wait opensearch opensearch 120 search_ready
 rdm_log "opensearch: up on $search_url ($(rdm_elapsed "$t") s)"
+
+# `start.sh services` stops here: the back-ends alone, for other targets that share them
+# (scripts/oarepo-nrp, with a database, index prefix and Redis databases of their own).
+if [[ "$mode" == services ]]; then
+  started=1
+  rdm_log "back-ends ready in $(rdm_elapsed "$t_start") s (stop with scripts/invenio-rdm/stop.sh)"
+  exit 0
+fi
 
 # --- Instance ----------------------------------------------------------------------------------
 origin="http://127.0.0.1:$NRP_RDM_APP_PORT"

@@ -87,5 +87,10 @@ t_started=$(now)
 }
 
 NRP_CONFORMANCE_TARGET="$target" npx vitest run test/conformance "$@" || status=$?
+# The NRP (oarepo) target on the same back-ends (its own database, indices and Redis databases),
+# started, tested and stopped by its own script; NRP_REAL_TARGETS=rdm leaves it out.
+if [[ " ${NRP_REAL_TARGETS:-rdm nrp} " == *" nrp "* ]]; then
+  "$root/scripts/oarepo-nrp/test-real.sh" "$@" || status=$?
+fi
 t_tests=$(now)
 exit "$status"
