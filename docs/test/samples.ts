@@ -117,7 +117,8 @@ function run(
 /**
  * Runs a page's samples in order against a fresh devserver, sharing one working directory and
  * one HOME whose ~/.nrp/config.yaml has the aliases `local` (default, the user `owner`) and
- * `curator`. `REPO_URL`, `REPO_TOKEN` (the owner's) and `DEVSERVER_ADMIN_TOKEN` (for fault
+ * `curator`, and `rdm`, `rdm-curator`, `rdm-admin` for a second devserver in the plain
+ * InvenioRDM flavour (the owner, the curator of `physics`, the administrator). `REPO_URL`, `REPO_TOKEN` (the owner's) and `DEVSERVER_ADMIN_TOKEN` (for fault
  * injection) are in the environment. Throws at the first sample that exits non-zero, naming the
  * page and line; `DOCS_SHOW_OUTPUT=1` prints every sample's output.
  */
@@ -125,16 +126,20 @@ export async function runPage(page: string, modulesDir: string, docs = DOCS): Pr
   const samples = extractSamples(page, await readFile(join(docs, page), "utf8"));
   const work = await tempDirectory("nrp-docs-run-");
   const server = await startDevServer({ dataDir: join(work, "server") });
+  const rdm = await startDevServer({ dataDir: join(work, "server-rdm"), flavour: "rdm" });
   try {
     const home = join(work, "home");
     const cwd = join(work, "cwd");
     await mkdir(join(home, ".nrp"), { recursive: true, mode: 0o700 });
     await mkdir(cwd);
-    const alias = (name: string, token: string) =>
-      `  - alias: ${name}\n    server_url: ${server.url}\n    token: ${token}\n`;
+    const alias = (name: string, token: string, url = server.url) =>
+      `  - alias: ${name}\n    server_url: ${url}\n    token: ${token}\n`;
     await writeFile(
       join(home, ".nrp/config.yaml"),
       `repositories:\n${alias("local", server.tokens.owner)}${alias("curator", server.tokens.curator)}` +
+        alias("rdm", rdm.tokens.owner, rdm.url) +
+        alias("rdm-curator", rdm.tokens.curator, rdm.url) +
+        alias("rdm-admin", rdm.tokens.admin, rdm.url) +
         "default_repository: local\n",
       { mode: 0o600 },
     );
@@ -161,6 +166,7 @@ export async function runPage(page: string, modulesDir: string, docs = DOCS): Pr
     }
   } finally {
     await server.close();
+    await rdm.close();
     await rm(work, { recursive: true, force: true });
   }
 }
