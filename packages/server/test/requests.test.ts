@@ -340,6 +340,8 @@ describe("requests on a curated model (datasets)", () => {
       body: { payload: { content: "Hello", format: "html" } },
     });
     expect(comment.status).toBe(201);
+    // An event carries its revision as ETag, as the recorded oarepo answered (`request-comment`).
+    expect(comment.headers.get("etag")).toBe('"1"');
     expect(comment.body).toMatchObject({
       type: "C",
       payload: { content: "Hello", format: "html" },
@@ -348,11 +350,23 @@ describe("requests on a curated model (datasets)", () => {
     expect(comments.body.hits.total).toBe(1);
     const commentUrl = comment.body.links.self as string;
     expect(commentUrl).toBe(`${url}/comments/${comment.body.id}`);
+    // Its author and a superuser may change it; the others read that they may not.
+    const permissions = async (token: string): Promise<unknown> =>
+      (await call(commentUrl, { token })).body.permissions;
+    expect(await permissions(owner())).toEqual({
+      can_update_comment: false,
+      can_delete_comment: false,
+    });
+    expect(await permissions(server().tokens.admin)).toEqual({
+      can_update_comment: true,
+      can_delete_comment: true,
+    });
     const edited = await send("PUT", commentUrl, {
       token: curator(),
       body: { payload: { content: "Hello again" } },
     });
     expect(edited.status).toBe(200);
+    expect(edited.headers.get("etag")).toBe('"2"');
     expect(edited.body.payload.content).toBe("Hello again");
     expect(
       (await send("PUT", commentUrl, { token: owner(), body: { payload: { content: "x" } } }))

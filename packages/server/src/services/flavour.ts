@@ -38,10 +38,11 @@ export interface FlavourTraits {
    */
   rdmFileItems: boolean;
   /**
-   * A `q` the query parser cannot read: `400` (`Invalid query string syntax.`) or `no-hits`
-   * (RDM 13 answers 200 with nothing found, recorded `search-invalid-query-200-empty`).
+   * A `q` the query parser cannot read: `400` (`Invalid query string syntax.`) or `plain-text`
+   * (RDM 13 searches its words as plain text, any of them anywhere, and answers 200; recorded
+   * `search-invalid-query-200-empty`, whose words match nothing).
    */
-  unparseableQuery: "400" | "no-hits";
+  unparseableQuery: "400" | "plain-text";
   /**
    * Whether `metadata.resource_type.id` must name a term of RDM's resource types vocabulary
    * (a hard 400 `Invalid value <id>.` on any load, recorded `draft-create-bad-vocabulary-400`).
@@ -92,7 +93,7 @@ export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
     rangeRequests: false,
     downloadHeaders: "files-rest",
     rdmFileItems: true,
-    unparseableQuery: "no-hits",
+    unparseableQuery: "plain-text",
     vocabularies: true,
     apiSignposting: true,
     searchEnvelope: "rdm",

@@ -3,6 +3,7 @@ import type { RequestContext } from "../http/context.js";
 import { toItem, type ItemKind, type ItemSql } from "../store/records.js";
 import { HttpError } from "../http/errors.js";
 import {
+  compilePlainText,
   compileQueryString,
   compileStructured,
   exactValues,
@@ -404,14 +405,14 @@ export function listRecords(
   const setWise = { drafts: query.personal, schemas };
   const rowWise = { drafts: query.personal, perRow: true, schemas };
   const ranked: string[] = [];
-  // RDM 13 answers a `q` its parser cannot read with no hits instead of a 400.
+  // RDM 13 searches the words of a `q` its parser cannot read as plain text instead of a 400.
   const queryString = (q: string, options: CompileOptions): CompiledQuery => {
     try {
       return compileQueryString(q, options);
     } catch (error) {
       const unreadable = error instanceof HttpError && error.message === INVALID_QUERY;
-      if (!unreadable || app.traits.unparseableQuery !== "no-hits") throw error;
-      return { sql: "0", params: [], fullText: [] };
+      if (!unreadable || app.traits.unparseableQuery !== "plain-text") throw error;
+      return compilePlainText(q, options);
     }
   };
   const compile = (options: CompileOptions): SqlFragment[] =>

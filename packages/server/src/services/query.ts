@@ -531,6 +531,19 @@ export function compileQueryString(
   return collect(options, () => translate(ast, undefined));
 }
 
+/**
+ * What invenio-records-resources' `QueryParser` searches when it cannot parse `q` (InvenioRDM
+ * 13): a `multi_match` of the text over every field, so any of its words (runs of letters and
+ * digits, as the standard analyzer splits them) anywhere in the record; no word matches nothing.
+ */
+export function compilePlainText(
+  q: string,
+  options: CompileOptions = { drafts: true },
+): CompiledQuery {
+  const words = [...new Set(q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+  return collect(options, () => or(words.map((word) => freeText(word, false))));
+}
+
 function collect(options: CompileOptions, compile: () => SqlFragment): CompiledQuery {
   fullTextSeen = [];
   scope = options;

@@ -88,7 +88,7 @@ export function hasOpenReview(app: ServiceContext, draftId: string): boolean {
 export interface ReviewHost {
   /** The records service of InvenioRDM's `records`. */
   records: Records;
-  /** Sends a request JSON with its ETag. */
+  /** Sends a request JSON without an ETag (RDM 13's review endpoints send none). */
   sendRequest(
     ctx: RequestContext,
     status: number,

@@ -308,23 +308,40 @@ class Requests {
     };
   }
 
-  /** Sends a request's JSON with IREQ's `ETag` (the `rdm` flavour's headers). */
+  /**
+   * Sends a request's JSON, on the `rdm` flavour with IREQ's `ETag` unless `etag` is false
+   * (RDM's review endpoints of a draft answer the same request without one).
+   */
   sendRequest(
     ctx: RequestContext,
     status: number,
     row: RequestRow,
     extra: Record<string, unknown> = {},
+    etag = true,
   ): void {
     const body = this.dump(ctx, row, false);
     if (Object.keys(extra).length > 0) body.links = { ...(body.links as object), ...extra };
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
-    const headers: Record<string, string> = this.rdm ? { ETag: `"${row.revisionId}"` } : {};
+    const headers: Record<string, string> =
+      this.rdm && etag ? { ETag: `"${String(row.revisionId)}"` } : {};
     sendJson(ctx.res, status, body, headers, contentType);
   }
 
-  private send(ctx: RequestContext, status: number, body: unknown): void {
+  private send(
+    ctx: RequestContext,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
-    sendJson(ctx.res, status, body, {}, contentType);
+    sendJson(ctx.res, status, body, headers, contentType);
+  }
+
+  /** A comment event with its `ETag` (IREQ's comments resource sends one on both flavours). */
+  private sendEvent(ctx: RequestContext, status: number, event: EventRow, self: string): void {
+    this.send(ctx, status, this.dumpEvent(ctx, event, self), {
+      ETag: `"${String(event.revisionId)}"`,
+    });
   }
 
   /** A request by id; a malformed id is Werkzeug's 404 (`<uuid:id>` routes, IREQ v7). */
@@ -785,9 +802,13 @@ class Requests {
     return event;
   }
 
-  /** `RequestEventSchema` (protocol §6.7); system events are created by `{"user": "system"}`. */
+  /**
+   * `RequestEventSchema` (protocol §6.7); system events are created by `{"user": "system"}`. A
+   * comment's `permissions` are its author's, and a superuser's (who passes every permission).
+   */
   private dumpEvent(ctx: RequestContext, event: EventRow, self: string): Record<string, unknown> {
-    const mine = ctx.user !== undefined && event.createdBy === ctx.user.id;
+    const mine =
+      ctx.user !== undefined && (event.createdBy === ctx.user.id || this.isAdmin(ctx.user));
     return {
       id: event.id,
       created: event.created,
@@ -815,7 +836,7 @@ class Requests {
     const user = requireUser(ctx);
     const payload = isObject(body) && isObject(body.payload) ? body.payload : {};
     const event = this.addComment(row, user.id, payload);
-    this.send(ctx, 201, this.dumpEvent(ctx, event, this.selfOf(ctx, row, extended)));
+    this.sendEvent(ctx, 201, event, this.selfOf(ctx, row, extended));
   }
 
   /** `GET …/comments/<event>`. */
@@ -823,7 +844,7 @@ class Requests {
     const row = this.load(ctx);
     const event = this.app.requests.events(row.id).find((e) => e.id === param(ctx, "eventId"));
     if (event === undefined) throw new HttpError(404, "The persistent identifier does not exist.");
-    this.send(ctx, 200, this.dumpEvent(ctx, event, this.selfOf(ctx, row, extended)));
+    this.sendEvent(ctx, 200, event, this.selfOf(ctx, row, extended));
   }
 
   /** A comment of the caller's (or any, for `admin`), for editing or deleting it. */
@@ -856,7 +877,7 @@ class Requests {
       updated: timestamp(),
     };
     this.app.requests.updateEvent(next);
-    this.send(ctx, 200, this.dumpEvent(ctx, next, this.selfOf(ctx, row, extended)));
+    this.sendEvent(ctx, 200, next, this.selfOf(ctx, row, extended));
   }
 
   /**
@@ -1156,7 +1177,7 @@ function registerRdm(router: Router, app: ServiceContext): void {
   registerReviewRoutes(router, app, {
     records: s.modelRecords("records"),
     sendRequest: (ctx, status, row, extra) => {
-      s.sendRequest(ctx, status, row, extra);
+      s.sendRequest(ctx, status, row, extra, false);
     },
     submit: (ctx, row, comment) => s.submitReview(ctx, row, comment),
   });
