@@ -1,12 +1,13 @@
 // The server a conformance run talks to: the devserver started in-process (fresh data, one
 // flavour) or an external repository described by the JSON file in NRP_CONFORMANCE_TARGET
-// (the contract the real-server scripts write; see docs in the file's fields below).
+// (the contract the real-server scripts write; see docs in the file's fields below). A target
+// has a community, or (an NRP repository without communities) a pair of workflows.
 
 import { readFileSync } from "node:fs";
 
 import { startDevServer } from "nrp-invenio-devserver";
 
-import type { Flavour } from "./flavours.js";
+import type { Flavour, Setup } from "./flavours.js";
 
 /** The environment variable naming an external target's JSON file. */
 export const TARGET_ENV = "NRP_CONFORMANCE_TARGET";
@@ -19,10 +20,27 @@ export interface TargetTokens {
   depositor: string;
   /** A second ordinary user, for permission checks and requests that are not the depositor's. */
   other: string;
-  /** A curator (or owner) of {@link ConformanceTarget.community}. */
+  /**
+   * A curator (or owner) of {@link ConformanceTarget.community}, or the user the curated
+   * workflow sends its requests to.
+   */
   curator: string;
   /** A superuser: deletes published records where only administrators may. */
   admin: string;
+}
+
+/** A community of the target, by its UUID and its slug. */
+export interface TargetCommunity {
+  id: string;
+  slug: string;
+}
+
+/** The workflow codes (`parent.workflow`) of an NRP repository configured without communities. */
+export interface TargetWorkflows {
+  /** A workflow that accepts every request on submit (the depositor's ordinary deposits). */
+  auto: string;
+  /** A workflow whose publish and delete requests go to the `curator` user. */
+  curated: string;
 }
 
 /** A running repository a conformance run is pointed at. */
@@ -37,8 +55,12 @@ export interface ConformanceTarget {
   /** The model deposits go to (`records` on plain RDM). */
   model: string;
   tokens: TargetTokens;
-  /** A community the curator curates; submissions go there. */
-  community: { id: string; slug: string };
+  /** Which column of the flavour table applies: the flavour and how deposits are placed. */
+  setup: Setup;
+  /** A community the curator curates; submissions go there. Absent with `workflows`. */
+  community?: TargetCommunity;
+  /** The workflows a draft names on a repository without communities. Absent with `community`. */
+  workflows?: TargetWorkflows;
   /** True for the in-process devserver (fresh and fast), false for an external server. */
   local: boolean;
   /** Stops what the run started (nothing for an external server). */
@@ -49,6 +71,7 @@ export interface ConformanceTarget {
 export interface TargetPlan {
   name: string;
   flavour: Flavour;
+  setup: Setup;
   local: boolean;
   start: () => Promise<ConformanceTarget>;
 }
@@ -58,6 +81,9 @@ export type TargetChoice = { plan: TargetPlan } | { skip: string };
 
 /** The devserver's built-in community that its `curator` curates (DEFAULT_COMMUNITIES). */
 const DEVSERVER_COMMUNITY = { id: "3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01", slug: "physics" };
+
+/** The devserver's setup per flavour: both have communities. */
+const DEVSERVER_SETUP: Readonly<Record<Flavour, Setup>> = { rdm: "rdm", nrp: "nrp-communities" };
 
 /**
  * The deposit model per devserver flavour: RDM has only `records`; on NRP `datasets` is the
@@ -69,6 +95,7 @@ function devserverPlan(flavour: Flavour): TargetPlan {
   return {
     name: `devserver-${flavour}`,
     flavour,
+    setup: DEVSERVER_SETUP[flavour],
     local: true,
     start: async () => {
       const server = await startDevServer({ flavour });
@@ -80,6 +107,7 @@ function devserverPlan(flavour: Flavour): TargetPlan {
         url: server.url,
         verify: true,
         model: DEVSERVER_MODEL[flavour],
+        setup: DEVSERVER_SETUP[flavour],
         tokens: {
           depositor: server.tokens.owner,
           other: server.tokens.depositor,
@@ -98,10 +126,73 @@ function fail(file: string, what: string): never {
   throw new Error(`${TARGET_ENV}=${file}: ${what}`);
 }
 
-function field(file: string, data: Record<string, unknown>, key: string): string {
+function field(
+  file: string,
+  data: Record<string, unknown>,
+  key: string,
+  name: string = key,
+): string {
   const value = data[key];
-  if (typeof value !== "string" || value === "") fail(file, `"${key}" must be a non-empty string`);
+  if (typeof value !== "string" || value === "") fail(file, `"${name}" must be a non-empty string`);
   return value;
+}
+
+/** `data[key]` as an object (undefined when absent), or a clear failure naming the key. */
+function object(
+  file: string,
+  data: Record<string, unknown>,
+  key: string,
+  shape: string,
+): Record<string, unknown> | undefined {
+  const value = data[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail(file, `"${key}" must be an object with ${shape}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Where the target's deposits go: its community, or (flavour `nrp` only) its workflows; exactly
+ * one of the two.
+ */
+function placement(
+  file: string,
+  obj: Record<string, unknown>,
+  flavour: Flavour,
+): Pick<ConformanceTarget, "setup" | "community" | "workflows"> {
+  const community = object(file, obj, "community", `"id" and "slug"`);
+  const workflows = object(file, obj, "workflows", `"auto" and "curated" (workflow codes)`);
+  if (community !== undefined && workflows !== undefined) {
+    fail(file, `give either "community" or "workflows", not both`);
+  }
+  if (workflows !== undefined) {
+    if (flavour !== "nrp") {
+      fail(file, `"workflows" is for an NRP repository without communities ("flavour": "nrp")`);
+    }
+    return {
+      setup: "nrp-workflows",
+      workflows: {
+        auto: field(file, workflows, "auto", "workflows.auto"),
+        curated: field(file, workflows, "curated", "workflows.curated"),
+      },
+    };
+  }
+  if (community === undefined) {
+    fail(
+      file,
+      flavour === "nrp"
+        ? `needs "community" ({"id", "slug"}) or, without communities, "workflows" ({"auto", "curated"})`
+        : `needs "community" ({"id", "slug"}): the community the curator curates`,
+    );
+  }
+  return {
+    setup: flavour === "rdm" ? "rdm" : "nrp-communities",
+    community: {
+      id: field(file, community, "id", "community.id"),
+      slug: field(file, community, "slug", "community.slug"),
+    },
+  };
 }
 
 /** Reads and checks an external target's JSON file; every mistake names the file and the key. */
@@ -115,18 +206,14 @@ export function readTargetFile(file: string): ConformanceTarget {
       `cannot read it as JSON (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  if (typeof data !== "object" || data === null) fail(file, "must hold a JSON object");
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    fail(file, "must hold a JSON object");
+  }
   const obj = data as Record<string, unknown>;
   const flavour = obj.flavour;
   if (flavour !== "rdm" && flavour !== "nrp") fail(file, `"flavour" must be "rdm" or "nrp"`);
-  const tokens = obj.tokens;
-  if (typeof tokens !== "object" || tokens === null) fail(file, `"tokens" must be an object`);
-  const t = tokens as Record<string, unknown>;
-  const community = obj.community;
-  if (typeof community !== "object" || community === null) {
-    fail(file, `"community" must be an object with "id" and "slug"`);
-  }
-  const c = community as Record<string, unknown>;
+  const t = object(file, obj, "tokens", `"depositor", "other", "curator" and "admin"`);
+  if (t === undefined) fail(file, `"tokens" must be an object`);
   const verify = obj.verify ?? true;
   if (typeof verify !== "boolean") fail(file, `"verify" must be true or false`);
   return {
@@ -136,12 +223,12 @@ export function readTargetFile(file: string): ConformanceTarget {
     verify,
     model: field(file, obj, "model"),
     tokens: {
-      depositor: field(file, t, "depositor"),
-      other: field(file, t, "other"),
-      curator: field(file, t, "curator"),
-      admin: field(file, t, "admin"),
+      depositor: field(file, t, "depositor", "tokens.depositor"),
+      other: field(file, t, "other", "tokens.other"),
+      curator: field(file, t, "curator", "tokens.curator"),
+      admin: field(file, t, "admin", "tokens.admin"),
     },
-    community: { id: field(file, c, "id"), slug: field(file, c, "slug") },
+    ...placement(file, obj, flavour),
     local: false,
     close: () => Promise.resolve(),
   };
@@ -158,6 +245,7 @@ export function externalTarget(env: NodeJS.ProcessEnv = process.env): TargetChoi
     plan: {
       name: target.name,
       flavour: target.flavour,
+      setup: target.setup,
       local: false,
       start: () => Promise.resolve(target),
     },

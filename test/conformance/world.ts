@@ -12,10 +12,17 @@ import { NRPInvenioClient, ReviewPendingError } from "nrp-invenio-client";
 import type { Json, NRPRecord, NRPRecordRequest } from "nrp-invenio-client";
 import { main } from "nrp-invenio-cli";
 import type { CliIO } from "nrp-invenio-cli";
+import { Agent, request } from "undici";
 import { afterAll, beforeAll, expect } from "vitest";
 
 import { FLAVOURS } from "./flavours.js";
-import type { DepositFields, FlavourExpectations, Role } from "./flavours.js";
+import type {
+  DepositFields,
+  DepositKind,
+  DepositRule,
+  FlavourExpectations,
+  Role,
+} from "./flavours.js";
 import type { ConformanceTarget, TargetPlan } from "./target.js";
 
 /** Every role, in the order the aliases are added (the first is the CLI's default alias). */
@@ -40,7 +47,7 @@ export interface CliOptions {
 /** The shared state of one conformance run, ready once its `beforeAll` has run. */
 export interface World {
   readonly target: ConformanceTarget;
-  /** The flavour's expectations (flavours.ts). */
+  /** The expectations of the target's setup (flavours.ts). */
   readonly expects: FlavourExpectations;
   /** One library client per user. */
   readonly clients: Readonly<Record<Role, NRPInvenioClient>>;
@@ -56,6 +63,17 @@ export interface World {
    * indexes asynchronously, the devserver at once.
    */
   eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T>;
+  /**
+   * One plain GET of a URL of the target as `as` (default: the depositor), beside the client:
+   * what the server itself answers, for the behaviours the suite observes rather than expects.
+   */
+  observe(url: string, headers?: Record<string, string>, as?: Role): Promise<Observed>;
+}
+
+/** What the server answered to {@link World.observe}. */
+export interface Observed {
+  status: number;
+  body: Buffer;
 }
 
 /** How long a server may take to show a change in search: a real one indexes asynchronously. */
@@ -102,6 +120,7 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
     | {
         target: ConformanceTarget;
         clients: Record<Role, NRPInvenioClient>;
+        dispatcher: Agent;
         home: string;
         work: string;
       }
@@ -115,7 +134,7 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
     get target() {
       return ready().target;
     },
-    expects: FLAVOURS[plan.flavour],
+    expects: FLAVOURS[plan.setup],
     get clients() {
       return ready().clients;
     },
@@ -139,6 +158,14 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
     },
     eventually: (probe, done) =>
       poll(probe, done, ready().target.local ? INDEX_WAIT_MS.local : INDEX_WAIT_MS.external),
+    observe: async (url, headers = {}, as = "depositor") => {
+      const { target, dispatcher } = ready();
+      const res = await request(url, {
+        dispatcher,
+        headers: { authorization: `Bearer ${target.tokens[as]}`, ...headers },
+      });
+      return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
+    },
   };
   let started = 0;
   beforeAll(async () => {
@@ -158,7 +185,8 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
     ) as Record<Role, NRPInvenioClient>;
     const home = await mkdtemp(join(tmpdir(), "nrp-conformance-home-"));
     const work = await mkdtemp(join(tmpdir(), "nrp-conformance-work-"));
-    state = { target, clients, home, work };
+    const dispatcher = new Agent({ connect: { rejectUnauthorized: target.verify } });
+    state = { target, clients, dispatcher, home, work };
     for (const [i, role] of ROLES.entries()) {
       // The first alias is checked against the server (discovery), the others only stored.
       const r = await runCli(
@@ -184,6 +212,7 @@ export function useWorld(plan: TargetPlan, hookTimeout: number): World {
     console.info(`conformance [${plan.name}]: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (state === undefined) return;
     for (const client of Object.values(state.clients)) await client.close();
+    await state.dispatcher.close();
     await state.target.close();
     await rm(state.home, { recursive: true, force: true });
     await rm(state.work, { recursive: true, force: true });
@@ -215,38 +244,92 @@ export function metadata(w: World, title: string, fields: Partial<DepositFields>
   });
 }
 
+/** The rule of a kind of deposit on this target (flavours.ts). */
+export function ruleOf(w: World, kind: DepositKind = "ordinary"): DepositRule {
+  return (kind === "curated" ? w.expects.curatedDeposit : w.expects.ordinaryDeposit).value;
+}
+
+/**
+ * Where a kind of deposit is created on this target: the community's slug or the workflow's
+ * code its rule names (both undefined: outside any community).
+ */
+export function placementOf(
+  w: World,
+  kind: DepositKind = "ordinary",
+): { community: string | undefined; workflow: string | undefined } {
+  const { target } = w;
+  const missing = (what: string): never => {
+    throw new Error(`the target ${target.name} has no ${what}, which a ${kind} deposit needs`);
+  };
+  switch (ruleOf(w, kind).placement) {
+    case "none":
+      return { community: undefined, workflow: undefined };
+    case "community":
+      return { community: (target.community ?? missing("community")).slug, workflow: undefined };
+    case "auto-workflow":
+      return { community: undefined, workflow: (target.workflows ?? missing("workflows")).auto };
+    case "curated-workflow":
+      return {
+        community: undefined,
+        workflow: (target.workflows ?? missing("workflows")).curated,
+      };
+  }
+}
+
 /** Options of {@link deposit}. */
 export interface DepositOptions {
   as?: Role;
   fields?: Partial<DepositFields>;
-  /** Create it in the target's community; default: where the flavour deposits (flavours.ts). */
-  inCommunity?: boolean;
+  /** Which kind of deposit (where it is created, whether its publishing is reviewed). */
+  kind?: DepositKind;
   /** Whether the draft takes files. @default false */
   files?: boolean;
 }
 
-/** Creates a draft titled `title` the way the flavour's depositors do (library). */
+/** Creates a draft titled `title` the way the setup's depositors do (library). */
 export async function deposit(
   w: World,
   title: string,
   options: DepositOptions = {},
 ): Promise<NRPRecord> {
-  const inCommunity = options.inCommunity ?? w.expects.depositInCommunity.value;
   return w.clients[options.as ?? "depositor"].records.create(
     w.target.model,
     metadata(w, title, options.fields),
-    {
-      community: inCommunity ? w.target.community.slug : undefined,
-      filesEnabled: options.files ?? false,
-    },
+    { ...placementOf(w, options.kind), filesEnabled: options.files ?? false },
   );
 }
 
-/** The command-line flags of a deposit the way the flavour's depositors make it. */
-export function depositFlags(w: World, inCommunity?: boolean): string[] {
-  return (inCommunity ?? w.expects.depositInCommunity.value)
-    ? ["--community", w.target.community.slug]
-    : [];
+/** The command-line flags of a deposit the way the setup's depositors make it. */
+export function depositFlags(w: World, kind: DepositKind = "ordinary"): string[] {
+  const { community, workflow } = placementOf(w, kind);
+  return [
+    ...(community === undefined ? [] : ["--community", community]),
+    ...(workflow === undefined ? [] : ["--workflow", workflow]),
+  ];
+}
+
+/**
+ * Checks that a published record of a kind of deposit is where it was placed: its parent lists
+ * the target's community (and a search by the community finds it), or names the workflow.
+ */
+export async function expectPlaced(
+  w: World,
+  record: NRPRecord,
+  kind: DepositKind,
+  query: string,
+): Promise<void> {
+  const parent = record.data.parent as Json;
+  const { community, workflow } = placementOf(w, kind);
+  if (workflow !== undefined) expect(parent.workflow).toBe(workflow);
+  if (community === undefined) return;
+  const id = w.target.community?.id;
+  expect((parent.communities as Json).ids).toContain(id);
+  const found = await w.eventually(
+    () =>
+      w.clients.depositor.searchRequest(w.target.model).query(query).community(community).execute(),
+    (page) => page.total >= 1,
+  );
+  expect([...found].map((r) => r.id)).toEqual([record.id]);
 }
 
 /**
@@ -280,26 +363,36 @@ export async function settle<T>(
   return { result: undefined, request };
 }
 
-/** Publishes `draft` (reviewed where the flavour reviews deposits) and reads the published record. */
-export async function publish(w: World, draft: NRPRecord): Promise<NRPRecord> {
-  await settle(w, w.expects.publishReviewed.value, () => draft.publish());
+/**
+ * Publishes `draft` of a kind of deposit (reviewed where its rule says so) and reads the
+ * published record.
+ */
+export async function publish(
+  w: World,
+  draft: NRPRecord,
+  kind: DepositKind = "ordinary",
+): Promise<NRPRecord> {
+  await settle(w, ruleOf(w, kind).reviewed, () => draft.publish());
   return w.clients.depositor.records.getById(w.target.model, draft.id);
 }
 
 /**
- * `nrp publish record id` (reviewed where the flavour reviews deposits: the curator then accepts
- * the printed request with `nrp accept request`).
+ * `nrp publish record id` of an ordinary deposit (reviewed where its rule says so: the curator
+ * then accepts the printed request with `nrp accept request`).
  */
-export async function publishWithCli(w: World, id: string, reviewed?: boolean): Promise<Json> {
+export async function publishWithCli(w: World, id: string): Promise<Json> {
   const out = jsonOut(await w.nrp(["publish", "record", id, "--format", "json"]));
-  await acceptPrinted(w, out, reviewed ?? w.expects.publishReviewed.value);
+  await acceptPrinted(w, out, ruleOf(w).reviewed);
   return out;
 }
 
-/** Whether a command printed a request (a change sent to review) rather than its result. */
+/**
+ * Whether a command printed a request (a change sent to review) rather than a record: a request
+ * has a type and a status, a record has metadata (and no `is_draft` on every flavour).
+ */
 export function isRequestJson(out: Json): boolean {
   return (
-    typeof out.type === "string" && typeof out.status === "string" && out.is_draft === undefined
+    typeof out.type === "string" && typeof out.status === "string" && out.metadata === undefined
   );
 }
 
