@@ -25,7 +25,8 @@ export function recordTitle(record: Pick<NRPRecord, "metadata">): string | undef
 }
 
 /**
- * `draft` or `published` (NRP's `state`, RDM's `status` when present, else from `is_draft`).
+ * `draft` or `published` (NRP's `state`, RDM's `status` when present, else the library's
+ * `isDraft`, which goes by the record's self link).
  */
 export function recordState(record: Pick<NRPRecord, "data" | "isDraft">): string {
   const state = record.data["state"] ?? record.data["status"];

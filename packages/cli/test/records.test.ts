@@ -91,16 +91,23 @@ describe("record commands against the devserver", () => {
     expect(json(await nrp(["get", "record", "@r"]))["is_published"]).toBe(true);
   });
 
-  it("version --keep-files warns when a direct new version did not carry the files over", async () => {
-    jsonOf(await nrp(["create", "record", "documents", '{"title": "Kept?"}', "--set", "kf"]));
+  it("version --keep-files carries the files into a direct new version on NRP; it publishes", async () => {
+    jsonOf(await nrp(["create", "record", "documents", '{"title": "Kept"}', "--set", "kf"]));
     const file = join(cli.work, "kept.txt");
     await writeFile(file, "kept\n");
     expect((await nrp(["upload", "file", "@kf", file])).code).toBe(0);
     jsonOf(await nrp(["publish", "record", "@kf", "--set", "kf"]));
-    const version = await nrp(["version", "record", "@kf", "--keep-files"]);
+    const version = await nrp(["version", "record", "@kf", "--keep-files", "--set", "kf2"]);
+    expect(version.code, version.stderr).toBe(0);
     expect(jsonOf(version)["versions"]["index"]).toBe(2);
-    expect(version.stderr).toContain("The new version has none of the 1 file(s) of documents/");
-    expect(version.stderr).toContain("nrp upload file draft/documents/");
+    expect(version.stderr).not.toContain("none of the");
+    const files = jsonOf(await nrp(["list", "files", "@kf2"])) as unknown as Json[];
+    expect(files.map((f): unknown[] => [f["key"], f["status"]])).toEqual([
+      ["kept.txt", "completed"],
+    ]);
+    const published = await nrp(["publish", "record", "@kf2"]);
+    expect(published.code, published.stderr).toBe(0);
+    expect(jsonOf(published)["is_published"]).toBe(true);
   });
 
   it("lenient errors are warnings on create; publishing the invalid draft exits 5", async () => {

@@ -261,6 +261,27 @@ describe("request workflows against the devserver (owner and curator)", () => {
     expect(gone.code).toBe(4);
   });
 
+  it("delete record --reason on a record as oarepo serves it (no is_draft) asks for deletion", async () => {
+    const record = await publishedDataset("Removed as oarepo", "p4");
+    const path = `/api/datasets/${record["id"] as string}`;
+    const read = (await (
+      await fetch(`${server.url}${path}`, {
+        headers: { authorization: `Bearer ${server.tokens.owner}` },
+      })
+    ).json()) as Json;
+    const rdm = new Set(["is_draft", "is_published", "versions", "expires_at"]);
+    const body = Object.fromEntries(Object.entries(read).filter(([k]) => !rdm.has(k)));
+    const fault = server.faults.add({ method: "GET", path, status: 200, body, times: 5 });
+    const request = json(await nrp(["delete", "record", "@p4", "--reason", "duplicate", "--yes"]));
+    server.faults.remove(fault);
+    expect(request["type"]).toBe("delete_published_record");
+    expect(server.requestLog.filter((e) => e.method === "DELETE" && e.path === path)).toEqual([]);
+    expect(json(await curator(["accept", "request", request["id"] as string]))["status"]).toBe(
+      "accepted",
+    );
+    expect((await nrp(["get", "record", `datasets/${record["id"] as string}`])).code).toBe(4);
+  });
+
   it("auto-accepted types publish and open drafts at once", async () => {
     const created = json(
       await nrp(["create", "record", "documents", '{"title": "Auto"}', "--no-files", "--set", "a"]),

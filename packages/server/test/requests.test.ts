@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevServer } from "nrp-invenio-devserver";
 import { call, send, useServer } from "./helpers.js";
+import { md5, uploadL } from "./files-helpers.js";
 
 const PHYSICS = "3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01";
 
@@ -272,6 +273,57 @@ describe("requests on a curated model (datasets)", () => {
     await act(pub.id, "submit", owner());
     expect((await act(pub.id, "accept", curator())).body.status).toBe("accepted");
     expect((await call(`${api()}/${newId}`)).status).toBe(200);
+  });
+
+  test("new_version without keep_files: no files until files-import copies the previous version's", async () => {
+    // The recorded oarepo exchange (test/fixtures/oarepo-nrp: request-create-new-version …
+    // new-version-import-files, request-submit-publish-new-version).
+    const created = await send("POST", `${api()}/`, {
+      token: owner(),
+      body: { metadata: { title: "With a file" }, parent: { communities: { default: "physics" } } },
+    });
+    const id = created.body.id as string;
+    const content = Buffer.from("hello world");
+    await uploadL(server(), `${api()}/${id}/draft/files`, "data.txt", content, { d: "a file" });
+    const pub = (await create(`${id}/draft`, "publish_draft")).body;
+    await act(pub.id, "submit", owner());
+    expect((await act(pub.id, "accept", curator())).body.status).toBe("accepted");
+
+    const req = (await create(id, "new_version")).body;
+    await act(req.id, "submit", owner());
+    const accepted = await act(req.id, "accept", curator());
+    const newId = accepted.body.payload["draft_record:id"] as string;
+    const draft = `${api()}/${newId}/draft`;
+    const empty = await call(`${draft}/files`, { token: owner() });
+    expect(empty.body).toMatchObject({ enabled: true, entries: [] });
+    const refused = await create(`${newId}/draft`, "publish_new_version");
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0]).toMatchObject({ field: "files.enabled" });
+
+    // Only the draft's owner imports.
+    expect(
+      (await send("POST", `${draft}/actions/files-import`, { token: depositor() })).status,
+    ).toBe(403);
+    const imported = await send("POST", `${draft}/actions/files-import`, { token: owner() });
+    expect(imported.status).toBe(201);
+    expect(imported.body).toMatchObject({ enabled: true, links: { self: `${draft}/files` } });
+    expect(imported.body.entries).toHaveLength(1);
+    expect(imported.body.entries[0]).toMatchObject({
+      key: "data.txt",
+      status: "completed",
+      checksum: md5(content),
+      size: content.length,
+      metadata: { d: "a file" },
+      links: { self: `${draft}/files/data.txt`, content: `${draft}/files/data.txt/content` },
+    });
+    expect((await call(`${draft}/files/data.txt/content`, { token: owner() })).text).toBe(
+      "hello world",
+    );
+    const publish = (await create(`${newId}/draft`, "publish_new_version")).body;
+    await act(publish.id, "submit", owner());
+    expect((await act(publish.id, "accept", curator())).body.status).toBe("accepted");
+    const files = await call(`${api()}/${newId}/files`);
+    expect(files.body.entries.map((e: { key: string }) => e.key)).toEqual(["data.txt"]);
   });
 
   test("delete_published_record needs removal_reason; accepted, the record answers 410", async () => {

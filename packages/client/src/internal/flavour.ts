@@ -18,11 +18,18 @@ export interface FlavourRules {
    * a query string (`q`) instead.
    */
   readonly structuredSearchBody: boolean;
+  /**
+   * Facets, besides `is_published=false`, that keep a search of the caller's records to drafts.
+   * oarepo (NRP 12/13) has no `is_published` facet and ignores it; its drafts facet is
+   * `record_status=draft` (every draft, also the edit of a published record). InvenioRDM filters
+   * on `is_published` itself.
+   */
+  readonly draftsFacets: readonly (readonly [string, string])[];
 }
 
 const RULES: Readonly<Record<FlavourName, FlavourRules>> = {
-  nrp: { name: "nrp", structuredSearchBody: true },
-  rdm: { name: "rdm", structuredSearchBody: false },
+  nrp: { name: "nrp", structuredSearchBody: true, draftsFacets: [["record_status", "draft"]] },
+  rdm: { name: "rdm", structuredSearchBody: false, draftsFacets: [] },
 };
 
 /** The rules of a repository, from what discovery found (`isRdm`). */

@@ -1,6 +1,6 @@
 // How each kind of repository reviews record changes: the one place that decides whether a
-// community, a publication, a record's requests, "my requests", a new version's files and the
-// deletion of a published record go through oarepo's requests (NRP) or through InvenioRDM's
+// community, a publication, a record's requests, "my requests" and the deletion of a published
+// record go through oarepo's requests (NRP) or through InvenioRDM's
 // community-submission review and administrator actions. Records and requests ask here; they
 // never guess from the links a record happens to carry.
 
@@ -36,12 +36,6 @@ export interface ReviewFlavour {
    */
   readonly myRequests: "mine" | "user";
   /**
-   * How `newVersion({ keepFiles: true })` keeps the files: `request` in the `new_version`
-   * request's payload (a direct new version never carries files); `import` by
-   * `POST …/draft/actions/files-import` on the new draft.
-   */
-  readonly keepFiles: "request" | "import";
-  /**
    * How a published record is deleted: `request` through a `delete_published_record` request;
    * `admin` by `DELETE …/<id>/delete` with a tombstone, which only administrators may do.
    */
@@ -55,7 +49,6 @@ export const NRP_REVIEW_FLAVOUR: ReviewFlavour = {
   publish: "requests",
   recordRequests: "links",
   myRequests: "mine",
-  keepFiles: "request",
   deletePublished: "request",
 };
 
@@ -66,7 +59,6 @@ export const RDM_REVIEW_FLAVOUR: ReviewFlavour = {
   publish: "review",
   recordRequests: "review",
   myRequests: "user",
-  keepFiles: "import",
   deletePublished: "admin",
 };
 

@@ -6,6 +6,7 @@ import {
   APIError,
   APIUserAbortError,
   BadRequestError,
+  GoneError,
   InvalidRecordIdError,
   NRPError,
   NotFoundError,
@@ -20,6 +21,7 @@ import { formatMid, linksetUrl, matchApiUrl, matchHtmlUrl, parseMid } from "../i
 import type { ModelUrls } from "../internal/ids.js";
 import { runPool } from "../internal/pool.js";
 import { prepareCreateBody, prepareSaveBody, revisionFromEtag } from "../internal/record-body.js";
+import { recordStateOf } from "../internal/record-state.js";
 import {
   RDM_REMOVAL_REASONS,
   draftUrl,
@@ -115,9 +117,10 @@ export interface PublishOptions extends RecordActionOptions {
 /** Options of {@link NRPRecord.newVersion}. */
 export interface NewVersionOptions extends RecordActionOptions {
   /**
-   * Carry the files of this version over to the new one. On InvenioRDM the new draft imports
-   * them (`POST …/draft/actions/files-import`); on NRP a `new_version` request carries
-   * `keep_files: "yes"`, while a direct new version there never carries files (protocol §3.8).
+   * Carry the files of this version over to the new one: the new draft imports them
+   * (`POST …/draft/actions/files-import`), on NRP and InvenioRDM alike, since neither server
+   * copies them into a new version and a draft with files enabled but none cannot be published.
+   * On NRP the `new_version` request also carries `keep_files: "yes"`, for a curator's accept.
    */
   keepFiles?: boolean | undefined;
 }
@@ -287,16 +290,36 @@ async function rdmRecordRequests(
   signal: AbortSignal | undefined,
 ): Promise<Json[]> {
   const out: Json[] = [];
-  if (data.is_draft === true && data.is_published !== true) {
+  const state = recordStateOf(data);
+  if (state.draft && !state.published) {
     const review = await rdmReview(ctx, data, signal);
     if (review !== undefined) out.push(review);
   }
   const url = linksOf(data).requests;
-  if (data.is_published === true && url !== undefined) {
+  if (state.published && url !== undefined) {
     const res = await ctx.http.getJSON(url, { query: { size: 1000 }, signal });
     for (const hit of hitsOf(res.body)) if (!out.some((r) => r.id === hit.id)) out.push(hit);
   }
   return out;
+}
+
+/**
+ * How many files a record or draft has: InvenioRDM's `files.count` or `files.entries`; NRP's
+ * `files` is only `{enabled}`, so there the file list (`GET links.files`) is counted.
+ */
+async function fileCount(
+  ctx: RecordContext,
+  data: Json,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const files = data.files;
+  if (!isObject(files) || files.enabled === false) return 0;
+  if (typeof files.count === "number") return files.count;
+  if (isObject(files.entries)) return Object.keys(files.entries).length;
+  const url = linksOf(data).files;
+  if (url === undefined) return 0;
+  const list = asObject((await ctx.http.getJSON(url, { signal })).body);
+  return Array.isArray(list.entries) ? list.entries.length : 0;
 }
 
 /** Whether an applicable-requests entry lets the caller create the request now. */
@@ -432,15 +455,20 @@ export class NRPRecord {
         .map((m) => (typeof m === "string" ? m : JSON.stringify(m))),
     }));
   }
-  /** True for a draft (`is_draft`, or `links.self` equal to `links.draft`). */
+  /**
+   * True for a draft: its API URL (`links.self`) is `…/<id>/draft`. oarepo/NRP records carry no
+   * `is_draft`, so the URL decides; InvenioRDM's `is_draft` only when the record has no self link.
+   */
   get isDraft(): boolean {
-    if (typeof this.#data.is_draft === "boolean") return this.#data.is_draft;
-    const links = this.links;
-    return links.self !== undefined && links.self === links.draft;
+    return recordStateOf(this.#data).draft;
   }
-  /** True when the record (or the record this draft edits) has been published. */
+  /**
+   * True when the record (or the record this draft edits) has been published: a record that is
+   * not a draft, or an edit draft (InvenioRDM's `is_published`; on NRP a draft that links its
+   * published record, `links.record`).
+   */
   get isPublished(): boolean {
-    return this.#data.is_published === true;
+    return recordStateOf(this.#data).published;
   }
   /** The record's files, when it was read with `includeFiles` or after {@link NRPRecord.loadFiles}. */
   get files(): NRPRecordFiles | undefined {
@@ -545,7 +573,7 @@ export class NRPRecord {
   async save(options: RecordActionOptions = {}): Promise<this> {
     // Invenio answers a PUT on a published record with a 500 (updates go through drafts, §3.1),
     // which would only be retried in vain.
-    if (this.#data.is_draft === false) {
+    if (!this.isDraft) {
       throw new NRPError(
         `Record ${this.mid} is published; open a draft with edit(), change and save that, then publish it.`,
         { code: "NRP_NOT_A_DRAFT" },
@@ -579,7 +607,7 @@ export class NRPRecord {
    * is sent (a {@link BadRequestError} when the vocabulary cannot be read and the server refuses).
    */
   async delete(options: DeleteRecordOptions = {}): Promise<void> {
-    if (this.#data.is_draft === false) {
+    if (!this.isDraft) {
       await this.#deletePublished(options);
       return;
     }
@@ -621,8 +649,28 @@ export class NRPRecord {
     }
     const payload: Json = { removal_reason: reason };
     if (options.note !== undefined) payload.note = options.note;
-    const request = await this.#submitRequest(entry, payload, options.signal);
+    const requests = new NRPRecordRequests([entry], [], this.#ctx);
+    const request = await requests.create(type, payload, { submit: false, signal: options.signal });
+    try {
+      await request.submit({ signal: options.signal });
+    } catch (error) {
+      // An auto-approved deletion is accepted within the submit, and oarepo then fails to
+      // serialise the answer about its (now deleted) topic: 410. The record's own 410 confirms it.
+      if (error instanceof GoneError && (await this.#isGone(options.signal))) return;
+      throw error;
+    }
     if (request.status !== "accepted") throw this.#pending(request, "deletion");
+  }
+
+  /** Whether reading the published record now answers 410 (it was deleted). */
+  async #isGone(signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await this.#ctx.http.getJSON(this.#link("self"), { signal });
+      return false;
+    } catch (error) {
+      if (error instanceof GoneError) return true;
+      throw error;
+    }
   }
 
   /**
@@ -972,10 +1020,12 @@ export class NRPRecord {
 
   /**
    * Starts a new version of this record (`POST links.versions`, 201) and returns its draft. Files
-   * are not carried over by the server (protocol §3.8); with `keepFiles` on InvenioRDM the new
-   * draft imports them (`POST …/draft/actions/files-import`). When the server refuses (403) and
-   * the record offers a `new_version` request (NRP), that request is created (with `keep_files`
-   * from `keepFiles`) and submitted, and the new draft is returned once accepted.
+   * are not carried over by the server (protocol §3.8); with `keepFiles` the new draft imports
+   * them (`POST …/draft/actions/files-import`), on NRP and InvenioRDM alike. When the server
+   * refuses (403) and the record offers a `new_version` request (NRP), that request is created
+   * (with `keep_files` from `keepFiles`, so that a curator's later accept imports the files too)
+   * and submitted, and the new draft is returned once accepted, with the files imported if the
+   * accept did not.
    *
    * @throws {@link ReviewPendingError} when the new-version request waits for a curator.
    * @throws {@link RequestRequiredError} when the request is offered but cannot be created now.
@@ -992,28 +1042,19 @@ export class NRPRecord {
       payload,
       options,
     );
-    if (
-      options.keepFiles === true &&
-      (await this.#flavour(options.signal)).keepFiles === "import"
-    ) {
-      await this.#importFiles(draft, options.signal);
-    }
+    if (options.keepFiles === true) await this.#importFiles(draft, options.signal);
     return draft;
   }
 
   /**
    * Links this version's files into the new version's draft (`POST …/draft/actions/files-import`,
    * 201) and reloads the draft; nothing to do when this version has no files or the draft has
-   * some already (an open new version returned as it was).
+   * some already (the server imported them, or an open new version was returned as it was).
+   * Invenio refuses the import into a draft that has files, so both are counted first.
    */
   async #importFiles(draft: NRPRecord, signal: AbortSignal | undefined): Promise<void> {
-    const count = (data: Json): number | undefined => {
-      const files = data.files;
-      if (!isObject(files) || files.enabled === false) return 0;
-      if (typeof files.count === "number") return files.count;
-      return isObject(files.entries) ? Object.keys(files.entries).length : undefined;
-    };
-    if (count(this.#data) === 0 || (count(draft.data) ?? 0) > 0) return;
+    if ((await fileCount(this.#ctx, this.#data, signal)) === 0) return;
+    if ((await fileCount(this.#ctx, draft.data, signal)) > 0) return;
     const self = draft.links.self;
     if (self === undefined) return;
     await this.#ctx.http.postJSON(draftUrl(self, "actions/files-import"), {}, { signal });

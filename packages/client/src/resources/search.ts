@@ -367,7 +367,9 @@ export class NRPSearchRequest {
   }
   /**
    * Search the caller's drafts (`/api/user/...`). Unpublished drafts only (`is_published=false`,
-   * as nrp-cmd does), unless an `is_published` facet is set explicitly.
+   * as nrp-cmd does), unless an `is_published` facet is set explicitly. oarepo (NRP 12/13) has no
+   * `is_published` facet: there `record_status=draft` is added too (unless a `record_status`
+   * facet is set), which keeps every draft, edits of published records included.
    */
   drafts(): NRPSearchRequest {
     return this.#with({ status: "drafts" });
@@ -526,18 +528,22 @@ export class NRPSearchRequest {
 
   /**
    * This request as the repository can take it: a structured query is rewritten as a query
-   * string where searches take no body (plain InvenioRDM).
+   * string where searches take no body (plain InvenioRDM); a drafts search gets the flavour's
+   * drafts facets.
    */
   async #forRepository(signal: AbortSignal | undefined): Promise<NRPSearchRequest> {
-    const body = this.state.body;
-    if (body === undefined) return this;
     const repo = await this.#ctx.info.repository({ signal });
-    if (flavourOf(repo).structuredSearchBody) return this;
-    return new NRPSearchRequest(this.#ctx, this.state.models, {
-      ...this.state,
-      q: toQueryString(body),
-      body: undefined,
-    });
+    const rules = flavourOf(repo);
+    let state = this.state;
+    if (state.status === "drafts" && !state.facets.some(([name]) => name === "is_published")) {
+      const extra = rules.draftsFacets.filter(([name]) => !state.facets.some(([n]) => n === name));
+      if (extra.length > 0) state = { ...state, facets: [...state.facets, ...extra] };
+    }
+    const body = state.body;
+    if (body !== undefined && !rules.structuredSearchBody) {
+      state = { ...state, q: toQueryString(body), body: undefined };
+    }
+    return state === this.state ? this : new NRPSearchRequest(this.#ctx, state.models, state);
   }
 
   /** Fetches one page (the one set by {@link NRPSearchRequest.page}, else the first). */

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   APIUserAbortError,
   BadRequestError,
+  GoneError,
   InternalServerError,
   NotFoundError,
   NRPConfig,
@@ -653,5 +654,154 @@ describe("request-only actions", () => {
 
     // Without faults the owner edits directly.
     expect((await published.edit()).isDraft).toBe(true);
+  });
+});
+
+describe("records as oarepo 12/13 serves them (no is_draft, is_published, versions, expires_at)", () => {
+  /** A devserver whose datasets workflow accepts every request on submit (oarepo's auto_publish). */
+  async function autoPublish(): Promise<{ server: DevServer; owner: NRPInvenioClient }> {
+    const server = await fx.devserver({
+      config: {
+        models: {
+          datasets: {
+            features: ["requests", "drafts", "files"],
+            requireCommunity: true,
+            publishing: "curated",
+            requests: {
+              autoAccept: [
+                "publish_draft",
+                "publish_new_version",
+                "new_version",
+                "delete_published_record",
+              ],
+            },
+          },
+        },
+      },
+    });
+    return { server, owner: fx.client(server, { token: server.tokens.owner }).client };
+  }
+
+  /** Serves `path` once in oarepo's shape: the devserver's body without RDM's state fields. */
+  async function asOarepo(server: DevServer, path: string): Promise<void> {
+    const res = await fetch(`${server.url}${path}`, {
+      headers: { authorization: `Bearer ${server.tokens.owner}` },
+    });
+    const rdm = new Set(["is_draft", "is_published", "versions", "expires_at"]);
+    const body = Object.fromEntries(
+      Object.entries((await res.json()) as Record<string, unknown>).filter(([k]) => !rdm.has(k)),
+    );
+    server.faults.add({ method: "GET", path, status: 200, body });
+  }
+
+  async function publishedDataset(owner: NRPInvenioClient, files = false): Promise<NRPRecord> {
+    const draft = await owner.records.create(
+      "datasets",
+      { title: "Trees" },
+      { community: "physics", filesEnabled: files },
+    );
+    if (files) {
+      await (await draft.loadFiles()).create("data.txt", {}, new TextEncoder().encode("hello"));
+    }
+    return draft.publish();
+  }
+
+  it("a published record is published by its self link, and is deleted through a delete_published_record request", async () => {
+    const { server, owner } = await autoPublish();
+    const published = await publishedDataset(owner);
+    const path = `/api/datasets/${published.id}`;
+    await asOarepo(server, path);
+    const record = await owner.records.get(`datasets/${published.id}`);
+    expect(record.data).not.toHaveProperty("is_draft");
+    expect(record.isDraft).toBe(false);
+    expect(record.isPublished).toBe(true);
+    expect(record.mid).toBe(`datasets/${published.id}`);
+
+    await record.delete({ removalReason: "Duplicate" });
+    expect(hitsFor(server, path, "DELETE")).toBe(0);
+    expect(hitsFor(server, `${path}/requests/delete_published_record`, "POST")).toBe(1);
+    await expect(owner.records.get(`datasets/${published.id}`)).rejects.toBeInstanceOf(GoneError);
+  });
+
+  it("a draft in oarepo's shape is a draft; an edit draft links its published record", async () => {
+    const { server, owner } = await autoPublish();
+    const draft = await owner.records.create(
+      "datasets",
+      { title: "Trees" },
+      { community: "physics", filesEnabled: false },
+    );
+    await asOarepo(server, `/api/datasets/${draft.id}/draft`);
+    const read = await owner.records.get(`draft/datasets/${draft.id}`);
+    expect(read.data).not.toHaveProperty("is_draft");
+    expect([read.isDraft, read.isPublished]).toEqual([true, false]);
+    // save() goes to the draft, not refused as a published record.
+    read.metadata.title = "Oaks";
+    await read.save();
+    expect(read.metadata.title).toBe("Oaks");
+
+    const published = await read.publish();
+    const edit = await published.edit();
+    await asOarepo(server, `/api/datasets/${edit.id}/draft`);
+    const editRead = await owner.records.get(`draft/datasets/${edit.id}`);
+    expect(editRead.data).not.toHaveProperty("is_published");
+    expect([editRead.isDraft, editRead.isPublished]).toEqual([true, true]);
+  });
+
+  it("the submit of an auto-accepted deletion answering 410 (oarepo) is the deletion done", async () => {
+    const { server, owner } = await autoPublish();
+    const published = await publishedDataset(owner);
+    const path = `/api/datasets/${published.id}`;
+    const gone = { status: 410, message: "The record has been deleted." };
+    // oarepo deletes the topic inside the submit, then fails to serialise the answer: 410.
+    server.faults.add({
+      method: "POST",
+      path: "/api/requests/*/actions/submit",
+      status: 410,
+      body: gone,
+    });
+    server.faults.add({ method: "GET", path, status: 410, body: gone });
+    await published.delete({ removalReason: "Duplicate" });
+
+    // A 410 on the submit while the record still reads is not taken for a deletion.
+    const other = await publishedDataset(owner);
+    server.faults.add({
+      method: "POST",
+      path: "/api/requests/*/actions/submit",
+      status: 410,
+      body: gone,
+    });
+    await expect(other.delete({ removalReason: "Duplicate" })).rejects.toBeInstanceOf(GoneError);
+  });
+
+  it("newVersion({ keepFiles }) imports the files into a direct new version on NRP", async () => {
+    const server = await fx.devserver();
+    const owner = fx.client(server, { token: server.tokens.owner }).client;
+    const draft = await owner.records.create("documents", { title: "Versioned" });
+    await (await draft.loadFiles()).create("data.csv", {}, new TextEncoder().encode("a,b\n1,2\n"));
+    const published = await draft.publish();
+    await asOarepo(server, `/api/documents/${published.id}`);
+    const record = await owner.records.get(`documents/${published.id}`);
+
+    const kept = await record.newVersion({ keepFiles: true });
+    expect(hitsFor(server, `/api/documents/${kept.id}/draft/actions/files-import`, "POST")).toBe(1);
+    expect([...(await kept.loadFiles())].map((f) => [f.key, f.status])).toEqual([
+      ["data.csv", "completed"],
+    ]);
+    const next = await kept.publish();
+    expect([...(await next.loadFiles())].map((f) => f.key)).toEqual(["data.csv"]);
+  });
+
+  it("newVersion({ keepFiles }) through an auto-accepted new_version request: the files are there once, publish_new_version succeeds", async () => {
+    const { server, owner } = await autoPublish();
+    const published = await publishedDataset(owner, true);
+    const path = `/api/datasets/${published.id}`;
+    server.faults.add({ method: "POST", path: `${path}/versions`, status: 403 });
+    const kept = await published.newVersion({ keepFiles: true });
+    expect(kept.isDraft).toBe(true);
+    expect(kept.id).not.toBe(published.id);
+    expect([...(await kept.loadFiles())].map((f) => f.key)).toEqual(["data.txt"]);
+    const next = await kept.publish();
+    expect(next.isPublished).toBe(true);
+    expect([...(await next.loadFiles())].map((f) => f.key)).toEqual(["data.txt"]);
   });
 });

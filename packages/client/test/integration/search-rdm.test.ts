@@ -183,3 +183,16 @@ describe("structured queries on plain InvenioRDM", () => {
     expect(await userRecords()).toBe(before);
   });
 });
+
+describe("drafts on plain InvenioRDM", () => {
+  it("filter on is_published=false only (oarepo's record_status is not sent)", async () => {
+    const draft = await owner.records.create("records", { title: "Unpublished" });
+    const from = server.requestLog.length;
+    const page = await owner.searchRequest("records").drafts().execute();
+    expect(page.records.map((r) => r.id)).toEqual([draft.id]);
+    const [sent] = server.requestLog.slice(from).filter((e) => e.path.startsWith("/api/user/"));
+    const query = new URL(sent?.path ?? "", server.url).searchParams;
+    expect([query.getAll("is_published"), query.has("record_status")]).toEqual([["false"], false]);
+    await draft.delete();
+  });
+});

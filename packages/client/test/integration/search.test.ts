@@ -153,6 +153,24 @@ describe("queries, facets and the window", () => {
     expect(events).toEqual([]);
   });
 
+  it("a drafts search on NRP also asks oarepo's record_status=draft (oarepo has no is_published)", async () => {
+    const before = server.requestLog.length;
+    await owner.searchRequest("documents").drafts().execute();
+    await owner.searchRequest().drafts().execute();
+    await owner.searchRequest("documents").facet("is_published", "true").drafts().execute();
+    await owner.searchRequest("documents").facet("record_status", "published").drafts().execute();
+    const queries = server.requestLog
+      .slice(before)
+      .filter((e) => e.path.startsWith("/api/user/"))
+      .map((e) => new URL(e.path, server.url).searchParams);
+    expect(queries.map((q) => [q.getAll("is_published"), q.getAll("record_status")])).toEqual([
+      [["false"], ["draft"]],
+      [["false"], ["draft"]],
+      [["true"], []],
+      [["false"], ["published"]],
+    ]);
+  });
+
   it("filters by a facet while the aggregations still count everything", async () => {
     const all = owner.searchRequest("documents").facet("is_published", "true").drafts();
     const page = await all.size(1).execute();

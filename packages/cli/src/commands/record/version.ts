@@ -21,8 +21,8 @@ export default defineCommand({
   description:
     "Create a draft of a new version of the published record <id> (or return the one already\n" +
     "started) and print it. Files are not carried over unless --keep-files: then the new draft\n" +
-    "gets the published version's files (InvenioRDM imports them; on NRP a new-version request\n" +
-    "asks for them). --set stores the new draft's URL.",
+    "imports the published version's files (on NRP the new-version request asks for them too,\n" +
+    "for when a curator accepts it). --set stores the new draft's URL.",
   arguments: [
     { name: "<id>", description: "record id, URL, DOI or @variable (the published record)" },
   ],
@@ -55,19 +55,6 @@ export default defineCommand({
     );
     if (draft === undefined) return;
     ctx.output.info(`Started a new version as draft ${draft.mid}.`);
-    if (input.keepFiles) {
-      // Where the repository does not carry files into a direct new version, say so.
-      const [before, after] = await Promise.all([
-        record.loadFiles({ signal: ctx.signal }),
-        draft.loadFiles({ signal: ctx.signal }),
-      ]);
-      if (before.length > 0 && after.length === 0) {
-        ctx.output.warn(
-          `The new version has none of the ${before.length} file(s) of ${record.mid}: this ` +
-            `repository did not carry them over. Upload them with: nrp upload file ${draft.mid} <path>`,
-        );
-      }
-    }
     warnErrors(ctx.output, draft);
     printRecord(ctx.output, draft);
     await storeVariable(ctx, input.set, [draft]);
