@@ -33,7 +33,7 @@ export function queryOptions(cmd: Command): void {
   cmd
     .option(
       "--json-query <json|file|->",
-      "an OpenSearch query object instead of [query]: inline JSON, a .json file, or - for stdin",
+      "an OpenSearch query object instead of [query], sent as a query string: inline JSON, a .json file, or - for stdin",
     )
     .option("--community <slug|uuid>", "only records of this community");
 }

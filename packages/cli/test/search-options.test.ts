@@ -155,10 +155,33 @@ describe("structured queries, communities, facets and windowed scans from the CL
       expect(both.stderr).toContain("either a [query] string or --json-query");
     });
 
-    it("a query the server rejects exits 5", async () => {
+    it("is sent as q on a GET, never as a search body (NRP servers ignore one)", async () => {
+      const from = cli.server.requestLog.length;
+      const r = await nrp([
+        "search",
+        "records",
+        "--json-query",
+        '{"terms": {"metadata.keywords": ["notes"]}}',
+      ]);
+      expect(titles(r)).toEqual(["Loose notes"]);
+      const searches = cli.server.requestLog
+        .slice(from)
+        .filter((e) => e.path.startsWith("/api/search"));
+      expect(searches.map((e) => e.method)).toEqual(["GET"]);
+      expect(queries(from)).toEqual(['metadata.keywords:("notes")']);
+    });
+
+    it("a query type with no query-string form exits 2 before anything is sent", async () => {
+      await nrp(["describe", "repository"]);
+      const from = cli.server.requestLog.length;
       const r = await nrp(["search", "records", "--json-query", '{"no_such_query": {}}']);
-      expect(r.code).toBe(5);
+      expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^Error: /);
+      expect(r.stderr).toContain('the query type "no_such_query"');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(cli.server.requestLog.slice(from).filter((e) => e.path.startsWith("/api/"))).toEqual(
+        [],
+      );
     });
   });
 

@@ -482,8 +482,10 @@ function errorClassFor(status: number): typeof APIError {
 }
 
 /**
- * A structured query that cannot be sent to this repository: plain InvenioRDM searches with a
- * query string only, and this part of the query has no query-string form.
+ * A structured query with a part that has no query-string form, so it cannot be sent.
+ *
+ * Structured queries are sent as a query string on every repository (plain InvenioRDM has no
+ * search that takes a body, and NRP servers on oarepo 12/13 ignore one).
  *
  * Raised before any request, so nothing reaches the server; `path` names the part refused.
  */

@@ -1,6 +1,7 @@
-// Structured (OpenSearch JSON) queries rewritten as query strings (`q`), for repositories whose
-// search takes no body (plain InvenioRDM). What has no query-string form is refused before any
-// request is sent.
+// Structured (OpenSearch JSON) queries rewritten as query strings (`q`), the one form of search
+// every repository honours: plain InvenioRDM has no search that takes a body, and NRP servers on
+// oarepo 12/13 ignore the body of `POST /api/search/` (every record comes back). What has no
+// query-string form is refused before any request is sent, on every repository.
 
 import { UnsupportedQueryError } from "../core/errors.js";
 import { isObject } from "./json.js";
@@ -47,7 +48,7 @@ function show(value: unknown): string {
 
 function refuse(path: string, what: string): never {
   throw new UnsupportedQueryError(
-    `This repository searches with a query string only, and ${what} at ${path} has no query-string form; the query was not sent. Rewrite that part (or the whole query) as a query string.`,
+    `A structured query is sent as a query string, and ${what} at ${path} has no query-string form; the query was not sent. Rewrite that part (or the whole query) as a query string.`,
     path,
   );
 }

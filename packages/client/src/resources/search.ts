@@ -4,16 +4,10 @@
 import { NRPError, NotFoundError } from "../core/errors.js";
 import type { Json } from "../core/json.js";
 import type { QueryValue } from "../core/query.js";
-import { flavourOf } from "../internal/flavour.js";
 import { isObject } from "../internal/json.js";
+import { flavourOf } from "../internal/flavour.js";
 import { toQueryString } from "../internal/query-string.js";
-import {
-  formatMillis,
-  idClause,
-  parseMillis,
-  planRanges,
-  withRange,
-} from "../internal/scan-plan.js";
+import { parseMillis, planRanges, withRange } from "../internal/scan-plan.js";
 import type { CreatedRange, Millis, PlannedRange } from "../internal/scan-plan.js";
 import { NRPRecord, modelOf } from "./records.js";
 import type { RecordContext } from "./records.js";
@@ -83,8 +77,8 @@ export function projectFields(data: Json, fields: readonly string[]): Json {
 export type SearchStatus = "published" | "drafts";
 
 /**
- * A structured query: an OpenSearch query object, sent as the POST body of NRP's global search
- * endpoint, or rewritten as a query string on plain InvenioRDM (see {@link NRPSearchRequest.query}).
+ * A structured query: an OpenSearch query object, rewritten as a query string (`q`) with the same
+ * matches when the search runs (see {@link NRPSearchRequest.query}).
  */
 export type StructuredQuery = Record<string, unknown>;
 
@@ -96,7 +90,7 @@ export interface SearchRequestState {
   status: SearchStatus;
   /** The query string, unless a structured query is set. */
   q: string | undefined;
-  /** The structured query, sent as a POST body. */
+  /** The structured query as given; it is sent as its query string (`q`), never as a body. */
   body: StructuredQuery | undefined;
   /** Page number, when set. */
   page: number | undefined;
@@ -162,9 +156,9 @@ interface ResolvedSearch {
   /** When set, hits of other models are dropped (several models through a global endpoint). */
   onlyModels: readonly string[] | undefined;
   /**
-   * The JSON schema ids (`$schema`) of the models searched through a global endpoint: the query
-   * is narrowed to them, as oarepo-global-search itself tells models apart, so `total` counts
-   * only their hits.
+   * The JSON schema ids (`$schema`) of the models searched through a global endpoint: `q` is
+   * narrowed to them, as oarepo-global-search itself tells models apart, so `total` counts only
+   * their hits.
    */
   schemas: readonly string[] | undefined;
   /** The model of every hit, when the endpoint is one model's. */
@@ -342,12 +336,15 @@ export class NRPSearchRequest {
    * A query string (`q`, OpenSearch `query_string` syntax), or a structured query object (an
    * OpenSearch query such as `{bool: {must: [...]}}`). An empty string clears the query.
    *
-   * On NRP a structured query is `POST`ed as the body of the global search endpoint, narrowed to
-   * the requested models' `$schema` so that `total` counts only their hits. Plain InvenioRDM has
-   * no search that takes a body (`POST /api/records` creates a draft there), so the query is
-   * rewritten as a query string with the same matches: `bool`, `term`, `terms`, `ids`, `range`,
-   * `exists`, `match`, `match_phrase`, `prefix`, `wildcard`, `query_string`, `match_all`. Any
-   * other part fails with an `UnsupportedQueryError` before a request is sent.
+   * A structured query is rewritten as a query string with the same matches and sent as `q` on
+   * a GET, like any other search, on NRP and InvenioRDM alike: `bool`, `term`, `terms`, `ids`,
+   * `range`, `exists`, `match`, `match_phrase`, `prefix`, `wildcard`, `query_string`,
+   * `match_all`, `match_none`. Any other part (`nested`, `geo_distance`, a `match` with
+   * `fuzziness`, …) fails with an `UnsupportedQueryError` before a request is sent, on both
+   * flavours. It is not sent as a search body instead: plain InvenioRDM has no search that takes
+   * one (`POST /api/records` creates a draft), and NRP servers on oarepo 12/13 accept
+   * `POST /api/search/` but ignore its body, answering with every record, unfiltered. No
+   * repository advertises a search that honours a body.
    *
    * A malformed query string is a 400 on NRP, but InvenioRDM answers 200, searching its words as
    * plain text, which usually finds nothing: there an empty result may also mean a typo.
@@ -380,8 +377,8 @@ export class NRPSearchRequest {
    *
    * Works the same on NRP and InvenioRDM: a slug is resolved to the community's UUID with
    * `GET /api/communities/<slug>`, and the search adds `parent.communities.ids:"<uuid>"` to the
-   * query (a `term` filter for a structured query), which both index. A slug the repository does
-   * not know fails with code `NRP_UNKNOWN_COMMUNITY`.
+   * query string (a structured query is rewritten as one first), which both index. A slug the
+   * repository does not know fails with code `NRP_UNKNOWN_COMMUNITY`.
    *
    * @example
    * const page = await client.searchRequest("datasets").community("physics").execute();
@@ -401,7 +398,7 @@ export class NRPSearchRequest {
   ): Record<string, QueryValue> {
     const query: Record<string, QueryValue> = {};
     const q = "q" in overrides ? overrides.q : this.state.q;
-    if (q !== undefined && this.state.body === undefined) query.q = q;
+    if (q !== undefined) query.q = q;
     const sort = overrides.sort === undefined ? this.state.sort : [overrides.sort];
     if (sort.length > 0) query.sort = sort;
     const page = overrides.page ?? this.state.page;
@@ -452,9 +449,9 @@ export class NRPSearchRequest {
   }
 
   async #endpoint(signal: AbortSignal | undefined): Promise<Omit<ResolvedSearch, "communityId">> {
-    const { models, status, body } = this.state;
+    const { models, status } = this.state;
     const drafts = status === "drafts";
-    const only = models.length === 1 && body === undefined ? models[0] : undefined;
+    const only = models.length === 1 ? models[0] : undefined;
     if (only !== undefined) {
       const info = await this.#ctx.info.getModel(only, { signal });
       const url = drafts ? info.userUrl : info.url;
@@ -486,22 +483,11 @@ export class NRPSearchRequest {
   async #fetch(
     resolved: ResolvedSearch,
     query: Record<string, QueryValue>,
-    body: StructuredQuery | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Json> {
-    const http = this.#ctx.http;
-    if (resolved.communityId !== undefined) {
-      ({ query, body } = withCommunity(query, body, resolved.communityId));
-    }
-    if (resolved.schemas !== undefined) {
-      ({ query, body } = withSchemas(query, body, resolved.schemas));
-    }
-    // A search POST is never retried: the same URL creates records on some servers, and a POST
-    // that failed may have done so.
-    const res =
-      body === undefined
-        ? await http.getJSON(resolved.url, { query, signal })
-        : await http.postJSON(resolved.url, body, { query, signal });
+    if (resolved.communityId !== undefined) query = withCommunity(query, resolved.communityId);
+    if (resolved.schemas !== undefined) query = withSchemas(query, resolved.schemas);
+    const res = await this.#ctx.http.getJSON(resolved.url, { query, signal });
     if (!isObject(res.body)) {
       throw new NRPError(`${resolved.url} did not return a search response.`, {
         code: "NRP_INVALID_RESPONSE",
@@ -527,30 +513,42 @@ export class NRPSearchRequest {
   }
 
   /**
-   * This request as the repository can take it: a structured query is rewritten as a query
-   * string where searches take no body (plain InvenioRDM); a drafts search gets the flavour's
-   * drafts facets.
+   * This request as it is sent: a structured query rewritten as its query string (see
+   * {@link NRPSearchRequest.query} for why never as a body), and a drafts search with the
+   * flavour's drafts facets. Throws `UnsupportedQueryError` before anything is sent (discovery
+   * included) when a part of the query has no query-string form.
    */
   async #forRepository(signal: AbortSignal | undefined): Promise<NRPSearchRequest> {
-    const repo = await this.#ctx.info.repository({ signal });
-    const rules = flavourOf(repo);
-    let state = this.state;
-    if (state.status === "drafts" && !state.facets.some(([name]) => name === "is_published")) {
-      const extra = rules.draftsFacets.filter(([name]) => !state.facets.some(([n]) => n === name));
-      if (extra.length > 0) state = { ...state, facets: [...state.facets, ...extra] };
+    const rewritten = this.#asQueryString();
+    const state = rewritten.state;
+    if (state.status !== "drafts" || state.facets.some(([name]) => name === "is_published")) {
+      return rewritten;
     }
-    const body = state.body;
-    if (body !== undefined && !rules.structuredSearchBody) {
-      state = { ...state, q: toQueryString(body), body: undefined };
-    }
-    return state === this.state ? this : new NRPSearchRequest(this.#ctx, state.models, state);
+    const rules = flavourOf(await this.#ctx.info.repository({ signal }));
+    const extra = rules.draftsFacets.filter(([name]) => !state.facets.some(([n]) => n === name));
+    if (extra.length === 0) return rewritten;
+    return new NRPSearchRequest(this.#ctx, state.models, {
+      ...state,
+      facets: [...state.facets, ...extra],
+    });
+  }
+
+  /** This request with a structured query rewritten as its query string. */
+  #asQueryString(): NRPSearchRequest {
+    const body = this.state.body;
+    if (body === undefined) return this;
+    return new NRPSearchRequest(this.#ctx, this.state.models, {
+      ...this.state,
+      q: toQueryString(body),
+      body: undefined,
+    });
   }
 
   /** Fetches one page (the one set by {@link NRPSearchRequest.page}, else the first). */
   async execute(options: SearchExecuteOptions = {}): Promise<NRPSearchResponse> {
     const target = await this.#forRepository(options.signal);
     const resolved = await target.#resolve(options.signal);
-    const body = await target.#fetch(resolved, target.params(), target.state.body, options.signal);
+    const body = await target.#fetch(resolved, target.params(), options.signal);
     return new NRPSearchResponse(this, body, await target.#records(resolved, body, options.signal));
   }
 
@@ -595,7 +593,7 @@ export class NRPSearchRequest {
     const signal = options.signal;
     const self = await this.#forRepository(signal);
     const targets: NRPSearchRequest[] =
-      self.state.models.length > 1 && self.state.body === undefined
+      self.state.models.length > 1
         ? self.state.models.map(
             (m) => new NRPSearchRequest(self.#ctx, [m], { ...self.state, models: [m] }),
           )
@@ -615,13 +613,9 @@ export class NRPSearchRequest {
       for await (const range of ranges) {
         const q =
           range === undefined ? target.state.q : withRange(target.state.q, range, range.idPrefix);
-        const body =
-          range === undefined
-            ? target.state.body
-            : bodyWithRange(target.state.body, range, range.idPrefix);
         for (let page = 1; (page - 1) * pageSize < window; page++) {
           const query = target.params({ q, page, size: pageSize, sort: "oldest" });
-          const raw = await target.#fetch(resolved, query, body, signal);
+          const raw = await target.#fetch(resolved, query, signal);
           const records = await target.#records(resolved, raw, signal);
           for (const record of records) {
             const key = `${record.model}/${record.id}`;
@@ -642,10 +636,9 @@ export class NRPSearchRequest {
     q: string | undefined,
     sort: string | undefined,
     signal: AbortSignal | undefined,
-    body: StructuredQuery | undefined = this.state.body,
   ): Promise<Json> {
     const query = this.params({ q, page: 1, size: 1, ...(sort === undefined ? {} : { sort }) });
-    return this.#fetch(resolved, query, body, signal);
+    return this.#fetch(resolved, query, signal);
   }
 
   async #ranges(
@@ -667,13 +660,7 @@ export class NRPSearchRequest {
     const last = await edge("newest");
     const count = async (range: CreatedRange, idPrefix?: string): Promise<number> =>
       totalOf(
-        await this.#probe(
-          resolved,
-          withRange(this.state.q, range, idPrefix),
-          "oldest",
-          signal,
-          bodyWithRange(this.state.body, range, idPrefix),
-        ),
+        await this.#probe(resolved, withRange(this.state.q, range, idPrefix), "oldest", signal),
       );
     return planRanges(first, last, window, count);
   }
@@ -682,50 +669,35 @@ export class NRPSearchRequest {
 /** A community UUID, which needs no lookup (RDM and oarepo community ids are UUIDs). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** `q` with a clause ANDed to it, or the clause alone when there is no query. */
+function andClause(query: Record<string, QueryValue>, clause: string): Record<string, QueryValue> {
+  const q =
+    typeof query.q === "string" && query.q.trim() !== "" ? `(${query.q}) AND ${clause}` : clause;
+  return { ...query, q };
+}
+
 /**
- * Narrows a search to one community's records: a `parent.communities.ids` clause ANDed to `q`, or
- * a `term` filter around a structured query. RDM's own community search filters on that field.
+ * Narrows a search to one community's records: a `parent.communities.ids` clause ANDed to `q`.
+ * RDM's own community search filters on that field.
  */
 export function withCommunity(
   query: Record<string, QueryValue>,
-  body: StructuredQuery | undefined,
   communityId: string,
-): { query: Record<string, QueryValue>; body: StructuredQuery | undefined } {
-  if (body !== undefined) {
-    return {
-      query,
-      body: {
-        bool: { must: [body], filter: [{ term: { "parent.communities.ids": communityId } }] },
-      },
-    };
-  }
-  const clause = `parent.communities.ids:"${communityId}"`;
-  const q =
-    typeof query.q === "string" && query.q.trim() !== "" ? `(${query.q}) AND ${clause}` : clause;
-  return { query: { ...query, q }, body };
+): Record<string, QueryValue> {
+  return andClause(query, `parent.communities.ids:"${communityId}"`);
 }
 
 /**
  * Narrows a global search to some models by their JSON schema ids, the way oarepo-global-search
- * combines its models (a `$schema` term per model): a `terms` filter around a structured query,
- * or a `$schema` clause ANDed to `q`. Without it the global endpoint counts every model's hits.
+ * combines its models (a `$schema` term per model): a `$schema` clause ANDed to `q`. Without it
+ * the global endpoint counts every model's hits.
  */
 export function withSchemas(
   query: Record<string, QueryValue>,
-  body: StructuredQuery | undefined,
   schemas: readonly string[],
-): { query: Record<string, QueryValue>; body: StructuredQuery | undefined } {
-  if (body !== undefined) {
-    return {
-      query,
-      body: { bool: { must: [body], filter: [{ terms: { $schema: [...schemas] } }] } },
-    };
-  }
+): Record<string, QueryValue> {
   const values = schemas.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`);
-  const clause = `$schema:(${values.join(" OR ")})`;
-  const q =
-    typeof query.q === "string" && query.q.trim() !== "" ? `(${query.q}) AND ${clause}` : clause;
-  return { query: { ...query, q }, body };
+  return andClause(query, `$schema:(${values.join(" OR ")})`);
 }
 
 /** One pass over the whole query, as the range iterable of a scan that fits the window. */
@@ -740,19 +712,6 @@ function totalOf(body: Json): number {
   if (typeof total === "number") return total;
   if (isObject(total) && typeof total.value === "number") return total.value;
   return hitsOf(body).length;
-}
-
-/** A structured query narrowed to a `created` range. */
-function bodyWithRange(
-  body: StructuredQuery | undefined,
-  range: CreatedRange,
-  idPrefix: string | undefined,
-): StructuredQuery | undefined {
-  if (body === undefined) return undefined;
-  const created = { gte: formatMillis(range.from), lt: formatMillis(range.to) };
-  const filter: StructuredQuery[] = [{ range: { created } }];
-  if (idPrefix !== undefined) filter.push({ query_string: { query: idClause(idPrefix) } });
-  return { bool: { must: [body], filter } };
 }
 
 function positiveInteger(name: string, n: number): void {

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APIUserAbortError, NRPRecord, NRPSearchResponse } from "nrp-invenio-client";
+import {
+  APIUserAbortError,
+  NRPRecord,
+  NRPSearchResponse,
+  UnsupportedQueryError,
+} from "nrp-invenio-client";
 import type { NRPInvenioClient, ScanProgress } from "nrp-invenio-client";
 import type { DevServer } from "nrp-invenio-devserver";
 import { Fixtures } from "../helpers/servers.js";
@@ -121,7 +126,7 @@ describe("search requests", () => {
 });
 
 describe("queries, facets and the window", () => {
-  it("sends a structured query as a POST body to the global endpoint", async () => {
+  it("sends a structured query as q on a GET to the model's endpoint, never as a body", async () => {
     const before = server.requestLog.length;
     const page = await anonymous
       .searchRequest("documents")
@@ -131,26 +136,64 @@ describe("queries, facets and the window", () => {
     expect(page.total).toBe(COUNT / 10);
     expect(page.records.every((r) => String(r.metadata.title).startsWith("special"))).toBe(true);
     expect(page.records.every((r) => r.model === "documents")).toBe(true);
-    const calls = server.requestLog.slice(before).filter((e) => e.path.startsWith("/api/search"));
-    expect(calls.map((e) => e.method)).toEqual(["POST"]);
+    const calls = server.requestLog.slice(before).filter((e) => e.path.startsWith("/api/"));
+    expect(calls.map((e) => `${e.method} ${e.path.split("?")[0] ?? ""}`)).toEqual([
+      "GET /api/documents/",
+    ]);
+    expect(new URL(calls[0]?.path ?? "", server.url).searchParams.get("q")).toBe(
+      "metadata.title:special",
+    );
   });
 
-  it("never repeats a structured search POST, even after a 503", async () => {
+  it("narrows a structured query of several models by $schema on the global GET", async () => {
+    const target = published[5];
+    if (target === undefined) throw new Error("no records");
+    const before = server.requestLog.length;
+    const page = await anonymous
+      .searchRequest(["documents", "datasets"])
+      .query({ terms: { id: [target.id] } })
+      .execute();
+    expect(page.records.map((r) => r.id)).toEqual([target.id]);
+    const calls = server.requestLog.slice(before).filter((e) => e.path.startsWith("/api/search"));
+    expect(calls.map((e) => e.method)).toEqual(["GET"]);
+    expect(new URL(calls[0]?.path ?? "", server.url).searchParams.get("q")).toBe(
+      `(id:("${target.id}")) AND $schema:("local://documents-1.0.0.json" OR "local://datasets-1.0.0.json")`,
+    );
+  });
+
+  it("retries a structured search like any other GET", async () => {
     const events: unknown[] = [];
     const client = fx.client(server, { onRetry: (e) => events.push(e) }).client;
     await client.info.repository();
-    server.faults.add({ method: "POST", path: "/api/search/", status: 503, times: 3 });
+    server.faults.add({ method: "GET", path: "/api/documents/", status: 503, times: 1 });
+    const page = await client
+      .searchRequest("documents")
+      .query({ match: { "metadata.title": "special" } })
+      .execute();
+    server.faults.clear();
+    expect(page.total).toBe(COUNT / 10);
+    expect(events).toHaveLength(1);
+  });
+
+  it("refuses a query with no query-string form before sending anything", async () => {
+    const client = fx.client(server).client;
+    await client.info.repository();
     const before = server.requestLog.length;
     const error = await client
       .searchRequest("documents")
-      .query({ match: { "metadata.title": "special" } })
+      .query({ bool: { filter: [{ nested: { path: "metadata.creators", query: {} } }] } })
       .execute()
       .catch((e: unknown) => e);
-    server.faults.clear();
-    expect(error).toMatchObject({ status: 503 });
-    const calls = server.requestLog.slice(before).filter((e) => e.path.startsWith("/api/search"));
-    expect(calls.map((e) => e.method)).toEqual(["POST"]);
-    expect(events).toEqual([]);
+    expect(error).toBeInstanceOf(UnsupportedQueryError);
+    expect(error).toMatchObject({
+      code: "NRP_UNSUPPORTED_QUERY",
+      path: "bool.filter[0].nested",
+    });
+    const scan = await (async () => {
+      for await (const _ of client.searchRequest().query({ geo_shape: {} }).scan()) break;
+    })().catch((e: unknown) => e);
+    expect(scan).toMatchObject({ code: "NRP_UNSUPPORTED_QUERY", path: "geo_shape" });
+    expect(server.requestLog.slice(before)).toEqual([]);
   });
 
   it("a drafts search on NRP also asks oarepo's record_status=draft (oarepo has no is_published)", async () => {
@@ -419,7 +462,7 @@ describe("community filter against the devserver's index, and structured queries
     expect(documents.total).toBe(COUNT / 10);
     expect(documents.records).toHaveLength(COUNT / 10);
     expect(server.requestLog.slice(before).map((e) => e.path.split("?")[0])).toEqual([
-      "/api/search/",
+      "/api/documents/",
     ]);
     const datasets = await anonymous.searchRequest("datasets").query(query).execute();
     expect(datasets.total).toBe(1);

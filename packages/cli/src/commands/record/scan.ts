@@ -29,8 +29,8 @@ export default defineCommand({
     "Writes every record matching [query] as it arrives, past the 10 000-record search window\n" +
     "(the client splits the query into date ranges). Use --format jsonl for one JSON document\n" +
     "per line. A progress line shows on a terminal; Ctrl-C stops after what was printed.\n\n" +
-    "--json-query takes an OpenSearch query object instead of [query] (on InvenioRDM rewritten as\n" +
-    "a query string; a query type that has none exits 2); --community keeps the\n" +
+    "--json-query takes an OpenSearch query object instead of [query] (sent as a query string\n" +
+    "with the same matches; a query type that has none exits 2); --community keeps the\n" +
     "records of one community (slug or UUID). --scan-window N splits the scan so that no range\n" +
     "holds more than N hits: lower it for a server configured with a smaller max_result_window\n" +
     "(Invenio's default is 10 000).",

@@ -55,11 +55,12 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       '"nrp scan records" reads every match. A malformed query exits 5 on NRP; InvenioRDM\n' +
       "searches its words as plain text instead (exit 0, usually no hits).\n\n" +
       "--json-query takes an OpenSearch query object (bool, term, terms, ids, range, exists,\n" +
-      "match, match_phrase, prefix, wildcard, query_string) instead of [query]; InvenioRDM gets\n" +
-      "it as a query string, and other query types exit 2 there. --community keeps the records\n" +
-      "of one community, by slug or UUID. --facets adds the facet counts of all matches: a\n" +
-      "second table, or an object {total, hits, facets} in json/jsonl/yaml, facets as the\n" +
-      "server's aggregations.",
+      "match, match_phrase, prefix, wildcard, query_string) instead of [query]; it is sent as\n" +
+      "a query string with the same matches (never as a search body, which NRP servers on\n" +
+      "oarepo 12/13 ignore), and other query types exit 2 before anything is sent.\n" +
+      "--community keeps the records of one community, by slug or UUID. --facets adds the\n" +
+      "facet counts of all matches: a second table, or an object {total, hits, facets} in\n" +
+      "json/jsonl/yaml, facets as the server's aggregations.",
     arguments: [{ name: "[query]", description: "query string (default: every record)" }],
     options(cmd) {
       cmd
