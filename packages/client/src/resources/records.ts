@@ -22,13 +22,9 @@ import type { ModelUrls } from "../internal/ids.js";
 import { runPool } from "../internal/pool.js";
 import { prepareCreateBody, prepareSaveBody, revisionFromEtag } from "../internal/record-body.js";
 import { recordStateOf } from "../internal/record-state.js";
-import {
-  RDM_REMOVAL_REASONS,
-  draftUrl,
-  rdmReviewBody,
-  reviewFlavourOf,
-} from "../internal/review-flavour.js";
-import type { ReviewFlavour } from "../internal/review-flavour.js";
+import { RDM_REMOVAL_REASONS, draftUrl, rdmReviewBody } from "../internal/rdm-review.js";
+import { flavourOf } from "../internal/flavour.js";
+import type { FlavourRules } from "../internal/flavour.js";
 import { NRPRecordFiles } from "./files.js";
 import type { Info, NRPModelInfo } from "./info.js";
 import { NRPRecordRequest, NRPRecordRequests, hitsOf } from "./requests.js";
@@ -240,7 +236,7 @@ async function fetchRelated(
   }
   if (options.includeRequests) {
     const repo = await ctx.info.repository({ signal });
-    if (reviewFlavourOf(repo).recordRequests === "review") {
+    if (flavourOf(repo).recordRequests === "review") {
       related.requests = new NRPRecordRequests([], await rdmRecordRequests(ctx, data, signal), ctx);
       return related;
     }
@@ -527,8 +523,8 @@ export class NRPRecord {
     this.#etag = etagOf(res);
   }
 
-  async #flavour(signal: AbortSignal | undefined): Promise<ReviewFlavour> {
-    return reviewFlavourOf(await this.#ctx.info.repository({ signal }));
+  async #flavour(signal: AbortSignal | undefined): Promise<FlavourRules> {
+    return flavourOf(await this.#ctx.info.repository({ signal }));
   }
 
   #link(name: string): string {
@@ -1165,8 +1161,7 @@ export class Records {
     }
     const info = await this.#ctx.info.getModel(model, { signal: options.signal });
     const repo = await this.#ctx.info.repository({ signal: options.signal });
-    const viaReview =
-      options.community !== undefined && reviewFlavourOf(repo).community === "review";
+    const viaReview = options.community !== undefined && flavourOf(repo).community === "review";
     const communityId = viaReview
       ? await this.#communityId(options.community ?? "", options.signal)
       : undefined;

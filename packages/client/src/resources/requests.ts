@@ -5,7 +5,7 @@
 import { ActionNotAvailableError, NRPError } from "../core/errors.js";
 import type { HttpClient, QueryValue } from "../internal/http.js";
 import { isObject } from "../internal/json.js";
-import { NRP_REVIEW_FLAVOUR, reviewFlavourOf } from "../internal/review-flavour.js";
+import { NRP_RULES, flavourOf } from "../internal/flavour.js";
 import type { Json } from "../core/json.js";
 import type { Info } from "./info.js";
 
@@ -673,8 +673,8 @@ export class Requests {
   async search(options: RequestSearchOptions = {}): Promise<RequestsPage> {
     const flavour =
       this.#ctx.info === undefined
-        ? NRP_REVIEW_FLAVOUR
-        : reviewFlavourOf(await this.#ctx.info.repository({ signal: options.signal }));
+        ? NRP_RULES
+        : flavourOf(await this.#ctx.info.repository({ signal: options.signal }));
     const userList = options.mine === true && flavour.myRequests === "user";
     if (options.assigned === true && flavour.myRequests === "user") {
       throw new NRPError(
