@@ -547,15 +547,7 @@ export class NRPRecord {
       `${error.message}\n  The record ${this.mid} changed on the server since it was read; ` +
       "nothing was overwritten. Reload it with record.refresh() (on the command line: run " +
       "`nrp get record` again), re-apply your changes and save again.";
-    return new PreconditionFailedError(message, {
-      status: error.status,
-      body: error.body,
-      headers: error.headers,
-      method: error.method,
-      url: error.url,
-      retryAfter: error.retryAfter,
-      cause: error,
-    });
+    return new PreconditionFailedError(message, { ...apiErrorInit(error), cause: error });
   }
 
   /**

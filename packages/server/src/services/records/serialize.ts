@@ -9,6 +9,7 @@ import type { FileRow } from "../../store/files.js";
 import { mimetypeOf } from "../files/mimetypes.js";
 import { encodeKey } from "../files/serialize.js";
 import { Access } from "./access.js";
+import { dumpCommunity } from "../communities.js";
 import { dereferenceVocabularies } from "./vocabularies.js";
 import { currentReview } from "../requests/review.js";
 
@@ -168,28 +169,9 @@ function rdmCommunitiesOf(d: DumpContext, parent: ParentRow): Record<string, unk
   const entries = parent.communities.flatMap((id) => {
     const c = all.find((x) => x.id === id);
     if (c === undefined) return [];
-    return [
-      {
-        id: c.id,
-        created: c.created,
-        updated: c.created,
-        links: {},
-        revision_id: 1,
-        slug: c.slug,
-        metadata: { title: c.title },
-        access: {
-          visibility: "public",
-          members_visibility: "public",
-          member_policy: "open",
-          record_submission_policy: "open",
-          review_policy: "closed",
-        },
-        custom_fields: {},
-        is_verified: false,
-        deletion_status: { is_deleted: false, status: "P" },
-        children: { allow: false },
-      },
-    ];
+    // As the community itself is served, with the links and revision of the copy indexed
+    // with the record (recorded `record-after-accept`).
+    return [{ ...dumpCommunity(d.origin, c, true), links: {}, revision_id: 1 }];
   });
   return { ...base, entries };
 }

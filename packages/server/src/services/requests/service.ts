@@ -1136,31 +1136,40 @@ export const requestsService: Service = (router, app) => {
     s.search(ctx, "/api/user/requests");
   });
   for (const extended of [false, true]) {
-    const one = `/api/requests/${extended ? "extended/" : ""}:requestId`;
-    router.on("GET", one, (ctx) => {
-      s.read(ctx, extended);
-    });
-    router.on("PUT", one, (ctx) => s.update(ctx, extended));
-    router.on("DELETE", one, (ctx) => {
-      s.remove(ctx);
-    });
-    router.on("GET", `${one}/comments`, (ctx) => {
-      s.timeline(ctx, extended, true);
-    });
-    router.on("POST", `${one}/comments`, (ctx) => s.comment(ctx, extended));
-    router.on("GET", `${one}/comments/:eventId`, (ctx) => {
-      s.readComment(ctx, extended);
-    });
-    router.on("PUT", `${one}/comments/:eventId`, (ctx) => s.updateComment(ctx, extended));
-    router.on("DELETE", `${one}/comments/:eventId`, (ctx) => {
-      s.deleteComment(ctx);
-    });
-    router.on("GET", `${one}/timeline`, (ctx) => {
-      s.timeline(ctx, extended, false);
-    });
+    registerOneRequest(
+      router,
+      s,
+      `/api/requests/${extended ? "extended/" : ""}:requestId`,
+      extended,
+    );
   }
   router.on("POST", "/api/requests/:requestId/actions/:action", (ctx) => s.action(ctx));
 };
+
+/** One request under `one`: read, update, delete, comments and timeline (both flavours). */
+function registerOneRequest(router: Router, s: Requests, one: string, extended: boolean): void {
+  router.on("GET", one, (ctx) => {
+    s.read(ctx, extended);
+  });
+  router.on("PUT", one, (ctx) => s.update(ctx, extended));
+  router.on("DELETE", one, (ctx) => {
+    s.remove(ctx);
+  });
+  router.on("GET", `${one}/comments`, (ctx) => {
+    s.timeline(ctx, extended, true);
+  });
+  router.on("POST", `${one}/comments`, (ctx) => s.comment(ctx, extended));
+  router.on("GET", `${one}/comments/:eventId`, (ctx) => {
+    s.readComment(ctx, extended);
+  });
+  router.on("PUT", `${one}/comments/:eventId`, (ctx) => s.updateComment(ctx, extended));
+  router.on("DELETE", `${one}/comments/:eventId`, (ctx) => {
+    s.deleteComment(ctx);
+  });
+  router.on("GET", `${one}/timeline`, (ctx) => {
+    s.timeline(ctx, extended, false);
+  });
+}
 
 /**
  * InvenioRDM 13's requests (invenio-requests without oarepo's extensions) and the
@@ -1188,26 +1197,6 @@ function registerRdm(router: Router, app: ServiceContext): void {
     s.search(ctx, "/api/user/requests");
   });
   const one = "/api/requests/:requestId";
-  router.on("GET", one, (ctx) => {
-    s.read(ctx, false);
-  });
-  router.on("PUT", one, (ctx) => s.update(ctx, false));
-  router.on("DELETE", one, (ctx) => {
-    s.remove(ctx);
-  });
-  router.on("GET", `${one}/comments`, (ctx) => {
-    s.timeline(ctx, false, true);
-  });
-  router.on("POST", `${one}/comments`, (ctx) => s.comment(ctx, false));
-  router.on("GET", `${one}/comments/:eventId`, (ctx) => {
-    s.readComment(ctx, false);
-  });
-  router.on("PUT", `${one}/comments/:eventId`, (ctx) => s.updateComment(ctx, false));
-  router.on("DELETE", `${one}/comments/:eventId`, (ctx) => {
-    s.deleteComment(ctx);
-  });
-  router.on("GET", `${one}/timeline`, (ctx) => {
-    s.timeline(ctx, false, false);
-  });
+  registerOneRequest(router, s, one, false);
   router.on("POST", `${one}/actions/:action`, (ctx) => s.action(ctx));
 }
