@@ -1,7 +1,9 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
+import { DevServerConfigError } from "../config/load.js";
+import { isBlobName } from "./files.js";
 import { migrate } from "./migrations.js";
 
 /** Where the store keeps its data. */
@@ -33,6 +35,55 @@ export interface Store {
 export const DATABASE_FILE = "devserver.sqlite3";
 
 /**
+ * Marker file the store writes into the blob directory it created: only a directory carrying it
+ * is ever swept, so a `files/` that holds someone else's files is never touched.
+ */
+export const BLOBS_MARKER = ".nrp-devserver-blobs";
+
+const MARKER_TEXT =
+  "This directory holds the file contents of an nrp-invenio-devserver data directory.\n";
+
+/**
+ * Makes sure `blobsDir` is the store's own: creates it (with its marker) when missing, adopts an
+ * empty one, or one that an earlier version of the store wrote (database present, nothing but
+ * blob names in it), and refuses anything else.
+ * @throws DevServerConfigError for a `files/` that is a symlink, not a directory, or holds files
+ *   the store did not write
+ */
+async function claimBlobsDir(dataDir: string, blobsDir: string): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new DevServerConfigError(
+      dataDir,
+      "",
+      `${blobsDir} ${why}; the devserver keeps its file contents there and deletes what it no longer needs, so it will not use it (choose another data directory)`,
+    );
+  };
+  const info = await lstat(blobsDir).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (info === undefined) {
+    await mkdir(blobsDir, { recursive: true });
+  } else {
+    if (info.isSymbolicLink()) refuse("is a symbolic link");
+    if (!info.isDirectory()) refuse("is not a directory");
+    const names = await readdir(blobsDir);
+    if (names.includes(BLOBS_MARKER)) return;
+    if (names.length > 0) {
+      const legacy =
+        (await lstat(join(dataDir, DATABASE_FILE)).catch(() => undefined))?.isFile() === true &&
+        names.every((name) => isBlobName(name));
+      if (!legacy) refuse("already exists and was not created by the devserver");
+    }
+  }
+  await writeFile(join(blobsDir, BLOBS_MARKER), MARKER_TEXT, { flag: "wx" }).catch(
+    (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    },
+  );
+}
+
+/**
  * Opens (creating and migrating as needed) the store: `<dataDir>/devserver.sqlite3` in WAL mode
  * with blobs in `<dataDir>/files/`, or, without a data directory, an in-memory database and a
  * temporary blob directory removed on close.
@@ -46,7 +97,8 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   const blobsDir = join(dataDir, "files");
   let db: Database | undefined;
   try {
-    await mkdir(blobsDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true });
+    await claimBlobsDir(dataDir, blobsDir);
     db = new BetterSqlite3(ephemeral ? ":memory:" : join(dataDir, DATABASE_FILE));
     if (!ephemeral) db.pragma("journal_mode = WAL");
     db.pragma("foreign_keys = ON");
