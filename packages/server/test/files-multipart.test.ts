@@ -230,7 +230,9 @@ describe("multipart (M) uploads", () => {
     const dir = await mkdtemp(join(tmpdir(), "nrp-abort-"));
     const disk = await startDevServer({ dataDir: dir });
     try {
-      const stored = async (): Promise<string[]> => readdir(join(dir, "files"));
+      // The blobs, without the marker file that makes the directory the store's own.
+      const stored = async (): Promise<string[]> =>
+        (await readdir(join(dir, "files"))).filter((name) => !name.startsWith("."));
       const { files } = await filesDraft(disk);
       const token = disk.tokens.owner;
       const one = await initM(disk, files, "one.bin", 20, 2, 10);
