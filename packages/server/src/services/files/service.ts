@@ -19,7 +19,7 @@ import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
 import type { Service, ServiceContext } from "../service.js";
 import { sendContent } from "./download.js";
 import { mimetypeOf } from "./mimetypes.js";
-import { dumpFile, dumpFileList } from "./serialize.js";
+import { dumpFile, dumpFileList, MAX_PARTS } from "./serialize.js";
 import {
   BAD_DIGEST,
   CONTENT_LENGTH_MISMATCH,
@@ -39,6 +39,7 @@ export const FILE_MESSAGES = {
   noFiles: "No files to upload.",
   transferNotDict: "Transfer metadata must be a dictionary.",
   multipartParts: "Multipart file transfer requires parts.",
+  multipartTooManyParts: `Multipart file transfer supports at most ${String(MAX_PARTS)} parts.`,
   multipartSize: "Multipart file transfer requires file size.",
   multipartPartSize: "Multipart file transfer to local storage requires part_size.",
   multipartGeometry:
@@ -162,6 +163,7 @@ function parseInit(body: unknown): InitEntry[] {
 function checkMultipart(entry: InitEntry): void {
   const { parts, part_size: partSize } = entry.transfer;
   if (parts === undefined || parts === 0) throw new HttpError(400, FILE_MESSAGES.multipartParts);
+  if (parts > MAX_PARTS) throw new HttpError(400, FILE_MESSAGES.multipartTooManyParts);
   if (entry.size === null || entry.size === 0) {
     throw new HttpError(400, FILE_MESSAGES.multipartSize);
   }
