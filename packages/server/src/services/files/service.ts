@@ -29,6 +29,9 @@ import {
   receiveBody,
 } from "./upload.js";
 
+/** Longest file key in characters (code points), as the file schema's `Length(1, 1024)`. */
+export const MAX_KEY_LENGTH = 1024;
+
 /** `max_files_count` of IRR's file service config. */
 export const MAX_FILES = 100;
 
@@ -38,6 +41,7 @@ export const FILE_MESSAGES = {
   tooMany: "Uploading selected files will result in exceeding the max amount per record.",
   noFiles: "No files to upload.",
   transferNotDict: "Transfer metadata must be a dictionary.",
+  dotKey: "A file key cannot be '.' or '..'.",
   multipartParts: "Multipart file transfer requires parts.",
   multipartTooManyParts: `Multipart file transfer supports at most ${String(MAX_PARTS)} parts.`,
   multipartSize: "Multipart file transfer requires file size.",
@@ -104,7 +108,12 @@ function parseInit(body: unknown): InitEntry[] {
     }
     if (raw.key === undefined) problem("key", "Missing data for required field.");
     else if (typeof raw.key !== "string") problem("key", "Not a valid string.");
-    else if (raw.key === "") problem("key", "Length must be between 1 and 1024.");
+    else if (raw.key === "" || [...raw.key].length > MAX_KEY_LENGTH) {
+      problem("key", "Length must be between 1 and 1024.");
+    } else if (raw.key === "." || raw.key === "..") {
+      // A key is a URL path segment: `.` and `..` would be resolved away before reaching the file.
+      problem("key", FILE_MESSAGES.dotKey);
+    }
     if (raw.metadata !== undefined && !isObject(raw.metadata)) {
       problem("metadata", "Not a valid mapping type.");
     }
