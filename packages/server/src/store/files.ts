@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { lstat, readdir, rm } from "node:fs/promises";
+import { chmod, lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "better-sqlite3";
 import type { ItemKind } from "./records.js";
@@ -256,9 +256,14 @@ export class FileStore {
     const names = await readdir(this.blobsDir).catch(() => [] as string[]);
     for (const name of names) {
       if (!isBlobName(name)) continue;
-      if (!name.endsWith(".upload") && this.referenced(name)) continue;
       const info = await lstat(this.blobPath(name)).catch(() => undefined);
       if (info?.isFile() !== true) continue;
+      if (!name.endsWith(".upload") && this.referenced(name)) {
+        // Blobs an earlier version wrote with the default mode become owner-only.
+        if ((info.mode & 0o077) !== 0)
+          await chmod(this.blobPath(name), 0o600).catch(() => undefined);
+        continue;
+      }
       await rm(this.blobPath(name), { force: true }).catch(() => undefined);
     }
   }

@@ -14,6 +14,7 @@ import { sendEmpty, sendJson } from "../../http/respond.js";
 import type { Router } from "../../http/router.js";
 import { newBlobId, type FileRow, type TransferInfo } from "../../store/files.js";
 import { timestamp } from "../../store/records.js";
+import { PRIVATE_FILE_MODE } from "../../store/store.js";
 import { Records } from "../records/service.js";
 import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
 import type { Service, ServiceContext } from "../service.js";
@@ -296,7 +297,7 @@ class Files {
         // Local storage preallocates the whole file so that parts can land at their offsets.
         const blobId = newBlobId();
         blobs.set(entry, blobId);
-        const handle = await open(files.blobPath(blobId), "w");
+        const handle = await open(files.blobPath(blobId), "w", PRIVATE_FILE_MODE);
         try {
           await handle.truncate(entry.size ?? 0);
         } finally {
