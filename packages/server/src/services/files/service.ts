@@ -109,7 +109,7 @@ function parseInit(body: unknown): InitEntry[] {
     }
     if (raw.key === undefined) problem("key", "Missing data for required field.");
     else if (typeof raw.key !== "string") problem("key", "Not a valid string.");
-    else if (raw.key === "" || [...raw.key].length > MAX_KEY_LENGTH) {
+    else if (raw.key === "" || Array.from(raw.key).length > MAX_KEY_LENGTH) {
       problem("key", "Length must be between 1 and 1024.");
     } else if (raw.key === "." || raw.key === "..") {
       // A key is a URL path segment: `.` and `..` would be resolved away before reaching the file.
