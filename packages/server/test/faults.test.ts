@@ -272,6 +272,35 @@ describe("admin API and request log", () => {
     faults.clear();
   });
 
+  test("the log never records an access_token in the query, cookies or proxy credentials", async () => {
+    const { url, tokens, requestLog } = server();
+    requestLog.length = 0;
+    const secret = tokens.owner;
+    await call(
+      `${url}/api/user/search/?q=x&access_token=${secret}&ACCESS_TOKEN=${secret}` +
+        `&access%5Ftoken=${secret}&page=2`,
+      {
+        headers: {
+          Cookie: `session=${secret}; csrftoken=c00k1e`,
+          "Proxy-Authorization": `Basic ${Buffer.from(`proxyuser:${secret}`).toString("base64")}`,
+        },
+      },
+    );
+    const log = await call(`${url}/_devserver/requests-log`, { token: tokens.admin });
+    expect(log.body).toHaveLength(1);
+    const [entry] = log.body;
+    expect(entry.path).toBe(
+      "/api/user/search/?q=x&access_token=REDACTED&ACCESS_TOKEN=REDACTED" +
+        "&access%5Ftoken=REDACTED&page=2",
+    );
+    expect(entry.headers.cookie).toBe("REDACTED");
+    expect(entry.headers["proxy-authorization"]).toBe("REDACTED");
+    const text = JSON.stringify([log.body, requestLog]);
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain("c00k1e");
+    expect(text).not.toContain(Buffer.from(`proxyuser:${secret}`).toString("base64"));
+  });
+
   test("the log records method, path, auth, user agent, header order and status, never the token", async () => {
     const { url, tokens, requestLog } = server();
     requestLog.length = 0;

@@ -401,9 +401,11 @@ describe("persistence", () => {
       expect(init.status).toBe(201);
       await putBytes(`${files}/half.bin/content/1`, first.tokens.owner, data.subarray(0, 10));
       await first.close();
-      // What a server killed mid-upload leaves behind is cleared at start-up.
-      await writeFile(join(dir, "files", "stray.upload"), "partial");
-      await writeFile(join(dir, "files", "unreferenced"), "old");
+      // What a server killed mid-upload leaves behind is cleared at start-up: its own upload
+      // temporaries and unreferenced blobs, nothing else.
+      const stray = "0b3f6f0e-7c1a-4d2b-9e8f-1a2b3c4d5e6f";
+      await writeFile(join(dir, "files", `${stray}.upload`), "partial");
+      await writeFile(join(dir, "files", "1c4a7e2f-8d3b-4e5c-af90-2b3c4d5e6f70"), "old");
       const blobsBefore = (await readdir(join(dir, "files"))).length;
 
       const second = await startDevServer({ dataDir: dir, redirectDownloads: true });

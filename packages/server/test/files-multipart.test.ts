@@ -160,6 +160,29 @@ describe("multipart (M) uploads", () => {
     expect(item.body.status).toBe("pending");
   });
 
+  test("more than 10,000 parts is refused and leaves the draft's file list answering", async () => {
+    const { files } = await filesDraft(server());
+    const tooMany = "Multipart file transfer supports at most 10000 parts.";
+    const huge = 2 ** 40;
+    const cases = [
+      { key: "huge.bin", size: huge, transfer: { type: "M", parts: huge, part_size: 1 } },
+      { key: "many.bin", size: 10_001, transfer: { type: "M", parts: 10_001, part_size: 1 } },
+    ];
+    for (const body of cases) {
+      const res = await send("POST", files, { token: owner(), body: [body] });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body).toEqual({ status: 400, message: tooMany });
+    }
+    const list = await call(files, { token: owner() });
+    expect(list.status).toBe(200);
+    expect(list.body.entries).toEqual([]);
+
+    const most = await initM(server(), files, "most.bin", 10_000, 10_000, 1);
+    expect(most.links.parts).toHaveLength(10_000);
+    expect(most.links.parts.at(-1)?.url).toBe(`${files}/most.bin/content/10000`);
+    expect((await call(files, { token: owner() })).status).toBe(200);
+  });
+
   test("init and part errors carry the multipart provider's messages", async () => {
     const { files } = await filesDraft(server());
     const init = (size: unknown, transfer: Record<string, unknown>) =>
@@ -230,7 +253,9 @@ describe("multipart (M) uploads", () => {
     const dir = await mkdtemp(join(tmpdir(), "nrp-abort-"));
     const disk = await startDevServer({ dataDir: dir });
     try {
-      const stored = async (): Promise<string[]> => readdir(join(dir, "files"));
+      // The blobs, without the marker file that makes the directory the store's own.
+      const stored = async (): Promise<string[]> =>
+        (await readdir(join(dir, "files"))).filter((name) => !name.startsWith("."));
       const { files } = await filesDraft(disk);
       const token = disk.tokens.owner;
       const one = await initM(disk, files, "one.bin", 20, 2, 10);

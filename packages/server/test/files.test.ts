@@ -238,6 +238,31 @@ describe("file errors", () => {
   const server = useServer();
   const owner = (): string => server().tokens.owner;
 
+  test("a key of more than 1024 characters, '.' or '..' is refused and nothing is stored", async () => {
+    const { files } = await filesDraft(server());
+    const post = (key: string) => send("POST", files, { token: owner(), body: [{ key }] });
+    for (const key of ["k".repeat(1025), "é".repeat(1025), "😀".repeat(1025)]) {
+      const res = await post(key);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        status: 400,
+        message: "A validation error occurred.",
+        errors: [{ field: "0.key", messages: ["Length must be between 1 and 1024."] }],
+      });
+    }
+    for (const key of [".", ".."]) {
+      expect((await post(key)).body).toEqual({
+        status: 400,
+        message: "A validation error occurred.",
+        errors: [{ field: "0.key", messages: ["A file key cannot be '.' or '..'."] }],
+      });
+    }
+    expect((await call(files, { token: owner() })).body.entries).toEqual([]);
+    // 1024 characters (a code point each, even outside the BMP) is still a key; so is "...".
+    expect((await post("😀".repeat(1024))).status).toBe(201);
+    expect((await post("...")).status).toBe(201);
+  });
+
   test("init validation with Invenio's messages", async () => {
     const { id, files } = await filesDraft(server());
     const post = (body: unknown) => send("POST", files, { token: owner(), body });

@@ -66,8 +66,9 @@ const DELIBERATE: readonly Deliberate[] = [
     exchanges: ["files-init-multipart-bad"],
     where: ["status", "body *"],
     reason:
-      "a multipart init whose size, parts and part_size cannot tile the file is refused at once " +
-      "(400) where RDM 13 accepts it (201) and fails later; a client never sends one",
+      "a multipart init whose size, parts and part_size cannot tile the file (or that declares " +
+      "more than 10,000 parts) is refused at once (400) where RDM 13 accepts it (201) and fails " +
+      "later; a client never sends one",
   },
   {
     exchanges: ["file-commit-without-content"],

@@ -1,12 +1,23 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { DevServerConfigError, resolveConfig, startDevServer } from "nrp-invenio-devserver";
 import { openStore } from "../src/store/store.js";
-import { call } from "./helpers.js";
+import { call, send } from "./helpers.js";
+import { bytes, filesDraft, putBytes, uploadL } from "./files-helpers.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -112,6 +123,123 @@ describe("persistence", () => {
     const [a, b] = await Promise.all([startDevServer(), startDevServer()]);
     expect(a.tokens.owner).not.toBe(b.tokens.owner);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe("the blob directory is the store's own", () => {
+  const blob = "2d5b8f3a-9e4c-4f6d-b0a1-3c4d5e6f7081";
+
+  test("a files/ directory with someone else's files is refused and left untouched", async () => {
+    await mkdir(join(dir, "files"));
+    await writeFile(join(dir, "files", "thesis.pdf"), "mine");
+    await writeFile(join(dir, "files", blob), "looks like a blob");
+    await expect(startDevServer({ dataDir: dir })).rejects.toThrow(
+      /files already exists and was not created by the devserver/,
+    );
+    expect((await readdir(join(dir, "files"))).sort()).toEqual([blob, "thesis.pdf"]);
+    expect(await readFile(join(dir, "files", "thesis.pdf"), "utf8")).toBe("mine");
+  });
+
+  test("a files/ that is a symbolic link is refused and its target left untouched", async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), "devserver-target-"));
+    try {
+      await writeFile(join(elsewhere, "photo.jpg"), "precious");
+      await symlink(elsewhere, join(dir, "files"));
+      await expect(startDevServer({ dataDir: dir })).rejects.toThrow(DevServerConfigError);
+      expect(await readdir(elsewhere)).toEqual(["photo.jpg"]);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  test("the start-up sweep deletes only unreferenced blobs, never other names or symlinks", async () => {
+    const first = await startDevServer({ dataDir: dir });
+    await first.close();
+    const outside = join(dir, "outside.txt");
+    await writeFile(outside, "keep me");
+    await writeFile(join(dir, "files", "notes.txt"), "user file");
+    await mkdir(join(dir, "files", "sub"));
+    await writeFile(join(dir, "files", "sub", "inner.txt"), "nested");
+    const linked = "3e6c9a4b-0f5d-4a7e-81b2-4d5e6f708192";
+    await symlink(outside, join(dir, "files", linked));
+    await writeFile(join(dir, "files", blob), "orphan blob");
+
+    const second = await startDevServer({ dataDir: dir });
+    await second.close();
+    const left = await readdir(join(dir, "files"));
+    expect(left).not.toContain(blob);
+    expect(left).toEqual(expect.arrayContaining(["notes.txt", "sub", linked]));
+    expect(await readFile(outside, "utf8")).toBe("keep me");
+    expect(await readFile(join(dir, "files", "sub", "inner.txt"), "utf8")).toBe("nested");
+  });
+
+  test("a data directory an earlier version wrote (blobs, no marker) is adopted", async () => {
+    const first = await startDevServer({ dataDir: dir });
+    await first.close();
+    await rm(join(dir, "files", ".nrp-devserver-blobs"));
+    await writeFile(join(dir, "files", blob), "orphan blob");
+    const second = await startDevServer({ dataDir: dir });
+    await second.close();
+    expect(await readdir(join(dir, "files"))).toEqual([".nrp-devserver-blobs"]);
+  });
+});
+
+describe("the data directory is owner-only", () => {
+  const mode = async (path: string): Promise<string> =>
+    ((await stat(path)).mode & 0o777).toString(8);
+
+  test("the directory, database, WAL, SHM and every blob are 0700/0600 whatever the umask", async () => {
+    const data = join(dir, "data");
+    const previous = process.umask(0o022);
+    try {
+      const server = await startDevServer({ dataDir: data });
+      try {
+        const { files } = await filesDraft(server);
+        await uploadL(server, files, "one.bin", bytes(100));
+        const init = await send("POST", files, {
+          token: server.tokens.owner,
+          body: [{ key: "m.bin", size: 20, transfer: { type: "M", parts: 2, part_size: 10 } }],
+        });
+        expect(init.status).toBe(201);
+        const part = await putBytes(`${files}/m.bin/content/1`, server.tokens.owner, bytes(10));
+        expect(part.status).toBe(200);
+        expect(await mode(data)).toBe("700");
+        expect(await mode(join(data, "files"))).toBe("700");
+        for (const name of [
+          "devserver.sqlite3",
+          "devserver.sqlite3-wal",
+          "devserver.sqlite3-shm",
+        ]) {
+          expect([name, await mode(join(data, name))]).toEqual([name, "600"]);
+        }
+        const blobs = await readdir(join(data, "files"));
+        expect(blobs.length).toBe(3); // the marker, one.bin, m.bin
+        for (const name of blobs) {
+          expect([name, await mode(join(data, "files", name))]).toEqual([name, "600"]);
+        }
+      } finally {
+        await server.close();
+      }
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  test("a data directory an earlier version left world-readable is made owner-only", async () => {
+    const data = join(dir, "data");
+    const first = await startDevServer({ dataDir: data });
+    await first.close();
+    await chmod(data, 0o755);
+    await chmod(join(data, "files"), 0o755);
+    await chmod(join(data, "devserver.sqlite3"), 0o644);
+    const second = await startDevServer({ dataDir: data });
+    try {
+      expect(await mode(data)).toBe("700");
+      expect(await mode(join(data, "files"))).toBe("700");
+      expect(await mode(join(data, "devserver.sqlite3"))).toBe("600");
+    } finally {
+      await second.close();
+    }
   });
 });
 

@@ -2,7 +2,8 @@ import type { IncomingMessage } from "node:http";
 
 /**
  * One request as the devserver saw it, so tests can count attempts and check what a client sent.
- * The token itself is never recorded.
+ * Credentials are never recorded: not the `Authorization` header, nor an `access_token` in the
+ * query, nor cookies or proxy credentials.
  */
 export interface RequestLogEntry {
   /** Position in the log since start-up, from 1. */
@@ -10,11 +11,14 @@ export interface RequestLogEntry {
   /** When the request arrived (ISO 8601). */
   time: string;
   method: string;
-  /** Path and query string exactly as sent. */
+  /** Path and query string as sent, with the value of any `access_token` parameter redacted. */
   path: string;
   /** Header names in the order the client sent them, as it spelled them (Authorization included). */
   headerNames: string[];
-  /** Header values by lower-case name, without `authorization`. */
+  /**
+   * Header values by lower-case name, without `authorization`; `cookie` and `proxy-authorization`
+   * are present (so a test can see they were sent) with the value `REDACTED`.
+   */
   headers: Record<string, string>;
   userAgent: string | null;
   /** An `Authorization` header was sent. */
@@ -31,6 +35,42 @@ export interface RequestLogEntry {
   dropped: boolean;
   /** Time until the response finished or the connection closed. */
   durationMs: number | null;
+}
+
+/** What the log shows in place of a credential. */
+export const REDACTED = "REDACTED";
+
+/** Headers whose values are credentials, logged as `REDACTED`. */
+const SECRET_HEADERS = new Set(["cookie", "proxy-authorization"]);
+
+/** Query parameters whose values are credentials (compared after decoding, ignoring case). */
+const SECRET_PARAMS = new Set(["access_token"]);
+
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " ")).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
+/**
+ * The request target with the values of credential parameters replaced by `REDACTED`; the rest,
+ * including the order and spelling of the parameters, stays as sent.
+ */
+export function redactTarget(target: string): string {
+  const q = target.indexOf("?");
+  if (q < 0) return target;
+  const hash = target.indexOf("#", q);
+  const end = hash < 0 ? target.length : hash;
+  const parts = target.slice(q + 1, end).split("&");
+  const redacted = parts.map((part) => {
+    const eq = part.indexOf("=");
+    const name = eq < 0 ? part : part.slice(0, eq);
+    if (!SECRET_PARAMS.has(decodedName(name))) return part;
+    return `${name}=${REDACTED}`;
+  });
+  return `${target.slice(0, q + 1)}${redacted.join("&")}${target.slice(end)}`;
 }
 
 /** Oldest entries are dropped past this many, so a long-running server's memory stays bounded. */
@@ -50,13 +90,17 @@ export function logEntry(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (name === "authorization" || value === undefined) continue;
-    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    headers[name] = SECRET_HEADERS.has(name)
+      ? REDACTED
+      : Array.isArray(value)
+        ? value.join(", ")
+        : value;
   }
   return {
     seq,
     time: new Date().toISOString(),
     method: req.method ?? "GET",
-    path: req.url ?? "/",
+    path: redactTarget(req.url ?? "/"),
     headerNames,
     headers,
     userAgent: req.headers["user-agent"] ?? null,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { chmod, lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "better-sqlite3";
 import type { ItemKind } from "./records.js";
@@ -89,6 +89,17 @@ function toRow(sql: FileSql): FileRow {
     created: sql.created,
     updated: sql.updated,
   };
+}
+
+const BLOB_NAME =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.upload)?$/;
+
+/**
+ * True for the names the store gives blobs (`newBlobId()`, optionally with the `.upload` suffix
+ * of an upload in progress): nothing else in the blob directory is ever deleted.
+ */
+export function isBlobName(name: string): boolean {
+  return BLOB_NAME.test(name);
 }
 
 /** A fresh blob name: content files are never rewritten once committed, so names are never reused. */
@@ -238,14 +249,22 @@ export class FileStore {
 
   /**
    * Removes what a previous run left behind: temporary upload files (a server stopped mid-upload)
-   * and blobs no row names.
+   * and blobs no row names. Only regular files named like the store's own blobs are candidates:
+   * anything else (another name, a directory, a symbolic link) is left alone and never followed.
    */
   async sweep(): Promise<void> {
     const names = await readdir(this.blobsDir).catch(() => [] as string[]);
     for (const name of names) {
-      if (name.endsWith(".upload") || !this.referenced(name)) {
-        await rm(this.blobPath(name), { force: true, recursive: true }).catch(() => undefined);
+      if (!isBlobName(name)) continue;
+      const info = await lstat(this.blobPath(name)).catch(() => undefined);
+      if (info?.isFile() !== true) continue;
+      if (!name.endsWith(".upload") && this.referenced(name)) {
+        // Blobs an earlier version wrote with the default mode become owner-only.
+        if ((info.mode & 0o077) !== 0)
+          await chmod(this.blobPath(name), 0o600).catch(() => undefined);
+        continue;
       }
+      await rm(this.blobPath(name), { force: true }).catch(() => undefined);
     }
   }
 

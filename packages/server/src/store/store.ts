@@ -1,7 +1,9 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
+import { DevServerConfigError } from "../config/load.js";
+import { isBlobName } from "./files.js";
 import { migrate } from "./migrations.js";
 
 /** Where the store keeps its data. */
@@ -33,6 +35,93 @@ export interface Store {
 export const DATABASE_FILE = "devserver.sqlite3";
 
 /**
+ * Marker file the store writes into the blob directory it created: only a directory carrying it
+ * is ever swept, so a `files/` that holds someone else's files is never touched.
+ */
+export const BLOBS_MARKER = ".nrp-devserver-blobs";
+
+/** Mode of every directory the store creates: the database holds tokens and a signing secret. */
+export const PRIVATE_DIR_MODE = 0o700;
+
+/** Mode of every file the store creates (database, its WAL and SHM, blobs). */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** What a data directory holds once the store has used it: nothing else is ever in one it owns. */
+const STORE_ENTRIES = new Set([
+  DATABASE_FILE,
+  `${DATABASE_FILE}-wal`,
+  `${DATABASE_FILE}-shm`,
+  `${DATABASE_FILE}-journal`,
+  "files",
+]);
+
+const MARKER_TEXT =
+  "This directory holds the file contents of an nrp-invenio-devserver data directory.\n";
+
+/**
+ * Makes sure `blobsDir` is the store's own: creates it (with its marker) when missing, adopts an
+ * empty one, or one that an earlier version of the store wrote (database present, nothing but
+ * blob names in it), and refuses anything else.
+ * @throws DevServerConfigError for a `files/` that is a symlink, not a directory, or holds files
+ *   the store did not write
+ */
+async function claimBlobsDir(dataDir: string, blobsDir: string): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new DevServerConfigError(
+      dataDir,
+      "",
+      `${blobsDir} ${why}; the devserver keeps its file contents there and deletes what it no longer needs, so it will not use it (choose another data directory)`,
+    );
+  };
+  const info = await lstat(blobsDir).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (info === undefined) {
+    await mkdir(blobsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } else {
+    if (info.isSymbolicLink()) refuse("is a symbolic link");
+    if (!info.isDirectory()) refuse("is not a directory");
+    const names = await readdir(blobsDir);
+    if (!names.includes(BLOBS_MARKER) && names.length > 0) {
+      const legacy =
+        (await lstat(join(dataDir, DATABASE_FILE)).catch(() => undefined))?.isFile() === true &&
+        names.every((name) => isBlobName(name));
+      if (!legacy) refuse("already exists and was not created by the devserver");
+    }
+    await chmod(blobsDir, PRIVATE_DIR_MODE);
+    if (names.includes(BLOBS_MARKER)) return;
+  }
+  const marker = { flag: "wx", mode: PRIVATE_FILE_MODE };
+  await writeFile(join(blobsDir, BLOBS_MARKER), MARKER_TEXT, marker).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  });
+}
+
+/**
+ * Creates the data directory owner-only, or makes an existing one owner-only when it holds nothing
+ * but the store's own files (a directory with other contents keeps its mode: the files the store
+ * puts there are owner-only themselves).
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
+  const existed = (await lstat(dataDir).catch(() => undefined)) !== undefined;
+  await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (!existed) return;
+  const names = await readdir(dataDir);
+  if (names.every((name) => STORE_ENTRIES.has(name))) await chmod(dataDir, PRIVATE_DIR_MODE);
+}
+
+/** Creates `path` empty and owner-only, or makes an existing file owner-only. */
+async function privateFile(path: string): Promise<void> {
+  const handle = await open(path, "a", PRIVATE_FILE_MODE);
+  try {
+    await handle.chmod(PRIVATE_FILE_MODE);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Opens (creating and migrating as needed) the store: `<dataDir>/devserver.sqlite3` in WAL mode
  * with blobs in `<dataDir>/files/`, or, without a data directory, an in-memory database and a
  * temporary blob directory removed on close.
@@ -46,9 +135,20 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   const blobsDir = join(dataDir, "files");
   let db: Database | undefined;
   try {
-    await mkdir(blobsDir, { recursive: true });
+    await claimDataDir(dataDir);
+    await claimBlobsDir(dataDir, blobsDir);
+    // SQLite gives the WAL and SHM files the database file's mode, so creating that owner-only
+    // first keeps all three private.
+    if (!ephemeral) await privateFile(join(dataDir, DATABASE_FILE));
     db = new BetterSqlite3(ephemeral ? ":memory:" : join(dataDir, DATABASE_FILE));
-    if (!ephemeral) db.pragma("journal_mode = WAL");
+    if (!ephemeral) {
+      db.pragma("journal_mode = WAL");
+      for (const suffix of ["-wal", "-shm"]) {
+        await chmod(join(dataDir, `${DATABASE_FILE}${suffix}`), PRIVATE_FILE_MODE).catch(
+          () => undefined,
+        );
+      }
+    }
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
     const schemaVersion = migrate(db);

@@ -4,6 +4,13 @@ import { mimetypeOf } from "./mimetypes.js";
 /** Multipart part URLs stay valid this long (IRR `MultipartStorageExt.multipart_links`: 14 days). */
 const PART_LINK_LIFETIME_MS = 14 * 24 * 3600 * 1000;
 
+/**
+ * Most parts a multipart upload may declare (S3's limit, which clients already respect): the part
+ * links are listed in every answer about a pending file, so an unbounded count would let one
+ * request build an answer too large to send.
+ */
+export const MAX_PARTS = 10_000;
+
 /** A file key as one URL path segment, as a URI template's `{key}` expands it. */
 export function encodeKey(key: string): string {
   return encodeURIComponent(key);
@@ -25,7 +32,9 @@ export function fileLinks(filesUrl: string, row: FileRow, draft: boolean): Recor
     const expiration = new Date(Date.now() + PART_LINK_LIFETIME_MS)
       .toISOString()
       .replace("Z", "000");
-    links.parts = Array.from({ length: row.transfer.parts ?? 0 }, (_, i) => ({
+    // Bounded even for a row written before init enforced MAX_PARTS, so it can still be listed.
+    const parts = Math.min(row.transfer.parts ?? 0, MAX_PARTS);
+    links.parts = Array.from({ length: parts }, (_, i) => ({
       part: i + 1,
       url: `${self}/content/${i + 1}`,
       expiration,

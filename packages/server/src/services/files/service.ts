@@ -14,12 +14,13 @@ import { sendEmpty, sendJson } from "../../http/respond.js";
 import type { Router } from "../../http/router.js";
 import { newBlobId, type FileRow, type TransferInfo } from "../../store/files.js";
 import { timestamp } from "../../store/records.js";
+import { PRIVATE_FILE_MODE } from "../../store/store.js";
 import { Records } from "../records/service.js";
 import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
 import type { Service, ServiceContext } from "../service.js";
 import { sendContent } from "./download.js";
 import { mimetypeOf } from "./mimetypes.js";
-import { dumpFile, dumpFileList } from "./serialize.js";
+import { dumpFile, dumpFileList, MAX_PARTS } from "./serialize.js";
 import {
   BAD_DIGEST,
   CONTENT_LENGTH_MISMATCH,
@@ -28,6 +29,9 @@ import {
   md5OfFile,
   receiveBody,
 } from "./upload.js";
+
+/** Longest file key in characters (code points), as the file schema's `Length(1, 1024)`. */
+export const MAX_KEY_LENGTH = 1024;
 
 /** `max_files_count` of IRR's file service config. */
 export const MAX_FILES = 100;
@@ -38,7 +42,9 @@ export const FILE_MESSAGES = {
   tooMany: "Uploading selected files will result in exceeding the max amount per record.",
   noFiles: "No files to upload.",
   transferNotDict: "Transfer metadata must be a dictionary.",
+  dotKey: "A file key cannot be '.' or '..'.",
   multipartParts: "Multipart file transfer requires parts.",
+  multipartTooManyParts: `Multipart file transfer supports at most ${String(MAX_PARTS)} parts.`,
   multipartSize: "Multipart file transfer requires file size.",
   multipartPartSize: "Multipart file transfer to local storage requires part_size.",
   multipartGeometry:
@@ -103,7 +109,12 @@ function parseInit(body: unknown): InitEntry[] {
     }
     if (raw.key === undefined) problem("key", "Missing data for required field.");
     else if (typeof raw.key !== "string") problem("key", "Not a valid string.");
-    else if (raw.key === "") problem("key", "Length must be between 1 and 1024.");
+    else if (raw.key === "" || Array.from(raw.key).length > MAX_KEY_LENGTH) {
+      problem("key", "Length must be between 1 and 1024.");
+    } else if (raw.key === "." || raw.key === "..") {
+      // A key is a URL path segment: `.` and `..` would be resolved away before reaching the file.
+      problem("key", FILE_MESSAGES.dotKey);
+    }
     if (raw.metadata !== undefined && !isObject(raw.metadata)) {
       problem("metadata", "Not a valid mapping type.");
     }
@@ -162,6 +173,7 @@ function parseInit(body: unknown): InitEntry[] {
 function checkMultipart(entry: InitEntry): void {
   const { parts, part_size: partSize } = entry.transfer;
   if (parts === undefined || parts === 0) throw new HttpError(400, FILE_MESSAGES.multipartParts);
+  if (parts > MAX_PARTS) throw new HttpError(400, FILE_MESSAGES.multipartTooManyParts);
   if (entry.size === null || entry.size === 0) {
     throw new HttpError(400, FILE_MESSAGES.multipartSize);
   }
@@ -285,7 +297,7 @@ class Files {
         // Local storage preallocates the whole file so that parts can land at their offsets.
         const blobId = newBlobId();
         blobs.set(entry, blobId);
-        const handle = await open(files.blobPath(blobId), "w");
+        const handle = await open(files.blobPath(blobId), "w", PRIVATE_FILE_MODE);
         try {
           await handle.truncate(entry.size ?? 0);
         } finally {

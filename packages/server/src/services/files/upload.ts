@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { PRIVATE_FILE_MODE } from "../../store/store.js";
 import { HttpError } from "../../http/errors.js";
 
 /** Sent when the body is longer or shorter than what the file (or part) must hold. */
@@ -88,6 +89,7 @@ export async function receiveBody(
   // 16 KiB would pause the upload on every network chunk); memory stays bounded by it.
   const out = createWriteStream(path, {
     highWaterMark: WRITE_BUFFER,
+    mode: PRIVATE_FILE_MODE,
     ...(options.start === undefined ? {} : { flags: "r+", start: options.start }),
   });
   try {
