@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -44,6 +45,72 @@ interface DownloadResult extends FileResult {
 /** The library's temporary file for a download to `target` (it resumes from it). */
 function partialPath(target: string): string {
   return join(dirname(target), `.${basename(target)}.nrp-part`);
+}
+
+/** The lock file that keeps two downloads from writing the same partial file at once. */
+function lockPath(target: string): string {
+  return `${partialPath(target)}.lock`;
+}
+
+/** Whether the process that wrote a lock is still running (on this host; elsewhere: assumed). */
+function lockHolderAlive(content: string): boolean {
+  const [pid, host] = content.trim().split(" ");
+  const n = Number(pid);
+  if (!Number.isSafeInteger(n) || n <= 0) return false;
+  if (host !== undefined && host !== hostname()) return true;
+  try {
+    process.kill(n, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the lock of the partial file of `target`: an exclusively created
+ * `.<name>.nrp-part.lock` holding this process's id and host, removed by the returned function.
+ *
+ * The partial file has a fixed name so that a re-run resumes it; two downloads of the same file
+ * into the same place would otherwise write, hash and rename it under each other. A lock whose
+ * process is gone (a crash, `kill -9`) is stale and taken over.
+ */
+async function lockPartial(key: string, target: string): Promise<() => Promise<void>> {
+  const path = lockPath(target);
+  await mkdir(dirname(target), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(path, "wx");
+      try {
+        await handle.writeFile(`${String(process.pid)} ${hostname()}\n`);
+      } finally {
+        await handle.close();
+      }
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let content: string | undefined;
+    try {
+      content = await readFile(path, "utf8");
+    } catch {
+      // Released between the two calls: try again.
+      continue;
+    }
+    // An empty lock may be one being written right now; only a complete one is judged stale.
+    if (attempt < 2 && content.trim() !== "" && !lockHolderAlive(content)) {
+      await rm(path, { force: true });
+      continue;
+    }
+    const pid = content.trim().split(" ")[0] ?? "";
+    throw new CliError(
+      `Another download of ${key} into ${target} is running${pid === "" ? "" : ` (process ${pid})`}.`,
+      {
+        exitCode: ExitCode.conflict,
+        code: "download_running",
+        hint: `Let it finish, or remove ${path} if no nrp is running.`,
+      },
+    );
+  }
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
@@ -128,6 +195,7 @@ async function toFile(
   // of an earlier run is continued (206) or the download starts over (a server ignoring Range).
   let bar: ProgressBar | undefined;
   const start = (value: number): ProgressBar => (bar ??= progress.bar(file.key, file.size, value));
+  const unlock = await lockPartial(file.key, target);
   try {
     await file.download(target, {
       signal: ctx.signal,
@@ -144,6 +212,7 @@ async function toFile(
     });
   } finally {
     bar?.done();
+    await unlock();
   }
 }
 
@@ -169,7 +238,8 @@ export default defineCommand({
     "one that ignores them (InvenioRDM 13) starts over. Keys that would land outside the output\n" +
     "directory (../x, /etc/x) are refused. A file already there with the same size and md5 is\n" +
     "skipped, so running an interrupted download of many files again finishes it; a file with\n" +
-    "other content is kept unless --force is given.",
+    "other content is kept unless --force is given. A second download of the same file into the\n" +
+    "same place while one runs fails at once (exit 5); .<name>.nrp-part.lock marks the running one.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable" },
     { name: "<keys...>", description: "file keys, patterns, or '*' for all" },
