@@ -71,3 +71,55 @@ describe("the CLI under races and odd input, against the devserver", () => {
     expect((await readdir(out)).sort()).toEqual(["stale.bin"]);
   });
 });
+
+describe("download of keys that clash on disk", () => {
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+
+  it("keys a and a/b: the one that cannot be written fails alone, the others are downloaded", async () => {
+    jsonOf(
+      await nrp([
+        "create",
+        "record",
+        "documents",
+        JSON.stringify({ title: "clash" }),
+        "--set",
+        "c",
+      ]),
+    );
+    const contents = new Map<string, Buffer>();
+    for (const [key, size] of [
+      ["a", 100],
+      ["a/b", 200],
+      ["z.bin", 300],
+    ] as const) {
+      const data = randomBytes(size);
+      contents.set(key, data);
+      const local = join(cli.work, key.replace("/", "_"));
+      await writeFile(local, data);
+      jsonOf(await nrp(["upload", "file", "@c", local, "--key", key]));
+    }
+    const out = join(cli.work, "out-clash") + "/";
+    const r = await nrp(["download", "file", "@c", "**", "-o", out]);
+    expect(r.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(
+      /failed {2}a\/b: Cannot write a\/b to .*: a file is in the way of a directory it needs\./,
+    );
+    expect(r.stderr).toContain("1 of 3 files were not downloaded.");
+    expect(sha256(await readFile(join(out, "a")))).toBe(
+      sha256(contents.get("a") ?? Buffer.alloc(0)),
+    );
+    expect(sha256(await readFile(join(out, "z.bin")))).toBe(
+      sha256(contents.get("z.bin") ?? Buffer.alloc(0)),
+    );
+
+    // The other way round: a/b first, then a finds a directory in its place.
+    const other = join(cli.work, "out-clash2") + "/";
+    expect((await nrp(["download", "file", "@c", "a/b", "-o", other])).code).toBe(0);
+    const again = await nrp(["download", "file", "@c", "a", "-o", other, "--force"]);
+    expect(again.code, again.stderr).toBe(5);
+    expect(again.stderr).toMatch(/Cannot write a to .*: a directory of that name is in the way\./);
+    expect(again.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+  });
+});

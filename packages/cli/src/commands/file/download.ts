@@ -113,6 +113,53 @@ async function lockPartial(key: string, target: string): Promise<() => Promise<v
   }
 }
 
+/** Why a path cannot be written, by the error code of the file system; undefined for others. */
+const IN_THE_WAY: Readonly<Record<string, string>> = {
+  EEXIST: "a file is in the way of a directory it needs",
+  ENOTDIR: "a file is in the way of a directory it needs",
+  EISDIR: "a directory of that name is in the way",
+  ENOTEMPTY: "a directory of that name is in the way",
+};
+const NOT_ALLOWED: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  ENAMETOOLONG: "the name is too long",
+};
+
+/** The error for a target that a file or directory already on disk is in the way of. */
+function inTheWay(key: string, path: string, why: string): CliError {
+  return new CliError(`Cannot write ${key} to ${path}: ${why}.`, {
+    exitCode: ExitCode.conflict,
+    code: "path_in_the_way",
+    hint: "Download it alone with -o FILE to choose another name.",
+  });
+}
+
+/**
+ * The user-facing error for a local file-system failure while writing `key` to `path`, or
+ * undefined when `err` is not one.
+ *
+ * Keys `a` and `a/b` in one record cannot both be written (one needs `a` as a file, the other as
+ * a directory); that file fails with a clear line and the others still go down.
+ */
+function localWriteError(err: unknown, key: string, path: string): CliError | undefined {
+  const code = (err as Partial<NodeJS.ErrnoException> | undefined)?.code;
+  if (typeof code !== "string" || typeof (err as { syscall?: unknown }).syscall !== "string") {
+    return undefined;
+  }
+  const why = IN_THE_WAY[code];
+  if (why !== undefined) return inTheWay(key, path, why);
+  const notAllowed = NOT_ALLOWED[code];
+  if (notAllowed === undefined) return undefined;
+  return new CliError(`Cannot write ${key} to ${path}: ${notAllowed}.`, {
+    exitCode: ExitCode.usage,
+    code: "cannot_write",
+  });
+}
+
 async function sizeOf(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
@@ -185,6 +232,9 @@ async function toFile(
   input: DownloadFileInput,
   progress: Progress,
 ): Promise<void> {
+  if ((await stat(target).catch(() => undefined))?.isDirectory() === true) {
+    throw inTheWay(file.key, target, IN_THE_WAY["EISDIR"] ?? "");
+  }
   if (!input.force && (await sizeOf(target)) !== undefined) {
     throw new UsageError(
       `${target} already exists with other content.`,
@@ -367,7 +417,8 @@ async function downloadOne(
       return { ...done, status: "skipped", error: "already downloaded (same size and md5)" };
     }
     await toFile(ctx, file, path, input, progress);
-  } catch (err) {
+  } catch (caught) {
+    const err = localWriteError(caught, key, path) ?? caught;
     const report = reportError(err);
     if (report.bug || ctx.signal.aborted) {
       if (ctx.signal.aborted) {
