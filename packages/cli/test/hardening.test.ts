@@ -72,6 +72,57 @@ describe("the CLI under races and odd input, against the devserver", () => {
   });
 });
 
+describe("an upload whose commit fails", () => {
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+
+  it("keeps the journal once every part is on the server, and the re-run commits", async () => {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: "cf" }), "--set", "cf"]),
+    );
+    const data = randomBytes(5 * 4096 + 10);
+    const path = join(cli.work, "cf.bin");
+    await writeFile(path, data);
+    const fault = cli.server.faults.add({
+      method: "POST",
+      path: "/api/**/files/cf.bin/commit",
+      status: 500,
+      times: 20,
+    });
+    const argv = ["upload", "file", "@cf", path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+    cli.server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    expect(first.stderr).toContain(
+      "All 6 parts of cf.bin are on the server, but the commit failed",
+    );
+    expect(first.stderr).toContain("Run the same command again to commit it");
+    const uploads = join(cli.home.home, ".nrp", "uploads");
+    const [journalFile] = await readdir(uploads);
+    const journal = JSON.parse(await readFile(join(uploads, journalFile ?? ""), "utf8")) as {
+      completedParts: number[];
+    };
+    expect(journal.completedParts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+
+    const before = cli.server.requestLog.length;
+    const second = await nrp(argv);
+    const file = jsonOf(second);
+    expect(file["status"]).toBe("completed");
+    expect(second.stderr).toContain("Resuming cf.bin: 6 of 6 parts");
+    const again = cli.server.requestLog.slice(before);
+    // Nothing was sent again; only the commit.
+    expect(again.filter((e) => e.method === "PUT")).toEqual([]);
+    expect(
+      again.filter((e) => e.method === "POST" && e.path.endsWith("/files/cf.bin/commit")),
+    ).toHaveLength(1);
+    expect(await readdir(uploads)).toEqual([]);
+
+    const out = join(cli.work, "out-cf") + "/";
+    expect((await nrp(["download", "file", "@cf", "cf.bin", "-o", out])).code).toBe(0);
+    expect(sha256(await readFile(join(out, "cf.bin")))).toBe(sha256(data));
+  });
+});
+
 describe("download of keys that clash on disk", () => {
   const cli = useDevserverCli({ cwdInWork: true });
   const { nrp } = cli;
