@@ -31,15 +31,24 @@ describe("the CLI under races and odd input, against the devserver", () => {
     const data = await localFile("race.bin", 3_000_000);
     jsonOf(await nrp(["upload", "file", "@race", join(cli.work, "race.bin")]));
     const out = join(cli.work, "out-race") + "/";
-    // Slow answers keep both downloads writing the partial file at the same time.
+    // A slow answer keeps the first download on its partial file; the second starts once the
+    // first is seen writing (its lock, or before the lock existed, its partial file).
     const fault = cli.server.faults.add({
       method: "GET",
       path: "/api/**/files/race.bin/content",
-      delayMs: 200,
-      times: 2,
+      delayMs: 1000,
+      times: 1,
     });
     const argv = ["download", "file", "@race", "race.bin", "-o", out, "--force"];
-    const results = await Promise.all([nrp(argv), nrp(argv)]);
+    const first = nrp(argv);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const names = await readdir(out).catch(() => [] as string[]);
+      if (names.some((n) => n.startsWith(".race.bin.nrp-part"))) break;
+      if (Date.now() > deadline) throw new Error("the first download never started writing");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const results = await Promise.all([first, nrp(argv)]);
     cli.server.faults.remove(fault);
     for (const r of results) {
       expect(r.code, r.stderr).not.toBe(1);
