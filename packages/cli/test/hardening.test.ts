@@ -130,6 +130,37 @@ describe("an upload whose commit fails", () => {
     expect((await nrp(["download", "file", "@cf", "cf.bin", "-o", out])).code).toBe(0);
     expect(sha256(await readFile(join(out, "cf.bin")))).toBe(sha256(data));
   });
+
+  it("a commit done on the server whose answer is lost: the re-run finds it committed and verifies it", async () => {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: "cl" }), "--set", "cl"]),
+    );
+    const data = randomBytes(3 * 4096 + 1);
+    const path = join(cli.work, "cl.bin");
+    await writeFile(path, data);
+    // The commit is handled, then the connection breaks after a few bytes of its answer.
+    const fault = cli.server.faults.add({
+      method: "POST",
+      path: "/api/**/files/cl.bin/commit",
+      dropAfterBytes: 5,
+      times: 1,
+    });
+    const argv = ["upload", "file", "@cl", path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+    cli.server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    expect(first.stderr).toContain("Run the same command again to commit it");
+
+    const before = cli.server.requestLog.length;
+    const second = await nrp(argv);
+    const file = jsonOf(second);
+    expect(file["status"]).toBe("completed");
+    expect(cli.server.requestLog.slice(before).filter((e) => e.method === "PUT")).toEqual([]);
+    expect(await readdir(join(cli.home.home, ".nrp", "uploads"))).toEqual([]);
+    const out = join(cli.work, "out-cl") + "/";
+    expect((await nrp(["download", "file", "@cl", "cl.bin", "-o", out])).code).toBe(0);
+    expect(sha256(await readFile(join(out, "cl.bin")))).toBe(sha256(data));
+  });
 });
 
 describe("download of keys that clash on disk", () => {
