@@ -212,6 +212,9 @@ function progressTo(bar: ProgressBar): (p: TransferProgress) => void {
 export const RESUME_HINT =
   "Run the same command again to continue; only the missing parts are sent.";
 
+/** The hint printed when every part is on the server but the commit did not succeed. */
+const COMMIT_HINT = "Run the same command again to commit it; no part is sent again.";
+
 function stoppedMessage(key: string, journal: UploadJournal): string {
   const { parts, completedParts } = journal.data;
   return `The upload of ${key} stopped with ${completedParts.length} of ${parts} parts on the server.`;
@@ -341,9 +344,18 @@ async function afterFailure(
   progress: Progress,
 ): Promise<unknown> {
   if (journal === undefined) return err;
+  const lib = await loadClient();
+  // Every part acknowledged, then a failure: the commit (or what follows it) failed. With
+  // keepPendingOnFailure the library leaves the pending file, and the commit may even have
+  // happened with its answer lost; either way the re-run settles it from the journal. Only a
+  // checksum mismatch (the committed file was deleted) leaves nothing to continue.
+  const { parts, completedParts } = journal.data;
+  const commitUnknown =
+    completedParts.length === parts && !(err instanceof lib.ChecksumMismatchError);
   const kept =
     ctx.signal.aborted ||
-    (err instanceof (await loadClient()).NRPError &&
+    commitUnknown ||
+    (err instanceof lib.NRPError &&
       err.code === "NRP_UPLOAD_FAILED" &&
       (err as NRPError & { pendingKept?: boolean }).pendingKept === true);
   if (!kept) {
@@ -358,12 +370,15 @@ async function afterFailure(
     );
     return err;
   }
+  const message = commitUnknown
+    ? `All ${String(parts)} parts of ${key} are on the server, but the commit failed. ${COMMIT_HINT}`
+    : `${stoppedMessage(key, journal)} ${RESUME_HINT}`;
   if (ctx.signal.aborted) {
     // main() reports the interruption; say here how to continue.
-    progress.log(`${stoppedMessage(key, journal)} ${RESUME_HINT}`);
+    progress.log(message);
     return err;
   }
-  return withHint(err, `${stoppedMessage(key, journal)} ${RESUME_HINT}`);
+  return withHint(err, message);
 }
 
 async function uploadStdin(

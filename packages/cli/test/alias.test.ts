@@ -1,5 +1,6 @@
 import { readFile, stat, writeFile, mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
+import { networkInterfaces } from "node:os";
 import path from "node:path";
 
 import { startDevServer } from "nrp-invenio-devserver";
@@ -7,6 +8,7 @@ import type { DevServer } from "nrp-invenio-devserver";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
+import { isLoopback } from "../src/commands/alias/add.js";
 import { run, tempHome } from "./helpers.js";
 
 let server: DevServer;
@@ -339,5 +341,94 @@ describe("configuration file", () => {
     expect(JSON.parse(r.stdout)).toEqual([
       { alias: "py", url: server.url, default: true, verify: true, token: "***" },
     ]);
+  });
+});
+
+describe("nrp add alias with a plain http repository on another machine", () => {
+  let remote: DevServer;
+  let url: string;
+  beforeAll(async () => {
+    // Listening on every interface and addressed by this machine's network address: plain http
+    // that is not loopback, yet reachable without any other machine.
+    remote = await startDevServer({ host: "0.0.0.0" });
+    const address =
+      Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a !== undefined && a.family === "IPv4" && !a.internal)?.address ?? "0.0.0.0";
+    url = `http://${address}:${new URL(remote.url).port}`;
+  });
+  afterAll(async () => {
+    await remote.close();
+  });
+
+  it("refuses a token without --allow-insecure-http and sends nothing", async () => {
+    remote.requestLog.length = 0;
+    const token = remote.tokens.owner;
+    const r = await nrp(["add", "alias", url, "far", "--token", token]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      `${url} uses plain http: the access token would be sent in clear text`,
+    );
+    expect(r.stderr).toContain("--allow-insecure-http");
+    expect(r.stderr).not.toContain(token);
+    expect(remote.requestLog).toEqual([]);
+    await expect(stat(home.config)).rejects.toThrow();
+
+    // Not even asked for, when no token was given.
+    const asked = await nrp(["add", "alias", url, "far"], { answers: [token] });
+    expect(asked.code, asked.stderr).toBe(2);
+    expect(asked.prompts).toEqual([]);
+    expect(remote.requestLog).toEqual([]);
+  });
+
+  it("with --allow-insecure-http warns on stderr and saves; anonymous access needs no flag", async () => {
+    const token = remote.tokens.owner;
+    const r = await nrp(["add", "alias", url, "far", "--token", token, "--allow-insecure-http"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^Warning: .* uses plain http: the access token would be sent in clear text/m,
+    );
+    expect((await listJson()).map((a) => a["alias"])).toEqual(["far"]);
+
+    const anon = await nrp(["add", "alias", url, "anon", "--skip-token"]);
+    expect(anon.code, anon.stderr).toBe(0);
+    expect(anon.stderr).not.toContain("clear text");
+  });
+
+  it("plain http to this machine stays allowed without a word", async () => {
+    for (const [alias, host] of [
+      ["v4", "127.0.0.1"],
+      ["name", "localhost"],
+    ] as const) {
+      const r = await nrp([
+        "add",
+        "alias",
+        `http://${host}:${new URL(server.url).port}`,
+        alias,
+        "--token",
+        server.tokens.owner,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain("clear text");
+    }
+  });
+});
+
+describe("isLoopback", () => {
+  it.each([
+    ["http://localhost:5000", true],
+    ["http://LOCALHOST./x", true],
+    ["http://repo.localhost", true],
+    ["http://127.0.0.1", true],
+    ["http://127.3.2.1:8080", true],
+    ["http://[::1]:5000", true],
+    ["http://[::ffff:127.0.0.1]", true],
+    ["http://128.0.0.1", false],
+    ["http://10.0.0.5", false],
+    ["http://[::2]", false],
+    ["http://localhost.example.org", false],
+    ["http://0.0.0.0", false],
+  ])("%s → %s", (url, expected) => {
+    expect(isLoopback(url)).toBe(expected);
   });
 });

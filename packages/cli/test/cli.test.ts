@@ -119,4 +119,30 @@ describe("help, version and usage errors", () => {
       await home.cleanup();
     }
   });
+
+  it("a configuration file of exponentially nested aliases is a usage error, not a crash", async () => {
+    const home = await tempHome();
+    try {
+      await mkdir(dirname(home.config), { recursive: true });
+      await writeFile(home.config, billionLaughs());
+      const r = await run(["--config", home.config, "list", "aliases"], { env: home.env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(home.config);
+      expect(r.stderr).toMatch(/aliases/i);
+      expect(r.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+    } finally {
+      await home.cleanup();
+    }
+  });
 });
+
+/** YAML whose aliases expand to 9^9 entries: a config file must be refused, not expanded. */
+function billionLaughs(): string {
+  const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  const names = "abcdefghi";
+  for (let i = 1; i < names.length; i++) {
+    const p = `*${names.charAt(i - 1)}`;
+    lines.push(`${names.charAt(i)}: &${names.charAt(i)} [${Array(9).fill(p).join(",")}]`);
+  }
+  return `${lines.join("\n")}\nrepositories: []\n`;
+}

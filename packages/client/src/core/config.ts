@@ -34,6 +34,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 let yamlModule: typeof Yaml | undefined;
 
 /**
+ * The most alias (`*name`) resolutions a configuration file may need: the parser's own default,
+ * stated here because it is what stops a file of exponentially nested aliases from taking all
+ * memory. A hand-written configuration uses none.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/**
  * Loads the YAML parser on first use.
  *
  * It is a large part of the library's import cost, and only configuration reads and writes need
@@ -137,7 +144,23 @@ export class NRPConfig {
         { file, hint: "Fix the YAML syntax or delete the file and add the repositories again" },
       );
     }
-    const data: unknown = doc.toJS();
+    let data: unknown;
+    try {
+      // The parser refuses documents whose aliases expand beyond MAX_ALIAS_COUNT (a "billion
+      // laughs" file would otherwise take all memory) by throwing: that is the file's fault.
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(
+        /alias/i.test(why)
+          ? `The YAML cannot be read: its aliases (*name) expand beyond ${String(MAX_ALIAS_COUNT)} uses`
+          : `The YAML cannot be read: ${why}`,
+        {
+          file,
+          hint: "Write the repositories out without YAML aliases, or delete the file and add them again",
+        },
+      );
+    }
     if (data === null || data === undefined) return new NRPConfig(file);
     if (typeof data !== "object" || Array.isArray(data)) {
       throw new ConfigError(`The top level must be a mapping, found ${describe(data)}`, {

@@ -118,6 +118,23 @@ describe("NRPConfig.load", () => {
     expect(error.hint).toBeTruthy();
   });
 
+  it("exponentially nested YAML aliases are a ConfigError, not an expansion", async () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [prev, name] of ["ab", "bc", "cd", "de", "ef", "fg", "gh", "hi"]) {
+      lines.push(
+        `${name ?? ""}: &${name ?? ""} [${Array(9)
+          .fill(`*${prev ?? ""}`)
+          .join(",")}]`,
+      );
+    }
+    await writeFile(file, `${lines.join("\n")}\nrepositories: []\n`);
+    const error = await configError(NRPConfig.load(file));
+    expect(error.file).toBe(file);
+    expect(error.message).toContain(file);
+    expect(error.message).toMatch(/aliases/);
+    expect(error.hint).toBeTruthy();
+  });
+
   it("unknown alias lists the known ones", async () => {
     await writeFile(file, SAMPLE);
     const config = await NRPConfig.load(file);

@@ -18,6 +18,7 @@ export interface AddAliasInput {
   verify: boolean | string;
   force: boolean;
   check: boolean;
+  allowInsecureHttp: boolean;
 }
 
 /**
@@ -54,6 +55,48 @@ export function defaultAlias(url: string): string {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
   if (isIP(host) !== 0) return host;
   return host.split(".")[0] ?? host;
+}
+
+/**
+ * Whether `url` names this machine: `localhost` (and names below it), 127.0.0.0/8 or ::1.
+ *
+ * Plain http to this machine does not leave it, so a token sent there is not exposed on a network.
+ */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  if (isIP(host) === 6) {
+    if (host === "::1") return true;
+    // IPv4-mapped 127.x.y.z, as the URL parser writes it (::ffff:7f00:1).
+    return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
+  }
+  return false;
+}
+
+/**
+ * Refuses (without `--allow-insecure-http`) or warns about a token for a plain-http repository
+ * on another machine: every request would carry it in clear text over the network.
+ *
+ * Runs before the token is asked for or any request is sent, so a refused token never leaves.
+ */
+function checkCleartext(ctx: CommandContext, input: AddAliasInput): void {
+  if (input.skipToken || new URL(input.url).protocol !== "http:" || isLoopback(input.url)) return;
+  const warning =
+    `${input.url} uses plain http: the access token would be sent in clear text with every ` +
+    "request, readable by anyone on the network path.";
+  if (!input.allowInsecureHttp) {
+    throw new UsageError(
+      `${warning} Nothing was sent or saved.`,
+      "Use the repository's https:// address, pass --skip-token for anonymous access, or " +
+        "--allow-insecure-http if the network is trusted.",
+    );
+  }
+  // Written even under --quiet: the user accepted a risk and should see it named.
+  ctx.io.stderr.write(`Warning: ${warning}\n`);
 }
 
 const ALIAS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -144,7 +187,10 @@ export default defineCommand({
     "Without --token or --skip-token, nrp prints the repository's token page\n" +
     "(<url>/account/settings/applications/tokens/new), tries to open it in the browser and asks\n" +
     "for the token (hidden input). Before saving it checks that the repository answers and\n" +
-    "shows what it found. The first alias added becomes the default.",
+    "shows what it found. The first alias added becomes the default.\n\n" +
+    "A token for a plain http:// repository on another machine would travel in clear text: that\n" +
+    "is refused unless --allow-insecure-http is given (and then warned about). http:// to this\n" +
+    "machine (localhost, 127.0.0.0/8, ::1) is allowed.",
   arguments: [
     { name: "<url>", description: "the repository's address (https:// is assumed if missing)" },
     {
@@ -162,6 +208,10 @@ export default defineCommand({
         "do not verify the server's TLS certificate (self-signed test servers)",
       )
       .option("--ca-bundle <file>", "verify TLS against this PEM CA bundle instead of system CAs")
+      .option(
+        "--allow-insecure-http",
+        "store a token for a plain http:// repository on another machine (sent in clear text)",
+      )
       .option("--force", "replace an existing alias of the same name")
       .option("--no-check", "save without checking that the repository answers");
   },
@@ -207,6 +257,7 @@ export default defineCommand({
       verify: caBundle ?? verify,
       force: flag(opts["force"]),
       check: flag(opts["check"], true),
+      allowInsecureHttp: flag(opts["allowInsecureHttp"]),
     };
   },
   async run(ctx, input) {
@@ -219,6 +270,7 @@ export default defineCommand({
         "Pass --force to replace it, or choose another alias.",
       );
     }
+    checkCleartext(ctx, input);
     const token = input.token ?? (input.skipToken ? undefined : await askForToken(ctx, input.url));
     if (input.check) await checkRepository(ctx, input.url, token, input.verify);
 

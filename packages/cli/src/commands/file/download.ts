@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -44,6 +45,119 @@ interface DownloadResult extends FileResult {
 /** The library's temporary file for a download to `target` (it resumes from it). */
 function partialPath(target: string): string {
   return join(dirname(target), `.${basename(target)}.nrp-part`);
+}
+
+/** The lock file that keeps two downloads from writing the same partial file at once. */
+function lockPath(target: string): string {
+  return `${partialPath(target)}.lock`;
+}
+
+/** Whether the process that wrote a lock is still running (on this host; elsewhere: assumed). */
+function lockHolderAlive(content: string): boolean {
+  const [pid, host] = content.trim().split(" ");
+  const n = Number(pid);
+  if (!Number.isSafeInteger(n) || n <= 0) return false;
+  if (host !== undefined && host !== hostname()) return true;
+  try {
+    process.kill(n, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the lock of the partial file of `target`: an exclusively created
+ * `.<name>.nrp-part.lock` holding this process's id and host, removed by the returned function.
+ *
+ * The partial file has a fixed name so that a re-run resumes it; two downloads of the same file
+ * into the same place would otherwise write, hash and rename it under each other. A lock whose
+ * process is gone (a crash, `kill -9`) is stale and taken over.
+ */
+async function lockPartial(key: string, target: string): Promise<() => Promise<void>> {
+  const path = lockPath(target);
+  await mkdir(dirname(target), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(path, "wx");
+      try {
+        await handle.writeFile(`${String(process.pid)} ${hostname()}\n`);
+      } finally {
+        await handle.close();
+      }
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let content: string | undefined;
+    try {
+      content = await readFile(path, "utf8");
+    } catch {
+      // Released between the two calls: try again.
+      continue;
+    }
+    // An empty lock may be one being written right now; only a complete one is judged stale.
+    if (attempt < 2 && content.trim() !== "" && !lockHolderAlive(content)) {
+      await rm(path, { force: true });
+      continue;
+    }
+    const pid = content.trim().split(" ")[0] ?? "";
+    throw new CliError(
+      `Another download of ${key} into ${target} is running${pid === "" ? "" : ` (process ${pid})`}.`,
+      {
+        exitCode: ExitCode.conflict,
+        code: "download_running",
+        hint: `Let it finish, or remove ${path} if no nrp is running.`,
+      },
+    );
+  }
+}
+
+/** Why a path cannot be written, by the error code of the file system; undefined for others. */
+const IN_THE_WAY: Readonly<Record<string, string>> = {
+  EEXIST: "a file is in the way of a directory it needs",
+  ENOTDIR: "a file is in the way of a directory it needs",
+  EISDIR: "a directory of that name is in the way",
+  ENOTEMPTY: "a directory of that name is in the way",
+};
+const NOT_ALLOWED: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  ENAMETOOLONG: "the name is too long",
+};
+
+/** The error for a target that a file or directory already on disk is in the way of. */
+function inTheWay(key: string, path: string, why: string): CliError {
+  return new CliError(`Cannot write ${key} to ${path}: ${why}.`, {
+    exitCode: ExitCode.conflict,
+    code: "path_in_the_way",
+    hint: "Download it alone with -o FILE to choose another name.",
+  });
+}
+
+/**
+ * The user-facing error for a local file-system failure while writing `key` to `path`, or
+ * undefined when `err` is not one.
+ *
+ * Keys `a` and `a/b` in one record cannot both be written (one needs `a` as a file, the other as
+ * a directory); that file fails with a clear line and the others still go down.
+ */
+function localWriteError(err: unknown, key: string, path: string): CliError | undefined {
+  const code = (err as Partial<NodeJS.ErrnoException> | undefined)?.code;
+  if (typeof code !== "string" || typeof (err as { syscall?: unknown }).syscall !== "string") {
+    return undefined;
+  }
+  const why = IN_THE_WAY[code];
+  if (why !== undefined) return inTheWay(key, path, why);
+  const notAllowed = NOT_ALLOWED[code];
+  if (notAllowed === undefined) return undefined;
+  return new CliError(`Cannot write ${key} to ${path}: ${notAllowed}.`, {
+    exitCode: ExitCode.usage,
+    code: "cannot_write",
+  });
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
@@ -118,6 +232,9 @@ async function toFile(
   input: DownloadFileInput,
   progress: Progress,
 ): Promise<void> {
+  if ((await stat(target).catch(() => undefined))?.isDirectory() === true) {
+    throw inTheWay(file.key, target, IN_THE_WAY["EISDIR"] ?? "");
+  }
   if (!input.force && (await sizeOf(target)) !== undefined) {
     throw new UsageError(
       `${target} already exists with other content.`,
@@ -128,6 +245,7 @@ async function toFile(
   // of an earlier run is continued (206) or the download starts over (a server ignoring Range).
   let bar: ProgressBar | undefined;
   const start = (value: number): ProgressBar => (bar ??= progress.bar(file.key, file.size, value));
+  const unlock = await lockPartial(file.key, target);
   try {
     await file.download(target, {
       signal: ctx.signal,
@@ -144,6 +262,7 @@ async function toFile(
     });
   } finally {
     bar?.done();
+    await unlock();
   }
 }
 
@@ -169,7 +288,8 @@ export default defineCommand({
     "one that ignores them (InvenioRDM 13) starts over. Keys that would land outside the output\n" +
     "directory (../x, /etc/x) are refused. A file already there with the same size and md5 is\n" +
     "skipped, so running an interrupted download of many files again finishes it; a file with\n" +
-    "other content is kept unless --force is given.",
+    "other content is kept unless --force is given. A second download of the same file into the\n" +
+    "same place while one runs fails at once (exit 5); .<name>.nrp-part.lock marks the running one.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable" },
     { name: "<keys...>", description: "file keys, patterns, or '*' for all" },
@@ -297,7 +417,8 @@ async function downloadOne(
       return { ...done, status: "skipped", error: "already downloaded (same size and md5)" };
     }
     await toFile(ctx, file, path, input, progress);
-  } catch (err) {
+  } catch (caught) {
+    const err = localWriteError(caught, key, path) ?? caught;
     const report = reportError(err);
     if (report.bug || ctx.signal.aborted) {
       if (ctx.signal.aborted) {

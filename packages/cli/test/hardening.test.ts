@@ -1,0 +1,216 @@
+import { createHash, randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+import { jsonOf, useDevserverCli } from "./helpers.js";
+
+function sha256(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+describe("the CLI under races and odd input, against the devserver", () => {
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+  async function draft(name: string): Promise<void> {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: name }), "--set", name]),
+    );
+  }
+  async function localFile(name: string, size: number): Promise<Buffer> {
+    const data = randomBytes(size);
+    await writeFile(join(cli.work, name), data);
+    return data;
+  }
+
+  it("two downloads of the same file into one directory: one writes it whole, the other says so (exit 5)", async () => {
+    await draft("race");
+    const data = await localFile("race.bin", 3_000_000);
+    jsonOf(await nrp(["upload", "file", "@race", join(cli.work, "race.bin")]));
+    const out = join(cli.work, "out-race") + "/";
+    // A slow answer keeps the first download on its partial file; the second starts once the
+    // first is seen writing (its lock, or before the lock existed, its partial file).
+    const fault = cli.server.faults.add({
+      method: "GET",
+      path: "/api/**/files/race.bin/content",
+      delayMs: 1000,
+      times: 1,
+    });
+    const argv = ["download", "file", "@race", "race.bin", "-o", out, "--force"];
+    const first = nrp(argv);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const names = await readdir(out).catch(() => [] as string[]);
+      if (names.some((n) => n.startsWith(".race.bin.nrp-part"))) break;
+      if (Date.now() > deadline) throw new Error("the first download never started writing");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const results = await Promise.all([first, nrp(argv)]);
+    cli.server.faults.remove(fault);
+    for (const r of results) {
+      expect(r.code, r.stderr).not.toBe(1);
+      expect(r.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+    }
+    // One wins; the other says clearly that another download of the file is running.
+    const codes = results.map((r) => r.code).sort();
+    expect(codes).toEqual([0, 5]);
+    const loser = results.find((r) => r.code === 5);
+    expect(loser?.stderr).toMatch(
+      /failed {2}race\.bin: Another download of race\.bin into .* is running/,
+    );
+    expect(sha256(await readFile(join(out, "race.bin")))).toBe(sha256(data));
+    expect((await readdir(out)).sort()).toEqual(["race.bin"]);
+  });
+
+  it("a lock left by a process that is gone does not stop a download", async () => {
+    await draft("stale");
+    const data = await localFile("stale.bin", 10_000);
+    jsonOf(await nrp(["upload", "file", "@stale", join(cli.work, "stale.bin")]));
+    const out = join(cli.work, "out-stale");
+    await mkdir(out);
+    // The id of a process that has exited.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    await writeFile(join(out, ".stale.bin.nrp-part.lock"), `${String(gone)} ${hostname()}\n`);
+    const r = await nrp(["download", "file", "@stale", "stale.bin", "-o", out + "/"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha256(await readFile(join(out, "stale.bin")))).toBe(sha256(data));
+    expect((await readdir(out)).sort()).toEqual(["stale.bin"]);
+  });
+});
+
+describe("an upload whose commit fails", () => {
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+
+  it("keeps the journal once every part is on the server, and the re-run commits", async () => {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: "cf" }), "--set", "cf"]),
+    );
+    const data = randomBytes(5 * 4096 + 10);
+    const path = join(cli.work, "cf.bin");
+    await writeFile(path, data);
+    const fault = cli.server.faults.add({
+      method: "POST",
+      path: "/api/**/files/cf.bin/commit",
+      status: 500,
+      times: 20,
+    });
+    const argv = ["upload", "file", "@cf", path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+    cli.server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    expect(first.stderr).toContain(
+      "All 6 parts of cf.bin are on the server, but the commit failed",
+    );
+    expect(first.stderr).toContain("Run the same command again to commit it");
+    const uploads = join(cli.home.home, ".nrp", "uploads");
+    const [journalFile] = await readdir(uploads);
+    const journal = JSON.parse(await readFile(join(uploads, journalFile ?? ""), "utf8")) as {
+      completedParts: number[];
+    };
+    expect(journal.completedParts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+
+    const before = cli.server.requestLog.length;
+    const second = await nrp(argv);
+    const file = jsonOf(second);
+    expect(file["status"]).toBe("completed");
+    expect(second.stderr).toContain("Resuming cf.bin: 6 of 6 parts");
+    const again = cli.server.requestLog.slice(before);
+    // Nothing was sent again; only the commit.
+    expect(again.filter((e) => e.method === "PUT")).toEqual([]);
+    expect(
+      again.filter((e) => e.method === "POST" && e.path.endsWith("/files/cf.bin/commit")),
+    ).toHaveLength(1);
+    expect(await readdir(uploads)).toEqual([]);
+
+    const out = join(cli.work, "out-cf") + "/";
+    expect((await nrp(["download", "file", "@cf", "cf.bin", "-o", out])).code).toBe(0);
+    expect(sha256(await readFile(join(out, "cf.bin")))).toBe(sha256(data));
+  });
+
+  it("a commit done on the server whose answer is lost: the re-run finds it committed and verifies it", async () => {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: "cl" }), "--set", "cl"]),
+    );
+    const data = randomBytes(3 * 4096 + 1);
+    const path = join(cli.work, "cl.bin");
+    await writeFile(path, data);
+    // The commit is handled, then the connection breaks after a few bytes of its answer.
+    const fault = cli.server.faults.add({
+      method: "POST",
+      path: "/api/**/files/cl.bin/commit",
+      dropAfterBytes: 5,
+      times: 1,
+    });
+    const argv = ["upload", "file", "@cl", path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+    cli.server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    expect(first.stderr).toContain("Run the same command again to commit it");
+
+    const before = cli.server.requestLog.length;
+    const second = await nrp(argv);
+    const file = jsonOf(second);
+    expect(file["status"]).toBe("completed");
+    expect(cli.server.requestLog.slice(before).filter((e) => e.method === "PUT")).toEqual([]);
+    expect(await readdir(join(cli.home.home, ".nrp", "uploads"))).toEqual([]);
+    const out = join(cli.work, "out-cl") + "/";
+    expect((await nrp(["download", "file", "@cl", "cl.bin", "-o", out])).code).toBe(0);
+    expect(sha256(await readFile(join(out, "cl.bin")))).toBe(sha256(data));
+  });
+});
+
+describe("download of keys that clash on disk", () => {
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+
+  it("keys a and a/b: the one that cannot be written fails alone, the others are downloaded", async () => {
+    jsonOf(
+      await nrp([
+        "create",
+        "record",
+        "documents",
+        JSON.stringify({ title: "clash" }),
+        "--set",
+        "c",
+      ]),
+    );
+    const contents = new Map<string, Buffer>();
+    for (const [key, size] of [
+      ["a", 100],
+      ["a/b", 200],
+      ["z.bin", 300],
+    ] as const) {
+      const data = randomBytes(size);
+      contents.set(key, data);
+      const local = join(cli.work, key.replace("/", "_"));
+      await writeFile(local, data);
+      jsonOf(await nrp(["upload", "file", "@c", local, "--key", key]));
+    }
+    const out = join(cli.work, "out-clash") + "/";
+    const r = await nrp(["download", "file", "@c", "**", "-o", out]);
+    expect(r.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(
+      /failed {2}a\/b: Cannot write a\/b to .*: a file is in the way of a directory it needs\./,
+    );
+    expect(r.stderr).toContain("1 of 3 files were not downloaded.");
+    expect(sha256(await readFile(join(out, "a")))).toBe(
+      sha256(contents.get("a") ?? Buffer.alloc(0)),
+    );
+    expect(sha256(await readFile(join(out, "z.bin")))).toBe(
+      sha256(contents.get("z.bin") ?? Buffer.alloc(0)),
+    );
+
+    // The other way round: a/b first, then a finds a directory in its place.
+    const other = join(cli.work, "out-clash2") + "/";
+    expect((await nrp(["download", "file", "@c", "a/b", "-o", other])).code).toBe(0);
+    const again = await nrp(["download", "file", "@c", "a", "-o", other, "--force"]);
+    expect(again.code, again.stderr).toBe(5);
+    expect(again.stderr).toMatch(/Cannot write a to .*: a directory of that name is in the way\./);
+    expect(again.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+  });
+});
