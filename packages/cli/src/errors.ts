@@ -151,47 +151,47 @@ function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
   }
   if (err instanceof lib.APIError) return apiExitCode(err, lib);
   // No repository at that URL: the thing asked for does not exist.
-  if (err.code === "NRP_NOT_INVENIO") return ExitCode.notFound;
-  if (err.code === "NRP_DOI_UNRESOLVED") return ExitCode.notFound;
-  if (err.code === "NRP_UNKNOWN_COMMUNITY") return ExitCode.notFound;
+  if (err.code === lib.ErrorCodes.NotInvenio) return ExitCode.notFound;
+  if (err.code === lib.ErrorCodes.DoiUnresolved) return ExitCode.notFound;
+  if (err.code === lib.ErrorCodes.UnknownCommunity) return ExitCode.notFound;
   // A structured query with a part plain InvenioRDM cannot express: the user's query to change.
-  if (err.code === "NRP_UNSUPPORTED_QUERY") return ExitCode.usage;
+  if (err.code === lib.ErrorCodes.UnsupportedQuery) return ExitCode.usage;
   // Publishing or editing is reserved to a curator's request: a permission matter, as the 403 was.
-  if (err.code === "NRP_REQUEST_REQUIRED" || err.code === "NRP_CANNOT_PUBLISH")
+  if (err.code === lib.ErrorCodes.RequestRequired || err.code === lib.ErrorCodes.CannotPublish)
     return ExitCode.auth;
   // The record is in the wrong state for the action (not a draft, already a draft, no such link).
   if (
-    err.code === "NRP_NOT_A_DRAFT" ||
-    err.code === "NRP_ALREADY_A_DRAFT" ||
-    err.code === "NRP_MISSING_LINK"
+    err.code === lib.ErrorCodes.NotADraft ||
+    err.code === lib.ErrorCodes.AlreadyADraft ||
+    err.code === lib.ErrorCodes.MissingLink
   ) {
     return ExitCode.conflict;
   }
   // A request action its links do not offer now (wrong state, or not the caller's to take), a
   // request type the record does not offer now, or a request that ended other than accepted.
   if (
-    err.code === "NRP_ACTION_NOT_AVAILABLE" ||
-    err.code === "NRP_REQUEST_NOT_APPLICABLE" ||
-    err.code === "NRP_REQUEST_NOT_ACCEPTED"
+    err.code === lib.ErrorCodes.ActionNotAvailable ||
+    err.code === lib.ErrorCodes.RequestNotApplicable ||
+    err.code === lib.ErrorCodes.RequestNotAccepted
   ) {
     return ExitCode.conflict;
   }
   // The server answered, but not with what the protocol promises.
-  if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
+  if (err.code === lib.ErrorCodes.InvalidResponse) return ExitCode.network;
   // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).
-  if (err.code === "NRP_UPLOAD_FAILED" && err.cause instanceof lib.NRPError) {
+  if (err.code === lib.ErrorCodes.UploadFailed && err.cause instanceof lib.NRPError) {
     return clientExitCode(err.cause, lib);
   }
-  if (err.code === "NRP_UPLOAD_FAILED") return ExitCode.network;
+  if (err.code === lib.ErrorCodes.UploadFailed) return ExitCode.network;
   // The connection broke mid-body after the retries; the partial file is kept for a re-run.
-  if (err.code === "NRP_DOWNLOAD_INTERRUPTED") return ExitCode.network;
+  if (err.code === lib.ErrorCodes.DownloadInterrupted) return ExitCode.network;
   // Bytes that do not match the stored checksum were damaged in transit or in storage.
-  if (err.code === "NRP_CHECKSUM_MISMATCH") return ExitCode.network;
+  if (err.code === lib.ErrorCodes.ChecksumMismatch) return ExitCode.network;
   // A retry of standard input would need bytes that are gone: the cause is the failed request.
-  if (err.code === "NRP_SOURCE_NOT_RETRYABLE") return ExitCode.network;
+  if (err.code === lib.ErrorCodes.SourceNotRetryable) return ExitCode.network;
   // A key that would write outside the directory, or a file not committed yet: the server's data
   // does not allow the action.
-  if (err.code === "NRP_UNSAFE_FILE_KEY" || err.code === "NRP_FILE_NOT_COMMITTED") {
+  if (err.code === lib.ErrorCodes.UnsafeFileKey || err.code === lib.ErrorCodes.FileNotCommitted) {
     return ExitCode.conflict;
   }
   return ExitCode.usage;

@@ -356,7 +356,7 @@ async function afterFailure(
     ctx.signal.aborted ||
     commitUnknown ||
     (err instanceof lib.NRPError &&
-      err.code === "NRP_UPLOAD_FAILED" &&
+      err.code === lib.ErrorCodes.UploadFailed &&
       (err as NRPError & { pendingKept?: boolean }).pendingKept === true);
   if (!kept) {
     await journal.remove();

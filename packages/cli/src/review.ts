@@ -18,7 +18,11 @@ import type { SetTarget } from "./variables.js";
 export function pendingRequest(err: unknown): RequestHandle | undefined {
   // Only the library raises it, so the library is loaded when there is one to find.
   const lib = loadedClient();
-  if (lib === undefined || !(err instanceof lib.NRPError) || err.code !== "NRP_REVIEW_PENDING") {
+  if (
+    lib === undefined ||
+    !(err instanceof lib.NRPError) ||
+    err.code !== lib.ErrorCodes.ReviewPending
+  ) {
     return undefined;
   }
   const request = (err as NRPError & { request?: RequestHandle }).request;

@@ -36,11 +36,13 @@ export {
   UnsupportedMediaTypeError,
   UnsupportedQueryError,
   UploadError,
+  ErrorCodes,
 } from "./core/errors.js";
 export type {
   APIConnectionErrorInit,
   APIErrorInit,
   ConfigErrorDetails,
+  ErrorCode,
   FieldError,
   NRPErrorOptions,
   UploadErrorInit,

@@ -2,6 +2,128 @@ import { inspect } from "node:util";
 import { redactHeaders, redactUrl } from "../internal/redact.js";
 import type { NRPRecordRequest } from "../resources/requests.js";
 
+/**
+ * Every stable code an {@link NRPError} can carry, by name: `ErrorCodes.NotFound === "NRP_NOT_FOUND"`.
+ *
+ * Callers compare `error.code` against these instead of typing the string, so that a misspelt
+ * code is a compile error rather than a branch that never runs; `docs/errors.md` lists the same
+ * codes with what each one means and the exit code `nrp` gives it.
+ */
+export const ErrorCodes = Object.freeze({
+  /** A failure with no more specific code (the base class's own). */
+  Error: "NRP_ERROR",
+  /** A missing, unreadable or invalid configuration value ({@link ConfigError}). */
+  Config: "NRP_CONFIG",
+  /** A model name the repository does not serve ({@link UnknownModelError}). */
+  UnknownModel: "NRP_UNKNOWN_MODEL",
+  /** A record identifier that is none of the accepted forms ({@link InvalidRecordIdError}). */
+  InvalidRecordId: "NRP_INVALID_RECORD_ID",
+  /** The action needs a request a curator accepts ({@link RequestRequiredError}). */
+  RequestRequired: "NRP_REQUEST_REQUIRED",
+  /** A request action the request does not offer now ({@link ActionNotAvailableError}). */
+  ActionNotAvailable: "NRP_ACTION_NOT_AVAILABLE",
+  /** The change was submitted as a request and waits for a curator ({@link ReviewPendingError}). */
+  ReviewPending: "NRP_REVIEW_PENDING",
+  /** An error status without a more specific class, e.g. 406 or 413 ({@link APIError}). */
+  ApiError: "NRP_API_ERROR",
+  /** 400: validation failed or the request was malformed ({@link BadRequestError}). */
+  BadRequest: "NRP_BAD_REQUEST",
+  /** 401: the credentials were rejected ({@link AuthenticationError}). */
+  Authentication: "NRP_AUTHENTICATION",
+  /** 403: not allowed with these credentials ({@link PermissionDeniedError}). */
+  PermissionDenied: "NRP_PERMISSION_DENIED",
+  /** 404: the resource does not exist ({@link NotFoundError}). */
+  NotFound: "NRP_NOT_FOUND",
+  /** 405: the resource does not accept this method ({@link MethodNotAllowedError}). */
+  MethodNotAllowed: "NRP_METHOD_NOT_ALLOWED",
+  /** 409: the request conflicts with the resource's state ({@link ConflictError}). */
+  Conflict: "NRP_CONFLICT",
+  /** 410: the record was deleted ({@link GoneError}). */
+  Gone: "NRP_GONE",
+  /** 412: the `If-Match` revision did not match ({@link PreconditionFailedError}). */
+  PreconditionFailed: "NRP_PRECONDITION_FAILED",
+  /** 415: the server does not accept this `Content-Type` ({@link UnsupportedMediaTypeError}). */
+  UnsupportedMediaType: "NRP_UNSUPPORTED_MEDIA_TYPE",
+  /** 422: the body is semantically invalid ({@link UnprocessableEntityError}). */
+  UnprocessableEntity: "NRP_UNPROCESSABLE_ENTITY",
+  /** 429: rate limited beyond what the client waits for ({@link RateLimitError}). */
+  RateLimited: "NRP_RATE_LIMITED",
+  /** 5xx: the server failed, after the retries ({@link InternalServerError}). */
+  ServerError: "NRP_SERVER_ERROR",
+  /** A structured query with a part that has no query-string form ({@link UnsupportedQueryError}). */
+  UnsupportedQuery: "NRP_UNSUPPORTED_QUERY",
+  /** No usable response: refused, reset, DNS or TLS failure ({@link APIConnectionError}). */
+  Connection: "NRP_CONNECTION",
+  /** The server did not answer within the per-attempt timeout ({@link APIConnectionTimeoutError}). */
+  Timeout: "NRP_TIMEOUT",
+  /** The caller aborted the call or closed the client ({@link APIUserAbortError}). */
+  Aborted: "NRP_ABORTED",
+  /** An upload stopped before the file was committed ({@link UploadError}). */
+  UploadFailed: "NRP_UPLOAD_FAILED",
+  /** Content whose md5 differs from the stored checksum ({@link ChecksumMismatchError}). */
+  ChecksumMismatch: "NRP_CHECKSUM_MISMATCH",
+  /** A file key that would write outside the target directory ({@link UnsafeFileKeyError}). */
+  UnsafeFileKey: "NRP_UNSAFE_FILE_KEY",
+  /** The server answered, but not with what the protocol promises (a missing or wrong field). */
+  InvalidResponse: "NRP_INVALID_RESPONSE",
+  /** A JSON answer was expected and the body is not JSON. */
+  InvalidJson: "NRP_INVALID_JSON",
+  /** A redirect chain longer than the client follows. */
+  TooManyRedirects: "NRP_TOO_MANY_REDIRECTS",
+  /** The URL serves neither `/.well-known/repository` nor an InvenioRDM homepage. */
+  NotInvenio: "NRP_NOT_INVENIO",
+  /** The DOI resolver gave no landing page for a DOI. */
+  DoiUnresolved: "NRP_DOI_UNRESOLVED",
+  /** A community the repository does not know. */
+  UnknownCommunity: "NRP_UNKNOWN_COMMUNITY",
+  /** A model without the records or drafts search endpoint asked for. */
+  NoSearchEndpoint: "NRP_NO_SEARCH_ENDPOINT",
+  /** More records in one millisecond than a scan can page through. */
+  ScanClusterTooLarge: "NRP_SCAN_CLUSTER_TOO_LARGE",
+  /** An argument the client refuses before sending anything (a bad size, range, path or value). */
+  InvalidInput: "NRP_INVALID_INPUT",
+  /** A resource has no link for the action (`links.<name>` is missing). */
+  MissingLink: "NRP_MISSING_LINK",
+  /** A draft action on a record that is not a draft. */
+  NotADraft: "NRP_NOT_A_DRAFT",
+  /** `edit()` on a record that is already a draft. */
+  AlreadyADraft: "NRP_ALREADY_A_DRAFT",
+  /** A draft without a publish link: the caller may not publish it. */
+  CannotPublish: "NRP_CANNOT_PUBLISH",
+  /** Deleting a published record without the removal reason the repository needs. */
+  RemovalReasonRequired: "NRP_REMOVAL_REASON_REQUIRED",
+  /** A request type the record does not offer now. */
+  RequestNotApplicable: "NRP_REQUEST_NOT_APPLICABLE",
+  /** A request that ended other than accepted (declined, cancelled, expired). */
+  RequestNotAccepted: "NRP_REQUEST_NOT_ACCEPTED",
+  /** A file list built from JSON, with no client to send requests through. */
+  Detached: "NRP_DETACHED",
+  /** An action on a file that is not committed yet. */
+  FileNotCommitted: "NRP_FILE_NOT_COMMITTED",
+  /** A retry needs the upload's bytes again and the source (a stream) cannot give them. */
+  SourceNotRetryable: "NRP_SOURCE_NOT_RETRYABLE",
+  /** An upload stream ended before the size it was declared with. */
+  SourceTooShort: "NRP_SOURCE_TOO_SHORT",
+  /** Hashing a local file failed (it could not be read). */
+  HashFailed: "NRP_HASH_FAILED",
+  /** A local file ended before the range being hashed (it shrank while read). */
+  HashShort: "NRP_HASH_SHORT",
+  /** A download target exists and `overwrite` was not given. */
+  FileExists: "NRP_FILE_EXISTS",
+  /** The connection broke mid-body after the retries; the partial file is kept for a resume. */
+  DownloadInterrupted: "NRP_DOWNLOAD_INTERRUPTED",
+  /** The file changed on the server while it was being downloaded. */
+  ContentChanged: "NRP_CONTENT_CHANGED",
+} as const);
+
+/**
+ * One of the stable codes in {@link ErrorCodes}: the type of {@link NRPError.code}.
+ *
+ * A union rather than `string`, so that comparing a code with a string that is not one is a
+ * compile error.
+ */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
 /** A field-level validation message from Invenio's `errors: [{field, messages}]` (protocol §1.6). */
 export interface FieldError {
   /** Dotted path of the offending field, e.g. `metadata.title` or `_schema`. */
@@ -15,7 +137,7 @@ export interface NRPErrorOptions {
   /** The underlying error, kept for debugging. */
   cause?: unknown;
   /** Overrides the class's stable code (for rare one-off conditions that need no own class). */
-  code?: string;
+  code?: ErrorCode;
 }
 
 /**
@@ -25,17 +147,18 @@ export interface NRPErrorOptions {
  * and the stable `code` string survives bundling and serialisation where class names do not.
  */
 export class NRPError extends Error {
-  /** Stable machine-readable code, e.g. `"NRP_NOT_FOUND"`. */
-  readonly code: string;
+  /** Stable machine-readable code, e.g. `"NRP_NOT_FOUND"`; one of {@link ErrorCodes}. */
+  readonly code: ErrorCode;
 
   constructor(message: string, options: NRPErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = options.code ?? (new.target as unknown as { CODE?: string }).CODE ?? "NRP_ERROR";
+    this.code =
+      options.code ?? (new.target as unknown as { CODE?: ErrorCode }).CODE ?? ErrorCodes.Error;
   }
 
   /** The code every instance of this class carries. */
-  static readonly CODE: string = "NRP_ERROR";
+  static readonly CODE: ErrorCode = ErrorCodes.Error;
 
   /** A plain-object form for logs and `--format json` error output; never contains a token. */
   toJSON(): Record<string, unknown> {
@@ -59,7 +182,7 @@ export interface ConfigErrorDetails extends NRPErrorOptions {
  * It names the file, the key and the fix so that a user can correct it without reading code.
  */
 export class ConfigError extends NRPError {
-  static override readonly CODE: string = "NRP_CONFIG";
+  static override readonly CODE: ErrorCode = ErrorCodes.Config;
   /** The configuration file involved, if any. */
   readonly file: string | undefined;
   /** The offending key, if any. */
@@ -95,7 +218,7 @@ export class ConfigError extends NRPError {
  * Lists the known names so that a typo is obvious from the message alone.
  */
 export class UnknownModelError extends NRPError {
-  static override readonly CODE: string = "NRP_UNKNOWN_MODEL";
+  static override readonly CODE: ErrorCode = ErrorCodes.UnknownModel;
   /** The name that was asked for. */
   readonly model: string;
   /** The names the repository does serve. */
@@ -121,7 +244,7 @@ export class UnknownModelError extends NRPError {
  * A typo in an id is a user mistake, so it gets its own class and a message listing the forms.
  */
 export class InvalidRecordIdError extends NRPError {
-  static override readonly CODE: string = "NRP_INVALID_RECORD_ID";
+  static override readonly CODE: ErrorCode = ErrorCodes.InvalidRecordId;
   /** The identifier as given. */
   readonly recordId: string;
 
@@ -143,7 +266,7 @@ export class InvalidRecordIdError extends NRPError {
  * reporting a permission problem.
  */
 export class RequestRequiredError extends NRPError {
-  static override readonly CODE: string = "NRP_REQUEST_REQUIRED";
+  static override readonly CODE: ErrorCode = ErrorCodes.RequestRequired;
   /** The request type that performs the action, e.g. `publish_draft`. */
   readonly requestType: string;
   /** The record's `links["applicable-requests"]`, where the request types are listed. */
@@ -175,7 +298,7 @@ export class RequestRequiredError extends NRPError {
  * possible instead.
  */
 export class ActionNotAvailableError extends NRPError {
-  static override readonly CODE: string = "NRP_ACTION_NOT_AVAILABLE";
+  static override readonly CODE: ErrorCode = ErrorCodes.ActionNotAvailable;
   /** The action that was asked for. */
   readonly action: string;
   /** The actions the request offers now (may be empty). */
@@ -212,7 +335,7 @@ export class ActionNotAvailableError extends NRPError {
  * is the submitted request to follow.
  */
 export class ReviewPendingError extends NRPError {
-  static override readonly CODE: string = "NRP_REVIEW_PENDING";
+  static override readonly CODE: ErrorCode = ErrorCodes.ReviewPending;
   /** The submitted request; `await request.refresh()` shows whether it was decided. */
   readonly request: NRPRecordRequest;
 
@@ -335,7 +458,7 @@ function serverMessageOf(body: unknown): string | undefined {
  * `catch (e) { if (e instanceof NotFoundError) … }` instead of comparing numbers.
  */
 export class APIError extends NRPError {
-  static override readonly CODE: string = "NRP_API_ERROR";
+  static override readonly CODE: ErrorCode = ErrorCodes.ApiError;
   /** HTTP status code. */
   readonly status: number;
   /** The server's own message (Invenio's `message`), without status or request decoration. */
@@ -415,51 +538,51 @@ export class APIError extends NRPError {
 
 /** 400: validation failed or the request was malformed; see `errors` for field messages. */
 export class BadRequestError extends APIError {
-  static override readonly CODE: string = "NRP_BAD_REQUEST";
+  static override readonly CODE: ErrorCode = ErrorCodes.BadRequest;
 }
 /** 401: the credentials were rejected (usually by a proxy; Invenio itself answers 403). */
 export class AuthenticationError extends APIError {
-  static override readonly CODE: string = "NRP_AUTHENTICATION";
+  static override readonly CODE: ErrorCode = ErrorCodes.Authentication;
 }
 /** 403: not allowed with these credentials (an invalid token counts as anonymous, §1.4). */
 export class PermissionDeniedError extends APIError {
-  static override readonly CODE: string = "NRP_PERMISSION_DENIED";
+  static override readonly CODE: ErrorCode = ErrorCodes.PermissionDenied;
 }
 /** 404: the resource does not exist. */
 export class NotFoundError extends APIError {
-  static override readonly CODE: string = "NRP_NOT_FOUND";
+  static override readonly CODE: ErrorCode = ErrorCodes.NotFound;
 }
 /** 405: the resource exists but does not accept this method. */
 export class MethodNotAllowedError extends APIError {
-  static override readonly CODE: string = "NRP_METHOD_NOT_ALLOWED";
+  static override readonly CODE: ErrorCode = ErrorCodes.MethodNotAllowed;
 }
 /** 409: the request conflicts with the resource's current state. */
 export class ConflictError extends APIError {
-  static override readonly CODE: string = "NRP_CONFLICT";
+  static override readonly CODE: ErrorCode = ErrorCodes.Conflict;
 }
 /** 410: the record was deleted (tombstone). */
 export class GoneError extends APIError {
-  static override readonly CODE: string = "NRP_GONE";
+  static override readonly CODE: ErrorCode = ErrorCodes.Gone;
 }
 /** 412: the `If-Match` revision did not match (someone else changed the record). */
 export class PreconditionFailedError extends APIError {
-  static override readonly CODE: string = "NRP_PRECONDITION_FAILED";
+  static override readonly CODE: ErrorCode = ErrorCodes.PreconditionFailed;
 }
 /** 415: the server does not accept this `Content-Type`. */
 export class UnsupportedMediaTypeError extends APIError {
-  static override readonly CODE: string = "NRP_UNSUPPORTED_MEDIA_TYPE";
+  static override readonly CODE: ErrorCode = ErrorCodes.UnsupportedMediaType;
 }
 /** 422: the body was understood but is semantically invalid. */
 export class UnprocessableEntityError extends APIError {
-  static override readonly CODE: string = "NRP_UNPROCESSABLE_ENTITY";
+  static override readonly CODE: ErrorCode = ErrorCodes.UnprocessableEntity;
 }
 /** 429: rate limited; `retryAfter` says how long the server asked to wait. */
 export class RateLimitError extends APIError {
-  static override readonly CODE: string = "NRP_RATE_LIMITED";
+  static override readonly CODE: ErrorCode = ErrorCodes.RateLimited;
 }
 /** 5xx: the server failed (after retries, when the request was retryable). */
 export class InternalServerError extends APIError {
-  static override readonly CODE: string = "NRP_SERVER_ERROR";
+  static override readonly CODE: ErrorCode = ErrorCodes.ServerError;
 }
 
 const BY_STATUS: ReadonlyMap<number, typeof APIError> = new Map<number, typeof APIError>([
@@ -490,7 +613,7 @@ function errorClassFor(status: number): typeof APIError {
  * Raised before any request, so nothing reaches the server; `path` names the part refused.
  */
 export class UnsupportedQueryError extends NRPError {
-  static override readonly CODE: string = "NRP_UNSUPPORTED_QUERY";
+  static override readonly CODE: ErrorCode = ErrorCodes.UnsupportedQuery;
   /** Where in the query the refused part is, e.g. `bool.must[1].geo_distance`. */
   readonly path: string;
 
@@ -518,7 +641,7 @@ export interface APIConnectionErrorInit extends NRPErrorOptions {
  * Separate from {@link APIError} because there is no status to look at; `causeCode` says what broke.
  */
 export class APIConnectionError extends NRPError {
-  static override readonly CODE: string = "NRP_CONNECTION";
+  static override readonly CODE: ErrorCode = ErrorCodes.Connection;
   /** The HTTP method of the failed request. */
   readonly method: string;
   /** The request URL with credentials redacted. */
@@ -540,7 +663,7 @@ export class APIConnectionError extends NRPError {
 
 /** The server did not answer within the per-attempt `timeout`. */
 export class APIConnectionTimeoutError extends APIConnectionError {
-  static override readonly CODE: string = "NRP_TIMEOUT";
+  static override readonly CODE: ErrorCode = ErrorCodes.Timeout;
 }
 
 /**
@@ -549,7 +672,7 @@ export class APIConnectionTimeoutError extends APIConnectionError {
  * Never retried; distinct from a timeout so that a CLI can exit 130 instead of reporting a failure.
  */
 export class APIUserAbortError extends NRPError {
-  static override readonly CODE: string = "NRP_ABORTED";
+  static override readonly CODE: ErrorCode = ErrorCodes.Aborted;
 
   constructor(message = "The request was aborted.", options: NRPErrorOptions = {}) {
     super(message, options);
@@ -587,7 +710,7 @@ export interface UploadErrorInit extends NRPErrorOptions {
  * first part error is the `cause`; nothing is swallowed.
  */
 export class UploadError extends NRPError {
-  static override readonly CODE: string = "NRP_UPLOAD_FAILED";
+  static override readonly CODE: ErrorCode = ErrorCodes.UploadFailed;
   /** The file key. */
   readonly key: string;
   /** Acknowledged part numbers, ascending. */
@@ -626,7 +749,7 @@ export class UploadError extends NRPError {
  * download (the bytes received are not the bytes stored); in both cases nothing unverified is kept.
  */
 export class ChecksumMismatchError extends NRPError {
-  static override readonly CODE: string = "NRP_CHECKSUM_MISMATCH";
+  static override readonly CODE: ErrorCode = ErrorCodes.ChecksumMismatch;
   /** The file key. */
   readonly key: string;
   /** What the repository says, e.g. `md5:…`. */
@@ -656,7 +779,7 @@ export class ChecksumMismatchError extends NRPError {
  * download lands; the check runs before any file is opened.
  */
 export class UnsafeFileKeyError extends NRPError {
-  static override readonly CODE: string = "NRP_UNSAFE_FILE_KEY";
+  static override readonly CODE: ErrorCode = ErrorCodes.UnsafeFileKey;
   /** The key as given. */
   readonly key: string;
   /** Why it was refused. */

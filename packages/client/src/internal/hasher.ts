@@ -114,7 +114,8 @@ class WorkerHasher implements PrefixHasher {
       } else {
         this.#fail(
           new NRPError(`Hashing the file failed: ${reply.message}`, {
-            code: reply.code ?? "NRP_HASH_FAILED",
+            // The worker passes a read error's own code (`EIO`, ...); that stays in the message.
+            code: reply.code === "NRP_HASH_SHORT" ? "NRP_HASH_SHORT" : "NRP_HASH_FAILED",
           }),
         );
       }
