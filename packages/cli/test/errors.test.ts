@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 import { CommanderError } from "commander";
 import {
   APIConnectionError,
@@ -6,6 +8,8 @@ import {
   APIUserAbortError,
   ChecksumMismatchError,
   ConfigError,
+  type ErrorCode,
+  ErrorCodes,
   NRPError,
   UnknownModelError,
   UnsafeFileKeyError,
@@ -93,6 +97,81 @@ describe("reportError", () => {
     expect(r.status).toBe(403);
     const plain = new TypeError("x");
     expect(withHint(plain, "h")).toBe(plain);
+  });
+});
+
+/** The `code | meaning | exit` rows of docs/errors.md's "Error codes" table. */
+function documentedExitCodes(): [string, string][] {
+  const text = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
+  const section = text.split(/^## /m).find((s) => s.startsWith("Error codes\n")) ?? "";
+  return [...section.matchAll(/^\| `([^`]+)` +\| .+? +\| (.+?) +\|$/gm)].map((m) => [
+    m[1] ?? "",
+    m[2] ?? "",
+  ]);
+}
+
+/** An error with `code` as the library raises it: the class when the CLI tells it by class. */
+function errorWithCode(code: ErrorCode): NRPError {
+  const statuses: Partial<Record<ErrorCode, number>> = {
+    NRP_API_ERROR: 406,
+    NRP_BAD_REQUEST: 400,
+    NRP_AUTHENTICATION: 401,
+    NRP_PERMISSION_DENIED: 403,
+    NRP_NOT_FOUND: 404,
+    NRP_METHOD_NOT_ALLOWED: 405,
+    NRP_CONFLICT: 409,
+    NRP_GONE: 410,
+    NRP_PRECONDITION_FAILED: 412,
+    NRP_UNSUPPORTED_MEDIA_TYPE: 415,
+    NRP_UNPROCESSABLE_ENTITY: 422,
+    NRP_RATE_LIMITED: 429,
+    NRP_SERVER_ERROR: 503,
+  };
+  const status = statuses[code];
+  if (status !== undefined) return api(status);
+  const at = { method: "GET", url: "https://repo.example.org/api/x" };
+  switch (code) {
+    case ErrorCodes.Config:
+      return new ConfigError("bad");
+    case ErrorCodes.UnknownModel:
+      return new UnknownModelError("x", ["documents"]);
+    case ErrorCodes.Connection:
+      return new APIConnectionError("refused", at);
+    case ErrorCodes.Timeout:
+      return new APIConnectionTimeoutError("slow", at);
+    case ErrorCodes.Aborted:
+      return new APIUserAbortError();
+    case ErrorCodes.UploadFailed:
+      return new UploadError("stopped", { key: "a.txt" });
+    case ErrorCodes.ChecksumMismatch:
+      return new ChecksumMismatchError("differs", {
+        key: "a.txt",
+        expected: "md5:a",
+        actual: "md5:b",
+      });
+    case ErrorCodes.UnsafeFileKey:
+      return new UnsafeFileKeyError("../a", "it leaves the directory");
+    default:
+      return new NRPError("failed", { code });
+  }
+}
+
+describe("docs/errors.md", () => {
+  // A pending review is not a failure: the command prints the submitted request (see review.ts).
+  const handledByTheCommand = new Set<string>([ErrorCodes.ReviewPending]);
+
+  it.each(documentedExitCodes().filter(([code]) => !handledByTheCommand.has(code)))(
+    "%s exits as documented (%s)",
+    (code, exit) => {
+      expect(Object.values(ErrorCodes)).toContain(code);
+      const documented = Number(/(\d+)\D*$/.exec(exit)?.[1]);
+      expect(reportError(errorWithCode(code as ErrorCode)).exitCode).toBe(documented);
+    },
+  );
+
+  it("an upload that stopped exits as its cause does", () => {
+    const err = new UploadError("stopped", { key: "a.txt", cause: api(403) });
+    expect(reportError(err).exitCode).toBe(ExitCode.auth);
   });
 });
 
