@@ -83,4 +83,24 @@ describe("prefix hasher", () => {
     }
     expect(liveHashWorkers()).toBe(0);
   });
+
+  it("reports a read error under its own code, the system's code kept in the message", async () => {
+    // Reading a directory fails with EISDIR in the worker; the error's code is still the library's.
+    const dir = await mkdtemp(join(tmpdir(), "nrp-hasher-"));
+    dirs.push(dir);
+    const hasher = await openPrefixHasher(dir, undefined, {
+      minWorkerSize: 0,
+      workerStartOffset: 0,
+    });
+    try {
+      hasher.extend(10);
+      await expect(hasher.digest()).rejects.toMatchObject({
+        code: "NRP_HASH_FAILED",
+        message: expect.stringContaining("EISDIR") as unknown,
+      });
+    } finally {
+      await hasher.close();
+    }
+    expect(liveHashWorkers()).toBe(0);
+  });
 });
