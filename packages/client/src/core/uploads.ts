@@ -6,7 +6,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { NRPError } from "./errors.js";
+import { ErrorCodes, NRPError } from "./errors.js";
 
 /**
  * Bytes to upload, re-openable by range.
@@ -75,7 +75,7 @@ function emptyStream(): Readable {
 export async function fromPath(path: string): Promise<UploadSource> {
   const info = await stat(path);
   if (!info.isFile()) {
-    throw new NRPError(`${path} is not a regular file.`, { code: "NRP_INVALID_INPUT" });
+    throw new NRPError(`${path} is not a regular file.`, { code: ErrorCodes.InvalidInput });
   }
   const size = info.size;
   return {
@@ -142,7 +142,7 @@ export function fromStream(
 ): UploadSource {
   if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
     throw new NRPError(`size must be a non-negative integer, got ${String(size)}.`, {
-      code: "NRP_INVALID_INPUT",
+      code: ErrorCodes.InvalidInput,
     });
   }
   const node =
@@ -156,7 +156,7 @@ export function fromStream(
       if (start !== reader.position) {
         throw new NRPError(
           `A one-shot stream cannot be read again from byte ${start} (it is at byte ${reader.position}); upload from a file or bytes to allow retries.`,
-          { code: "NRP_SOURCE_NOT_RETRYABLE" },
+          { code: ErrorCodes.SourceNotRetryable },
         );
       }
       checkRange(size, start, end);
@@ -179,7 +179,7 @@ class SequentialReader {
   async *take(length: number, exact: boolean): AsyncGenerator<Uint8Array> {
     if (this.#busy) {
       throw new NRPError("A one-shot stream was opened twice at once.", {
-        code: "NRP_SOURCE_NOT_RETRYABLE",
+        code: ErrorCodes.SourceNotRetryable,
       });
     }
     this.#busy = true;
@@ -204,7 +204,7 @@ class SequentialReader {
       if (exact && remaining > 0) {
         throw new NRPError(
           `The stream ended after ${this.position} bytes, before the size it was declared with.`,
-          { code: "NRP_SOURCE_TOO_SHORT" },
+          { code: ErrorCodes.SourceTooShort },
         );
       }
     } finally {
@@ -243,12 +243,12 @@ export async function toUploadSource(
   } else {
     throw new NRPError(
       "Unsupported upload source: pass a path, a Uint8Array, a Blob, a Readable or a ReadableStream.",
-      { code: "NRP_INVALID_INPUT" },
+      { code: ErrorCodes.InvalidInput },
     );
   }
   if (options.size !== undefined && source.size !== undefined && options.size !== source.size) {
     throw new NRPError(`The source has ${source.size} bytes, but size ${options.size} was given.`, {
-      code: "NRP_INVALID_INPUT",
+      code: ErrorCodes.InvalidInput,
     });
   }
   return source;

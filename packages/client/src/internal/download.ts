@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/prom
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { APIUserAbortError, ChecksumMismatchError, NRPError } from "../core/errors.js";
+import { APIUserAbortError, ChecksumMismatchError, ErrorCodes, NRPError } from "../core/errors.js";
 import { openPrefixHasher } from "./hasher.js";
 import type { PrefixHasher } from "./hasher.js";
 import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
@@ -220,7 +220,7 @@ export async function downloadFile(
   const { temp, state: statePath } = tempPaths(target);
   if (!options.overwrite && (await exists(target))) {
     throw new NRPError(`${target} already exists; pass overwrite: true to replace it.`, {
-      code: "NRP_FILE_EXISTS",
+      code: ErrorCodes.FileExists,
     });
   }
   await mkdir(dirname(target), { recursive: true });
@@ -504,7 +504,7 @@ async function downloadStream(
           res.body.destroy();
           throw new NRPError(
             `The server answered a request for bytes ${offset}- of ${file.key} with ${header(res.headers, "content-range") ?? "no Content-Range"}.`,
-            { code: "NRP_INVALID_RESPONSE" },
+            { code: ErrorCodes.InvalidResponse },
           );
         }
         noteRanges(http, file.url);
@@ -560,7 +560,7 @@ async function downloadStream(
         if (resumes >= http.retryCount || !isBodyError(error)) {
           throw new NRPError(
             `The download of ${file.key} broke off after ${offset} bytes: ${error instanceof Error ? error.message : String(error)}. Run it again to continue.`,
-            { code: "NRP_DOWNLOAD_INTERRUPTED", cause: error },
+            { code: ErrorCodes.DownloadInterrupted, cause: error },
           );
         }
         resumes++;
@@ -572,7 +572,7 @@ async function downloadStream(
       // Without an md5 to compare the size is the only check left.
       throw new NRPError(
         `The download of ${file.key} ended after ${offset} of ${file.size} bytes. Run it again to continue.`,
-        { code: "NRP_DOWNLOAD_INTERRUPTED" },
+        { code: ErrorCodes.DownloadInterrupted },
       );
     }
     return await digest(hasher, options.signal, file.key);
@@ -679,7 +679,7 @@ async function downloadRanges(
               if (res.statusCode !== 206) {
                 outcome.changed = true;
                 throw new NRPError("The content changed during the download.", {
-                  code: "NRP_CONTENT_CHANGED",
+                  code: ErrorCodes.ContentChanged,
                 });
               }
               // Written inside the attempt, so a body cut short is retried from the range start.
@@ -699,7 +699,7 @@ async function downloadRanges(
               );
               if (at !== end + 1) {
                 throw new NRPError(`Range ${start}-${end} of ${file.key} arrived short.`, {
-                  code: "NRP_DOWNLOAD_INTERRUPTED",
+                  code: ErrorCodes.DownloadInterrupted,
                 });
               }
             },

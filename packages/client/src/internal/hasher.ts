@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { APIUserAbortError, NRPError } from "../core/errors.js";
+import { APIUserAbortError, ErrorCodes, NRPError } from "../core/errors.js";
 import { hashWorkerMain } from "./md5-worker.js";
 import type { HashCommand, HashReply, HashWorkerData } from "./md5-worker.js";
 
@@ -115,7 +115,8 @@ class WorkerHasher implements PrefixHasher {
         this.#fail(
           new NRPError(`Hashing the file failed: ${reply.message}`, {
             // The worker passes a read error's own code (`EIO`, ...); that stays in the message.
-            code: reply.code === "NRP_HASH_SHORT" ? "NRP_HASH_SHORT" : "NRP_HASH_FAILED",
+            code:
+              reply.code === ErrorCodes.HashShort ? ErrorCodes.HashShort : ErrorCodes.HashFailed,
           }),
         );
       }
@@ -190,7 +191,7 @@ class WorkerHasher implements PrefixHasher {
       const { bytesRead } = await this.#handle.read(buffer, 0, length, at);
       if (bytesRead === 0) {
         throw new NRPError(`The file ended at byte ${at}, before byte ${this.#target}.`, {
-          code: "NRP_HASH_SHORT",
+          code: ErrorCodes.HashShort,
         });
       }
       hash.update(buffer.subarray(0, bytesRead));
@@ -277,7 +278,7 @@ class InlineHasher implements PrefixHasher {
           const { bytesRead } = await handle.read(buffer, 0, length, this.#hashed);
           if (bytesRead === 0) {
             throw new NRPError(`${this.#path} ended at byte ${this.#hashed}.`, {
-              code: "NRP_HASH_SHORT",
+              code: ErrorCodes.HashShort,
             });
           }
           this.#hash.update(buffer.subarray(0, bytesRead));

@@ -11,6 +11,7 @@ import {
   APIError,
   APIUserAbortError,
   ConfigError,
+  ErrorCodes,
   NRPError,
 } from "../core/errors.js";
 import type { WithheldToken } from "../core/errors.js";
@@ -267,7 +268,7 @@ export class HttpClient {
           `Expected JSON from ${options.method.toUpperCase()} ${redactUrl(url)} but got ${String(
             res.headers["content-type"] ?? "no content type",
           )}.`,
-          { code: "NRP_INVALID_JSON", cause: error },
+          { code: ErrorCodes.InvalidJson, cause: error },
         );
       }
     });
@@ -399,7 +400,7 @@ export class HttpClient {
         throw new NRPError(
           `Too many redirects (more than ${MAX_REDIRECTS}) from ${redactUrl(url)}.`,
           {
-            code: "NRP_TOO_MANY_REDIRECTS",
+            code: ErrorCodes.TooManyRedirects,
           },
         );
       }

@@ -8,7 +8,7 @@
 // select the same records whether the server compares microseconds or milliseconds, so the
 // ranges always partition the matching records.
 
-import { NRPError } from "../core/errors.js";
+import { ErrorCodes, NRPError } from "../core/errors.js";
 
 /** Whole milliseconds since the Unix epoch: the precision OpenSearch indexes `created` at. */
 export type Millis = number;
@@ -125,7 +125,7 @@ async function* planPrefixes(
       `${total} records${
         prefix === "" ? "" : ` with ids starting "${prefix}"`
       } were created in the same millisecond (${formatMillis(range.from)}), more than the search window of ${window}, and splitting them by id prefix does not cover them all; they cannot all be read by paging.`,
-      { code: "NRP_SCAN_CLUSTER_TOO_LARGE" },
+      { code: ErrorCodes.ScanClusterTooLarge },
     );
   if (prefix.length >= MAX_PREFIX) throw tooMany();
   const children: { prefix: string; total: number }[] = [];

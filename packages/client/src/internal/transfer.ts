@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
 import { Transform } from "node:stream";
 import type { TransformCallback } from "node:stream";
-import { NRPError } from "../core/errors.js";
+import { ErrorCodes, NRPError } from "../core/errors.js";
 import type { UploadPart } from "../core/errors.js";
 
 /** At most this many parts (S3's limit, also nrp-cmd's `aws_limits.py`). */
@@ -26,12 +26,12 @@ export function planParts(size: number, partSize: number): PartPlan {
   if (!Number.isSafeInteger(size) || size < 1) {
     throw new NRPError(
       `A multipart upload needs a known, non-zero size (got ${String(size)}); send empty files as a single request (transfer "L").`,
-      { code: "NRP_INVALID_INPUT" },
+      { code: ErrorCodes.InvalidInput },
     );
   }
   if (!Number.isSafeInteger(partSize) || partSize < 1) {
     throw new NRPError(`partSize must be a positive integer, got ${String(partSize)}.`, {
-      code: "NRP_INVALID_INPUT",
+      code: ErrorCodes.InvalidInput,
     });
   }
   const effective = Math.max(partSize, Math.ceil(size / MAX_PARTS));
@@ -76,7 +76,7 @@ export function chooseTransfer(choice: TransferChoice): TransferType {
         size === undefined
           ? 'Multipart upload needs the size of the stream: pass { size } or use transfer "L".'
           : 'An empty file cannot be uploaded in parts: use transfer "L".',
-        { code: "NRP_INVALID_INPUT" },
+        { code: ErrorCodes.InvalidInput },
       );
     }
     return "M";
@@ -84,7 +84,7 @@ export function chooseTransfer(choice: TransferChoice): TransferType {
   // JavaScript callers can pass anything.
   if (requested !== undefined && (requested as string) !== "auto") {
     throw new NRPError(`transfer must be "auto", "L" or "M", got ${JSON.stringify(requested)}.`, {
-      code: "NRP_INVALID_INPUT",
+      code: ErrorCodes.InvalidInput,
     });
   }
   return choice.offered.includes("M") && size !== undefined && size >= choice.threshold ? "M" : "L";

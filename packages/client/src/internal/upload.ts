@@ -2,7 +2,7 @@
 // the first fatal error aborting the siblings and surfacing as an UploadError that lists what made
 // it. Sending one part (and retrying it) is the caller's `send`, so this runs against fakes in tests.
 
-import { APIUserAbortError, NRPError, UploadError } from "../core/errors.js";
+import { APIUserAbortError, ErrorCodes, NRPError, UploadError } from "../core/errors.js";
 import type { UploadPart } from "../core/errors.js";
 import { runPool } from "./pool.js";
 
@@ -74,6 +74,7 @@ export async function runParts(options: RunPartsOptions): Promise<number[]> {
 function isAbortEcho(error: unknown): boolean {
   return (
     error instanceof Error &&
-    (error.name === "AbortError" || (error instanceof NRPError && error.code === "NRP_ABORTED"))
+    (error.name === "AbortError" ||
+      (error instanceof NRPError && error.code === ErrorCodes.Aborted))
   );
 }

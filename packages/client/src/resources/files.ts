@@ -11,6 +11,7 @@ import {
   APIUserAbortError,
   BadRequestError,
   ChecksumMismatchError,
+  ErrorCodes,
   NRPError,
   UploadError,
 } from "../core/errors.js";
@@ -126,7 +127,7 @@ export interface FileActionOptions {
 
 function noContext(): never {
   throw new NRPError("This file list is not attached to a client (it was built from JSON).", {
-    code: "NRP_DETACHED",
+    code: ErrorCodes.Detached,
   });
 }
 
@@ -146,7 +147,7 @@ function oneShotFailure(error: unknown, key: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   return new NRPError(
     `Uploading ${key} failed (${message}) and cannot be retried: its source is a one-shot stream whose bytes are gone. Upload from a file or bytes to allow retries.`,
-    { code: "NRP_SOURCE_NOT_RETRYABLE", cause: error },
+    { code: ErrorCodes.SourceNotRetryable, cause: error },
   );
 }
 
@@ -252,7 +253,9 @@ export class NRPFile {
   #link(name: string): string {
     const url = this.links[name];
     if (!url) {
-      throw new NRPError(`File ${this.key} has no links.${name}.`, { code: "NRP_MISSING_LINK" });
+      throw new NRPError(`File ${this.key} has no links.${name}.`, {
+        code: ErrorCodes.MissingLink,
+      });
     }
     return url;
   }
@@ -294,7 +297,7 @@ export class NRPFile {
       throw new NRPError(
         `File ${this.key} is ${this.status}; only committed files can be downloaded.`,
         {
-          code: "NRP_FILE_NOT_COMMITTED",
+          code: ErrorCodes.FileNotCommitted,
         },
       );
     }
@@ -439,7 +442,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
   #listUrl(): string {
     if (!this.#url) {
       throw new NRPError("The file list has no links.self to upload to.", {
-        code: "NRP_MISSING_LINK",
+        code: ErrorCodes.MissingLink,
       });
     }
     return this.#url;
@@ -490,7 +493,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     });
     if (options.resume && !src.retryable) {
       throw new NRPError("A one-shot stream cannot resume an upload: pass a path or bytes.", {
-        code: "NRP_SOURCE_NOT_RETRYABLE",
+        code: ErrorCodes.SourceNotRetryable,
       });
     }
     const plan =
@@ -602,7 +605,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const entry = entries.filter(isObject).find((e) => e.key === key);
     if (!entry) {
       throw new NRPError(`The server did not list ${key} after initialising it.`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     return entry;
@@ -619,7 +622,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const url = file.links.content;
     if (!url) {
       throw new NRPError(`File ${file.key} has no links.content to upload to.`, {
-        code: "NRP_MISSING_LINK",
+        code: ErrorCodes.MissingLink,
       });
     }
     const headers: Record<string, string> = { "content-type": "application/octet-stream" };
@@ -713,7 +716,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
       const url = urls.get(part) ?? (self ? `${self}/content/${part}` : undefined);
       if (!url) {
         throw new NRPError(`File ${file.key} has no URL for part ${part}.`, {
-          code: "NRP_MISSING_LINK",
+          code: ErrorCodes.MissingLink,
         });
       }
       return url;

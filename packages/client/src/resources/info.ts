@@ -5,6 +5,7 @@ import {
   APIConnectionError,
   APIError,
   APIUserAbortError,
+  ErrorCodes,
   NRPError,
   UnknownModelError,
 } from "../core/errors.js";
@@ -307,13 +308,13 @@ export class Info {
     if (!modelsUrl) {
       throw new NRPError(
         `${origin}/.well-known/repository has no links.models; cannot list the repository's models.`,
-        { code: "NRP_INVALID_RESPONSE" },
+        { code: ErrorCodes.InvalidResponse },
       );
     }
     const res = await this.#http.getJSON(modelsUrl, { signal });
     if (!Array.isArray(res.body)) {
       throw new NRPError(`${modelsUrl} did not return a JSON array of models.`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     const models = new Map<string, NRPModelInfo>();
@@ -345,7 +346,7 @@ export class Info {
     if (!match) {
       throw new NRPError(
         `${origin} does not look like an Invenio repository: it serves neither /.well-known/repository nor an InvenioRDM homepage.`,
-        { code: "NRP_NOT_INVENIO" },
+        { code: ErrorCodes.NotInvenio },
       );
     }
     const major = Math.floor(Number.parseFloat(match[1] ?? "") || 0);

@@ -3,7 +3,7 @@
 
 import { NRPInvenioClient, resolveOptions } from "../client.js";
 import type { NRPConfig, RepositoryConfig } from "../core/config.js";
-import { NRPError } from "../core/errors.js";
+import { ErrorCodes, NRPError } from "../core/errors.js";
 import type { NRPClientOptions } from "../core/options.js";
 import { HttpClient } from "../internal/http.js";
 import { classifyIdentifier, doiApiUrl } from "../internal/ids.js";
@@ -68,7 +68,7 @@ async function resolveDoi(doi: string, options: RecordGetterOptions): Promise<st
     const url = body?.data?.attributes?.url;
     if (typeof url !== "string" || !/^https?:\/\//i.test(url)) {
       throw new NRPError(`The DOI resolver ${resolver} gave no landing page URL for ${doi}.`, {
-        code: "NRP_DOI_UNRESOLVED",
+        code: ErrorCodes.DoiUnresolved,
       });
     }
     return url;

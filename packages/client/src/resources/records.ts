@@ -6,6 +6,7 @@ import {
   APIError,
   APIUserAbortError,
   BadRequestError,
+  ErrorCodes,
   GoneError,
   InvalidRecordIdError,
   NRPError,
@@ -343,7 +344,7 @@ export async function readRecord(
   });
   if (!isObject(res.body)) {
     throw new NRPError(`${url} did not return a record (a JSON object).`, {
-      code: "NRP_INVALID_RESPONSE",
+      code: ErrorCodes.InvalidResponse,
     });
   }
   return new NRPRecord(
@@ -516,7 +517,7 @@ export class NRPRecord {
   #replace(res: HttpResponse<unknown>): void {
     if (!isObject(res.body)) {
       throw new NRPError(`${res.url} did not return a record (a JSON object).`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     this.#data = res.body;
@@ -530,7 +531,9 @@ export class NRPRecord {
   #link(name: string): string {
     const url = this.links[name];
     if (!url) {
-      throw new NRPError(`Record ${this.mid} has no links.${name}.`, { code: "NRP_MISSING_LINK" });
+      throw new NRPError(`Record ${this.mid} has no links.${name}.`, {
+        code: ErrorCodes.MissingLink,
+      });
     }
     return url;
   }
@@ -564,7 +567,7 @@ export class NRPRecord {
     if (!this.isDraft) {
       throw new NRPError(
         `Record ${this.mid} is published; open a draft with edit(), change and save that, then publish it.`,
-        { code: "NRP_NOT_A_DRAFT" },
+        { code: ErrorCodes.NotADraft },
       );
     }
     try {
@@ -619,7 +622,7 @@ export class NRPRecord {
               `on the command line --reason), one of ${RDM_REMOVAL_REASONS.join(", ")}.`
           : `Record ${this.mid} is published: deleting it is a "delete_published_record" request, ` +
               "which needs a removal reason (removalReason; on the command line --reason).",
-        { code: "NRP_REMOVAL_REASON_REQUIRED" },
+        { code: ErrorCodes.RemovalReasonRequired },
       );
     }
     if (flavour.deletePublished === "admin") {
@@ -632,7 +635,7 @@ export class NRPRecord {
       const applicable = this.links["applicable-requests"];
       if (applicable) throw this.#requestRequired(type, "delete", applicable);
       throw new NRPError(`Record ${this.mid} offers no "${type}" request: you cannot delete it.`, {
-        code: "NRP_REQUEST_NOT_APPLICABLE",
+        code: ErrorCodes.RequestNotApplicable,
       });
     }
     const payload: Json = { removal_reason: reason };
@@ -672,7 +675,7 @@ export class NRPRecord {
     if (known !== undefined && !known.includes(reason)) {
       throw new NRPError(
         `"${reason}" is not a removal reason of this repository; use one of ${known.join(", ")}.`,
-        { code: "NRP_INVALID_INPUT" },
+        { code: ErrorCodes.InvalidInput },
       );
     }
     const url = `${this.#link("self").replace(/\/+$/, "")}/delete`;
@@ -776,7 +779,7 @@ export class NRPRecord {
     }
     if (!isObject(res.body)) {
       throw new NRPError(`${url} did not return a record (a JSON object).`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     return new NRPRecord(this.#ctx, res.body, etagOf(res), this.#model);
@@ -828,7 +831,7 @@ export class NRPRecord {
     }
     return new NRPError(
       `Request ${request.id} (${request.type}) for the ${what} of ${this.mid} ended ${request.status}.`,
-      { code: "NRP_REQUEST_NOT_ACCEPTED" },
+      { code: ErrorCodes.RequestNotAccepted },
     );
   }
 
@@ -851,7 +854,7 @@ export class NRPRecord {
     if (url === undefined) {
       throw new NRPError(
         `Request ${request.id} was accepted but names no resulting record; read ${this.mid} again.`,
-        { code: "NRP_INVALID_RESPONSE" },
+        { code: ErrorCodes.InvalidResponse },
       );
     }
     return readRecord(this.#ctx, url, this.#model, { signal });
@@ -907,14 +910,14 @@ export class NRPRecord {
       if (!this.isDraft) {
         throw new NRPError(
           `Record ${this.mid} is not a draft, so there is nothing to publish. Call edit() or newVersion() first.`,
-          { code: "NRP_NOT_A_DRAFT" },
+          { code: ErrorCodes.NotADraft },
         );
       }
       const applicable = links["applicable-requests"];
       if (applicable) return this.#publishViaRequest(applicable, options);
       throw new NRPError(
         `Draft ${this.mid} has no publish link: you are not allowed to publish it.`,
-        { code: "NRP_CANNOT_PUBLISH" },
+        { code: ErrorCodes.CannotPublish },
       );
     }
     if (options.version !== undefined) {
@@ -959,7 +962,7 @@ export class NRPRecord {
     const res = await ctx.http.postJSON(url, {}, { signal: options.signal });
     if (!isObject(res.body)) {
       throw new NRPError(`${url} did not return a request (a JSON object).`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     const request = new NRPRecordRequest(ctx, res.body);
@@ -998,7 +1001,7 @@ export class NRPRecord {
   async edit(options: RecordActionOptions = {}): Promise<NRPRecord> {
     if (this.isDraft) {
       throw new NRPError(`Record ${this.mid} is already a draft; edit it and save().`, {
-        code: "NRP_ALREADY_A_DRAFT",
+        code: ErrorCodes.AlreadyADraft,
       });
     }
     // oarepo emits `links.draft` only once a draft exists; the edit route is `<self>/draft`.
@@ -1148,7 +1151,7 @@ export class Records {
     if (!isObject(data)) {
       throw new NRPError(
         `A record must be a JSON object, got ${Array.isArray(data) ? "an array" : typeof data}.`,
-        { code: "NRP_INVALID_INPUT" },
+        { code: ErrorCodes.InvalidInput },
       );
     }
     const info = await this.#ctx.info.getModel(model, { signal: options.signal });
@@ -1167,7 +1170,7 @@ export class Records {
     const res = await this.#ctx.http.postJSON(deposit, body, { signal: options.signal });
     if (!isObject(res.body)) {
       throw new NRPError(`${deposit} did not return a record (a JSON object).`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     const draft = new NRPRecord(this.#ctx, res.body, etagOf(res), info.name);
@@ -1223,7 +1226,7 @@ export class Records {
     } catch (error) {
       if (error instanceof NotFoundError) {
         throw new NRPError(`Unknown community "${wanted}": ${url} answered 404.`, {
-          code: "NRP_UNKNOWN_COMMUNITY",
+          code: ErrorCodes.UnknownCommunity,
           cause: error,
         });
       }
@@ -1232,7 +1235,7 @@ export class Records {
     const id = isObject(body) ? body.id : undefined;
     if (typeof id !== "string" || id === "") {
       throw new NRPError(`${url} did not return a community with an id.`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     return id;
@@ -1255,7 +1258,7 @@ export class Records {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new NRPError(
         `concurrency must be a positive integer, got ${String(options.concurrency)}.`,
-        { code: "NRP_INVALID_INPUT" },
+        { code: ErrorCodes.InvalidInput },
       );
     }
     // Fail fast on an unknown model instead of once per item.

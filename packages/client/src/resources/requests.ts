@@ -2,7 +2,7 @@
 // (`links["applicable-requests"]`, §6.2), the requests made on it (`links.requests`, §6.6), one
 // request with its actions (§6.4, §6.5), and `client.requests` for searching all of them.
 
-import { ActionNotAvailableError, NRPError } from "../core/errors.js";
+import { ActionNotAvailableError, ErrorCodes, NRPError } from "../core/errors.js";
 import type { HttpClient, QueryValue } from "../internal/http.js";
 import { isObject } from "../internal/json.js";
 import { NRP_RULES, flavourOf } from "../internal/flavour.js";
@@ -98,7 +98,7 @@ function commentBody(text: string): Json {
 function asRequestBody(value: unknown, url: string): Json {
   if (!isObject(value)) {
     throw new NRPError(`${url} did not return a request (a JSON object).`, {
-      code: "NRP_INVALID_RESPONSE",
+      code: ErrorCodes.InvalidResponse,
     });
   }
   return value;
@@ -209,7 +209,9 @@ export class NRPRecordRequest {
   #link(name: string): string {
     const url = this.links[name];
     if (typeof url !== "string") {
-      throw new NRPError(`Request ${this.id} has no links.${name}.`, { code: "NRP_MISSING_LINK" });
+      throw new NRPError(`Request ${this.id} has no links.${name}.`, {
+        code: ErrorCodes.MissingLink,
+      });
     }
     return url;
   }
@@ -414,7 +416,7 @@ export class NRPRecordRequestType implements Iterable<NRPRecordRequest> {
     if (typeof url !== "string" || this.#ctx === undefined) {
       throw new NRPError(
         `A "${this.typeId}" request cannot be created on this record now (there may already be an open one, or you lack the permission).`,
-        { code: "NRP_REQUEST_NOT_APPLICABLE" },
+        { code: ErrorCodes.RequestNotApplicable },
       );
     }
     const request = await createRequest(this.#ctx, url, payload, options);
@@ -509,7 +511,7 @@ export class NRPRecordRequests implements Iterable<NRPRecordRequestType> {
           (applicable.length > 0
             ? `the types you can create are ${applicable.join(", ")}.`
             : "you cannot create any request on it now."),
-        { code: "NRP_REQUEST_NOT_APPLICABLE" },
+        { code: ErrorCodes.RequestNotApplicable },
       );
     }
     const request = await type.create(payload, options);
@@ -680,7 +682,7 @@ export class Requests {
       throw new NRPError(
         "InvenioRDM cannot filter requests by assignee (assigned); use requests.inbox() for the " +
           "requests you may decide.",
-        { code: "NRP_INVALID_INPUT" },
+        { code: ErrorCodes.InvalidInput },
       );
     }
     const flag = (v: boolean | undefined): QueryValue => (v === undefined ? undefined : String(v));

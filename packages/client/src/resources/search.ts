@@ -1,7 +1,7 @@
 // Record search (protocol §5): a request builder, one page as NRPSearchResponse, paging through
 // `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges (§5.5).
 
-import { NRPError, NotFoundError } from "../core/errors.js";
+import { ErrorCodes, NRPError, NotFoundError } from "../core/errors.js";
 import type { Json } from "../core/json.js";
 import type { QueryValue } from "../core/query.js";
 import { isObject } from "../internal/json.js";
@@ -428,7 +428,7 @@ export class NRPSearchRequest {
     } catch (err) {
       if (err instanceof NotFoundError) {
         throw new NRPError(`Unknown community "${wanted}": ${url} answered 404.`, {
-          code: "NRP_UNKNOWN_COMMUNITY",
+          code: ErrorCodes.UnknownCommunity,
           cause: err,
         });
       }
@@ -437,7 +437,7 @@ export class NRPSearchRequest {
     const id = isObject(body) ? body.id : undefined;
     if (typeof id !== "string" || id === "") {
       throw new NRPError(`${url} did not return a community with an id.`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     return id;
@@ -457,7 +457,7 @@ export class NRPSearchRequest {
       const url = drafts ? info.userUrl : info.url;
       if (url === undefined || url === "") {
         throw new NRPError(`Model ${only} has no ${drafts ? "drafts" : "records"} endpoint.`, {
-          code: "NRP_NO_SEARCH_ENDPOINT",
+          code: ErrorCodes.NoSearchEndpoint,
         });
       }
       return { url, onlyModels: undefined, schemas: undefined, model: only };
@@ -490,7 +490,7 @@ export class NRPSearchRequest {
     const res = await this.#ctx.http.getJSON(resolved.url, { query, signal });
     if (!isObject(res.body)) {
       throw new NRPError(`${resolved.url} did not return a search response.`, {
-        code: "NRP_INVALID_RESPONSE",
+        code: ErrorCodes.InvalidResponse,
       });
     }
     return res.body;
@@ -651,7 +651,7 @@ export class NRPSearchRequest {
       const created = typeof hit?.created === "string" ? parseMillis(hit.created) : undefined;
       if (created === undefined) {
         throw new NRPError(`Cannot scan: a hit has no readable "created" timestamp.`, {
-          code: "NRP_INVALID_RESPONSE",
+          code: ErrorCodes.InvalidResponse,
         });
       }
       return created;
@@ -717,7 +717,7 @@ function totalOf(body: Json): number {
 function positiveInteger(name: string, n: number): void {
   if (!Number.isInteger(n) || n < 1) {
     throw new NRPError(`${name} must be a positive integer, got ${String(n)}.`, {
-      code: "NRP_INVALID_INPUT",
+      code: ErrorCodes.InvalidInput,
     });
   }
 }
