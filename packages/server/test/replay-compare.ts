@@ -65,7 +65,10 @@ export function loadExchanges(dir: string): Map<string, Exchange> {
       name,
       method,
       path,
-      requestHeaders: Object.fromEntries(requestHeaderLines.map(headerLine)),
+      // `(no token)` marks an anonymous call in the NRP recording.
+      requestHeaders: Object.fromEntries(
+        requestHeaderLines.filter((l) => l !== "(no token)").map(headerLine),
+      ),
       status,
       headers,
       body,
@@ -255,7 +258,9 @@ export function compareShape(
     ours.forEach((element, i) => {
       let best: Difference[] | undefined;
       for (const candidate of recorded) {
-        const diffs = compareShape(candidate, element, ids, `${path}[${i}]`, key, true);
+        // The elements of a list of file entries are entries themselves, not keyed by name.
+        const elementKey = key === "entries" ? "" : key;
+        const diffs = compareShape(candidate, element, ids, `${path}[${i}]`, elementKey, true);
         if (best === undefined || diffs.length < best.length) best = diffs;
         if (diffs.length === 0) break;
       }
@@ -407,10 +412,17 @@ export function errorsShape(json: unknown): Difference[] {
 export async function replayRequest(
   url: string,
   recorded: Exchange,
-  options: { token?: string | undefined; json?: unknown; bytes?: Buffer } = {},
+  options: {
+    token?: string | undefined;
+    json?: unknown;
+    bytes?: Buffer;
+    /** Headers of this run that replace the recorded ones (e.g. `If-Match`). */
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer> {
   const headers = new Headers({ Accept: "application/json" });
   for (const [name, value] of Object.entries(recorded.requestHeaders)) headers.append(name, value);
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
   if (options.token !== undefined) headers.set("Authorization", `Bearer ${options.token}`);
   let body: string | Buffer | undefined;
   if (options.json !== undefined) {
@@ -418,6 +430,7 @@ export async function replayRequest(
     headers.set("Content-Type", "application/json");
   } else if (options.bytes !== undefined) {
     body = options.bytes;
+    if (!headers.has("content-type")) headers.set("Content-Type", "application/octet-stream");
   }
   const res = await fetch(url, {
     method: recorded.method,

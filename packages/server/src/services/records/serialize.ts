@@ -176,7 +176,10 @@ function rdmCommunitiesOf(d: DumpContext, parent: ParentRow): Record<string, unk
         links: {},
         revision_id: 1,
         slug: c.slug,
-        metadata: { title: c.title },
+        metadata: {
+          title: c.title,
+          ...(c.description === null ? {} : { description: c.description }),
+        },
         access: {
           visibility: "public",
           members_visibility: "public",
