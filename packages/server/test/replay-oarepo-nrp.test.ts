@@ -117,7 +117,23 @@ const DELIBERATE: readonly Deliberate[] = [
   },
   // --- files
   {
-    exchanges: "*",
+    exchanges: [
+      "files-init",
+      "file-entry-pending",
+      "file-content-put",
+      "file-commit",
+      "files-list",
+      "file-entry",
+      "file-metadata-update",
+      "files-init-multipart",
+      "file-part-put",
+      "file-entry-multipart-pending",
+      "file-commit-multipart",
+      "record-files-list",
+      "edit-draft-files-init",
+      "new-version-files-list",
+      "new-version-import-files",
+    ],
     where: [
       "body $.metadata",
       "body $.entries[*].metadata",
@@ -205,11 +221,16 @@ const DELIBERATE: readonly Deliberate[] = [
       "names the model (`simple`) for drafts and records alike",
   },
   {
-    exchanges: "*",
+    exchanges: [
+      "request-create-delete-draft",
+      "request-submit-delete-draft",
+      "requests-search",
+      "user-requests",
+    ],
     where: ["body $.payload", "body $.hits.hits[*].payload"],
     reason:
-      "the devserver's requests always carry `payload` (e.g. `{}` for delete_draft, the new " +
-      "draft's id for new_version); oarepo 12/13 leaves it out when the type has none",
+      "the devserver's requests always carry `payload` (`{}` at least); oarepo 12/13 leaves it " +
+      "out for delete_draft, whose type declares no payload",
   },
   {
     exchanges: ["request-get-curator"],
