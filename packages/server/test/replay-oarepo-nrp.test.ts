@@ -53,8 +53,8 @@ const DELIBERATE: readonly Deliberate[] = [
     ],
     reason:
       "records carry is_draft, is_published, versions, expires_at and parent.communities: the " +
-      "devserver's nrp flavour serves the newer NRP (oarepo 12 with communities) shape; " +
-      "oarepo 12/13 without communities lacks them",
+      "devserver's nrp flavour serves the newer NRP shape; oarepo 12/13 (here without " +
+      "communities) lacks them",
   },
   {
     exchanges: [
@@ -66,9 +66,10 @@ const DELIBERATE: readonly Deliberate[] = [
     ],
     where: ["header etag", "body $.message"],
     reason:
-      "drafts start at revision 1 on the devserver (as oarepo 12 / IDR without the files " +
-      "bookkeeping); the recorded repository's drafts start at 3, so revisions and the 412 " +
-      "message's numbers differ (the ETag's form, a quoted integer, is the same)",
+      "drafts start at revision 1 on the devserver's nrp flavour (its newDraftRevision trait) " +
+      "and an update adds 1; the recorded repository's drafts start at 3 (4 after the update), " +
+      "so the ETags' values and the 412 message's numbers differ (the form, a quoted integer, " +
+      "is the same)",
   },
   {
     exchanges: ["draft-get-vnd", "record-get-vnd"],
@@ -104,8 +105,9 @@ const DELIBERATE: readonly Deliberate[] = [
     exchanges: ["draft-create-invalid"],
     where: ["body $.errors"],
     reason:
-      "the devserver's validation messages for a bad date and integer are its own; the fields " +
-      "named and the {field, messages} form are the same",
+      "the same two fields are reported, in the other order, and the bad date's message is " +
+      "marshmallow's `Not a valid date.` where oarepo's EDTF-aware field says `Invalid " +
+      "date/time format, expecting %Y-%m-%d, got 2024-13-45`",
   },
   {
     exchanges: ["draft-update", "request-create-publish-new-version-no-files-400"],
