@@ -178,6 +178,10 @@ function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
   }
   // The server answered, but not with what the protocol promises.
   if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
+  // The server sent more than it may: a JSON body over maxJsonSize, a file past its size.
+  if (err.code === "NRP_RESPONSE_TOO_LARGE" || err.code === "NRP_DOWNLOAD_TOO_LARGE") {
+    return ExitCode.network;
+  }
   // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).
   if (err.code === "NRP_UPLOAD_FAILED" && err.cause instanceof lib.NRPError) {
     return clientExitCode(err.cause, lib);

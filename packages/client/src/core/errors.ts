@@ -542,6 +542,54 @@ export class APIConnectionTimeoutError extends APIConnectionError {
 }
 
 /**
+ * A JSON call's attempt ran past the client's total `deadline` (headers and whole body).
+ *
+ * The per-chunk `timeout` never fires for a server that trickles a byte now and then; this bounds
+ * the whole exchange. A timeout like any other, so it is retried and maps to the network exit code.
+ */
+export class DeadlineExceededError extends APIConnectionTimeoutError {
+  static override readonly CODE: string = "NRP_DEADLINE_EXCEEDED";
+}
+
+/** Details of a {@link ResponseTooLargeError}. */
+export interface ResponseTooLargeErrorInit extends NRPErrorOptions {
+  /** The HTTP method of the request. */
+  method: string;
+  /** The request URL (redacted here). */
+  url: string;
+  /** The most bytes that were allowed. */
+  limit: number;
+}
+
+/**
+ * The server sent more bytes than allowed: a JSON body over `maxJsonSize`
+ * (`NRP_RESPONSE_TOO_LARGE`), or a file body longer than its announced size
+ * (`NRP_DOWNLOAD_TOO_LARGE`).
+ *
+ * Reading stops at the limit, so a runaway or hostile server cannot fill memory or the disk.
+ */
+export class ResponseTooLargeError extends NRPError {
+  static override readonly CODE: string = "NRP_RESPONSE_TOO_LARGE";
+  /** The HTTP method of the request. */
+  readonly method: string;
+  /** The request URL with credentials redacted. */
+  readonly url: string;
+  /** The most bytes that were allowed. */
+  readonly limit: number;
+
+  constructor(message: string, init: ResponseTooLargeErrorInit) {
+    super(message, init);
+    this.method = init.method.toUpperCase();
+    this.url = redactUrl(init.url);
+    this.limit = init.limit;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), method: this.method, url: this.url, limit: this.limit };
+  }
+}
+
+/**
  * The caller aborted the call through its `AbortSignal` (or closed the client).
  *
  * Never retried; distinct from a timeout so that a CLI can exit 130 instead of reporting a failure.
