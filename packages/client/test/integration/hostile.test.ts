@@ -1,9 +1,23 @@
+import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DeadlineExceededError, NRPInvenioClient, ResponseTooLargeError } from "nrp-invenio-client";
+import { downloadFile } from "../../src/internal/download.js";
 import { Fixtures } from "../helpers/servers.js";
 
 const fx = new Fixtures();
-afterEach(() => fx.cleanup());
+const dirs: string[] = [];
+afterEach(async () => {
+  await fx.cleanup();
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "nrp-hostile-"));
+  dirs.push(dir);
+  return dir;
+}
 
 describe("JSON responses from a hostile server", () => {
   it("stops reading a JSON body that never ends at maxJsonSize", async () => {
@@ -84,5 +98,48 @@ describe("JSON responses from a hostile server", () => {
     }
     res.body.destroy();
     expect(bytes).toBeGreaterThan(10);
+  });
+});
+
+describe("downloads from a hostile server", () => {
+  it("stops an endless body as soon as it passes the file's size and removes the partial file", async () => {
+    const server = await fx.hostileServer("endless-file");
+    const { http } = fx.http(server, { retryCount: 2 });
+    const dir = await tempDir();
+    const target = join(dir, "data.bin");
+    const size = 200 * 1024;
+    const error = await downloadFile(
+      http,
+      { key: "data.bin", url: `${server.url}/files/data.bin/content`, size, checksum: undefined },
+      target,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect((error as ResponseTooLargeError).code).toBe("NRP_DOWNLOAD_TOO_LARGE");
+    expect((error as ResponseTooLargeError).limit).toBe(size);
+    expect((error as Error).message).toContain("more than the 204800 bytes announced");
+    expect(server.bytesSent()).toBeLessThan(64 * 1024 * 1024);
+    // Neither the target, nor the partial file, nor its state is left behind.
+    expect(await readdir(dir)).toEqual([]);
+    await expect(access(target)).rejects.toThrow();
+    // Not retried: the same server would send the same endless body.
+    expect(server.requests()).toBe(1);
+  });
+
+  it("stops a body longer than its own Content-Length says the file is", async () => {
+    const server = await fx.hostileServer("oversized-file", { bodyBytes: 3 * 1024 * 1024 });
+    const { http } = fx.http(server, { retryCount: 0 });
+    const dir = await tempDir();
+    const error = await downloadFile(
+      http,
+      {
+        key: "small.bin",
+        url: `${server.url}/files/small.bin/content`,
+        size: 100_000,
+        checksum: "md5:00000000000000000000000000000000",
+      },
+      join(dir, "small.bin"),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NRP_DOWNLOAD_TOO_LARGE", limit: 100_000 });
+    expect(await readdir(dir)).toEqual([]);
   });
 });
