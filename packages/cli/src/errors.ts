@@ -176,8 +176,15 @@ function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
   ) {
     return ExitCode.conflict;
   }
-  // The server answered, but not with what the protocol promises.
-  if (err.code === "NRP_INVALID_RESPONSE") return ExitCode.network;
+  // The server answered, but not with what the protocol promises: not JSON (an HTML login page
+  // from a proxy, garbage), or redirects without end. The server's problem, not the command's.
+  if (
+    err.code === "NRP_INVALID_RESPONSE" ||
+    err.code === "NRP_INVALID_JSON" ||
+    err.code === "NRP_TOO_MANY_REDIRECTS"
+  ) {
+    return ExitCode.network;
+  }
   // The server sent more than it may: a JSON body over maxJsonSize, a file past its size.
   if (err.code === "NRP_RESPONSE_TOO_LARGE" || err.code === "NRP_DOWNLOAD_TOO_LARGE") {
     return ExitCode.network;

@@ -80,6 +80,9 @@ describe("reportError", () => {
       6,
     ],
     [new DeadlineExceededError("trickle", { method: "GET", url: "https://x" }), 6],
+    [new NRPError("html", { code: "NRP_INVALID_JSON" }), 6],
+    [new NRPError("loop", { code: "NRP_TOO_MANY_REDIRECTS" }), 6],
+    [new NRPError("odd", { code: "NRP_INVALID_RESPONSE" }), 6],
   ] as const)("%s -> %i", (err, code) => {
     expect(reportError(err).exitCode).toBe(code);
   });

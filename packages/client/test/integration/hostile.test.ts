@@ -101,6 +101,33 @@ describe("JSON responses from a hostile server", () => {
   });
 });
 
+describe("answers that are not JSON", () => {
+  it.each([
+    ["html", "text/html"],
+    ["garbage-json", "application/json"],
+  ] as const)(
+    "a 200 with %s body is NRP_INVALID_JSON, naming the content type",
+    async (mode, type) => {
+      const server = await fx.hostileServer(mode);
+      const { http, events } = fx.http(server, { retryCount: 2 });
+      const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "NRP_INVALID_JSON" });
+      expect((error as Error).message).toBe(
+        `Expected JSON from GET ${server.url}/api/records but got ${type}.`,
+      );
+      expect(events).toEqual([]);
+    },
+  );
+
+  it("a redirect loop stops after 10 hops with NRP_TOO_MANY_REDIRECTS", async () => {
+    const server = await fx.hostileServer("redirect-loop");
+    const { http } = fx.http(server);
+    const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NRP_TOO_MANY_REDIRECTS" });
+    expect(server.requests()).toBe(11);
+  });
+});
+
 describe("downloads from a hostile server", () => {
   it("stops an endless body as soon as it passes the file's size and removes the partial file", async () => {
     const server = await fx.hostileServer("endless-file");
