@@ -119,6 +119,22 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === "AbortError" || err.name === "APIUserAbortError");
 }
 
+/**
+ * What to say about a 429, by why nrp stopped: the retries ran out (however short the waits the
+ * server asked for), or the server asked for a wait longer than nrp's cap.
+ */
+function rateLimitHint(err: APIError): string | undefined {
+  if (err.retryStop === "exhausted") {
+    return "The server kept answering 429 Too Many Requests and nrp used up its retries; try again later.";
+  }
+  if (err.retryStop === "retry-after-too-long" && err.retryAfter !== undefined) {
+    return `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`;
+  }
+  return err.retryAfter === undefined
+    ? undefined
+    : `The server asked to wait ${err.retryAfter} s; try again later.`;
+}
+
 function apiExitCode(err: APIError, lib: ClientLibrary): ExitCodeValue {
   if (err instanceof lib.AuthenticationError || err instanceof lib.PermissionDeniedError) {
     return ExitCode.auth;
@@ -291,8 +307,8 @@ export function reportError(err: unknown): ErrorReport {
       code: err.code,
       message,
       hint:
-        err instanceof lib.RateLimitError && err.retryAfter !== undefined
-          ? `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`
+        err instanceof lib.RateLimitError
+          ? rateLimitHint(err)
           : isTlsFailure(err)
             ? TLS_HINT
             : err instanceof lib.APIError

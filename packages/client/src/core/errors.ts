@@ -358,6 +358,13 @@ export class APIError extends NRPError {
    * (its `SITE_API_URL`) than the one configured.
    */
   readonly withheldToken: WithheldToken | undefined;
+  /**
+   * Why the client stopped retrying this status, when it was a retryable one: `"exhausted"` when
+   * it answered so on every attempt until `retryCount` ran out, `"retry-after-too-long"` when the
+   * server asked to wait longer than `maxRetryAfter`. Set by the client before it throws, so that a
+   * message can tell "try later, we gave up" from "the server wants an hour".
+   */
+  retryStop: "exhausted" | "retry-after-too-long" | undefined;
 
   constructor(message: string, init: APIErrorInit) {
     super(message, { cause: init.cause });
@@ -370,6 +377,7 @@ export class APIError extends NRPError {
     this.headers = redactHeaders(init.headers ?? {});
     this.retryAfter = init.retryAfter;
     this.withheldToken = init.withheldToken;
+    this.retryStop = undefined;
   }
 
   /**
@@ -408,6 +416,7 @@ export class APIError extends NRPError {
       method: this.method,
       url: this.url,
       retryAfter: this.retryAfter,
+      ...(this.retryStop ? { retryStop: this.retryStop } : {}),
       ...(this.withheldToken ? { withheldToken: { ...this.withheldToken } } : {}),
     };
   }
