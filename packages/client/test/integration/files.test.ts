@@ -985,7 +985,7 @@ describe("downloads hashed in a worker thread", () => {
 
     // Abort again, then resume from an intact prefix: the bytes arrive whole and verified.
     const again = new AbortController();
-    await file
+    const aborted = await file
       .download(target, {
         signal: again.signal,
         onProgress: (p) => {
@@ -993,7 +993,8 @@ describe("downloads hashed in a worker thread", () => {
           if (p.transferredBytes > 0) again.abort();
         },
       })
-      .catch(() => undefined);
+      .catch((e: unknown) => e);
+    expect(aborted).toBeInstanceOf(APIUserAbortError);
     expect((await stat(temp)).size).toBeGreaterThan(0);
     const beforeResume = startedHashWorkers();
     await file.download(target);
