@@ -69,7 +69,7 @@ describe("record.requests", () => {
     expect(created.isOpen).toBe(true);
     expect(created.type).toBe("publish_draft");
     expect(Object.keys(created.topic ?? {})).toHaveLength(1);
-    expect(created.creator).toBeDefined();
+    expect(created.creator).toEqual({ user: "1" });
     expect(created.actions.sort()).toEqual(["cancel", "submit"]);
 
     const read = await owner.records.get(draft.mid, { includeRequests: true });
