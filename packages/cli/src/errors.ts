@@ -119,6 +119,22 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === "AbortError" || err.name === "APIUserAbortError");
 }
 
+/**
+ * What to say about a 429, by why nrp stopped: the retries ran out (however short the waits the
+ * server asked for), or the server asked for a wait longer than nrp's cap.
+ */
+function rateLimitHint(err: APIError): string | undefined {
+  if (err.retryStop === "exhausted") {
+    return "The server kept answering 429 Too Many Requests and nrp used up its retries; try again later.";
+  }
+  if (err.retryStop === "retry-after-too-long" && err.retryAfter !== undefined) {
+    return `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`;
+  }
+  return err.retryAfter === undefined
+    ? undefined
+    : `The server asked to wait ${err.retryAfter} s; try again later.`;
+}
+
 function apiExitCode(err: APIError, lib: ClientLibrary): ExitCodeValue {
   if (err instanceof lib.AuthenticationError || err instanceof lib.PermissionDeniedError) {
     return ExitCode.auth;
@@ -176,8 +192,22 @@ function clientExitCode(err: NRPError, lib: ClientLibrary): ExitCodeValue {
   ) {
     return ExitCode.conflict;
   }
-  // The server answered, but not with what the protocol promises.
-  if (err.code === lib.ErrorCodes.InvalidResponse) return ExitCode.network;
+  // The server answered, but not with what the protocol promises: not JSON (an HTML login page
+  // from a proxy, garbage), or redirects without end. The server's problem, not the command's.
+  if (
+    err.code === lib.ErrorCodes.InvalidResponse ||
+    err.code === lib.ErrorCodes.InvalidJson ||
+    err.code === lib.ErrorCodes.TooManyRedirects
+  ) {
+    return ExitCode.network;
+  }
+  // The server sent more than it may: a JSON body over maxJsonSize, a file past its size.
+  if (
+    err.code === lib.ErrorCodes.ResponseTooLarge ||
+    err.code === lib.ErrorCodes.DownloadTooLarge
+  ) {
+    return ExitCode.network;
+  }
   // An upload that stopped is classified by what stopped it (a 403, a dead connection, ...).
   if (err.code === lib.ErrorCodes.UploadFailed && err.cause instanceof lib.NRPError) {
     return clientExitCode(err.cause, lib);
@@ -280,8 +310,8 @@ export function reportError(err: unknown): ErrorReport {
       code: err.code,
       message,
       hint:
-        err instanceof lib.RateLimitError && err.retryAfter !== undefined
-          ? `The server asked to wait ${err.retryAfter} s, longer than nrp is willing to; try again later.`
+        err instanceof lib.RateLimitError
+          ? rateLimitHint(err)
           : isTlsFailure(err)
             ? TLS_HINT
             : err instanceof lib.APIError

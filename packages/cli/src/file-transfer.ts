@@ -227,8 +227,9 @@ function stoppedMessage(key: string, journal: UploadJournal): string {
  * acknowledged and leave the pending file on the server when they stop, so running the same
  * command again continues: the journal must describe the same local file (path, size, mtime) and
  * the server must still hold the pending file with the same size and part size; otherwise the
- * upload starts over (and a stale pending file is deleted first). Single-request uploads and
- * standard input have nothing to resume and are simply sent again.
+ * upload starts over (and a stale pending file is deleted first). Single-request uploads have
+ * nothing to resume; their journal only marks the pending file as this command's, so a re-run
+ * after a kill deletes it and sends the file again. Standard input is simply sent again.
  */
 export async function uploadFile(
   ctx: CommandContext,
@@ -268,10 +269,14 @@ export async function uploadFile(
           `(${formatSize(partBytes(size, data.partSize, resume))}) are already on the server.`,
       );
     } else {
+      // A single-request upload cannot continue half-way: a pending file it left (the process
+      // was killed before the library could delete it) is deleted and the file sent again whole.
       progress.log(
-        journal.matches(identity)
-          ? `Starting ${key} over: the interrupted upload is no longer pending on the server.`
-          : `Starting ${key} over: ${request.path} changed since the interrupted upload.`,
+        data.transfer === "L" && existing?.status === "pending"
+          ? `Sending ${key} again: an interrupted upload left it pending on the server.`
+          : journal.matches(identity)
+            ? `Starting ${key} over: the interrupted upload is no longer pending on the server.`
+            : `Starting ${key} over: ${request.path} changed since the interrupted upload.`,
       );
       if (existing?.status === "pending") {
         await existing.delete({ signal: ctx.signal });
@@ -301,11 +306,23 @@ export async function uploadFile(
       partSize: plan.partSize,
       parts: plan.parts,
     });
+  } else if (transfer === "L") {
+    // Nothing to resume, but a process killed mid-body leaves the pending file on the server;
+    // the journal tells the re-run that it was this command's, so it may delete it and resend.
+    journal = await UploadJournal.create(dir, {
+      record: recordUrl,
+      key,
+      file: identity,
+      transfer: "L",
+      partSize: size,
+      parts: 1,
+    });
   }
 
   const startValue = plan && resume ? partBytes(size, plan.partSize, resume) : 0;
   const bar = progress.bar(key, size, startValue);
-  const active = journal;
+  const single = transfer === "L" ? journal : undefined;
+  const active = transfer === "L" ? undefined : journal;
   try {
     const file = await files.create(key, request.metadata, request.path, {
       transfer,
@@ -324,10 +341,12 @@ export async function uploadFile(
       ...(resume !== undefined ? { resume: { completedParts: resume } } : {}),
     });
     bar.done();
-    await active?.remove();
+    await (active ?? single)?.remove();
     return { file, resumed: resume !== undefined };
   } catch (err) {
     bar.done();
+    // A failed single-request upload deletes its pending file itself: nothing to continue.
+    await single?.remove();
     throw await afterFailure(ctx, err, key, active, progress);
   }
 }

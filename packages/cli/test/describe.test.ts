@@ -191,6 +191,43 @@ describe("describe: errors and environment", () => {
     }
   });
 
+  it.each([
+    [
+      "0",
+      "The server kept answering 429 Too Many Requests and nrp used up its retries; try again later.",
+    ],
+    ["3600", "The server asked to wait 3600 s, longer than nrp is willing to; try again later."],
+  ])("a 429 with Retry-After: %s says why nrp gave up", async (retryAfter, hint) => {
+    const home = await tempHome();
+    try {
+      const cfg = ["--config", home.config];
+      const add = await run(
+        [...cfg, "add", "alias", server.url, "busy", "--skip-token", "--no-check"],
+        { env: home.env },
+      );
+      expect(add.code).toBe(0);
+      server.faults.add({
+        path: "/.well-known/repository/models",
+        status: 429,
+        headers: { "Retry-After": retryAfter },
+        times: 50,
+      });
+      const r = await run([...cfg, "describe", "repository"], {
+        env: {
+          ...home.env,
+          NRP_INVENIO_CLIENT_RETRY_COUNT: "2",
+          NRP_INVENIO_CLIENT_RETRY_INTERVAL: "0.01",
+        },
+      });
+      expect(r.code, r.stderr).toBe(7);
+      expect(r.stderr).toContain(hint);
+      expect(r.stderr).not.toContain(retryAfter === "0" ? "wait 0 s" : "used up");
+    } finally {
+      server.faults.clear();
+      await home.cleanup();
+    }
+  });
+
   it("aborting the signal exits 130", async () => {
     const home = await tempHome();
     try {

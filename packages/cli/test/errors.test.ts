@@ -8,9 +8,11 @@ import {
   APIUserAbortError,
   ChecksumMismatchError,
   ConfigError,
+  DeadlineExceededError,
   type ErrorCode,
   ErrorCodes,
   NRPError,
+  ResponseTooLargeError,
   UnknownModelError,
   UnsafeFileKeyError,
   UploadError,
@@ -71,6 +73,20 @@ describe("reportError", () => {
     [new UnsafeFileKeyError("../x", "it escapes"), 5],
     [new NRPError("pending", { code: "NRP_FILE_NOT_COMMITTED" }), 5],
     [new NRPError("there", { code: "NRP_FILE_EXISTS" }), 2],
+    [new ResponseTooLargeError("big", { method: "GET", url: "https://x", limit: 1 }), 6],
+    [
+      new ResponseTooLargeError("long", {
+        method: "GET",
+        url: "https://x",
+        limit: 1,
+        code: "NRP_DOWNLOAD_TOO_LARGE",
+      }),
+      6,
+    ],
+    [new DeadlineExceededError("trickle", { method: "GET", url: "https://x" }), 6],
+    [new NRPError("html", { code: "NRP_INVALID_JSON" }), 6],
+    [new NRPError("loop", { code: "NRP_TOO_MANY_REDIRECTS" }), 6],
+    [new NRPError("odd", { code: "NRP_INVALID_RESPONSE" }), 6],
   ] as const)("%s -> %i", (err, code) => {
     expect(reportError(err).exitCode).toBe(code);
   });
@@ -139,6 +155,8 @@ function errorWithCode(code: ErrorCode): NRPError {
       return new APIConnectionError("refused", at);
     case ErrorCodes.Timeout:
       return new APIConnectionTimeoutError("slow", at);
+    case ErrorCodes.DeadlineExceeded:
+      return new DeadlineExceededError("trickled", at);
     case ErrorCodes.Aborted:
       return new APIUserAbortError();
     case ErrorCodes.UploadFailed:

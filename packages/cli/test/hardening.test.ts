@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 import { jsonOf, useDevserverCli } from "./helpers.js";
 
@@ -212,5 +215,66 @@ describe("download of keys that clash on disk", () => {
     expect(again.code, again.stderr).toBe(5);
     expect(again.stderr).toMatch(/Cannot write a to .*: a directory of that name is in the way\./);
     expect(again.stderr).not.toMatch(/bug in nrp|\n\s+at /);
+  });
+});
+
+describe("a single-request upload killed mid-body", () => {
+  const cli = useDevserverCli({ cwdInWork: true });
+  const { nrp } = cli;
+  const root = fileURLToPath(new URL("../../..", import.meta.url));
+  const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+  beforeAll(async () => {
+    // The kill must hit a real process: build (a no-op when up to date) the binary it runs.
+    await promisify(execFile)("npx", ["tsc", "-b", "packages/cli"], { cwd: root });
+  }, 180_000);
+
+  it("kill -9 leaves a pending file; the same command run again sends it whole (exit 0, same md5)", async () => {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: "k" }), "--set", "k"]),
+    );
+    const data = randomBytes(3_000_000);
+    const path = join(cli.work, "kill.bin");
+    await writeFile(path, data);
+    // The server holds the content request unanswered, so the client is still sending the body
+    // when it is killed.
+    const fault = cli.server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/kill.bin/content",
+      delayMs: 60_000,
+      times: 5,
+    });
+    const argv = ["upload", "file", "@k", path, "--transfer", "L"];
+    const child = spawn(process.execPath, [bin, "--config", cli.home.config, ...argv], {
+      cwd: cli.work,
+      env: { ...process.env, ...cli.home.env, NO_COLOR: "1" },
+      stdio: "ignore",
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+      child.once("exit", (_code, signal) => {
+        resolve(signal);
+      });
+    });
+    const hit = (): boolean => cli.server.faults.list().some((r) => r.id === fault && r.hits > 0);
+    for (let i = 0; i < 400 && !hit(); i++) await sleep(25);
+    expect(hit()).toBe(true);
+    await sleep(200);
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    cli.server.faults.remove(fault);
+
+    const listed = jsonOf(await nrp(["list", "files", "@k"]));
+    expect(JSON.stringify(listed)).toContain('"pending"');
+
+    const again = await nrp(argv);
+    const file = jsonOf(again);
+    expect(file["status"]).toBe("completed");
+    expect(file["size"]).toBe(data.length);
+    expect(again.stderr).toContain("Sending kill.bin again: an interrupted upload left it pending");
+    expect(await readdir(join(cli.home.home, ".nrp", "uploads"))).toEqual([]);
+    const out = join(cli.work, "out-kill") + "/";
+    expect((await nrp(["download", "file", "@k", "kill.bin", "-o", out])).code).toBe(0);
+    const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
+    expect(md5(await readFile(join(out, "kill.bin")))).toBe(md5(data));
   });
 });

@@ -81,6 +81,15 @@ export function resolveOptions(options: NRPClientOptions): ResolvedClientOptions
   );
   const timeout = num(options.timeout, "timeout", DEFAULTS.timeout, false);
   check(timeout > 0, "timeout", "timeout must be positive", "Use e.g. timeout: 60");
+  const deadline = num(options.deadline, "deadline", DEFAULTS.deadline, false);
+  check(deadline > 0, "deadline", "deadline must be positive", "Use e.g. deadline: 300");
+  const maxJsonSize = num(options.maxJsonSize, "maxJsonSize", DEFAULTS.maxJsonSize, true);
+  check(
+    maxJsonSize > 0,
+    "maxJsonSize",
+    "maxJsonSize must be positive",
+    "Use e.g. maxJsonSize: 67108864",
+  );
   return {
     serverUrl,
     token: options.token === "" ? undefined : options.token,
@@ -89,6 +98,8 @@ export function resolveOptions(options: NRPClientOptions): ResolvedClientOptions
     retryInterval: num(options.retryInterval, "retryInterval", DEFAULTS.retryInterval, false),
     maxRetryAfter: num(options.maxRetryAfter, "maxRetryAfter", DEFAULTS.maxRetryAfter, false),
     timeout,
+    deadline,
+    maxJsonSize,
     userAgent: options.userAgent ?? `nrp-invenio-client/${VERSION} node/${process.version}`,
     onRetry: options.onRetry,
   };

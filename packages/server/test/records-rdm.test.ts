@@ -77,7 +77,8 @@ describe("records lifecycle (rdm flavour)", () => {
 
     const list = await call(`${url}/api/records`);
     expect(list.body.hits.hits[0].links.publish).toBeUndefined();
-    expect(list.body.hits.hits[0].links.latest).toBeDefined();
+    const first = list.body.hits.hits[0];
+    expect(first.links.latest).toBe(`${url}/api/records/${first.id}/versions/latest`);
     const mine = await call(`${url}/api/user/records`, { token: tokens.owner });
     expect(mine.body.hits.total).toBe(2);
   });

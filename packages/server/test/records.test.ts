@@ -314,6 +314,8 @@ describe("records lifecycle (nrp flavour)", () => {
       files: `${api}/files`,
       latest: `${api}/versions/latest`,
       latest_html: `${url}/documents/${id}/latest`,
+      // oarepo 12/13 links a published record to itself (recorded oarepo-nrp `record-get`).
+      record: api,
       self: api,
       self_html: `${url}/documents/${id}`,
       versions: `${api}/versions`,

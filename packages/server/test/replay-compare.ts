@@ -1,5 +1,5 @@
-// Reading recorded exchanges with a real InvenioRDM 13 (test/fixtures/invenio-rdm13/) and
-// comparing the devserver's answers with them: status, the headers a client acts on, and the
+// Reading recorded exchanges with a real server (test/fixtures/invenio-rdm13/,
+// test/fixtures/oarepo-nrp/) and comparing the devserver's answers with them: status, the headers a client acts on, and the
 // body's shape (keys and value types, a few values that carry meaning, never ids or dates).
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -23,8 +23,11 @@ export interface Exchange {
   body: RecordedBody;
 }
 
-/** Origin the recorded server ran at; links in its bodies carry it. */
+/** Origin the recorded InvenioRDM ran at; links in its bodies carry it. */
 export const RECORDED_ORIGIN = "http://127.0.0.1:15000";
+
+/** Origin the recorded NRP (oarepo) repository ran at. */
+export const RECORDED_NRP_ORIGIN = "http://127.0.0.1:5090";
 
 function headerLine(line: string): [string, string] {
   const colon = line.indexOf(":");
@@ -62,7 +65,10 @@ export function loadExchanges(dir: string): Map<string, Exchange> {
       name,
       method,
       path,
-      requestHeaders: Object.fromEntries(requestHeaderLines.map(headerLine)),
+      // `(no token)` marks an anonymous call in the NRP recording.
+      requestHeaders: Object.fromEntries(
+        requestHeaderLines.filter((l) => l !== "(no token)").map(headerLine),
+      ),
       status,
       headers,
       body,
@@ -81,7 +87,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class IdMap {
   private readonly map = new Map<string, string>();
 
-  constructor(private readonly ourOrigin: string) {}
+  constructor(
+    private readonly ourOrigin: string,
+    /** The origin of the recorded server, whose links are this run's with ours. */
+    readonly recordedOrigin: string = RECORDED_ORIGIN,
+  ) {}
 
   /** Maps one recorded id to ours (the first mapping of an id wins). */
   set(recorded: string, ours: string): void {
@@ -113,7 +123,7 @@ export class IdMap {
 
   /** A recorded string with the recorded origin and every known id replaced by this run's. */
   apply(text: string): string {
-    let out = text.split(RECORDED_ORIGIN).join(this.ourOrigin);
+    let out = text.split(this.recordedOrigin).join(this.ourOrigin);
     for (const [recorded, ours] of this.map) out = out.split(recorded).join(ours);
     return out;
   }
@@ -125,7 +135,7 @@ export class IdMap {
    * whose elements need not be the same records) every id matches any id.
    */
   linkMatches(recorded: string, ours: string, anyIds = false): boolean {
-    const expected = decoded(recorded.split(RECORDED_ORIGIN).join(this.ourOrigin));
+    const expected = decoded(recorded.split(this.recordedOrigin).join(this.ourOrigin));
     const ids = new RegExp(ID_SOURCE, "g");
     let pattern = "";
     let last = 0;
@@ -225,7 +235,7 @@ export function compareShape(
   if (typeof recorded === "boolean" && recorded !== ours) {
     return [{ where, detail: `expected ${String(recorded)}, got ${String(ours)}` }];
   }
-  if (typeof recorded === "string" && recorded.startsWith(`${RECORDED_ORIGIN}/`)) {
+  if (typeof recorded === "string" && recorded.startsWith(`${ids.recordedOrigin}/`)) {
     return ids.linkMatches(recorded, ours as string, inList)
       ? []
       : [{ where, detail: `link ${show(ours)}, expected ${ids.apply(recorded)}` }];
@@ -248,7 +258,9 @@ export function compareShape(
     ours.forEach((element, i) => {
       let best: Difference[] | undefined;
       for (const candidate of recorded) {
-        const diffs = compareShape(candidate, element, ids, `${path}[${i}]`, key, true);
+        // The elements of a list of file entries are entries themselves, not keyed by name.
+        const elementKey = key === "entries" ? "" : key;
+        const diffs = compareShape(candidate, element, ids, `${path}[${i}]`, elementKey, true);
         if (best === undefined || diffs.length < best.length) best = diffs;
         if (diffs.length === 0) break;
       }
@@ -359,4 +371,133 @@ export function compareExchange(recorded: Exchange, ours: Answer, ids: IdMap): D
     out.push({ where: "body", detail: `${String(ours.bytes.length)} bytes, recorded none` });
   }
   return out;
+}
+
+/**
+ * A difference a devserver flavour keeps on purpose: in `exchanges` (or every one, `*`), at the
+ * places `where` names (`*` matches anything there, e.g. `body $.hits.hits[*].pids.doi`).
+ */
+export interface Deliberate {
+  exchanges: readonly string[] | "*";
+  where: readonly string[];
+  reason: string;
+}
+
+function glob(pattern: string): RegExp {
+  const parts = pattern.split("*").map(escapeRegExp);
+  return new RegExp(`^${parts.join(".*")}$`);
+}
+
+/** Validation errors, wherever they appear, are a list of `{field, messages: string[]}`. */
+export function errorsShape(json: unknown): Difference[] {
+  if (!isObject(json) || !("errors" in json)) return [];
+  const { errors } = json;
+  const ok =
+    Array.isArray(errors) &&
+    errors.every(
+      (e: unknown) =>
+        isObject(e) &&
+        typeof e.field === "string" &&
+        Array.isArray(e.messages) &&
+        e.messages.every((m) => typeof m === "string"),
+    );
+  return ok ? [] : [{ where: "body $.errors", detail: `not a list of {field, messages}` }];
+}
+
+/**
+ * Sends a recorded request to `url` (the recorded path with this run's ids) with the request
+ * headers the recording names, `Accept: application/json` unless it names another, and reads
+ * the answer without following redirects.
+ */
+export async function replayRequest(
+  url: string,
+  recorded: Exchange,
+  options: {
+    token?: string | undefined;
+    json?: unknown;
+    bytes?: Buffer;
+    /** Headers of this run that replace the recorded ones (e.g. `If-Match`). */
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Answer> {
+  const headers = new Headers({ Accept: "application/json" });
+  for (const [name, value] of Object.entries(recorded.requestHeaders)) headers.append(name, value);
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
+  if (options.token !== undefined) headers.set("Authorization", `Bearer ${options.token}`);
+  let body: string | Buffer | undefined;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers.set("Content-Type", "application/json");
+  } else if (options.bytes !== undefined) {
+    body = options.bytes;
+    if (!headers.has("content-type")) headers.set("Content-Type", "application/octet-stream");
+  }
+  const res = await fetch(url, {
+    method: recorded.method,
+    headers,
+    redirect: "manual",
+    ...(body === undefined ? {} : { body }),
+  });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let json: unknown = undefined;
+  if ((res.headers.get("content-type") ?? "").includes("json") && bytes.length > 0) {
+    json = JSON.parse(bytes.toString("utf8"));
+  }
+  return { status: res.status, headers: res.headers, bytes, json };
+}
+
+/**
+ * Judges replayed answers against one table of deliberate differences: what no entry excuses is
+ * reported, and the entries that excused something are remembered so that a stale entry (one
+ * that no longer occurs) fails too.
+ */
+export class Judge {
+  private readonly used = new Set<Deliberate>();
+  private readonly ran = new Set<string>();
+
+  constructor(private readonly table: readonly Deliberate[]) {}
+
+  private excused(exchange: string, difference: Difference): Deliberate | undefined {
+    return this.table.find(
+      (d) =>
+        (d.exchanges === "*" || d.exchanges.includes(exchange)) &&
+        d.where.some((w) => glob(w).test(difference.where)),
+    );
+  }
+
+  /**
+   * The differences of `answer` from `recorded` that the table does not excuse, as
+   * `where: detail` lines, malformed validation errors included; with `exactEtag`, the ETag's
+   * value counts too.
+   */
+  judge(recorded: Exchange, answer: Answer, ids: IdMap, exactEtag = false): string[] {
+    const differences = compareExchange(recorded, answer, ids);
+    if (
+      exactEtag &&
+      answer.headers.get("etag") !== recorded.headers.etag &&
+      !differences.some((d) => d.where === "header etag")
+    ) {
+      differences.push({
+        where: "header etag",
+        detail: `${answer.headers.get("etag") ?? "absent"}, recorded ${recorded.headers.etag ?? "absent"}`,
+      });
+    }
+    const unexpected = differences.filter((d) => {
+      const deliberate = this.excused(recorded.name, d);
+      if (deliberate !== undefined) this.used.add(deliberate);
+      return deliberate === undefined;
+    });
+    this.ran.add(recorded.name);
+    return [...unexpected, ...errorsShape(answer.json)].map((d) => `${d.where}: ${d.detail}`);
+  }
+
+  /** Table entries for exchanges that ran which excused nothing: the table has gone stale. */
+  stale(): string[] {
+    return this.table
+      .filter(
+        (d) =>
+          (d.exchanges === "*" || d.exchanges.some((e) => this.ran.has(e))) && !this.used.has(d),
+      )
+      .map((d) => `${d.exchanges === "*" ? "*" : d.exchanges.join(", ")}: ${d.where.join(", ")}`);
+  }
 }

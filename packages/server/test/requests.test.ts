@@ -514,6 +514,17 @@ describe("auto-accepted request types", () => {
     expect(submitted.body.payload["draft_record:links:self"]).toBe(`${api()}/${id}/draft`);
     expect((await call(`${api()}/${id}/draft`, { token })).status).toBe(200);
 
+    // oarepo's IfNoEditDraft: no new version (nor another edit) while the edit draft is open;
+    // oarepo 12/13 crashes with a 500 on such a new_version (fixture
+    // request-create-new-version-with-edit-draft-500).
+    const early = await send("POST", `${api()}/${id}/requests/new_version`, { token, body: {} });
+    expect(early.status).toBe(403);
+    const applicable = await call(`${api()}/${id}/requests/applicable`, { token });
+    const types = (applicable.body.hits.hits as { type_id: string }[]).map((h) => h.type_id);
+    expect(types).not.toContain("new_version");
+    expect(types).not.toContain("edit_published_record");
+    expect((await send("DELETE", `${api()}/${id}/draft`, { token })).status).toBe(204);
+
     const nv = await send("POST", `${api()}/${id}/requests/new_version`, { token, body: {} });
     const nvDone = await send("POST", `${server().url}/api/requests/${nv.body.id}/actions/submit`, {
       token,

@@ -114,6 +114,12 @@ export const ErrorCodes = Object.freeze({
   DownloadInterrupted: "NRP_DOWNLOAD_INTERRUPTED",
   /** The file changed on the server while it was being downloaded. */
   ContentChanged: "NRP_CONTENT_CHANGED",
+  /** A JSON call's attempt ran past the client's total `deadline` ({@link DeadlineExceededError}). */
+  DeadlineExceeded: "NRP_DEADLINE_EXCEEDED",
+  /** A JSON body larger than `maxJsonSize` ({@link ResponseTooLargeError}). */
+  ResponseTooLarge: "NRP_RESPONSE_TOO_LARGE",
+  /** A file body longer than its announced size; the partial file is removed. */
+  DownloadTooLarge: "NRP_DOWNLOAD_TOO_LARGE",
 } as const);
 
 /**
@@ -481,6 +487,13 @@ export class APIError extends NRPError {
    * (its `SITE_API_URL`) than the one configured.
    */
   readonly withheldToken: WithheldToken | undefined;
+  /**
+   * Why the client stopped retrying this status, when it was a retryable one: `"exhausted"` when
+   * it answered so on every attempt until `retryCount` ran out, `"retry-after-too-long"` when the
+   * server asked to wait longer than `maxRetryAfter`. Set by the client before it throws, so that a
+   * message can tell "try later, we gave up" from "the server wants an hour".
+   */
+  retryStop: "exhausted" | "retry-after-too-long" | undefined;
 
   constructor(message: string, init: APIErrorInit) {
     super(message, { cause: init.cause });
@@ -493,6 +506,7 @@ export class APIError extends NRPError {
     this.headers = redactHeaders(init.headers ?? {});
     this.retryAfter = init.retryAfter;
     this.withheldToken = init.withheldToken;
+    this.retryStop = undefined;
   }
 
   /**
@@ -531,6 +545,7 @@ export class APIError extends NRPError {
       method: this.method,
       url: this.url,
       retryAfter: this.retryAfter,
+      ...(this.retryStop ? { retryStop: this.retryStop } : {}),
       ...(this.withheldToken ? { withheldToken: { ...this.withheldToken } } : {}),
     };
   }
@@ -664,6 +679,54 @@ export class APIConnectionError extends NRPError {
 /** The server did not answer within the per-attempt `timeout`. */
 export class APIConnectionTimeoutError extends APIConnectionError {
   static override readonly CODE: ErrorCode = ErrorCodes.Timeout;
+}
+
+/**
+ * A JSON call's attempt ran past the client's total `deadline` (headers and whole body).
+ *
+ * The per-chunk `timeout` never fires for a server that trickles a byte now and then; this bounds
+ * the whole exchange. A timeout like any other, so it is retried and maps to the network exit code.
+ */
+export class DeadlineExceededError extends APIConnectionTimeoutError {
+  static override readonly CODE: ErrorCode = ErrorCodes.DeadlineExceeded;
+}
+
+/** Details of a {@link ResponseTooLargeError}. */
+export interface ResponseTooLargeErrorInit extends NRPErrorOptions {
+  /** The HTTP method of the request. */
+  method: string;
+  /** The request URL (redacted here). */
+  url: string;
+  /** The most bytes that were allowed. */
+  limit: number;
+}
+
+/**
+ * The server sent more bytes than allowed: a JSON body over `maxJsonSize`
+ * (`NRP_RESPONSE_TOO_LARGE`), or a file body longer than its announced size
+ * (`NRP_DOWNLOAD_TOO_LARGE`).
+ *
+ * Reading stops at the limit, so a runaway or hostile server cannot fill memory or the disk.
+ */
+export class ResponseTooLargeError extends NRPError {
+  static override readonly CODE: ErrorCode = ErrorCodes.ResponseTooLarge;
+  /** The HTTP method of the request. */
+  readonly method: string;
+  /** The request URL with credentials redacted. */
+  readonly url: string;
+  /** The most bytes that were allowed. */
+  readonly limit: number;
+
+  constructor(message: string, init: ResponseTooLargeErrorInit) {
+    super(message, init);
+    this.method = init.method.toUpperCase();
+    this.url = redactUrl(init.url);
+    this.limit = init.limit;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), method: this.method, url: this.url, limit: this.limit };
+  }
 }
 
 /**

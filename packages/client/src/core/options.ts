@@ -55,6 +55,20 @@ export interface NRPClientOptions {
    */
   timeout?: number | undefined;
   /**
+   * Seconds one attempt of a JSON call may take in total, headers and whole body; a server that
+   * trickles its answer fails with `DeadlineExceededError` instead of hanging. Never applied to
+   * file transfers, which only have `timeout` between chunks.
+   * @default 300
+   */
+  deadline?: number | undefined;
+  /**
+   * Largest JSON (or text) response body in bytes; reading stops there with a
+   * `ResponseTooLargeError`, so a runaway server cannot fill memory. File downloads are bounded by
+   * their announced size instead.
+   * @default 67108864 (64 MiB)
+   */
+  maxJsonSize?: number | undefined;
+  /**
    * The `User-Agent` header.
    * @default `nrp-invenio-client/<VERSION> node/<process.version>`
    */
@@ -79,6 +93,10 @@ export interface ResolvedClientOptions {
   maxRetryAfter: number;
   /** Seconds per attempt (headers, and between body chunks). */
   timeout: number;
+  /** Seconds per attempt of a JSON call, headers and whole body. */
+  deadline: number;
+  /** Largest JSON or text response body, in bytes. */
+  maxJsonSize: number;
   userAgent: string;
   onRetry: ((event: RetryEvent) => void) | undefined;
 }
@@ -90,4 +108,6 @@ export const DEFAULTS = {
   retryInterval: 10,
   maxRetryAfter: 300,
   timeout: 60,
+  deadline: 300,
+  maxJsonSize: 64 * 1024 * 1024,
 } as const;

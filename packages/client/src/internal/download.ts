@@ -7,7 +7,13 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/prom
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { APIUserAbortError, ChecksumMismatchError, ErrorCodes, NRPError } from "../core/errors.js";
+import {
+  APIUserAbortError,
+  ChecksumMismatchError,
+  ErrorCodes,
+  NRPError,
+  ResponseTooLargeError,
+} from "../core/errors.js";
 import { openPrefixHasher } from "./hasher.js";
 import type { PrefixHasher } from "./hasher.js";
 import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
@@ -200,6 +206,26 @@ async function closeTemp(
   await handle.close();
 }
 
+/**
+ * The error for a body that goes past the size the file entry or the response announced.
+ *
+ * A hostile or broken server could otherwise fill the disk; nothing past `limit` is written.
+ */
+function tooLong(file: DownloadTarget, limit: number): ResponseTooLargeError {
+  return new ResponseTooLargeError(
+    `The server sent more than the ${limit} bytes announced for ${file.key}; the download was stopped and the partial file removed.`,
+    { method: "GET", url: file.url, limit, code: ErrorCodes.DownloadTooLarge },
+  );
+}
+
+/** The byte count a response's `Content-Length` announces, when it is a sane one. */
+function contentLength(headers: ResponseHeaders): number | undefined {
+  const value = header(headers, "content-length");
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
 function abortError(signal: AbortSignal | undefined, key: string): APIUserAbortError {
   return new APIUserAbortError(
     `The download of ${key} was aborted; run it again to continue from where it stopped.`,
@@ -245,30 +271,20 @@ export async function downloadFile(
     file.size >= PARALLEL_DOWNLOAD_MIN_SIZE &&
     (state === undefined ? concurrency > 1 : state.ranges !== undefined);
   const expected = (options.verify ?? true) ? md5OfChecksum(file.checksum) : undefined;
-  const ranged =
-    parallel && file.size !== undefined
-      ? await downloadRanges(http, { ...file, size: file.size }, temp, statePath, state, {
-          ...options,
-          concurrency,
-          hash: expected !== undefined,
-        })
-      : false;
   let actual: string;
-  if (typeof ranged === "string") {
-    actual = ranged;
-  } else {
-    if (parallel) {
-      // The server answered without ranges (or the content changed): start over as one stream.
+  try {
+    actual = await transfer(http, file, temp, statePath, state, parallel, expected, {
+      ...options,
+      concurrency,
+    });
+  } catch (error) {
+    // Bytes past the announced size mean the content is not what the file entry describes:
+    // nothing of it is kept to resume from.
+    if (error instanceof ResponseTooLargeError) {
       await rm(temp, { force: true });
       await rm(statePath, { force: true });
-      state = undefined;
     }
-    actual = await downloadStream(http, file, temp, statePath, state, {
-      ...options,
-      hash: expected !== undefined,
-      // A server that ignored the probe's range sent the whole content: that is the stream.
-      first: ranged === false ? undefined : ranged.whole,
-    });
+    throw error;
   }
   if (expected !== undefined && expected !== actual) {
     await rm(temp, { force: true });
@@ -280,6 +296,40 @@ export async function downloadFile(
   }
   await rename(temp, target);
   await rm(statePath, { force: true });
+}
+
+/** Moves the bytes into `temp`, by ranges or as one stream, and returns their md5. */
+async function transfer(
+  http: HttpClient,
+  file: DownloadTarget,
+  temp: string,
+  statePath: string,
+  initialState: PartState | undefined,
+  parallel: boolean,
+  expected: string | undefined,
+  options: DownloadFileOptions & { concurrency: number },
+): Promise<string> {
+  const ranged =
+    parallel && file.size !== undefined
+      ? await downloadRanges(http, { ...file, size: file.size }, temp, statePath, initialState, {
+          ...options,
+          hash: expected !== undefined,
+        })
+      : false;
+  if (typeof ranged === "string") return ranged;
+  let state = initialState;
+  if (parallel) {
+    // The server answered without ranges (or the content changed): start over as one stream.
+    await rm(temp, { force: true });
+    await rm(statePath, { force: true });
+    state = undefined;
+  }
+  return await downloadStream(http, file, temp, statePath, state, {
+    ...options,
+    hash: expected !== undefined,
+    // A server that ignored the probe's range sent the whole content: that is the stream.
+    first: ranged === false ? undefined : ranged.whole,
+  });
 }
 
 async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
@@ -541,9 +591,17 @@ async function downloadStream(
           writeFile(statePath, JSON.stringify(state)),
         );
       }
+      // The body may not run past the file's size, nor past what its own Content-Length says.
+      const declared = contentLength(res.headers);
+      const limit = Math.min(
+        file.size ?? Infinity,
+        declared === undefined ? Infinity : offset + declared,
+      );
       try {
         await drain(res.body, async (chunks) => {
           await prepare;
+          const incoming = chunks.reduce((sum, c) => sum + c.length, 0);
+          if (offset + incoming > limit) throw tooLong(file, limit);
           const n = await writeBatch(handle, chunks, offset);
           offset += n;
           hasher.extend(offset);
@@ -555,6 +613,7 @@ async function downloadStream(
       } catch (error) {
         if (!res.body.destroyed) res.body.destroy();
         if (options.signal?.aborted) throw abortError(options.signal, file.key);
+        if (error instanceof ResponseTooLargeError) throw error;
         // The connection broke mid-body: continue from the bytes already on disk where the
         // server takes ranges, else start over (the next request asks for no range).
         if (resumes >= http.retryCount || !isBodyError(error)) {
@@ -690,6 +749,8 @@ async function downloadRanges(
               await drain(
                 res.body,
                 async (chunks) => {
+                  const incoming = chunks.reduce((sum, c) => sum + c.length, 0);
+                  if (at + incoming > end + 1) throw tooLong(file, file.size);
                   const n = await writeBatch(handle, chunks, at);
                   at += n;
                   flusher.wrote(n);

@@ -11,8 +11,10 @@ import {
   APIError,
   APIUserAbortError,
   ConfigError,
+  DeadlineExceededError,
   ErrorCodes,
   NRPError,
+  ResponseTooLargeError,
 } from "../core/errors.js";
 import type { WithheldToken } from "../core/errors.js";
 import type { ResolvedClientOptions } from "../core/options.js";
@@ -113,6 +115,39 @@ function errorCode(error: unknown): string | undefined {
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** A per-attempt total deadline: its signal aborts the attempt when `ms` have passed. */
+interface Deadline {
+  readonly signal: AbortSignal;
+  readonly ms: number;
+}
+
+/**
+ * Reads a whole body as UTF-8 text, stopping with a {@link ResponseTooLargeError} as soon as it
+ * passes `limit` bytes (or announces more in Content-Length), so a runaway body cannot fill memory.
+ */
+async function readCapped(
+  res: Dispatcher.ResponseData,
+  limit: number,
+  method: string,
+  url: string,
+): Promise<string> {
+  const tooLarge = (): ResponseTooLargeError =>
+    new ResponseTooLargeError(
+      `The response to ${method} ${redactUrl(url)} is larger than ${limit} bytes (maxJsonSize); reading stopped.`,
+      { method, url, limit },
+    );
+  const declared = Number(res.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function isOneShot(body: RequestBody | undefined): body is OneShotBody {
@@ -256,27 +291,40 @@ export class HttpClient {
     return this.send(options, (res) => Promise.resolve(res.body));
   }
 
-  /** Sends a request and decodes a JSON response; a 204 or empty body gives `undefined`. */
+  /**
+   * Sends a request and decodes a JSON response; a 204 or empty body gives `undefined`.
+   * The body is capped at `maxJsonSize` and each attempt at `deadline` seconds in total.
+   */
   async json<T = unknown>(options: HttpRequestOptions): Promise<HttpResponse<T>> {
-    return this.send(options, async (res, url) => {
-      const text = await res.body.text();
-      if (res.statusCode === 204 || text.trim() === "") return undefined as T;
-      try {
-        return JSON.parse(text) as T;
-      } catch (error) {
-        throw new NRPError(
-          `Expected JSON from ${options.method.toUpperCase()} ${redactUrl(url)} but got ${String(
-            res.headers["content-type"] ?? "no content type",
-          )}.`,
-          { code: ErrorCodes.InvalidJson, cause: error },
-        );
-      }
-    });
+    const method = options.method.toUpperCase();
+    return this.send(
+      options,
+      async (res, url) => {
+        const text = await readCapped(res, this.#options.maxJsonSize, method, url);
+        if (res.statusCode === 204 || text.trim() === "") return undefined as T;
+        try {
+          return JSON.parse(text) as T;
+        } catch (error) {
+          throw new NRPError(
+            `Expected JSON from ${options.method.toUpperCase()} ${redactUrl(url)} but got ${String(
+              res.headers["content-type"] ?? "no content type",
+            )}.`,
+            { code: ErrorCodes.InvalidJson, cause: error },
+          );
+        }
+      },
+      { deadline: true },
+    );
   }
 
-  /** Sends a request and returns the body as text. */
+  /** Sends a request and returns the body as text, with the same limits as {@link json}. */
   async text(options: HttpRequestOptions): Promise<HttpResponse<string>> {
-    return this.send(options, (res) => res.body.text());
+    const method = options.method.toUpperCase();
+    return this.send(
+      options,
+      (res, url) => readCapped(res, this.#options.maxJsonSize, method, url),
+      { deadline: true },
+    );
   }
 
   /** `GET` a JSON document. */
@@ -316,10 +364,13 @@ export class HttpClient {
   /**
    * Runs one logical call: redirects, retries, and `consume` on the final successful response.
    * `consume` runs inside the attempt, so a connection dropped mid-body is retried like any other.
+   * With `limits.deadline` each attempt (headers, `consume` included) must end within the client's
+   * `deadline`; file transfers leave it off, since a large file may rightly take hours.
    */
   async send<T>(
     options: HttpRequestOptions,
     consume: (res: Dispatcher.ResponseData, url: string) => Promise<T>,
+    limits: { deadline?: boolean } = {},
   ): Promise<HttpResponse<T>> {
     const method = options.method.toUpperCase();
     const follow = (options.followRedirects ?? true) && (method === "GET" || method === "HEAD");
@@ -358,40 +409,29 @@ export class HttpClient {
           random: this.#options.random,
         },
         async (): Promise<AttemptOutcome<Step>> => {
-          const body = await this.#body(options.body);
-          if (oneShot) bodyUsed = true;
-          const res = await this.#dispatch(method, currentUrl, options, body, signal);
+          const timer = limits.deadline ? new AbortController() : undefined;
+          const deadline: Deadline | undefined = timer && {
+            signal: timer.signal,
+            ms: this.#options.deadline * 1000,
+          };
+          const timeout = deadline && setTimeout(() => timer?.abort(), deadline.ms);
+          const attemptSignal = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
           try {
-            const location = res.headers.location;
-            if (follow && REDIRECT_STATUSES.has(res.statusCode) && typeof location === "string") {
-              await res.body.dump();
-              return { ok: true, value: { kind: "redirect", location } };
-            }
-            if (res.statusCode >= 400) {
-              const error = await this.#errorFrom(method, currentUrl, res, withheldToken);
-              return {
-                ok: false,
-                status: res.statusCode,
-                retryAfter: res.headers["retry-after"],
-                error,
-              };
-            }
-            const value = await consume(res, currentUrl);
-            return {
-              ok: true,
-              value: {
-                kind: "done",
-                response: {
-                  status: res.statusCode,
-                  headers: res.headers,
-                  url: currentUrl,
-                  body: value,
-                },
+            return await this.#attempt(
+              method,
+              currentUrl,
+              options,
+              attemptSignal,
+              deadline,
+              follow,
+              withheldToken,
+              consume,
+              () => {
+                if (oneShot) bodyUsed = true;
               },
-            };
-          } catch (error) {
-            if (!res.body.destroyed) res.body.destroy();
-            throw this.#mapError(error, method, currentUrl, signal, options.signal);
+            );
+          } finally {
+            clearTimeout(timeout);
           }
         },
       );
@@ -408,6 +448,64 @@ export class HttpClient {
     }
   }
 
+  /** One attempt of {@link send}: the request, then a redirect, an error status or `consume`. */
+  async #attempt<T>(
+    method: string,
+    currentUrl: string,
+    options: HttpRequestOptions,
+    signal: AbortSignal,
+    deadline: Deadline | undefined,
+    follow: boolean,
+    withheldToken: WithheldToken | undefined,
+    consume: (res: Dispatcher.ResponseData, url: string) => Promise<T>,
+    onBodyUsed: () => void,
+  ): Promise<
+    AttemptOutcome<
+      { kind: "done"; response: HttpResponse<T> } | { kind: "redirect"; location: string }
+    >
+  > {
+    let res: Dispatcher.ResponseData;
+    try {
+      const body = await this.#body(options.body);
+      onBodyUsed();
+      res = await this.#dispatch(method, currentUrl, options, body, signal, deadline);
+    } catch (error) {
+      throw this.#mapError(error, method, currentUrl, signal, options.signal, deadline);
+    }
+    try {
+      const location = res.headers.location;
+      if (follow && REDIRECT_STATUSES.has(res.statusCode) && typeof location === "string") {
+        await res.body.dump();
+        return { ok: true, value: { kind: "redirect", location } };
+      }
+      if (res.statusCode >= 400) {
+        const error = await this.#errorFrom(method, currentUrl, res, withheldToken);
+        return {
+          ok: false,
+          status: res.statusCode,
+          retryAfter: res.headers["retry-after"],
+          error,
+        };
+      }
+      const value = await consume(res, currentUrl);
+      return {
+        ok: true,
+        value: {
+          kind: "done",
+          response: {
+            status: res.statusCode,
+            headers: res.headers,
+            url: currentUrl,
+            body: value,
+          },
+        },
+      };
+    } catch (error) {
+      if (!res.body.destroyed) res.body.destroy();
+      throw this.#mapError(error, method, currentUrl, signal, options.signal, deadline);
+    }
+  }
+
   async #body(body: RequestBody | undefined): Promise<string | Uint8Array | Readable | undefined> {
     if (body === undefined) return undefined;
     if (typeof body === "function") return toDispatchBody(await body());
@@ -420,6 +518,7 @@ export class HttpClient {
     options: HttpRequestOptions,
     body: string | Uint8Array | Readable | undefined,
     signal: AbortSignal,
+    deadline?: Deadline,
   ): Promise<Dispatcher.ResponseData> {
     const target = new URL(url);
     const headers: Record<string, string> = {
@@ -454,7 +553,7 @@ export class HttpClient {
       });
     } catch (error) {
       if (body instanceof Readable && !body.destroyed) body.destroy();
-      throw this.#mapError(error, method, url, signal, options.signal);
+      throw this.#mapError(error, method, url, signal, options.signal, deadline);
     }
   }
 
@@ -506,6 +605,7 @@ export class HttpClient {
     url: string,
     signal: AbortSignal,
     callerSignal: AbortSignal | undefined,
+    deadline?: Deadline,
   ): NRPError {
     if (error instanceof NRPError) return error;
     const where = `${method} ${redactUrl(url)}`;
@@ -513,6 +613,12 @@ export class HttpClient {
       return new APIUserAbortError(`The request was aborted (${where}).`, {
         cause: callerSignal.reason,
       });
+    }
+    if (deadline?.signal.aborted && !this.#closed.signal.aborted) {
+      return new DeadlineExceededError(
+        `${where} took longer than ${deadline.ms / 1000} s in total (deadline); the server answered too slowly.`,
+        { method, url, cause: error },
+      );
     }
     if (signal.aborted) {
       return new APIUserAbortError(`The client was closed (${where}).`, { cause: signal.reason });

@@ -4,6 +4,7 @@
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
+  APIError,
   APIUserAbortError,
 } from "../core/errors.js";
 import type { RetryEvent } from "../core/options.js";
@@ -305,7 +306,15 @@ export async function runWithRetry<T>(
       bodyReplayable: options.bodyReplayable?.(),
       random: options.random,
     });
-    if (!decision.retry) throw outcome ? outcome.error : thrown;
+    if (!decision.retry) {
+      if (
+        outcome?.error instanceof APIError &&
+        (decision.reason === "exhausted" || decision.reason === "retry-after-too-long")
+      ) {
+        outcome.error.retryStop = decision.reason;
+      }
+      throw outcome ? outcome.error : thrown;
+    }
     const event: RetryEvent = {
       attempt: retriesDone + 1,
       delayMs: decision.delayMs,

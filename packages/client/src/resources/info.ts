@@ -7,6 +7,7 @@ import {
   APIUserAbortError,
   ErrorCodes,
   NRPError,
+  ResponseTooLargeError,
   UnknownModelError,
 } from "../core/errors.js";
 import type { HttpClient } from "../internal/http.js";
@@ -296,7 +297,13 @@ export class Info {
     } catch (error) {
       // Aborts, unreachable or failing servers (5xx, 429 after the retries) are not "maybe RDM";
       // a 4xx or a body that is not NRP's JSON is.
-      if (error instanceof APIUserAbortError || error instanceof APIConnectionError) throw error;
+      if (
+        error instanceof APIUserAbortError ||
+        error instanceof APIConnectionError ||
+        error instanceof ResponseTooLargeError
+      ) {
+        throw error;
+      }
       if (error instanceof APIError && (error.status >= 500 || error.status === 429)) throw error;
       return undefined;
     }
@@ -340,7 +347,13 @@ export class Info {
         })
       ).body;
     } catch (error) {
-      if (error instanceof APIUserAbortError || error instanceof APIConnectionError) throw error;
+      if (
+        error instanceof APIUserAbortError ||
+        error instanceof APIConnectionError ||
+        error instanceof ResponseTooLargeError
+      ) {
+        throw error;
+      }
     }
     const match = GENERATOR.exec(html);
     if (!match) {

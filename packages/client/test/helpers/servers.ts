@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { connect, createServer as createTcpServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { startDevServer } from "nrp-invenio-devserver";
@@ -52,6 +52,8 @@ export class Fixtures {
       retryInterval: 0.01,
       maxRetryAfter: 300,
       timeout: 10,
+      deadline: 300,
+      maxJsonSize: 64 * 1024 * 1024,
       userAgent: "test-agent",
       onRetry: (e) => events.push(e),
       ...options,
@@ -120,6 +122,111 @@ export class Fixtures {
         }),
     );
     return { url: `http://127.0.0.1:${String((proxy.address() as AddressInfo).port)}` };
+  }
+
+  /**
+   * A misbehaving HTTP server on a real socket, answering every request per `mode`:
+   * - `endless-json`: 200 JSON whose body never ends (an array of strings, 64 KiB a write);
+   * - `trickle-json`: 200 JSON sending one byte every `intervalMs`, forever;
+   * - `endless-file`: 200 `application/octet-stream` bytes that never end (no Content-Length);
+   * - `oversized-file`: 200 with `Content-Length: bodyBytes` and that many bytes;
+   * - `html`: 200 `text/html` login page;
+   * - `garbage-json`: 200 `application/json` that does not parse;
+   * - `redirect-loop`: 302 to itself forever.
+   * `bytesSent()` tells how much it wrote, so a test can prove the client stopped early.
+   */
+  async hostileServer(
+    mode:
+      | "endless-json"
+      | "trickle-json"
+      | "endless-file"
+      | "oversized-file"
+      | "html"
+      | "garbage-json"
+      | "redirect-loop",
+    settings: { intervalMs?: number; bodyBytes?: number } = {},
+  ): Promise<{ url: string; bytesSent: () => number; requests: () => number }> {
+    let sent = 0;
+    let requests = 0;
+    const chunk = Buffer.alloc(64 * 1024, "x");
+    const pump = (res: ServerResponse, first: string, forever: Buffer, limit = Infinity): void => {
+      res.write(first);
+      const more = (): void => {
+        while (!res.destroyed && sent < limit) {
+          const piece = forever.subarray(0, Math.min(forever.length, limit - sent));
+          sent += piece.length;
+          if (!res.write(piece)) {
+            res.once("drain", more);
+            return;
+          }
+        }
+        if (!res.destroyed) res.end();
+      };
+      more();
+    };
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      switch (mode) {
+        case "endless-json":
+          res.writeHead(200, { "content-type": "application/json" });
+          pump(res, '["', chunk);
+          return;
+        case "trickle-json": {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.write("[");
+          const timer = setInterval(() => {
+            sent++;
+            res.write(" ");
+          }, settings.intervalMs ?? 50);
+          res.on("close", () => {
+            clearInterval(timer);
+          });
+          return;
+        }
+        case "endless-file":
+          res.writeHead(200, { "content-type": "application/octet-stream" });
+          pump(res, "", chunk);
+          return;
+        case "oversized-file": {
+          const total = settings.bodyBytes ?? 1024 * 1024;
+          res.writeHead(200, {
+            "content-type": "application/octet-stream",
+            "content-length": String(total),
+          });
+          pump(res, "", chunk, total);
+          return;
+        }
+        case "html":
+          res.writeHead(200, { "content-type": "text/html" });
+          res.end("<!doctype html><html><body><h1>Please log in</h1></body></html>");
+          return;
+        case "garbage-json":
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end('{"hits": {"total": 3, "hits": [tru');
+          return;
+        case "redirect-loop":
+          res.writeHead(302, { location: req.url ?? "/" });
+          res.end();
+          return;
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.#closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${String(port)}`,
+      bytesSent: () => sent,
+      requests: () => requests,
+    };
   }
 
   async cleanup(): Promise<void> {

@@ -742,10 +742,23 @@ describe("downloads", () => {
     });
     const dir = await tempDir();
     const target = join(dir, "r.bin");
-    await file.download(target).catch(() => undefined);
+    // The first download really stops part-way and keeps its partial file of the old content.
+    const first = await file.download(target).catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    const partial = (await stat(join(dir, ".r.bin.nrp-part"))).size;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThanOrEqual(30_000);
     const newer = await file.replace(data(120_000, 3));
-    await newer.download(target);
+    server.requestLog.length = 0;
+    const resumed: number[] = [];
+    await newer.download(target, { onResume: (offset) => resumed.push(offset) });
+    // The partial file belongs to the old checksum: one whole GET (no Range), no resume, and no
+    // byte of the old content is kept.
+    const gets = server.requestLog.filter((e) => e.method === "GET");
+    expect(gets.map((e) => [e.headers.range, e.status])).toEqual([[undefined, 200]]);
+    expect(resumed).toEqual([]);
     expect((await readFile(target)).equals(data(120_000, 3))).toBe(true);
+    expect(await readdir(dir)).toEqual(["r.bin"]);
   });
 
   it("waits out a 503 storm on download", async () => {
@@ -972,7 +985,7 @@ describe("downloads hashed in a worker thread", () => {
 
     // Abort again, then resume from an intact prefix: the bytes arrive whole and verified.
     const again = new AbortController();
-    await file
+    const aborted = await file
       .download(target, {
         signal: again.signal,
         onProgress: (p) => {
@@ -980,7 +993,8 @@ describe("downloads hashed in a worker thread", () => {
           if (p.transferredBytes > 0) again.abort();
         },
       })
-      .catch(() => undefined);
+      .catch((e: unknown) => e);
+    expect(aborted).toBeInstanceOf(APIUserAbortError);
     expect((await stat(temp)).size).toBeGreaterThan(0);
     const beforeResume = startedHashWorkers();
     await file.download(target);

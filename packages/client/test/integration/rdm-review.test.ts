@@ -113,7 +113,7 @@ describe("communities on InvenioRDM: the draft's community-submission review", (
       { title: "Alone" },
       { filesEnabled: false },
     );
-    expect(draft.links.review).toBeDefined();
+    expect(draft.links.review).toBe(`${server.url}/api/records/${draft.id}/draft/review`);
     const published = await draft.publish();
     expect(published.isPublished).toBe(true);
     expect(hitsFor(server, `/api/records/${draft.id}/draft/actions/submit-review`, "POST")).toBe(0);

@@ -106,12 +106,15 @@ describe("create and read", () => {
     const read = await owner.records.get(draft.mid, { includeFiles: true, includeRequests: true });
     expect(read.files?.enabled).toBe(true);
     expect([...(read.files ?? [])]).toEqual([]);
-    expect(read.requests).toBeDefined();
-    expect(Array.isArray(read.requests?.requests)).toBe(true);
+    expect(read.requests?.requests).toEqual([]);
     expect(read.requests?.toDict()).toHaveProperty("request_types");
+    const applicable = read.requests?.applicable ?? [];
+    expect(applicable).toContain("publish_draft");
     await read.refresh();
-    expect(read.files).toBeDefined();
-    expect(read.requests).toBeDefined();
+    // The refresh fetches the lists again: the same (empty) files, the same request types.
+    expect(read.files?.enabled).toBe(true);
+    expect([...(read.files ?? [])]).toEqual([]);
+    expect(read.requests?.applicable).toEqual(applicable);
     const plain = await owner.records.get(draft.mid);
     expect(plain.files).toBeUndefined();
     expect(plain.requests).toBeUndefined();

@@ -195,6 +195,26 @@ describe("retries driven by devserver faults", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(events).toHaveLength(0);
     expect(hitsFor(server, MODELS)).toBe(1);
+    expect((error as RateLimitError).retryStop).toBe("retry-after-too-long");
+  });
+
+  it("a 429 storm with Retry-After: 0 ends with the retries used up, not a wait too long", async () => {
+    const server = await fx.devserver();
+    server.faults.add({
+      method: "GET",
+      path: MODELS,
+      status: 429,
+      headers: { "Retry-After": "0" },
+      times: 50,
+    });
+    const { client, events } = fx.client(server, { retryCount: 3, maxRetryAfter: 60 });
+    const error = await client.info.models().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).retryAfter).toBe(0);
+    expect((error as RateLimitError).retryStop).toBe("exhausted");
+    expect((error as RateLimitError).toJSON()).toMatchObject({ retryStop: "exhausted" });
+    expect(events).toHaveLength(3);
+    expect(hitsFor(server, MODELS)).toBe(4);
   });
 
   it("a connection dropped before the response is retried for GET", async () => {

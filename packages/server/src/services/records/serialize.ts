@@ -80,6 +80,8 @@ function nrpLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
     links.files = `${api}/files`;
     links.latest = `${api}/versions/latest`;
     links.latest_html = `${html}/latest`;
+    // A published record has a published record (recorded oarepo 12/13 `record-get`).
+    links.record = api;
     if (requests) links.requests = `${api}/requests`;
     links.self = api;
     links.self_html = html;

@@ -453,6 +453,17 @@ export class Records {
     // IDR update_draft checks the revision before the permission (protocol §1.5).
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
+    // oarepo's workflows: a draft whose publish request is submitted (state `publishing`) is
+    // no longer its owner's to change (recorded `draft-update-while-submitted-403`).
+    if (
+      this.app.flavour !== "rdm" &&
+      !this.access.isAdmin(ctx.user) &&
+      this.app.requests
+        .forTopic(this.model.type, loaded.item.id)
+        .some((r) => r.status === "submitted" && PUBLISHING_TYPES.has(r.type))
+    ) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
     if (!isObject(body)) throw validationError([{ field: "_schema", messages: [MESSAGES.object] }]);
     const { data, errors } = this.loadBody(body);
     let filesEnabled = this.filesEnabled(body, errors);
@@ -766,6 +777,21 @@ export class Records {
     sendEmpty(ctx.res, 204);
   }
 
+  /**
+   * `DELETE <record>`: a superuser deletes a published record at once on oarepo 12/13 (204, its
+   * id then answers 410; recorded `record-delete-direct-admin`); everyone else, and everyone on
+   * InvenioRDM (which deletes through `…/delete`), gets drafts-resources' 403.
+   */
+  async deleteRecordDirectly(ctx: RequestContext): Promise<void> {
+    await readJsonBody(ctx.req);
+    const record = this.loadRecord(param(ctx, "id"));
+    if (this.app.flavour === "rdm" || !this.access.isAdmin(ctx.user)) {
+      throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
+    }
+    await this.removeRecord(record, { reason: "", note: null, by: requireUser(ctx).id });
+    sendEmpty(ctx.res, 204);
+  }
+
   listVersions(ctx: RequestContext): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
     const loaded = this.loadAny(param(ctx, "id"));
@@ -850,6 +876,12 @@ function createPath(app: ServiceContext, model: ResolvedModel): string {
   return app.flavour === "rdm" ? apiPrefix(model) : `${apiPrefix(model)}/`;
 }
 
+/**
+ * The request types that move a draft to `publishing` while they are submitted (the recorded
+ * repository's workflows; `publish_changed_metadata` has no state transitions there).
+ */
+const PUBLISHING_TYPES: ReadonlySet<string> = new Set(["publish_draft", "publish_new_version"]);
+
 function registerModel(router: Router, app: ServiceContext, model: ResolvedModel): void {
   const r = new Records(app, model);
   const item = `${apiPrefix(model)}/:id`;
@@ -863,10 +895,7 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
     r.loadRecord(param(ctx, "id"));
     throw new HttpError(500, "Internal server error.");
   });
-  router.on("DELETE", item, (ctx) => {
-    r.loadRecord(param(ctx, "id"));
-    throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
-  });
+  router.on("DELETE", item, (ctx) => r.deleteRecordDirectly(ctx));
   if (app.flavour === "rdm") {
     router.on("DELETE", `${item}/delete`, (ctx) => r.deletePublished(ctx));
   }

@@ -35,6 +35,15 @@ export function mayCreate(
   if (user === undefined) return false;
   if (!model.requests.types.includes(type)) return false;
   if (!REQUEST_TYPE_INFO[type].topics.includes(topicStateOf(app, loaded))) return false;
+  // oarepo's IfNoEditDraft: a record being edited gets no edit or new version until the edit
+  // draft is published or deleted (oarepo 12/13 crashes with a 500 on such a new_version).
+  if (
+    (type === "edit_published_record" || type === "new_version") &&
+    loaded.kind === "record" &&
+    app.records.item("draft", loaded.item.id) !== undefined
+  ) {
+    return false;
+  }
   return user.roles.includes("admin") || loaded.parent.ownerId === user.id;
 }
 

@@ -95,6 +95,11 @@ const RDM_FACET_LABELS: Readonly<Record<string, Readonly<Record<string, string>>
 const COMMENT = "C";
 const LOG = "L";
 
+/** A request's `ETag`: its revision, quoted (oarepo-requests 2.5 sends it with every request). */
+function etagOf(row: RequestRow): Record<string, string> {
+  return { ETag: `"${String(row.revisionId)}"` };
+}
+
 /** The receiver oarepo's `AutoApprove` generator resolves to (resolvers/auto_approve.py). */
 const AUTO_APPROVE: Reference = { auto_approve: "true" };
 
@@ -507,13 +512,13 @@ class Requests {
       updated: now,
     };
     this.app.requests.put(row);
-    this.send(ctx, 201, this.dump(ctx, row, true));
+    this.send(ctx, 201, this.dump(ctx, row, true), etagOf(row));
   }
 
   read(ctx: RequestContext, extended: boolean): void {
     const row = this.load(ctx);
     if (this.rdm) this.sendRequest(ctx, 200, row);
-    else this.send(ctx, 200, this.dump(ctx, row, extended));
+    else this.send(ctx, 200, this.dump(ctx, row, extended), etagOf(row));
   }
 
   /** `PUT /api/requests/<id>`: title, description and payload, by the creator while `created`. */
@@ -548,7 +553,7 @@ class Requests {
     };
     this.app.requests.put(next);
     if (this.rdm) this.sendRequest(ctx, 200, next);
-    else this.send(ctx, 200, this.dump(ctx, next, extended));
+    else this.send(ctx, 200, this.dump(ctx, next, extended), etagOf(next));
   }
 
   /**
@@ -597,7 +602,7 @@ class Requests {
     if (action === "submit" && refEntry(next.receiver ?? {})[0] === "auto_approve") {
       next = await this.transition(ctx, next, "accept", null);
     }
-    this.send(ctx, 200, this.dump(ctx, next, false));
+    this.send(ctx, 200, this.dump(ctx, next, false), etagOf(next));
   }
 
   /** Runs an action whose transition and permission were checked, then stores a comment. */

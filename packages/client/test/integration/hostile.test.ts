@@ -1,0 +1,172 @@
+import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DeadlineExceededError, NRPInvenioClient, ResponseTooLargeError } from "nrp-invenio-client";
+import { downloadFile } from "../../src/internal/download.js";
+import { Fixtures } from "../helpers/servers.js";
+
+const fx = new Fixtures();
+const dirs: string[] = [];
+afterEach(async () => {
+  await fx.cleanup();
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "nrp-hostile-"));
+  dirs.push(dir);
+  return dir;
+}
+
+describe("JSON responses from a hostile server", () => {
+  it("stops reading a JSON body that never ends at maxJsonSize", async () => {
+    const server = await fx.hostileServer("endless-json");
+    const { http } = fx.http(server, { maxJsonSize: 1024 * 1024, retryCount: 0 });
+    const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect((error as ResponseTooLargeError).code).toBe("NRP_RESPONSE_TOO_LARGE");
+    expect((error as ResponseTooLargeError).limit).toBe(1024 * 1024);
+    expect((error as Error).message).toContain("larger than 1048576 bytes");
+    // The server keeps writing into socket buffers for a moment, but nowhere near unbounded.
+    expect(server.bytesSent()).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("a body over the limit is not retried", async () => {
+    const server = await fx.hostileServer("endless-json");
+    const { http, events } = fx.http(server, { maxJsonSize: 256 * 1024, retryCount: 3 });
+    await expect(http.getJSON("/api/records")).rejects.toBeInstanceOf(ResponseTooLargeError);
+    expect(events).toEqual([]);
+    expect(server.requests()).toBe(1);
+  });
+
+  it("the maxJsonSize client option reaches the transport", async () => {
+    const server = await fx.hostileServer("endless-json");
+    const client = new NRPInvenioClient({
+      serverUrl: server.url,
+      maxJsonSize: 512 * 1024,
+      retryCount: 0,
+    });
+    try {
+      expect(client.options.maxJsonSize).toBe(512 * 1024);
+      await expect(client.info.repository()).rejects.toMatchObject({
+        code: "NRP_RESPONSE_TOO_LARGE",
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("defaults to 64 MiB and a 5 minute deadline", () => {
+    const client = new NRPInvenioClient({ serverUrl: "http://127.0.0.1:9" });
+    expect(client.options.maxJsonSize).toBe(64 * 1024 * 1024);
+    expect(client.options.deadline).toBe(300);
+  });
+
+  it("a trickled JSON body fails at the total deadline although chunks keep arriving", async () => {
+    const server = await fx.hostileServer("trickle-json", { intervalMs: 20 });
+    // The per-chunk timeout (2 s) never fires; only the total deadline (0.5 s) can end it.
+    const { http } = fx.http(server, { timeout: 2, deadline: 0.5, retryCount: 0 });
+    const started = Date.now();
+    const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as DeadlineExceededError).code).toBe("NRP_DEADLINE_EXCEEDED");
+    expect((error as Error).message).toContain("took longer than 0.5 s in total");
+    expect(elapsed).toBeGreaterThanOrEqual(450);
+    expect(elapsed).toBeLessThan(2000);
+    expect(server.bytesSent()).toBeGreaterThan(5);
+  });
+
+  it("a deadline is retried like a timeout, per attempt", async () => {
+    const server = await fx.hostileServer("trickle-json", { intervalMs: 20 });
+    const { http, events } = fx.http(server, { timeout: 2, deadline: 0.3, retryCount: 2 });
+    await expect(http.getJSON("/api/records")).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(events).toHaveLength(2);
+    expect(server.requests()).toBe(3);
+  });
+
+  it("the deadline does not apply to streamed transfers", async () => {
+    const server = await fx.hostileServer("trickle-json", { intervalMs: 20 });
+    const { http } = fx.http(server, { timeout: 2, deadline: 0.2, retryCount: 0 });
+    const res = await http.stream({ method: "GET", url: "/file" });
+    let bytes = 0;
+    const started = Date.now();
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (Date.now() - started > 600) break;
+    }
+    res.body.destroy();
+    expect(bytes).toBeGreaterThan(10);
+  });
+});
+
+describe("answers that are not JSON", () => {
+  it.each([
+    ["html", "text/html"],
+    ["garbage-json", "application/json"],
+  ] as const)(
+    "a 200 with %s body is NRP_INVALID_JSON, naming the content type",
+    async (mode, type) => {
+      const server = await fx.hostileServer(mode);
+      const { http, events } = fx.http(server, { retryCount: 2 });
+      const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "NRP_INVALID_JSON" });
+      expect((error as Error).message).toBe(
+        `Expected JSON from GET ${server.url}/api/records but got ${type}.`,
+      );
+      expect(events).toEqual([]);
+    },
+  );
+
+  it("a redirect loop stops after 10 hops with NRP_TOO_MANY_REDIRECTS", async () => {
+    const server = await fx.hostileServer("redirect-loop");
+    const { http } = fx.http(server);
+    const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NRP_TOO_MANY_REDIRECTS" });
+    expect(server.requests()).toBe(11);
+  });
+});
+
+describe("downloads from a hostile server", () => {
+  it("stops an endless body as soon as it passes the file's size and removes the partial file", async () => {
+    const server = await fx.hostileServer("endless-file");
+    const { http } = fx.http(server, { retryCount: 2 });
+    const dir = await tempDir();
+    const target = join(dir, "data.bin");
+    const size = 200 * 1024;
+    const error = await downloadFile(
+      http,
+      { key: "data.bin", url: `${server.url}/files/data.bin/content`, size, checksum: undefined },
+      target,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect((error as ResponseTooLargeError).code).toBe("NRP_DOWNLOAD_TOO_LARGE");
+    expect((error as ResponseTooLargeError).limit).toBe(size);
+    expect((error as Error).message).toContain("more than the 204800 bytes announced");
+    expect(server.bytesSent()).toBeLessThan(64 * 1024 * 1024);
+    // Neither the target, nor the partial file, nor its state is left behind.
+    expect(await readdir(dir)).toEqual([]);
+    await expect(access(target)).rejects.toThrow();
+    // Not retried: the same server would send the same endless body.
+    expect(server.requests()).toBe(1);
+  });
+
+  it("stops a body longer than its own Content-Length says the file is", async () => {
+    const server = await fx.hostileServer("oversized-file", { bodyBytes: 3 * 1024 * 1024 });
+    const { http } = fx.http(server, { retryCount: 0 });
+    const dir = await tempDir();
+    const error = await downloadFile(
+      http,
+      {
+        key: "small.bin",
+        url: `${server.url}/files/small.bin/content`,
+        size: 100_000,
+        checksum: "md5:00000000000000000000000000000000",
+      },
+      join(dir, "small.bin"),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NRP_DOWNLOAD_TOO_LARGE", limit: 100_000 });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
