@@ -104,11 +104,28 @@ export async function receiveBody(
   return { bytes: meter.bytes, md5: meter.digest() };
 }
 
-/** MD5 (hex) of a file, read as a stream (for multipart commits: the parts came in any order). */
-export async function md5OfFile(path: string): Promise<string> {
+/**
+ * Writes the files one after the other into `target` (multipart commits: the staged parts in
+ * order), streaming with constant memory and hashing on the way.
+ * @returns the byte count and the MD5 (hex) of the result
+ */
+export async function concatFiles(
+  paths: readonly string[],
+  target: string,
+): Promise<{ bytes: number; md5: string }> {
   const hash = createHash("md5");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
+  let bytes = 0;
+  async function* source(): AsyncGenerator<Buffer> {
+    for (const path of paths) {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+        const buffer = chunk as Buffer;
+        hash.update(buffer);
+        bytes += buffer.length;
+        yield buffer;
+      }
+    }
   }
-  return hash.digest("hex");
+  const out = createWriteStream(target, { highWaterMark: WRITE_BUFFER, mode: PRIVATE_FILE_MODE });
+  await pipeline(source, out);
+  return { bytes, md5: hash.digest("hex") };
 }
