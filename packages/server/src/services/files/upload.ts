@@ -74,24 +74,20 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 /**
- * Streams the request body into a file (from `start` when the file is opened in place), never
- * holding more than a chunk in memory, counting and optionally hashing it on the way.
+ * Streams the request body into a new file, never holding more than a chunk in memory, counting
+ * and optionally hashing it on the way.
  * @param limit most bytes accepted; more is a 400 `Content-Length does not match file size.`
  * @returns the byte count and the MD5 digest (when `hash`)
  */
 export async function receiveBody(
   req: IncomingMessage,
   path: string,
-  options: { limit: number; hash: boolean; start?: number },
+  options: { limit: number; hash: boolean },
 ): Promise<{ bytes: number; md5: Buffer | undefined }> {
   const meter = new Meter(options.limit, options.hash);
   // A few MiB of write buffer lets the socket keep reading while the disk catches up (the default
   // 16 KiB would pause the upload on every network chunk); memory stays bounded by it.
-  const out = createWriteStream(path, {
-    highWaterMark: WRITE_BUFFER,
-    mode: PRIVATE_FILE_MODE,
-    ...(options.start === undefined ? {} : { flags: "r+", start: options.start }),
-  });
+  const out = createWriteStream(path, { highWaterMark: WRITE_BUFFER, mode: PRIVATE_FILE_MODE });
   try {
     await pipeline(req, meter, out);
   } catch (error) {
