@@ -105,6 +105,18 @@ describe("multipart parts racing the commit", () => {
     expect(commit.body.checksum).toBe(md5(data));
   });
 
+  test("a part still streaming when its file is deleted is refused", async () => {
+    const data = bytes(20, 13);
+    const self = await twoParts("deleted.bin", data);
+    const late = openPut(`${self}/content/2`, owner(), 10);
+    late.req.write(Buffer.alloc(5, 0x11));
+    await sleep(100);
+    expect((await call(self, { method: "DELETE", token: owner() })).status).toBe(204);
+    late.req.end(Buffer.alloc(5, 0x11));
+    expect((await late.done).status).toBe(404);
+    expect((await call(self, { token: owner() })).status).toBe(404);
+  });
+
   test("a re-sent part that arrives whole replaces the earlier one", async () => {
     const data = bytes(20, 9);
     const self = await twoParts("replace.bin", data);
