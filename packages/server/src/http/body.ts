@@ -5,6 +5,30 @@ import { JSON_TYPE, mediaTypeOf } from "./negotiate.js";
 /** Largest JSON body accepted; metadata documents are small, so anything bigger is a mistake. */
 export const MAX_JSON_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON body. Metadata documents nest a handful
+ * of levels; the limit is generous, and keeps deeper documents (which recursive code could not
+ * walk) out with a clear 400 instead of a crash.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** The answer to a JSON body nested deeper than `MAX_JSON_DEPTH`. */
+export const TOO_DEEP = `JSON data in request body is nested deeper than ${String(MAX_JSON_DEPTH)} levels.`;
+
+/** True when arrays and objects in `value` nest deeper than `limit` (checked without recursion). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** Reads the whole request body, refusing more than `maxBytes` with a 413. */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
@@ -39,9 +63,12 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const raw = await readBody(req, MAX_JSON_BYTES);
   const text = raw.toString("utf8");
   if (text.trim() === "") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, "Unable to decode JSON data in request body.");
   }
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw new HttpError(400, TOO_DEEP);
+  return value;
 }

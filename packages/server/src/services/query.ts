@@ -6,6 +6,9 @@ import { indexField } from "../store/field-index.js";
 export interface SqlFragment {
   sql: string;
   params: unknown[];
+  /** Set by `or`/`and`: the operands, so that nested ORs (ANDs) flatten into one level. */
+  orOf?: SqlFragment[];
+  andOf?: SqlFragment[];
 }
 
 /** A compiled query: its condition and the FTS5 expressions of its free text, for ranking. */
@@ -37,6 +40,17 @@ export interface CompileOptions {
 // The free-text expressions met while compiling one query, and the rows it runs over
 // (compilation is synchronous).
 let fullTextSeen: string[] = [];
+/** Leaf clauses (terms, ranges) compiled so far by the current `collect`. */
+let clauses = 0;
+
+/**
+ * Most leaf clauses one query may have: OpenSearch's `indices.query.bool.max_clause_count`
+ * default, beyond which it refuses the search and Invenio answers 400.
+ */
+export const MAX_CLAUSES = 1024;
+
+/** The answer to a query with more than `MAX_CLAUSES` clauses. */
+export const TOO_MANY_CLAUSES = `The query is too complex: it has more than ${String(MAX_CLAUSES)} clauses (maxClauseCount is set to ${String(MAX_CLAUSES)}).`;
 let scope: CompileOptions = { drafts: true };
 
 interface LuceneTerm {
@@ -76,19 +90,32 @@ const COLUMNS = new Set(["id", "created", "updated"]);
 
 const TRUE: SqlFragment = { sql: "1", params: [] };
 
+// Operands of the same operator are flattened and joined as a balanced tree: SQLite nests
+// `a OR b OR c …` one level per operator, and its expression depth (1000) would be exceeded long
+// before the clause limit.
+function balanced(parts: readonly SqlFragment[], op: "AND" | "OR"): string {
+  if (parts.length === 1) return `(${parts[0]?.sql ?? ""})`;
+  const half = Math.ceil(parts.length / 2);
+  return `(${balanced(parts.slice(0, half), op)} ${op} ${balanced(parts.slice(half), op)})`;
+}
+
 function and(parts: SqlFragment[]): SqlFragment {
   if (parts.length === 0) return TRUE;
+  const flat = parts.flatMap((p) => p.andOf ?? [p]);
   return {
-    sql: parts.map((p) => `(${p.sql})`).join(" AND "),
-    params: parts.flatMap((p) => p.params),
+    sql: balanced(flat, "AND"),
+    params: flat.flatMap((p) => p.params),
+    andOf: flat,
   };
 }
 
 function or(parts: SqlFragment[]): SqlFragment {
   if (parts.length === 0) return { sql: "0", params: [] };
+  const flat = parts.flatMap((p) => p.orOf ?? [p]);
   return {
-    sql: parts.map((p) => `(${p.sql})`).join(" OR "),
-    params: parts.flatMap((p) => p.params),
+    sql: balanced(flat, "OR"),
+    params: flat.flatMap((p) => p.params),
+    orOf: flat,
   };
 }
 
@@ -328,6 +355,7 @@ function fullText(match: string): SqlFragment {
 
 /** Free text without a field: token or phrase match over all the record's text. */
 function freeText(term: string, quoted: boolean): SqlFragment {
+  clauses++;
   if (quoted) {
     return term.trim() === "" ? TRUE : fullText(ftsPhrase(term));
   }
@@ -345,6 +373,7 @@ function freeText(term: string, quoted: boolean): SqlFragment {
 
 /** `field:value` on one field: exact value, a token of it, a phrase in it, or a wildcard. */
 export function fieldMatch(field: string, term: string, quoted: boolean): SqlFragment {
+  clauses++;
   if (field === "_exists_") return exists(term);
   if (field === "is_published") {
     return { sql: "items.kind = ?", params: [term === "true" ? "record" : "draft"] };
@@ -406,6 +435,7 @@ export function rangeMatch(
   minInclusive: boolean,
   maxInclusive: boolean,
 ): SqlFragment {
+  clauses++;
   const numeric = [min, max].every((v) => v === undefined || /^-?\d+(\.\d+)?$/.test(v));
   if (COLUMNS.has(field)) {
     if (field !== "id") return timeRange(`items.${field}`, min, max, minInclusive, maxInclusive);
@@ -546,10 +576,12 @@ export function compilePlainText(
 
 function collect(options: CompileOptions, compile: () => SqlFragment): CompiledQuery {
   fullTextSeen = [];
+  clauses = 0;
   scope = options;
   try {
     const fragment = compile();
-    return { ...fragment, fullText: fullTextSeen };
+    if (clauses > MAX_CLAUSES) throw new HttpError(400, TOO_MANY_CLAUSES);
+    return { sql: fragment.sql, params: fragment.params, fullText: fullTextSeen };
   } finally {
     fullTextSeen = [];
     scope = { drafts: true };

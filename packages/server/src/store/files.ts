@@ -92,11 +92,15 @@ function toRow(sql: FileSql): FileRow {
 }
 
 const BLOB_NAME =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.upload)?$/;
+  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.upload|\.part[1-9][0-9]*)?$/;
+
+/** Suffix of a multipart part's staging blob: `<blob>.part<n>`. */
+const PART_SUFFIX = /\.part[1-9][0-9]*$/;
 
 /**
  * True for the names the store gives blobs (`newBlobId()`, optionally with the `.upload` suffix
- * of an upload in progress): nothing else in the blob directory is ever deleted.
+ * of an upload in progress or the `.part<n>` suffix of a multipart part received whole): nothing
+ * else in the blob directory is ever deleted.
  */
 export function isBlobName(name: string): boolean {
   return BLOB_NAME.test(name);
@@ -133,6 +137,23 @@ export class FileStore {
   /** Where a blob's bytes live. */
   blobPath(blobId: string): string {
     return join(this.blobsDir, blobId);
+  }
+
+  /**
+   * Where part `n` of a pending multipart file waits for the commit: next to the blob the row
+   * names, so that the sweep and `collect` can tell whose part it is.
+   */
+  partPath(blobId: string, part: number): string {
+    return join(this.blobsDir, `${blobId}.part${String(part)}`);
+  }
+
+  /** True when a pending row names the blob (its parts are still wanted). */
+  pendingUpload(blobId: string): boolean {
+    return (
+      this.db
+        .prepare("SELECT 1 FROM files WHERE blob_id = ? AND status = 'pending' LIMIT 1")
+        .get(blobId) !== undefined
+    );
   }
 
   /** The files of a draft or record, in the order they were initialised. */
@@ -248,8 +269,8 @@ export class FileStore {
   }
 
   /**
-   * Removes what a previous run left behind: temporary upload files (a server stopped mid-upload)
-   * and blobs no row names. Only regular files named like the store's own blobs are candidates:
+   * Removes what a previous run left behind: temporary upload files (a server stopped mid-upload),
+   * parts of multipart files no longer pending, and blobs no row names. Only regular files named like the store's own blobs are candidates:
    * anything else (another name, a directory, a symbolic link) is left alone and never followed.
    */
   async sweep(): Promise<void> {
@@ -258,6 +279,12 @@ export class FileStore {
       if (!isBlobName(name)) continue;
       const info = await lstat(this.blobPath(name)).catch(() => undefined);
       if (info?.isFile() !== true) continue;
+      if (PART_SUFFIX.test(name)) {
+        if (!this.pendingUpload(name.replace(PART_SUFFIX, ""))) {
+          await rm(this.blobPath(name), { force: true }).catch(() => undefined);
+        }
+        continue;
+      }
       if (!name.endsWith(".upload") && this.referenced(name)) {
         // Blobs an earlier version wrote with the default mode become owner-only.
         if ((info.mode & 0o077) !== 0)
@@ -268,11 +295,22 @@ export class FileStore {
     }
   }
 
-  /** Removes the blobs that no row names any more (best effort: a failure leaves a stray file). */
+  /**
+   * Removes the blobs that no row names any more, and the staged parts of those no pending row
+   * names (best effort: a failure leaves a stray file, which the next start-up sweep removes).
+   */
   async collect(blobIds: readonly string[]): Promise<void> {
+    const unpending: string[] = [];
     for (const blobId of new Set(blobIds)) {
+      if (!this.pendingUpload(blobId)) unpending.push(blobId);
       if (this.referenced(blobId)) continue;
       await rm(this.blobPath(blobId), { force: true }).catch(() => undefined);
+    }
+    if (unpending.length === 0) return;
+    const names = await readdir(this.blobsDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!PART_SUFFIX.test(name) || !unpending.includes(name.replace(PART_SUFFIX, ""))) continue;
+      await rm(this.blobPath(name), { force: true }).catch(() => undefined);
     }
   }
 }

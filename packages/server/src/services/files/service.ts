@@ -26,7 +26,7 @@ import {
   CONTENT_LENGTH_MISMATCH,
   contentMd5,
   declaredLength,
-  md5OfFile,
+  concatFiles,
   receiveBody,
 } from "./upload.js";
 
@@ -211,6 +211,22 @@ function methodNotAllowed(allow: string): HttpError {
   return new HttpError(405, METHOD_NOT_ALLOWED_MESSAGE, { headers: { Allow: allow } });
 }
 
+/** Per-file queues: a part's last step and a multipart commit never interleave. */
+const fileLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `work` once every earlier `exclusive` call for the same file has settled. */
+async function exclusive<T>(fileId: string, work: () => Promise<T>): Promise<T> {
+  const before = fileLocks.get(fileId) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const tail = run.catch(() => undefined);
+  fileLocks.set(fileId, tail);
+  try {
+    return await run;
+  } finally {
+    if (fileLocks.get(fileId) === tail) fileLocks.delete(fileId);
+  }
+}
+
 class Files {
   private readonly app: ServiceContext;
   private readonly model: ResolvedModel;
@@ -294,15 +310,12 @@ class Files {
     try {
       for (const entry of entries) {
         if (entry.transfer.type !== "M") continue;
-        // Local storage preallocates the whole file so that parts can land at their offsets.
+        // The row names an (empty) blob at once: its parts are staged beside it as
+        // `<blob>.part<n>` and assembled into a fresh blob at the commit.
         const blobId = newBlobId();
         blobs.set(entry, blobId);
         const handle = await open(files.blobPath(blobId), "w", PRIVATE_FILE_MODE);
-        try {
-          await handle.truncate(entry.size ?? 0);
-        } finally {
-          await handle.close();
-        }
+        await handle.close();
       }
       const now = timestamp();
       this.app.records.transaction(() => {
@@ -449,7 +462,11 @@ class Files {
     this.sendItem(ctx, loaded, next);
   }
 
-  /** `PUT <files>/<key>/content/<part>`: one multipart part, written in place at its offset. */
+  /**
+   * `PUT <files>/<key>/content/<part>`: one multipart part, streamed to a temporary and moved to
+   * its staging blob only when it arrived whole (as S3 keeps the previous part until then). A part
+   * finishing after the commit is discarded and refused.
+   */
   async uploadPart(ctx: RequestContext, key: string, part: number): Promise<void> {
     const { req } = ctx;
     const loaded = this.loadForUpdate(ctx);
@@ -481,34 +498,98 @@ class Files {
       throw new HttpError(400, message);
     }
     const expectedMd5 = contentMd5(req);
-    if (row.blobId === null) throw new HttpError(500, `Multipart file "${key}" has no storage.`);
-    let received;
+    const blobId = row.blobId;
+    if (blobId === null) throw new HttpError(500, `Multipart file "${key}" has no storage.`);
+    const temp = `${files.blobPath(newBlobId())}.upload`;
+    let next: FileRow | undefined;
     try {
-      received = await receiveBody(req, files.blobPath(row.blobId), {
-        limit: expected,
-        hash: expectedMd5 !== undefined,
-        start: (part - 1) * partSize,
+      let received;
+      try {
+        received = await receiveBody(req, temp, {
+          limit: expected,
+          hash: expectedMd5 !== undefined,
+        });
+      } catch (error) {
+        if (error instanceof HttpError && error.status === 400) throw new HttpError(400, message);
+        throw error;
+      }
+      if (received.bytes !== expected) throw new HttpError(400, message);
+      if (expectedMd5 !== undefined && received.md5?.equals(expectedMd5) !== true) {
+        throw new HttpError(400, BAD_DIGEST);
+      }
+      next = await exclusive(row.fileId, async () => {
+        // Re-read: sibling parts finished, or the file was committed or deleted, meanwhile.
+        const current = files.get("draft", loaded.item.id, key);
+        if (current?.fileId !== row.fileId) throw noSuchFile(loaded.item.id, key);
+        if (current.status === "completed" || current.blobId !== blobId) {
+          throw new HttpError(400, `File with key "${key}" is already committed.`);
+        }
+        await rename(temp, files.partPath(blobId, part));
+        const done = new Set(current.partsDone);
+        done.add(part);
+        const updated: FileRow = {
+          ...current,
+          partsDone: [...done].sort((a, b) => a - b),
+          updated: timestamp(),
+        };
+        files.put(updated);
+        return updated;
       });
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 400) throw new HttpError(400, message);
-      throw error;
+    } finally {
+      await rm(temp, { force: true });
     }
-    if (received.bytes !== expected) throw new HttpError(400, message);
-    if (expectedMd5 !== undefined && received.md5?.equals(expectedMd5) !== true) {
-      throw new HttpError(400, BAD_DIGEST);
-    }
-    // Re-read: sibling parts finished while this one streamed in.
-    const current = files.get("draft", loaded.item.id, key);
-    if (current?.fileId !== row.fileId) throw noSuchFile(loaded.item.id, key);
-    const done = new Set(current.partsDone);
-    done.add(part);
-    const next: FileRow = {
-      ...current,
-      partsDone: [...done].sort((a, b) => a - b),
-      updated: timestamp(),
-    };
-    files.put(next);
     this.sendItem(ctx, loaded, next);
+  }
+
+  /**
+   * Commits a multipart file: its staged parts are concatenated (streamed, hashed on the way) into
+   * a fresh blob, so the committed content never shares storage with a part still arriving.
+   */
+  private async commitParts(ctx: RequestContext, loaded: Loaded, row: FileRow): Promise<void> {
+    const { files } = this.app;
+    const { key } = row;
+    const result = await exclusive(row.fileId, async () => {
+      const current = files.get("draft", loaded.item.id, key);
+      if (current?.fileId !== row.fileId) throw noSuchFile(loaded.item.id, key);
+      if (current.status === "completed") return { row: current, orphan: undefined };
+      const parts = current.transfer.parts ?? 0;
+      const missing: number[] = [];
+      for (let n = 1; n <= parts; n++) if (!current.partsDone.includes(n)) missing.push(n);
+      const staged = current.blobId;
+      if (missing.length > 0 || staged === null) {
+        throw new HttpError(
+          400,
+          `Multipart upload of "${key}" is incomplete: part${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of ${String(parts)} not uploaded.`,
+        );
+      }
+      const blobId = newBlobId();
+      const temp = `${files.blobPath(blobId)}.upload`;
+      let assembled: { bytes: number; md5: string };
+      try {
+        const paths = Array.from({ length: parts }, (_, i) => files.partPath(staged, i + 1));
+        assembled = await concatFiles(paths, temp);
+        await rename(temp, files.blobPath(blobId));
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
+      const next: FileRow = {
+        ...current,
+        status: "completed",
+        // The multipart provider turns the committed file into a local one.
+        transfer: { type: "L" },
+        blobId,
+        checksum: `md5:${assembled.md5}`,
+        size: assembled.bytes,
+        updated: timestamp(),
+      };
+      // RDM 13 answers the commit with the metadata still unset (null), shows `{}` from then on.
+      files.put({ ...next, metadata: next.metadata ?? {} });
+      return { row: next, orphan: staged };
+    });
+    // The placeholder blob and its parts are no longer needed.
+    if (result.orphan !== undefined) await files.collect([result.orphan]);
+    this.sendItem(ctx, loaded, result.row);
   }
 
   async commit(ctx: RequestContext, key: string): Promise<void> {
@@ -521,28 +602,15 @@ class Files {
       this.sendItem(ctx, loaded, row);
       return;
     }
-    let checksum: string;
-    let size: number;
     if (row.transfer.type === "M") {
-      const parts = row.transfer.parts ?? 0;
-      const missing: number[] = [];
-      for (let n = 1; n <= parts; n++) if (!row.partsDone.includes(n)) missing.push(n);
-      if (missing.length > 0 || row.blobId === null) {
-        throw new HttpError(
-          400,
-          `Multipart upload of "${key}" is incomplete: part${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of ${parts} not uploaded.`,
-        );
-      }
-      // Parts arrived in any order, so the checksum is computed once over the assembled file.
-      checksum = `md5:${await md5OfFile(files.blobPath(row.blobId))}`;
-      size = row.declaredSize ?? 0;
-    } else {
-      if (row.blobId === null || row.uploadMd5 === null || row.size === null) {
-        throw new HttpError(400, `File with key "${key}" has no content yet.`);
-      }
-      checksum = `md5:${row.uploadMd5}`;
-      size = row.size;
+      await this.commitParts(ctx, loaded, row);
+      return;
     }
+    if (row.blobId === null || row.uploadMd5 === null || row.size === null) {
+      throw new HttpError(400, `File with key "${key}" has no content yet.`);
+    }
+    const checksum = `md5:${row.uploadMd5}`;
+    const size = row.size;
     const current = files.get("draft", loaded.item.id, key);
     if (current?.fileId !== row.fileId) throw noSuchFile(loaded.item.id, key);
     if (current.status === "completed") {

@@ -74,24 +74,20 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 /**
- * Streams the request body into a file (from `start` when the file is opened in place), never
- * holding more than a chunk in memory, counting and optionally hashing it on the way.
+ * Streams the request body into a new file, never holding more than a chunk in memory, counting
+ * and optionally hashing it on the way.
  * @param limit most bytes accepted; more is a 400 `Content-Length does not match file size.`
  * @returns the byte count and the MD5 digest (when `hash`)
  */
 export async function receiveBody(
   req: IncomingMessage,
   path: string,
-  options: { limit: number; hash: boolean; start?: number },
+  options: { limit: number; hash: boolean },
 ): Promise<{ bytes: number; md5: Buffer | undefined }> {
   const meter = new Meter(options.limit, options.hash);
   // A few MiB of write buffer lets the socket keep reading while the disk catches up (the default
   // 16 KiB would pause the upload on every network chunk); memory stays bounded by it.
-  const out = createWriteStream(path, {
-    highWaterMark: WRITE_BUFFER,
-    mode: PRIVATE_FILE_MODE,
-    ...(options.start === undefined ? {} : { flags: "r+", start: options.start }),
-  });
+  const out = createWriteStream(path, { highWaterMark: WRITE_BUFFER, mode: PRIVATE_FILE_MODE });
   try {
     await pipeline(req, meter, out);
   } catch (error) {
@@ -104,11 +100,28 @@ export async function receiveBody(
   return { bytes: meter.bytes, md5: meter.digest() };
 }
 
-/** MD5 (hex) of a file, read as a stream (for multipart commits: the parts came in any order). */
-export async function md5OfFile(path: string): Promise<string> {
+/**
+ * Writes the files one after the other into `target` (multipart commits: the staged parts in
+ * order), streaming with constant memory and hashing on the way.
+ * @returns the byte count and the MD5 (hex) of the result
+ */
+export async function concatFiles(
+  paths: readonly string[],
+  target: string,
+): Promise<{ bytes: number; md5: string }> {
   const hash = createHash("md5");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
+  let bytes = 0;
+  async function* source(): AsyncGenerator<Buffer> {
+    for (const path of paths) {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+        const buffer = chunk as Buffer;
+        hash.update(buffer);
+        bytes += buffer.length;
+        yield buffer;
+      }
+    }
   }
-  return hash.digest("hex");
+  const out = createWriteStream(target, { highWaterMark: WRITE_BUFFER, mode: PRIVATE_FILE_MODE });
+  await pipeline(source, out);
+  return { bytes, md5: hash.digest("hex") };
 }
