@@ -948,15 +948,7 @@ class Requests {
     const user = requireUser(ctx);
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     const q = ctx.query;
-    const ref = (name: string): [string, string] | undefined => {
-      const raw = q.get(name);
-      if (raw === null || raw === "") return undefined;
-      const at = raw.indexOf(":");
-      if (at <= 0 || at === raw.length - 1) {
-        throw validationError([{ field: name, messages: ["Not a valid reference."] }]);
-      }
-      return [raw.slice(0, at), raw.slice(at + 1)];
-    };
+    const ref = (name: string) => referenceParam(q, name);
     const filters = (["topic", "created_by", "receiver"] as const).map(
       (name) => [name, ref(name)] as const,
     );
@@ -1010,15 +1002,7 @@ class Requests {
     const user = requireUser(ctx);
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     const q = ctx.query;
-    const refFilter = (name: string): [string, string] | undefined => {
-      const raw = q.get(name);
-      if (raw === null || raw === "") return undefined;
-      const at = raw.indexOf(":");
-      if (at <= 0 || at === raw.length - 1) {
-        throw validationError([{ field: name, messages: ["Not a valid reference."] }]);
-      }
-      return [raw.slice(0, at), raw.slice(at + 1)];
-    };
+    const refFilter = (name: string) => referenceParam(q, name);
     const flag = (name: string): boolean | undefined => {
       const raw = q.get(name);
       if (raw === null || raw === "") return undefined;
@@ -1204,4 +1188,15 @@ function registerRdm(router: Router, app: ServiceContext): void {
   const one = "/api/requests/:requestId";
   registerOneRequest(router, s, one, false);
   router.on("POST", `${one}/actions/:action`, (ctx) => s.action(ctx));
+}
+
+/** A `TYPE:ID` reference query argument (`topic`, `created_by`, `receiver`), split; 400 if malformed. */
+function referenceParam(query: URLSearchParams, name: string): [string, string] | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === "") return undefined;
+  const at = raw.indexOf(":");
+  if (at <= 0 || at === raw.length - 1) {
+    throw validationError([{ field: name, messages: ["Not a valid reference."] }]);
+  }
+  return [raw.slice(0, at), raw.slice(at + 1)];
 }
