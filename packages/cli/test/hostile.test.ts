@@ -11,7 +11,11 @@ const homes: TempHome[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) {
     s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await new Promise<void>((resolve) =>
+      s.close(() => {
+        resolve();
+      }),
+    );
   }
   for (const h of homes.splice(0)) await h.cleanup();
 });
