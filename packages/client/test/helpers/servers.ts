@@ -136,8 +136,9 @@ export class Fixtures {
    * - `huge-headers`: 200 whose header block is 1 MiB (many long `x-pad-N` headers);
    * - `truncated-json`: 200 JSON announcing `Content-Length: 1000`, sending 20 bytes, then closing;
    * - `truncated-file`: 200 (or 206 for a `Range` request) announcing `bodyBytes` bytes with
-   *   `Accept-Ranges: bytes`, sending half of them, then closing;
-   * - `redirect-to`: 302 to `settings.location`, recording each request's Authorization header.
+   *   `Accept-Ranges: bytes` and a strong ETag, sending half of them, then closing;
+   * - `redirect-to`: 302 to `settings.location`.
+   * `authorizations()` and `ranges()` list each request's Authorization and Range headers.
    * `bytesSent()` tells how much it wrote, so a test can prove the client stopped early.
    */
   async hostileServer(
@@ -159,10 +160,12 @@ export class Fixtures {
     bytesSent: () => number;
     requests: () => number;
     authorizations: () => (string | undefined)[];
+    ranges: () => (string | undefined)[];
   }> {
     let sent = 0;
     let requests = 0;
     const authorizations: (string | undefined)[] = [];
+    const ranges: (string | undefined)[] = [];
     const chunk = Buffer.alloc(64 * 1024, "x");
     const pump = (res: ServerResponse, first: string, forever: Buffer, limit = Infinity): void => {
       res.write(first);
@@ -182,6 +185,7 @@ export class Fixtures {
     const server = createServer((req, res) => {
       requests++;
       authorizations.push(req.headers.authorization);
+      ranges.push(req.headers.range);
       req.resume();
       switch (mode) {
         case "endless-json":
@@ -247,6 +251,7 @@ export class Fixtures {
             "content-type": "application/octet-stream",
             "content-length": String(total - start),
             "accept-ranges": "bytes",
+            etag: '"v1"',
             ...(range
               ? { "content-range": `bytes ${String(start)}-${String(total - 1)}/${String(total)}` }
               : {}),
@@ -280,6 +285,7 @@ export class Fixtures {
       bytesSent: () => sent,
       requests: () => requests,
       authorizations: () => [...authorizations],
+      ranges: () => [...ranges],
     };
   }
 

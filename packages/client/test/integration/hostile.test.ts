@@ -219,6 +219,16 @@ describe("broken framing from a hostile server", () => {
     const left = await readdir(dir);
     expect(left.length).toBeGreaterThan(0);
     expect(left).not.toContain("data.bin");
+    expect(server.ranges()).toEqual([undefined]);
+    // The next attempt asks only for what is missing.
+    const again = await downloadFile(
+      http,
+      { key: "data.bin", url: `${server.url}/files/data.bin/content`, size, checksum: undefined },
+      target,
+    ).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    expect(server.ranges()).toEqual([undefined, `bytes=${String(size / 2)}-`]);
+    await expect(access(target)).rejects.toThrow();
   });
 });
 
