@@ -444,7 +444,16 @@ export class HttpClient {
           },
         );
       }
-      url = new URL(step.location, currentUrl).toString();
+      const next = new URL(step.location, currentUrl);
+      // Only http(s) is followed: a `file:`, `data:` or other scheme is the server's mistake (or
+      // an attack), and undici would otherwise fail with a confusing connection error.
+      if (next.protocol !== "http:" && next.protocol !== "https:") {
+        throw new NRPError(
+          `Refusing to follow a redirect from ${redactUrl(currentUrl)} to a ${next.protocol} URL (not http or https).`,
+          { code: ErrorCodes.InvalidResponse },
+        );
+      }
+      url = next.toString();
     }
   }
 

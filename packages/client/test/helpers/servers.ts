@@ -132,7 +132,13 @@ export class Fixtures {
    * - `oversized-file`: 200 with `Content-Length: bodyBytes` and that many bytes;
    * - `html`: 200 `text/html` login page;
    * - `garbage-json`: 200 `application/json` that does not parse;
-   * - `redirect-loop`: 302 to itself forever.
+   * - `redirect-loop`: 302 to itself forever;
+   * - `huge-headers`: 200 whose header block is 1 MiB (many long `x-pad-N` headers);
+   * - `truncated-json`: 200 JSON announcing `Content-Length: 1000`, sending 20 bytes, then closing;
+   * - `truncated-file`: 200 (or 206 for a `Range` request) announcing `bodyBytes` bytes with
+   *   `Accept-Ranges: bytes` and a strong ETag, sending half of them, then closing;
+   * - `redirect-to`: 302 to `settings.location`.
+   * `authorizations()` and `ranges()` list each request's Authorization and Range headers.
    * `bytesSent()` tells how much it wrote, so a test can prove the client stopped early.
    */
   async hostileServer(
@@ -143,11 +149,23 @@ export class Fixtures {
       | "oversized-file"
       | "html"
       | "garbage-json"
-      | "redirect-loop",
-    settings: { intervalMs?: number; bodyBytes?: number } = {},
-  ): Promise<{ url: string; bytesSent: () => number; requests: () => number }> {
+      | "redirect-loop"
+      | "huge-headers"
+      | "truncated-json"
+      | "truncated-file"
+      | "redirect-to",
+    settings: { intervalMs?: number; bodyBytes?: number; location?: string } = {},
+  ): Promise<{
+    url: string;
+    bytesSent: () => number;
+    requests: () => number;
+    authorizations: () => (string | undefined)[];
+    ranges: () => (string | undefined)[];
+  }> {
     let sent = 0;
     let requests = 0;
+    const authorizations: (string | undefined)[] = [];
+    const ranges: (string | undefined)[] = [];
     const chunk = Buffer.alloc(64 * 1024, "x");
     const pump = (res: ServerResponse, first: string, forever: Buffer, limit = Infinity): void => {
       res.write(first);
@@ -166,6 +184,8 @@ export class Fixtures {
     };
     const server = createServer((req, res) => {
       requests++;
+      authorizations.push(req.headers.authorization);
+      ranges.push(req.headers.range);
       req.resume();
       switch (mode) {
         case "endless-json":
@@ -209,6 +229,44 @@ export class Fixtures {
           res.writeHead(302, { location: req.url ?? "/" });
           res.end();
           return;
+        case "huge-headers": {
+          const pad = "y".repeat(8 * 1024);
+          const headers: Record<string, string> = { "content-type": "application/json" };
+          for (let i = 0; i < 128; i++) headers[`x-pad-${String(i)}`] = pad;
+          res.writeHead(200, headers);
+          res.end("{}");
+          return;
+        }
+        case "truncated-json":
+          res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+          res.write('{"hits": {"total": 3, ');
+          sent += 20;
+          setTimeout(() => res.destroy(), 20);
+          return;
+        case "truncated-file": {
+          const total = settings.bodyBytes ?? 256 * 1024;
+          const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+          const start = range ? Number(range[1]) : 0;
+          res.writeHead(range ? 206 : 200, {
+            "content-type": "application/octet-stream",
+            "content-length": String(total - start),
+            "accept-ranges": "bytes",
+            etag: '"v1"',
+            ...(range
+              ? { "content-range": `bytes ${String(start)}-${String(total - 1)}/${String(total)}` }
+              : {}),
+          });
+          const half = Math.floor((total - start) / 2);
+          sent += half;
+          res.write(Buffer.alloc(half, "z"), () => {
+            setTimeout(() => res.destroy(), 20);
+          });
+          return;
+        }
+        case "redirect-to":
+          res.writeHead(302, { location: settings.location ?? "/" });
+          res.end();
+          return;
       }
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -226,6 +284,8 @@ export class Fixtures {
       url: `http://127.0.0.1:${String(port)}`,
       bytesSent: () => sent,
       requests: () => requests,
+      authorizations: () => [...authorizations],
+      ranges: () => [...ranges],
     };
   }
 

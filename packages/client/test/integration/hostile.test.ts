@@ -2,7 +2,13 @@ import { access, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DeadlineExceededError, NRPInvenioClient, ResponseTooLargeError } from "nrp-invenio-client";
+import {
+  APIConnectionError,
+  DeadlineExceededError,
+  NRPError,
+  NRPInvenioClient,
+  ResponseTooLargeError,
+} from "nrp-invenio-client";
 import { downloadFile } from "../../src/internal/download.js";
 import { Fixtures } from "../helpers/servers.js";
 
@@ -169,4 +175,97 @@ describe("downloads from a hostile server", () => {
     expect(error).toMatchObject({ code: "NRP_DOWNLOAD_TOO_LARGE", limit: 100_000 });
     expect(await readdir(dir)).toEqual([]);
   });
+});
+
+describe("broken framing from a hostile server", () => {
+  it("1 MiB of response headers fails with a typed error, not a hang or crash", async () => {
+    const server = await fx.hostileServer("huge-headers");
+    const { http, events } = fx.http(server, { retryCount: 1, timeout: 5 });
+    const started = Date.now();
+    const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect((error as APIConnectionError).code).toBe("NRP_CONNECTION");
+    expect((error as Error).message).toContain("Headers Overflow");
+    expect(Date.now() - started).toBeLessThan(4000);
+    // The same server would send the same headers: not retried.
+    expect(events).toEqual([]);
+    expect(server.requests()).toBe(1);
+  });
+
+  it("a JSON body cut short of its Content-Length is a connection failure, retried", async () => {
+    const server = await fx.hostileServer("truncated-json");
+    const { http, events } = fx.http(server, { retryCount: 2 });
+    const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect((error as APIConnectionError).code).toBe("NRP_CONNECTION");
+    expect(events).toHaveLength(2);
+    expect(server.requests()).toBe(3);
+  });
+
+  it("a download cut short keeps the partial file for resume and is NRP_DOWNLOAD_INTERRUPTED", async () => {
+    const size = 256 * 1024;
+    const server = await fx.hostileServer("truncated-file", { bodyBytes: size });
+    const { http } = fx.http(server, { retryCount: 0 });
+    const dir = await tempDir();
+    const target = join(dir, "data.bin");
+    const error = await downloadFile(
+      http,
+      { key: "data.bin", url: `${server.url}/files/data.bin/content`, size, checksum: undefined },
+      target,
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    await expect(access(target)).rejects.toThrow();
+    // The partial file (and its state) stay next to the target for the next attempt to resume.
+    const left = await readdir(dir);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left).not.toContain("data.bin");
+    expect(server.ranges()).toEqual([undefined]);
+    // The next attempt asks only for what is missing.
+    const again = await downloadFile(
+      http,
+      { key: "data.bin", url: `${server.url}/files/data.bin/content`, size, checksum: undefined },
+      target,
+    ).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    expect(server.ranges()).toEqual([undefined, `bytes=${String(size / 2)}-`]);
+    await expect(access(target)).rejects.toThrow();
+  });
+});
+
+describe("redirects across origins", () => {
+  it("a redirect to another origin drops the token; one back to the configured origin sends it again", async () => {
+    const home = await fx.hostileServer("html");
+    const away = await fx.hostileServer("redirect-to", { location: `${home.url}/api/back` });
+    const entry = await fx.hostileServer("redirect-to", { location: `${away.url}/storage` });
+    // The client is configured with `entry`'s origin; `home` is a third origin.
+    const { http } = fx.http(entry, { token: "secret-token", retryCount: 0 });
+    await http.getJSON("/api/records").catch(() => undefined);
+    expect(entry.authorizations()).toEqual(["Bearer secret-token"]);
+    expect(away.authorizations()).toEqual([undefined]);
+    expect(home.authorizations()).toEqual([undefined]);
+  });
+
+  it("a chain that returns to the configured origin sends the token there again", async () => {
+    const away = await fx.hostileServer("redirect-to");
+    const entry = await fx.hostileServer("html");
+    const bounce = await fx.hostileServer("redirect-to", { location: `${entry.url}/api/back` });
+    const { http } = fx.http(entry, { token: "secret-token", retryCount: 0 });
+    await http.getJSON(`${bounce.url}/x`).catch(() => undefined);
+    expect(bounce.authorizations()).toEqual([undefined]);
+    expect(entry.authorizations()).toEqual(["Bearer secret-token"]);
+    expect(away.requests()).toBe(0);
+  });
+
+  it.each(["file:///etc/passwd", "ftp://127.0.0.1/x", "data:text/plain,hi"])(
+    "a redirect to %s is refused",
+    async (location) => {
+      const server = await fx.hostileServer("redirect-to", { location });
+      const { http } = fx.http(server, { retryCount: 0 });
+      const error = await http.getJSON("/api/records").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NRPError);
+      expect((error as NRPError).code).toBe("NRP_INVALID_RESPONSE");
+      expect((error as Error).message).toContain("not http");
+      expect(server.requests()).toBe(1);
+    },
+  );
 });
