@@ -18,6 +18,23 @@ export interface GlobalOptions {
   config: string;
   /** `--verbose`: log retries and other diagnostics on stderr. */
   verbose: boolean;
+  /** `--max-wait`: total seconds a command may spend waiting between retries. */
+  maxWait?: number | undefined;
+}
+
+/** Default of `--max-wait`, in seconds: long enough for a server restart, short of a hang. */
+export const DEFAULT_MAX_WAIT = 300;
+
+/** Retry waits longer than this (ms) are announced on stderr even without `--verbose`. */
+export const ANNOUNCE_WAIT_MS = 2000;
+
+/**
+ * One line announcing a retry wait, e.g. `connection refused; retry 2/10 in 20 s; Ctrl-C to stop`:
+ * a long wait must not look like a hang.
+ */
+export function announceRetry(event: RetryEvent): string {
+  const seconds = Math.round(event.delayMs / 1000);
+  return `${event.reason}; retry ${String(event.attempt)}/${String(event.maxAttempts)} in ${String(seconds)} s; Ctrl-C to stop`;
 }
 
 /**
@@ -113,8 +130,10 @@ export function createContext(
   const clients = new Map<string, Promise<NRPInvenioClient>>();
   const adhoc: NRPInvenioClient[] = [];
   const onRetry = (event: RetryEvent): void => {
+    if (event.delayMs > ANNOUNCE_WAIT_MS) output.note(announceRetry(event));
     output.verbose(describeRetry(event));
   };
+  const maxRetryWait = globals.maxWait ?? DEFAULT_MAX_WAIT;
 
   const context: CommandContext = {
     io,
@@ -138,7 +157,7 @@ export function createContext(
               ...(wanted === undefined ? {} : { alias: wanted }),
               configFile: globals.config,
               env: io.env,
-              overrides: { onRetry },
+              overrides: { onRetry, maxRetryWait },
             }),
           )
           .then((c) => {
@@ -169,7 +188,7 @@ export function createContext(
     },
     async clientFor(options) {
       const lib = await loadClient();
-      const client = new lib.NRPInvenioClient({ onRetry, ...options });
+      const client = new lib.NRPInvenioClient({ onRetry, maxRetryWait, ...options });
       adhoc.push(client);
       return client;
     },

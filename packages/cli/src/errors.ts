@@ -108,6 +108,10 @@ export interface ErrorReport {
   stack: string | undefined;
 }
 
+/** Why nrp stopped retrying a transient status before `retryCount` ran out. */
+export const MAX_WAIT_HINT =
+  "Gave up: the total retry wait (--max-wait) was used up; try again later, or raise --max-wait.";
+
 /** What to do about an untrusted certificate, in terms of nrp's own flags and variables. */
 export const TLS_HINT =
   "To trust the server's CA, add the alias again with --ca-bundle <file> (and --force), or use " +
@@ -315,7 +319,9 @@ export function reportError(err: unknown): ErrorReport {
           : isTlsFailure(err)
             ? TLS_HINT
             : err instanceof lib.APIError
-              ? withheldTokenHint(err)
+              ? err.retryStop === "max-wait"
+                ? MAX_WAIT_HINT
+                : withheldTokenHint(err)
               : undefined,
       fields: fieldsOf(err, lib),
       status: err instanceof lib.APIError ? err.status : undefined,

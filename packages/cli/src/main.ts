@@ -4,11 +4,11 @@ import { Command, CommanderError, Option } from "commander";
 
 import { loadClient } from "./client-module.js";
 
-import { createContext, resolveAlias } from "./context.js";
+import { DEFAULT_MAX_WAIT, createContext, resolveAlias } from "./context.js";
 import type { GlobalOptions } from "./context.js";
 import { NOUNS, VERBS, flag, optionalString } from "./define.js";
 import type { CommandDefinition, Example, NounKey } from "./define.js";
-import { ExitCode, reportError } from "./errors.js";
+import { ExitCode, UsageError, reportError } from "./errors.js";
 import { processIO } from "./io.js";
 import type { CliIO } from "./io.js";
 import { FORMATS, Output, colorEnabled, defaultFormat } from "./output.js";
@@ -88,6 +88,20 @@ function parseFormat(value: unknown, io: CliIO): Format {
   return s !== undefined && (FORMATS as readonly string[]).includes(s)
     ? (s as Format)
     : defaultFormat(io);
+}
+
+/** Reads `--max-wait`: a non-negative number of seconds. */
+function parseMaxWait(value: unknown): number | undefined {
+  const s = optionalString(value, "--max-wait");
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (s.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(
+      `--max-wait must be a number of seconds (0 or more), not "${s}".`,
+      "For example --max-wait 60.",
+    );
+  }
+  return n;
 }
 
 function outputOptions(opts: Readonly<Record<string, unknown>>, io: CliIO): OutputOptions {
@@ -177,6 +191,10 @@ function buildProgram(
     )
     .option("-q, --quiet", "print only data and errors")
     .option("--verbose", "log retries and other diagnostics on stderr")
+    .option(
+      "--max-wait <seconds>",
+      `total time one command may spend waiting between retries (default: ${String(DEFAULT_MAX_WAIT)}); never limits a transfer`,
+    )
     .option("--no-color", "never use colour (also off when NO_COLOR is set or not on a terminal)")
     .exitOverride()
     .configureOutput({
@@ -248,6 +266,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         optionalString(all["config"], "--config") ??
         (await loadClient()).NRPConfig.defaultPath(io.env),
       verbose: flag(all["verbose"]),
+      maxWait: parseMaxWait(all["maxWait"]),
     };
     const input = def.parse(cmd.processedArgs as unknown[], cmd.opts<Record<string, unknown>>());
     const { context, dispose } = createContext(io, globals, output, signal);

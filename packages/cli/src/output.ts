@@ -235,6 +235,11 @@ export class Output {
     if (!this.options.quiet) this.#err(printable(message) + "\n");
   }
 
+  /** A progress note on stderr that is always shown (even with `--quiet`), without a prefix. */
+  note(message: string): void {
+    this.#err(printable(message) + "\n");
+  }
+
   /** A warning on stderr; always shown. */
   warn(message: string): void {
     this.#err(`Warning: ${printable(message)}\n`);

@@ -2,6 +2,7 @@ import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
 
 import { loadClient, loadedClient } from "./client-module.js";
 import type { CommandContext } from "./context.js";
+import { DEFAULT_MAX_WAIT } from "./context.js";
 import { CliError, ExitCode, UsageError, reportError, withHint } from "./errors.js";
 import type { SetTarget } from "./variables.js";
 import { checkVariableName } from "./variables.js";
@@ -130,7 +131,10 @@ async function read(
     includeFiles: extras.includeFiles,
     includeRequests: extras.includeRequests,
     expand: extras.expand,
-    clientOptions: { onRetry: ctx.onRetry },
+    clientOptions: {
+      onRetry: ctx.onRetry,
+      maxRetryWait: ctx.globals.maxWait ?? DEFAULT_MAX_WAIT,
+    },
     ...(resolver !== undefined && resolver !== "" ? { doiResolverUrl: resolver } : {}),
   });
   if (record.client !== client) ctx.adopt(record.client);

@@ -97,6 +97,10 @@ export function resolveOptions(options: NRPClientOptions): ResolvedClientOptions
     retryCount: num(options.retryCount, "retryCount", DEFAULTS.retryCount, true),
     retryInterval: num(options.retryInterval, "retryInterval", DEFAULTS.retryInterval, false),
     maxRetryAfter: num(options.maxRetryAfter, "maxRetryAfter", DEFAULTS.maxRetryAfter, false),
+    maxRetryWait:
+      options.maxRetryWait === undefined
+        ? undefined
+        : num(options.maxRetryWait, "maxRetryWait", 0, false),
     timeout,
     deadline,
     maxJsonSize,

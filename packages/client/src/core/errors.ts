@@ -490,10 +490,11 @@ export class APIError extends NRPError {
   /**
    * Why the client stopped retrying this status, when it was a retryable one: `"exhausted"` when
    * it answered so on every attempt until `retryCount` ran out, `"retry-after-too-long"` when the
-   * server asked to wait longer than `maxRetryAfter`. Set by the client before it throws, so that a
+   * server asked to wait longer than `maxRetryAfter`, `"max-wait"` when the next wait would have
+   * overrun the client's total `maxRetryWait`. Set by the client before it throws, so that a
    * message can tell "try later, we gave up" from "the server wants an hour".
    */
-  retryStop: "exhausted" | "retry-after-too-long" | undefined;
+  retryStop: "exhausted" | "retry-after-too-long" | "max-wait" | undefined;
 
   constructor(message: string, init: APIErrorInit) {
     super(message, { cause: init.cause });

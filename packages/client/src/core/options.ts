@@ -2,6 +2,10 @@
 export interface RetryEvent {
   /** 1 for the first retry, 2 for the second, … */
   attempt: number;
+  /** How many retries this request may get (1 for a server that has never answered). */
+  maxAttempts: number;
+  /** Why, in a few words: `connection refused`, `host not found`, `HTTP 503`, … */
+  reason: string;
   /** How long the client is about to wait, in milliseconds. */
   delayMs: number;
   /** HTTP method of the request being retried. */
@@ -50,6 +54,12 @@ export interface NRPClientOptions {
    */
   maxRetryAfter?: number | undefined;
   /**
+   * Total seconds this client may spend waiting between retries, over all its requests; once the
+   * next wait would overrun it, the request fails with its last error. Caps only the waiting,
+   * never a transfer's run time, so a long upload is not cut. Unset: no cap beyond `retryCount`.
+   */
+  maxRetryWait?: number | undefined;
+  /**
    * Seconds to wait for response headers (and between body chunks) per attempt.
    * @default 60
    */
@@ -91,6 +101,8 @@ export interface ResolvedClientOptions {
   retryInterval: number;
   /** Longest honoured `Retry-After`, in seconds. */
   maxRetryAfter: number;
+  /** Total retry wait allowed to the client, in seconds; `undefined` for no cap. */
+  maxRetryWait?: number | undefined;
   /** Seconds per attempt (headers, and between body chunks). */
   timeout: number;
   /** Seconds per attempt of a JSON call, headers and whole body. */

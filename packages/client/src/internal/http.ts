@@ -214,11 +214,19 @@ export class HttpClient {
   readonly #origin: string;
   readonly #base: string;
   readonly #closed = new AbortController();
+  /** Origins that have answered at least once: a refusal from them is a restart, not a typo. */
+  readonly #answered = new Set<string>();
+  /** What is left of `maxRetryWait`, shared by every request of this client. */
+  readonly #waitBudget: { remainingMs: number; totalMs: number } | undefined;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
     const url = new URL(options.serverUrl);
     this.#origin = url.origin;
+    this.#waitBudget =
+      options.maxRetryWait === undefined
+        ? undefined
+        : { remainingMs: options.maxRetryWait * 1000, totalMs: options.maxRetryWait * 1000 };
     this.#base = options.serverUrl.endsWith("/") ? options.serverUrl : `${options.serverUrl}/`;
     const connect =
       typeof options.verify === "string"
@@ -407,6 +415,8 @@ export class HttpClient {
           onRetry: this.#options.onRetry,
           bodyReplayable: () => !(oneShot && bodyUsed),
           random: this.#options.random,
+          firstContact: () => !this.#answered.has(new URL(currentUrl).origin),
+          waitBudget: this.#waitBudget,
         },
         async (): Promise<AttemptOutcome<Step>> => {
           const timer = limits.deadline ? new AbortController() : undefined;
@@ -478,6 +488,7 @@ export class HttpClient {
       const body = await this.#body(options.body);
       onBodyUsed();
       res = await this.#dispatch(method, currentUrl, options, body, signal, deadline);
+      this.#answered.add(new URL(currentUrl).origin);
     } catch (error) {
       throw this.#mapError(error, method, currentUrl, signal, options.signal, deadline);
     }

@@ -272,6 +272,44 @@ export interface RetryLoopOptions {
   /** Reports whether the request body can be sent again (false after a one-shot stream ran). */
   bodyReplayable?: (() => boolean) | undefined;
   random?: (() => number) | undefined;
+  /**
+   * Whether the request's origin has never answered this client: connection refused or an
+   * unresolved host then gets one quick retry instead of the full policy (a wrong address, not a
+   * restarting server).
+   */
+  firstContact?: (() => boolean) | undefined;
+  /** What is left of the client's total retry wait (`maxRetryWait`), shared by its requests. */
+  waitBudget?: { remainingMs: number; totalMs: number } | undefined;
+}
+
+/** Codes that, from a server that never answered, mean a wrong address rather than a restart. */
+export const FAST_FAIL_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/** The one quick retry granted to a server that never answered. */
+export const FAST_FAIL_DELAY_MS = 1000;
+
+/** A short human reason for a retry, e.g. `connection refused` or `HTTP 503`. */
+export function retryReason(status: number | undefined, error: unknown): string {
+  if (status !== undefined) return `HTTP ${status}`;
+  if (error instanceof APIConnectionTimeoutError) return "timed out";
+  if (error instanceof APIConnectionError) {
+    switch (error.causeCode) {
+      case "ECONNREFUSED":
+        return "connection refused";
+      case "ENOTFOUND":
+      case "EAI_AGAIN":
+        return "host not found";
+      case "ECONNRESET":
+        return "connection reset";
+      default:
+        return error.causeCode ?? "connection failed";
+    }
+  }
+  return error instanceof Error ? error.message : "error";
 }
 
 /**
@@ -306,6 +344,30 @@ export async function runWithRetry<T>(
       bodyReplayable: options.bodyReplayable?.(),
       random: options.random,
     });
+    const fastFail =
+      outcome === undefined &&
+      thrown instanceof APIConnectionError &&
+      thrown.causeCode !== undefined &&
+      FAST_FAIL_CODES.has(thrown.causeCode) &&
+      options.firstContact?.() === true;
+    const maxRetries = fastFail ? Math.min(1, options.retryCount) : options.retryCount;
+    if (decision.retry && fastFail && retriesDone >= maxRetries) {
+      throw thrown;
+    }
+    const delayMs = decision.retry
+      ? fastFail
+        ? Math.min(decision.delayMs, FAST_FAIL_DELAY_MS)
+        : decision.delayMs
+      : 0;
+    const budget = options.waitBudget;
+    if (decision.retry && budget !== undefined && delayMs > budget.remainingMs) {
+      const failure = outcome ? outcome.error : thrown;
+      if (failure instanceof APIError) failure.retryStop = "max-wait";
+      else if (failure instanceof Error) {
+        failure.message += ` Gave up: the total retry wait of ${String(Math.round(budget.totalMs / 1000))} s (maxRetryWait) was used up.`;
+      }
+      throw failure;
+    }
     if (!decision.retry) {
       if (
         outcome?.error instanceof APIError &&
@@ -315,9 +377,12 @@ export async function runWithRetry<T>(
       }
       throw outcome ? outcome.error : thrown;
     }
+    if (budget !== undefined) budget.remainingMs -= delayMs;
     const event: RetryEvent = {
       attempt: retriesDone + 1,
-      delayMs: decision.delayMs,
+      maxAttempts: maxRetries,
+      reason: retryReason(outcome?.status, thrown),
+      delayMs,
       method: options.method.toUpperCase(),
       url: redactUrl(options.url),
     };
@@ -325,7 +390,7 @@ export async function runWithRetry<T>(
     else if (thrown instanceof Error) event.error = thrown;
     options.onRetry?.(event);
     try {
-      await sleep(decision.delayMs, options.signal);
+      await sleep(delayMs, options.signal);
     } catch (error) {
       throw new APIUserAbortError(`Aborted while waiting to retry ${event.method} ${event.url}.`, {
         cause: options.signal?.reason ?? error,

@@ -354,3 +354,57 @@ describe("concurrency", () => {
     expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
   });
 });
+
+describe("first contact and the total wait budget", () => {
+  it("a server that never answered gets one quick retry on connection refused", async () => {
+    const server = await fx.devserver();
+    const url = server.url;
+    await server.close();
+    const { client, events } = fx.client({ url }, { retryInterval: 10, retryCount: 10 });
+    const started = Date.now();
+    const error: unknown = await client.info.models().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect((error as APIConnectionError).causeCode).toBe("ECONNREFUSED");
+    expect(events.map((e) => [e.attempt, e.maxAttempts, e.reason])).toEqual([
+      [1, 1, "connection refused"],
+    ]);
+    expect(events[0]!.delayMs).toBeLessThanOrEqual(1000);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("a server that answered before keeps the full policy when it refuses (a restart)", async () => {
+    const server = await fx.devserver();
+    const { client, events } = fx.client(server, { retryCount: 4 });
+    await client.info.models();
+    await server.close();
+    const error: unknown = await client.info.models({ refresh: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect(events.map((e) => [e.attempt, e.maxAttempts, e.reason])).toEqual([
+      [1, 4, "connection refused"],
+      [2, 4, "connection refused"],
+      [3, 4, "connection refused"],
+      [4, 4, "connection refused"],
+    ]);
+  });
+
+  it("maxRetryWait stops the retries once the next wait would overrun it", async () => {
+    const server = await fx.devserver();
+    server.faults.add({
+      method: "GET",
+      path: MODELS,
+      status: 503,
+      times: 50,
+      headers: { "Retry-After": "1" },
+    });
+    const { client, events } = fx.client(server, { retryCount: 10, maxRetryWait: 2.5 });
+    const started = Date.now();
+    const error: unknown = await client.info.models().catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, retryStop: "max-wait" });
+    expect(events.map((e) => [e.delayMs, e.reason])).toEqual([
+      [1000, "HTTP 503"],
+      [1000, "HTTP 503"],
+    ]);
+    expect(hitsFor(server, MODELS)).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+  });
+});
