@@ -1,6 +1,7 @@
 import type { NRPRecord } from "nrp-invenio-client";
 
 import type { Column, Output } from "./output.js";
+import { formatSize } from "./sizes.js";
 import { isPlainObject } from "./variables.js";
 
 /**
@@ -48,18 +49,6 @@ export function errorLines(record: Pick<NRPRecord, "errors">): string[] {
   return record.errors.map((e) => `${e.field || "(record)"}: ${e.messages.join("; ")}`);
 }
 
-function formatSize(bytes: number | undefined): string {
-  if (bytes === undefined) return "?";
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit] ?? ""}`;
-}
-
 /**
  * The key/value rows of one record for the table format: what a person checks first (identity,
  * state, title, revision, dates, landing page) and any validation errors.
@@ -85,7 +74,9 @@ export function recordFields(record: NRPRecord): [string, unknown][] {
       "files",
       files
         ? files.enabled
-          ? [...files].map((f) => `${f.key} (${formatSize(f.size)})`).join("\n") || "(none)"
+          ? [...files]
+              .map((f) => `${f.key} (${f.size === undefined ? "?" : formatSize(f.size)})`)
+              .join("\n") || "(none)"
           : "disabled"
         : typeof filesEnabled === "boolean"
           ? filesEnabled

@@ -1,6 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+
+import { writePrivateFile } from "./private-file.js";
 
 /** The directory under the configuration directory that holds upload journals. */
 export const UPLOADS_DIR = "uploads";
@@ -213,7 +215,7 @@ export class UploadJournal {
         while (this.#dirty) {
           this.#dirty = false;
           this.#data.updated = new Date().toISOString();
-          await writeAtomically(this.path, JSON.stringify(this.#data, null, 2) + "\n");
+          await writePrivateFile(this.path, JSON.stringify(this.#data, null, 2) + "\n");
         }
       } catch (err) {
         this.#error = err instanceof Error ? err : new Error("Cannot write the upload journal.");
@@ -221,20 +223,5 @@ export class UploadJournal {
         this.#writing = undefined;
       }
     })();
-  }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const dir = join(path, "..");
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, text, { mode: 0o600, flag: "wx" });
-    // The mode given to open() is masked by the umask; make it exact.
-    await chmod(tmp, 0o600);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }

@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 import { CliError, ExitCode, UsageError } from "./errors.js";
 import { yaml } from "./lazy-require.js";
+import { writePrivateFile } from "./private-file.js";
 
 /** The file name of the variables store, next to the configuration file. */
 export const VARIABLES_FILE = "variables.yaml";
@@ -183,19 +183,8 @@ export class VariableStore {
    * Values are URLs of private drafts; other local users have no business reading them.
    */
   async save(): Promise<void> {
-    const dir = dirname(this.path);
-    const tmp = join(dir, `.${randomBytes(6).toString("hex")}.variables.tmp`);
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      try {
-        await writeFile(tmp, this.toYAML(), { mode: 0o600, flag: "wx" });
-        await chmod(tmp, 0o600);
-        await rename(tmp, this.path);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
-      await chmod(this.path, 0o600);
+      await writePrivateFile(this.path, this.toYAML());
     } catch (err) {
       throw new CliError(`Cannot write the variables file ${this.path}.`, {
         exitCode: ExitCode.usage,

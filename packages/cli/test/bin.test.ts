@@ -1,5 +1,4 @@
 import { execFile, spawn } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -8,16 +7,11 @@ import type { DevServer } from "nrp-invenio-devserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_VERSION } from "nrp-invenio-cli";
 
-import { run, tempHome } from "./helpers.js";
+import { run, tempHome, waitFor } from "./helpers.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
-  expect(condition()).toBe(true);
-}
 
 describe("the built nrp binary", () => {
   let server: DevServer;
@@ -76,7 +70,7 @@ describe("the built nrp binary", () => {
       let stderr = "";
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       // Wait until the request is in flight, then interrupt.
-      await waitFor(() => server.requestLog.length > before);
+      await waitFor(() => server.requestLog.length > before, "the request to be logged");
       const started = Date.now();
       child.kill("SIGINT");
       const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globToRegExp, selectKeys } from "../src/file-select.js";
 import { unsafeKeyReason } from "nrp-invenio-client";
 import { planDownload, safeJoin } from "../src/output-path.js";
+import { writePrivateFile } from "../src/private-file.js";
 import { Progress, progressLine } from "../src/progress.js";
 import { formatDuration, formatSize, parseSize } from "../src/sizes.js";
 import { UploadJournal, fileIdentity, journalPath } from "../src/upload-journal.js";
@@ -327,5 +328,23 @@ describe("progress", () => {
     b.done();
     quiet.stop();
     expect(pipe).toBe("plain\n");
+  });
+});
+
+describe("writePrivateFile", () => {
+  it("replaces a file atomically with mode 0600 in a new 0700 directory, leaving no temporary", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nrp-private-"));
+    try {
+      const path = join(dir, "state", "vars.yaml");
+      await writePrivateFile(path, "a: 1\n");
+      expect((await stat(join(dir, "state"))).mode & 0o777).toBe(0o700);
+      await chmod(path, 0o644);
+      await writePrivateFile(path, "a: 2\n");
+      expect(await readFile(path, "utf8")).toBe("a: 2\n");
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect(await readdir(join(dir, "state"))).toEqual(["vars.yaml"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,10 @@
+import type { NRPRecord } from "nrp-invenio-client";
 import { describe, expect, it } from "vitest";
 
 import { applyUpdate, mergePatch } from "../src/commands/record/merge.js";
 import { idKind, toForm } from "../src/record-ids.js";
-import { recordTitle, shortTime } from "../src/record-view.js";
+import { recordFields, recordTitle, shortTime } from "../src/record-view.js";
+import { formatSize } from "../src/sizes.js";
 import { parseSetTarget } from "../src/variables.js";
 
 describe("merge patch and update documents", () => {
@@ -80,5 +82,25 @@ describe("record view", () => {
   it("shortens timestamps for lists", () => {
     expect(shortTime("2025-01-14T10:12:33.123456+00:00")).toBe("2025-01-14 10:12:33");
     expect(shortTime(undefined)).toBeUndefined();
+  });
+});
+
+describe("record view", () => {
+  it("shows file sizes in the same binary units as the file commands", () => {
+    const files = Object.assign([{ key: "a.bin", size: 1_572_864 }, { key: "b.bin" }], {
+      enabled: true,
+    });
+    const record = {
+      id: "abcde-12345",
+      data: {},
+      metadata: { title: "T" },
+      isDraft: false,
+      links: {},
+      errors: [],
+      files,
+    } as unknown as NRPRecord;
+    const shown = new Map(recordFields(record)).get("files");
+    expect(shown).toBe("a.bin (1.50 MiB)\nb.bin (?)");
+    expect(formatSize(1_572_864)).toBe("1.50 MiB");
   });
 });

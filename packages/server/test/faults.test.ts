@@ -7,7 +7,7 @@ import {
   parseFaultRule,
   startDevServer,
 } from "nrp-invenio-devserver";
-import { call, useServer } from "./helpers.js";
+import { call, useServer, waitFor } from "./helpers.js";
 
 describe("fault rules (unit)", () => {
   test.each([
@@ -173,7 +173,10 @@ describe("fault injection over real sockets", () => {
     );
     expect(error).toBeInstanceOf(TypeError);
     expect(error?.cause?.code).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(
+      () => (requestLog.at(-1)?.durationMs ?? null) !== null,
+      "the dropped request to close",
+    );
     expect(requestLog.at(-1)).toMatchObject({ status: 0, dropped: true });
     expect((await call(info())).status).toBe(200);
   });
@@ -192,7 +195,7 @@ describe("fault injection over real sockets", () => {
       () => "answered",
       () => "failed",
     );
-    while (other.requestLog.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => other.requestLog.length > 0, "the delayed request to arrive");
     const started = Date.now();
     await other.close();
     expect(Date.now() - started).toBeLessThan(1000);
