@@ -7,7 +7,7 @@ import type { DevServer } from "nrp-invenio-devserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_VERSION } from "nrp-invenio-cli";
 
-import { run, tempHome, waitFor } from "./helpers.js";
+import { run, tempHome } from "./helpers.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../..", import.meta.url));
@@ -70,7 +70,13 @@ describe("the built nrp binary", () => {
       let stderr = "";
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       // Wait until the request is in flight, then interrupt.
-      await waitFor(() => server.requestLog.length > before, "the request to be logged");
+      await expect
+        .poll(() => server.requestLog.length > before, {
+          message: "the request to be logged",
+          interval: 10,
+          timeout: 10_000,
+        })
+        .toBe(true);
       const started = Date.now();
       child.kill("SIGINT");
       const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 
 import { describe, expect, it } from "vitest";
 
-import { jsonOf, useDevserverCli, waitFor } from "./helpers.js";
+import { jsonOf, useDevserverCli } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -327,10 +327,13 @@ describe("file commands against the devserver", () => {
     const argv = ["upload", "file", "@abort", path, "--transfer", "M", "--part-size", "4K"];
     const pending = nrp([...argv, "--concurrency", "1"], { signal: controller.signal });
     // Abort once part 3 is on its way (parts 1 and 2 are acknowledged by then).
-    await waitFor(
-      () => cli.server.requestLog.some((e) => e.path.endsWith("/abort.bin/content/3")),
-      "part 3 to be on its way",
-    );
+    await expect
+      .poll(() => cli.server.requestLog.some((e) => e.path.endsWith("/abort.bin/content/3")), {
+        message: "part 3 to be on its way",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(true);
     controller.abort();
     const first = await pending;
     cli.server.faults.remove(fault);
@@ -491,13 +494,15 @@ describe("file commands against the devserver", () => {
     const argv = ["download", "file", "@dlabort", "dlabort.bin", "-o", out + "/"];
     const controller = new AbortController();
     const pending = nrp(argv, { signal: controller.signal });
-    await waitFor(
-      () =>
-        cli.server.requestLog.some(
-          (e) => e.method === "GET" && e.path.endsWith("/dlabort.bin/content"),
-        ),
-      "the download to start",
-    );
+    await expect
+      .poll(
+        () =>
+          cli.server.requestLog.some(
+            (e) => e.method === "GET" && e.path.endsWith("/dlabort.bin/content"),
+          ),
+        { message: "the download to start", interval: 10, timeout: 10_000 },
+      )
+      .toBe(true);
     controller.abort();
     const first = await pending;
     cli.server.faults.remove(fault);

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { jsonOf, run, tempHome, useDevserverCli, waitFor } from "./helpers.js";
+import { jsonOf, run, tempHome, useDevserverCli } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -194,11 +194,13 @@ describe("record commands against the devserver", () => {
     try {
       const logged = cli.server.requestLog.length;
       const first = nrp(["update", "record", "@c", '{"abstract": "first"}']);
-      await waitFor(
-        () =>
-          cli.server.requestLog.slice(logged).some((e) => e.method === "GET" && e.path === path),
-        "the first update to read the draft",
-      );
+      await expect
+        .poll(
+          () =>
+            cli.server.requestLog.slice(logged).some((e) => e.method === "GET" && e.path === path),
+          { message: "the first update to read the draft", interval: 10, timeout: 10_000 },
+        )
+        .toBe(true);
       const second = await run(
         ["--config", cli.home.config, "update", "record", "@c", '{"abstract": "second"}'],
         { env: { ...cli.home.env } },

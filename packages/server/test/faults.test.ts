@@ -7,7 +7,7 @@ import {
   parseFaultRule,
   startDevServer,
 } from "nrp-invenio-devserver";
-import { call, useServer, waitFor } from "./helpers.js";
+import { call, useServer } from "./helpers.js";
 
 describe("fault rules (unit)", () => {
   test.each([
@@ -173,10 +173,13 @@ describe("fault injection over real sockets", () => {
     );
     expect(error).toBeInstanceOf(TypeError);
     expect(error?.cause?.code).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
-    await waitFor(
-      () => (requestLog.at(-1)?.durationMs ?? null) !== null,
-      "the dropped request to close",
-    );
+    await expect
+      .poll(() => (requestLog.at(-1)?.durationMs ?? null) !== null, {
+        message: "the dropped request to close",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(true);
     expect(requestLog.at(-1)).toMatchObject({ status: 0, dropped: true });
     expect((await call(info())).status).toBe(200);
   });
@@ -195,7 +198,13 @@ describe("fault injection over real sockets", () => {
       () => "answered",
       () => "failed",
     );
-    await waitFor(() => other.requestLog.length > 0, "the delayed request to arrive");
+    await expect
+      .poll(() => other.requestLog.length > 0, {
+        message: "the delayed request to arrive",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(true);
     const started = Date.now();
     await other.close();
     expect(Date.now() - started).toBeLessThan(1000);

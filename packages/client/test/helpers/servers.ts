@@ -305,20 +305,3 @@ export function hitsFor(server: DevServer, path: string, method = "GET"): number
   return server.requestLog.filter((e) => e.method === method && e.path.split("?")[0] === path)
     .length;
 }
-
-/**
- * Waits until `condition` holds, polling every 10 ms, and fails naming `what` after `timeoutMs`.
- * Tests wait on the event itself (a request logged, a file appearing), never on a fixed sleep.
- */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

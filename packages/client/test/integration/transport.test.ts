@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { NRPError } from "nrp-invenio-client";
-import { Fixtures, hitsFor, waitFor } from "../helpers/servers.js";
+import { Fixtures, hitsFor } from "../helpers/servers.js";
 
 const fx = new Fixtures();
 afterEach(() => fx.cleanup());
@@ -65,7 +65,13 @@ describe("JSON helpers", () => {
     const { http } = fx.http(server);
     server.faults.add({ method: "GET", path: "/api/slow", delayMs: 2000 });
     const pending = http.getJSON("/api/slow").catch((e: unknown) => e);
-    await waitFor(() => hitsFor(server, "/api/slow") > 0, "the slow request to arrive");
+    await expect
+      .poll(() => hitsFor(server, "/api/slow") > 0, {
+        message: "the slow request to arrive",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(true);
     await http.close();
     expect(((await pending) as NRPError).code).toBe("NRP_ABORTED");
     const later = await http.getJSON("/.well-known/repository").catch((e: unknown) => e);
