@@ -42,26 +42,17 @@ free_port() {
 : "${NRP_RDM_SEARCH_PORT:=$(free_port 9260 9299)}"
 export NRP_RDM_APP_PORT NRP_RDM_PG_PORT NRP_RDM_REDIS_PORT NRP_RDM_SEARCH_PORT
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
+# shellcheck source=scripts/invenio-rdm/timing.sh
+. "$here/timing.sh"
 
-t0=$(now)
+t0=$(run_now)
 setup_out="$("$here/setup.sh")" || exit $?
-t_setup=$(now)
+t_setup=$(run_now)
 if grep -q '^venv: built' <<<"$setup_out"; then venv_state="cold: venv built"; else venv_state="warm: venv reused"; fi
 
 t_started=""
 t_tests=""
 status=0
-summary() {
-  local end
-  end=$(now)
-  printf '\n[invenio-rdm] real-server run (%s): setup %s s, start %s s, tests %s s, total %s s\n' \
-    "$venv_state" "$(secs "$t0" "$t_setup")" \
-    "$([[ -n "$t_started" ]] && secs "$t_setup" "$t_started" || echo -)" \
-    "$([[ -n "$t_tests" ]] && secs "$t_started" "$t_tests" || echo -)" \
-    "$(secs "$t0" "$end")" >&2
-}
 finish() {
   local rc=$?
   trap - EXIT INT TERM
@@ -72,7 +63,7 @@ finish() {
     "$here/stop.sh" --keep-data || true
     echo "[invenio-rdm] the server's logs are kept in $NRP_RDM_STATE/logs" >&2
   fi
-  summary
+  run_summary invenio-rdm "$venv_state" "$t0" "$t_setup" "$t_started" "$t_tests"
   exit "$status"
 }
 trap finish EXIT
@@ -80,7 +71,7 @@ trap 'status=130; exit 130' INT
 trap 'status=143; exit 143' TERM
 
 target="$("$here/start.sh" | tail -n1)"
-t_started=$(now)
+t_started=$(run_now)
 [[ -f "$target" ]] || {
   echo "[invenio-rdm] error: start.sh did not report a target file" >&2
   exit 1
@@ -92,5 +83,5 @@ NRP_CONFORMANCE_TARGET="$target" npx vitest run test/conformance "$@" || status=
 if [[ " ${NRP_REAL_TARGETS:-rdm nrp} " == *" nrp "* ]]; then
   "$root/scripts/oarepo-nrp/test-real.sh" "$@" || status=$?
 fi
-t_tests=$(now)
+t_tests=$(run_now)
 exit "$status"

@@ -51,35 +51,30 @@ else
   export NRP_RDM_STATE NRP_RDM_PG_PORT NRP_RDM_REDIS_PORT NRP_RDM_SEARCH_PORT
 fi
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
+# shellcheck source=scripts/invenio-rdm/timing.sh
+. "$root/scripts/invenio-rdm/timing.sh"
 
-t0=$(now)
+t0=$(run_now)
 if [[ -f "$(bash -c '. "$1/common.sh"; echo "$NRP_OAREPO_VENV"' _ "$here")/.complete" ]]; then
   venv_state="warm: venv reused"
 else
   venv_state="cold: venv built"
 fi
 "$here/setup.sh" >/dev/null
-t_setup=$(now)
+t_setup=$(run_now)
 
 t_started=""
 t_tests=""
 status=0
 finish() {
-  local rc=$? end
+  local rc=$?
   trap - EXIT INT TERM
   ((status == 0)) && status=$rc
   "$here/stop.sh" || status=1
   if ((own_backends)); then
     "$root/scripts/invenio-rdm/stop.sh" --remove-data || status=1
   fi
-  end=$(now)
-  printf '\n[oarepo-nrp] real-server run (%s): setup %s s, start %s s, tests %s s, total %s s\n' \
-    "$venv_state" "$(secs "$t0" "$t_setup")" \
-    "$([[ -n "$t_started" ]] && secs "$t_setup" "$t_started" || echo -)" \
-    "$([[ -n "$t_tests" ]] && secs "$t_started" "$t_tests" || echo -)" \
-    "$(secs "$t0" "$end")" >&2
+  run_summary oarepo-nrp "$venv_state" "$t0" "$t_setup" "$t_started" "$t_tests"
   exit "$status"
 }
 trap finish EXIT
@@ -87,12 +82,12 @@ trap 'status=130; exit 130' INT
 trap 'status=143; exit 143' TERM
 
 target="$("$here/start.sh" | tail -n1)"
-t_started=$(now)
+t_started=$(run_now)
 [[ -f "$target" ]] || {
   echo "[oarepo-nrp] error: start.sh did not report a target file" >&2
   exit 1
 }
 
 NRP_CONFORMANCE_TARGET="$target" npx vitest run test/conformance "$@" || status=$?
-t_tests=$(now)
+t_tests=$(run_now)
 exit "$status"
