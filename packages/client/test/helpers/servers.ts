@@ -308,7 +308,8 @@ export class Fixtures {
     const seen: { authorization?: string; range?: string; ifRange?: string; status: number }[] = [];
     const server = createServer((req, res) => {
       req.resume();
-      const { authorization, range, "if-range": ifRange } = req.headers;
+      const { authorization, range } = req.headers;
+      const ifRange = req.headers["if-range"] as string | undefined;
       let start = 0;
       let end = content.length - 1;
       const asked = /^bytes=(\d+)-(\d*)$/.exec(range ?? "");
