@@ -9,12 +9,16 @@
 // (gitignore syntax, as ESLint documents for `patterns.group`).
 
 /** Package boundaries: the library needs neither the CLI nor the devserver, and so on. */
+// `dynamic` is the same rule for `import("…")`, which `no-restricted-imports` does not see: a
+// regular expression for esquery (`\x2F` stands for `/`, which an esquery regex cannot hold).
 const CLIENT_INTERNALS = {
   group: ["nrp-invenio-client/*", "**/client/src/**", "**/client/dist/**"],
+  dynamic: "/^nrp-invenio-client\\x2F|\\x2Fclient\\x2F(src|dist)\\x2F/",
   message: "The CLI uses only the public exports of nrp-invenio-client (the package root).",
 };
 const NO_CLIENT = {
   group: ["nrp-invenio-client", "nrp-invenio-client/*", "**/client/src/**", "**/client/dist/**"],
+  dynamic: "/^nrp-invenio-client($|\\x2F)|\\x2Fclient\\x2F(src|dist)\\x2F/",
   message: "The devserver never depends on the client library: it answers any client.",
 };
 const NO_DEVSERVER = {
@@ -24,10 +28,12 @@ const NO_DEVSERVER = {
     "**/server/src/**",
     "**/server/dist/**",
   ],
+  dynamic: "/^nrp-invenio-devserver($|\\x2F)|\\x2Fserver\\x2F(src|dist)\\x2F/",
   message: "Only tests use the devserver; the library and the CLI work against any repository.",
 };
 const NO_CLI = {
   group: ["nrp-invenio-cli", "nrp-invenio-cli/*", "**/cli/src/**", "**/cli/dist/**"],
+  dynamic: "/^nrp-invenio-cli($|\\x2F)|\\x2Fcli\\x2F(src|dist)\\x2F/",
   message: "Nothing depends on the CLI: it is the top of the stack.",
 };
 
@@ -68,7 +74,26 @@ export const LAYERING_ALLOWLIST = {
   servicesSql: ["packages/server/src/services/listing.ts"],
 };
 
-const restrict = (...patterns) => ["error", { patterns }];
+const restrict = (...patterns) => [
+  "error",
+  { patterns: patterns.map(({ dynamic: _dynamic, ...pattern }) => pattern) },
+];
+/** The package boundaries for dynamic `import()` of a literal specifier. */
+const dynamicImports = (...patterns) =>
+  patterns.map((p) => {
+    if (p.dynamic === undefined) throw new Error(`no dynamic form for: ${p.message}`);
+    return { selector: `ImportExpression[source.value=${p.dynamic}]`, message: p.message };
+  });
+const SQL = [
+  {
+    selector: "MemberExpression[property.name='db']",
+    message: "Devserver services do no SQL: ask a store/ repository instead of its database.",
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^(prepare|pragma)$/]",
+    message: "Devserver services do no SQL: ask a store/ repository instead of its database.",
+  },
+];
 const typeAware = (...patterns) => [
   "error",
   { patterns: patterns.map((p) => ({ ...p, allowTypeImports: false })) },
@@ -78,20 +103,32 @@ const typeAware = (...patterns) => [
 export default [
   {
     files: ["packages/client/src/**/*.ts"],
-    rules: { "no-restricted-imports": restrict(NO_DEVSERVER, NO_CLI) },
+    rules: {
+      "no-restricted-imports": restrict(NO_DEVSERVER, NO_CLI),
+      "no-restricted-syntax": ["error", ...dynamicImports(NO_DEVSERVER, NO_CLI)],
+    },
   },
   {
     files: ["packages/cli/src/**/*.ts"],
-    rules: { "no-restricted-imports": restrict(CLIENT_INTERNALS, NO_DEVSERVER) },
+    rules: {
+      "no-restricted-imports": restrict(CLIENT_INTERNALS, NO_DEVSERVER),
+      "no-restricted-syntax": ["error", ...dynamicImports(CLIENT_INTERNALS, NO_DEVSERVER)],
+    },
   },
   {
     // CLI tests run the CLI against the devserver, but see the library as any user does.
     files: ["packages/cli/test/**/*.ts"],
-    rules: { "no-restricted-imports": restrict(CLIENT_INTERNALS) },
+    rules: {
+      "no-restricted-imports": restrict(CLIENT_INTERNALS),
+      "no-restricted-syntax": ["error", ...dynamicImports(CLIENT_INTERNALS)],
+    },
   },
   {
     files: ["packages/server/src/**/*.ts"],
-    rules: { "no-restricted-imports": restrict(NO_CLIENT, NO_CLI) },
+    rules: {
+      "no-restricted-imports": restrict(NO_CLIENT, NO_CLI),
+      "no-restricted-syntax": ["error", ...dynamicImports(NO_CLIENT, NO_CLI)],
+    },
   },
   {
     files: ["packages/client/src/core/**/*.ts"],
@@ -120,18 +157,7 @@ export default [
     // SQL lives in store/: a service neither prepares a statement nor touches the database handle.
     files: ["packages/server/src/services/**/*.ts"],
     ignores: LAYERING_ALLOWLIST.servicesSql,
-    rules: {
-      "no-restricted-syntax": [
-        "error",
-        {
-          selector: "MemberExpression[property.name='db']",
-          message: "Devserver services do no SQL: ask a store/ repository instead of its database.",
-        },
-        {
-          selector: "CallExpression[callee.property.name=/^(prepare|pragma)$/]",
-          message: "Devserver services do no SQL: ask a store/ repository instead of its database.",
-        },
-      ],
-    },
+    // (The package boundary's dynamic-import selectors are repeated: this entry replaces them.)
+    rules: { "no-restricted-syntax": ["error", ...dynamicImports(NO_CLIENT, NO_CLI), ...SQL] },
   },
 ];

@@ -103,6 +103,30 @@ const violations: [string, string, string, string][] = [
     PACKAGE_RULE,
   ],
   [
+    "the CLI never loads the client's internals with a dynamic import",
+    "packages/cli/src/client-module.ts",
+    'export const http = () => import("nrp-invenio-client/dist/internal/http.js");',
+    SYNTAX_RULE,
+  ],
+  [
+    "the CLI never loads the devserver with a dynamic import",
+    "packages/cli/src/main.ts",
+    'export const dev = () => import("../../server/src/index.js");',
+    SYNTAX_RULE,
+  ],
+  [
+    "the client never loads the CLI with a dynamic import",
+    "packages/client/src/internal/http.ts",
+    'export const cli = () => import("nrp-invenio-cli");',
+    SYNTAX_RULE,
+  ],
+  [
+    "the devserver never loads the client with a dynamic import",
+    "packages/server/src/services/search.ts",
+    'export const c = () => import("nrp-invenio-client");',
+    SYNTAX_RULE,
+  ],
+  [
     "the client's core never reaches up into resources (types included)",
     "packages/client/src/core/options.ts",
     'import type { NRPRecord } from "../resources/records.js";',
@@ -178,6 +202,11 @@ const violations: [string, string, string, string][] = [
 
 // [what the layer may do, file inside the layer, allowed code]
 const allowed: [string, string, string][] = [
+  [
+    "the CLI loads the package root lazily",
+    "packages/cli/src/client-module.ts",
+    'export const lib = () => import("nrp-invenio-client");',
+  ],
   [
     "the CLI imports the package root",
     "packages/cli/src/main.ts",
