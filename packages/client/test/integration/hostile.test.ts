@@ -349,6 +349,29 @@ describe("downloads through a storage redirect (S3-backed repositories)", () => 
     expect(await readdir(dir)).toEqual(["s3.bin"]);
   });
 
+  it("a large file comes in parallel ranges from a storage host that has them, none with the token", async () => {
+    const big = randomBytes(64 * 1024 * 1024 + 5);
+    const storage = await fx.storageServer(big);
+    const { file } = await redirected(big, storage);
+    const target = join(await tempDir(), "s3.bin");
+    await file.download(target, { concurrency: 2, rangeSize: 16 * 1024 * 1024 });
+    expect(md5(await readFile(target))).toBe(md5(big));
+    const requests = storage.requests();
+    expect(requests.every((r) => r.authorization === undefined)).toBe(true);
+    // A one-byte probe, then ranges under If-Range that cover every byte exactly once.
+    expect(requests[0]).toEqual({ range: "bytes=0-0", status: 206 });
+    const ranged = requests.slice(1);
+    expect(ranged.length).toBeGreaterThanOrEqual(4);
+    expect(ranged.every((r) => r.status === 206 && r.ifRange === '"storage-v1"')).toBe(true);
+    const spans = ranged
+      .map((r) => /^bytes=(\d+)-(\d+)$/.exec(r.range ?? ""))
+      .map((m) => [Number(m?.[1]), Number(m?.[2])] as const)
+      .sort((a, b) => a[0] - b[0]);
+    expect(spans[0]?.[0]).toBe(0);
+    expect(spans.at(-1)?.[1]).toBe(big.length - 1);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]?.[0]).toBe((spans[i - 1]?.[1] ?? 0) + 1);
+  });
+
   it("a storage host that ignores ranges: the retry starts over and the file is still whole", async () => {
     const storage = await fx.storageServer(content, { ranges: false, cutFirstAt: 100_000 });
     const { file } = await redirected(content, storage, { retryCount: 2 });
