@@ -26,6 +26,7 @@ import { requestsService } from "./services/requests/service.js";
 import { searchService } from "./services/search.js";
 import { FLAVOUR_TRAITS } from "./services/flavour.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
+import { BlobStore } from "./store/blobs.js";
 import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
 import { RequestStore } from "./store/requests.js";
@@ -244,7 +245,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const faults = new Faults();
     const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
-    const files = new FileStore(store.db, store.blobsDir);
+    const files = new FileStore(store.db, new BlobStore(store.blobsDir));
     await files.sweep();
     const redirect = opts.redirectDownloads;
     const signer =
