@@ -14,7 +14,7 @@ import {
 } from "./query.js";
 import { resourceTypeLabel } from "./records/vocabularies.js";
 import { dumpRecord, recordModels } from "./records/serialize.js";
-import { MAX_RESULT_WINDOW, type SearchParams } from "./search.js";
+import { MAX_RESULT_WINDOW, type SearchParams } from "./search-params.js";
 import type { ServiceContext } from "./service.js";
 
 /** Which records a search collection lists. */
