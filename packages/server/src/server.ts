@@ -30,6 +30,7 @@ import { BlobStore } from "./store/blobs.js";
 import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
 import { RequestStore } from "./store/requests.js";
+import { RecordSearch } from "./store/search.js";
 import { openStore } from "./store/store.js";
 import { UserStore } from "./store/users.js";
 import { readPem, type PemSource } from "./tls.js";
@@ -268,6 +269,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       records,
       requests,
       files,
+      search: new RecordSearch(store.db),
       storage:
         signer === undefined
           ? undefined

@@ -1,4 +1,5 @@
 import { HttpError, validationError, type FieldError } from "../http/errors.js";
+import { MAX_RESULT_WINDOW } from "../store/search.js";
 
 /**
  * Sort options of the NRP flavour: invenio-records-resources' three (protocol §5.2) plus the
@@ -26,8 +27,7 @@ export const RDM_SORT_OPTIONS = [
 /** Results per page when `size` is not given (IRR's `default_results_per_page`). */
 export const DEFAULT_PAGE_SIZE = 25;
 
-/** The search engine's result window: no hit past it can be paged to (protocol §5.4). */
-export const MAX_RESULT_WINDOW = 10_000;
+export { MAX_RESULT_WINDOW };
 
 /** Validated search parameters. */
 export interface SearchParams {
