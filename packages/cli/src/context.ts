@@ -2,6 +2,7 @@ import type { NRPClientOptions, NRPConfig, NRPInvenioClient, RetryEvent } from "
 
 import { loadClient } from "./client-module.js";
 
+import { effectiveDefault } from "./commands/alias/view.js";
 import { UsageError } from "./errors.js";
 import type { CliIO } from "./io.js";
 import type { Output } from "./output.js";
@@ -173,7 +174,8 @@ export function createContext(
     async aliasName() {
       if (globals.alias !== undefined) return globals.alias;
       const cfg = await context.config();
-      if (cfg.defaultRepository !== undefined) return cfg.defaultRepository;
+      const fallback = effectiveDefault(cfg);
+      if (fallback !== undefined) return fallback;
       throw new UsageError(
         `No repository alias is configured in ${cfg.path}, and variables are kept per alias.`,
         `Add one with "nrp add alias <url> [alias]", or pass --alias (or set ${ALIAS_ENV}).`,
