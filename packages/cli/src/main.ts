@@ -4,11 +4,11 @@ import { Command, CommanderError, Option } from "commander";
 
 import { loadClient } from "./client-module.js";
 
-import { DEFAULT_MAX_WAIT, createContext, resolveAlias } from "./context.js";
+import { DEFAULT_MAX_WAIT, authHint, createContext, resolveAlias } from "./context.js";
 import type { GlobalOptions } from "./context.js";
 import { NOUNS, VERBS, flag, optionalString } from "./define.js";
 import type { CommandDefinition, Example, NounKey } from "./define.js";
-import { ExitCode, UsageError, reportError } from "./errors.js";
+import { ExitCode, UsageError, reportError, withAuthHint } from "./errors.js";
 import { processIO } from "./io.js";
 import type { CliIO } from "./io.js";
 import { FORMATS, Output, colorEnabled, defaultFormat } from "./output.js";
@@ -367,6 +367,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       signal.throwIfAborted();
       await def.run(context, input);
       signal.throwIfAborted();
+    } catch (err) {
+      throw withAuthHint(err, (url) => {
+        const credentials = context.credentialsFor(url);
+        return credentials === undefined ? undefined : authHint(credentials);
+      });
     } finally {
       await dispose();
     }

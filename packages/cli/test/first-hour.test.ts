@@ -1,7 +1,9 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 
 import { NRPInvenioClient } from "nrp-invenio-client";
+import { startDevServer } from "nrp-invenio-devserver";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 
 import { jsonOf, useDevserverCli } from "./helpers.js";
 
@@ -84,6 +86,122 @@ describe("what a new user types in the first hour", () => {
         await nrp(["--config", config, "list", "aliases", "--format", "json"]),
       );
       expect(aliases).toEqual([expect.objectContaining({ alias: "only", default: true })]);
+    });
+  });
+
+  describe("tokens", () => {
+    it("add alias warns that a wrong token is rejected, and says how to replace it", async () => {
+      const config = `${cli.home.home}/bad-token.yaml`;
+      const r = await nrp([
+        "--config",
+        config,
+        "add",
+        "alias",
+        cli.server.url,
+        "bad",
+        "--token",
+        "not-a-real-token",
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("Warning: token rejected");
+      expect(r.stderr).toContain(`"nrp add alias ${cli.server.url} bad --force"`);
+      expect(r.stderr).not.toContain("not-a-real-token");
+      const saved = parseYaml(await readFile(config, "utf8")) as Json;
+      expect(saved["repositories"][0]["alias"]).toBe("bad");
+
+      // Later, a refused write names the alias, that the token was sent, and the fix.
+      const w = await nrp([
+        "--config",
+        config,
+        "create",
+        "record",
+        "documents",
+        "{}",
+        "--no-files",
+      ]);
+      expect(w.code).toBe(3);
+      expect(w.stderr).toContain('The token of the alias "bad" was sent');
+      expect(w.stderr).toContain(`nrp add alias ${cli.server.url} bad --force`);
+    });
+
+    it("a good token passes the check on both flavours", async () => {
+      const good = await nrp([
+        "--config",
+        `${cli.home.home}/good-token.yaml`,
+        "add",
+        "alias",
+        cli.server.url,
+        "good",
+        "--token",
+        cli.server.tokens.depositor,
+      ]);
+      expect(good.code, good.stderr).toBe(0);
+      expect(good.stderr).not.toContain("token rejected");
+      const rdm = await startDevServer({ flavour: "rdm" });
+      try {
+        const config = `${cli.home.home}/rdm.yaml`;
+        const ok = await nrp([
+          "--config",
+          config,
+          "add",
+          "alias",
+          rdm.url,
+          "rdm",
+          "--token",
+          rdm.tokens.owner,
+        ]);
+        expect(ok.code, ok.stderr).toBe(0);
+        expect(ok.stderr).not.toContain("token rejected");
+        const bad = await nrp([
+          "--config",
+          config,
+          "add",
+          "alias",
+          rdm.url,
+          "rdm",
+          "--token",
+          "nope",
+          "--force",
+        ]);
+        expect(bad.code, bad.stderr).toBe(0);
+        expect(bad.stderr).toContain("Warning: token rejected");
+      } finally {
+        await rdm.close();
+      }
+    });
+
+    it("a misspelt key is named with a did-you-mean, and the refusal says no token was sent", async () => {
+      const config = `${cli.home.home}/tokn.yaml`;
+      await writeFile(
+        config,
+        `repositories:\n  - alias: typo\n    server_url: ${cli.server.url}\n    tokn: ${cli.server.tokens.owner}\n`,
+      );
+      const r = await nrp([
+        "--config",
+        config,
+        "create",
+        "record",
+        "documents",
+        "{}",
+        "--no-files",
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(
+        'unknown key "tokn" in repositories[0] is ignored; did you mean "token"?',
+      );
+      expect(r.stderr).toContain('No token is stored for the alias "typo"');
+      expect(r.stderr).toContain(`nrp add alias ${cli.server.url} typo --force`);
+      expect(r.stderr).not.toContain(cli.server.tokens.owner);
+    });
+
+    it("long garbage in the configuration is cut in the error", async () => {
+      const config = `${cli.home.home}/garbage.yaml`;
+      const garbage = "x".repeat(5000);
+      await writeFile(config, `repositories:\n  - alias: g\n    server_url: ${garbage}\n`);
+      const r = await nrp(["--config", config, "describe", "repository"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("(5000 characters)");
+      expect(r.stderr.length).toBeLessThan(600);
     });
   });
 });
