@@ -204,4 +204,27 @@ describe("what a new user types in the first hour", () => {
       expect(r.stderr.length).toBeLessThan(600);
     });
   });
+
+  describe("a URL without a scheme", () => {
+    it("suggests http:// when the server answers in plain HTTP, and never a flag already given", async () => {
+      const host = cli.server.url.slice("http://".length);
+      for (const extra of [[], ["--no-verify"]]) {
+        const r = await nrp([
+          "--config",
+          `${cli.home.home}/scheme.yaml`,
+          "add",
+          "alias",
+          host,
+          "local",
+          "--skip-token",
+          ...extra,
+        ]);
+        expect(r.code).toBe(6);
+        expect(r.stderr).toContain("the server answered in plain HTTP, not TLS");
+        expect(r.stderr).toContain(`add it as http://${host}.`);
+        expect(r.stderr).not.toContain("--no-verify");
+        expect(r.stderr).not.toContain("certificate");
+      }
+    });
+  });
 });

@@ -173,6 +173,17 @@ async function checkToken(
   }
 }
 
+/**
+ * Whether a TLS handshake failed because the server answered in plain HTTP (OpenSSL's "wrong
+ * version number" or "packet length too long" on the first bytes of an HTTP response).
+ */
+function isPlainHttpAnswer(err: { causeCode?: string | undefined; message: string }): boolean {
+  const text = `${err.causeCode ?? ""} ${err.message}`;
+  return /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long|HTTP_REQUEST/i.test(
+    text,
+  );
+}
+
 async function checkRepository(
   ctx: CommandContext,
   url: string,
@@ -196,14 +207,26 @@ async function checkRepository(
     ctx.output.info(describeFound(info, models));
     return client;
   } catch (err) {
+    if (isTlsFailure(err) && err instanceof APIConnectionError && isPlainHttpAnswer(err)) {
+      const plain = `http://${url.slice("https://".length)}`;
+      throw new CliError(`Could not reach ${url}: the server answered in plain HTTP, not TLS.`, {
+        exitCode: ExitCode.network,
+        code: err.code,
+        hint: `If it is meant to be reached over plain http (a local test server), add it as ${plain}. Nothing was saved.`,
+        cause: err,
+      });
+    }
     if (isTlsFailure(err) && err instanceof APIConnectionError) {
       const why = err.causeCode === undefined ? "" : ` (${err.causeCode})`;
       throw new CliError(`Could not reach ${url}: TLS certificate verification failed${why}.`, {
         exitCode: ExitCode.network,
         code: err.code,
         hint:
-          "Pass --ca-bundle <file> to trust the server's CA, or --no-verify for a development " +
-          "server. Nothing was saved.",
+          typeof verify === "string"
+            ? `The CA bundle ${verify} does not vouch for the server's certificate; check that ` +
+              "it holds the CA that signed it. Nothing was saved."
+            : "Pass --ca-bundle <file> to trust the server's CA, or --no-verify for a development " +
+              "server. Nothing was saved.",
         cause: err,
       });
     }
