@@ -227,4 +227,52 @@ describe("what a new user types in the first hour", () => {
       }
     });
   });
+
+  describe("ids pasted from tables", () => {
+    it("get record takes a bare id: the published record, else the caller's draft", async () => {
+      const hits = jsonOf(await nrp(["search", "soil", "--format", "json"])) as unknown as Json[];
+      const publishedId = hits[0]?.["id"] as string;
+      const got = jsonOf(await nrp(["get", "record", publishedId]));
+      expect(got["metadata"]["title"]).toBe("Soil samples of Moravia");
+
+      const created = jsonOf(
+        await nrp(["create", "record", "documents", '{"title": "Bare draft"}', "--no-files"]),
+      );
+      const draft = jsonOf(await nrp(["get", "record", created["id"] as string]));
+      expect(draft["metadata"]["title"]).toBe("Bare draft");
+      const explicit = jsonOf(await nrp(["get", "record", `draft/${created["id"] as string}`]));
+      expect(explicit["id"]).toBe(created["id"]);
+    });
+
+    it("an unknown bare id is not found in any model, in the CLI's words", async () => {
+      const r = await nrp(["get", "record", "zzzzz-99999"]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("No record or draft zzzzz-99999 in any model");
+      expect(r.stderr).not.toContain("recordGetter");
+    });
+
+    it("an id of no known form names the forms without library names", async () => {
+      const r = await nrp(["get", "record", "a/b/c/d"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toContain("recordGetter");
+      expect(r.stderr).toContain('Name a record as "model/id"');
+    });
+
+    it("download file of a draft's file by the record id finds the draft", async () => {
+      const created = jsonOf(
+        await nrp(["create", "record", "documents", '{"title": "Draft with a file"}']),
+      );
+      const id = created["id"] as string;
+      const source = `${cli.work}/notes.txt`;
+      await writeFile(source, "draft file content\n");
+      const up = await nrp(["upload", "file", id, source]);
+      expect(up.code, up.stderr).toBe(0);
+      for (const name of [id, `documents/${id}`]) {
+        const out = `${cli.work}/out-${name.replace("/", "_")}`;
+        const r = await nrp(["download", "file", name, "notes.txt", "-o", `${out}/`]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(await readFile(`${out}/notes.txt`, "utf8")).toBe("draft file content\n");
+      }
+    });
+  });
 });

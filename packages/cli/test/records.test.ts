@@ -489,9 +489,10 @@ describe("record commands against the devserver", () => {
     const two = await nrp(["publish", "record", "@two"]);
     expect(two.code).toBe(2);
     expect(two.stderr).toContain("holds 2 values, but this command takes one record");
+    // A bare id is looked up in every model.
     const bare = await nrp(["get", "record", "abcde-12345"]);
-    expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain("default model");
+    expect(bare.code).toBe(4);
+    expect(bare.stderr).toContain("in any model");
     const missing = await nrp(["get", "record", "documents/zzzzz-zzzzz"]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("The persistent identifier does not exist.");
