@@ -143,7 +143,7 @@ async function readBare(
   const lib = await loadClient();
   const models = await client.info.models({ signal: ctx.signal });
   const forms = bare.draft ? [true] : [false, true];
-  let refused: unknown;
+  let refused: Error | undefined;
   for (const draft of forms) {
     for (const model of models) {
       try {
