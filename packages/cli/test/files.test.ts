@@ -874,6 +874,31 @@ describe("file commands against the devserver", () => {
     expect(quiet.stderr).not.toContain("\u001b[");
   });
 
+  it("several files on a terminal: one total bar besides the per-file bars", async () => {
+    await draft("totals");
+    const one = await localFile("total-1.bin", 40_000);
+    const two = await localFile("total-2.bin", 24_000);
+    const up = await nrp(["upload", "files", "@totals", one, two, "--format", "json"], {
+      stderrTty: true,
+    });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/all 2 files\s+\[[=-]+\]\s+\d+% \| /);
+    expect(up.stderr).toMatch(/all 2 files\s+\[=+\]\s+100% \| 62\.5 KiB\/62\.5 KiB/);
+    expect(up.stderr).toMatch(/total-1\.bin\s+\[/);
+
+    const down = await nrp(["download", "file", "@totals", "-o", join(cli.work, "totals")], {
+      stderrTty: true,
+    });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toMatch(/all 2 files\s+\[=+\]\s+100% \| 62\.5 KiB\/62\.5 KiB/);
+
+    // One file: no total, its own bar says it all.
+    const single = await nrp(["download", "file", "@totals", "total-1.bin", "-o", "-"], {
+      stderrTty: true,
+    });
+    expect(single.stderr).not.toContain("all 1 files");
+  });
+
   it("reports a metadata-only draft and an unreadable file clearly", async () => {
     json(
       await nrp([

@@ -353,6 +353,10 @@ export default defineCommand({
       return;
     }
     const results: DownloadResult[] = [];
+    if (plan.targets.length > 1) {
+      const bytes = plan.targets.reduce((sum, { key }) => sum + (files.get(key)?.size ?? 0), 0);
+      progress.total(plan.targets.length, bytes);
+    }
     try {
       for (const { key, path } of plan.targets) {
         const result = await downloadOne(ctx, record, key, path, named.has(key), input, progress);
@@ -368,6 +372,7 @@ export default defineCommand({
             `failed  ${key}: ${result.error ?? ""}${r?.hint === undefined ? "" : ` ${r.hint}`}`,
           );
         } else if (!ctx.output.options.quiet) {
+          progress.addToTotal(result.size ?? 0);
           progress.log(`skipped ${key}: ${result.error ?? ""}`);
         }
       }

@@ -1,3 +1,5 @@
+import { stat } from "node:fs/promises";
+
 import type { Command } from "commander";
 
 import { defineCommand, flag, requiredString } from "../../define.js";
@@ -149,6 +151,20 @@ export default defineCommand({
       key,
       status: "failed",
     }));
+    if (results.length > 1) {
+      const sizes = await Promise.all(
+        results.map(({ path }) =>
+          stat(path).then(
+            (info) => info.size,
+            () => 0,
+          ),
+        ),
+      );
+      progress.total(
+        results.length,
+        sizes.reduce((sum, size) => sum + size, 0),
+      );
+    }
     const empty: UploadResult[] = tree.problems.map(({ path, key, reason }) => {
       progress.log(`failed  ${key}: ${reason}`);
       const report = reportError(new UsageError(reason));
@@ -167,6 +183,7 @@ export default defineCommand({
             result.status = "unchanged";
             if (uploaded.size !== undefined) result.size = uploaded.size;
             if (uploaded.checksum !== undefined) result.checksum = uploaded.checksum;
+            progress.addToTotal(uploaded.size ?? 0);
             say(`same    ${result.key}: already uploaded with the same md5`);
             continue;
           }
