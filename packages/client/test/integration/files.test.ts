@@ -98,6 +98,27 @@ function puts(server: DevServer, prefix: string): string[] {
 
 const PART = 64 * 1024;
 
+describe("matchesLocalFile", () => {
+  it("is true only for a local file with the committed size and md5", async () => {
+    const { files } = await setup();
+    const bytes = data(3 * PART + 5);
+    const file = await files.create("held.bin", {}, bytes);
+    const dir = await tempDir();
+    const same = join(dir, "same.bin");
+    const changed = join(dir, "changed.bin");
+    const shorter = join(dir, "shorter.bin");
+    await writeFile(same, bytes);
+    const flipped = Buffer.from(bytes);
+    flipped[PART] = (flipped[PART] ?? 0) ^ 1;
+    await writeFile(changed, flipped);
+    await writeFile(shorter, bytes.subarray(1));
+    expect(await file.matchesLocalFile(same)).toBe(true);
+    expect(await file.matchesLocalFile(changed)).toBe(false);
+    expect(await file.matchesLocalFile(shorter)).toBe(false);
+    expect(await file.matchesLocalFile(join(dir, "missing.bin"))).toBe(false);
+  });
+});
+
 describe("uploads and downloads round trip", () => {
   const cases: ["L" | "M", number][] = [
     ["L", 0],
