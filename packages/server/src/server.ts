@@ -307,6 +307,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       log: opts.log,
       closing: closing.signal,
       htmlNotFound: app.traits.htmlNotFound,
+      cors: config.cors,
     });
     const server: Server =
       tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
@@ -345,6 +346,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
           log: opts.log,
           closing: closing.signal,
           nextSeq,
+          cors: config.cors,
         });
         const storage: Server =
           tls === undefined

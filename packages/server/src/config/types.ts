@@ -149,6 +149,20 @@ export interface DevServerConfig {
    * @default 10_000_000_000, InvenioRDM's `RDM_FILES_DEFAULT_MAX_FILE_SIZE` (10 GB)
    */
   maxFileSize?: number;
+  /** Let pages from other origins call the API (off by default, as in Invenio). */
+  cors?: CorsConfig;
+}
+
+/**
+ * Cross-origin access, like an Invenio with Flask-CORS configured: pages from `origins` may call
+ * the API with a token; preflights allow `Authorization`, responses expose `ETag`, `Link`,
+ * `Content-Range` and `Content-Length`.
+ */
+export interface CorsConfig {
+  /** Allowed origins, e.g. `http://localhost:5173`; `*` allows any. @default [] */
+  origins?: string[];
+  /** Seconds a browser may cache a preflight answer. @default 600 */
+  maxAge?: number;
 }
 
 /** A model with every default applied. */
@@ -192,4 +206,5 @@ export interface ResolvedConfig {
   communities: ResolvedCommunity[];
   /** Largest file in bytes. */
   maxFileSize: number;
+  cors: Required<CorsConfig>;
 }
