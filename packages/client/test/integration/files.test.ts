@@ -483,17 +483,15 @@ describe("multipart robustness", () => {
 
   it("aborting mid-upload leaves nothing behind", async () => {
     const { server, files, filesPath } = await setup();
-    server.faults.add({
+    // The parts are held on the server; the abort comes once the first of them is in flight.
+    const rule = server.faults.add({
       method: "PUT",
       path: `${filesPath}/m.bin/content/*`,
-      delayMs: 200,
+      hold: true,
       times: 10,
     });
     const controller = new AbortController();
-    setTimeout(() => {
-      controller.abort();
-    }, 300);
-    const error = await files
+    const pending = files
       .create("m.bin", {}, data(8 * PART), {
         transfer: "M",
         partSize: PART,
@@ -501,6 +499,12 @@ describe("multipart robustness", () => {
         signal: controller.signal,
       })
       .catch((e: unknown) => e);
+    await expect
+      .poll(() => server.faults.held(rule), { message: "a part to arrive", interval: 10 })
+      .toBeGreaterThan(0);
+    controller.abort();
+    const error = await pending;
+    server.faults.remove(rule);
     expect(error).toBeInstanceOf(APIUserAbortError);
     await files.refresh();
     expect(files.get("m.bin")).toBeUndefined();
