@@ -325,7 +325,9 @@ describe("curators and batches of requests", () => {
       `Published 0 of ${String(titles.length)} drafts; ${String(titles.length)} went to review.`,
     );
     const outcomes = JSON.parse(pub.stdout) as Json[];
-    expect(outcomes.map((o) => o["outcome"] as string)).toEqual(titles.map(() => "submitted for review"));
+    expect(outcomes.map((o) => o["outcome"] as string)).toEqual(
+      titles.map(() => "submitted for review"),
+    );
     return outcomes;
   }
 
