@@ -189,23 +189,23 @@ describe("record commands against the devserver", () => {
   it("a concurrent update gets 412: exit 5 with the reload hint, nothing overwritten", async () => {
     const draft = await createDocument("Contended", "c");
     const path = `/api/documents/${draft["id"]}/draft`;
-    // Hold the first update's PUT long enough for a second update to read and save in between.
-    const rule = cli.server.faults.add({ method: "PUT", path, delayMs: 1500, times: 1 });
+    // Hold the first update's PUT until a second update has read and saved in between.
+    const rule = cli.server.faults.add({ method: "PUT", path, hold: true, times: 1 });
     try {
-      const logged = cli.server.requestLog.length;
       const first = nrp(["update", "record", "@c", '{"abstract": "first"}']);
       await expect
-        .poll(
-          () =>
-            cli.server.requestLog.slice(logged).some((e) => e.method === "GET" && e.path === path),
-          { message: "the first update to read the draft", interval: 10, timeout: 10_000 },
-        )
-        .toBe(true);
+        .poll(() => cli.server.faults.held(rule), {
+          message: "the first update's PUT to arrive",
+          interval: 10,
+          timeout: 10_000,
+        })
+        .toBe(1);
       const second = await run(
         ["--config", cli.home.config, "update", "record", "@c", '{"abstract": "second"}'],
         { env: { ...cli.home.env } },
       );
       expect(second.code, second.stderr).toBe(0);
+      cli.server.faults.release(rule);
       const r = await first;
       expect(r.code).toBe(5);
       expect(r.stderr).toContain("Error: ");
