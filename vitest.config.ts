@@ -27,6 +27,8 @@ export default defineConfig({
       "nrp-invenio-client": src("./packages/client/src/index.ts"),
       "nrp-invenio-devserver": src("./packages/server/src/index.ts"),
       "nrp-invenio-cli": src("./packages/cli/src/main.ts"),
+      // The client's platform import (package.json `imports`), as Node resolves it.
+      "#platform": src("./packages/client/src/internal/platform/node.ts"),
     },
   },
   test: {
