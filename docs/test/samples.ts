@@ -96,8 +96,8 @@ export async function writeModules(dir: string, samples: readonly Sample[]): Pro
   }
 }
 
-/** A page (or, in the sequence, all pages) running longer than this is stopped and fails. */
-const SESSION_TIMEOUT_MS = 600_000;
+/** A page running longer than this is stopped and fails (the sequence gets this per page). */
+const PAGE_TIMEOUT_MS = 280_000;
 
 /** The marker line the shell prints before each block, to tell which one failed. */
 const MARKER = "@@@nrp-docs-block@@@";
@@ -139,6 +139,7 @@ async function runSession(
   modulesDir: string,
   work: string,
   serverEnv: NodeJS.ProcessEnv,
+  timeoutMs: number,
 ): Promise<void> {
   const home = join(work, "home");
   const cwd = join(work, "cwd");
@@ -186,9 +187,9 @@ async function runSession(
       }
     };
     const timer = setTimeout(() => {
-      text += `\n(stopped after ${String(SESSION_TIMEOUT_MS / 1000)} s)`;
+      text += `\n(stopped after ${String(timeoutMs / 1000)} s)`;
       stop();
-    }, SESSION_TIMEOUT_MS);
+    }, timeoutMs);
     child.on("close", (status) => {
       clearTimeout(timer);
       stop();
@@ -243,7 +244,7 @@ export async function runPages(
   const work = await tempDirectory("nrp-docs-run-");
   const servers = await startServers(work);
   try {
-    await runSession(samples, modulesDir, work, servers.env);
+    await runSession(samples, modulesDir, work, servers.env, PAGE_TIMEOUT_MS * pages.length);
   } finally {
     await servers.close();
     await rm(work, { recursive: true, force: true });
