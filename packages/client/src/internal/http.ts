@@ -2,6 +2,7 @@
 // scoping, redirects, timeouts, retries and error mapping live here and nowhere else.
 
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import type * as Undici from "undici";
 import type { Agent, Dispatcher } from "undici";
@@ -83,6 +84,9 @@ export type HttpClientOptions = Omit<ResolvedClientOptions, "onRetry"> & {
   /** Random source for jitter; injectable for tests. */
   random?: (() => number) | undefined;
 };
+
+/** Loads CommonJS modules (undici's parts) from this module's place. */
+const requireModule = createRequire(import.meta.url);
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
@@ -179,16 +183,29 @@ function readCa(path: string): string {
   }
 }
 
-let undici: Promise<typeof Undici> | undefined;
+/** What the HTTP core takes from undici: its connection pool and the request call on it. */
+interface UndiciParts {
+  Agent: typeof Undici.Agent;
+  request: (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+}
+
+let undici: UndiciParts | undefined;
 
 /**
- * Imports undici once, on the first request of any client.
+ * Loads undici's `Agent` and its `request` once, on the first request of any client.
  *
  * undici is most of the library's import cost; commands and scripts that never send a request
- * (configuration, help, usage errors) should not pay for it.
+ * (configuration, help, usage errors) should not pay for it. Its package entry also loads its
+ * fetch, WebSocket and cookie code, whose first touch of `globalThis.Headers` loads Node's own
+ * bundled copy of undici: two HTTP stacks for a client that uses neither fetch nor WebSocket.
+ * So only the two modules the core uses are loaded (undici has no `exports` map, so these paths
+ * are part of its published files).
  */
-function loadUndici(): Promise<typeof Undici> {
-  undici ??= import("undici");
+function loadUndici(): UndiciParts {
+  undici ??= {
+    Agent: requireModule("undici/lib/dispatcher/agent.js") as typeof Undici.Agent,
+    request: requireModule("undici/lib/api/api-request.js") as UndiciParts["request"],
+  };
   return undici;
 }
 
@@ -210,7 +227,7 @@ const SOCKET_READ_BUFFER = 1024 * 1024;
 export class HttpClient {
   readonly #options: HttpClientOptions;
   readonly #connect: { ca?: string; rejectUnauthorized: boolean };
-  #agent: Promise<Agent> | undefined;
+  #agent: Agent | undefined;
   readonly #origin: string;
   readonly #base: string;
   readonly #closed = new AbortController();
@@ -237,20 +254,17 @@ export class HttpClient {
   }
 
   /** The connection pool, created on first use; every later call shares it. */
-  #pool(): Promise<Agent> {
-    this.#agent ??= loadUndici().then(
-      ({ Agent }) =>
-        new Agent({
-          // undici hands these options to net.connect / tls.connect, whose sockets take the
-          // stream option highWaterMark; undici's own type does not list it.
-          connect: {
-            ...this.#connect,
-            highWaterMark: SOCKET_READ_BUFFER,
-          } as Undici.buildConnector.BuildOptions,
-          keepAliveTimeout: 10_000,
-          connections: 32,
-        }),
-    );
+  #pool(): Agent {
+    this.#agent ??= new (loadUndici().Agent)({
+      // undici hands these options to net.connect / tls.connect, whose sockets take the
+      // stream option highWaterMark; undici's own type does not list it.
+      connect: {
+        ...this.#connect,
+        highWaterMark: SOCKET_READ_BUFFER,
+      } as Undici.buildConnector.BuildOptions,
+      keepAliveTimeout: 10_000,
+      connections: 32,
+    });
     return this.#agent;
   }
 
@@ -287,7 +301,7 @@ export class HttpClient {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort(new APIUserAbortError("The client was closed."));
     // A client that never sent a request has no pool to close.
-    if (this.#agent) await (await this.#agent).destroy();
+    if (this.#agent) await this.#agent.destroy();
   }
 
   /**
@@ -559,9 +573,8 @@ export class HttpClient {
     try {
       // A pool created after close() would never be destroyed; such a request is refused.
       signal.throwIfAborted();
-      const agent = await this.#pool();
-      signal.throwIfAborted();
-      return await agent.request({
+      const agent = this.#pool();
+      return await loadUndici().request.call(agent, {
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: method,
