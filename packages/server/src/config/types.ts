@@ -143,6 +143,20 @@ export interface DevServerConfig {
   users?: UserConfig[];
   /** Communities to seed; when given, they replace the default `physics` and `biology`. */
   communities?: CommunityConfig[];
+  /** Let pages from other origins call the API (off by default, as in Invenio). */
+  cors?: CorsConfig;
+}
+
+/**
+ * Cross-origin access, like an Invenio with Flask-CORS configured: pages from `origins` may call
+ * the API with a token; preflights allow `Authorization`, responses expose `ETag`, `Link`,
+ * `Content-Range` and `Content-Length`.
+ */
+export interface CorsConfig {
+  /** Allowed origins, e.g. `http://localhost:5173`; `*` allows any. @default [] */
+  origins?: string[];
+  /** Seconds a browser may cache a preflight answer. @default 600 */
+  maxAge?: number;
 }
 
 /** A model with every default applied. */
@@ -184,4 +198,5 @@ export interface ResolvedConfig {
   models: ResolvedModel[];
   users: ResolvedUser[];
   communities: ResolvedCommunity[];
+  cors: Required<CorsConfig>;
 }
