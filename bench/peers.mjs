@@ -19,6 +19,7 @@
 //   --rtt-ms, --mbps     the far link (default 40 ms, 200 Mbit/s per connection)
 //   --only a,b           only these row groups: startup, near, far, many, scan, big
 //   --out FILE           where to write the results (default bench/RESULTS.md)
+//   --section NAME       write this run's block under its own markers (keeps the main block)
 //
 // nrp-cmd is installed into ~/.cache/nrp-bench/venv-nrp-cmd-1.0.1 with Python 3.12 (pyenv's, or
 // python3.12 on PATH) when missing; without Python 3.12 its columns say so. nrp-cmd ignores `-o`
@@ -29,7 +30,7 @@ import { once } from "node:events";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { clearTimeout, setTimeout } from "node:timers";
 import { promisify } from "node:util";
@@ -78,6 +79,8 @@ const opts = {
   mbps: Number(option("--mbps", 200)),
   only: option("--only", "startup,near,far,many,scan,big").split(","),
   out: option("--out", join(root, "bench/RESULTS.md")),
+  /** A name of its own for this run's block in the results file, so it does not replace another. */
+  section: option("--section", ""),
 };
 const wants = (group) => opts.only.includes(group);
 const command = `node bench/peers.mjs ${argv.join(" ")}`.trim();
@@ -117,7 +120,9 @@ async function measure(cmd, args, { cwd = work, env = {}, stdoutFile, stdin } = 
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (out !== "ignore") await out.close();
   if (code !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${stderr}`);
+    const last = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+    console.error(`${cmd} ${args.slice(0, 8).join(" ")} … exited ${code}:\n${stderr}`);
+    throw new Error(`${basename(cmd)} exited ${code}: ${last.slice(0, 200)}`);
   }
   if (!haveTime) return { seconds };
   const [user, system, kib] = (await readFile(timeFile, "utf8"))
@@ -542,7 +547,7 @@ async function manyRows(server) {
     verify: CA,
   });
   const createRow = `create ${opts.records} records`;
-  const filesRow = `upload ${opts.smallFiles} small files`;
+  const filesRow = `upload ${opts.smallFiles} small files (records of 100)`;
   for (let r = 0; r < opts.slowRounds; r++) {
     console.error(`many small things, round ${r + 1}`);
     await attempt(createRow, "ours", () =>
@@ -561,37 +566,51 @@ async function manyRows(server) {
         ]),
       );
     }
+    // A record holds at most 100 files (Invenio's max_files_count, which the devserver keeps), so
+    // the files go to records of 100, one command per record, for both tools.
+    const groups = [];
+    for (let i = 0; i < smallPaths.length; i += 100) groups.push(smallPaths.slice(i, i + 100));
     await attempt(filesRow, "ours", async () => {
-      const draft = await nrp.records.create("documents", { title: "small files" });
-      const id = draft.links.self
-        .replace(/\/draft$/, "")
-        .split("/")
-        .at(-1);
-      return ours([
-        "upload",
-        "files",
-        `documents/${id}`,
-        ...smallPaths,
-        "--no-progress",
-        "--format",
-        "json",
-      ]);
+      const parts = [];
+      for (const group of groups) {
+        const draft = await nrp.records.create("documents", { title: "small files" });
+        const id = draft.links.self
+          .replace(/\/draft$/, "")
+          .split("/")
+          .at(-1);
+        parts.push(
+          await ours([
+            "upload",
+            "files",
+            `documents/${id}`,
+            ...group,
+            "--no-progress",
+            "--format",
+            "json",
+          ]),
+        );
+      }
+      return combine(...parts);
     });
     if (NRP_CMD) {
       // nrp-cmd uploads files with the record it creates (one request more than ours).
-      const pairs = smallPaths.flatMap((path) => [path, "{}"]);
-      await attempt(filesRow, "nrp-cmd", () =>
-        theirs([
-          "create",
-          "record",
-          '{"title": "small files"}',
-          ...pairs,
-          "--model",
-          "documents",
-          "-f",
-          "json",
-        ]),
-      );
+      await attempt(filesRow, "nrp-cmd", async () => {
+        const parts = [];
+        for (const group of groups) {
+          const pairs = group.flatMap((path) => [path, "{}"]);
+          parts.push(
+            await theirs(
+              ["create", "record", '{"title": "small files"}', ...pairs].concat([
+                "--model",
+                "documents",
+                "-f",
+                "json",
+              ]),
+            ),
+          );
+        }
+        return combine(...parts);
+      });
     }
   }
   await nrp.close();
@@ -822,8 +841,9 @@ function goals() {
 }
 
 async function writeReport(text) {
-  const START = "<!-- peers:start -->";
-  const END = "<!-- peers:end -->";
+  const name = opts.section === "" ? "peers" : `peers-${opts.section}`;
+  const START = `<!-- ${name}:start -->`;
+  const END = `<!-- ${name}:end -->`;
   const block = `${START}\n${text}\n${END}`;
   let old = "";
   try {
@@ -836,7 +856,10 @@ async function writeReport(text) {
   let next;
   if (at !== -1 && end !== -1) next = old.slice(0, at) + block + old.slice(end + END.length);
   else {
-    const heading = "\n## Side by side: ours, nrp-cmd 1.0.1 and curl\n\n";
+    const heading =
+      opts.section === ""
+        ? "\n## Side by side: ours, nrp-cmd 1.0.1 and curl\n\n"
+        : `\n### Side by side, ${opts.section}\n\n`;
     const firstSection = old.indexOf("\n## ");
     next =
       firstSection === -1
