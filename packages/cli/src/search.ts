@@ -220,8 +220,9 @@ export const FACET_COLUMNS: readonly Column[] = [
 ];
 
 /**
- * Flattens Invenio's `aggregations` (`{name: {buckets: [{key, doc_count, label}], label}}`, protocol
- * §5.3) into one row per bucket; nested `inner` buckets get `parent/child` values.
+ * Flattens Invenio's `aggregations` (`{name: {buckets: [{key, doc_count, label}], label}}`,
+ * docs/protocol/search.md#response) into one row per bucket; nested `inner` buckets get
+ * `parent/child` values.
  */
 export function facetCounts(aggregations: Readonly<Record<string, unknown>>): FacetCount[] {
   const out: FacetCount[] = [];

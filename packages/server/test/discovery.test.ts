@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { call, useServer } from "./helpers.js";
 
-describe("nrp flavour discovery (protocol §2.2–2.4)", () => {
+describe("nrp flavour discovery (docs/protocol/discovery.md#repository-document, docs/protocol/discovery.md#model-definition-and-schemas)", () => {
   const server = useServer();
 
   test("GET /.well-known/repository redirects with 308 to the slashed form", async () => {

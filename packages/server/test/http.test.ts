@@ -4,7 +4,7 @@ import { call, useServer } from "./helpers.js";
 const NOT_FOUND =
   "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
 
-describe("HTTP core errors (protocol §1.6, §7)", () => {
+describe("HTTP core errors (docs/protocol/conventions.md#error-bodies, docs/protocol/conventions.md#status-codes)", () => {
   const server = useServer();
 
   test("an unknown route is Werkzeug's 404 as JSON", async () => {
@@ -128,7 +128,7 @@ describe("HTTP core errors (protocol §1.6, §7)", () => {
   });
 });
 
-describe("authentication (protocol §1.4)", () => {
+describe("authentication (docs/protocol/conventions.md#authentication)", () => {
   const server = useServer();
 
   test("anonymous callers get 403 on personal collections, never 401", async () => {

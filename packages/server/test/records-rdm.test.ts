@@ -35,7 +35,8 @@ describe("records lifecycle (rdm flavour)", () => {
     });
     expect(draft.$schema).toBeUndefined();
     expect(draft.state).toBeUndefined();
-    // Plain RDM ignores parent.communities on create (dump-only, §8.2).
+    // Plain RDM ignores parent.communities on create (dump-only,
+    // docs/protocol/communities.md#on-inveniordm).
     expect(draft.parent).toMatchObject({ communities: {}, access: { owned_by: {} }, pids: {} });
     expect(draft.links).toMatchObject({
       self: `${api}/draft`,

@@ -129,7 +129,10 @@ export const ErrorCodes = Object.freeze({
  */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** A field-level validation message from Invenio's `errors: [{field, messages}]` (protocol §1.6). */
+/**
+ * A field-level validation message from Invenio's `errors: [{field, messages}]`
+ * (docs/protocol/conventions.md#error-bodies).
+ */
 export interface FieldError {
   /** Dotted path of the offending field, e.g. `metadata.title` or `_schema`. */
   field: string;
@@ -531,7 +534,10 @@ export class BadRequestError extends APIError {
 export class AuthenticationError extends APIError {
   static override readonly CODE: ErrorCode = ErrorCodes.Authentication;
 }
-/** 403: not allowed with these credentials (an invalid token counts as anonymous, §1.4). */
+/**
+ * 403: not allowed with these credentials (an invalid token counts as anonymous,
+ * docs/protocol/conventions.md#authentication).
+ */
 export class PermissionDeniedError extends APIError {
   static override readonly CODE: ErrorCode = ErrorCodes.PermissionDenied;
 }

@@ -12,9 +12,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /**
  * Why `key` is unsafe as a relative path, or `undefined` when it is safe.
  *
- * Keys may contain `/` (Invenio's key is a path converter, §4.1) and become sub-directories; any
- * form that could climb out of the target, be absolute, or mean something else on Windows is
- * refused rather than rewritten, so a download never lands somewhere the user did not expect.
+ * Keys may contain `/` (Invenio's key is a path converter, docs/protocol/files.md#routes) and
+ * become sub-directories; any form that could climb out of the target, be absolute, or mean
+ * something else on Windows is refused rather than rewritten, so a download never lands somewhere
+ * the user did not expect.
  */
 export function unsafeKeyReason(key: string): string | undefined {
   if (typeof key !== "string" || key === "") return "it is empty";

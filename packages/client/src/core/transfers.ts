@@ -72,7 +72,8 @@ export interface PartPlan {
 
 /**
  * Lays out `size` bytes in parts of `partSize` (raised so that there are at most
- * {@link MAX_PARTS}); every part but the last is exactly `partSize`, as the server checks (§4.7).
+ * {@link MAX_PARTS}); every part but the last is exactly `partSize`, as the server checks
+ * (docs/protocol/files.md#multipart-upload).
  *
  * @throws {@link NRPError} (`NRP_INVALID_INPUT`) for a size or part size that is not a positive
  * integer.

@@ -519,7 +519,7 @@ export class HttpClient {
       if (value !== undefined) headers[name.toLowerCase()] = value;
     }
     // The token goes to the configured origin only: never to a redirect target, a presigned
-    // storage URL or any other host (protocol §1.4).
+    // storage URL or any other host (docs/protocol/conventions.md#authentication).
     if (this.#options.token && target.origin === this.#origin) {
       headers.authorization = `Bearer ${this.#options.token}`;
     } else {

@@ -1,12 +1,16 @@
-// Pure preparation of the JSON bodies sent when creating and saving records (protocol §3.2, §3.5,
-// §9.2), kept apart from the network code so that it can be tested as tables.
+// Pure preparation of the JSON bodies sent when creating and saving records
+// (docs/protocol/records.md#create-a-draft, docs/protocol/records.md#update-a-draft), kept apart
+// from the network code so that it can be tested as tables.
 
 import { isObject } from "./json.js";
 import type { Json } from "../core/json.js";
 
 /** Options that shape a create body. */
 export interface CreateBodyOptions {
-  /** The model keeps user data under `metadata` (its `metadata` flag, §2.3). */
+  /**
+   * The model keeps user data under `metadata` (its `metadata` flag,
+   * docs/protocol/discovery.md#models).
+   */
   metadataModel: boolean;
   community?: string | undefined;
   workflow?: string | undefined;
@@ -37,7 +41,9 @@ export function prepareCreateBody(data: Json, options: CreateBodyOptions): Json 
   return body;
 }
 
-/** Server-generated fields that a save must not send back (protocol §3.5, §9.2). */
+/**
+ * Server-generated fields that a save must not send back (docs/protocol/records.md#update-a-draft).
+ */
 export const DUMP_ONLY_FIELDS: readonly string[] = [
   "links",
   "errors",

@@ -1,5 +1,6 @@
-// Planning a complete scan past the search window (protocol §5.4, §5.5): split the `created`
-// axis into half-open ranges of whole milliseconds until each range's hit count fits the window.
+// Planning a complete scan past the search window (docs/protocol/search.md#the-10000-window,
+// docs/protocol/search.md#scan): split the `created` axis into half-open ranges of whole
+// milliseconds until each range's hit count fits the window.
 //
 // Invenio dumps `created` with microseconds, but OpenSearch indexes it as a `date`, which keeps
 // milliseconds: a record created at `…05.971453` is indexed at `…05.971`, and a range bound

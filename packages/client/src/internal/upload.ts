@@ -563,7 +563,8 @@ export class Upload<F extends UploadedFile> {
   async #verify(file: F, md5: string): Promise<void> {
     let expected = md5OfChecksum(file.checksum);
     if (expected === undefined && file.links.self) {
-      // Multipart commits may publish the checksum a moment later (protocol §4.2).
+      // Multipart commits may publish the checksum a moment later
+      // (docs/protocol/files.md#file-entry).
       const res = await this.#host.http.getJSON(file.links.self, { signal: this.#options.signal });
       if (isObject(res.body)) file._update(res.body);
       expected = md5OfChecksum(file.checksum);

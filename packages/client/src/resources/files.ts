@@ -1,5 +1,5 @@
-// A record's files (protocol §4): the list, uploads (run by internal/upload.ts's Upload: single
-// request or parts, verified checksums, resume), metadata updates, deletion, and verified,
+// A record's files (docs/protocol/files.md): the list, uploads (run by internal/upload.ts's Upload:
+// single request or parts, verified checksums, resume), metadata updates, deletion, and verified,
 // resumable downloads (internal/download.ts).
 
 import { stat } from "node:fs/promises";
@@ -120,7 +120,8 @@ export class NRPFile {
     if (isObject(t) && typeof t.type === "string") {
       return t as { type: string; parts?: number; part_size?: number };
     }
-    // RDM 12 has no transfer block; its storage class says the same (protocol §4.2).
+    // RDM 12 has no transfer block; its storage class says the same
+    // (docs/protocol/files.md#file-entry).
     return {
       type: typeof this.#data.storage_class === "string" ? this.#data.storage_class : "L",
     };
@@ -238,7 +239,10 @@ export class NRPFile {
     return res.body;
   }
 
-  /** Saves the metadata: `PUT links.self` with `{"metadata": …}` (protocol §4.5). */
+  /**
+   * Saves the metadata: `PUT links.self` with `{"metadata": …}`
+   * (docs/protocol/files.md#file-metadata-and-deletion).
+   */
   async save(options: FileActionOptions = {}): Promise<this> {
     const res = await this.#context().http.putJSON(
       this.#link("self"),

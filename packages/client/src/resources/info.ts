@@ -1,5 +1,6 @@
-// Repository discovery (protocol §2): NRP's /.well-known/repository, with the plain InvenioRDM
-// fallback of §2.1 that synthesizes the same structure from the homepage's generator tag.
+// Repository discovery (docs/protocol/discovery.md): NRP's /.well-known/repository, with the plain
+// InvenioRDM fallback of docs/protocol/discovery.md#recognising-a-repository that synthesizes the
+// same structure from the homepage's generator tag.
 
 import type { SignalOptions } from "../core/options.js";
 import {
@@ -32,8 +33,8 @@ function links(value: unknown): Record<string, string> {
 }
 
 /**
- * What a repository says about itself (protocol §2.2), or what the client synthesized for plain
- * InvenioRDM (§2.1).
+ * What a repository says about itself (docs/protocol/discovery.md#repository-document), or what the
+ * client synthesized for plain InvenioRDM (docs/protocol/discovery.md#recognising-a-repository).
  *
  * Getters are camelCase; {@link NRPRepositoryInfo.toDict} returns the server's snake_case JSON.
  */
@@ -66,7 +67,8 @@ export class NRPRepositoryInfo {
   }
   /**
    * Links, with `api` defaulted to `<origin>/api` and `records`/`drafts` to the global search
-   * endpoints' usual places when the server omits them (§2.2).
+   * endpoints' usual places when the server omits them
+   * (docs/protocol/discovery.md#repository-document).
    */
   get links(): Readonly<Record<string, string>> {
     const l = links(this.#raw.links);
@@ -90,7 +92,10 @@ export class NRPRepositoryInfo {
     const d = this.#raw.default_model;
     return typeof d === "string" ? d : undefined;
   }
-  /** `Accept` type for record reads: RDM JSON everywhere, the UI serialization on Zenodo (§1.3). */
+  /**
+   * `Accept` type for record reads: RDM JSON everywhere, the UI serialization on Zenodo
+   * (docs/protocol/conventions.md#content-types).
+   */
   get defaultContentType(): string {
     return str(this.#raw.default_content_type, "application/json");
   }
@@ -109,7 +114,8 @@ export class NRPRepositoryInfo {
 }
 
 /**
- * One model (record type) the repository serves (protocol §2.3), or a vocabulary pseudo-model.
+ * One model (record type) the repository serves (docs/protocol/discovery.md#models), or a
+ * vocabulary pseudo-model.
  */
 export class NRPModelInfo {
   readonly #name: string;
@@ -128,7 +134,10 @@ export class NRPModelInfo {
   get description(): string {
     return str(this.#raw.description);
   }
-  /** JSON schema identifiers (`schema` on oarepo 12, `schemas` on older servers, §2.5). */
+  /**
+   * JSON schema identifiers (`schema` on oarepo 12, `schemas` on older servers,
+   * docs/protocol/discovery.md#the-older-layout).
+   */
   get schemas(): string[] {
     const one = this.#raw.schema;
     return typeof one === "string" ? [one] : strings(this.#raw.schemas);
@@ -154,7 +163,10 @@ export class NRPModelInfo {
   get userUrl(): string | undefined {
     return this.links.drafts;
   }
-  /** Whether user data goes under a top-level `metadata` key on create (§2.3). */
+  /**
+   * Whether user data goes under a top-level `metadata` key on create
+   * (docs/protocol/discovery.md#models).
+   */
   get metadata(): boolean {
     return this.#raw.metadata === true;
   }
@@ -295,7 +307,10 @@ export class Info {
     return this.#rdm(origin, signal);
   }
 
-  /** Step 1 of §2.1: the well-known document, if it is NRP's. */
+  /**
+   * Step 1 of docs/protocol/discovery.md#recognising-a-repository: the well-known document, if it
+   * is NRP's.
+   */
   async #tryWellKnown(origin: string, signal: AbortSignal | undefined): Promise<Json | undefined> {
     try {
       const res = await this.#http.text({
@@ -346,7 +361,10 @@ export class Info {
     return { repository, models };
   }
 
-  /** Steps 2–3 of §2.1: recognise InvenioRDM by its generator tag and synthesize the info. */
+  /**
+   * Steps 2–3 of docs/protocol/discovery.md#recognising-a-repository: recognise InvenioRDM by its
+   * generator tag and synthesize the info.
+   */
   async #rdm(origin: string, signal: AbortSignal | undefined): Promise<Discovery> {
     let html = "";
     try {

@@ -1,6 +1,8 @@
-// Review workflows (protocol §6): the request types a record offers
-// (`links["applicable-requests"]`, §6.2), the requests made on it (`links.requests`, §6.6), one
-// request with its actions (§6.4, §6.5), and `client.requests` for searching all of them.
+// Review workflows (docs/protocol/requests.md): the request types a record offers
+// (`links["applicable-requests"]`, docs/protocol/requests.md#applicable-requests), the requests
+// made on it (`links.requests`, docs/protocol/requests.md#listing-requests), one request with its
+// actions (docs/protocol/requests.md#request-json, docs/protocol/requests.md#actions), and
+// `client.requests` for searching all of them.
 
 import type { SignalOptions } from "../core/options.js";
 import { ActionNotAvailableError, ErrorCodes, NRPError } from "../core/errors.js";
@@ -78,7 +80,7 @@ export function flattenPayload(payload: Readonly<Json>): Json {
   return out;
 }
 
-/** The statuses a request can be in (protocol §6.5). */
+/** The statuses a request can be in (docs/protocol/requests.md#actions). */
 export type RequestStatus =
   "created" | "submitted" | "accepted" | "declined" | "cancelled" | "expired" | "deleted";
 

@@ -1,5 +1,6 @@
-// Record search (protocol §5): a request builder, one page as NRPSearchResponse, paging through
-// `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges (§5.5).
+// Record search (docs/protocol/search.md): a request builder, one page as NRPSearchResponse, paging
+// through `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges
+// (docs/protocol/search.md#scan).
 
 import type { SignalOptions } from "../core/options.js";
 import { ErrorCodes, NRPError, NotFoundError } from "../core/errors.js";
@@ -15,7 +16,10 @@ import { modelOf } from "./records/shared.js";
 import type { RecordContext } from "./records/shared.js";
 import { Page, hitsOf, totalOf } from "./page.js";
 
-/** Invenio's default result window: `(page - 1) * size` must stay below it (§5.4). */
+/**
+ * Invenio's default result window: `(page - 1) * size` must stay below it
+ * (docs/protocol/search.md#the-10000-window).
+ */
 export const SEARCH_WINDOW = 10_000;
 
 /** The page size scans use unless told otherwise. */
@@ -75,7 +79,10 @@ export function projectFields(data: Json, fields: readonly string[]): Json {
   return out;
 }
 
-/** Which collection a search reads: published records, or the caller's drafts (§5.1). */
+/**
+ * Which collection a search reads: published records, or the caller's drafts
+ * (docs/protocol/search.md#endpoints).
+ */
 export type SearchStatus = "published" | "drafts";
 
 /**

@@ -70,7 +70,8 @@ describe("create and read", () => {
     // Not published yet: the published form does not exist.
     await expect(owner.records.get(`documents/${draft.id}`)).rejects.toThrow(NotFoundError);
     const missing = await owner.records.get(["documents", draft.id]).catch((e: unknown) => e);
-    // A draft's pid is reserved, not registered, until it is published (protocol §3.4).
+    // A draft's pid is reserved, not registered, until it is published
+    // (docs/protocol/records.md#read).
     expect((missing as NotFoundError).serverMessage).toBe(
       "The persistent identifier is not registered.",
     );

@@ -101,7 +101,8 @@ export const BUILTIN_USERS: readonly ResolvedUser[] = [
 
 /**
  * The communities every devserver has unless the config lists its own; fixed UUIDs so tests and
- * scripts can name them either way (protocol §8.1 accepts a slug or a UUID).
+ * scripts can name them either way (oarepo accepts a slug or a UUID:
+ * docs/protocol/communities.md#on-nrp).
  */
 export const DEFAULT_COMMUNITIES: readonly CommunityConfig[] = [
   {

@@ -153,7 +153,10 @@ export function checkSchema(fail: Fail, raw: unknown, key: string): MetadataSche
   return node;
 }
 
-/** The schema id of a model's records, e.g. `local://datasets-1.0.0.json` (protocol §2.3). */
+/**
+ * The schema id of a model's records, e.g. `local://datasets-1.0.0.json`
+ * (docs/protocol/discovery.md#models).
+ */
 export function schemaId(model: ResolvedModel): string {
   return `local://${model.type}-${model.version}.json`;
 }

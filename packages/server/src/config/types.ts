@@ -1,4 +1,4 @@
-/** Model capabilities, in the order oarepo lists them (protocol §2.3). */
+/** Model capabilities, in the order oarepo lists them (docs/protocol/discovery.md#models). */
 export type ModelFeature = "requests" | "drafts" | "files";
 
 /** The model features, in discovery order. */
@@ -68,7 +68,9 @@ export interface ModelConfig {
   requests?: WorkflowConfig;
 }
 
-/** The request types oarepo-requests defines for records (protocol §6.2). */
+/**
+ * The request types oarepo-requests defines for records (docs/protocol/requests.md#request-types).
+ */
 export const REQUEST_TYPES = [
   "publish_draft",
   "publish_new_version",
@@ -96,7 +98,7 @@ export interface WorkflowConfig {
 /** How drafts of a model get published. */
 export type PublishingPolicy = "direct" | "curated";
 
-/** A community to seed (protocol §8.1). */
+/** A community to seed (docs/protocol/communities.md#on-nrp). */
 export interface CommunityConfig {
   /** URL-safe name, accepted wherever a community id is. */
   slug: string;
@@ -117,7 +119,7 @@ export interface UserConfig {
   roles?: string[];
 }
 
-/** Repository identity shown in discovery (protocol §2.2). */
+/** Repository identity shown in discovery (docs/protocol/discovery.md#repository-document). */
 export interface RepositoryConfig {
   /** @default "NRP Invenio devserver" */
   name?: string;

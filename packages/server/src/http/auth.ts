@@ -4,7 +4,10 @@ import type { IncomingMessage } from "node:http";
 export interface AuthState<U> {
   /** An `Authorization` header was sent at all. */
   sent: boolean;
-  /** The user the bearer token belongs to; `undefined` means anonymous (protocol §1.4). */
+  /**
+   * The user the bearer token belongs to; `undefined` means anonymous
+   * (docs/protocol/conventions.md#authentication).
+   */
   user: U | undefined;
 }
 
@@ -18,7 +21,8 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 
 /**
  * Resolves the caller like invenio-oauth2server: a valid token selects its user, a missing or
- * invalid one leaves the request anonymous instead of failing it with 401 (protocol §1.4).
+ * invalid one leaves the request anonymous instead of failing it with 401
+ * (docs/protocol/conventions.md#authentication).
  */
 export function authenticate<U>(
   req: IncomingMessage,

@@ -51,7 +51,8 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 
 /**
  * Reads a JSON request body the way Invenio's REST layer does: a missing `Content-Type` means JSON,
- * another type is 415, unparsable JSON is 400 (protocol §1.3, §3.2).
+ * another type is 415, unparsable JSON is 400 (docs/protocol/conventions.md#content-types,
+ * docs/protocol/records.md#create-a-draft).
  * @returns the parsed value, or `undefined` for an empty body (the endpoint decides what that means)
  */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {

@@ -21,7 +21,10 @@ export interface RequestContext {
   readonly user: User | undefined;
 }
 
-/** The authenticated user, or Invenio's 403 for anonymous callers (never 401, protocol §1.4). */
+/**
+ * The authenticated user, or Invenio's 403 for anonymous callers (never 401,
+ * docs/protocol/conventions.md#authentication).
+ */
 export function requireUser(ctx: RequestContext): User {
   if (ctx.user === undefined) throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
   return ctx.user;

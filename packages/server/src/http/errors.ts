@@ -1,11 +1,14 @@
-/** One field's validation messages, as Invenio's marshmallow layer reports them (protocol §1.6). */
+/**
+ * One field's validation messages, as Invenio's marshmallow layer reports them
+ * (docs/protocol/conventions.md#error-bodies).
+ */
 export interface FieldError {
   /** Dotted path of the offending field, list indices as numbers; `_schema` for object-level errors. */
   field: string;
   messages: string[];
 }
 
-/** The JSON body every error response carries (protocol §1.6, §7.2). */
+/** The JSON body every error response carries (docs/protocol/conventions.md#error-bodies). */
 export interface ErrorBody {
   status: number;
   message: string;
@@ -19,7 +22,10 @@ export const NOT_FOUND_MESSAGE =
 /** Werkzeug's MethodNotAllowed text. */
 export const METHOD_NOT_ALLOWED_MESSAGE = "The method is not allowed for the requested URL.";
 
-/** Invenio's message for every permission failure, anonymous or authenticated (protocol §1.4). */
+/**
+ * Invenio's message for every permission failure, anonymous or authenticated
+ * (docs/protocol/conventions.md#authentication).
+ */
 export const PERMISSION_DENIED_MESSAGE = "Permission denied.";
 
 /** Invenio's message for a marshmallow validation failure. */

@@ -3,7 +3,10 @@ import { HttpError } from "./errors.js";
 /** The JSON media type every API endpoint speaks. */
 export const JSON_TYPE = "application/json";
 
-/** The UI serialization InvenioRDM and oarepo also serve for records and searches (protocol §1.3). */
+/**
+ * The UI serialization InvenioRDM and oarepo also serve for records and searches
+ * (docs/protocol/conventions.md#content-types).
+ */
 export const UI_JSON_TYPE = "application/vnd.inveniordm.v1+json";
 
 interface MediaRange {
@@ -42,7 +45,8 @@ function specificity(range: MediaRange, mediaType: string): number {
 
 /**
  * Picks the response media type from the `Accept` header among `offered` (server preference first).
- * A missing header means the first offer; nothing acceptable is Invenio's 406 (protocol §1.3).
+ * A missing header means the first offer; nothing acceptable is Invenio's 406
+ * (docs/protocol/conventions.md#content-types).
  */
 export function negotiate(
   accept: string | undefined,

@@ -22,7 +22,7 @@ export function sendJson(
   res.end(payload);
 }
 
-/** Sends Invenio's JSON error body (protocol §1.6). */
+/** Sends Invenio's JSON error body (docs/protocol/conventions.md#error-bodies). */
 export function sendError(
   res: ServerResponse,
   status: number,
@@ -59,7 +59,10 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", "&#39;");
 }
 
-/** Sends a redirect with Werkzeug's small HTML body, as Flask does for `strict_slashes` (protocol §1.1). */
+/**
+ * Sends a redirect with Werkzeug's small HTML body, as Flask does for `strict_slashes`
+ * (docs/protocol/conventions.md#url-layout).
+ */
 export function sendRedirect(res: ServerResponse, status: number, location: string): void {
   const href = escapeHtml(location);
   const payload = Buffer.from(

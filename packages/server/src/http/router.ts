@@ -25,7 +25,7 @@ function unusedHandler(): void {
 /**
  * Routes by method and path, with Werkzeug's rules on top of find-my-way: HEAD falls back to GET,
  * OPTIONS and 405 report `Allow`, and a collection registered with a trailing slash answers its
- * slash-less form with a 308 (protocol §1.1).
+ * slash-less form with a 308 (docs/protocol/conventions.md#url-layout).
  */
 export class Router {
   private readonly tree = FindMyWay({ ignoreTrailingSlash: false, caseSensitive: true });

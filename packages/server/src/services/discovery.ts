@@ -6,13 +6,18 @@ import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../http/negotiate.js";
 import { sendJson } from "../http/respond.js";
 import type { Service, ServiceContext } from "./service.js";
 
-/** Where oarepo-runtime mounts the discovery endpoints (not under `/api`, protocol §2.2). */
+/**
+ * Where oarepo-runtime mounts the discovery endpoints (not under `/api`,
+ * docs/protocol/discovery.md#repository-document).
+ */
 export const WELL_KNOWN = "/.well-known/repository";
 
 /** Repository-level features of an oarepo 12 installation with workflows and requests. */
 const REPOSITORY_FEATURES = ["drafts", "workflows", "requests", "communities", "request_types"];
 
-/** Transfer types of oarepo 12's transfer registry (protocol §2.2). */
+/**
+ * Transfer types of oarepo 12's transfer registry (docs/protocol/discovery.md#repository-document).
+ */
 const TRANSFERS = ["L", "F", "R", "M"];
 
 function respondJson(ctx: RequestContext, body: unknown): void {
@@ -24,7 +29,7 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** The `/.well-known/repository/` payload (protocol §2.2). */
+/** The `/.well-known/repository/` payload (docs/protocol/discovery.md#repository-document). */
 export function repositoryInfo(app: ServiceContext, origin: string): Record<string, unknown> {
   const api = `${origin}/api`;
   const { repository, models } = app.config;
@@ -50,7 +55,9 @@ export function repositoryInfo(app: ServiceContext, origin: string): Record<stri
   return info;
 }
 
-/** One data model's item in `/.well-known/repository/models` (protocol §2.3). */
+/**
+ * One data model's item in `/.well-known/repository/models` (docs/protocol/discovery.md#models).
+ */
 export function modelInfo(model: ResolvedModel, origin: string): Record<string, unknown> {
   const api = `${origin}/api`;
   const records = `${api}/${model.type}/`;
@@ -122,7 +129,10 @@ function vocabulary(
   };
 }
 
-/** The vocabulary pseudo-models oarepo lists after the data models (protocol §2.3). */
+/**
+ * The vocabulary pseudo-models oarepo lists after the data models
+ * (docs/protocol/discovery.md#models).
+ */
 export function vocabularyInfos(origin: string): Record<string, unknown>[] {
   return [
     vocabulary(
@@ -152,7 +162,10 @@ export function vocabularyInfos(origin: string): Record<string, unknown>[] {
   ];
 }
 
-/** Drops empty values recursively, as oarepo does for `/models/<model>` (protocol §2.4). */
+/**
+ * Drops empty values recursively, as oarepo does for `/models/<model>`
+ * (docs/protocol/discovery.md#model-definition-and-schemas).
+ */
 function withoutEmpty(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutEmpty);
   if (typeof value !== "object" || value === null) return value;

@@ -1,7 +1,10 @@
 import { escapeHtml, sendHtml } from "../http/respond.js";
 import type { Service } from "./service.js";
 
-/** InvenioRDM's generator tag, by which clients recognise a plain RDM server (protocol §2.1). */
+/**
+ * InvenioRDM's generator tag, by which clients recognise a plain RDM server
+ * (docs/protocol/discovery.md#recognising-a-repository).
+ */
 export const RDM_GENERATOR = "InvenioRDM 13.0";
 
 /**

@@ -28,7 +28,7 @@ export interface Bucket {
   inner?: { buckets: Bucket[] };
 }
 
-/** One facet's buckets in Invenio's shape (protocol §5.3). */
+/** One facet's buckets in Invenio's shape (docs/protocol/search.md#response). */
 export interface Facet {
   buckets: Bucket[];
   label: string;

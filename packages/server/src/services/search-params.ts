@@ -2,8 +2,9 @@ import { HttpError, validationError, type FieldError } from "../http/errors.js";
 import { MAX_RESULT_WINDOW } from "../store/search.js";
 
 /**
- * Sort options of the NRP flavour: invenio-records-resources' three (protocol §5.2) plus the
- * `updated` and `version` orders RDM names, which oarepo models configure too.
+ * Sort options of the NRP flavour: invenio-records-resources' three
+ * (docs/protocol/search.md#parameters) plus the `updated` and `version` orders RDM names, which
+ * oarepo models configure too.
  */
 export const BASE_SORT_OPTIONS = [
   "bestmatch",
@@ -14,7 +15,7 @@ export const BASE_SORT_OPTIONS = [
   "version",
 ] as const;
 
-/** InvenioRDM's additional sort options (protocol §5.2). */
+/** InvenioRDM's additional sort options (docs/protocol/search.md#parameters). */
 export const RDM_SORT_OPTIONS = [
   ...BASE_SORT_OPTIONS,
   "version",
@@ -34,7 +35,9 @@ export interface SearchParams {
   q: string | undefined;
   page: number;
   size: number;
-  /** The effective sort option (`bestmatch` only with a query, protocol §5.2). */
+  /**
+   * The effective sort option (`bestmatch` only with a query, docs/protocol/search.md#parameters).
+   */
   sort: string;
 }
 
@@ -93,8 +96,8 @@ function queryString(params: SearchParams, page: number, facets: [string, string
 }
 
 /**
- * A search response in Invenio's shape (protocol §5.3): `hits`, integer `total`, `sortBy`,
- * `aggregations` and pagination links (`next` computed against `total`, as Invenio does).
+ * A search response in Invenio's shape (docs/protocol/search.md#response): `hits`, integer `total`,
+ * `sortBy`, `aggregations` and pagination links (`next` computed against `total`, as Invenio does).
  */
 export function searchResponse(
   base: string,

@@ -3,7 +3,10 @@ import type { Database } from "better-sqlite3";
 import type { BlobStore } from "./blobs.js";
 import type { ItemKind } from "./records.js";
 
-/** How a file's content arrives: `L` in one PUT, `M` in parts (protocol §4.4, §4.7). */
+/**
+ * How a file's content arrives: `L` in one PUT, `M` in parts (docs/protocol/files.md#local-upload,
+ * docs/protocol/files.md#multipart-upload).
+ */
 export interface TransferInfo {
   type: "L" | "M";
   /** Multipart only: the number of parts declared at init. */

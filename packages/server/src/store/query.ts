@@ -82,7 +82,9 @@ const lucene = createRequire(import.meta.url)("@hyperdx/lucene") as {
   parse(q: string): LuceneAst;
 };
 
-/** The message Invenio answers an unparseable `q` with (protocol §7.1). */
+/**
+ * The message Invenio answers an unparseable `q` with (docs/protocol/conventions.md#status-codes).
+ */
 export const INVALID_QUERY = "Invalid query string syntax.";
 
 /**

@@ -170,7 +170,7 @@ export class RecordStore {
     });
   }
 
-  /** A community by UUID or slug (oarepo resolves either, protocol §8.1). */
+  /** A community by UUID or slug (oarepo resolves either, docs/protocol/communities.md#on-nrp). */
   community(idOrSlug: string): ResolvedCommunity | undefined {
     const row = this.db
       .prepare("SELECT id, slug, title, curators FROM communities WHERE id = ? OR slug = ?")

@@ -15,7 +15,7 @@ export interface RequestRow {
   receiver: Reference | null;
   topicModel: string;
   topicId: string;
-  /** Flat payload with colon keys (protocol §6.2). */
+  /** Flat payload with colon keys (docs/protocol/requests.md#request-types). */
   payload: Record<string, string>;
   expiresAt: string | null;
   revisionId: number;

@@ -12,7 +12,10 @@ import {
 } from "./query.js";
 import { toItem, type ItemKind, type ItemRow, type ItemSql } from "./records.js";
 
-/** The search engine's result window: no hit past it can be paged to (protocol §5.4). */
+/**
+ * The search engine's result window: no hit past it can be paged to
+ * (docs/protocol/search.md#the-10000-window).
+ */
 export const MAX_RESULT_WINDOW = 10_000;
 
 /** Which rows a search runs over. */

@@ -17,7 +17,7 @@ export interface RecordReadOptions extends SignalOptions {
   includeFiles?: boolean | undefined;
   /** Also fetch the applicable request types and the record's requests (two more requests). */
   includeRequests?: boolean | undefined;
-  /** Ask the server to resolve references (`?expand=true`, protocol §3.3.3). */
+  /** Ask the server to resolve references (`?expand=true`, docs/protocol/records.md#expanded). */
   expand?: boolean | undefined;
 }
 
@@ -30,11 +30,11 @@ export interface GetByIdOptions extends RecordReadOptions {
 /** Options of {@link Records.create}. */
 export interface CreateRecordOptions extends SignalOptions {
   /**
-   * Community slug or UUID the draft is meant for. On NRP it goes into
-   * `parent.communities.default` (protocol §8.1); on InvenioRDM the draft gets a
-   * community-submission review addressed to the community (`PUT …/draft/review`), which
-   * {@link NRPRecord.publish} submits to its curators. An unknown community fails with code
-   * `NRP_UNKNOWN_COMMUNITY` before anything is created.
+   * Community slug or UUID the draft is meant for. On NRP it goes into `parent.communities.default`
+   * (docs/protocol/communities.md#on-nrp); on InvenioRDM the draft gets a community-submission
+   * review addressed to the community (`PUT …/draft/review`), which {@link NRPRecord.publish}
+   * submits to its curators. An unknown community fails with code `NRP_UNKNOWN_COMMUNITY` before
+   * anything is created.
    */
   community?: string | undefined;
   /** Workflow code for `parent.workflow`; the community's default when absent. */

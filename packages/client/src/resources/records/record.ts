@@ -134,7 +134,7 @@ export class NRPRecord {
   }
   /**
    * Validation problems the server reported while saving leniently (drafts are stored even when
-   * invalid, protocol §3.2); empty when the last answer had none.
+   * invalid, docs/protocol/records.md#create-a-draft); empty when the last answer had none.
    */
   get errors(): FieldError[] {
     const list = this.#data.errors;
@@ -267,8 +267,8 @@ export class NRPRecord {
    * @throws {@link NRPError} with code `NRP_NOT_A_DRAFT` for a published record: edit its draft.
    */
   async save(options: RecordActionOptions = {}): Promise<this> {
-    // Invenio answers a PUT on a published record with a 500 (updates go through drafts, §3.1),
-    // which would only be retried in vain.
+    // Invenio answers a PUT on a published record with a 500 (updates go through drafts,
+    // docs/protocol/records.md#routes), which would only be retried in vain.
     if (!this.isDraft) {
       throw new NRPError(
         `Record ${this.mid} is published; open a draft with edit(), change and save that, then publish it.`,
@@ -366,11 +366,11 @@ export class NRPRecord {
 
   /**
    * Starts a new version of this record (`POST links.versions`, 201) and returns its draft. Files
-   * are not carried over by the server (protocol §3.8); with `keepFiles` the new draft imports
-   * them (`POST …/draft/actions/files-import`), on NRP and InvenioRDM alike. When the server
-   * refuses (403) and the record offers a `new_version` request (NRP), that request is created
-   * (with `keep_files` from `keepFiles`, so that a curator's later accept imports the files too)
-   * and submitted, and the new draft is returned once accepted, with the files imported if the
+   * are not carried over by the server (docs/protocol/records.md#new-version); with `keepFiles` the
+   * new draft imports them (`POST …/draft/actions/files-import`), on NRP and InvenioRDM alike. When
+   * the server refuses (403) and the record offers a `new_version` request (NRP), that request is
+   * created (with `keep_files` from `keepFiles`, so that a curator's later accept imports the files
+   * too) and submitted, and the new draft is returned once accepted, with the files imported if the
    * accept did not.
    *
    * @throws {@link ReviewPendingError} when the new-version request waits for a curator.

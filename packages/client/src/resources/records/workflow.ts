@@ -29,7 +29,10 @@ import type { NRPRecord } from "./record.js";
 import { apiErrorInit, fileCount, hasCreateLink, rdmReview } from "./shared.js";
 import type { RecordContext } from "./shared.js";
 
-/** The publish request types, in the order a draft is matched against them (protocol §6.2). */
+/**
+ * The publish request types, in the order a draft is matched against them
+ * (docs/protocol/requests.md#request-types).
+ */
 const PUBLISH_TYPES = ["publish_draft", "publish_new_version", "publish_changed_metadata"];
 
 /** What the workflow needs of its record beyond the public API; given by the record itself. */

@@ -44,9 +44,9 @@ export function fileLinks(filesUrl: string, row: FileRow, draft: boolean): Recor
 }
 
 /**
- * A file item as IRR v8's `FileSchema` dumps it (protocol §4.2): `size` and `checksum` echo the
- * values declared at init until content is committed; `mimetype`, `storage_class`, `file_id` and
- * `version_id` appear once a file object exists.
+ * A file item as IRR v8's `FileSchema` dumps it (docs/protocol/files.md#file-entry): `size` and
+ * `checksum` echo the values declared at init until content is committed; `mimetype`,
+ * `storage_class`, `file_id` and `version_id` appear once a file object exists.
  *
  * With `rdm` (RDM 13, recorded `files-init`, `file-entry-pending`, `file-commit`) the file
  * object exists once committed or, for a multipart upload, from its init (with `checksum: null`
@@ -90,8 +90,8 @@ export function dumpFile(
 }
 
 /**
- * The file list (protocol §4.3, IRR `FileList.to_dict`): with files disabled only `enabled` and
- * `links`, no `entries`. RDM 13 also links the files' zip archive.
+ * The file list (docs/protocol/files.md#file-list, IRR `FileList.to_dict`): with files disabled
+ * only `enabled` and `links`, no `entries`. RDM 13 also links the files' zip archive.
  */
 export function dumpFileList(
   filesUrl: string,

@@ -33,7 +33,10 @@ export const MAX_KEY_LENGTH = 1024;
 /** `max_files_count` of IRR's file service config. */
 export const MAX_FILES = 100;
 
-/** Messages of IRR v8, invenio-files-rest and the multipart provider (protocol §4.4–§4.7). */
+/**
+ * Messages of IRR v8, invenio-files-rest and the multipart provider
+ * (docs/protocol/files.md#local-upload, docs/protocol/files.md#multipart-upload).
+ */
 export const FILE_MESSAGES = {
   notEnabled: "Files are not enabled.",
   tooMany: "Uploading selected files will result in exceeding the max amount per record.",
@@ -701,7 +704,10 @@ class Files {
     );
   }
 
-  /** `POST <prefix>/<id>/draft/actions/files-import` (IDR `import_files`, protocol §3.1, §3.8). */
+  /**
+   * `POST <prefix>/<id>/draft/actions/files-import` (IDR `import_files`,
+   * docs/protocol/records.md#routes, docs/protocol/records.md#new-version).
+   */
   async importFiles(ctx: RequestContext): Promise<void> {
     await readJsonBody(ctx.req);
     const loaded = this.loadForUpdate(ctx);
@@ -781,9 +787,9 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
 }
 
 /**
- * Files of drafts and records (protocol §4): the L and M transfers streamed to disk, commits with
- * md5 checksums, metadata, deletion, downloads with ranges (or redirects to the storage origin),
- * and files-import for new versions.
+ * Files of drafts and records (docs/protocol/files.md): the L and M transfers streamed to disk,
+ * commits with md5 checksums, metadata, deletion, downloads with ranges (or redirects to the
+ * storage origin), and files-import for new versions.
  */
 export const filesService: Service = (router, app) => {
   for (const model of recordModels(app)) {

@@ -22,7 +22,7 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
     r.readRecord(ctx);
   });
   // IDR's service raises NotImplementedError("Records should be updated via their draft."),
-  // which the REST layer turns into a 500 (protocol §3.1).
+  // which the REST layer turns into a 500 (docs/protocol/records.md#routes).
   router.on("PUT", item, (ctx) => {
     r.loadRecord(param(ctx, "id"));
     throw new HttpError(500, "Internal server error.");
@@ -63,9 +63,9 @@ function registerModel(router: Router, app: ServiceContext, model: ResolvedModel
 }
 
 /**
- * The draft-aware records API of every model (protocol §3): create, read, update and delete
- * drafts, publish, edit, new versions, versions and latest, with ETags, lenient drafts and strict
- * publishing.
+ * The draft-aware records API of every model (docs/protocol/records.md): create, read, update and
+ * delete drafts, publish, edit, new versions, versions and latest, with ETags, lenient drafts and
+ * strict publishing.
  */
 export const recordsService: Service = (router, app) => {
   for (const model of recordModels(app)) registerModel(router, app, model);

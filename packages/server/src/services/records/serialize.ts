@@ -151,7 +151,10 @@ function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
   return links;
 }
 
-/** The full `links` of a record or draft (protocol §3.3), absolute and conditional on the caller. */
+/**
+ * The full `links` of a record or draft (docs/protocol/records.md#record-json), absolute and
+ * conditional on the caller.
+ */
 export function recordLinks(d: DumpContext, loaded: Loaded): Record<string, string> {
   const access = new Access(d.app.records, d.app.flavour === "rdm" ? d.app.requests : undefined);
   return d.app.flavour === "rdm" ? rdmLinks(d, loaded, access) : nrpLinks(d, loaded, access);
@@ -211,7 +214,10 @@ function pythonDatetime(iso: string): string {
 export interface DumpOptions {
   /** Lenient validation's complaints, shown as `errors` when there are some. */
   errors?: FieldError[];
-  /** A search hit: oarepo hits carry only `self` and `self_html` links (§3.3.1). */
+  /**
+   * A search hit: oarepo hits carry only `self` and `self_html` links
+   * (docs/protocol/records.md#nrp-record-json).
+   */
   hit?: boolean;
   /** The answer to the draft's creation (RDM 13 computes `access.status` before files exist). */
   created?: boolean;
@@ -253,7 +259,10 @@ function rdmEntry(filesUrl: string, row: FileRow, options: DumpOptions): Record<
   return out;
 }
 
-/** InvenioRDM 13's record and draft body (protocol §3.3.2; recorded `draft-create`, `publish`). */
+/**
+ * InvenioRDM 13's record and draft body (docs/protocol/records.md#rdm-record-json; recorded
+ * `draft-create`, `publish`).
+ */
 function rdmBody(
   d: DumpContext,
   loaded: Loaded,
@@ -300,7 +309,8 @@ function rdmBody(
     // the create answer says metadata-only whatever `files.enabled` is.
     status: item.filesEnabled && options.created !== true ? "open" : "metadata-only",
   };
-  // RDM's FilesSchema: `entries` keyed by file name (protocol §4.3), with count and total.
+  // RDM's FilesSchema: `entries` keyed by file name (docs/protocol/files.md#file-list), with count
+  // and total.
   const rows = app.files.list(kind, item.id);
   const filesUrl = `${d.origin}${apiPrefix(model)}/${item.id}${isDraft ? "/draft" : ""}/files`;
   out.files = {
@@ -331,8 +341,10 @@ function versionsOf(loaded: Loaded): Record<string, unknown> {
 }
 
 /**
- * A record or draft as the API returns it: oarepo 12's shape (protocol §3.3.1) or InvenioRDM
- * 13's (§3.3.2), with `errors` only when lenient validation had something to say.
+ * A record or draft as the API returns it: oarepo 12's shape
+ * (docs/protocol/records.md#nrp-record-json) or InvenioRDM 13's
+ * (docs/protocol/records.md#rdm-record-json), with `errors` only when lenient validation had
+ * something to say.
  */
 export function dumpRecord(
   d: DumpContext,

@@ -38,7 +38,10 @@ export const PID_DOES_NOT_EXIST = "The persistent identifier does not exist.";
 /** IRR's `PIDUnregistered` message: the id names a draft that was never published. */
 export const PID_NOT_REGISTERED = "The persistent identifier is not registered.";
 
-/** IDR files component message when files are enabled but none were uploaded (protocol §3.5, §3.6). */
+/**
+ * IDR files component message when files are enabled but none were uploaded
+ * (docs/protocol/records.md#update-a-draft, docs/protocol/records.md#publish).
+ */
 export const MISSING_FILES_MESSAGE =
   "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
 
@@ -46,14 +49,17 @@ export const MISSING_FILES_MESSAGE =
 export const FILES_PRESENT_MESSAGE =
   "You must first delete all files to set the record to be metadata-only.";
 
-/** IDR files component message when a file of the draft is still pending (protocol §3.6). */
+/**
+ * IDR files component message when a file of the draft is still pending
+ * (docs/protocol/records.md#publish).
+ */
 export const PENDING_FILES_MESSAGE =
   "One or more files have not completed their transfer, please wait.";
 
-/** oarepo-communities `MissingDefaultCommunityError` (protocol §8.1). */
+/** oarepo-communities `MissingDefaultCommunityError` (docs/protocol/communities.md#on-nrp). */
 export const MISSING_COMMUNITY_MESSAGE = "Failed to get community from input data.";
 
-/** oarepo-communities `CommunityDoesntExistError` (protocol §8.1). */
+/** oarepo-communities `CommunityDoesntExistError` (docs/protocol/communities.md#on-nrp). */
 export const UNKNOWN_COMMUNITY_MESSAGE = "Input community does not exist.";
 
 /** oarepo's answer for a removed record. */
@@ -115,7 +121,10 @@ function citationText(data: Record<string, unknown>, published: string): string 
 /** Drafts expire after this long, as `RDM_DRAFT_EXPIRES_AT` / IDR's default. */
 const DRAFT_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 
-/** RDM_DEFAULT_FILES_ENABLED: a body without `files.enabled` means files on (protocol §3.5 pitfall). */
+/**
+ * RDM_DEFAULT_FILES_ENABLED: a body without `files.enabled` means files on
+ * (docs/protocol/records.md#update-a-draft).
+ */
 const DEFAULT_FILES_ENABLED = true;
 
 /** Dump-only or server-managed keys that a client echoing a record back may send; ignored on load. */
@@ -165,7 +174,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Parses `If-Match` as IRR does (`{"if_match": fields.Int()}` over the headers): a bare integer,
- * anything else (a quoted ETag too) a 400 on `if_match` (protocol §1.5).
+ * anything else (a quoted ETag too) a 400 on `if_match`
+ * (docs/protocol/conventions.md#etag-and-if-match).
  */
 export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
@@ -175,7 +185,10 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   return Number(header);
 }
 
-/** IRR's `RevisionIdMismatchError` as a 412 with its exact message (protocol §1.5). */
+/**
+ * IRR's `RevisionIdMismatchError` as a 412 with its exact message
+ * (docs/protocol/conventions.md#etag-and-if-match).
+ */
 export function checkRevision(given: number | undefined, item: ItemRow): void {
   if (given !== undefined && given !== item.revisionId) {
     throw new HttpError(
@@ -348,7 +361,8 @@ export class Records {
    * ValidationErrors, so they are 400 even though the rest of the create is lenient.
    */
   private communities(body: Record<string, unknown>): string[] {
-    // Plain RDM dumps parent.communities only; RDMParentSchema.clean drops it on load (§8.2).
+    // Plain RDM dumps parent.communities only; RDMParentSchema.clean drops it on load
+    // (docs/protocol/communities.md#on-inveniordm).
     if (this.app.flavour === "rdm") return [];
     const parent = isObject(body.parent) ? body.parent : {};
     const communities = isObject(parent.communities) ? parent.communities : {};
@@ -448,7 +462,8 @@ export class Records {
     const ifMatch = parseIfMatch(ctx.req.headers["if-match"]);
     const body = (await readJsonBody(ctx.req)) ?? {};
     const loaded = this.loadDraft(param(ctx, "id"));
-    // IDR update_draft checks the revision before the permission (protocol §1.5).
+    // IDR update_draft checks the revision before the permission
+    // (docs/protocol/conventions.md#etag-and-if-match).
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
     // oarepo's workflows: a draft whose publish request is submitted (state `publishing`) is
@@ -625,7 +640,8 @@ export class Records {
   openEditDraft(record: Loaded): Loaded {
     const store = this.app.records;
     const existing = store.item("draft", record.item.id);
-    // IDR edit returns the open draft as it is, still 201 (protocol §3.7).
+    // IDR edit returns the open draft as it is, still 201
+    // (docs/protocol/records.md#edit-a-published-record).
     if (existing !== undefined) return { kind: "draft", item: existing, parent: record.parent };
     const now = timestamp();
     const draft: ItemRow = {
@@ -837,8 +853,8 @@ export class Records {
   }
 
   /**
-   * The file list of a model without files (protocol §4.3): always empty, but real, so that
-   * clients can follow `links.files`.
+   * The file list of a model without files (docs/protocol/files.md#file-list): always empty, but
+   * real, so that clients can follow `links.files`.
    */
   files(ctx: RequestContext, draft: boolean): void {
     const id = param(ctx, "id");
@@ -852,8 +868,9 @@ export class Records {
   }
 
   /**
-   * The requests of a model without the `requests` feature (protocol §6.6): always an empty list,
-   * so that clients can follow `links.requests`; models with requests get the requests service.
+   * The requests of a model without the `requests` feature
+   * (docs/protocol/requests.md#listing-requests): always an empty list, so that clients can follow
+   * `links.requests`; models with requests get the requests service.
    */
   requests(ctx: RequestContext): void {
     const id = param(ctx, "id");

@@ -48,8 +48,9 @@ export function mayCreate(
 }
 
 /**
- * The `RequestTypesList` entries (protocol §6.2): the types the caller may create on the record
- * now; a type with an open request is not applicable (oarepo `NonDuplicableOARepoRequestType`).
+ * The `RequestTypesList` entries (docs/protocol/requests.md#applicable-requests): the types the caller
+ * may create on the record now; a type with an open request is not applicable (oarepo
+ * `NonDuplicableOARepoRequestType`).
  */
 export function applicableTypes(
   app: ServiceContext,

@@ -24,12 +24,15 @@ export const ACTIONS = [
 /** One of the request actions. */
 export type Action = (typeof ACTIONS)[number];
 
-/** The actions a client may find in `links.actions`: never `create` or `delete` (protocol §6.4). */
+/**
+ * The actions a client may find in `links.actions`: never `create` or `delete`
+ * (docs/protocol/requests.md#request-json).
+ */
 export const LINKED_ACTIONS: readonly Action[] = ["submit", "accept", "decline", "cancel"];
 
 /**
  * Legal transitions: invenio-requests' `status_from`/`status_to`, with oarepo-requests'
- * `OARepoCancelAction.status_from = ["created", "submitted"]` (protocol §6.5).
+ * `OARepoCancelAction.status_from = ["created", "submitted"]` (docs/protocol/requests.md#actions).
  */
 export const TRANSITIONS: Readonly<Record<Action, { from: readonly string[]; to: string }>> = {
   create: { from: [], to: "created" },
@@ -178,8 +181,9 @@ export class RequestCore {
   }
 
   /**
-   * The request JSON of protocol §6.4. `self` is oarepo's `/api/requests/extended/<id>` when the
-   * oarepo service serves it and IREQ's `/api/requests/<id>` for the generic endpoints.
+   * The request JSON of docs/protocol/requests.md#request-json. `self` is oarepo's
+   * `/api/requests/extended/<id>` when the oarepo service serves it and IREQ's `/api/requests/<id>`
+   * for the generic endpoints.
    */
   dump(ctx: RequestContext, row: RequestRow, extended: boolean): Record<string, unknown> {
     const generic = `${ctx.origin}/api/requests/${row.id}`;

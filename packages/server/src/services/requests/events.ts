@@ -53,8 +53,9 @@ export class RequestEvents {
   }
 
   /**
-   * `RequestEventSchema` (protocol §6.7); system events are created by `{"user": "system"}`. A
-   * comment's `permissions` are its author's, and a superuser's (who passes every permission).
+   * `RequestEventSchema` (docs/protocol/requests.md#timeline-and-comments); system events are
+   * created by `{"user": "system"}`. A comment's `permissions` are its author's, and a superuser's
+   * (who passes every permission).
    */
   private dumpEvent(ctx: RequestContext, event: EventRow, self: string): Record<string, unknown> {
     const mine =

@@ -60,9 +60,10 @@ export class RequestActions {
   }
 
   /**
-   * `POST …/[draft/]requests/<type>` (oarepo `OARepoRequestsService.create`, protocol §6.3):
-   * unknown type, payload schema, `can_create` (permission, then an open request of the type),
-   * then for publish types the open-requests check and `validate_topic`.
+   * `POST …/[draft/]requests/<type>` (oarepo `OARepoRequestsService.create`,
+   * docs/protocol/requests.md#create-a-request): unknown type, payload schema, `can_create`
+   * (permission, then an open request of the type), then for publish types the open-requests check
+   * and `validate_topic`.
    */
   async create(ctx: RequestContext, model: ResolvedModel, draft: boolean): Promise<void> {
     const body = (await readJsonBody(ctx.req)) ?? {};
@@ -213,7 +214,7 @@ export class RequestActions {
     let next = await this.transition(ctx, row, action, user.id);
     if (comment !== undefined) this.events.addComment(next, user.id, comment);
     // oarepo's auto-approve: a submitted request whose receiver is `auto_approve` is accepted by
-    // the system at once, so submit answers `accepted` (protocol §6.5 flow 2).
+    // the system at once, so submit answers `accepted` (docs/protocol/requests.md#actions).
     if (action === "submit" && refEntry(next.receiver ?? {})[0] === "auto_approve") {
       next = await this.transition(ctx, next, "accept", null);
     }
@@ -331,7 +332,7 @@ export class RequestActions {
 
   /**
    * What accepting does to the topic (oarepo-requests actions/*.py) and the payload keys it adds
-   * (`AddTopicLinksOnPayloadMixin`: colon keys, protocol §6.2).
+   * (`AddTopicLinksOnPayloadMixin`: colon keys, docs/protocol/requests.md#request-types).
    */
   private async accept(
     ctx: RequestContext,

@@ -35,7 +35,10 @@ export class RequestListing {
     this.core = core;
   }
 
-  /** `GET …/[draft/]requests/applicable` (oarepo `RequestTypesList`, protocol §6.2). */
+  /**
+   * `GET …/[draft/]requests/applicable` (oarepo `RequestTypesList`,
+   * docs/protocol/requests.md#applicable-requests).
+   */
   applicableList(ctx: RequestContext, model: ResolvedModel, draft: boolean): void {
     const { loaded } = this.core.recordTopic(ctx, model, draft);
     const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
@@ -157,9 +160,10 @@ export class RequestListing {
   }
 
   /**
-   * `GET /api/requests/` (IREQ search with oarepo's extra filters, protocol §6.6): what the caller
-   * may read, filtered by `status`, `type`, `is_open`, `is_closed`, `mine`, `assigned`, `topic`,
-   * `created_by` and `receiver` (references as `TYPE:ID`).
+   * `GET /api/requests/` (IREQ search with oarepo's extra filters,
+   * docs/protocol/requests.md#listing-requests): what the caller may read, filtered by `status`,
+   * `type`, `is_open`, `is_closed`, `mine`, `assigned`, `topic`, `created_by` and `receiver`
+   * (references as `TYPE:ID`).
    */
   search(ctx: RequestContext, path: string): void {
     if (this.core.rdm) {

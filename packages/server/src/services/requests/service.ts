@@ -27,8 +27,9 @@ function requestsApi(app: ServiceContext): RequestsApi {
 }
 
 /**
- * invenio-requests' REST API with oarepo-requests' record routes (protocol §6): applicable types,
- * creating requests on records, the state machine with its effects, search, comments, timeline.
+ * invenio-requests' REST API with oarepo-requests' record routes (docs/protocol/requests.md):
+ * applicable types, creating requests on records, the state machine with its effects, search,
+ * comments, timeline.
  */
 export const requestsService: Service = (router, app) => {
   if (app.flavour === "rdm") {

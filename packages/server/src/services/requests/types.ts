@@ -1,7 +1,10 @@
 import type { RequestTypeId } from "../../config/types.js";
 import type { FieldError } from "../../http/errors.js";
 
-/** Where a request type may be created: on which state of a record (protocol §6.2). */
+/**
+ * Where a request type may be created: on which state of a record
+ * (docs/protocol/requests.md#request-types).
+ */
 export type TopicState =
   /** A draft never published, version 1. */
   | "initial-draft"
@@ -12,7 +15,10 @@ export type TopicState =
   /** A published record. */
   | "published";
 
-/** One payload field: every value in a request payload is a string (protocol §6.2). */
+/**
+ * One payload field: every value in a request payload is a string
+ * (docs/protocol/requests.md#request-types).
+ */
 interface PayloadField {
   required?: boolean;
   /** Filled by the server on accept; a client may send it but rarely does. */
@@ -104,7 +110,10 @@ export const REQUEST_TYPE_INFO: Readonly<Record<RequestTypeId, RequestTypeInfo>>
   },
 };
 
-/** oarepo's `CustomHTTPJSONException` message for a payload that fails its schema (protocol §6.3). */
+/**
+ * oarepo's `CustomHTTPJSONException` message for a payload that fails its schema
+ * (docs/protocol/requests.md#create-a-request).
+ */
 export const PAYLOAD_ERRORS_MESSAGE =
   "Action could not be performed due to validation request fields validation errors.";
 
