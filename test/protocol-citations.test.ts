@@ -111,7 +111,7 @@ describe("protocol citations", () => {
         (c) =>
           `${relative(root, c.from)}:${String(c.line)} → ${relative(root, c.page)}${c.anchor === undefined ? "" : `#${c.anchor}`}`,
       );
-    expect(broken).toEqual([]);
+    expect(broken, "a cited page or heading of docs/protocol/ is missing").toEqual([]);
   });
 
   it("no citation points at a numbered section of a document outside the repository", () => {
@@ -125,7 +125,10 @@ describe("protocol citations", () => {
             : [],
         ),
     );
-    expect(bare).toEqual([]);
+    expect(
+      bare,
+      "cite docs/protocol/<page>.md#<section> instead (see docs/protocol/README.md)",
+    ).toEqual([]);
   });
 
   it("the anchor rule matches GitHub's", () => {
