@@ -65,13 +65,8 @@ const SERVICES_IO = {
 export const LAYERING_ALLOWLIST = {
   clientCore: [],
   clientInternal: ["packages/client/src/internal/flavour.ts"],
-  servicesIo: [
-    "packages/server/src/services/files/download.ts",
-    "packages/server/src/services/files/service.ts",
-    "packages/server/src/services/files/storage.ts",
-    "packages/server/src/services/files/upload.ts",
-  ],
-  servicesSql: ["packages/server/src/services/listing.ts"],
+  servicesIo: [],
+  servicesSql: [],
 };
 
 const restrict = (...patterns) => [

@@ -262,6 +262,18 @@ export class Info {
     return model;
   }
 
+  /**
+   * A community by slug or UUID (`GET /api/communities/<slug or id>`): its JSON, with `id`,
+   * `slug` and `metadata.title`. Requests and records name communities by UUID; people know them
+   * by slug.
+   */
+  async community(idOrSlug: string, options: InfoOptions = {}): Promise<Json> {
+    const repo = await this.repository(options);
+    const url = `${repo.apiUrl}/communities/${encodeURIComponent(idOrSlug.trim())}`;
+    const body = (await this.#http.getJSON(url, { signal: options.signal })).body;
+    return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Json) : {};
+  }
+
   #discover(options: InfoOptions): Promise<Discovery> {
     if (!this.#cache || options.refresh) {
       // The shared fetch is not tied to one caller's signal: a caller that gives up must not fail
