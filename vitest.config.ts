@@ -12,6 +12,7 @@ const slow = [
   "test/packaging.test.ts",
   "docs/test/docs.test.ts",
   "docs/test/samples.test.ts",
+  "docs/test/readme.test.ts",
   "packages/client/test/integration/scan-large.test.ts",
   "packages/server/test/files-memory.test.ts",
   "test/conformance/devserver-rdm.test.ts",

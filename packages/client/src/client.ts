@@ -8,7 +8,7 @@ import { HttpClient } from "./internal/http.js";
 import { RUNTIME } from "#platform";
 import { REDACTED } from "./internal/redact.js";
 import { Info } from "./resources/info.js";
-import { Records } from "./resources/records.js";
+import { Records } from "./resources/records/collection.js";
 import { Requests } from "./resources/requests.js";
 import { NRPSearchRequest } from "./resources/search.js";
 import type { NRPSearchResponse, SearchOptions } from "./resources/search.js";

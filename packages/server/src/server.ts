@@ -26,9 +26,11 @@ import { requestsService } from "./services/requests/service.js";
 import { searchService } from "./services/search.js";
 import { FLAVOUR_TRAITS } from "./services/flavour.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
+import { BlobStore } from "./store/blobs.js";
 import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
 import { RequestStore } from "./store/requests.js";
+import { RecordSearch } from "./store/search.js";
 import { openStore } from "./store/store.js";
 import { UserStore } from "./store/users.js";
 import { readPem, type PemSource } from "./tls.js";
@@ -244,7 +246,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const faults = new Faults();
     const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
-    const files = new FileStore(store.db, store.blobsDir);
+    const files = new FileStore(store.db, new BlobStore(store.blobsDir));
     await files.sweep();
     const redirect = opts.redirectDownloads;
     const signer =
@@ -267,6 +269,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       records,
       requests,
       files,
+      search: new RecordSearch(store.db),
       storage:
         signer === undefined
           ? undefined

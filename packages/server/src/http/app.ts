@@ -67,6 +67,25 @@ async function delay(ms: number, req: IncomingMessage, closing: AbortSignal): Pr
   }
 }
 
+/** Waits until the hold rule `id` lets the request go; false when the client or server goes first. */
+async function held(
+  faults: Faults,
+  id: string,
+  req: IncomingMessage,
+  closing: AbortSignal,
+): Promise<boolean> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort();
+  };
+  req.socket.once("close", onClose);
+  try {
+    return await faults.hold(id, AbortSignal.any([closing, gone.signal]));
+  } finally {
+    req.socket.off("close", onClose);
+  }
+}
+
 function splitUrl(url: string): { path: string; search: string } {
   let target = url;
   if (!target.startsWith("/")) {
@@ -173,6 +192,7 @@ export function createRequestListener(
       if (rule.delayMs !== undefined && rule.delayMs > 0) {
         if (!(await delay(rule.delayMs, req, deps.closing))) return;
       }
+      if (rule.hold === true && !(await held(deps.faults, fault.id, req, deps.closing))) return;
       if (rule.dropAfterBytes !== undefined) {
         if (rule.dropAfterBytes === 0 && rule.status === undefined) {
           logged.dropped = true;
