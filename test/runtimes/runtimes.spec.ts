@@ -34,6 +34,7 @@ function required(name: string): string {
 let server: DevServer;
 let page: Server;
 let pageOrigin: string;
+let readmeSnippet = "";
 
 /** Serves the test page and the browser bundles from another origin than the devserver. */
 async function startPageServer(
@@ -69,12 +70,31 @@ beforeAll(async () => {
     logLevel: "warning",
   });
   const scenarioJs = scenarioBundle.outputFiles[0]?.text ?? "";
+  const readme = await readFile(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## In the browser"));
+  readmeSnippet = /```js\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>scenario</title>
 <script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script>
 <script type="module" src="/scenario.js"></script></head><body>scenario</body></html>`;
   page = await startPageServer({
     "/": { type: "text/html", body: () => Promise.resolve(html) },
     "/scenario.js": { type: "text/javascript", body: () => Promise.resolve(scenarioJs) },
+    "/readme.html": {
+      type: "text/html",
+      body: () =>
+        Promise.resolve(`<!doctype html><html><head><meta charset="utf-8"><title>readme</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script></head>
+<body><input type="file" multiple><script type="module" src="/readme.js"></script></body></html>`),
+    },
+    "/readme.js": {
+      type: "text/javascript",
+      body: () =>
+        Promise.resolve(
+          readmeSnippet
+            .replace("http://127.0.0.1:5000", server.url)
+            .replace("OWNER_TOKEN", server.tokens.owner),
+        ),
+    },
     "/client.js": {
       type: "text/javascript",
       body: () => readFile(join(clientDist, "browser.bundle.js")),
@@ -210,6 +230,38 @@ describe("the shared scenario", () => {
       // The page's origin differs from the devserver's: every call went through CORS.
       expect(new URL(server.url).origin).not.toBe(pageOrigin);
       checkRun(state.result as ScenarioResult, "browser");
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("the README's browser snippet", () => {
+  test("deposits the picked files and publishes, in Chromium", async () => {
+    expect(readmeSnippet).toContain('from "nrp-invenio-client"');
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      server.faults.clear();
+      await tab.goto(`${pageOrigin}/readme.html`);
+      await tab.locator("input[type=file]").setInputFiles([
+        { name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("first file\n") },
+        { name: "b.csv", mimeType: "text/csv", buffer: Buffer.from("x,y\n1,2\n") },
+      ]);
+      await tab.locator("body", { hasText: "published" }).waitFor({ timeout: 60_000 });
+      expect(errors).toEqual([]);
+      const id = /published (\S+)/.exec(await tab.locator("body").innerText())?.[1] ?? "";
+      const record = await fetch(`${server.url}/api/documents/${id}/files`);
+      const listed = (await record.json()) as { entries: { key: string; checksum: string }[] };
+      expect(listed.entries.map((e) => e.key).sort()).toEqual(["a.txt", "b.csv"]);
     } finally {
       await browser.close();
     }
