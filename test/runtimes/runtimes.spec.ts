@@ -31,6 +31,22 @@ function required(name: string): string {
   return value;
 }
 
+const exampleDir = join(root, "examples", "browser-upload");
+const exampleDist = join(OUTPUT_DIR, "browser-upload", "dist");
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+};
+
+/** A file of the built example page, served under /example/. */
+function exampleFile(path: string): { type: string; body: () => Promise<Buffer> } | undefined {
+  const rel = path.slice("/example/".length) || "index.html";
+  if (rel.includes("..")) return undefined;
+  const type = TYPES[rel.slice(rel.lastIndexOf("."))] ?? "application/octet-stream";
+  return { type, body: () => readFile(join(exampleDist, rel)) };
+}
+
 let server: DevServer;
 let page: Server;
 let pageOrigin: string;
@@ -42,7 +58,7 @@ async function startPageServer(
 ): Promise<Server> {
   const s = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const file = files[path];
+    const file = files[path] ?? (path.startsWith("/example/") ? exampleFile(path) : undefined);
     if (file === undefined) {
       res.writeHead(404).end();
       return;
@@ -262,6 +278,101 @@ describe("the README's browser snippet", () => {
       const record = await fetch(`${server.url}/api/documents/${id}/files`);
       const listed = (await record.json()) as { entries: { key: string; checksum: string }[] };
       expect(listed.entries.map((e) => e.key).sort()).toEqual(["a.txt", "b.csv"]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("examples/browser-upload", () => {
+  test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
+    // The example's own Vite (7), as `npm run build -w examples/browser-upload` runs it.
+    const built = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          join(exampleDir, "node_modules", "vite", "bin", "vite.js"),
+          "build",
+          "--outDir",
+          exampleDist,
+          "--emptyOutDir",
+          "--logLevel",
+          "error",
+        ],
+        { cwd: exampleDir, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      child.stderr.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      child.on("error", reject);
+      child.on("close", (code) => {
+        resolve({ code, output });
+      });
+    });
+    expect(built.code, built.output).toBe(0);
+
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (
+        await browser.newContext({ viewport: { width: 900, height: 700 } })
+      ).newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      server.faults.clear();
+      await tab.goto(`${pageOrigin}/example/index.html`);
+      await tab.fill("#server", server.url);
+      await tab.fill("#token", server.tokens.owner);
+      // Built in the page (a DataTransfer cannot cross from Node): two files, one of 3 MiB.
+      const dataTransfer = await tab.evaluateHandle(`(() => {
+        const dt = new DataTransfer();
+        const big = new Uint8Array(3 * 1024 * 1024 + 5);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 255;
+        dt.items.add(new File([big], "measurements.bin"));
+        dt.items.add(new File(["sample,value\\nA,1\\n"], "samples.csv", { type: "text/csv" }));
+        return dt;
+      })()`);
+      await tab.dispatchEvent("#drop", "drop", { dataTransfer });
+      await tab.locator("#list li[data-done=true]").nth(1).waitFor({ timeout: 60_000 });
+      for (const key of ["measurements.bin", "samples.csv"]) {
+        const item = tab.locator(`#list li[data-key="${key}"]`);
+        await expect
+          .poll(() => item.locator(".state").innerText())
+          .toMatch(/^checksum verified: md5:[0-9a-f]{32}$/);
+        const bar = item.locator("progress");
+        expect(await bar.evaluate((p: { value: number; max: number }) => p.value === p.max)).toBe(
+          true,
+        );
+      }
+      await tab.waitForFunction(() => {
+        const button = (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { disabled: boolean } | null };
+          }
+        ).document.querySelector("#publish");
+        return button !== null && !button.disabled;
+      });
+      await tab.click("#publish");
+      await tab.locator("#status", { hasText: "Published" }).waitFor({ timeout: 30_000 });
+      await tab.screenshot({ path: join(OUTPUT_DIR, "browser-upload.png"), fullPage: true });
+      expect(errors).toEqual([]);
+      const id = /Published (\S+)/.exec(await tab.locator("#status").innerText())?.[1] ?? "";
+      const res = await fetch(`${server.url}/api/documents/${id}/files`);
+      expect(res.status).toBe(200);
+      const listed = (await res.json()) as { entries: { key: string; size: number }[] };
+      expect(listed.entries.map((e) => [e.key, e.size]).sort()).toEqual([
+        ["measurements.bin", 3 * 1024 * 1024 + 5],
+        ["samples.csv", 17],
+      ]);
     } finally {
       await browser.close();
     }
