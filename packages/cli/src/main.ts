@@ -401,6 +401,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
           ? rightForm(program, COMMANDS, argv)
           : undefined) ?? `Run "${commandPath(program, argv)} --help" for usage.`;
     }
+    if (report.quiet === true) return report.exitCode;
     (state.output ?? new Output(io, prescan(argv, io))).error(report);
     return report.exitCode;
   }

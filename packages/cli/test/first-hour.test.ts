@@ -275,6 +275,48 @@ describe("what a new user types in the first hour", () => {
       }
     });
   });
+
+  describe("polish", () => {
+    it("get record --fields prints only those fields", async () => {
+      const hits = jsonOf(await nrp(["search", "soil", "--format", "json"])) as unknown as Json[];
+      const id = hits[0]?.["id"] as string;
+      const r = jsonOf(await nrp(["get", "record", id, "--fields", "id,metadata.title"]));
+      expect(r).toEqual([{ id, metadata: { title: "Soil samples of Moravia" } }]);
+    });
+
+    it("a declined confirmation exits without an error message", async () => {
+      const created = jsonOf(
+        await nrp(["create", "record", "documents", '{"title": "Keep me"}', "--no-files"]),
+      );
+      const r = await nrp(["delete", "record", created["id"] as string], { answers: ["n"] });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("Nothing was deleted.");
+      expect(r.stderr).not.toContain("Error");
+    });
+
+    it("an alias URL with a path warns", async () => {
+      const r = await nrp([
+        "--config",
+        `${cli.home.home}/path.yaml`,
+        "add",
+        "alias",
+        `${cli.server.url}/api/records`,
+        "pathy",
+        "--skip-token",
+      ]);
+      expect(r.stderr).toContain(`has a path (/api/records)`);
+      expect(r.stderr).toContain(`Add it as ${cli.server.url}`);
+    });
+
+    it("a query syntax error hints at the cause", async () => {
+      const quote = await nrp(["search", "records", 'metadata.title:"soil']);
+      expect(quote.code).toBe(5);
+      expect(quote.stderr).toContain('The query has an unclosed double quote (").');
+      const paren = await nrp(["search", "title:(soil"]);
+      expect(paren.code).toBe(5);
+      expect(paren.stderr).toContain("an opening parenthesis that is never closed");
+    });
+  });
 });
 
 describe("curators and batches of requests", () => {
