@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 
 import { NRPInvenioClient } from "nrp-invenio-client";
@@ -5,7 +6,7 @@ import { startDevServer } from "nrp-invenio-devserver";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { jsonOf, useDevserverCli } from "./helpers.js";
+import { jsonOf, run, useDevserverCli } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -316,6 +317,41 @@ describe("what a new user types in the first hour", () => {
       expect(paren.code).toBe(5);
       expect(paren.stderr).toContain("an opening parenthesis that is never closed");
     });
+  });
+});
+
+describe("nrp completion", () => {
+  /** Runs the bash completion function for the words typed so far (the last one being completed). */
+  function complete(script: string, words: string[]): string[] {
+    const program =
+      `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+      `COMP_CWORD=${String(words.length - 1)}; _nrp_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const out = execFileSync("bash", ["--norc", "--noprofile", "-c", program], {
+      encoding: "utf8",
+    });
+    return out.split("\n").filter((l) => l !== "");
+  }
+
+  it("bash completes verbs, nouns and a command's options", async () => {
+    const r = await run(["completion", "bash"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(complete(r.stdout, ["nrp", "se"])).toEqual(expect.arrayContaining(["search", "select"]));
+    expect(complete(r.stdout, ["nrp", "get", "rec"])).toEqual(["record", "records"]);
+    expect(complete(r.stdout, ["nrp", "--alias", "x", "get", "record", "--fie"])).toEqual([
+      "--fields",
+    ]);
+    expect(complete(r.stdout, ["nrp", "--format", "js"])).toEqual(["json", "jsonl"]);
+  });
+
+  it("zsh and fish scripts, and a usage error for another shell", async () => {
+    const zsh = await run(["completion", "zsh"]);
+    expect(zsh.stdout).toContain("bashcompinit");
+    const fish = await run(["completion", "fish"]);
+    expect(fish.stdout).toContain('complete -c nrp -n "__fish_use_subcommand"');
+    expect(fish.stdout).toContain("-l fields");
+    const other = await run(["completion", "tcsh"]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('No completion for the shell "tcsh"');
   });
 });
 
