@@ -1,6 +1,7 @@
 // Repository discovery (protocol §2): NRP's /.well-known/repository, with the plain InvenioRDM
 // fallback of §2.1 that synthesizes the same structure from the homepage's generator tag.
 
+import type { SignalOptions } from "../core/options.js";
 import {
   APIConnectionError,
   APIError,
@@ -172,8 +173,7 @@ export class NRPModelInfo {
 }
 
 /** Options of the discovery calls. */
-export interface InfoOptions {
-  signal?: AbortSignal | undefined;
+export interface InfoOptions extends SignalOptions {
   /** Fetch again instead of using the cached answer. */
   refresh?: boolean | undefined;
 }
