@@ -414,6 +414,11 @@ describe("curators and batches of requests", () => {
     const stored = jsonOf(await nrp(["get", "variable", "firstq"]));
     expect(stored["values"]).toHaveLength(2);
     expect(outcomes[0]?.["item"]).toBe(1);
+    // A multi-valued variable of requests: each is cancelled in turn, with a line each.
+    const cancelled = await nrp(["cancel", "request", "@firstq"]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stderr).toContain("Cancelled 2 of 2 requests.");
+    expect(cancelled.stderr.match(/^ok {6}cancelled publish_draft request/gm)).toHaveLength(2);
   });
 
   it("the inbox shows number, record title and community slug; accept by number or id prefix", async () => {
