@@ -286,7 +286,7 @@ describe("configuration", () => {
   test.each([
     [
       { modles: {} },
-      "config option: modles: unknown key (expected one of: repository, models, users, communities)",
+      "config option: modles: unknown key (expected one of: repository, models, users, communities",
     ],
     [{ models: {} }, "config option: models: at least one model is needed"],
     [{ models: { user: {} } }, "config option: models.user: 'user' is reserved by the API"],
@@ -339,6 +339,8 @@ describe("configuration", () => {
       { communities: [{ slug: "a" }, { slug: "a" }] },
       "config option: communities[1]: 'a' names two communities",
     ],
+    [{ maxFileSize: "10GB" }, "config option: maxFileSize: must be a whole number of bytes"],
+    [{ maxFileSize: 0 }, "config option: maxFileSize: must be a whole number of bytes"],
   ])("rejects %j", (config, message) => {
     expect(() => resolveConfig(config, "config option")).toThrow(DevServerConfigError);
     expect(() => resolveConfig(config, "config option")).toThrow(message);
@@ -346,6 +348,7 @@ describe("configuration", () => {
 
   test("model policies and communities take their defaults", () => {
     const config = resolveConfig({ models: { a: {} }, communities: [{ slug: "chem" }] }, "x");
+    expect(config.maxFileSize).toBe(10 * 10 ** 9);
     expect(config.models[0]).toMatchObject({
       requireCommunity: false,
       publishing: "direct",

@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { createHash } from "node:crypto";
-import { BUILTIN_USERS, DEFAULT_COMMUNITIES, DEFAULT_CONFIG } from "./defaults.js";
+import {
+  BUILTIN_USERS,
+  DEFAULT_COMMUNITIES,
+  DEFAULT_CONFIG,
+  DEFAULT_MAX_FILE_SIZE,
+} from "./defaults.js";
 import { checkSchema } from "./schema.js";
 import { checkKeys, isRecord } from "./util.js";
 import {
@@ -289,7 +294,14 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
   };
   const raw: unknown = input ?? {};
   if (!isRecord(raw)) fail("", "the top level must be a mapping with repository, models, users");
-  const top: (keyof DevServerConfig)[] = ["repository", "models", "users", "communities", "cors"];
+  const top: (keyof DevServerConfig)[] = [
+    "repository",
+    "models",
+    "users",
+    "communities",
+    "maxFileSize",
+    "cors",
+  ];
   checkKeys(fail, raw, top, "");
 
   const defaults = DEFAULT_CONFIG.repository ?? {};
@@ -321,11 +333,17 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   if (resolved.length === 0) fail("models", "at least one model is needed");
 
+  const maxFileSize = raw.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  if (typeof maxFileSize !== "number" || !Number.isSafeInteger(maxFileSize) || maxFileSize < 1) {
+    fail("maxFileSize", "must be a whole number of bytes, at least 1, such as 10000000000");
+  }
+
   return {
     repository,
     models: resolved,
     users: resolveUsers(fail, raw.users),
     communities: resolveCommunities(fail, raw.communities),
+    maxFileSize,
     cors: resolveCors(fail, raw.cors),
   };
 }

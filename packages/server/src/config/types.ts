@@ -143,6 +143,12 @@ export interface DevServerConfig {
   users?: UserConfig[];
   /** Communities to seed; when given, they replace the default `physics` and `biology`. */
   communities?: CommunityConfig[];
+  /**
+   * Largest file in bytes: a multipart init or an upload announcing more is a 400
+   * `Maximum file size exceeded.` (invenio-files-rest's `FileSizeError`).
+   * @default 10_000_000_000, InvenioRDM's `RDM_FILES_DEFAULT_MAX_FILE_SIZE` (10 GB)
+   */
+  maxFileSize?: number;
   /** Let pages from other origins call the API (off by default, as in Invenio). */
   cors?: CorsConfig;
 }
@@ -198,5 +204,7 @@ export interface ResolvedConfig {
   models: ResolvedModel[];
   users: ResolvedUser[];
   communities: ResolvedCommunity[];
+  /** Largest file in bytes. */
+  maxFileSize: number;
   cors: Required<CorsConfig>;
 }
