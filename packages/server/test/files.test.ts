@@ -366,7 +366,10 @@ describe("file errors", () => {
     expect(entry.links).toEqual({
       self: `${recordFiles}/data.txt`,
       content: `${recordFiles}/data.txt/content`,
+      // oarepo-runtime links the UI preview page of a record's file.
+      preview: `${recordFiles.replace("/api/", "/").replace(/\/files$/, "")}/files/data.txt/preview`,
     });
+    expect(entry.access).toEqual({ hidden: false });
     expect((await call(`${recordFiles}/data.txt/content`)).text).toBe("published");
     for (const [method, url] of [
       ["POST", recordFiles],

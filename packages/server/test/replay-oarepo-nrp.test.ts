@@ -119,57 +119,6 @@ const DELIBERATE: readonly Deliberate[] = [
   },
   // --- files
   {
-    exchanges: [
-      "files-init",
-      "file-entry-pending",
-      "file-content-put",
-      "file-commit",
-      "files-list",
-      "file-entry",
-      "file-metadata-update",
-      "files-init-multipart",
-      "file-part-put",
-      "file-entry-multipart-pending",
-      "file-commit-multipart",
-      "record-files-list",
-      "edit-draft-files-init",
-      "new-version-files-list",
-      "new-version-import-files",
-    ],
-    where: [
-      "body $.metadata",
-      "body $.entries[*].metadata",
-      "body $.access",
-      "body $.entries[*].access",
-      "body $.links.preview",
-      "body $.entries[*].links.preview",
-      "body $.bucket_id",
-      "body $.entries[*].bucket_id",
-    ],
-    reason:
-      "file entries: the devserver serves `metadata: {}`, no `access` and no `links.preview`, " +
-      "and `bucket_id` on a content upload, where oarepo 12/13 serves `metadata: null`, `access` " +
-      "and a preview link",
-  },
-  {
-    exchanges: ["file-entry-multipart-pending", "file-part-put", "files-init-multipart"],
-    where: [
-      "body $.mimetype",
-      "body $.version_id",
-      "body $.file_id",
-      "body $.checksum",
-      "body $.storage_class",
-      "body $.entries[*].mimetype",
-      "body $.entries[*].version_id",
-      "body $.entries[*].file_id",
-      "body $.entries[*].checksum",
-      "body $.entries[*].storage_class",
-    ],
-    reason:
-      "a pending multipart entry on local storage already has an object version on the real " +
-      "server (mimetype, checksum, …); the devserver has none until commit",
-  },
-  {
     exchanges: ["file-commit-without-content"],
     where: ["status", "body $.status", "body $.message"],
     reason:

@@ -38,6 +38,11 @@ export interface FlavourTraits {
    */
   rdmFileItems: boolean;
   /**
+   * Whether file items link their UI preview page (`links.preview`): oarepo-runtime adds it
+   * (recorded NRP `files-init`, `file-entry`), InvenioRDM 13's API does not.
+   */
+  filePreviewLinks: boolean;
+  /**
    * A `q` the query parser cannot read: `400` (`Invalid query string syntax.`) or `plain-text`
    * (RDM 13 searches its words as plain text, any of them anywhere, and answers 200; recorded
    * `search-invalid-query-200-empty`, whose words match nothing).
@@ -78,7 +83,8 @@ export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
     fileDeleteRevisionStep: 0,
     rangeRequests: true,
     downloadHeaders: "named",
-    rdmFileItems: false,
+    rdmFileItems: true,
+    filePreviewLinks: true,
     unparseableQuery: "400",
     vocabularies: false,
     apiSignposting: false,
@@ -93,6 +99,7 @@ export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
     rangeRequests: false,
     downloadHeaders: "files-rest",
     rdmFileItems: true,
+    filePreviewLinks: false,
     unparseableQuery: "plain-text",
     vocabularies: true,
     apiSignposting: true,

@@ -1,6 +1,6 @@
 import type { ResolvedModel } from "../../config/types.js";
 import { readJsonBody } from "../../http/body.js";
-import { param, requireUser, type RequestContext } from "../../http/context.js";
+import { booleanArg, param, requireUser, type RequestContext } from "../../http/context.js";
 import {
   HttpError,
   PERMISSION_DENIED_MESSAGE,
@@ -213,10 +213,12 @@ export class Records {
   ): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
     const body = dumpRecord(this.dumpContext(ctx), loaded, options);
-    // oarepo's RequestTypesComponent embeds the applicable request types with `?expand=true`.
-    if (ctx.query.get("expand") === "true" && this.model.requests.types.length > 0) {
+    // oarepo's RequestTypesComponent and RequestsComponent embed the applicable request types and
+    // the record's requests with `?expand` (a marshmallow Boolean).
+    if (booleanArg(ctx.query, "expand") === true && this.model.requests.types.length > 0) {
       body.expanded = {
         request_types: applicableTypes(this.app, ctx.origin, ctx.user, this.model, loaded),
+        requests: this.app.expandRequests?.(ctx, this.model, loaded.item.id) ?? [],
       };
     }
     sendJson(

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestTypeId, ResolvedModel } from "../../config/types.js";
 import { readJsonBody } from "../../http/body.js";
-import { param, requireUser, type RequestContext } from "../../http/context.js";
+import { booleanArg, param, requireUser, type RequestContext } from "../../http/context.js";
 import {
   HttpError,
   NOT_FOUND_MESSAGE,
@@ -16,7 +16,7 @@ import type { Router } from "../../http/router.js";
 import type { User } from "../../store/users.js";
 import { Records } from "../records/service.js";
 import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
-import { parseSearchParams, searchResponse } from "../search.js";
+import { DEFAULT_PAGE_SIZE, parseSearchParams, searchResponse } from "../search.js";
 import type { Service, ServiceContext } from "../service.js";
 import {
   OPEN_STATUSES,
@@ -396,14 +396,24 @@ class Requests {
     }
     const { loaded } = this.recordTopic(ctx, model, draft);
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    const { hits, total } = this.topicRequests(ctx, model, loaded.item.id, params);
+    const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
+    this.send(ctx, 200, searchResponse(base, undefined, params, hits, total));
+  }
+
+  /** One page of the requests about record `id` that the caller may read, as their JSON. */
+  topicRequests(
+    ctx: RequestContext,
+    model: ResolvedModel,
+    id: string,
+    params: { sort: string; page: number; size: number },
+  ): { hits: Record<string, unknown>[]; total: number } {
     let rows = this.app.requests
-      .forTopic(model.type, loaded.item.id)
+      .forTopic(model.type, id)
       .filter((row) => this.canRead(ctx.user, row));
     if (params.sort === "oldest") rows = rows.reverse();
     const page = rows.slice((params.page - 1) * params.size, params.page * params.size);
-    const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
-    const hits = page.map((row) => this.dump(ctx, row, true));
-    this.send(ctx, 200, searchResponse(base, undefined, params, hits, rows.length));
+    return { hits: page.map((row) => this.dump(ctx, row, true)), total: rows.length };
   }
 
   /**
@@ -1003,11 +1013,7 @@ class Requests {
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     const q = ctx.query;
     const refFilter = (name: string) => referenceParam(q, name);
-    const flag = (name: string): boolean | undefined => {
-      const raw = q.get(name);
-      if (raw === null || raw === "") return undefined;
-      return ["true", "1", "yes", "on"].includes(raw.toLowerCase());
-    };
+    const flag = (name: string): boolean | undefined => booleanArg(q, name);
     const topic = refFilter("topic");
     const createdBy = refFilter("created_by");
     const receiver = refFilter("receiver");
@@ -1104,6 +1110,10 @@ export const requestsService: Service = (router, app) => {
     return;
   }
   const s = new Requests(app);
+  // oarepo-requests' RequestsComponent: `?expand` on a record or draft embeds the first page of
+  // its requests, the same items as `GET …/[draft/]requests` (`[]` when the caller may not read).
+  app.expandRequests = (ctx, model, id) =>
+    s.topicRequests(ctx, model, id, { sort: "newest", page: 1, size: DEFAULT_PAGE_SIZE }).hits;
   for (const model of app.config.models) {
     if (!model.features.includes("requests")) continue;
     const item = `${apiPrefix(model)}/:id`;

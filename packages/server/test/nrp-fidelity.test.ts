@@ -1,0 +1,142 @@
+// The nrp flavour where a real oarepo (NRP) repository's answers are known from its sources and
+// the recorded exchanges (docs/protocol-notes.md, "NRP"): boolean query arguments, `?expand`,
+// file items, vocabularies, community roles and RDM's review beside oarepo's requests.
+import { describe, expect, test } from "vitest";
+import { call, send, useServer } from "./helpers.js";
+
+describe("query arguments and expansion", () => {
+  const server = useServer();
+  const api = (): string => `${server().url}/api/datasets`;
+
+  async function draftWithRequest(): Promise<{ id: string; request: string }> {
+    const token = server().tokens.owner;
+    const draft = await send("POST", `${api()}/`, {
+      token,
+      body: {
+        metadata: { title: "Expanded" },
+        files: { enabled: false },
+        parent: { communities: { default: "physics" } },
+      },
+    });
+    expect(draft.status).toBe(201);
+    const id = draft.body.id as string;
+    const req = await send("POST", `${api()}/${id}/draft/requests/publish_draft`, {
+      token,
+      body: {},
+    });
+    expect(req.status).toBe(201);
+    return { id, request: req.body.id as string };
+  }
+
+  test("expand takes every spelling of marshmallow's Boolean; anything else is a 400", async () => {
+    const token = server().tokens.owner;
+    const { id } = await draftWithRequest();
+    for (const value of ["1", "true", "True", "TRUE", "yes", "on", "t", "y", "Y"]) {
+      const res = await call(`${api()}/${id}/draft?expand=${value}`, { token });
+      expect(res.status, value).toBe(200);
+      expect(res.body.expanded, value).toBeDefined();
+    }
+    for (const value of ["0", "false", "False", "no", "off", "f", "n"]) {
+      const res = await call(`${api()}/${id}/draft?expand=${value}`, { token });
+      expect(res.status, value).toBe(200);
+      expect(res.body.expanded, value).toBeUndefined();
+    }
+    const bad = await call(`${api()}/${id}/draft?expand=maybe`, { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({
+      status: 400,
+      message: "A validation error occurred.",
+      errors: [{ field: "expand", messages: ["Not a valid boolean."] }],
+    });
+  });
+
+  test("the requests search reads is_open and mine the same way", async () => {
+    const token = server().tokens.owner;
+    const { request } = await draftWithRequest();
+    const ids = async (query: string): Promise<string[]> => {
+      const res = await call(`${server().url}/api/requests/?${query}`, { token });
+      expect(res.status, query).toBe(200);
+      return (res.body.hits.hits as { id: string }[]).map((h) => h.id);
+    };
+    // A created request is open on oarepo (is_open true, is_closed false).
+    expect(await ids("is_open=1&mine=yes")).toContain(request);
+    expect(await ids("is_open=On&mine=Y")).toContain(request);
+    expect(await ids("is_open=0")).not.toContain(request);
+    expect(await ids("is_closed=yes")).not.toContain(request);
+    expect(await ids("is_closed=off")).toContain(request);
+    const bad = await call(`${server().url}/api/requests/?mine=sure`, { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: "mine", messages: ["Not a valid boolean."] }]);
+  });
+
+  test("expand embeds the record's requests beside the applicable request types", async () => {
+    const token = server().tokens.owner;
+    const { id, request } = await draftWithRequest();
+    const expanded = await call(`${api()}/${id}/draft?expand=1`, { token });
+    const listed = await call(`${api()}/${id}/draft/requests`, { token });
+    expect(expanded.body.expanded.requests).toEqual(listed.body.hits.hits);
+    expect(
+      (expanded.body.expanded.requests as { id: string; type: string }[]).map((r) => [
+        r.id,
+        r.type,
+      ]),
+    ).toEqual([[request, "publish_draft"]]);
+    expect(Array.isArray(expanded.body.expanded.request_types)).toBe(true);
+    // Another user may not read the draft at all.
+    const otherView = await call(`${api()}/${id}/draft?expand=true`, {
+      token: server().tokens.depositor,
+    });
+    expect(otherView.status).toBe(403);
+  });
+
+  test("a published record expands its requests too", async () => {
+    const { owner, curator } = server().tokens;
+    const { id, request } = await draftWithRequest();
+    const url = `${server().url}/api/requests/${request}/actions`;
+    expect((await send("POST", `${url}/submit`, { token: owner, body: {} })).status).toBe(200);
+    expect((await send("POST", `${url}/accept`, { token: curator, body: {} })).status).toBe(200);
+    const record = await call(`${api()}/${id}?expand=true`, { token: owner });
+    const listed = await call(`${api()}/${id}/requests`, { token: owner });
+    expect(record.body.expanded.requests).toEqual(listed.body.hits.hits);
+    expect((record.body.expanded.requests as { status: string }[])[0]?.status).toBe("accepted");
+    const anonymous = await call(`${api()}/${id}?expand=true`);
+    expect(anonymous.body.expanded.requests).toEqual([]);
+  });
+});
+
+describe("file items", () => {
+  const server = useServer();
+
+  test("every dump of a file item carries access.hidden false and its preview link", async () => {
+    const token = server().tokens.owner;
+    const draft = await send("POST", `${server().url}/api/documents/`, {
+      token,
+      body: { metadata: { title: "Files" } },
+    });
+    const id = draft.body.id as string;
+    const files = `${server().url}/api/documents/${id}/draft/files`;
+    const preview = `${server().url}/documents/${id}/preview/files/a.txt/preview`;
+    const init = await send("POST", files, { token, body: [{ key: "a.txt" }] });
+    expect(init.status).toBe(201);
+    expect(init.body.entries[0].access).toEqual({ hidden: false });
+    expect(init.body.entries[0].links.preview).toBe(preview);
+    const put = await call(`${files}/a.txt/content`, {
+      method: "PUT",
+      token,
+      headers: { "Content-Type": "application/octet-stream" },
+      body: "hello",
+    });
+    expect(put.body.access).toEqual({ hidden: false });
+    const commit = await send("POST", `${files}/a.txt/commit`, { token });
+    expect(commit.body.access).toEqual({ hidden: false });
+    const update = await send("PUT", `${files}/a.txt`, {
+      token,
+      body: { metadata: { description: "x" } },
+    });
+    expect(update.status).toBe(200);
+    expect(update.body.access).toEqual({ hidden: false });
+    const list = await call(files, { token });
+    expect(list.body.entries[0].access).toEqual({ hidden: false });
+    expect((await call(`${files}/a.txt`, { token })).body.access).toEqual({ hidden: false });
+  });
+});
