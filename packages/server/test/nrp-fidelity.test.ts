@@ -2,6 +2,7 @@
 // the recorded exchanges (docs/protocol-notes.md, "NRP"): boolean query arguments, `?expand`,
 // file items, vocabularies, community roles and RDM's review beside oarepo's requests.
 import { describe, expect, test } from "vitest";
+import { startDevServer } from "nrp-invenio-devserver";
 import { call, send, useServer } from "./helpers.js";
 
 describe("query arguments and expansion", () => {
@@ -138,5 +139,93 @@ describe("file items", () => {
     const list = await call(files, { token });
     expect(list.body.entries[0].access).toEqual({ hidden: false });
     expect((await call(`${files}/a.txt`, { token })).body.access).toEqual({ hidden: false });
+  });
+});
+
+describe("community roles receive requests", () => {
+  const server = useServer({
+    config: {
+      models: {
+        theses: {
+          features: ["requests", "drafts", "files"],
+          requireCommunity: true,
+          publishing: "curated",
+          requests: {
+            types: ["publish_draft", "delete_published_record"],
+            receivers: { publish_draft: "reviewer", delete_published_record: "owner" },
+          },
+        },
+      },
+      users: [{ username: "rita" }, { username: "otto" }],
+      communities: [
+        {
+          slug: "faculty",
+          id: "6f2b8d1e-3c4a-4e5f-9a7b-1c2d3e4f5a60",
+          roles: { reviewer: ["rita"], owner: ["otto"] },
+        },
+      ],
+    },
+  });
+
+  test("the workflow's role is the receiver and only its members accept", async () => {
+    const tokens = new Map(server().users.map((u) => [u.username, u.token]));
+    const owner = server().tokens.owner;
+    const api = `${server().url}/api/theses`;
+    const draft = await send("POST", `${api}/`, {
+      token: owner,
+      body: {
+        metadata: { title: "A thesis" },
+        files: { enabled: false },
+        parent: { communities: { default: "faculty" } },
+      },
+    });
+    expect(draft.status).toBe(201);
+    const id = draft.body.id as string;
+    const req = await send("POST", `${api}/${id}/draft/requests/publish_draft`, {
+      token: owner,
+      body: {},
+    });
+    expect(req.body.receiver).toEqual({
+      community_role: "6f2b8d1e-3c4a-4e5f-9a7b-1c2d3e4f5a60:reviewer",
+    });
+    const actions = `${server().url}/api/requests/${req.body.id}/actions`;
+    expect((await send("POST", `${actions}/submit`, { token: owner, body: {} })).status).toBe(200);
+    // otto owns the community but does not have the workflow's role, nor does the curator.
+    for (const who of [tokens.get("otto"), server().tokens.curator]) {
+      expect((await send("POST", `${actions}/accept`, { token: who, body: {} })).status).toBe(403);
+    }
+    const accepted = await send("POST", `${actions}/accept`, {
+      token: tokens.get("rita"),
+      body: {},
+    });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.status).toBe("accepted");
+
+    const del = await send("POST", `${api}/${id}/requests/delete_published_record`, {
+      token: owner,
+      body: { payload: { removal_reason: "spam" } },
+    });
+    expect(del.status).toBe(201);
+    expect(del.body.receiver).toEqual({
+      community_role: "6f2b8d1e-3c4a-4e5f-9a7b-1c2d3e4f5a60:owner",
+    });
+  });
+
+  test("a workflow's receiver must name one of its types and a role name", async () => {
+    await expect(
+      startDevServer({
+        config: {
+          models: {
+            m: {
+              features: ["requests", "drafts"],
+              requests: { types: ["publish_draft"], receivers: { new_version: "curator" } },
+            },
+          },
+        },
+      }),
+    ).rejects.toThrow(/m\.requests\.receivers\.new_version: 'new_version' is not one/);
+    await expect(
+      startDevServer({ config: { communities: [{ slug: "x", roles: { curator: "alice" } }] } }),
+    ).rejects.toThrow(/communities\[0\]\.roles\.curator: must be a list of usernames/);
   });
 });

@@ -171,5 +171,5 @@ export const RDM_RECORDS_MODEL: ResolvedModel = {
   requireCommunity: false,
   publishing: "direct",
   mintDoi: true,
-  requests: { types: [], autoAccept: [] },
+  requests: { types: [], autoAccept: [], receivers: {} },
 };

@@ -185,11 +185,11 @@ function resolveWorkflow(
 ): Required<WorkflowConfig> {
   const key = `${modelKey}.requests`;
   if (raw !== undefined && !enabled) fail(key, "needs the 'requests' feature");
-  if (!enabled) return { types: [], autoAccept: [] };
+  if (!enabled) return { types: [], autoAccept: [], receivers: {} };
   if (raw === undefined || raw === null)
-    return { types: [...DEFAULT_WORKFLOW_TYPES], autoAccept: [] };
-  if (!isRecord(raw)) fail(key, "must be a mapping with types and autoAccept");
-  checkKeys(fail, raw, ["types", "autoAccept"], key);
+    return { types: [...DEFAULT_WORKFLOW_TYPES], autoAccept: [], receivers: {} };
+  if (!isRecord(raw)) fail(key, "must be a mapping with types, autoAccept and receivers");
+  checkKeys(fail, raw, ["types", "autoAccept", "receivers"], key);
   const list = (name: "types" | "autoAccept", fallback: RequestTypeId[]): RequestTypeId[] => {
     const value = raw[name] ?? fallback;
     if (!Array.isArray(value)) fail(`${key}.${name}`, "must be a list");
@@ -205,10 +205,28 @@ function resolveWorkflow(
   for (const t of autoAccept) {
     if (!types.includes(t)) fail(`${key}.autoAccept`, `'${t}' is not one of the model's types`);
   }
-  return { types, autoAccept };
+  const rawReceivers = raw.receivers ?? {};
+  if (!isRecord(rawReceivers)) fail(`${key}.receivers`, "must map request types to role names");
+  const receivers: Partial<Record<RequestTypeId, string>> = {};
+  for (const [type, role] of Object.entries(rawReceivers)) {
+    if (!types.includes(type as RequestTypeId)) {
+      fail(`${key}.receivers.${type}`, `'${type}' is not one of the model's types`);
+    }
+    if (typeof role !== "string" || !ROLE.test(role)) {
+      fail(`${key}.receivers.${type}`, "must be a community role name such as 'curator'");
+    }
+    receivers[type as RequestTypeId] = role;
+  }
+  return { types, autoAccept, receivers };
 }
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+/** A community role name (invenio-communities' `owner`, `curator`, … or a repository's own). */
+const ROLE = /^[a-z][a-z0-9_-]{0,62}$/;
+/** The roles whose members may read and review a community's drafts (invenio-communities). */
+const REVIEWING_ROLES = ["owner", "manager", "curator"];
+/** Characters of a fixed token: URL-safe, so it travels in a header and a file unchanged. */
+const TOKEN = /^[A-Za-z0-9._~-]{16,256}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A stable UUID (version 5 layout) for a community configured without one. */
@@ -228,7 +246,7 @@ function resolveCommunities(
   return list.map((entry: unknown, i) => {
     const key = `communities[${i}]`;
     if (!isRecord(entry)) fail(key, "must be a mapping with a slug");
-    const allowed: (keyof CommunityConfig)[] = ["slug", "id", "title", "curators"];
+    const allowed: (keyof CommunityConfig)[] = ["slug", "id", "title", "curators", "roles"];
     checkKeys(fail, entry, allowed, key);
     const slug = entry.slug;
     if (typeof slug !== "string" || !SLUG.test(slug)) {
@@ -240,12 +258,39 @@ function resolveCommunities(
       if (seen.has(name)) fail(key, `'${name}' names two communities`);
       seen.add(name);
     }
-    const curators = entry.curators ?? ["curator"];
-    if (!Array.isArray(curators) || !curators.every((c): c is string => typeof c === "string")) {
-      fail(`${key}.curators`, "must be a list of usernames");
+    const usernames = (value: unknown, at: string): string[] => {
+      if (!Array.isArray(value) || !value.every((c): c is string => typeof c === "string")) {
+        fail(at, "must be a list of usernames");
+      }
+      return value;
+    };
+    const roles: Record<string, string[]> = {};
+    const rawRoles = entry.roles ?? {};
+    if (!isRecord(rawRoles)) fail(`${key}.roles`, "must map role names to lists of usernames");
+    for (const [role, members] of Object.entries(rawRoles)) {
+      if (!ROLE.test(role)) fail(`${key}.roles.${role}`, "must be a role name such as 'curator'");
+      roles[role] = usernames(members, `${key}.roles.${role}`);
     }
-    return { id, slug, title: optionalString(fail, entry, "title", key) ?? slug, curators };
+    const curators =
+      entry.curators === undefined
+        ? entry.roles === undefined
+          ? ["curator"]
+          : []
+        : usernames(entry.curators, `${key}.curators`);
+    roles.curator = [...new Set([...(roles.curator ?? []), ...curators])];
+    return {
+      id,
+      slug,
+      title: optionalString(fail, entry, "title", key) ?? slug,
+      curators: reviewers(roles),
+      roles,
+    };
   });
+}
+
+/** The members of a community who may read and review its drafts: owners, managers, curators. */
+export function reviewers(roles: Readonly<Record<string, readonly string[]>>): string[] {
+  return [...new Set(REVIEWING_ROLES.flatMap((r) => roles[r] ?? []))];
 }
 
 function resolveUsers(fail: (key: string, problem: string) => never, raw: unknown): ResolvedUser[] {
@@ -255,7 +300,7 @@ function resolveUsers(fail: (key: string, problem: string) => never, raw: unknow
   raw.forEach((entry: unknown, i) => {
     const key = `users[${i}]`;
     if (!isRecord(entry)) fail(key, "must be a mapping with a username");
-    const allowed: (keyof UserConfig)[] = ["username", "email", "roles"];
+    const allowed: (keyof UserConfig)[] = ["username", "email", "roles", "token", "tokenFile"];
     checkKeys(fail, entry, allowed, key);
     const username = entry.username;
     if (typeof username !== "string" || !USERNAME.test(username)) {
@@ -267,8 +312,26 @@ function resolveUsers(fail: (key: string, problem: string) => never, raw: unknow
     if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === "string")) {
       fail(`${key}.roles`, "must be a list of role names");
     }
-    users.set(username, { username, email, roles });
+    const token = optionalString(fail, entry, "token", key);
+    if (token !== undefined && !TOKEN.test(token)) {
+      fail(`${key}.token`, "must be 16 to 256 characters of A-Z, a-z, 0-9, '-', '.', '_', '~'");
+    }
+    const tokenFile = optionalString(fail, entry, "tokenFile", key);
+    if (tokenFile === "") fail(`${key}.tokenFile`, "must be a file path");
+    users.set(username, {
+      username,
+      email,
+      roles,
+      ...(token === undefined ? {} : { token }),
+      ...(tokenFile === undefined ? {} : { tokenFile }),
+    });
   });
+  const tokens = new Set<string>();
+  for (const user of users.values()) {
+    if (user.token === undefined) continue;
+    if (tokens.has(user.token)) fail("users", `two users have the same token`);
+    tokens.add(user.token);
+  }
   const emails = new Set<string>();
   for (const user of users.values()) {
     if (emails.has(user.email)) fail("users", `e-mail ${user.email} is used by two users`);

@@ -91,6 +91,13 @@ export interface WorkflowConfig {
   types?: RequestTypeId[];
   /** @default [] */
   autoAccept?: RequestTypeId[];
+  /**
+   * The community role that receives each request type not approved automatically, as
+   * oarepo-workflows' `CommunityRole` generators name it: the receiver is
+   * `{"community_role": "<community uuid>:<role>"}` and any member with that role (see
+   * `CommunityConfig.roles`) may accept or decline. @default "curator" for every type
+   */
+  receivers?: Partial<Record<RequestTypeId, string>>;
 }
 
 /** How drafts of a model get published. */
@@ -104,8 +111,18 @@ export interface CommunityConfig {
   id?: string;
   /** @default the slug */
   title?: string;
-  /** Usernames that curate the community: they may read its records' drafts. @default ["curator"] */
+  /**
+   * Usernames that curate the community: they may read its records' drafts. Shorthand for
+   * `roles.curator`. @default ["curator"] (when `roles` is missing too)
+   */
   curators?: string[];
+  /**
+   * Members by community role (invenio-communities' `owner`, `manager`, `curator`, `reader`, or a
+   * repository's own), e.g. `{curator: [alice], owner: [bob]}`. A request goes to the role its
+   * workflow names (`WorkflowConfig.receivers`); owners, managers and curators may read the
+   * community's drafts.
+   */
+  roles?: Record<string, string[]>;
 }
 
 /** A user to seed; a personal access token is generated once per data directory. */
@@ -115,6 +132,16 @@ export interface UserConfig {
   email?: string;
   /** e.g. `["curator"]`, `["admin"]`. */
   roles?: string[];
+  /**
+   * A fixed personal access token (at least 16 characters of `A-Za-z0-9-._~`), so that a test
+   * suite can know it in advance; when missing one is generated once per data directory.
+   */
+  token?: string;
+  /**
+   * A file the devserver writes the user's token to at start-up (mode 0600, created with its
+   * directory), relative to the config file's directory; a third-party test suite reads it there.
+   */
+  tokenFile?: string;
 }
 
 /** Repository identity shown in discovery (protocol §2.2). */
@@ -168,7 +195,10 @@ export interface ResolvedCommunity {
   id: string;
   slug: string;
   title: string;
+  /** Everyone who may read the community's drafts and review them: owners, managers, curators. */
   curators: string[];
+  /** Members by role. */
+  roles: Record<string, string[]>;
 }
 
 /** A user with every default applied. */
@@ -176,6 +206,10 @@ export interface ResolvedUser {
   username: string;
   email: string;
   roles: string[];
+  /** The fixed token, if configured. */
+  token?: string;
+  /** Where to write the token, absolute or relative to the config file's directory. */
+  tokenFile?: string;
 }
 
 /** The configuration with every default applied, models sorted by type. */

@@ -15,6 +15,8 @@ export interface UserSeed {
   username: string;
   email: string;
   roles: readonly string[];
+  /** A fixed token to give the user (it moves to this user if another one held it). */
+  token?: string;
 }
 
 interface UserRow {
@@ -68,10 +70,19 @@ export class UserStore {
     const addToken = this.db.prepare(
       "INSERT INTO tokens (token, user_id, name, created) VALUES (?, ?, ?, ?)",
     );
+    const fixToken = this.db.prepare(
+      `INSERT INTO tokens (token, user_id, name, created) VALUES (?, ?, 'config', ?)
+       ON CONFLICT(token) DO UPDATE SET user_id = excluded.user_id`,
+    );
     this.db.transaction(() => {
       for (const seed of seeds) {
         upsert.run(seed.username, seed.email, JSON.stringify(seed.roles), now);
         const { id } = findUser.get(seed.username) as { id: number };
+        if (seed.token !== undefined) {
+          fixToken.run(seed.token, id, now);
+          tokens.set(seed.username, seed.token);
+          continue;
+        }
         let token = (findToken.get(id) as { token: string } | undefined)?.token;
         if (token === undefined) {
           token = newToken();

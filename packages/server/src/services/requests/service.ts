@@ -166,10 +166,18 @@ class Requests {
     if (user === undefined || receiver === null) return false;
     const [kind, value] = refEntry(receiver);
     if (kind === "user") return value === String(user.id);
-    if (kind === "community" || kind === "community_role") {
-      // oarepo-communities' CommunityRoleResolver: `<community uuid>:<role>`.
-      const communityId = kind === "community" ? value : (value.split(":")[0] ?? "");
-      return this.app.records.community(communityId)?.curators.includes(user.username) === true;
+    if (kind === "community") {
+      return this.app.records.community(value)?.curators.includes(user.username) === true;
+    }
+    if (kind === "community_role") {
+      // oarepo-communities' CommunityRoleResolver: `<community uuid>:<role>`, every member with
+      // that role. A community stored before roles existed falls back to its curators.
+      const [communityId = "", role = ""] = value.split(":");
+      const community = this.app.records.community(communityId);
+      if (community === undefined) return false;
+      const members =
+        Object.keys(community.roles).length === 0 ? community.curators : community.roles[role];
+      return members?.includes(user.username) === true;
     }
     return false;
   }
@@ -503,7 +511,7 @@ class Requests {
       ? AUTO_APPROVE
       : community === undefined
         ? this.adminReceiver()
-        : { community_role: `${community}:curator` };
+        : { community_role: `${community}:${model.requests.receivers[info.id] ?? "curator"}` };
     const row: RequestRow = {
       id: randomUUID(),
       number: this.app.requests.nextNumber(),
