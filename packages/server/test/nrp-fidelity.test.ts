@@ -226,7 +226,9 @@ describe("community roles receive requests", () => {
       }),
     ).rejects.toThrow(/m\.requests\.receivers\.new_version: 'new_version' is not one/);
     await expect(
-      startDevServer({ config: { communities: [{ slug: "x", roles: { curator: "alice" } }] } }),
+      startDevServer({
+        config: { communities: [{ slug: "x", roles: { curator: "alice" } }] },
+      } as never),
     ).rejects.toThrow(/communities\[0\]\.roles\.curator: must be a list of usernames/);
   });
 });
