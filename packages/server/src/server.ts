@@ -26,6 +26,7 @@ import { landingService } from "./services/records/landing.js";
 import { recordsService } from "./services/records/service.js";
 import { requestsService } from "./services/requests/service.js";
 import { searchService } from "./services/search.js";
+import { vocabulariesService } from "./services/vocabularies.js";
 import { FLAVOUR_TRAITS } from "./services/flavour.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
 import { FileStore } from "./store/files.js";
@@ -124,6 +125,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     filesService,
     landingService,
     doisService,
+    vocabulariesService,
     adminService,
   ],
   rdm: [

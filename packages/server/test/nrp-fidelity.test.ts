@@ -232,3 +232,103 @@ describe("community roles receive requests", () => {
     ).rejects.toThrow(/communities\[0\]\.roles\.curator: must be a list of usernames/);
   });
 });
+
+describe("vocabularies", () => {
+  const server = useServer();
+
+  test("the default ones are listed in discovery as an NRP repository lists them", async () => {
+    const models = await call(`${server().url}/.well-known/repository/models`);
+    const vocabularies = (models.body as { type: string; features: string[] }[])
+      .filter((m) => m.features.includes("vocabulary"))
+      .map((m) => m.type);
+    expect(vocabularies).toEqual([
+      "affiliations",
+      "awards",
+      "funders",
+      "subjects",
+      "names",
+      "affiliations-vocab",
+      "awards-vocab",
+      "funders-vocab",
+      "subjects-vocab",
+      "names-vocab",
+      "languages",
+      "resourcetypes",
+      "licenses",
+    ]);
+    const byType = new Map(
+      (models.body as { type: string; links: Record<string, string> }[]).map((m) => [m.type, m]),
+    );
+    expect(byType.get("funders")?.links).toEqual({ records: `${server().url}/api/funders` });
+    expect(byType.get("languages")?.links).toEqual({
+      records: `${server().url}/api/vocabularies/languages`,
+      deposit: `${server().url}/api/vocabularies/languages`,
+    });
+  });
+
+  test("every listed vocabulary is served: search and get", async () => {
+    const models = await call(`${server().url}/.well-known/repository/models`);
+    for (const m of models.body as {
+      type: string;
+      features: string[];
+      links: { records: string };
+    }[]) {
+      if (!m.features.includes("vocabulary")) continue;
+      const search = await call(m.links.records);
+      expect(search.status, m.type).toBe(200);
+      expect(search.body.hits.total, m.type).toBeGreaterThan(0);
+      const [first] = search.body.hits.hits as { id: string; links: { self: string } }[];
+      const one = await call(first?.links.self ?? "");
+      expect(one.status, m.type).toBe(200);
+      expect(one.body.id).toBe(first?.id);
+    }
+    const czech = await call(`${server().url}/api/vocabularies/languages?q=czech`);
+    expect(czech.body.hits.hits.map((h: { id: string }) => h.id)).toEqual(["ces"]);
+    expect(czech.body.hits.hits[0]).toMatchObject({
+      id: "ces",
+      type: "languages",
+      title: { en: "Czech" },
+      links: { self: `${server().url}/api/vocabularies/languages/ces` },
+    });
+    const suggest = await call(`${server().url}/api/affiliations?suggest=charl`);
+    expect(suggest.body.hits.hits.map((h: { acronym: string }) => h.acronym)).toEqual(["CUNI"]);
+    expect((await call(`${server().url}/api/funders/nosuch`)).status).toBe(404);
+  });
+});
+
+describe("vocabularies from the config", () => {
+  const server = useServer({
+    config: {
+      vocabularies: {
+        instruments: {
+          name: "Instruments",
+          entries: [
+            { id: "nmr-600", title: { en: "NMR spectrometer 600 MHz" } },
+            { id: "xrd", title: { en: "X-ray diffractometer" } },
+          ],
+        },
+        funders: { entries: [{ id: "ga", name: "Grant agency" }] },
+      },
+    },
+  });
+
+  test("replace the defaults: listed, searched and read", async () => {
+    const models = await call(`${server().url}/.well-known/repository/models`);
+    expect(
+      (models.body as { type: string; features: string[] }[])
+        .filter((m) => m.features.includes("vocabulary"))
+        .map((m) => m.type),
+    ).toEqual(["funders", "funders-vocab", "instruments"]);
+    const found = await call(`${server().url}/api/vocabularies/instruments/?q=x-ray`);
+    expect(found.body.hits.hits.map((h: { id: string }) => h.id)).toEqual(["xrd"]);
+    const one = await call(`${server().url}/api/vocabularies/funders-vocab/ga`);
+    expect(one.body).toMatchObject({ id: "ga", name: "Grant agency" });
+    expect((await call(`${server().url}/api/vocabularies/languages`)).status).toBe(404);
+  });
+
+  test("an entry without an id is refused", async () => {
+    await expect(
+      startDevServer({ config: { vocabularies: { x: { entries: [{ title: "no id" }] } } } }),
+    ).rejects.toThrow(/vocabularies\.x\.entries\[0\]: must be a mapping with a string id/);
+  });
+});

@@ -300,13 +300,6 @@ const DELIBERATE: readonly Deliberate[] = [
   },
   // --- discovery
   {
-    exchanges: ["well-known-models"],
-    where: ["body $[*].type", "body $[*].links.*", "body $[*].content_types[*].schema"],
-    reason:
-      "the recorded repository lists RDM's vocabularies (affiliations, awards, funders, " +
-      "subjects, names and their `-vocab` forms) among the models; the devserver lists its own",
-  },
-  {
     exchanges: ["well-known-model"],
     where: ["body *"],
     reason:
@@ -365,6 +358,8 @@ const ALL_TYPES = [
  */
 function config(workflow: "auto" | "curated"): DevServerConfig {
   return {
+    // The recorded repository has RDM's own vocabularies only (no generic ones).
+    vocabularies: { affiliations: {}, awards: {}, funders: {}, subjects: {}, names: {} },
     models: {
       simple: {
         features: ["requests", "drafts", "files"],

@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { createHash } from "node:crypto";
-import { BUILTIN_USERS, DEFAULT_COMMUNITIES, DEFAULT_CONFIG } from "./defaults.js";
+import {
+  BUILTIN_USERS,
+  DEFAULT_COMMUNITIES,
+  DEFAULT_CONFIG,
+  DEFAULT_VOCABULARIES,
+} from "./defaults.js";
 import { checkSchema } from "./schema.js";
 import { checkKeys, isRecord } from "./util.js";
 import {
@@ -17,8 +22,51 @@ import {
   type ResolvedConfig,
   type ResolvedModel,
   type ResolvedUser,
+  type ResolvedVocabulary,
   type UserConfig,
 } from "./types.js";
+
+/** The vocabularies invenio-vocabularies (and InvenioRDM) serve with their own service. */
+export const SPECIAL_VOCABULARIES: readonly string[] = [
+  "affiliations",
+  "awards",
+  "funders",
+  "subjects",
+  "names",
+];
+
+const VOCABULARY_TYPE = /^[a-z][a-z0-9_-]{0,62}$/;
+
+function resolveVocabularies(
+  fail: (key: string, problem: string) => never,
+  raw: unknown,
+): ResolvedVocabulary[] {
+  const all: unknown = raw ?? DEFAULT_VOCABULARIES;
+  if (!isRecord(all)) fail("vocabularies", "must be a mapping of vocabulary type to vocabulary");
+  return Object.entries(all).map(([type, value]) => {
+    const key = `vocabularies.${type}`;
+    if (!VOCABULARY_TYPE.test(type) || type.endsWith("-vocab")) {
+      fail(key, "a vocabulary type must be lower-case letters, digits, '-' or '_'");
+    }
+    const v: unknown = value ?? {};
+    if (!isRecord(v)) fail(key, "must be a mapping with name and entries");
+    checkKeys(fail, v, ["name", "entries"], key);
+    const entries = v.entries ?? [];
+    if (!Array.isArray(entries)) fail(`${key}.entries`, "must be a list of entries");
+    const ids = new Set<string>();
+    const resolved = entries.map((entry: unknown, i) => {
+      if (!isRecord(entry) || typeof entry.id !== "string" || entry.id === "") {
+        fail(`${key}.entries[${i}]`, "must be a mapping with a string id");
+      }
+      if (ids.has(entry.id)) fail(`${key}.entries[${i}].id`, `'${entry.id}' is listed twice`);
+      ids.add(entry.id);
+      return entry as Record<string, unknown> & { id: string };
+    });
+    const name =
+      optionalString(fail, v, "name", key) ?? `${type.charAt(0).toUpperCase()}${type.slice(1)}`;
+    return { type, name, special: SPECIAL_VOCABULARIES.includes(type), entries: resolved };
+  });
+}
 
 /**
  * A configuration problem, with the file (or option) and the key at fault, so the fix is obvious
@@ -351,7 +399,13 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
   };
   const raw: unknown = input ?? {};
   if (!isRecord(raw)) fail("", "the top level must be a mapping with repository, models, users");
-  const top: (keyof DevServerConfig)[] = ["repository", "models", "users", "communities"];
+  const top: (keyof DevServerConfig)[] = [
+    "repository",
+    "models",
+    "users",
+    "communities",
+    "vocabularies",
+  ];
   checkKeys(fail, raw, top, "");
 
   const defaults = DEFAULT_CONFIG.repository ?? {};
@@ -388,5 +442,6 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     models: resolved,
     users: resolveUsers(fail, raw.users),
     communities: resolveCommunities(fail, raw.communities),
+    vocabularies: resolveVocabularies(fail, raw.vocabularies),
   };
 }

@@ -125,6 +125,23 @@ export interface CommunityConfig {
   roles?: Record<string, string[]>;
 }
 
+/**
+ * A vocabulary (invenio-vocabularies), listed among the models in discovery and searchable.
+ * `affiliations`, `awards`, `funders`, `subjects` and `names` have their own services
+ * (`/api/<type>`, plus a writable `<type>-vocab` form under `/api/vocabularies/`, as an NRP
+ * repository lists them); any other type is a generic vocabulary at `/api/vocabularies/<type>`.
+ */
+export interface VocabularyConfig {
+  /** Shown in discovery. @default the type, capitalised */
+  name?: string;
+  /**
+   * The seeded entries: each needs a unique string `id`; the rest is served as written (e.g.
+   * `title: {en: …}` for a generic vocabulary, `name`, `acronym`, `identifiers` for an
+   * affiliation). @default []
+   */
+  entries?: Record<string, unknown>[];
+}
+
 /** A user to seed; a personal access token is generated once per data directory. */
 export interface UserConfig {
   username: string;
@@ -170,6 +187,11 @@ export interface DevServerConfig {
   users?: UserConfig[];
   /** Communities to seed; when given, they replace the default `physics` and `biology`. */
   communities?: CommunityConfig[];
+  /**
+   * Vocabularies by type; when given, they replace the defaults (affiliations, awards, funders,
+   * subjects, names, languages, resourcetypes, licenses, with a few entries each).
+   */
+  vocabularies?: Record<string, VocabularyConfig>;
 }
 
 /** A model with every default applied. */
@@ -201,6 +223,15 @@ export interface ResolvedCommunity {
   roles: Record<string, string[]>;
 }
 
+/** A vocabulary with every default applied. */
+export interface ResolvedVocabulary {
+  type: string;
+  name: string;
+  /** Served at `/api/<type>` (and `/api/vocabularies/<type>-vocab`) rather than generically. */
+  special: boolean;
+  entries: (Record<string, unknown> & { id: string })[];
+}
+
 /** A user with every default applied. */
 export interface ResolvedUser {
   username: string;
@@ -218,4 +249,5 @@ export interface ResolvedConfig {
   models: ResolvedModel[];
   users: ResolvedUser[];
   communities: ResolvedCommunity[];
+  vocabularies: ResolvedVocabulary[];
 }
