@@ -2,6 +2,7 @@
 // (floating promises, misused promises) that matter most in a streaming HTTP client.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import layering from "./eslint.layering.js";
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "coverage/**", "docs/api/**", "**/*.cjs"] },
@@ -28,23 +29,7 @@ export default tseslint.config(
       "@typescript-eslint/no-extraneous-class": "off",
     },
   },
-  {
-    // The CLI is built only on the library's public API.
-    files: ["packages/cli/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            {
-              group: ["nrp-invenio-client/*", "**/client/src/**", "**/client/dist/**"],
-              message: "The CLI uses only the public exports of nrp-invenio-client.",
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...layering,
   {
     files: ["**/test/**/*.ts", "bench/**"],
     rules: {

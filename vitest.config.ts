@@ -12,6 +12,7 @@ const slow = [
   "test/packaging.test.ts",
   "docs/test/docs.test.ts",
   "docs/test/samples.test.ts",
+  "docs/test/readme.test.ts",
   "packages/client/test/integration/scan-large.test.ts",
   "packages/server/test/files-memory.test.ts",
   "test/conformance/devserver-rdm.test.ts",
@@ -25,6 +26,8 @@ export default defineConfig({
       "nrp-invenio-client": src("./packages/client/src/index.ts"),
       "nrp-invenio-devserver": src("./packages/server/src/index.ts"),
       "nrp-invenio-cli": src("./packages/cli/src/main.ts"),
+      // The client's platform import (package.json `imports`), as Node resolves it.
+      "#platform": src("./packages/client/src/internal/platform/node.ts"),
     },
   },
   test: {

@@ -2,6 +2,7 @@ import type { NRPClientOptions, NRPConfig, NRPInvenioClient, RetryEvent } from "
 
 import { loadClient } from "./client-module.js";
 
+import { effectiveDefault } from "./commands/alias/view.js";
 import { UsageError } from "./errors.js";
 import type { CliIO } from "./io.js";
 import type { Output } from "./output.js";
@@ -82,6 +83,52 @@ export interface CommandContext {
   adopt(client: NRPInvenioClient): void;
   /** The variable store beside the configuration file (`variables.yaml`), loaded on first use. */
   variables(): Promise<VariableStore>;
+  /**
+   * Which alias a configured client for `url`'s origin came from and whether it sent a token, for
+   * the hint after a 401/403; undefined when no configured client talks to that origin.
+   */
+  credentialsFor(url: string): Credentials | undefined;
+}
+
+/** How a configured client authenticates: what a 401/403 hint names. */
+export interface Credentials {
+  /** The alias the client was built from (undefined when only the environment named the URL). */
+  alias: string | undefined;
+  /** The repository URL. */
+  serverUrl: string;
+  /** Whether requests to the repository carry a token. */
+  tokenSent: boolean;
+  /** Whether the token comes from `NRP_INVENIO_CLIENT_TOKEN` rather than the file. */
+  tokenFromEnv: boolean;
+}
+
+/** The variable holding a token that overrides the file's. */
+export const TOKEN_ENV = "NRP_INVENIO_CLIENT_TOKEN";
+
+/**
+ * What to do after a 401/403 from a configured repository: which alias, whether a token was
+ * sent, and the command that replaces it. Invenio treats a wrong or expired token as no token,
+ * so a 403 may mean either a bad token or a permission the user lacks.
+ */
+export function authHint(c: Credentials): string {
+  const name = c.alias ?? "<alias>";
+  const replace = `nrp add alias ${c.serverUrl} ${name} --force`;
+  if (c.tokenFromEnv) {
+    return (
+      `The token from ${TOKEN_ENV} was sent. If it is wrong or expired, set a new one there; ` +
+      "otherwise this account may not do this."
+    );
+  }
+  if (!c.tokenSent) {
+    return (
+      `No token is stored for the alias "${name}", so the request went anonymously. ` +
+      `Add one with "${replace}" (it asks for the token).`
+    );
+  }
+  return (
+    `The token of the alias "${name}" was sent. If it is wrong or expired (the repository then ` +
+    `treats you as anonymous), replace it with "${replace}"; otherwise this account may not do this.`
+  );
 }
 
 /** The variable naming the alias (the library's `ENV.alias`, which `fromConfig()` also reads). */
@@ -128,6 +175,7 @@ export function createContext(
   let config: Promise<NRPConfig> | undefined;
   let variables: Promise<VariableStore> | undefined;
   const clients = new Map<string, Promise<NRPInvenioClient>>();
+  const credentials = new Map<string, Credentials>();
   const adhoc: NRPInvenioClient[] = [];
   const onRetry = (event: RetryEvent): void => {
     if (event.delayMs > ANNOUNCE_WAIT_MS) output.note(announceRetry(event));
@@ -143,7 +191,12 @@ export function createContext(
     signal,
     onRetry,
     config() {
-      config ??= loadClient().then((lib) => lib.NRPConfig.load(globals.config));
+      config ??= loadClient()
+        .then((lib) => lib.NRPConfig.load(globals.config))
+        .then((cfg) => {
+          for (const warning of cfg.warnings) output.warn(`${cfg.path}: ${warning}.`);
+          return cfg;
+        });
       return config;
     },
     client(alias) {
@@ -151,7 +204,10 @@ export function createContext(
       const key = wanted ?? "\u0000default";
       let client = clients.get(key);
       if (!client) {
-        client = loadClient()
+        // Read through config() first, so its warnings (a misspelt key) show before any request.
+        client = context
+          .config()
+          .then(() => loadClient())
           .then((lib) =>
             lib.NRPInvenioClient.fromConfig({
               ...(wanted === undefined ? {} : { alias: wanted }),
@@ -160,20 +216,35 @@ export function createContext(
               overrides: { onRetry, maxRetryWait },
             }),
           )
-          .then((c) => {
+          .then(async (c) => {
             output.verbose(
               `using ${c.serverUrl} (${wanted ?? "default alias"}, ${globals.config})`,
             );
+            const name = wanted ?? effectiveDefault(await context.config());
+            credentials.set(new URL(c.serverUrl).origin, {
+              alias: name,
+              serverUrl: c.serverUrl,
+              tokenSent: c.options.token !== undefined && c.options.token !== "",
+              tokenFromEnv: (io.env[TOKEN_ENV] ?? "") !== "",
+            });
             return c;
           });
         clients.set(key, client);
       }
       return client;
     },
+    credentialsFor(url) {
+      try {
+        return credentials.get(new URL(url).origin);
+      } catch {
+        return undefined;
+      }
+    },
     async aliasName() {
       if (globals.alias !== undefined) return globals.alias;
       const cfg = await context.config();
-      if (cfg.defaultRepository !== undefined) return cfg.defaultRepository;
+      const fallback = effectiveDefault(cfg);
+      if (fallback !== undefined) return fallback;
       throw new UsageError(
         `No repository alias is configured in ${cfg.path}, and variables are kept per alias.`,
         `Add one with "nrp add alias <url> [alias]", or pass --alias (or set ${ALIAS_ENV}).`,

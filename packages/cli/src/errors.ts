@@ -368,3 +368,33 @@ export function withHint(err: unknown, hint: string): unknown {
   }
   return err;
 }
+
+/**
+ * Adds `hint(url)` to a 401/403 from the server (bare, or the cause of a {@link CliError}),
+ * after any hint it already has; other errors pass unchanged. A token withheld from another
+ * origin has its own hint and is left alone.
+ */
+export function withAuthHint(err: unknown, hint: (url: string) => string | undefined): unknown {
+  const lib = loadedClient();
+  if (lib === undefined) return err;
+  const api =
+    err instanceof lib.APIError
+      ? err
+      : err instanceof CliError && err.cause instanceof lib.APIError
+        ? err.cause
+        : undefined;
+  if (api === undefined || (api.status !== 401 && api.status !== 403)) return err;
+  if (api.withheldToken !== undefined) return err;
+  const text = hint(api.url);
+  if (text === undefined) return err;
+  if (err instanceof CliError) {
+    return new CliError(err.message, {
+      exitCode: err.exitCode,
+      code: err.code,
+      fields: err.fields,
+      hint: err.hint === undefined ? text : `${err.hint}\n${text}`,
+      cause: err.cause,
+    });
+  }
+  return withHint(err, text);
+}

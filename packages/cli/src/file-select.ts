@@ -10,7 +10,7 @@ export function isPattern(arg: string): boolean {
  *
  * `*` and `?` stay within one `/`-separated segment and `**` crosses segments, as in shells with
  * globstar; `[abc]`, `[a-z]` and `[!x]` are character classes. A lone `*` is special-cased by
- * {@link selectKeys} to mean every file.
+ * {@link selectKeys} to mean every file, and so is a lone `**`.
  */
 export function globToRegExp(pattern: string): RegExp {
   let re = "";
@@ -54,7 +54,7 @@ export function selectKeys(args: readonly string[], available: readonly string[]
   const chosen = new Set<string>();
   const missing: string[] = [];
   for (const arg of args) {
-    if (arg === "*") {
+    if (arg === "*" || arg === "**") {
       for (const key of available) chosen.add(key);
       continue;
     }

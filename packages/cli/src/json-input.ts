@@ -290,6 +290,8 @@ export async function readJsonObject(
 export interface JsonLinesState {
   /** The error for that line; the lines after it were not read. */
   error?: UsageError;
+  /** The 1-based number of that line. */
+  line?: number;
 }
 
 /** True for a `.jsonl` / `.ndjson` file name. */
@@ -334,12 +336,14 @@ export async function* readJsonLines(
       } catch (err) {
         if (err instanceof UsageError) {
           state.error = err;
+          state.line = n;
           return;
         }
         throw err;
       }
       if (!isPlainObject(value)) {
         state.error = new UsageError(`Expected a JSON object on ${describeSource(source)}.`);
+        state.line = n;
         return;
       }
       yield value;

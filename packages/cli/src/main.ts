@@ -4,11 +4,11 @@ import { Command, CommanderError, Option } from "commander";
 
 import { loadClient } from "./client-module.js";
 
-import { DEFAULT_MAX_WAIT, createContext, resolveAlias } from "./context.js";
+import { DEFAULT_MAX_WAIT, authHint, createContext, resolveAlias } from "./context.js";
 import type { GlobalOptions } from "./context.js";
 import { NOUNS, VERBS, flag, optionalString } from "./define.js";
 import type { CommandDefinition, Example, NounKey } from "./define.js";
-import { ExitCode, UsageError, reportError } from "./errors.js";
+import { ExitCode, UsageError, reportError, withAuthHint } from "./errors.js";
 import { processIO } from "./io.js";
 import type { CliIO } from "./io.js";
 import { FORMATS, Output, colorEnabled, defaultFormat } from "./output.js";
@@ -129,6 +129,99 @@ function prescan(argv: readonly string[], io: CliIO): OutputOptions {
     else if (arg === "-q" || arg === "--quiet") opts["quiet"] = true;
   });
   return outputOptions(opts, io);
+}
+
+/** Global options that take a value: what follows them is not a command name. */
+const GLOBAL_VALUE_OPTIONS = new Set(["--alias", "--config", "--format", "--max-wait"]);
+
+/** Index of the first command word of argv (skipping global options and their values), or -1. */
+function firstWord(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") return -1;
+    if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith("-")) return i;
+  }
+  return -1;
+}
+
+/** Verbs whose noun may be left out: `nrp search soil` is `nrp search records soil`. */
+const DEFAULT_NOUNS: Readonly<Record<string, string>> = { search: "records", scan: "records" };
+
+/** Every spelling of every noun, to tell `nrp search requests` (a wrong noun) from a query. */
+const NOUN_NAMES: ReadonlySet<string> = new Set(Object.values(NOUNS).flatMap((n) => [...n.names]));
+
+/**
+ * Inserts the default noun after `search` and `scan` when the next word is not a noun, so that
+ * `nrp search 'soil'` and `nrp scan` work; another noun (`nrp search requests`) is left for the
+ * "did you mean" of {@link rightForm}.
+ */
+function withDefaultNoun(program: Command, argv: readonly string[]): string[] {
+  const out = [...argv];
+  const i = firstWord(argv);
+  const verb = i === -1 ? undefined : argv[i];
+  const noun = verb === undefined ? undefined : DEFAULT_NOUNS[verb];
+  if (noun === undefined) return out;
+  const group = program.commands.find((c) => c.name() === verb);
+  const next = argv[i + 1];
+  const known = group?.commands.some((c) => c.name() === next || c.aliases().includes(next ?? ""));
+  if (known === true || (next !== undefined && NOUN_NAMES.has(next))) return out;
+  out.splice(i + 1, 0, noun);
+  return out;
+}
+
+/** Other words users type for a verb. */
+const VERB_SYNONYMS: Readonly<Record<string, string>> = {
+  show: "get",
+  read: "get",
+  view: "get",
+  find: "search",
+  query: "search",
+  new: "create",
+  make: "create",
+  ls: "list",
+  rm: "remove",
+  del: "delete",
+  put: "upload",
+  fetch: "download",
+  approve: "accept",
+  reject: "decline",
+};
+
+/**
+ * A "did you mean" for an unknown command word: the verb for a synonym (`show` → `get`), or the
+ * commands that do take a noun the verb does not (`nrp search requests` → `nrp list requests`).
+ */
+function rightForm(
+  program: Command,
+  commands: readonly CommandDefinition<unknown>[],
+  argv: readonly string[],
+): string | undefined {
+  const i = firstWord(argv);
+  const first = i === -1 ? undefined : argv[i];
+  if (first === undefined) return undefined;
+  const isVerb = program.commands.some((c) => c.name() === first);
+  if (!isVerb) {
+    const verb = VERB_SYNONYMS[first];
+    if (verb === undefined) return undefined;
+    const rest = argv.slice(i + 1).join(" ");
+    return `Did you mean "nrp ${verb}${rest === "" ? "" : ` ${rest}`}"? Run "nrp --help" for the commands.`;
+  }
+  const word = argv[i + 1];
+  if (word === undefined) return undefined;
+  const key = (Object.keys(NOUNS) as NounKey[]).find((k) =>
+    (NOUNS[k].names as readonly string[]).includes(word),
+  );
+  if (key === undefined) return undefined;
+  const forms = commands
+    .filter((d) => d.noun === key)
+    .map((d) => `nrp ${d.verb} ${d.nounForm ?? d.noun}`);
+  if (forms.length === 0) return undefined;
+  const query =
+    DEFAULT_NOUNS[first] === undefined
+      ? ""
+      : ` To ${first} records for the word "${word}", write "nrp ${first} ${DEFAULT_NOUNS[first]} ${word}".`;
+  return `"nrp ${first}" does not take ${word}; for ${word} there are: ${forms.join(", ")}.${query}`;
 }
 
 /** The command a failing argv was aimed at, for the "run ... --help" hint. */
@@ -274,6 +367,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       signal.throwIfAborted();
       await def.run(context, input);
       signal.throwIfAborted();
+    } catch (err) {
+      throw withAuthHint(err, (url) => {
+        const credentials = context.credentialsFor(url);
+        return credentials === undefined ? undefined : authHint(credentials);
+      });
     } finally {
       await dispose();
     }
@@ -287,7 +385,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   const { COMMANDS } = await import("./commands/index.js");
   const program = buildProgram(io, COMMANDS, invoke);
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(withDefaultNoun(program, argv), { from: "user" });
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -298,7 +396,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (signal.aborted) return reportInterrupted(state, argv, io);
     const report = reportError(err);
     if (err instanceof CommanderError) {
-      report.hint = `Run "${commandPath(program, argv)} --help" for usage.`;
+      report.hint =
+        (err.code === "commander.unknownCommand"
+          ? rightForm(program, COMMANDS, argv)
+          : undefined) ?? `Run "${commandPath(program, argv)} --help" for usage.`;
     }
     (state.output ?? new Output(io, prescan(argv, io))).error(report);
     return report.exitCode;

@@ -106,6 +106,8 @@ export class Progress {
   readonly #now: () => number;
   #multi: cliProgress.MultiBar | undefined;
   readonly #live = new Set<cliProgress.SingleBar>();
+  /** The bar summing all transfers, once {@link Progress.total} made one. */
+  #sum: { bar: ProgressBar; value: number } | undefined;
 
   constructor(stream: CliStream, options: ProgressOptions) {
     this.#stream = stream;
@@ -115,6 +117,10 @@ export class Progress {
 
   /** Starts a bar for one transfer; `value` is where a resumed transfer starts. */
   bar(label: string, total: number | undefined, value = 0): ProgressBar {
+    return this.#bar(label, total, value, true);
+  }
+
+  #bar(label: string, total: number | undefined, value: number, counted: boolean): ProgressBar {
     if (!this.enabled) return NO_BAR;
     const multi = this.#display();
     const payload: Payload = {
@@ -128,8 +134,12 @@ export class Progress {
     // cli-progress draws a multi-bar on its timer only; a short transfer would never show.
     multi.update();
     let size = total;
+    let last = value;
+    if (counted) this.addToTotal(value);
     return {
       update: (v, t) => {
+        if (counted) this.addToTotal(v - last);
+        last = v;
         if (t !== undefined && t !== size) {
           size = t;
           bar.setTotal(t);
@@ -143,9 +153,28 @@ export class Progress {
         // The final state is drawn once before the bar goes.
         multi.update();
         multi.remove(bar);
+        // A total bar, when there is one, stays until the command ends.
         if (this.#live.size === 0) this.stop();
       },
     };
+  }
+
+  /**
+   * Adds a bar that sums every transfer's bytes, for commands that move several files: the
+   * per-file bars come and go, this one shows how far the whole command is. It stays until
+   * {@link Progress.stop}.
+   */
+  total(files: number, bytes: number): void {
+    if (!this.enabled || this.#sum !== undefined) return;
+    this.#sum = { bar: this.#bar(`all ${String(files)} files`, bytes, 0, false), value: 0 };
+  }
+
+  /** Counts bytes towards the total bar, e.g. of a file skipped as already there. */
+  addToTotal(bytes: number): void {
+    const sum = this.#sum;
+    if (sum === undefined || bytes === 0) return;
+    sum.value += bytes;
+    sum.bar.update(sum.value);
   }
 
   /** Prints a message on stderr, above the bars while they are shown. */
@@ -164,6 +193,7 @@ export class Progress {
     const multi = this.#multi;
     if (multi === undefined) return;
     this.#multi = undefined;
+    this.#sum = undefined;
     for (const bar of this.#live) multi.remove(bar);
     this.#live.clear();
     multi.stop();

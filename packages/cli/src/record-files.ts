@@ -2,7 +2,7 @@ import type { NRPFile, NRPRecord, NRPRecordFiles } from "nrp-invenio-client";
 
 import type { CommandContext } from "./context.js";
 import { CliError, ExitCode, UsageError } from "./errors.js";
-import { expandIds, resolveRecord } from "./record-ids.js";
+import { expandIds, resolveExisting, resolveRecord } from "./record-ids.js";
 import type { RecordForm } from "./record-ids.js";
 import { parseSize } from "./sizes.js";
 import type { TransferChoice } from "./file-transfer.js";
@@ -27,7 +27,12 @@ export async function recordWithFiles(
   form: RecordForm,
 ): Promise<RecordFiles> {
   const [one] = await expandIds(ctx, [id], { single: true });
-  const record = await resolveRecord(ctx, one ?? id, form, { includeFiles: true });
+  // Without --draft/--published, a record that exists only as a draft (the id of a new upload)
+  // is read as its draft.
+  const record =
+    form === "given"
+      ? await resolveExisting(ctx, one ?? id, { includeFiles: true })
+      : await resolveRecord(ctx, one ?? id, form, { includeFiles: true });
   const files = record.files ?? (await record.loadFiles({ signal: ctx.signal }));
   return { record, files };
 }

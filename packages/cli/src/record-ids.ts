@@ -1,4 +1,4 @@
-import type { NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
+import type { NRPError, NRPInvenioClient, NRPRecord } from "nrp-invenio-client";
 
 import { loadClient, loadedClient } from "./client-module.js";
 import type { CommandContext } from "./context.js";
@@ -117,7 +117,99 @@ async function clientForKind(
   }
 }
 
+/** A bare record id (`abcde-12345`, or `draft/abcde-12345`): no model, no URL. */
+function bareId(id: string): { id: string; draft: boolean } | undefined {
+  const parts = id.trim().split("/");
+  if (parts.length === 1 && parts[0] !== "") return { id: parts[0] ?? "", draft: false };
+  if (parts.length === 2 && parts[0] === "draft" && parts[1] !== "") {
+    return { id: parts[1] ?? "", draft: true };
+  }
+  return undefined;
+}
+
+/**
+ * Reads a bare id on a repository without a default model: each model in turn, the published
+ * record first and then the caller's draft (unless the id asked for the draft). A 403 (a draft of
+ * someone else) is remembered and reported when nothing readable is found.
+ *
+ * Ids shown in tables have no model; pasting one back must work.
+ */
+async function readBare(
+  ctx: CommandContext,
+  client: NRPInvenioClient,
+  bare: { id: string; draft: boolean },
+  extras: ReadExtras,
+): Promise<NRPRecord> {
+  const lib = await loadClient();
+  const models = await client.info.models({ signal: ctx.signal });
+  const forms = bare.draft ? [true] : [false, true];
+  let refused: Error | undefined;
+  for (const draft of forms) {
+    for (const model of models) {
+      try {
+        return await client.records.getById(model.name, bare.id, {
+          draft,
+          signal: ctx.signal,
+          includeFiles: extras.includeFiles,
+          includeRequests: extras.includeRequests,
+          expand: extras.expand,
+        });
+      } catch (err) {
+        if (err instanceof lib.NotFoundError || err instanceof lib.GoneError) continue;
+        if (err instanceof lib.PermissionDeniedError) {
+          refused ??= err;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+  if (refused !== undefined) throw refused;
+  const names = models.map((m) => m.name).join(", ");
+  throw new CliError(
+    `No record or draft ${bare.id} in any model of ${client.serverUrl} (${names || "none"}).`,
+    {
+      exitCode: ExitCode.notFound,
+      code: "not_found",
+      hint: "Check the id (nrp search records shows them); a draft can be read by its owner only.",
+    },
+  );
+}
+
+/**
+ * The client library's message for an id it cannot parse, in the CLI's words: it names the
+ * library's entry point, which means nothing on the command line.
+ */
+function invalidIdError(err: NRPError, id: string): CliError {
+  const message = err.message.replace(/\s*\(recordGetter[^)]*\)/, "").replace(/\.?$/, ".");
+  return new CliError(message, {
+    exitCode: ExitCode.usage,
+    code: err.code,
+    hint:
+      `Name a record as "model/id", "draft/model/id", a bare id, an API or landing page URL, or ` +
+      `a DOI; "${id}" is none of these.`,
+    cause: err,
+  });
+}
+
 async function read(
+  ctx: CommandContext,
+  id: string,
+  extras: ReadExtras,
+  client: NRPInvenioClient | undefined,
+): Promise<NRPRecord> {
+  try {
+    return await readAny(ctx, id, extras, client);
+  } catch (err) {
+    const lib = await loadClient();
+    if (!(err instanceof lib.InvalidRecordIdError)) throw err;
+    const bare = bareId(id);
+    if (bare === undefined || client === undefined) throw invalidIdError(err, id);
+    return readBare(ctx, client, bare, extras);
+  }
+}
+
+async function readAny(
   ctx: CommandContext,
   id: string,
   extras: ReadExtras,

@@ -235,16 +235,19 @@ describe("describe: errors and environment", () => {
       await run([...cfg, "add", "alias", server.url, "slow", "--skip-token", "--no-check"], {
         env: home.env,
       });
-      server.faults.add({ path: "/**", delayMs: 5000, times: 5 });
+      // The first request is held until the command is interrupted, so the abort lands mid-request.
+      const rule = server.faults.add({ path: "/**", hold: true, times: 5 });
       const controller = new AbortController();
-      setTimeout(() => {
-        controller.abort();
-      }, 200);
       const started = Date.now();
-      const r = await run([...cfg, "describe", "repository"], {
+      const pending = run([...cfg, "describe", "repository"], {
         env: home.env,
         signal: controller.signal,
       });
+      await expect
+        .poll(() => server.faults.held(rule), { message: "a request to arrive", interval: 10 })
+        .toBe(1);
+      controller.abort();
+      const r = await pending;
       expect(r.code).toBe(130);
       expect(r.stderr).toContain("Interrupted");
       expect(Date.now() - started).toBeLessThan(4000);

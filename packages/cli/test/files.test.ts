@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 
@@ -564,7 +574,9 @@ describe("file commands against the devserver", () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("failed  missing.txt: Cannot read");
-    expect(r.stderr).toContain("failed  a-directory: Cannot upload");
+    expect(r.stderr).toContain(
+      `failed  a-directory: ${dir} is a directory without files to upload (hidden files`,
+    );
     expect(r.stderr).toMatch(/ok {6}b\.txt \(1\.95 KiB, md5:/);
     expect(r.stderr).toContain("2 of 5 files were not uploaded.");
     const results = JSON.parse(r.stdout) as Json[];
@@ -572,8 +584,8 @@ describe("file commands against the devserver", () => {
       ["a.txt", "uploaded"],
       ["missing.txt", "failed"],
       ["b.txt", "uploaded"],
-      ["a-directory", "failed"],
       ["c.txt", "uploaded"],
+      ["a-directory", "failed"],
     ]);
     const listed = json(await nrp(["list", "files", "@many"]));
     expect(listed.map((f: Json) => String(f["key"])).sort()).toEqual(["a.txt", "b.txt", "c.txt"]);
@@ -611,6 +623,106 @@ describe("file commands against the devserver", () => {
     ]);
     expect(pattern.code, pattern.stderr).toBe(0);
     expect((await readdir(join(cli.work, "ab"))).sort()).toEqual(["a.txt", "b.txt"]);
+  });
+
+  it("upload files DIR: the tree goes up under relative keys and comes back byte for byte", async () => {
+    await draft("tree");
+    const src = join(cli.work, "tree-src");
+    const files: Record<string, number> = {
+      "top.txt": 10,
+      "raw/a.bin": 70_000,
+      "raw/deep/b.bin": 1,
+      "raw/deep/empty.txt": 0,
+      "notes/readme.md": 300,
+      "notes/draft.tmp": 5, // excluded by name at any depth
+      "cache/x.bin": 5, // excluded as a directory
+      ".git/config": 5, // hidden directory
+      "raw/.hidden": 5, // hidden file
+    };
+    for (const [key, size] of Object.entries(files)) {
+      await mkdir(join(src, key, ".."), { recursive: true });
+      await writeFile(join(src, key), randomBytes(size));
+    }
+    // A link inside the tree is followed; one leading out of it is not.
+    const outside = await localFile("outside-secret.txt", 20);
+    await symlink(outside, join(src, "raw", "leak.txt"));
+    await symlink(join(src, "top.txt"), join(src, "notes", "top-link.txt"));
+    const expected = [
+      "notes/readme.md",
+      "notes/top-link.txt",
+      "raw/a.bin",
+      "raw/deep/b.bin",
+      "raw/deep/empty.txt",
+      "top.txt",
+    ];
+
+    const up = await nrp([
+      "upload",
+      "files",
+      "@tree",
+      `${src}/`,
+      "--recursive",
+      "--exclude",
+      "*.tmp",
+      "--exclude",
+      "cache",
+    ]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain("skipped raw/leak.txt: a symbolic link to outside the directory");
+    expect(up.stderr).toContain("Uploaded 6 files to");
+    const rows = JSON.parse(up.stdout) as Json[];
+    expect(rows.map((x) => String(x["key"])).sort()).toEqual(expected);
+    const listed = json(await nrp(["list", "files", "@tree"]));
+    expect(listed.map((f: Json) => String(f["key"])).sort()).toEqual(expected);
+
+    // Again: nothing is sent twice.
+    const again = await nrp([
+      "upload",
+      "files",
+      "@tree",
+      src,
+      "--exclude",
+      "*.tmp",
+      "--exclude",
+      "cache",
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as Json[]).every((x) => x["status"] === "unchanged")).toBe(
+      true,
+    );
+
+    // No key means every file; keys with / become directories below -o.
+    const out = join(cli.work, "tree-out");
+    const down = await nrp(["download", "file", "@tree", "-o", out]);
+    expect(down.code, down.stderr).toBe(0);
+    for (const key of expected) {
+      const original = key === "notes/top-link.txt" ? "top.txt" : key;
+      expect(await sha256File(join(out, key)), key).toBe(await sha256File(join(src, original)));
+    }
+    // '**' says the same, and a pattern picks a subtree.
+    const sub = join(cli.work, "tree-sub");
+    const part = await nrp(["download", "file", "@tree", "raw/**", "-o", sub]);
+    expect(part.code, part.stderr).toBe(0);
+    expect((await readdir(join(sub, "raw", "deep"))).sort()).toEqual(["b.bin", "empty.txt"]);
+    const all = await nrp(["download", "file", "@tree", "**", "-o", join(cli.work, "tree-all")]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(JSON.parse(all.stdout)).toHaveLength(expected.length);
+  });
+
+  it("upload files: two paths with the same key are refused before anything is sent", async () => {
+    await draft("clash");
+    const one = join(cli.work, "clash1");
+    const two = join(cli.work, "clash2");
+    for (const d of [one, two]) {
+      await mkdir(d, { recursive: true });
+      await writeFile(join(d, "same.txt"), d);
+    }
+    const r = await nrp(["upload", "files", "@clash", one, two]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${join(one, "same.txt")} and ${join(two, "same.txt")} would both be uploaded as same.txt.`,
+    );
+    expect(json(await nrp(["list", "files", "@clash"]))).toEqual([]);
   });
 
   it("refuses keys that would write outside the output directory", async () => {
@@ -760,6 +872,31 @@ describe("file commands against the devserver", () => {
     );
     expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stderr).not.toContain("\u001b[");
+  });
+
+  it("several files on a terminal: one total bar besides the per-file bars", async () => {
+    await draft("totals");
+    const one = await localFile("total-1.bin", 40_000);
+    const two = await localFile("total-2.bin", 24_000);
+    const up = await nrp(["upload", "files", "@totals", one, two, "--format", "json"], {
+      stderrTty: true,
+    });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/all 2 files\s+\[[=-]+\]\s+\d+% \| /);
+    expect(up.stderr).toMatch(/all 2 files\s+\[=+\]\s+100% \| 62\.5 KiB\/62\.5 KiB/);
+    expect(up.stderr).toMatch(/total-1\.bin\s+\[/);
+
+    const down = await nrp(["download", "file", "@totals", "-o", join(cli.work, "totals")], {
+      stderrTty: true,
+    });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toMatch(/all 2 files\s+\[=+\]\s+100% \| 62\.5 KiB\/62\.5 KiB/);
+
+    // One file: no total, its own bar says it all.
+    const single = await nrp(["download", "file", "@totals", "total-1.bin", "-o", "-"], {
+      stderrTty: true,
+    });
+    expect(single.stderr).not.toContain("all 1 files");
   });
 
   it("reports a metadata-only draft and an unreadable file clearly", async () => {

@@ -3,7 +3,6 @@ import { execFile, spawn, spawnSync } from "node:child_process";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -34,24 +33,26 @@ describe("the CLI under races and odd input, against the devserver", () => {
     const data = await localFile("race.bin", 3_000_000);
     jsonOf(await nrp(["upload", "file", "@race", join(cli.work, "race.bin")]));
     const out = join(cli.work, "out-race") + "/";
-    // A slow answer keeps the first download on its partial file; the second starts once the
-    // first is seen writing (its lock, or before the lock existed, its partial file).
+    // The first download's content request is held, so it stays on its partial file (and lock)
+    // while the second one runs; it goes on once the second has finished.
     const fault = cli.server.faults.add({
       method: "GET",
       path: "/api/**/files/race.bin/content",
-      delayMs: 1000,
+      hold: true,
       times: 1,
     });
     const argv = ["download", "file", "@race", "race.bin", "-o", out, "--force"];
     const first = nrp(argv);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const names = await readdir(out).catch(() => [] as string[]);
-      if (names.some((n) => n.startsWith(".race.bin.nrp-part"))) break;
-      if (Date.now() > deadline) throw new Error("the first download never started writing");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const results = await Promise.all([first, nrp(argv)]);
+    await expect
+      .poll(() => cli.server.faults.held(fault), {
+        message: "the first download's content request to arrive",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(1);
+    const second = await nrp(argv);
+    cli.server.faults.release(fault);
+    const results = [await first, second];
     cli.server.faults.remove(fault);
     for (const r of results) {
       expect(r.code, r.stderr).not.toBe(1);
@@ -241,7 +242,7 @@ describe("a single-request upload killed mid-body", () => {
     const fault = cli.server.faults.add({
       method: "PUT",
       path: "/api/**/files/kill.bin/content",
-      delayMs: 60_000,
+      hold: true,
       times: 5,
     });
     const argv = ["upload", "file", "@k", path, "--transfer", "L"];
@@ -255,10 +256,13 @@ describe("a single-request upload killed mid-body", () => {
         resolve(signal);
       });
     });
-    const hit = (): boolean => cli.server.faults.list().some((r) => r.id === fault && r.hits > 0);
-    for (let i = 0; i < 400 && !hit(); i++) await sleep(25);
-    expect(hit()).toBe(true);
-    await sleep(200);
+    await expect
+      .poll(() => cli.server.faults.held(fault), {
+        message: "the content request to arrive",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(1);
     child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
     cli.server.faults.remove(fault);

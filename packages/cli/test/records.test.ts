@@ -189,23 +189,23 @@ describe("record commands against the devserver", () => {
   it("a concurrent update gets 412: exit 5 with the reload hint, nothing overwritten", async () => {
     const draft = await createDocument("Contended", "c");
     const path = `/api/documents/${draft["id"]}/draft`;
-    // Hold the first update's PUT long enough for a second update to read and save in between.
-    const rule = cli.server.faults.add({ method: "PUT", path, delayMs: 1500, times: 1 });
+    // Hold the first update's PUT until a second update has read and saved in between.
+    const rule = cli.server.faults.add({ method: "PUT", path, hold: true, times: 1 });
     try {
-      const logged = cli.server.requestLog.length;
       const first = nrp(["update", "record", "@c", '{"abstract": "first"}']);
       await expect
-        .poll(
-          () =>
-            cli.server.requestLog.slice(logged).some((e) => e.method === "GET" && e.path === path),
-          { message: "the first update to read the draft", interval: 10, timeout: 10_000 },
-        )
-        .toBe(true);
+        .poll(() => cli.server.faults.held(rule), {
+          message: "the first update's PUT to arrive",
+          interval: 10,
+          timeout: 10_000,
+        })
+        .toBe(1);
       const second = await run(
         ["--config", cli.home.config, "update", "record", "@c", '{"abstract": "second"}'],
         { env: { ...cli.home.env } },
       );
       expect(second.code, second.stderr).toBe(0);
+      cli.server.faults.release(rule);
       const r = await first;
       expect(r.code).toBe(5);
       expect(r.stderr).toContain("Error: ");
@@ -440,16 +440,30 @@ describe("record commands against the devserver", () => {
     expect(bad.stderr).toContain("Item 2 of the JSON array is not an object.");
   });
 
-  it("JSON Lines are streamed; reading stops at the first bad line, after reporting", async () => {
+  it("JSON Lines: a file is checked whole first, standard input is streamed", async () => {
     const file = join(cli.work, "batch.jsonl");
     await writeFile(file, '{"title": "l1"}\n\n{"title": "l3"}\n{"title": oops}\n{"title": "l5"}\n');
+    const posts = () => cli.server.requestLog.filter((e) => e.method === "POST").length;
+    const before = posts();
     const r = await nrp(["create", "record", "documents", file, "--no-files", "--set", "batch"]);
     expect(r.code).toBe(2);
-    const created = JSON.parse(r.stdout) as Json[];
-    expect(created.map((c) => String(c["metadata"]["title"]))).toEqual(["l1", "l3"]);
+    expect(r.stdout).toBe("");
     expect(r.stderr).toContain(`Error: Invalid JSON in line 4 of ${file} at column 11`);
-    expect(r.stderr).toContain("2 draft(s) from the lines before it were created");
-    expect(json(await nrp(["get", "variable", "batch"]))["values"]).toHaveLength(2);
+    expect(r.stderr).toContain("Nothing was created");
+    expect(posts()).toBe(before);
+
+    const streamed = await run(
+      ["--config", cli.home.config, "create", "record", "documents", "-", "--jsonl", "--no-files"],
+      { env: { ...cli.home.env }, stdin: Readable.from([Buffer.from(await readFile(file))]) },
+    );
+    expect(streamed.code).toBe(2);
+    const created = JSON.parse(streamed.stdout) as Json[];
+    expect(created.map((c) => String(c["metadata"]["title"]))).toEqual(["l1", "l3"]);
+    expect(streamed.stderr).toContain("Error: Invalid JSON in line 4 of standard input");
+    expect(streamed.stderr).toContain("2 draft(s) from the lines before it were created");
+    expect(streamed.stderr).toContain(
+      "tail -n +4 <your file> | nrp create record documents - --jsonl --no-files",
+    );
 
     const stdin = Readable.from([Buffer.from('{"title": "s1"}\n{"title": "s2"}\n')]);
     const piped = await run(
@@ -489,9 +503,10 @@ describe("record commands against the devserver", () => {
     const two = await nrp(["publish", "record", "@two"]);
     expect(two.code).toBe(2);
     expect(two.stderr).toContain("holds 2 values, but this command takes one record");
+    // A bare id is looked up in every model.
     const bare = await nrp(["get", "record", "abcde-12345"]);
-    expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain("default model");
+    expect(bare.code).toBe(4);
+    expect(bare.stderr).toContain("in any model");
     const missing = await nrp(["get", "record", "documents/zzzzz-zzzzz"]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("The persistent identifier does not exist.");

@@ -5,9 +5,10 @@ import { ConfigError } from "./core/errors.js";
 import { DEFAULTS } from "./core/options.js";
 import type { NRPClientOptions, ResolvedClientOptions } from "./core/options.js";
 import { HttpClient } from "./internal/http.js";
+import { RUNTIME } from "#platform";
 import { REDACTED } from "./internal/redact.js";
 import { Info } from "./resources/info.js";
-import { Records } from "./resources/records.js";
+import { Records } from "./resources/records/collection.js";
 import { Requests } from "./resources/requests.js";
 import { NRPSearchRequest } from "./resources/search.js";
 import type { NRPSearchResponse, SearchOptions } from "./resources/search.js";
@@ -104,7 +105,7 @@ export function resolveOptions(options: NRPClientOptions): ResolvedClientOptions
     timeout,
     deadline,
     maxJsonSize,
-    userAgent: options.userAgent ?? `nrp-invenio-client/${VERSION} node/${process.version}`,
+    userAgent: options.userAgent ?? `nrp-invenio-client/${VERSION} ${RUNTIME}`,
     onRetry: options.onRetry,
   };
 }

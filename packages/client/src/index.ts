@@ -3,7 +3,12 @@
 export { NRPInvenioClient } from "./client.js";
 export type { FromConfigOptions } from "./client.js";
 export { DEFAULTS } from "./core/options.js";
-export type { NRPClientOptions, ResolvedClientOptions, RetryEvent } from "./core/options.js";
+export type {
+  NRPClientOptions,
+  ResolvedClientOptions,
+  RetryEvent,
+  SignalOptions,
+} from "./core/options.js";
 export { CONFIG_FILE_ENV, ENV, NRPConfig } from "./core/config.js";
 export type { RepositoryConfig } from "./core/config.js";
 export type { Json } from "./core/json.js";
@@ -56,7 +61,8 @@ export { fromBlob, fromBytes, fromPath, fromStream, toUploadSource } from "./cor
 export type { UploadInput, UploadSource } from "./core/uploads.js";
 export { Info, NRPModelInfo, NRPRepositoryInfo } from "./resources/info.js";
 export type { InfoOptions } from "./resources/info.js";
-export { NRPRecord, Records } from "./resources/records.js";
+export { NRPRecord } from "./resources/records/record.js";
+export { Records } from "./resources/records/collection.js";
 export type {
   CreateManyOptions,
   CreateManyResult,
@@ -68,24 +74,28 @@ export type {
   RecordActionOptions,
   RecordId,
   RecordReadOptions,
-} from "./resources/records.js";
+} from "./resources/records/options.js";
 export { DEFAULT_DOI_RESOLVER_URL, recordGetter } from "./resources/record-getter.js";
 export type { RecordGetterOptions } from "./resources/record-getter.js";
+export { NRPFile, NRPRecordFiles } from "./resources/files.js";
+export type { FileActionOptions, OpenFileOptions } from "./resources/files.js";
 export {
   DEFAULT_PART_SIZE,
   DEFAULT_UPLOAD_CONCURRENCY,
+  MAX_PARTS,
   MULTIPART_THRESHOLD,
-  NRPFile,
-  NRPRecordFiles,
-} from "./resources/files.js";
+  partBytes,
+  planUpload,
+} from "./core/transfers.js";
 export type {
   DownloadFileOptions,
-  FileActionOptions,
-  OpenFileOptions,
+  PartPlan,
+  PlanUploadOptions,
   ResumeState,
   TransferProgress,
   UploadOptions,
-} from "./resources/files.js";
+  UploadPlan,
+} from "./core/transfers.js";
 export { checkFileKey, safeFilePath, unsafeKeyReason } from "./core/file-keys.js";
 export {
   NRPRecordRequest,

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { DevServerConfigError } from "./config/load.js";
 import { seedRecords } from "./seed.js";
 import { startDevServer, type DevServer, type DevServerOptions } from "./server.js";
+import { TokenLookupError, readUserToken } from "./token-command.js";
 
 const EXAMPLES = `
 Examples:
@@ -18,6 +19,8 @@ Examples:
       serve HTTPS
   $ nrp-devserver seed --records 200000 --data-dir .devserver-data
       add 200 000 published records (then start the server on that directory)
+  $ nrp-devserver token owner --data-dir .devserver-data
+      print the token of the user "owner" (e.g. for nrp add alias --token "$(…)")
   $ nrp-devserver --redirect-downloads
       file contents through a 302 to a second port with presigned URLs (like S3)
 
@@ -228,6 +231,29 @@ async function seed(argv: readonly string[]): Promise<void> {
   }
 }
 
+function token(argv: readonly string[]): void {
+  const command = new Command()
+    .name("nrp-devserver token")
+    .description(
+      "Print the personal access token of a seeded user (owner, depositor, curator, admin) of a\n" +
+        "data directory, running or not: tokens stay the same across restarts.",
+    )
+    .argument("<user>", "the user name, e.g. owner")
+    .requiredOption("-d, --data-dir <dir>", "the data directory the server runs (or ran) with")
+    .showHelpAfterError();
+  command.parse(argv, { from: "user" });
+  const [user = ""] = command.args;
+  const { dataDir } = command.opts<{ dataDir: string }>();
+  try {
+    process.stdout.write(`${readUserToken(dataDir, user)}\n`);
+  } catch (error) {
+    if (!(error instanceof TokenLookupError)) throw error;
+    process.stderr.write(`nrp-devserver token: ${error.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
 const args = process.argv.slice(2);
 if (args[0] === "seed") await seed(args.slice(1));
+else if (args[0] === "token") token(args.slice(1));
 else await run(args);

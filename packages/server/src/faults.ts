@@ -28,6 +28,12 @@ export interface FaultRule {
   /** Wait this long before answering (then handle normally unless `status` is given). */
   delayMs?: number;
   /**
+   * Hold the matching request until `release(id)` lets it go (then handle it normally unless
+   * `status` is given): a test orders concurrent requests by the event itself, not by a delay
+   * that a loaded machine may outlast. `held(id)` tells when the request has arrived.
+   */
+  hold?: boolean;
+  /**
    * Send the response's headers and first K body bytes, then destroy the socket (a body of K bytes
    * or fewer completes normally). With K = 0 and no `status`, the socket is destroyed before any
    * response, so the client sees a reset.
@@ -65,6 +71,13 @@ export interface FaultController {
   clear(): void;
   /** The rules still active. */
   list(): ActiveFaultRule[];
+  /** How many requests the `hold` rule `id` is holding now (also after it is used up). */
+  held(id: string): number;
+  /**
+   * Lets go of the requests the `hold` rule `id` holds, and of any it would hold later; removing
+   * the rule or clearing all rules releases them too.
+   */
+  release(id: string): void;
 }
 
 /** A fault rule that failed validation, with Invenio-style field messages. */
@@ -90,6 +103,7 @@ const RULE_KEYS: readonly (keyof FaultRule)[] = [
   "headers",
   "body",
   "delayMs",
+  "hold",
   "dropAfterBytes",
   "dropAfterRequestBytes",
   "corruptByteAt",
@@ -187,6 +201,10 @@ export function parseFaultRule(input: unknown): FaultRule {
     if (!isNonNegativeInteger(raw.delayMs)) problem("delayMs", "Must be an integer >= 0.");
     else rule.delayMs = raw.delayMs;
   }
+  if (raw.hold !== undefined) {
+    if (typeof raw.hold !== "boolean") problem("hold", "Must be a boolean.");
+    else if (raw.hold) rule.hold = true;
+  }
   if (raw.dropAfterBytes !== undefined) {
     if (!isNonNegativeInteger(raw.dropAfterBytes)) {
       problem("dropAfterBytes", "Must be an integer >= 0.");
@@ -221,9 +239,16 @@ export interface DrawnFault {
   rule: FaultRule;
 }
 
+/** The requests a `hold` rule keeps waiting, and whether it was released. */
+interface Hold {
+  released: boolean;
+  waiting: Set<() => void>;
+}
+
 /** The fault rule table. Rules are only ever added by a caller: nothing turns a fault on by itself. */
 export class Faults implements FaultController {
   private rules: StoredRule[] = [];
+  private readonly holds = new Map<string, Hold>();
 
   add(rule: FaultRule): string {
     const clean = parseFaultRule(rule);
@@ -239,15 +264,53 @@ export class Faults implements FaultController {
       remaining: clean.times ?? 1,
       hits: 0,
     });
+    if (clean.hold === true) this.holds.set(id, { released: false, waiting: new Set() });
     return id;
   }
 
   remove(id: string): void {
     this.rules = this.rules.filter((r) => r.id !== id);
+    this.release(id);
+    this.holds.delete(id);
   }
 
   clear(): void {
     this.rules = [];
+    for (const id of [...this.holds.keys()]) this.remove(id);
+  }
+
+  held(id: string): number {
+    return this.holds.get(id)?.waiting.size ?? 0;
+  }
+
+  release(id: string): void {
+    const hold = this.holds.get(id);
+    if (hold === undefined) return;
+    hold.released = true;
+    for (const go of hold.waiting) go();
+    hold.waiting.clear();
+  }
+
+  /**
+   * Waits until the `hold` rule `id` is released; false when `signal` aborts first (the client
+   * went away or the server is closing).
+   */
+  async hold(id: string, signal: AbortSignal): Promise<boolean> {
+    const hold = this.holds.get(id);
+    if (hold === undefined || hold.released) return true;
+    if (signal.aborted) return false;
+    return new Promise<boolean>((resolve) => {
+      const go = (): void => {
+        signal.removeEventListener("abort", stop);
+        resolve(true);
+      };
+      const stop = (): void => {
+        hold.waiting.delete(go);
+        resolve(false);
+      };
+      hold.waiting.add(go);
+      signal.addEventListener("abort", stop, { once: true });
+    });
   }
 
   list(): ActiveFaultRule[] {
@@ -271,7 +334,8 @@ export class Faults implements FaultController {
     if (stored === undefined) return undefined;
     stored.hits++;
     stored.remaining--;
-    if (stored.remaining <= 0) this.remove(stored.id);
+    // A used-up rule leaves the table, but the requests it holds stay held until released.
+    if (stored.remaining <= 0) this.rules = this.rules.filter((r) => r !== stored);
     return { id: stored.id, rule: stored.rule };
   }
 }

@@ -31,6 +31,7 @@ export {
 } from "./config/defaults.js";
 export type {
   CommunityConfig,
+  CorsConfig,
   DevServerConfig,
   MetadataSchema,
   ModelConfig,

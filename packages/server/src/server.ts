@@ -29,9 +29,11 @@ import { searchService } from "./services/search.js";
 import { vocabulariesService } from "./services/vocabularies.js";
 import { FLAVOUR_TRAITS } from "./services/flavour.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
+import { BlobStore } from "./store/blobs.js";
 import { FileStore } from "./store/files.js";
 import { RecordStore } from "./store/records.js";
 import { RequestStore } from "./store/requests.js";
+import { RecordSearch } from "./store/search.js";
 import { openStore } from "./store/store.js";
 import { UserStore } from "./store/users.js";
 import { readPem, type PemSource } from "./tls.js";
@@ -272,7 +274,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const faults = new Faults();
     const closing = new AbortController();
     const requestLog: RequestLogEntry[] = [];
-    const files = new FileStore(store.db, store.blobsDir);
+    const files = new FileStore(store.db, new BlobStore(store.blobsDir));
     await files.sweep();
     const redirect = opts.redirectDownloads;
     const signer =
@@ -295,6 +297,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       records,
       requests,
       files,
+      search: new RecordSearch(store.db),
       storage:
         signer === undefined
           ? undefined
@@ -332,6 +335,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       log: opts.log,
       closing: closing.signal,
       htmlNotFound: app.traits.htmlNotFound,
+      cors: config.cors,
     });
     const server: Server =
       tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
@@ -370,6 +374,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
           log: opts.log,
           closing: closing.signal,
           nextSeq,
+          cors: config.cors,
         });
         const storage: Server =
           tls === undefined

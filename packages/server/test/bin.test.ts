@@ -1,4 +1,7 @@
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -114,6 +117,43 @@ describe("nrp-devserver bin", () => {
       ]);
     } finally {
       await taken.close();
+    }
+  });
+
+  test("token prints a user's token from a data directory, while the server runs and after", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "nrp-devserver-token-"));
+    try {
+      const token = async (...args: string[]) => {
+        const child = start(["token", ...args]);
+        const out = collect(child.stdout);
+        const err = collect(child.stderr);
+        const { code } = await exit(child);
+        return { code, stdout: out(), stderr: err() };
+      };
+      const missing = await token("owner", "--data-dir", dataDir);
+      expect(missing).toMatchObject({ code: 1, stdout: "" });
+      expect(missing.stderr).toBe(
+        `nrp-devserver token: no devserver data in ${dataDir}: start nrp-devserver --data-dir ${dataDir} first\n`,
+      );
+
+      const child = start(["--port", "0", "--data-dir", dataDir, "--quiet"]);
+      const exited = exit(child);
+      const stdout = collect(child.stdout);
+      await waitFor(stdout, /Press Ctrl\+C to stop/);
+      const printed = /^\s+curator\s+curator@example\.org\s+(\S+)$/m.exec(stdout())?.[1];
+      const running = await token("curator", "--data-dir", dataDir);
+      expect(running).toEqual({ code: 0, stdout: `${printed ?? "?"}\n`, stderr: "" });
+      child.kill("SIGTERM");
+      expect((await exited).code).toBe(0);
+
+      expect(await token("curator", "-d", dataDir)).toEqual(running);
+      const nobody = await token("nobody", "-d", dataDir);
+      expect(nobody.code).toBe(1);
+      expect(nobody.stderr).toBe(
+        `nrp-devserver token: no user "nobody" in ${dataDir} (users: owner, depositor, curator, admin)\n`,
+      );
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -7,7 +7,7 @@ import {
   parseFaultRule,
   startDevServer,
 } from "nrp-invenio-devserver";
-import { call, useServer } from "./helpers.js";
+import { call, send, useServer } from "./helpers.js";
 
 describe("fault rules (unit)", () => {
   test.each([
@@ -50,13 +50,21 @@ describe("fault rules (unit)", () => {
   test("invalid rules are refused with field messages", () => {
     expect(() => parseFaultRule({ status: 99, times: 0, colour: "red" })).toThrow(FaultRuleError);
     try {
-      parseFaultRule({ path: "/x", status: 99, times: 0, colour: "red", delayMs: -1 });
+      parseFaultRule({
+        path: "/x",
+        status: 99,
+        times: 0,
+        colour: "red",
+        delayMs: -1,
+        hold: "yes",
+      });
     } catch (error) {
       expect((error as FaultRuleError).errors.map((e) => e.field)).toEqual([
         "colour",
         "times",
         "status",
         "delayMs",
+        "hold",
       ]);
     }
     expect(() => parseFaultRule({ status: 503 })).toThrow(/exactly one of 'path' and 'pathRegex'/);
@@ -211,6 +219,57 @@ describe("fault injection over real sockets", () => {
     expect(await pending).toBe("failed");
   });
 
+  test("hold keeps the request until release, then handles it; held() counts it", async () => {
+    const { faults, requestLog } = server();
+    const id = faults.add({ method: "GET", path: "/.well-known/repository/", hold: true });
+    let answered = false;
+    const pending = call(info()).then((res) => {
+      answered = true;
+      return res;
+    });
+    await expect
+      .poll(() => faults.held(id), { message: "the request to be held", interval: 5 })
+      .toBe(1);
+    // The rule is used up (times 1) but the request it holds stays held; others pass.
+    expect(faults.list()).toEqual([]);
+    expect((await call(info())).status).toBe(200);
+    expect(answered).toBe(false);
+    faults.release(id);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body.invenio_version).toBe("12.0.9");
+    expect(faults.held(id)).toBe(0);
+    expect(requestLog.filter((e) => e.fault === id)).toHaveLength(1);
+  });
+
+  test("hold with status answers the status on release; remove releases too", async () => {
+    const { faults } = server();
+    const id = faults.add({ path: "/.well-known/repository/", hold: true, status: 503, times: 2 });
+    const first = call(info());
+    await expect.poll(() => faults.held(id), { interval: 5 }).toBe(1);
+    faults.release(id);
+    expect((await first).status).toBe(503);
+    // Released: the rule's next match is not held, but still answers its status.
+    expect((await call(info())).status).toBe(503);
+
+    const other = faults.add({ path: "/.well-known/repository/", hold: true });
+    const second = call(info());
+    await expect.poll(() => faults.held(other), { interval: 5 }).toBe(1);
+    faults.remove(other);
+    expect((await second).status).toBe(200);
+  });
+
+  test("a held request whose client goes away is no longer held", async () => {
+    const { faults } = server();
+    const id = faults.add({ path: "/.well-known/repository/", hold: true });
+    const abort = new AbortController();
+    const pending = fetch(info(), { signal: abort.signal }).catch(() => "aborted");
+    await expect.poll(() => faults.held(id), { interval: 5 }).toBe(1);
+    abort.abort();
+    expect(await pending).toBe("aborted");
+    await expect.poll(() => faults.held(id), { interval: 5 }).toBe(0);
+  });
+
   test("faults never turn on by themselves", async () => {
     for (let i = 0; i < 20; i++) expect((await call(info())).status).toBe(200);
   });
@@ -257,6 +316,31 @@ describe("admin API and request log", () => {
       204,
     );
     expect(faults.list()).toEqual([]);
+  });
+
+  test("a hold rule is watched and released over HTTP", async () => {
+    const { url, tokens } = server();
+    const admin = { token: tokens.admin };
+    const added = await send("POST", `${url}/_devserver/faults`, {
+      ...admin,
+      body: { method: "GET", path: "/.well-known/repository/", hold: true },
+    });
+    expect(added.status).toBe(201);
+    const id = (added.body as { id: string }).id;
+    const held = async (): Promise<unknown> =>
+      (await call(`${url}/_devserver/faults/${id}/held`, admin)).body;
+    const pending = call(`${url}/.well-known/repository/`);
+    await expect.poll(held, { interval: 5 }).toEqual({ held: 1 });
+    const released = await call(`${url}/_devserver/faults/${id}/release`, {
+      ...admin,
+      method: "POST",
+    });
+    expect(released.status).toBe(204);
+    expect((await pending).status).toBe(200);
+    expect(await held()).toEqual({ held: 0 });
+    expect((await call(`${url}/_devserver/faults/${id}/release`, { method: "POST" })).status).toBe(
+      403,
+    );
   });
 
   test("an invalid rule is a 400 validation error", async () => {

@@ -2,9 +2,8 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { request, type ClientRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
-import { startDevServer } from "nrp-invenio-devserver";
+import { startDevServer, type RequestLogEntry } from "nrp-invenio-devserver";
 import { call, send, useServer } from "./helpers.js";
 import { bytes, filesDraft, md5, putBytes } from "./files-helpers.js";
 
@@ -45,6 +44,24 @@ function openPut(
   return { req, done };
 }
 
+/** Waits until the devserver's handler has taken up a PUT to `url` (its log entry is there). */
+async function arrived(
+  log: readonly RequestLogEntry[],
+  url: string,
+  since: number,
+): Promise<RequestLogEntry> {
+  const path = new URL(url).pathname;
+  const find = (): RequestLogEntry | undefined =>
+    log.find((e) => e.seq > since && e.method === "PUT" && e.path === path);
+  await expect.poll(find, { message: `the PUT of ${path} to arrive`, interval: 5 }).toBeDefined();
+  const entry = find();
+  if (entry === undefined) throw new Error("unreachable");
+  return entry;
+}
+
+/** The log's last sequence number, to look only at later requests. */
+const lastSeq = (log: readonly RequestLogEntry[]): number => log.at(-1)?.seq ?? 0;
+
 describe("multipart parts racing the commit", () => {
   const server = useServer();
   const owner = (): string => server().tokens.owner;
@@ -71,9 +88,10 @@ describe("multipart parts racing the commit", () => {
   test("a part still streaming when the file is committed is refused and changes nothing", async () => {
     const data = bytes(20, 3);
     const self = await twoParts("race.bin", data);
+    const since = lastSeq(server().requestLog);
     const late = openPut(`${self}/content/1`, owner(), 10);
     late.req.write(Buffer.alloc(5, 0xee));
-    await sleep(100);
+    await arrived(server().requestLog, `${self}/content/1`, since);
     const commit = await send("POST", `${self}/commit`, { token: owner() });
     expect(commit.status).toBe(200);
     expect(commit.body.checksum).toBe(md5(data));
@@ -94,12 +112,16 @@ describe("multipart parts racing the commit", () => {
   test("a re-sent part cut half-way leaves the acknowledged part as it was", async () => {
     const data = bytes(20, 5);
     const self = await twoParts("resend.bin", data);
+    const since = lastSeq(server().requestLog);
     const cut = openPut(`${self}/content/1`, owner(), 10);
     cut.req.write(Buffer.alloc(6, 0xaa));
-    await sleep(100);
+    const entry = await arrived(server().requestLog, `${self}/content/1`, since);
     cut.req.destroy();
     expect((await cut.done).status).toBe(0);
-    await sleep(50);
+    // The devserver has seen the connection close (the entry's duration is set on close).
+    await expect
+      .poll(() => entry.durationMs, { message: "the cut PUT to close", interval: 5 })
+      .not.toBeNull();
     const commit = await send("POST", `${self}/commit`, { token: owner() });
     expect(commit.status).toBe(200);
     expect(commit.body.checksum).toBe(md5(data));
@@ -108,9 +130,10 @@ describe("multipart parts racing the commit", () => {
   test("a part still streaming when its file is deleted is refused", async () => {
     const data = bytes(20, 13);
     const self = await twoParts("deleted.bin", data);
+    const since = lastSeq(server().requestLog);
     const late = openPut(`${self}/content/2`, owner(), 10);
     late.req.write(Buffer.alloc(5, 0x11));
-    await sleep(100);
+    await arrived(server().requestLog, `${self}/content/2`, since);
     expect((await call(self, { method: "DELETE", token: owner() })).status).toBe(204);
     late.req.end(Buffer.alloc(5, 0x11));
     expect((await late.done).status).toBe(404);

@@ -61,13 +61,13 @@ export function normalizeServerUrl(
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`"${value}" is not a valid URL`, {
+    throw new ConfigError(`"${shorten(value)}" is not a valid URL`, {
       ...where,
       hint: "Use the repository's address, e.g. https://repo.example.org",
     });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`"${value}" is not an http(s) URL`, {
+    throw new ConfigError(`"${shorten(value)}" is not an http(s) URL`, {
       ...where,
       hint: "Use the repository's address, e.g. https://repo.example.org",
     });
@@ -75,11 +75,75 @@ export function normalizeServerUrl(
   return url.toString().replace(/\/+$/, "");
 }
 
+/** The longest value an error message quotes; a pasted blob must not flood the terminal. */
+const MAX_QUOTED = 60;
+
+/** `text` cut to {@link MAX_QUOTED} characters with an ellipsis and the full length. */
+function shorten(text: string): string {
+  return text.length <= MAX_QUOTED
+    ? text
+    : `${text.slice(0, MAX_QUOTED)}… (${String(text.length)} characters)`;
+}
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
+  if (value === undefined) return "nothing";
+  return `${typeof value} ${shorten(JSON.stringify(value))}`;
+}
+
+/** The keys a configuration file may hold at the top level and in each repository. */
+const TOP_KEYS = ["repositories", "default_repository"] as const;
+const REPOSITORY_KEYS = [
+  "alias",
+  "server_url",
+  "url",
+  "token",
+  "verify",
+  "retry_count",
+  "retry_interval",
+] as const;
+
+/** Edit distance of two short strings (insertions, deletions, substitutions, transpositions). */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** Warnings for the keys of `map` outside `known`, each with the closest known key if near. */
+function unknownKeys(map: Record<string, unknown>, known: readonly string[], at: string): string[] {
+  return Object.keys(map)
+    .filter((key) => !known.includes(key))
+    .map((key) => {
+      const near = known
+        .map((k) => ({ k, d: distance(key.toLowerCase(), k) }))
+        .filter(({ k, d }) => d <= Math.max(1, Math.floor(k.length / 3)))
+        .sort((x, y) => x.d - y.d)[0];
+      const where = at === "" ? "" : ` in ${at}`;
+      const quoted = JSON.stringify(shorten(key));
+      return near === undefined
+        ? `unknown key ${quoted}${where} is ignored (known: ${known.join(", ")})`
+        : `unknown key ${quoted}${where} is ignored; did you mean "${near.k}"?`;
+    });
 }
 
 /**
@@ -100,6 +164,11 @@ export class NRPConfig {
   repositories: RepositoryConfig[];
   /** Alias used when none is given. */
   defaultRepository: string | undefined;
+  /**
+   * What {@link NRPConfig.parse} read but ignored, e.g. `unknown key "tokn" in repositories[0]
+   * is ignored; did you mean "token"?`: a misspelt key must not silently drop a setting.
+   */
+  warnings: string[] = [];
 
   constructor(path: string, repositories: RepositoryConfig[] = [], defaultRepository?: string) {
     this.path = path;
@@ -199,7 +268,18 @@ export class NRPConfig {
         hint: "Set it to one of the aliases, or remove the line",
       });
     }
-    return new NRPConfig(file, repositories, def ?? undefined);
+    const config = new NRPConfig(file, repositories, def ?? undefined);
+    config.warnings = [
+      ...unknownKeys(root, TOP_KEYS, ""),
+      ...(rawRepos as unknown[]).flatMap((item, index) =>
+        unknownKeys(
+          item as Record<string, unknown>,
+          REPOSITORY_KEYS,
+          `repositories[${String(index)}]`,
+        ),
+      ),
+    ];
+    return config;
   }
 
   /** The aliases in file order. */

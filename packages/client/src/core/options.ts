@@ -1,3 +1,14 @@
+/**
+ * Options of every call that can be cancelled: an `AbortSignal`.
+ *
+ * One shape for all resources, so that a signal is passed the same way everywhere; calls with more
+ * options extend it.
+ */
+export interface SignalOptions {
+  /** Aborting stops the call's requests; the call then rejects with `APIUserAbortError`. */
+  signal?: AbortSignal | undefined;
+}
+
 /** What a retry hook receives before each wait. */
 export interface RetryEvent {
   /** 1 for the first retry, 2 for the second, … */

@@ -20,36 +20,7 @@ import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
 import { runPool } from "./pool.js";
 import { isRetryableError } from "./retry.js";
 import { md5OfChecksum, ProgressTracker } from "./transfer.js";
-import type { TransferProgress } from "./transfer.js";
-
-/** Options of a file download. */
-export interface DownloadFileOptions {
-  /** Called (throttled) with bytes received so far. */
-  onProgress?: ((progress: TransferProgress) => void) | undefined;
-  /** Aborting stops the transfer and keeps the temporary file for a later resume. */
-  signal?: AbortSignal | undefined;
-  /**
-   * Check the md5 of what arrived against the file's `md5:` checksum before renaming.
-   * @default true
-   */
-  verify?: boolean | undefined;
-  /**
-   * Range requests in flight at once for a large file (64 MiB and more) whose server answers a
-   * range with 206; 1 downloads in one stream. A server that ignores ranges gets one stream.
-   * @default 1
-   */
-  concurrency?: number | undefined;
-  /** Bytes per range request in a parallel download. @default 16 MiB */
-  rangeSize?: number | undefined;
-  /** Replace an existing target file. @default false */
-  overwrite?: boolean | undefined;
-  /**
-   * Called once when the server has confirmed (206) that the download continues the partial
-   * file of an earlier attempt, with the bytes already there. Not called when the download
-   * starts from the beginning, e.g. because the server ignores `Range`.
-   */
-  onResume?: ((offset: number) => void) | undefined;
-}
+import type { DownloadFileOptions } from "../core/transfers.js";
 
 /** What a download needs to know about the file. */
 export interface DownloadTarget {

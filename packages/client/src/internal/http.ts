@@ -1,10 +1,8 @@
 // The one HTTP transport every call goes through: connection pool, TLS settings, headers, auth
 // scoping, redirects, timeouts, retries and error mapping live here and nowhere else.
 
-import { readFileSync } from "node:fs";
-import { Readable } from "node:stream";
-import type * as Undici from "undici";
-import type { Agent, Dispatcher } from "undici";
+import type { Readable } from "node:stream";
+import { createTransport } from "#platform";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -22,6 +20,13 @@ import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
 import { isRepeatablePost, parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
+import type {
+  ResponseBody,
+  ResponseHeaders,
+  Transport,
+  TransportBody,
+  TransportResponse,
+} from "./transport.js";
 
 /** A body source that can be streamed once. */
 export type OneShotBody = Readable | AsyncIterable<Uint8Array>;
@@ -39,8 +44,8 @@ export type RequestBody =
 /** Query string values; arrays repeat the key. */
 export type { QueryValue };
 
-/** Response headers as undici reports them (lower-case names). */
-export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
+/** Response headers with lower-case names. */
+export type { ResponseBody, ResponseHeaders };
 
 /** Options of one logical call (all its attempts and redirects). */
 export interface HttpRequestOptions {
@@ -72,7 +77,7 @@ export interface HttpResponse<T> {
 }
 
 /** A streaming response; the caller must consume or dump `body`. */
-export type StreamingResponse = HttpResponse<Dispatcher.ResponseData["body"]>;
+export type StreamingResponse = HttpResponse<ResponseBody>;
 
 /**
  * Transport settings: the client's resolved options (validated and defaulted once, in
@@ -80,6 +85,8 @@ export type StreamingResponse = HttpResponse<Dispatcher.ResponseData["body"]>;
  */
 export type HttpClientOptions = Omit<ResolvedClientOptions, "onRetry"> & {
   onRetry?: ResolvedClientOptions["onRetry"];
+  /** The transport to send with; default: the platform's (see `transport.ts`). */
+  transport?: Transport | undefined;
   /** Random source for jitter; injectable for tests. */
   random?: (() => number) | undefined;
 };
@@ -128,7 +135,7 @@ interface Deadline {
  * passes `limit` bytes (or announces more in Content-Length), so a runaway body cannot fill memory.
  */
 async function readCapped(
-  res: Dispatcher.ResponseData,
+  res: TransportResponse,
   limit: number,
   method: string,
   url: string,
@@ -140,14 +147,15 @@ async function readCapped(
     );
   const declared = Number(res.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
     if (size > limit) throw tooLarge();
-    chunks.push(chunk);
+    text += decoder.decode(chunk, { stream: true });
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return text + decoder.decode();
 }
 
 function isOneShot(body: RequestBody | undefined): body is OneShotBody {
@@ -159,58 +167,43 @@ function isOneShot(body: RequestBody | undefined): body is OneShotBody {
   );
 }
 
-function toDispatchBody(chunks: BodyChunks): string | Uint8Array | Readable {
-  if (typeof chunks === "string" || chunks instanceof Uint8Array || chunks instanceof Readable) {
-    return chunks;
-  }
-  return Readable.from(chunks);
-}
-
-/** Reads the CA bundle once; a bad path is a configuration mistake, reported as such. */
-function readCa(path: string): string {
+/**
+ * Creates the platform's transport; a CA bundle it cannot read, or a TLS option the runtime cannot
+ * honour, is a configuration mistake, reported as such.
+ */
+function makeTransport(verify: boolean | string): Transport {
   try {
-    return readFileSync(path, "utf8");
+    return createTransport({ verify });
   } catch (error) {
-    throw new ConfigError(`Cannot read the CA bundle "${path}"`, {
-      key: "verify",
-      hint: "Point verify at a readable PEM file, or use verify: true for the system CAs",
-      cause: error,
-    });
+    // Node reports an unreadable file (an error with a code); other runtimes refuse the option.
+    const bundle =
+      typeof verify === "string" && typeof (error as { code?: unknown }).code === "string";
+    throw new ConfigError(
+      bundle
+        ? `Cannot read the CA bundle "${verify}"`
+        : error instanceof Error
+          ? error.message
+          : String(error),
+      {
+        key: "verify",
+        hint: bundle
+          ? "Point verify at a readable PEM file, or use verify: true for the system CAs"
+          : "Use verify: true",
+        cause: error,
+      },
+    );
   }
 }
-
-let undici: Promise<typeof Undici> | undefined;
-
-/**
- * Imports undici once, on the first request of any client.
- *
- * undici is most of the library's import cost; commands and scripts that never send a request
- * (configuration, help, usage errors) should not pay for it.
- */
-function loadUndici(): Promise<typeof Undici> {
-  undici ??= import("undici");
-  return undici;
-}
-
-/**
- * Bytes a socket may buffer before it stops reading. undici reads its sockets in paused mode, so
- * with the default 64 KiB (16 KiB for TLS) a socket stops and restarts reading for nearly every
- * chunk of a large body; at 1 MiB a 1 GiB download over loopback took 1.85 s instead of 2.5 s
- * with plain undici (bench/RESULTS.md). Only a body nobody reads fills it, so it costs no memory
- * for small responses.
- */
-const SOCKET_READ_BUFFER = 1024 * 1024;
 
 /**
  * The HTTP core shared by every resource of one client.
  *
- * A single undici `Agent` keeps connections alive across calls; every call gets the same headers,
- * auth scoping, retries and error mapping. The agent is created on the first request.
+ * One transport (undici's keep-alive pool on Node, `fetch` elsewhere: see `transport.ts`) serves
+ * every call; every call gets the same headers, auth scoping, retries and error mapping.
  */
 export class HttpClient {
   readonly #options: HttpClientOptions;
-  readonly #connect: { ca?: string; rejectUnauthorized: boolean };
-  #agent: Promise<Agent> | undefined;
+  readonly #transport: Transport;
   readonly #origin: string;
   readonly #base: string;
   readonly #closed = new AbortController();
@@ -228,30 +221,8 @@ export class HttpClient {
         ? undefined
         : { remainingMs: options.maxRetryWait * 1000, totalMs: options.maxRetryWait * 1000 };
     this.#base = options.serverUrl.endsWith("/") ? options.serverUrl : `${options.serverUrl}/`;
-    const connect =
-      typeof options.verify === "string"
-        ? { ca: readCa(options.verify), rejectUnauthorized: true }
-        : { rejectUnauthorized: options.verify };
-    // The CA bundle is read here so that a bad path fails when the client is made, not later.
-    this.#connect = connect;
-  }
-
-  /** The connection pool, created on first use; every later call shares it. */
-  #pool(): Promise<Agent> {
-    this.#agent ??= loadUndici().then(
-      ({ Agent }) =>
-        new Agent({
-          // undici hands these options to net.connect / tls.connect, whose sockets take the
-          // stream option highWaterMark; undici's own type does not list it.
-          connect: {
-            ...this.#connect,
-            highWaterMark: SOCKET_READ_BUFFER,
-          } as Undici.buildConnector.BuildOptions,
-          keepAliveTimeout: 10_000,
-          connections: 32,
-        }),
-    );
-    return this.#agent;
+    // A CA bundle is read here, so that a bad path fails when the client is made, not later.
+    this.#transport = options.transport ?? makeTransport(options.verify);
   }
 
   /** The origin (scheme, host, port) that receives the token. */
@@ -286,8 +257,7 @@ export class HttpClient {
   async close(): Promise<void> {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort(new APIUserAbortError("The client was closed."));
-    // A client that never sent a request has no pool to close.
-    if (this.#agent) await (await this.#agent).destroy();
+    await this.#transport.close();
   }
 
   /**
@@ -377,7 +347,7 @@ export class HttpClient {
    */
   async send<T>(
     options: HttpRequestOptions,
-    consume: (res: Dispatcher.ResponseData, url: string) => Promise<T>,
+    consume: (res: TransportResponse, url: string) => Promise<T>,
     limits: { deadline?: boolean } = {},
   ): Promise<HttpResponse<T>> {
     const method = options.method.toUpperCase();
@@ -476,14 +446,14 @@ export class HttpClient {
     deadline: Deadline | undefined,
     follow: boolean,
     withheldToken: WithheldToken | undefined,
-    consume: (res: Dispatcher.ResponseData, url: string) => Promise<T>,
+    consume: (res: TransportResponse, url: string) => Promise<T>,
     onBodyUsed: () => void,
   ): Promise<
     AttemptOutcome<
       { kind: "done"; response: HttpResponse<T> } | { kind: "redirect"; location: string }
     >
   > {
-    let res: Dispatcher.ResponseData;
+    let res: TransportResponse;
     try {
       const body = await this.#body(options.body);
       onBodyUsed();
@@ -526,20 +496,20 @@ export class HttpClient {
     }
   }
 
-  async #body(body: RequestBody | undefined): Promise<string | Uint8Array | Readable | undefined> {
+  async #body(body: RequestBody | undefined): Promise<TransportBody | undefined> {
     if (body === undefined) return undefined;
-    if (typeof body === "function") return toDispatchBody(await body());
-    return toDispatchBody(body);
+    if (typeof body === "function") return await body();
+    return body;
   }
 
   async #dispatch(
     method: string,
     url: string,
     options: HttpRequestOptions,
-    body: string | Uint8Array | Readable | undefined,
+    body: TransportBody | undefined,
     signal: AbortSignal,
     deadline?: Deadline,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<TransportResponse> {
     const target = new URL(url);
     const headers: Record<string, string> = {
       "user-agent": this.#options.userAgent,
@@ -559,20 +529,15 @@ export class HttpClient {
     try {
       // A pool created after close() would never be destroyed; such a request is refused.
       signal.throwIfAborted();
-      const agent = await this.#pool();
-      signal.throwIfAborted();
-      return await agent.request({
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method: method,
+      return await this.#transport.request({
+        url: target,
+        method,
         headers,
-        body: body ?? null,
+        body,
         signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        timeoutMs,
       });
     } catch (error) {
-      if (body instanceof Readable && !body.destroyed) body.destroy();
       throw this.#mapError(error, method, url, signal, options.signal, deadline);
     }
   }
@@ -580,19 +545,19 @@ export class HttpClient {
   async #errorFrom(
     method: string,
     url: string,
-    res: Dispatcher.ResponseData,
+    res: TransportResponse,
     withheldToken: WithheldToken | undefined,
   ): Promise<APIError> {
     let text = "";
     try {
-      const chunks: Buffer[] = [];
+      const decoder = new TextDecoder();
       let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
         if (size > MAX_ERROR_BODY_BYTES) break;
-        chunks.push(chunk);
+        text += decoder.decode(chunk, { stream: true });
       }
-      text = Buffer.concat(chunks).toString("utf8");
+      text += decoder.decode();
     } catch {
       // A body cut short still leaves the status to report.
     } finally {

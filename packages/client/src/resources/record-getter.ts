@@ -7,7 +7,8 @@ import { ErrorCodes, NRPError } from "../core/errors.js";
 import type { NRPClientOptions } from "../core/options.js";
 import { HttpClient } from "../internal/http.js";
 import { classifyIdentifier, doiApiUrl } from "../internal/ids.js";
-import type { NRPRecord, RecordReadOptions } from "./records.js";
+import type { RecordReadOptions } from "./records/options.js";
+import type { NRPRecord } from "./records/record.js";
 
 /** The public DataCite REST API, used to turn a DOI into its landing page URL. */
 export const DEFAULT_DOI_RESOLVER_URL = "https://api.datacite.org";

@@ -3,11 +3,11 @@
 // request with its actions (§6.4, §6.5), and `client.requests` for searching all of them.
 
 import { ActionNotAvailableError, ErrorCodes, NRPError } from "../core/errors.js";
-import type { HttpClient, QueryValue } from "../internal/http.js";
+import type { QueryValue } from "../internal/http.js";
 import { isObject } from "../internal/json.js";
 import { NRP_RULES, flavourOf } from "../internal/flavour.js";
 import type { Json } from "../core/json.js";
-import type { Info } from "./info.js";
+import type { ResourceContext } from "./context.js";
 
 /** `hits.hits` of a search-shaped response, or the response itself when it is a bare list. */
 export function hitsOf(body: unknown): Json[] {
@@ -17,12 +17,11 @@ export function hitsOf(body: unknown): Json[] {
   return Array.isArray(hits) ? hits.filter(isObject) : [];
 }
 
-/** What requests need from their client; not part of the public API. */
-export interface RequestContext {
-  http: HttpClient;
-  /** Discovery, which says how the repository lists "my requests"; NRP's way without it. */
-  info?: Info | undefined;
-}
+/**
+ * What requests need from their client (not part of the public API): the transport, and
+ * discovery, which says how the repository lists "my requests" (NRP's way without it).
+ */
+export type RequestContext = Pick<ResourceContext, "http"> & Partial<Pick<ResourceContext, "info">>;
 
 /** Options of every call on a request. */
 export interface RequestActionOptions {

@@ -9,8 +9,9 @@ import { flavourOf } from "../internal/flavour.js";
 import { toQueryString } from "../internal/query-string.js";
 import { parseMillis, planRanges, withRange } from "../internal/scan-plan.js";
 import type { CreatedRange, Millis, PlannedRange } from "../internal/scan-plan.js";
-import { NRPRecord, modelOf } from "./records.js";
-import type { RecordContext } from "./records.js";
+import { NRPRecord } from "./records/record.js";
+import { modelOf } from "./records/shared.js";
+import type { RecordContext } from "./records/shared.js";
 import { hitsOf } from "./requests.js";
 
 /** Invenio's default result window: `(page - 1) * size` must stay below it (§5.4). */

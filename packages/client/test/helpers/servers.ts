@@ -289,6 +289,75 @@ export class Fixtures {
     };
   }
 
+  /**
+   * An object store on its own origin serving `content` at any path, as the storage behind an
+   * S3-backed Invenio: a strong ETag, and with `ranges` (the default) `Accept-Ranges: bytes` and
+   * 206 answers to `Range: bytes=a-` / `bytes=a-b` (`If-Range` honoured); without, every request
+   * gets the whole content with 200. `cutFirstAt` cuts the first response after that many body
+   * bytes. `requests()` lists each request's Authorization, Range and If-Range headers.
+   */
+  async storageServer(
+    content: Buffer,
+    settings: { ranges?: boolean; cutFirstAt?: number } = {},
+  ): Promise<{
+    url: string;
+    requests: () => { authorization?: string; range?: string; ifRange?: string; status: number }[];
+  }> {
+    const ranges = settings.ranges ?? true;
+    const etag = '"storage-v1"';
+    const seen: { authorization?: string; range?: string; ifRange?: string; status: number }[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      const { authorization, range } = req.headers;
+      const ifRange = req.headers["if-range"] as string | undefined;
+      let start = 0;
+      let end = content.length - 1;
+      const asked = /^bytes=(\d+)-(\d*)$/.exec(range ?? "");
+      const partial = ranges && asked !== null && (ifRange === undefined || ifRange === etag);
+      if (partial) {
+        start = Number(asked[1]);
+        if (asked[2] !== "") end = Math.min(end, Number(asked[2]));
+      }
+      const status = partial ? 206 : 200;
+      seen.push({
+        ...(authorization === undefined ? {} : { authorization }),
+        ...(range === undefined ? {} : { range }),
+        ...(ifRange === undefined ? {} : { ifRange }),
+        status,
+      });
+      res.writeHead(status, {
+        "content-type": "application/octet-stream",
+        "content-length": String(end - start + 1),
+        etag,
+        ...(ranges ? { "accept-ranges": "bytes" } : {}),
+        ...(partial
+          ? { "content-range": `bytes ${String(start)}-${String(end)}/${String(content.length)}` }
+          : {}),
+      });
+      const body = content.subarray(start, end + 1);
+      const cut = seen.length === 1 ? settings.cutFirstAt : undefined;
+      if (cut === undefined) {
+        res.end(body);
+        return;
+      }
+      res.write(body.subarray(0, cut), () => {
+        res.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.#closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${String(port)}`, requests: () => [...seen] };
+  }
+
   async cleanup(): Promise<void> {
     const closers = this.#closers.splice(0).reverse();
     for (const close of closers) await close();

@@ -98,6 +98,27 @@ function puts(server: DevServer, prefix: string): string[] {
 
 const PART = 64 * 1024;
 
+describe("matchesLocalFile", () => {
+  it("is true only for a local file with the committed size and md5", async () => {
+    const { files } = await setup();
+    const bytes = data(3 * PART + 5);
+    const file = await files.create("held.bin", {}, bytes);
+    const dir = await tempDir();
+    const same = join(dir, "same.bin");
+    const changed = join(dir, "changed.bin");
+    const shorter = join(dir, "shorter.bin");
+    await writeFile(same, bytes);
+    const flipped = Buffer.from(bytes);
+    flipped[PART] = (flipped[PART] ?? 0) ^ 1;
+    await writeFile(changed, flipped);
+    await writeFile(shorter, bytes.subarray(1));
+    expect(await file.matchesLocalFile(same)).toBe(true);
+    expect(await file.matchesLocalFile(changed)).toBe(false);
+    expect(await file.matchesLocalFile(shorter)).toBe(false);
+    expect(await file.matchesLocalFile(join(dir, "missing.bin"))).toBe(false);
+  });
+});
+
 describe("uploads and downloads round trip", () => {
   const cases: ["L" | "M", number][] = [
     ["L", 0],
@@ -462,17 +483,15 @@ describe("multipart robustness", () => {
 
   it("aborting mid-upload leaves nothing behind", async () => {
     const { server, files, filesPath } = await setup();
-    server.faults.add({
+    // The parts are held on the server; the abort comes once the first of them is in flight.
+    const rule = server.faults.add({
       method: "PUT",
       path: `${filesPath}/m.bin/content/*`,
-      delayMs: 200,
+      hold: true,
       times: 10,
     });
     const controller = new AbortController();
-    setTimeout(() => {
-      controller.abort();
-    }, 300);
-    const error = await files
+    const pending = files
       .create("m.bin", {}, data(8 * PART), {
         transfer: "M",
         partSize: PART,
@@ -480,6 +499,12 @@ describe("multipart robustness", () => {
         signal: controller.signal,
       })
       .catch((e: unknown) => e);
+    await expect
+      .poll(() => server.faults.held(rule), { message: "a part to arrive", interval: 10 })
+      .toBeGreaterThan(0);
+    controller.abort();
+    const error = await pending;
+    server.faults.remove(rule);
     expect(error).toBeInstanceOf(APIUserAbortError);
     await files.refresh();
     expect(files.get("m.bin")).toBeUndefined();

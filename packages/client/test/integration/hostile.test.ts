@@ -1,14 +1,18 @@
-import { access, mkdtemp, readdir, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { access, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { DevServer } from "nrp-invenio-devserver";
 import {
   APIConnectionError,
+  ChecksumMismatchError,
   DeadlineExceededError,
   NRPError,
   NRPInvenioClient,
   ResponseTooLargeError,
 } from "nrp-invenio-client";
+import type { NRPClientOptions, NRPFile } from "nrp-invenio-client";
 import { downloadFile } from "../../src/internal/download.js";
 import { Fixtures } from "../helpers/servers.js";
 
@@ -268,4 +272,93 @@ describe("redirects across origins", () => {
       expect(server.requests()).toBe(1);
     },
   );
+});
+
+describe("downloads through a storage redirect (S3-backed repositories)", () => {
+  /** A draft file on the devserver whose content answer is a 302 to `storage` (signed URL). */
+  async function redirected(
+    content: Buffer,
+    storage: { url: string },
+    clientOptions: Partial<NRPClientOptions> = {},
+  ): Promise<{ server: DevServer; file: NRPFile; location: string }> {
+    const server = await fx.devserver();
+    const { client } = fx.client(server, { token: server.tokens.owner, ...clientOptions });
+    const draft = await client.records.create("documents", { title: "S3" }, { filesEnabled: true });
+    const files = await draft.loadFiles();
+    const file = await files.create("s3.bin", {}, content);
+    const location = `${storage.url}/bucket/ab/cd/s3.bin?X-Amz-Expires=60&X-Amz-Signature=f00d`;
+    server.faults.add({
+      method: "GET",
+      path: `/api/documents/${draft.id}/draft/files/s3.bin/content`,
+      status: 302,
+      headers: { Location: location },
+      times: 100,
+    });
+    return { server, file, location };
+  }
+
+  const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
+  const content = randomBytes(300_000);
+
+  it("downloads the whole file from the storage origin, verified, never sending the token there", async () => {
+    const storage = await fx.storageServer(content);
+    const { server, file } = await redirected(content, storage);
+    const target = join(await tempDir(), "s3.bin");
+    await file.download(target);
+    const written = await readFile(target);
+    expect(written.length).toBe(content.length);
+    expect(md5(written)).toBe(md5(content));
+    expect(storage.requests()).toEqual([{ status: 200 }]);
+    // The repository saw the token and answered the redirect; the storage got no Authorization.
+    const api = server.requestLog.filter(
+      (e) => e.method === "GET" && e.path.endsWith("/s3.bin/content"),
+    );
+    expect(api.map((e) => [e.status, e.authorized])).toEqual([[302, true]]);
+  });
+
+  it("bytes from the storage that do not match the repository's checksum are refused", async () => {
+    const other = Buffer.from(content);
+    other[150_000] = (other[150_000] ?? 0) ^ 0xff;
+    const storage = await fx.storageServer(other);
+    const { file } = await redirected(content, storage);
+    const dir = await tempDir();
+    const error = await file.download(join(dir, "s3.bin")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(error).toMatchObject({ expected: `md5:${md5(content)}`, actual: `md5:${md5(other)}` });
+    expect(await readdir(dir)).toEqual([]);
+    expect(storage.requests().every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it("a cut download resumes at the storage origin with Range and If-Range, without the token", async () => {
+    const storage = await fx.storageServer(content, { cutFirstAt: 100_000 });
+    const { file } = await redirected(content, storage, { retryCount: 0 });
+    const dir = await tempDir();
+    const target = join(dir, "s3.bin");
+    const first = await file.download(target).catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+    const kept = (await stat(join(dir, ".s3.bin.nrp-part"))).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(100_000);
+
+    await file.download(target);
+    expect(md5(await readFile(target))).toBe(md5(content));
+    expect(storage.requests()).toEqual([
+      { status: 200 },
+      { range: `bytes=${String(kept)}-`, ifRange: '"storage-v1"', status: 206 },
+    ]);
+    expect(await readdir(dir)).toEqual(["s3.bin"]);
+  });
+
+  it("a storage host that ignores ranges: the retry starts over and the file is still whole", async () => {
+    const storage = await fx.storageServer(content, { ranges: false, cutFirstAt: 100_000 });
+    const { file } = await redirected(content, storage, { retryCount: 2 });
+    const dir = await tempDir();
+    const target = join(dir, "s3.bin");
+    await file.download(target);
+    expect(md5(await readFile(target))).toBe(md5(content));
+    const requests = storage.requests();
+    expect(requests).toHaveLength(2);
+    expect(requests.every((r) => r.status === 200 && r.authorization === undefined)).toBe(true);
+    expect(await readdir(dir)).toEqual(["s3.bin"]);
+  });
 });

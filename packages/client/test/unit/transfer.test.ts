@@ -19,18 +19,17 @@ import {
 } from "nrp-invenio-client";
 import type { UploadPart, UploadSource } from "nrp-invenio-client";
 import {
-  chooseTransfer,
-  contentMd5,
+  DEFAULT_PART_SIZE,
   MAX_PARTS,
-  md5OfChecksum,
-  partRange,
-  partsToSend,
-  planParts,
-  ProgressTracker,
-} from "../../src/internal/transfer.js";
-import type { TransferProgress } from "../../src/internal/transfer.js";
+  MULTIPART_THRESHOLD,
+  partBytes,
+  planUpload,
+} from "nrp-invenio-client";
+import { chooseTransfer, planParts } from "../../src/core/transfers.js";
+import type { TransferProgress } from "../../src/core/transfers.js";
+import { contentMd5, md5OfChecksum, ProgressTracker } from "../../src/internal/transfer.js";
 import { drain, parseContentRange, tempPaths } from "../../src/internal/download.js";
-import { runParts } from "../../src/internal/upload.js";
+import { partRange, partsToSend, runParts } from "../../src/internal/upload.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -185,6 +184,39 @@ describe("transfer choice", () => {
     expect(() =>
       chooseTransfer({ requested: "X" as never, size: 1, offered: [], threshold: 1 }),
     ).toThrow(/"auto", "L" or "M"/);
+  });
+});
+
+describe("planUpload (the public plan the CLI journals)", () => {
+  const MiB = 1024 * 1024;
+  it("takes M from the threshold on, only when the repository offers it", () => {
+    expect(planUpload(MULTIPART_THRESHOLD - 1, { offered: ["L", "M"] })).toEqual({
+      transfer: "L",
+      size: MULTIPART_THRESHOLD - 1,
+    });
+    expect(planUpload(MULTIPART_THRESHOLD, { offered: ["L"] }).transfer).toBe("L");
+    expect(planUpload(MULTIPART_THRESHOLD, { offered: ["L", "M"] })).toEqual({
+      transfer: "M",
+      size: MULTIPART_THRESHOLD,
+      partSize: DEFAULT_PART_SIZE,
+      parts: MULTIPART_THRESHOLD / DEFAULT_PART_SIZE,
+    });
+  });
+  it("lays out parts as planParts does, raising the part size past MAX_PARTS", () => {
+    const size = (MAX_PARTS + 1) * MiB;
+    const plan = planUpload(size, { transfer: "M", partSize: MiB, offered: [] });
+    expect(plan).toEqual({ transfer: "M", ...planParts(size, MiB) });
+    if (plan.transfer !== "M") throw new Error("expected M");
+    expect(plan.parts).toBeLessThanOrEqual(MAX_PARTS);
+  });
+  it("refuses M without a usable size", () => {
+    expect(() => planUpload(0, { transfer: "M", offered: ["M"] })).toThrow(NRPError);
+    expect(() => planUpload(undefined, { transfer: "M", offered: ["M"] })).toThrow(NRPError);
+  });
+  it("counts the bytes of acknowledged parts, the last one short", () => {
+    const plan = planParts(35, 10);
+    expect(partBytes(plan, [1, 4])).toBe(15);
+    expect(partBytes(plan, [])).toBe(0);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type DevServerConfig,
   type ModelConfig,
   type CommunityConfig,
+  type CorsConfig,
   type ModelFeature,
   type ResolvedCommunity,
   type ResolvedConfig,
@@ -405,6 +406,7 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     "users",
     "communities",
     "vocabularies",
+    "cors",
   ];
   checkKeys(fail, raw, top, "");
 
@@ -443,5 +445,35 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     users: resolveUsers(fail, raw.users),
     communities: resolveCommunities(fail, raw.communities),
     vocabularies: resolveVocabularies(fail, raw.vocabularies),
+    cors: resolveCors(fail, raw.cors),
   };
+}
+
+function resolveCors(
+  fail: (key: string, problem: string) => never,
+  raw: unknown,
+): Required<CorsConfig> {
+  const cors = raw ?? {};
+  if (!isRecord(cors)) fail("cors", "must be a mapping with origins and maxAge");
+  checkKeys(fail, cors, ["origins", "maxAge"], "cors");
+  const origins = cors.origins ?? [];
+  if (!Array.isArray(origins)) fail("cors.origins", "must be a list of origins");
+  const checked = origins.map((origin: unknown, i) => {
+    if (origin === "*") return origin;
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof origin === "string" ? new URL(origin) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin) {
+      fail(`cors.origins[${i}]`, "must be an origin such as http://localhost:5173 (no path), or *");
+    }
+    return origin;
+  });
+  const maxAge = cors.maxAge ?? 600;
+  if (typeof maxAge !== "number" || !Number.isInteger(maxAge) || maxAge < 0) {
+    fail("cors.maxAge", "must be a non-negative whole number of seconds");
+  }
+  return { origins: checked, maxAge };
 }

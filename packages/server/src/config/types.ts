@@ -192,6 +192,20 @@ export interface DevServerConfig {
    * subjects, names, languages, resourcetypes, licenses, with a few entries each).
    */
   vocabularies?: Record<string, VocabularyConfig>;
+  /** Let pages from other origins call the API (off by default, as in Invenio). */
+  cors?: CorsConfig;
+}
+
+/**
+ * Cross-origin access, like an Invenio with Flask-CORS configured: pages from `origins` may call
+ * the API with a token; preflights allow `Authorization`, responses expose `ETag`, `Link`,
+ * `Content-Range` and `Content-Length`.
+ */
+export interface CorsConfig {
+  /** Allowed origins, e.g. `http://localhost:5173`; `*` allows any. @default [] */
+  origins?: string[];
+  /** Seconds a browser may cache a preflight answer. @default 600 */
+  maxAge?: number;
 }
 
 /** A model with every default applied. */
@@ -250,4 +264,5 @@ export interface ResolvedConfig {
   users: ResolvedUser[];
   communities: ResolvedCommunity[];
   vocabularies: ResolvedVocabulary[];
+  cors: Required<CorsConfig>;
 }

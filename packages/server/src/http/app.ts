@@ -9,6 +9,7 @@ import {
 } from "../faults.js";
 import type { User } from "../store/users.js";
 import { authenticate } from "./auth.js";
+import { applyCors, type CorsPolicy } from "./cors.js";
 import type { RequestContext } from "./context.js";
 import { HttpError, METHOD_NOT_ALLOWED_MESSAGE, NOT_FOUND_MESSAGE } from "./errors.js";
 import { requestOrigin, type Listening } from "./origin.js";
@@ -37,6 +38,8 @@ export interface AppDeps {
    * Invenio's JSON error body.
    */
   htmlNotFound?: boolean;
+  /** Origins whose pages may call this server; without it no CORS headers are sent. */
+  cors?: CorsPolicy | undefined;
 }
 
 /** The page a Flask UI answers an unknown path with. */
@@ -59,6 +62,25 @@ async function delay(ms: number, req: IncomingMessage, closing: AbortSignal): Pr
     return true;
   } catch {
     return false;
+  } finally {
+    req.socket.off("close", onClose);
+  }
+}
+
+/** Waits until the hold rule `id` lets the request go; false when the client or server goes first. */
+async function held(
+  faults: Faults,
+  id: string,
+  req: IncomingMessage,
+  closing: AbortSignal,
+): Promise<boolean> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort();
+  };
+  req.socket.once("close", onClose);
+  try {
+    return await faults.hold(id, AbortSignal.any([closing, gone.signal]));
   } finally {
     req.socket.off("close", onClose);
   }
@@ -126,6 +148,12 @@ export function createRequestListener(
   const nextSeq = deps.nextSeq ?? ((): number => ++seq);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
+    // A preflight is the browser's question, not the page's request: answered before logging and
+    // faults, so the request log (and every fault rule) sees the same requests from any runtime.
+    if (applyCors(deps.cors, req, res)) {
+      sendEmpty(res, 200);
+      return;
+    }
     const method = (req.method ?? "GET").toUpperCase();
     const { path, search } = splitUrl(req.url ?? "/");
     const auth = authenticate(req, deps.userByToken);
@@ -164,6 +192,7 @@ export function createRequestListener(
       if (rule.delayMs !== undefined && rule.delayMs > 0) {
         if (!(await delay(rule.delayMs, req, deps.closing))) return;
       }
+      if (rule.hold === true && !(await held(deps.faults, fault.id, req, deps.closing))) return;
       if (rule.dropAfterBytes !== undefined) {
         if (rule.dropAfterBytes === 0 && rule.status === undefined) {
           logged.dropped = true;

@@ -46,6 +46,15 @@ export const adminService: Service = (router, app) => {
     app.faults.remove(id);
     sendEmpty(ctx.res, 204);
   });
+  router.on("GET", `${ADMIN_BASE}/faults/:id/held`, (ctx) => {
+    requireAdmin(ctx);
+    sendJson(ctx.res, 200, { held: app.faults.held(param(ctx, "id")) });
+  });
+  router.on("POST", `${ADMIN_BASE}/faults/:id/release`, (ctx) => {
+    requireAdmin(ctx);
+    app.faults.release(param(ctx, "id"));
+    sendEmpty(ctx.res, 204);
+  });
   router.on("GET", `${ADMIN_BASE}/requests-log`, (ctx) => {
     requireAdmin(ctx);
     const since = Number(ctx.query.get("since") ?? "0");

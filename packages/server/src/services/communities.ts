@@ -17,7 +17,7 @@ import {
   RDM_SORT_OPTIONS,
   parseSearchParams,
   searchResponse,
-} from "./search.js";
+} from "./search-params.js";
 import { PID_DOES_NOT_EXIST } from "./records/service.js";
 import type { Service, ServiceContext } from "./service.js";
 

@@ -6,6 +6,7 @@ import type { FileStore } from "../store/files.js";
 import type { Router } from "../http/router.js";
 import type { RecordStore } from "../store/records.js";
 import type { RequestStore } from "../store/requests.js";
+import type { RecordSearch } from "../store/search.js";
 import type { Store } from "../store/store.js";
 import type { UserStore } from "../store/users.js";
 import type { UrlSigner } from "./files/storage.js";
@@ -28,6 +29,8 @@ export interface ServiceContext {
   requests: RequestStore;
   /** File rows and their content blobs. */
   files: FileStore;
+  /** The search collections' queries over records and drafts. */
+  search: RecordSearch;
   /** Set when downloads are redirected to the storage origin (`redirectDownloads`). */
   storage: { signer: UrlSigner; origin: () => string } | undefined;
   faults: Faults;

@@ -4,7 +4,7 @@ import { HttpError } from "../http/errors.js";
 import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../http/negotiate.js";
 import { sendJson } from "../http/respond.js";
 import { timestamp } from "../store/records.js";
-import { parseSearchParams, searchResponse } from "./search.js";
+import { parseSearchParams, searchResponse } from "./search-params.js";
 import type { Service, ServiceContext } from "./service.js";
 
 /** invenio-vocabularies' sort options (`title` when there is no query). */

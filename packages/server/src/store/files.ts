@@ -1,7 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
-import { chmod, lstat, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
 import type { Database } from "better-sqlite3";
+import type { BlobStore } from "./blobs.js";
 import type { ItemKind } from "./records.js";
 
 /** How a file's content arrives: `L` in one PUT, `M` in parts (protocol §4.4, §4.7). */
@@ -91,26 +90,6 @@ function toRow(sql: FileSql): FileRow {
   };
 }
 
-const BLOB_NAME =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.upload|\.part[1-9][0-9]*)?$/;
-
-/** Suffix of a multipart part's staging blob: `<blob>.part<n>`. */
-const PART_SUFFIX = /\.part[1-9][0-9]*$/;
-
-/**
- * True for the names the store gives blobs (`newBlobId()`, optionally with the `.upload` suffix
- * of an upload in progress or the `.part<n>` suffix of a multipart part received whole): nothing
- * else in the blob directory is ever deleted.
- */
-export function isBlobName(name: string): boolean {
-  return BLOB_NAME.test(name);
-}
-
-/** A fresh blob name: content files are never rewritten once committed, so names are never reused. */
-export function newBlobId(): string {
-  return randomUUID();
-}
-
 /**
  * A stable UUID for the bucket of a draft or record (Invenio gives each one a bucket), derived
  * from the owner so that it needs no storage.
@@ -126,25 +105,12 @@ export function bucketId(kind: ItemKind, id: string): string {
  */
 export class FileStore {
   private readonly db: Database;
-  /** Directory holding the blobs. */
-  readonly blobsDir: string;
+  /** The blobs the rows name. */
+  readonly blobs: BlobStore;
 
-  constructor(db: Database, blobsDir: string) {
+  constructor(db: Database, blobs: BlobStore) {
     this.db = db;
-    this.blobsDir = blobsDir;
-  }
-
-  /** Where a blob's bytes live. */
-  blobPath(blobId: string): string {
-    return join(this.blobsDir, blobId);
-  }
-
-  /**
-   * Where part `n` of a pending multipart file waits for the commit: next to the blob the row
-   * names, so that the sweep and `collect` can tell whose part it is.
-   */
-  partPath(blobId: string, part: number): string {
-    return join(this.blobsDir, `${blobId}.part${String(part)}`);
+    this.blobs = blobs;
   }
 
   /** True when a pending row names the blob (its parts are still wanted). */
@@ -269,30 +235,14 @@ export class FileStore {
   }
 
   /**
-   * Removes what a previous run left behind: temporary upload files (a server stopped mid-upload),
-   * parts of multipart files no longer pending, and blobs no row names. Only regular files named like the store's own blobs are candidates:
-   * anything else (another name, a directory, a symbolic link) is left alone and never followed.
+   * Removes what a previous run left behind (see `BlobStore.sweep`): staging files, parts of
+   * multipart files no longer pending, and blobs no row names.
    */
   async sweep(): Promise<void> {
-    const names = await readdir(this.blobsDir).catch(() => [] as string[]);
-    for (const name of names) {
-      if (!isBlobName(name)) continue;
-      const info = await lstat(this.blobPath(name)).catch(() => undefined);
-      if (info?.isFile() !== true) continue;
-      if (PART_SUFFIX.test(name)) {
-        if (!this.pendingUpload(name.replace(PART_SUFFIX, ""))) {
-          await rm(this.blobPath(name), { force: true }).catch(() => undefined);
-        }
-        continue;
-      }
-      if (!name.endsWith(".upload") && this.referenced(name)) {
-        // Blobs an earlier version wrote with the default mode become owner-only.
-        if ((info.mode & 0o077) !== 0)
-          await chmod(this.blobPath(name), 0o600).catch(() => undefined);
-        continue;
-      }
-      await rm(this.blobPath(name), { force: true }).catch(() => undefined);
-    }
+    await this.blobs.sweep({
+      referenced: (blobId) => this.referenced(blobId),
+      pending: (blobId) => this.pendingUpload(blobId),
+    });
   }
 
   /**
@@ -304,13 +254,8 @@ export class FileStore {
     for (const blobId of new Set(blobIds)) {
       if (!this.pendingUpload(blobId)) unpending.push(blobId);
       if (this.referenced(blobId)) continue;
-      await rm(this.blobPath(blobId), { force: true }).catch(() => undefined);
+      await this.blobs.remove([blobId]);
     }
-    if (unpending.length === 0) return;
-    const names = await readdir(this.blobsDir).catch(() => [] as string[]);
-    for (const name of names) {
-      if (!PART_SUFFIX.test(name) || !unpending.includes(name.replace(PART_SUFFIX, ""))) continue;
-      await rm(this.blobPath(name), { force: true }).catch(() => undefined);
-    }
+    await this.blobs.removeParts(unpending);
   }
 }

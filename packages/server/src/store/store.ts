@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { DevServerConfigError } from "../config/load.js";
-import { isBlobName } from "./files.js";
+import { isBlobName, PRIVATE_FILE_MODE } from "./blobs.js";
 import { migrate } from "./migrations.js";
 
 /** Where the store keeps its data. */
@@ -43,8 +43,7 @@ export const BLOBS_MARKER = ".nrp-devserver-blobs";
 /** Mode of every directory the store creates: the database holds tokens and a signing secret. */
 export const PRIVATE_DIR_MODE = 0o700;
 
-/** Mode of every file the store creates (database, its WAL and SHM, blobs). */
-export const PRIVATE_FILE_MODE = 0o600;
+export { PRIVATE_FILE_MODE };
 
 /** What a data directory holds once the store has used it: nothing else is ever in one it owns. */
 const STORE_ENTRIES = new Set([

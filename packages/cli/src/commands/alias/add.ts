@@ -1,6 +1,11 @@
 import { isIP } from "node:net";
 
-import type { NRPModelInfo, NRPRepositoryInfo, RepositoryConfig } from "nrp-invenio-client";
+import type {
+  NRPInvenioClient,
+  NRPModelInfo,
+  NRPRepositoryInfo,
+  RepositoryConfig,
+} from "nrp-invenio-client";
 
 import { loadClient } from "../../client-module.js";
 import type { CommandContext } from "../../context.js";
@@ -132,12 +137,59 @@ function describeFound(info: NRPRepositoryInfo, models: readonly NRPModelInfo[])
   return `Found "${info.name}" (${kind}${version}); models: ${shown.join(", ") || "(none)"}.`;
 }
 
+/**
+ * Checks the token with one read that needs a signed-in user (the caller's requests: Invenio
+ * answers 403 to anonymous callers there on both flavours, while `/api/user/<model>/` on NRP
+ * answers anonymous callers with an empty list). A wrong or expired token is not refused by
+ * Invenio, only treated as anonymous, so this is the one way to tell.
+ *
+ * Warns rather than fails: the alias is still useful for reading, and the warning says how to
+ * replace the token.
+ */
+async function checkToken(
+  ctx: CommandContext,
+  client: NRPInvenioClient,
+  alias: string,
+  url: string,
+): Promise<void> {
+  const { APIError } = await loadClient();
+  try {
+    await client.requests.search({ size: 1, signal: ctx.signal });
+  } catch (err) {
+    if (!(err instanceof APIError)) throw err;
+    const replace = `nrp add alias ${url} ${alias} --force`;
+    if (err.status === 401 || err.status === 403) {
+      ctx.output.warn(
+        `token rejected: ${url} treats requests with this token as anonymous (HTTP ` +
+          `${String(err.status)} on the signed-in user's request list). The alias is saved; ` +
+          `create a new token and replace it with "${replace}".`,
+      );
+      return;
+    }
+    ctx.output.warn(
+      `could not check the token (HTTP ${String(err.status)} on the signed-in user's request ` +
+        `list); if later commands are refused, replace it with "${replace}".`,
+    );
+  }
+}
+
+/**
+ * Whether a TLS handshake failed because the server answered in plain HTTP (OpenSSL's "wrong
+ * version number" or "packet length too long" on the first bytes of an HTTP response).
+ */
+function isPlainHttpAnswer(err: { causeCode?: string | undefined; message: string }): boolean {
+  const text = `${err.causeCode ?? ""} ${err.message}`;
+  return /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long|HTTP_REQUEST/i.test(
+    text,
+  );
+}
+
 async function checkRepository(
   ctx: CommandContext,
   url: string,
   token: string | undefined,
   verify: boolean | string,
-): Promise<void> {
+): Promise<NRPInvenioClient> {
   // A short retry budget: the user is waiting, and a typo should fail in seconds, not minutes.
   const { APIConnectionError } = await loadClient();
   const client = await ctx.clientFor({
@@ -153,15 +205,28 @@ async function checkRepository(
     const info = await client.info.repository({ signal: ctx.signal });
     const models = await client.info.models({ signal: ctx.signal });
     ctx.output.info(describeFound(info, models));
+    return client;
   } catch (err) {
+    if (isTlsFailure(err) && err instanceof APIConnectionError && isPlainHttpAnswer(err)) {
+      const plain = `http://${url.slice("https://".length)}`;
+      throw new CliError(`Could not reach ${url}: the server answered in plain HTTP, not TLS.`, {
+        exitCode: ExitCode.network,
+        code: err.code,
+        hint: `If it is meant to be reached over plain http (a local test server), add it as ${plain}. Nothing was saved.`,
+        cause: err,
+      });
+    }
     if (isTlsFailure(err) && err instanceof APIConnectionError) {
       const why = err.causeCode === undefined ? "" : ` (${err.causeCode})`;
       throw new CliError(`Could not reach ${url}: TLS certificate verification failed${why}.`, {
         exitCode: ExitCode.network,
         code: err.code,
         hint:
-          "Pass --ca-bundle <file> to trust the server's CA, or --no-verify for a development " +
-          "server. Nothing was saved.",
+          typeof verify === "string"
+            ? `The CA bundle ${verify} does not vouch for the server's certificate; check that ` +
+              "it holds the CA that signed it. Nothing was saved."
+            : "Pass --ca-bundle <file> to trust the server's CA, or --no-verify for a development " +
+              "server. Nothing was saved.",
         cause: err,
       });
     }
@@ -272,7 +337,10 @@ export default defineCommand({
     }
     checkCleartext(ctx, input);
     const token = input.token ?? (input.skipToken ? undefined : await askForToken(ctx, input.url));
-    if (input.check) await checkRepository(ctx, input.url, token, input.verify);
+    if (input.check) {
+      const client = await checkRepository(ctx, input.url, token, input.verify);
+      if (token !== undefined) await checkToken(ctx, client, alias, input.url);
+    }
 
     const repo: RepositoryConfig = { alias, serverUrl: input.url };
     if (token !== undefined) repo.token = token;

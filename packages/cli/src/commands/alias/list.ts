@@ -1,5 +1,5 @@
 import { defineCommand } from "../../define.js";
-import { ALIAS_COLUMNS, aliasRow, aliasView } from "./view.js";
+import { ALIAS_COLUMNS, aliasRow, aliasView, effectiveDefault } from "./view.js";
 
 /** `nrp list aliases`: the configured repositories, tokens masked. */
 export default defineCommand({
@@ -18,7 +18,7 @@ export default defineCommand({
   parse: () => ({}),
   async run(ctx) {
     const config = await ctx.config();
-    const views = config.repositories.map((r) => aliasView(r, config.defaultRepository));
+    const views = config.repositories.map((r) => aliasView(r, effectiveDefault(config)));
     if (views.length === 0) {
       ctx.output.info(
         `No aliases in ${config.path} yet; add one with "nrp add alias <url> [alias]".`,

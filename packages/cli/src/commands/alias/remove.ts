@@ -1,5 +1,5 @@
 import { defineCommand, requiredString } from "../../define.js";
-import { aliasView } from "./view.js";
+import { aliasView, effectiveDefault } from "./view.js";
 
 /** `nrp remove alias <alias>`: deletes an alias (and its stored token) from the configuration. */
 export default defineCommand({
@@ -19,12 +19,12 @@ export default defineCommand({
   async run(ctx, input) {
     const config = await ctx.config();
     const repo = config.getRepository(input.alias);
-    const view = aliasView(repo, config.defaultRepository);
+    const view = aliasView(repo, effectiveDefault(config));
     config.removeRepository(input.alias);
     await config.save();
     ctx.output.info(`Removed alias "${repo.alias}" (${repo.serverUrl}) from ${config.path}.`);
     if (view.default) {
-      const next = config.defaultRepository;
+      const next = effectiveDefault(config);
       ctx.output.info(
         next === undefined
           ? 'There is no default alias now; choose one with "nrp select alias <alias>".'

@@ -1,4 +1,4 @@
-import type { RepositoryConfig } from "nrp-invenio-client";
+import type { NRPConfig, RepositoryConfig } from "nrp-invenio-client";
 
 import type { Column } from "../../output.js";
 
@@ -44,3 +44,13 @@ export const ALIAS_COLUMNS: readonly Column[] = [
   { key: "verify" },
   { key: "token" },
 ];
+
+/**
+ * The alias commands use when none is given: `default_repository`, else the only configured one.
+ *
+ * A file with one repository and no `default_repository` (written by hand) must work everywhere.
+ */
+export function effectiveDefault(config: NRPConfig): string | undefined {
+  if (config.defaultRepository !== undefined) return config.defaultRepository;
+  return config.repositories.length === 1 ? config.repositories[0]?.alias : undefined;
+}

@@ -279,7 +279,9 @@ export default defineCommand({
   alsoUnder: ["files"],
   summary: "Download files of a record (verified, resumable)",
   description:
-    "Download files of a record: keys, shell patterns ('*.csv') or '*' for all (quote them).\n" +
+    "Download files of a record: keys, shell patterns ('*.csv', 'raw/**') or all of them when no\n" +
+    "key is given ('*' or '**' say the same; quote patterns). Keys with / (from a directory\n" +
+    "upload) become subdirectories, so nrp download file @r -o DIR mirrors the uploaded tree.\n" +
     "Without -o they go to the current directory under their keys; -o DIR puts them in DIR\n" +
     "(created if needed), -o FILE names a single file, -o - writes one file to standard output.\n" +
     "Each file is written to a temporary .<name>.nrp-part beside the target, checked against\n" +
@@ -292,7 +294,7 @@ export default defineCommand({
     "same place while one runs fails at once (exit 5); .<name>.nrp-part.lock marks the running one.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable" },
-    { name: "<keys...>", description: "file keys, patterns, or '*' for all" },
+    { name: "[keys...]", description: "file keys or patterns (default: all files)" },
   ],
   options(cmd) {
     cmd
@@ -305,12 +307,14 @@ export default defineCommand({
   },
   examples: [
     { command: "nrp download file @r data.csv", description: "to ./data.csv" },
-    { command: "nrp download file @r '*' -o data/", description: "every file into data/" },
+    { command: "nrp download file @r -o data/", description: "every file into data/" },
+    { command: "nrp download file @r 'raw/**'", description: "the files under raw/, as a tree" },
     { command: "nrp download file @r table.csv -o - | head", description: "to standard output" },
   ],
   parse(args, opts): DownloadFileInput {
-    const keys = Array.isArray(args[1]) ? args[1].map(String) : [];
-    if (keys.length === 0) throw new UsageError("Missing <keys...>.");
+    const given = Array.isArray(args[1]) ? args[1].map(String) : [];
+    // No key: every file, as `*` says.
+    const keys = given.length === 0 ? ["*"] : given;
     const force = flag(opts["force"]);
     const output = optionalString(opts["output"], "--output");
     if (output === "") throw new UsageError("-o needs a path (or - for standard output).");
@@ -349,6 +353,10 @@ export default defineCommand({
       return;
     }
     const results: DownloadResult[] = [];
+    if (plan.targets.length > 1) {
+      const bytes = plan.targets.reduce((sum, { key }) => sum + (files.get(key)?.size ?? 0), 0);
+      progress.total(plan.targets.length, bytes);
+    }
     try {
       for (const { key, path } of plan.targets) {
         const result = await downloadOne(ctx, record, key, path, named.has(key), input, progress);
@@ -364,6 +372,7 @@ export default defineCommand({
             `failed  ${key}: ${result.error ?? ""}${r?.hint === undefined ? "" : ` ${r.hint}`}`,
           );
         } else if (!ctx.output.options.quiet) {
+          progress.addToTotal(result.size ?? 0);
           progress.log(`skipped ${key}: ${result.error ?? ""}`);
         }
       }

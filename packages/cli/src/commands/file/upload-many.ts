@@ -1,10 +1,14 @@
-import { basename } from "node:path";
+import { stat } from "node:fs/promises";
+
+import type { Command } from "commander";
 
 import { defineCommand, flag, requiredString } from "../../define.js";
 import { UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
 import type { FileResult } from "../../file-results.js";
 import { filesDisabledError, sameContent, uploadFile } from "../../file-transfer.js";
+import { excludeMatcher, listUploadTree } from "../../file-tree.js";
+import type { TreeEntry } from "../../file-tree.js";
 import type { TransferChoice } from "../../file-transfer.js";
 import { Progress } from "../../progress.js";
 import {
@@ -20,6 +24,8 @@ import { transferOptions } from "./upload.js";
 export interface UploadFilesInput {
   record: string;
   paths: string[];
+  /** `--exclude` patterns, for files found in directories. */
+  exclude: string[];
   transfer: TransferChoice;
   partSize: number | undefined;
   concurrency: number;
@@ -35,27 +41,73 @@ interface UploadResult extends FileResult {
   status: "uploaded" | "unchanged" | "failed";
 }
 
-/** `nrp upload files <record> <paths…>`: many files, a few at a time. */
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Adds the options that choose files from directories. */
+function treeOptions(cmd: Command): void {
+  cmd
+    .option("-r, --recursive", "upload directories with everything below them (the default)")
+    .option(
+      "--exclude <glob>",
+      "leave out files and directories matching this pattern (repeatable)",
+      collect,
+    );
+}
+
+/**
+ * Fails when two files would get the same key: uploading both would leave only one of them, and
+ * which one would depend on timing.
+ */
+function checkDistinctKeys(entries: readonly TreeEntry[]): void {
+  const seen = new Map<string, string>();
+  for (const { path, key } of entries) {
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new UsageError(
+        `${other} and ${path} would both be uploaded as ${key}.`,
+        "Upload one of them with nrp upload file --key, or leave one out with --exclude.",
+      );
+    }
+    seen.set(key, path);
+  }
+}
+
+/** `nrp upload files <record> <paths…>`: many files and directories, a few files at a time. */
 export default defineCommand({
   verb: "upload",
   noun: "files",
-  summary: "Upload several files to a draft",
+  summary: "Upload several files or directories to a draft",
   description:
-    "Upload several local files to the draft of a record, --concurrency files at a time, each\n" +
-    "under its file name, committed and md5-checked. A file that fails does not stop the others;\n" +
+    "Upload local files and directories to the draft of a record, --concurrency files at a time,\n" +
+    "committed and md5-checked. A file goes up under its name; a directory with everything below\n" +
+    "it (-r is accepted but not needed), each file under its path relative to that directory with\n" +
+    "/ between names (data/raw/a.csv given data/ becomes raw/a.csv), so that\n" +
+    "nrp download file @r '**' -o DIR puts the same tree back. In directories, hidden files and\n" +
+    "directories (names starting with .) are left out, and so is whatever an --exclude pattern\n" +
+    "matches (a pattern without / matches a name at any depth, one with / the path from the\n" +
+    "directory); symbolic links are followed only to places inside the same directory.\n" +
+    "A file that fails does not stop the others;\n" +
     "each gets a result line, and the exit code is the first failure's. Run it again after a\n" +
     "failure: files already there with the same md5 are reported unchanged, interrupted multipart\n" +
     "uploads resume (as with nrp upload file), and only the rest are sent.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
-    { name: "<paths...>", description: "local files" },
+    { name: "<paths...>", description: "local files and directories" },
   ],
   options(cmd) {
+    treeOptions(cmd);
     transferOptions(cmd);
     cmd.option("--concurrency <n>", `files sent at once (default ${DEFAULT_FILES_CONCURRENCY})`);
   },
   examples: [
     { command: "nrp upload files @r data/*.csv", description: "every CSV file of data/" },
+    {
+      command: "nrp upload files @r results/ --exclude '*.tmp'",
+      description: "the tree below results/, keys like run1/out.csv, without *.tmp files",
+    },
     {
       command: "nrp upload files @r a.bin b.bin c.bin --concurrency 1",
       description: "one file after another",
@@ -69,21 +121,13 @@ export default defineCommand({
         "Standard input can only be uploaded with nrp upload file - --key NAME.",
       );
     }
-    const seen = new Map<string, string>();
-    for (const p of paths) {
-      const key = basename(p);
-      const other = seen.get(key);
-      if (other !== undefined && other !== p) {
-        throw new UsageError(
-          `${other} and ${p} would both be uploaded as ${key}.`,
-          "Upload one of them with nrp upload file --key.",
-        );
-      }
-      seen.set(key, p);
-    }
+    const exclude = Array.isArray(opts["exclude"]) ? opts["exclude"].map(String) : [];
+    if (exclude.includes("")) throw new UsageError("--exclude needs a pattern.");
     return {
       record: requiredString(args[0], "<record>"),
-      paths: [...seen.values()],
+      // The same path twice is one file.
+      paths: [...new Set(paths)],
+      exclude,
       transfer: parseTransfer(opts["transfer"]),
       partSize: parsePartSize(opts["partSize"]),
       concurrency: parseConcurrency(opts["concurrency"], DEFAULT_FILES_CONCURRENCY) ?? 1,
@@ -91,19 +135,41 @@ export default defineCommand({
     };
   },
   async run(ctx, input) {
+    const tree = await listUploadTree(input.paths, excludeMatcher(input.exclude));
+    checkDistinctKeys(tree.entries);
     const { record, files } = await recordWithFiles(ctx, input.record, "draft");
     if (!files.enabled) throw filesDisabledError(record);
     const progress = new Progress(ctx.io.stderr, {
       enabled: input.progress && !ctx.output.options.quiet,
     });
-    const results: UploadResult[] = input.paths.map((path) => ({
-      path,
-      key: basename(path),
-      status: "failed",
-    }));
     const say = (line: string): void => {
       if (!ctx.output.options.quiet) progress.log(line);
     };
+    for (const skip of tree.skipped) say(`skipped ${skip.key}: ${skip.reason}`);
+    const results: UploadResult[] = tree.entries.map(({ path, key }) => ({
+      path,
+      key,
+      status: "failed",
+    }));
+    if (results.length > 1) {
+      const sizes = await Promise.all(
+        results.map(({ path }) =>
+          stat(path).then(
+            (info) => info.size,
+            () => 0,
+          ),
+        ),
+      );
+      progress.total(
+        results.length,
+        sizes.reduce((sum, size) => sum + size, 0),
+      );
+    }
+    const empty: UploadResult[] = tree.problems.map(({ path, key, reason }) => {
+      progress.log(`failed  ${key}: ${reason}`);
+      const report = reportError(new UsageError(reason));
+      return { path, key, status: "failed", error: report.message, report };
+    });
     // A function, so that the check is not narrowed away between awaits.
     const aborted = (): boolean => ctx.signal.aborted;
     let next = 0;
@@ -117,6 +183,7 @@ export default defineCommand({
             result.status = "unchanged";
             if (uploaded.size !== undefined) result.size = uploaded.size;
             if (uploaded.checksum !== undefined) result.checksum = uploaded.checksum;
+            progress.addToTotal(uploaded.size ?? 0);
             say(`same    ${result.key}: already uploaded with the same md5`);
             continue;
           }
@@ -161,12 +228,15 @@ export default defineCommand({
     } finally {
       progress.stop();
     }
+    results.push(...empty);
     reportFileResults(ctx, results, {
       columns: ["size", "checksum", "error"],
       verb: "uploaded",
       hint: (failed) =>
-        `Not uploaded: ${failed.map((r) => r.path).join(", ")}. ` +
-        "Running the same command again sends only what is missing.",
+        `Not uploaded: ${failed.map((r) => r.path).join(", ")}.` +
+        (failed.every((r) => empty.includes(r))
+          ? ""
+          : " Running the same command again sends only what is missing."),
     });
     const sent = results.filter((r) => r.status === "uploaded").length;
     const same = results.length - sent;

@@ -78,12 +78,13 @@ async function createMany(
   await storeVariable(ctx, input.set, created);
   ctx.output.info(`Created ${created.length} of ${total} draft${total === 1 ? "" : "s"}.`);
   if (stopped.error) {
+    const line = stopped.line ?? 0;
     throw new CliError(stopped.error.message, {
       code: "usage",
       hint:
         `Reading stopped there; ${created.length} draft(s) from the lines before it were created` +
         (failures.length > 0 ? ` and ${failures.length} failed` : "") +
-        ". Fix the line and feed the rest again.",
+        `. Fix line ${String(line)} and continue from it with:\n  ${continueCommand(input, line)}`,
     });
   }
   const first = failures[0];
@@ -94,6 +95,45 @@ async function createMany(
       hint: `Failed items (1-based): ${failures.map((f) => f.index + 1).join(", ")}.`,
     });
   }
+}
+
+/** Quotes a word for a POSIX shell when it needs it. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that feeds standard input again from `line` on, with the same options (a `--set`
+ * variable appended to, so it ends up holding every draft).
+ */
+export function continueCommand(input: CreateRecordInput, line: number): string {
+  const args = ["nrp", "create", "record", input.model, "-", "--jsonl"];
+  if (input.community !== undefined) args.push("--community", input.community);
+  if (input.workflow !== undefined) args.push("--workflow", input.workflow);
+  if (!input.filesEnabled) args.push("--no-files");
+  if (input.set !== undefined) args.push("--set", `+${input.set.name}`);
+  if (input.concurrency !== 4) args.push("--concurrency", String(input.concurrency));
+  return `tail -n +${String(line)} <your file> | ${args.map(shellWord).join(" ")}`;
+}
+
+/**
+ * Reads a whole JSON Lines file once, creating nothing, so that a bad line stops the batch before
+ * its first draft; constant memory (the file is read again to create).
+ */
+async function checkJsonLines(ctx: CommandContext, path: string): Promise<number> {
+  const state: JsonLinesState = {};
+  let count = 0;
+  for await (const item of readJsonLines(path, ctx.io, state)) {
+    if (isPlainObject(item)) count++;
+  }
+  if (state.error) {
+    throw new CliError(state.error.message, {
+      code: "usage",
+      hint: "Nothing was created: the whole file is checked first. Fix the line and run again.",
+    });
+  }
+  if (count === 0) throw new UsageError(`${path} holds no records: nothing to create.`);
+  return count;
 }
 
 async function checkReadable(path: string): Promise<void> {
@@ -130,7 +170,9 @@ export default defineCommand({
     "as warnings (they must be fixed before publishing). Files are enabled unless --no-files.\n" +
     "A JSON array, or JSON Lines (--jsonl, or a .jsonl file; streamed), creates one draft per\n" +
     "item, --concurrency at a time; a failing item is reported and does not stop the others\n" +
-    "(exit code of the first failure). --community puts the draft in a community; on InvenioRDM\n" +
+    "(exit code of the first failure). A file is checked whole before anything is created;\n" +
+    "standard input is streamed, and a bad line there stops reading with the command that\n" +
+    "continues from it. --community puts the draft in a community; on InvenioRDM\n" +
     "the draft is addressed to the community's curators, and publish record submits it to them.",
   arguments: [
     { name: "<model>", description: "the model, e.g. datasets (see: nrp describe models)" },
@@ -179,7 +221,10 @@ export default defineCommand({
     // Variables are per alias: fail on a missing alias before creating anything.
     if (input.set !== undefined) await ctx.aliasName();
     if (input.jsonl || (input.data !== "-" && isJsonLinesPath(input.data))) {
-      if (input.data !== "-") await checkReadable(input.data);
+      if (input.data !== "-") {
+        await checkReadable(input.data);
+        await checkJsonLines(ctx, input.data);
+      }
       const state: JsonLinesState = {};
       await createMany(ctx, input, readJsonLines(input.data, ctx.io, state), state);
       return;

@@ -1,12 +1,12 @@
-import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HttpError } from "../../http/errors.js";
 
 /** What a download needs to know about the bytes it serves. */
 export interface ContentInfo {
-  /** Blob file on disk. */
-  path: string;
+  /** The bytes (all, or an inclusive range of them), streamed from the blob store. */
+  body: (range?: ByteRange) => Readable;
   size: number;
   /** `md5:<hex>`, used for the ETag and `Content-MD5` (invenio-files-rest `send_stream`). */
   checksum: string;
@@ -151,7 +151,7 @@ function etagMatches(header: string, etag: string): boolean {
  * `Last-Modified`, `Content-Disposition`), made conditional (`If-None-Match`,
  * `If-Modified-Since` → 304) and range-aware (`Accept-Ranges: bytes`, one range → 206,
  * unsatisfiable → 416 with `Content-Range: bytes *\/size`, `If-Range` honoured). HEAD gets the
- * headers only. Nothing is buffered: the body is piped from the file.
+ * headers only. Nothing is buffered: the body is piped from the blob.
  */
 export async function sendContent(
   req: IncomingMessage,
@@ -215,10 +215,5 @@ export async function sendContent(
     res.end();
     return;
   }
-  // 1 MiB reads halve the syscalls of the 64 KiB default at a bounded cost per download.
-  const stream = createReadStream(info.path, {
-    highWaterMark: 1024 * 1024,
-    ...(range === undefined ? {} : { start: range.start, end: range.end }),
-  });
-  await pipeline(stream, res);
+  await pipeline(info.body(range), res);
 }

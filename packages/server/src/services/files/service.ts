@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
 import type { ResolvedModel } from "../../config/types.js";
 import { readJsonBody } from "../../http/body.js";
 import { param, type RequestContext } from "../../http/context.js";
@@ -12,9 +11,8 @@ import {
 } from "../../http/errors.js";
 import { sendEmpty, sendJson } from "../../http/respond.js";
 import type { Router } from "../../http/router.js";
-import { newBlobId, type FileRow, type TransferInfo } from "../../store/files.js";
+import type { FileRow, TransferInfo } from "../../store/files.js";
 import { timestamp } from "../../store/records.js";
-import { PRIVATE_FILE_MODE } from "../../store/store.js";
 import { Records } from "../records/service.js";
 import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
 import type { Service, ServiceContext } from "../service.js";
@@ -26,7 +24,6 @@ import {
   CONTENT_LENGTH_MISMATCH,
   contentMd5,
   declaredLength,
-  concatFiles,
   receiveBody,
 } from "./upload.js";
 
@@ -328,10 +325,7 @@ class Files {
         if (entry.transfer.type !== "M") continue;
         // The row names an (empty) blob at once: its parts are staged beside it as
         // `<blob>.part<n>` and assembled into a fresh blob at the commit.
-        const blobId = newBlobId();
-        blobs.set(entry, blobId);
-        const handle = await open(files.blobPath(blobId), "w", PRIVATE_FILE_MODE);
-        await handle.close();
+        blobs.set(entry, await files.blobs.createEmpty());
       }
       const now = timestamp();
       this.app.records.transaction(() => {
@@ -444,20 +438,18 @@ class Files {
       throw new HttpError(400, CONTENT_LENGTH_MISMATCH);
     }
     const limit = row.declaredSize ?? length ?? Number.MAX_SAFE_INTEGER;
-    const blobId = newBlobId();
-    const temp = `${files.blobPath(blobId)}.upload`;
-    let received: { bytes: number; md5: Buffer | undefined };
+    const received = await receiveBody(req, files.blobs, { limit, hash: true });
+    let blobId: string;
     try {
-      received = await receiveBody(req, temp, { limit, hash: true });
       if (row.declaredSize !== null && received.bytes !== row.declaredSize) {
         throw new HttpError(400, CONTENT_LENGTH_MISMATCH);
       }
       if (expectedMd5 !== undefined && received.md5?.equals(expectedMd5) !== true) {
         throw new HttpError(400, BAD_DIGEST);
       }
-      await rename(temp, files.blobPath(blobId));
+      blobId = await received.keep();
     } catch (error) {
-      await rm(temp, { force: true });
+      await received.discard();
       throw error;
     }
     // Another request may have changed the file while the body streamed in.
@@ -516,19 +508,18 @@ class Files {
     const expectedMd5 = contentMd5(req);
     const blobId = row.blobId;
     if (blobId === null) throw new HttpError(500, `Multipart file "${key}" has no storage.`);
-    const temp = `${files.blobPath(newBlobId())}.upload`;
+    let received;
+    try {
+      received = await receiveBody(req, files.blobs, {
+        limit: expected,
+        hash: expectedMd5 !== undefined,
+      });
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 400) throw new HttpError(400, message);
+      throw error;
+    }
     let next: FileRow | undefined;
     try {
-      let received;
-      try {
-        received = await receiveBody(req, temp, {
-          limit: expected,
-          hash: expectedMd5 !== undefined,
-        });
-      } catch (error) {
-        if (error instanceof HttpError && error.status === 400) throw new HttpError(400, message);
-        throw error;
-      }
       if (received.bytes !== expected) throw new HttpError(400, message);
       if (expectedMd5 !== undefined && received.md5?.equals(expectedMd5) !== true) {
         throw new HttpError(400, BAD_DIGEST);
@@ -540,7 +531,7 @@ class Files {
         if (current.status === "completed" || current.blobId !== blobId) {
           throw new HttpError(400, `File with key "${key}" is already committed.`);
         }
-        await rename(temp, files.partPath(blobId, part));
+        await received.keepAsPart(blobId, part);
         const done = new Set(current.partsDone);
         done.add(part);
         const updated: FileRow = {
@@ -552,7 +543,7 @@ class Files {
         return updated;
       });
     } finally {
-      await rm(temp, { force: true });
+      await received.discard();
     }
     this.sendItem(ctx, loaded, next);
   }
@@ -578,23 +569,13 @@ class Files {
           `Multipart upload of "${key}" is incomplete: part${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of ${String(parts)} not uploaded.`,
         );
       }
-      const blobId = newBlobId();
-      const temp = `${files.blobPath(blobId)}.upload`;
-      let assembled: { bytes: number; md5: string };
-      try {
-        const paths = Array.from({ length: parts }, (_, i) => files.partPath(staged, i + 1));
-        assembled = await concatFiles(paths, temp);
-        await rename(temp, files.blobPath(blobId));
-      } catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-      }
+      const assembled = await files.blobs.assemble(staged, parts);
       const next: FileRow = {
         ...current,
         status: "completed",
         // The multipart provider turns the committed file into a local one.
         transfer: { type: "L" },
-        blobId,
+        blobId: assembled.blobId,
         checksum: `md5:${assembled.md5}`,
         size: assembled.bytes,
         updated: timestamp(),
@@ -678,7 +659,7 @@ class Files {
       ctx.req,
       ctx.res,
       {
-        path: this.app.files.blobPath(row.blobId),
+        body: (range) => this.app.files.blobs.read(content.blobId, range),
         size: row.size,
         checksum: row.checksum,
         updated: row.updated,

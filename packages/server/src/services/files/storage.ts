@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { stat } from "node:fs/promises";
 import { param, type RequestContext } from "../../http/context.js";
 import { HttpError } from "../../http/errors.js";
 import type { Router } from "../../http/router.js";
@@ -108,15 +107,10 @@ export function registerStorageRoutes(router: Router, files: FileStore, signer: 
     }
     const blobId = param(ctx, "blob");
     const c = signer.verify(blobId, ctx.query);
-    const path = files.blobPath(blobId);
-    const size = await stat(path).then(
-      (s) => s.size,
-      () => {
-        throw new HttpError(404, "The specified key does not exist.");
-      },
-    );
+    const size = await files.blobs.size(blobId);
+    if (size === undefined) throw new HttpError(404, "The specified key does not exist.");
     await sendContent(ctx.req, ctx.res, {
-      path,
+      body: (range) => files.blobs.read(blobId, range),
       size,
       checksum: c.checksum,
       updated: c.updated,

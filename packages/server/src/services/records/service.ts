@@ -11,7 +11,7 @@ import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../../http/negotiate.js";
 import type { Router } from "../../http/router.js";
 import { sendEmpty, sendJson } from "../../http/respond.js";
 import { timestamp, type ItemRow, type ParentRow } from "../../store/records.js";
-import { parseSearchParams, searchResponse } from "../search.js";
+import { parseSearchParams, searchResponse } from "../search-params.js";
 import type { Service, ServiceContext } from "../service.js";
 import { applicableTypes } from "../requests/applicable.js";
 import {

@@ -16,7 +16,7 @@ import type { Router } from "../../http/router.js";
 import type { User } from "../../store/users.js";
 import { Records } from "../records/service.js";
 import { apiPrefix, recordModels, type Loaded } from "../records/serialize.js";
-import { DEFAULT_PAGE_SIZE, parseSearchParams, searchResponse } from "../search.js";
+import { DEFAULT_PAGE_SIZE, parseSearchParams, searchResponse } from "../search-params.js";
 import type { Service, ServiceContext } from "../service.js";
 import {
   OPEN_STATUSES,

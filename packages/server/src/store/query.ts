@@ -1,6 +1,5 @@
 import { createRequire } from "node:module";
-import { HttpError } from "../http/errors.js";
-import { indexField } from "../store/field-index.js";
+import { indexField } from "./field-index.js";
 
 /** A piece of SQL and its bound parameters. */
 export interface SqlFragment {
@@ -85,6 +84,17 @@ const lucene = createRequire(import.meta.url)("@hyperdx/lucene") as {
 
 /** The message Invenio answers an unparseable `q` with (protocol §7.1). */
 export const INVALID_QUERY = "Invalid query string syntax.";
+
+/**
+ * A query the search cannot run: unparseable (`INVALID_QUERY`) or too complex
+ * (`TOO_MANY_CLAUSES`). The message is what Invenio answers with a 400.
+ */
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueryError";
+  }
+}
 
 const COLUMNS = new Set(["id", "created", "updated"]);
 
@@ -505,7 +515,7 @@ function isRange(node: LuceneAst): node is LuceneRange {
 function translate(node: LuceneAst, defaultField: string | undefined): SqlFragment {
   if (isRange(node)) {
     const field = node.field === "<implicit>" ? defaultField : node.field;
-    if (field === undefined) throw new HttpError(400, INVALID_QUERY);
+    if (field === undefined) throw new QueryError(INVALID_QUERY);
     const open = (v: string): string | undefined => (v === "*" ? undefined : v);
     return rangeMatch(
       field,
@@ -556,7 +566,7 @@ export function compileQueryString(
   try {
     ast = lucene.parse(q);
   } catch {
-    throw new HttpError(400, INVALID_QUERY);
+    throw new QueryError(INVALID_QUERY);
   }
   return collect(options, () => translate(ast, undefined));
 }
@@ -580,7 +590,7 @@ function collect(options: CompileOptions, compile: () => SqlFragment): CompiledQ
   scope = options;
   try {
     const fragment = compile();
-    if (clauses > MAX_CLAUSES) throw new HttpError(400, TOO_MANY_CLAUSES);
+    if (clauses > MAX_CLAUSES) throw new QueryError(TOO_MANY_CLAUSES);
     return { sql: fragment.sql, params: fragment.params, fullText: fullTextSeen };
   } finally {
     fullTextSeen = [];
@@ -591,7 +601,7 @@ function collect(options: CompileOptions, compile: () => SqlFragment): CompiledQ
 function asString(value: unknown): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
-  throw new HttpError(400, INVALID_QUERY);
+  throw new QueryError(INVALID_QUERY);
 }
 
 function list(value: unknown): unknown[] {
@@ -601,11 +611,11 @@ function list(value: unknown): unknown[] {
 
 function single(body: unknown): [string, unknown] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpError(400, INVALID_QUERY);
+    throw new QueryError(INVALID_QUERY);
   }
   const entries = Object.entries(body);
   const first = entries[0];
-  if (entries.length !== 1 || first === undefined) throw new HttpError(400, INVALID_QUERY);
+  if (entries.length !== 1 || first === undefined) throw new QueryError(INVALID_QUERY);
   return first;
 }
 
@@ -681,12 +691,12 @@ function structured(query: unknown): SqlFragment {
       try {
         ast = lucene.parse(asString(s?.query));
       } catch {
-        throw new HttpError(400, INVALID_QUERY);
+        throw new QueryError(INVALID_QUERY);
       }
       return translate(ast, undefined);
     }
     default:
-      throw new HttpError(400, INVALID_QUERY);
+      throw new QueryError(INVALID_QUERY);
   }
 }
 

@@ -1,0 +1,278 @@
+import { readFile, writeFile } from "node:fs/promises";
+
+import { NRPInvenioClient } from "nrp-invenio-client";
+import { startDevServer } from "nrp-invenio-devserver";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+
+import { jsonOf, useDevserverCli } from "./helpers.js";
+
+// Tests index deep into server JSON; the assertions are the type check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+describe("what a new user types in the first hour", () => {
+  const cli = useDevserverCli();
+  const { nrp } = cli;
+
+  beforeAll(async () => {
+    const client = new NRPInvenioClient({
+      serverUrl: cli.server.url,
+      token: cli.server.tokens.owner,
+    });
+    try {
+      const draft = await client.records.create(
+        "documents",
+        { title: "Soil samples of Moravia" },
+        { filesEnabled: false },
+      );
+      await draft.publish();
+    } finally {
+      await client.close();
+    }
+  });
+
+  describe("search and scan default to records", () => {
+    it("nrp search 'soil' searches records", async () => {
+      const hits = jsonOf(await nrp(["search", "soil", "--format", "json"])) as unknown as Json[];
+      expect(hits.map((h) => h["metadata"]["title"] as string)).toEqual([
+        "Soil samples of Moravia",
+      ]);
+    });
+
+    it("nrp scan streams every record, with global options before the verb", async () => {
+      const r = await nrp(["--format", "jsonl", "scan"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("Soil samples of Moravia");
+    });
+
+    it("nrp search requests names the commands that take requests", async () => {
+      const r = await nrp(["search", "requests"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("unknown command 'requests'");
+      expect(r.stderr).toContain("nrp list requests");
+      expect(r.stderr).toContain('"nrp search records requests"');
+    });
+
+    it("a verb's synonym suggests the verb", async () => {
+      const r = await nrp(["show", "record", "abc"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Did you mean "nrp get record abc"?');
+    });
+  });
+
+  describe("one configured repository without default_repository", () => {
+    it("is the default for variables and listings too", async () => {
+      const config = `${cli.home.home}/single.yaml`;
+      await writeFile(
+        config,
+        `repositories:\n  - alias: only\n    server_url: ${cli.server.url}\n    token: ${cli.server.tokens.owner}\n`,
+      );
+      const created = await nrp([
+        "--config",
+        config,
+        "create",
+        "record",
+        "documents",
+        '{"title": "Single alias"}',
+        "--no-files",
+        "--set",
+        "single",
+      ]);
+      expect(created.code, created.stderr).toBe(0);
+      const got = jsonOf(await nrp(["--config", config, "get", "record", "@single"]));
+      expect(got["metadata"]["title"]).toBe("Single alias");
+      const aliases = jsonOf(
+        await nrp(["--config", config, "list", "aliases", "--format", "json"]),
+      );
+      expect(aliases).toEqual([expect.objectContaining({ alias: "only", default: true })]);
+    });
+  });
+
+  describe("tokens", () => {
+    it("add alias warns that a wrong token is rejected, and says how to replace it", async () => {
+      const config = `${cli.home.home}/bad-token.yaml`;
+      const r = await nrp([
+        "--config",
+        config,
+        "add",
+        "alias",
+        cli.server.url,
+        "bad",
+        "--token",
+        "not-a-real-token",
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("Warning: token rejected");
+      expect(r.stderr).toContain(`"nrp add alias ${cli.server.url} bad --force"`);
+      expect(r.stderr).not.toContain("not-a-real-token");
+      const saved = parseYaml(await readFile(config, "utf8")) as Json;
+      expect(saved["repositories"][0]["alias"]).toBe("bad");
+
+      // Later, a refused write names the alias, that the token was sent, and the fix.
+      const w = await nrp([
+        "--config",
+        config,
+        "create",
+        "record",
+        "documents",
+        "{}",
+        "--no-files",
+      ]);
+      expect(w.code).toBe(3);
+      expect(w.stderr).toContain('The token of the alias "bad" was sent');
+      expect(w.stderr).toContain(`nrp add alias ${cli.server.url} bad --force`);
+    });
+
+    it("a good token passes the check on both flavours", async () => {
+      const good = await nrp([
+        "--config",
+        `${cli.home.home}/good-token.yaml`,
+        "add",
+        "alias",
+        cli.server.url,
+        "good",
+        "--token",
+        cli.server.tokens.depositor,
+      ]);
+      expect(good.code, good.stderr).toBe(0);
+      expect(good.stderr).not.toContain("token rejected");
+      const rdm = await startDevServer({ flavour: "rdm" });
+      try {
+        const config = `${cli.home.home}/rdm.yaml`;
+        const ok = await nrp([
+          "--config",
+          config,
+          "add",
+          "alias",
+          rdm.url,
+          "rdm",
+          "--token",
+          rdm.tokens.owner,
+        ]);
+        expect(ok.code, ok.stderr).toBe(0);
+        expect(ok.stderr).not.toContain("token rejected");
+        const bad = await nrp([
+          "--config",
+          config,
+          "add",
+          "alias",
+          rdm.url,
+          "rdm",
+          "--token",
+          "nope",
+          "--force",
+        ]);
+        expect(bad.code, bad.stderr).toBe(0);
+        expect(bad.stderr).toContain("Warning: token rejected");
+      } finally {
+        await rdm.close();
+      }
+    });
+
+    it("a misspelt key is named with a did-you-mean, and the refusal says no token was sent", async () => {
+      const config = `${cli.home.home}/tokn.yaml`;
+      await writeFile(
+        config,
+        `repositories:\n  - alias: typo\n    server_url: ${cli.server.url}\n    tokn: ${cli.server.tokens.owner}\n`,
+      );
+      const r = await nrp([
+        "--config",
+        config,
+        "create",
+        "record",
+        "documents",
+        "{}",
+        "--no-files",
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(
+        'unknown key "tokn" in repositories[0] is ignored; did you mean "token"?',
+      );
+      expect(r.stderr).toContain('No token is stored for the alias "typo"');
+      expect(r.stderr).toContain(`nrp add alias ${cli.server.url} typo --force`);
+      expect(r.stderr).not.toContain(cli.server.tokens.owner);
+    });
+
+    it("long garbage in the configuration is cut in the error", async () => {
+      const config = `${cli.home.home}/garbage.yaml`;
+      const garbage = "x".repeat(5000);
+      await writeFile(config, `repositories:\n  - alias: g\n    server_url: ${garbage}\n`);
+      const r = await nrp(["--config", config, "describe", "repository"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("(5000 characters)");
+      expect(r.stderr.length).toBeLessThan(600);
+    });
+  });
+
+  describe("a URL without a scheme", () => {
+    it("suggests http:// when the server answers in plain HTTP, and never a flag already given", async () => {
+      const host = cli.server.url.slice("http://".length);
+      for (const extra of [[], ["--no-verify"]]) {
+        const r = await nrp([
+          "--config",
+          `${cli.home.home}/scheme.yaml`,
+          "add",
+          "alias",
+          host,
+          "local",
+          "--skip-token",
+          ...extra,
+        ]);
+        expect(r.code).toBe(6);
+        expect(r.stderr).toContain("the server answered in plain HTTP, not TLS");
+        expect(r.stderr).toContain(`add it as http://${host}.`);
+        expect(r.stderr).not.toContain("--no-verify");
+        expect(r.stderr).not.toContain("certificate");
+      }
+    });
+  });
+
+  describe("ids pasted from tables", () => {
+    it("get record takes a bare id: the published record, else the caller's draft", async () => {
+      const hits = jsonOf(await nrp(["search", "soil", "--format", "json"])) as unknown as Json[];
+      const publishedId = hits[0]?.["id"] as string;
+      const got = jsonOf(await nrp(["get", "record", publishedId]));
+      expect(got["metadata"]["title"]).toBe("Soil samples of Moravia");
+
+      const created = jsonOf(
+        await nrp(["create", "record", "documents", '{"title": "Bare draft"}', "--no-files"]),
+      );
+      const draft = jsonOf(await nrp(["get", "record", created["id"] as string]));
+      expect(draft["metadata"]["title"]).toBe("Bare draft");
+      const explicit = jsonOf(await nrp(["get", "record", `draft/${created["id"] as string}`]));
+      expect(explicit["id"]).toBe(created["id"]);
+    });
+
+    it("an unknown bare id is not found in any model, in the CLI's words", async () => {
+      const r = await nrp(["get", "record", "zzzzz-99999"]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("No record or draft zzzzz-99999 in any model");
+      expect(r.stderr).not.toContain("recordGetter");
+    });
+
+    it("an id of no known form names the forms without library names", async () => {
+      const r = await nrp(["get", "record", "a/b/c/d"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toContain("recordGetter");
+      expect(r.stderr).toContain('Name a record as "model/id"');
+    });
+
+    it("download file of a draft's file by the record id finds the draft", async () => {
+      const created = jsonOf(
+        await nrp(["create", "record", "documents", '{"title": "Draft with a file"}']),
+      );
+      const id = created["id"] as string;
+      const source = `${cli.work}/notes.txt`;
+      await writeFile(source, "draft file content\n");
+      const up = await nrp(["upload", "file", id, source]);
+      expect(up.code, up.stderr).toBe(0);
+      for (const name of [id, `documents/${id}`]) {
+        const out = `${cli.work}/out-${name.replace("/", "_")}`;
+        const r = await nrp(["download", "file", name, "notes.txt", "-o", `${out}/`]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(await readFile(`${out}/notes.txt`, "utf8")).toBe("draft file content\n");
+      }
+    });
+  });
+});

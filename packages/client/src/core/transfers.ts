@@ -1,0 +1,228 @@
+// The public rules and shapes of file transfers: how an upload is laid out (single request or
+// parts, part size, part count), what progress callbacks receive, and the options of downloads.
+// Pure: no I/O, so the CLI (and any other caller) can plan exactly what the library will send.
+
+import { ErrorCodes, NRPError } from "./errors.js";
+import type { UploadPart } from "./errors.js";
+
+/**
+ * Files of at least this many bytes go up in parts with `transfer: "auto"` when the repository
+ * offers multipart. Below it one request is as fast on a local network and costs fewer round trips.
+ */
+export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+/** Default part size of multipart uploads (raised for files over 10 000 parts). */
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+/** Default number of parts in flight. */
+export const DEFAULT_UPLOAD_CONCURRENCY = 4;
+/** At most this many parts (S3's limit, which Invenio storages follow; also nrp-cmd's). */
+export const MAX_PARTS = 10_000;
+
+/** What a progress callback receives. */
+export interface TransferProgress {
+  /** Bytes sent or received so far (a retried part counts once). */
+  transferredBytes: number;
+  /** The total, when known. */
+  totalBytes: number | undefined;
+  /** Parts acknowledged so far (multipart uploads and parallel downloads). */
+  partsDone?: number;
+  /** How many parts there are in all. */
+  partsTotal?: number;
+}
+
+/** Options of a file download ({@link NRPFile.download}). */
+export interface DownloadFileOptions {
+  /** Called (throttled) with bytes received so far. */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Aborting stops the transfer and keeps the temporary file for a later resume. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Check the md5 of what arrived against the file's `md5:` checksum before renaming.
+   * @default true
+   */
+  verify?: boolean | undefined;
+  /**
+   * Range requests in flight at once for a large file (64 MiB and more) whose server answers a
+   * range with 206; 1 downloads in one stream. A server that ignores ranges gets one stream.
+   * @default 1
+   */
+  concurrency?: number | undefined;
+  /** Bytes per range request in a parallel download. @default 16 MiB */
+  rangeSize?: number | undefined;
+  /** Replace an existing target file. @default false */
+  overwrite?: boolean | undefined;
+  /**
+   * Called once when the server has confirmed (206) that the download continues the partial
+   * file of an earlier attempt, with the bytes already there. Not called when the download
+   * starts from the beginning, e.g. because the server ignores `Range`.
+   */
+  onResume?: ((offset: number) => void) | undefined;
+}
+
+/** The part layout of a multipart upload. */
+export interface PartPlan {
+  /** Bytes in all. */
+  size: number;
+  /** Bytes of every part but the last. */
+  partSize: number;
+  /** How many parts. */
+  parts: number;
+}
+
+/**
+ * Lays out `size` bytes in parts of `partSize` (raised so that there are at most
+ * {@link MAX_PARTS}); every part but the last is exactly `partSize`, as the server checks (§4.7).
+ *
+ * @throws {@link NRPError} (`NRP_INVALID_INPUT`) for a size or part size that is not a positive
+ * integer.
+ */
+export function planParts(size: number, partSize: number): PartPlan {
+  if (!Number.isSafeInteger(size) || size < 1) {
+    throw new NRPError(
+      `A multipart upload needs a known, non-zero size (got ${String(size)}); send empty files as a single request (transfer "L").`,
+      { code: ErrorCodes.InvalidInput },
+    );
+  }
+  if (!Number.isSafeInteger(partSize) || partSize < 1) {
+    throw new NRPError(`partSize must be a positive integer, got ${String(partSize)}.`, {
+      code: ErrorCodes.InvalidInput,
+    });
+  }
+  const effective = Math.max(partSize, Math.ceil(size / MAX_PARTS));
+  return { size, partSize: effective, parts: Math.ceil(size / effective) };
+}
+
+/** The number of bytes in the given parts (1-based) of `plan`, e.g. what a resume skips. */
+export function partBytes(plan: PartPlan, parts: Iterable<number>): number {
+  let sum = 0;
+  for (const p of parts) {
+    sum += Math.max(0, Math.min(plan.partSize, plan.size - (p - 1) * plan.partSize));
+  }
+  return sum;
+}
+
+/** How a file goes up: one request (`L`) or parts (`M`). */
+export type TransferType = "L" | "M";
+
+/** Inputs of {@link chooseTransfer}. */
+export interface TransferChoice {
+  /** What the caller asked for (`undefined` means `auto`). */
+  requested: "auto" | "L" | "M" | undefined;
+  /** The source's size, when known. */
+  size: number | undefined;
+  /** What the repository advertises (`info.transfers`). */
+  offered: readonly string[];
+  /** The size from which `auto` takes M. */
+  threshold: number;
+}
+
+/**
+ * Picks the transfer: an explicit choice wins (M needs a known non-zero size); `auto` takes M when
+ * the repository offers it and the file is at least `threshold` bytes, L otherwise.
+ *
+ * @throws {@link NRPError} (`NRP_INVALID_INPUT`) for M without a usable size or an unknown choice.
+ */
+export function chooseTransfer(choice: TransferChoice): TransferType {
+  const { requested, size } = choice;
+  if (requested === "L") return "L";
+  if (requested === "M") {
+    if (size === undefined || size < 1) {
+      throw new NRPError(
+        size === undefined
+          ? 'Multipart upload needs the size of the stream: pass { size } or use transfer "L".'
+          : 'An empty file cannot be uploaded in parts: use transfer "L".',
+        { code: ErrorCodes.InvalidInput },
+      );
+    }
+    return "M";
+  }
+  // JavaScript callers can pass anything.
+  if (requested !== undefined && (requested as string) !== "auto") {
+    throw new NRPError(`transfer must be "auto", "L" or "M", got ${JSON.stringify(requested)}.`, {
+      code: ErrorCodes.InvalidInput,
+    });
+  }
+  return choice.offered.includes("M") && size !== undefined && size >= choice.threshold ? "M" : "L";
+}
+
+/** Options of {@link planUpload}: the upload options that decide the layout. */
+export interface PlanUploadOptions {
+  /** `"auto"` (default), `"L"` or `"M"`, as in `UploadOptions.transfer`. */
+  transfer?: "auto" | "L" | "M" | undefined;
+  /** Requested part size for M. @default {@link DEFAULT_PART_SIZE} */
+  partSize?: number | undefined;
+  /**
+   * The transfers the repository offers (`NRPRepositoryInfo.transfers`); `auto` takes M only when
+   * it is listed.
+   */
+  offered: readonly string[];
+}
+
+/** How an upload of a given size goes: see {@link planUpload}. */
+export type UploadPlan =
+  { transfer: "L"; size: number | undefined } | ({ transfer: "M" } & PartPlan);
+
+/**
+ * The layout `files.create` will use for a source of `size` bytes: single request or parts, and
+ * for parts the effective part size and count.
+ *
+ * Why public: a caller that journals a multipart upload to resume it later must record the very
+ * numbers the library sends (the server recognises the pending file by size and part size), so it
+ * asks the library instead of repeating its rules.
+ *
+ * @throws {@link NRPError} (`NRP_INVALID_INPUT`) for M without a usable size or a bad part size.
+ * @example
+ * const plan = planUpload(size, { offered: (await client.info.repository()).transfers });
+ * if (plan.transfer === "M") console.log(`${plan.parts} parts of ${plan.partSize} bytes`);
+ */
+export function planUpload(size: number | undefined, options: PlanUploadOptions): UploadPlan {
+  const transfer = chooseTransfer({
+    requested: options.transfer,
+    size,
+    offered: options.offered,
+    threshold: MULTIPART_THRESHOLD,
+  });
+  if (transfer === "L") return { transfer, size };
+  return { transfer, ...planParts(size ?? 0, options.partSize ?? DEFAULT_PART_SIZE) };
+}
+
+/** Where a resumed multipart upload stands: the parts the caller's journal says were acknowledged. */
+export interface ResumeState {
+  /** Part numbers (1-based) already acknowledged by the server. */
+  completedParts: readonly number[];
+}
+
+/** Options of `NRPRecordFiles.create` and `NRPFile.replace`. */
+export interface UploadOptions {
+  /**
+   * `"L"`: one request; `"M"`: parts (needs a known, non-zero size); `"auto"`: M when the
+   * repository offers it and the file has at least {@link MULTIPART_THRESHOLD} bytes.
+   * @default "auto"
+   */
+  transfer?: "auto" | "L" | "M" | undefined;
+  /** Part size for M. @default 16 MiB (raised so that there are at most 10 000 parts) */
+  partSize?: number | undefined;
+  /** Parts in flight at once (1 for one-shot streams). @default 4 */
+  concurrency?: number | undefined;
+  /** The stream's size, needed to send a stream in parts. */
+  size?: number | undefined;
+  /** Called (throttled, at most every 100 ms, and once at the end) with bytes sent so far. */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Aborting stops every request; see `keepPendingOnFailure` for what stays on the server. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called after the server acknowledged each part of an M upload, with the plan's part size; a
+   * journal records it to resume later. A throw stops the upload.
+   */
+  onPartDone?: ((part: UploadPart & { partSize: number }) => void) | undefined;
+  /**
+   * Continue an M upload: when the file is pending on the server with the same size and part size,
+   * only parts not listed are sent; otherwise the upload starts over. Needs a re-openable source.
+   */
+  resume?: ResumeState | undefined;
+  /**
+   * Leave the pending file on the server when the upload fails or is aborted, so that it can be
+   * resumed; by default it is deleted, so nothing half-uploaded remains.
+   * @default false
+   */
+  keepPendingOnFailure?: boolean | undefined;
+}

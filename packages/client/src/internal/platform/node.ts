@@ -1,0 +1,104 @@
+// The Node platform: undici's keep-alive pool, CA bundle files, socket tuning. Selected by the
+// `node` condition of the package's `#platform` import; Deno, Bun and browsers get `fetch.ts` or
+// `browser.ts` instead, so nothing here has to run anywhere but Node.
+
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import type * as Undici from "undici";
+import type { Agent } from "undici";
+import type {
+  Transport,
+  TransportBody,
+  TransportRequest,
+  TransportResponse,
+  TransportSettings,
+} from "../transport.js";
+
+/** The runtime named in the default `User-Agent`. */
+export const RUNTIME = `node/${process.version}`;
+
+let undici: Promise<typeof Undici> | undefined;
+
+/**
+ * Imports undici once, on the first request of any client.
+ *
+ * undici is most of the library's import cost; commands and scripts that never send a request
+ * (configuration, help, usage errors) should not pay for it.
+ */
+function loadUndici(): Promise<typeof Undici> {
+  undici ??= import("undici");
+  return undici;
+}
+
+/**
+ * Bytes a socket may buffer before it stops reading. undici reads its sockets in paused mode, so
+ * with the default 64 KiB (16 KiB for TLS) a socket stops and restarts reading for nearly every
+ * chunk of a large body; at 1 MiB a 1 GiB download over loopback took 1.85 s instead of 2.5 s
+ * with plain undici (bench/RESULTS.md). Only a body nobody reads fills it, so it costs no memory
+ * for small responses.
+ */
+const SOCKET_READ_BUFFER = 1024 * 1024;
+
+function toDispatchBody(body: TransportBody): string | Uint8Array | Readable {
+  if (typeof body === "string" || body instanceof Uint8Array || body instanceof Readable) {
+    return body;
+  }
+  return Readable.from(body);
+}
+
+/**
+ * Creates the undici transport. A `verify` string is a CA bundle path, read here so that a bad
+ * path fails when the client is made; the error thrown then is a plain `Error` the HTTP core
+ * reports as a configuration mistake.
+ */
+export function createTransport(settings: TransportSettings): Transport {
+  const connect: { ca?: string; rejectUnauthorized: boolean } =
+    typeof settings.verify === "string"
+      ? { ca: readFileSync(settings.verify, "utf8"), rejectUnauthorized: true }
+      : { rejectUnauthorized: settings.verify };
+  let agent: Promise<Agent> | undefined;
+  const pool = (): Promise<Agent> => {
+    agent ??= loadUndici().then(
+      ({ Agent }) =>
+        new Agent({
+          // undici hands these options to net.connect / tls.connect, whose sockets take the
+          // stream option highWaterMark; undici's own type does not list it.
+          connect: {
+            ...connect,
+            highWaterMark: SOCKET_READ_BUFFER,
+          } as Undici.buildConnector.BuildOptions,
+          keepAliveTimeout: 10_000,
+          connections: 32,
+        }),
+    );
+    return agent;
+  };
+  return {
+    async request(req: TransportRequest): Promise<TransportResponse> {
+      const body = req.body === undefined ? undefined : toDispatchBody(req.body);
+      try {
+        const dispatcher = await pool();
+        // A pool created while the client closed is destroyed by close(); no request may use it.
+        req.signal.throwIfAborted();
+        const res = await dispatcher.request({
+          origin: req.url.origin,
+          path: `${req.url.pathname}${req.url.search}`,
+          method: req.method,
+          headers: { ...req.headers },
+          body: body ?? null,
+          signal: req.signal,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        });
+        return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+      } catch (error) {
+        if (body instanceof Readable && !body.destroyed) body.destroy();
+        throw error;
+      }
+    },
+    async close(): Promise<void> {
+      // A client that never sent a request has no pool to close.
+      if (agent) await (await agent).destroy();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// The fetch transport shared by Deno, Bun and browsers: the platform's `fetch`, `ReadableStream`
+// and `AbortSignal`, with response bodies handed on as Node-style readables (Deno and Bun have
+// `node:stream`; the browser build maps it to a small userland copy).
+
+import { Readable } from "node:stream";
+import type {
+  ResponseBody,
+  Transport,
+  TransportBody,
+  TransportRequest,
+  TransportResponse,
+  TransportSettings,
+} from "../transport.js";
+
+type BodyInit = NonNullable<RequestInit["body"]>;
+
+/** How one runtime's fetch differs. */
+export interface FetchFlavour {
+  /**
+   * Browsers cannot read a redirect (`redirect: "manual"` gives an opaque response), so they
+   * follow it themselves; Deno and Bun hand the 3xx to the HTTP core like undici does.
+   */
+  readonly followRedirects: boolean;
+  /**
+   * Browsers send streamed request bodies over HTTP/2 only; there a streamed body (a part of an
+   * upload) is gathered into a `Blob` first, so memory holds one part per parallel request.
+   */
+  readonly bufferBodies: boolean;
+  /** Named in the errors about options this runtime cannot honour. */
+  readonly runtime: string;
+}
+
+/** An error the HTTP core maps to a timeout (its `code` is one it knows). */
+class HeadersTimeoutError extends Error {
+  readonly code = "UND_ERR_HEADERS_TIMEOUT";
+}
+
+function toStream(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const step = await iterator.next();
+      if (step.done === true) controller.close();
+      else controller.enqueue(step.value);
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+}
+
+async function toBlob(iterable: AsyncIterable<Uint8Array>): Promise<Blob> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of iterable) parts.push(chunk);
+  return new Blob(parts);
+}
+
+async function requestBody(
+  body: TransportBody | undefined,
+  flavour: FetchFlavour,
+): Promise<{ body?: BodyInit; duplex?: "half" }> {
+  if (body === undefined) return {};
+  if (typeof body === "string") return { body };
+  if (body instanceof Uint8Array) return { body: body as BodyInit };
+  if (flavour.bufferBodies) return { body: await toBlob(body) };
+  return { body: toStream(body) as BodyInit, duplex: "half" };
+}
+
+function responseBody(res: Response): ResponseBody {
+  const stream = res.body === null ? Readable.from([]) : Readable.fromWeb(res.body);
+  return Object.assign(stream, {
+    dump: (): Promise<void> => {
+      stream.destroy();
+      return Promise.resolve();
+    },
+  });
+}
+
+function headersOf(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    out[name.toLowerCase()] = value;
+  });
+  return out;
+}
+
+/**
+ * Creates a transport over the global `fetch`. TLS is the runtime's: a CA bundle or
+ * `verify: false` cannot be honoured and is refused when the client is made.
+ */
+export function createFetchTransport(
+  settings: TransportSettings,
+  flavour: FetchFlavour,
+): Transport {
+  if (settings.verify !== true) {
+    throw new Error(
+      `verify: ${JSON.stringify(settings.verify)} is not supported on ${flavour.runtime}: TLS is verified by the runtime (use verify: true).`,
+    );
+  }
+  const closed = new AbortController();
+  return {
+    async request(req: TransportRequest): Promise<TransportResponse> {
+      const timer = new AbortController();
+      const timeout = setTimeout(() => {
+        timer.abort(new HeadersTimeoutError(`no response headers within ${req.timeoutMs} ms`));
+      }, req.timeoutMs);
+      try {
+        const init: RequestInit & { duplex?: "half" } = {
+          method: req.method,
+          headers: req.headers,
+          redirect: flavour.followRedirects ? "follow" : "manual",
+          signal: AbortSignal.any([req.signal, timer.signal, closed.signal]),
+          ...(await requestBody(req.body, flavour)),
+        };
+        const res = await fetch(req.url, init);
+        return { statusCode: res.status, headers: headersOf(res), body: responseBody(res) };
+      } catch (error) {
+        if (timer.signal.aborted) throw timer.signal.reason as Error;
+        throw error;
+      } finally {
+        clearTimeout(timeout);
+      }
+    },
+    close(): Promise<void> {
+      closed.abort();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// The seam between the HTTP core (`http.ts`: retries, redirects, auth scoping, error mapping) and
+// the platform's way of sending one request. Each entry of the package gets its own transport
+// through the `#platform` import (package.json `imports`, chosen by export conditions): undici on
+// Node, the platform's `fetch` on Deno, Bun and in browsers. Nothing else in the library asks
+// which runtime it is on.
+
+import type { Readable } from "node:stream";
+
+/** Response headers with lower-case names. */
+export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What a transport may be asked to send. */
+export type TransportBody = string | Uint8Array | AsyncIterable<Uint8Array>;
+
+/** One request, fully prepared by the HTTP core. */
+export interface TransportRequest {
+  readonly url: URL;
+  readonly method: string;
+  /** Lower-case names; `authorization` is present only for the configured origin. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: TransportBody | undefined;
+  readonly signal: AbortSignal;
+  /** Longest wait for the response headers, and between two chunks of the body, in ms. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * A response body, a Node-style `Readable` everywhere: undici's body on Node, the fetch body
+ * stream wrapped by `Readable.fromWeb` elsewhere (Deno and Bun have `node:stream`; the browser
+ * build carries a userland copy). `dump` discards the rest so the connection can be reused.
+ */
+export type ResponseBody = Readable & { dump(): Promise<void> };
+
+/** A response as the transport got it: redirects are not followed (except in browsers). */
+export interface TransportResponse {
+  readonly statusCode: number;
+  readonly headers: ResponseHeaders;
+  readonly body: ResponseBody;
+}
+
+/** How connections are made; created once per client and closed with it. */
+export interface Transport {
+  request(request: TransportRequest): Promise<TransportResponse>;
+  close(): Promise<void>;
+}
+
+/** Settings a transport is created with. */
+export interface TransportSettings {
+  /**
+   * `true` verifies TLS against the platform's CAs, `false` accepts any certificate, a string is
+   * the PEM text of a CA bundle (read by the Node entry; other runtimes refuse anything but true).
+   */
+  readonly verify: boolean | string;
+}
