@@ -332,3 +332,78 @@ describe("vocabularies from the config", () => {
     ).rejects.toThrow(/vocabularies\.x\.entries\[0\]: must be a mapping with a string id/);
   });
 });
+
+describe("InvenioRDM's review in the nrp flavour", () => {
+  const PHYSICS = "3f1c0b6e-7a52-4d8e-9c41-0e6a2b7d5f01";
+  const server = useServer({
+    config: {
+      models: {
+        articles: {
+          features: ["requests", "drafts", "files"],
+          publishing: "curated",
+          review: true,
+        },
+        notes: { features: ["requests", "drafts", "files"], publishing: "curated" },
+      },
+    },
+  });
+
+  test("a draft without a community joins one through review and submit-review", async () => {
+    const { owner, curator } = server().tokens;
+    const api = `${server().url}/api/articles`;
+    const draft = await send("POST", `${api}/`, {
+      token: owner,
+      body: { metadata: { title: "Reviewed" }, files: { enabled: false } },
+    });
+    expect(draft.status).toBe(201);
+    const id = draft.body.id as string;
+    expect(draft.body.links.review).toBe(`${api}/${id}/draft/review`);
+    expect(draft.body.links["submit-review"]).toBeUndefined();
+
+    const review = await send("PUT", `${api}/${id}/draft/review`, {
+      token: owner,
+      body: { type: "community-submission", receiver: { community: PHYSICS } },
+    });
+    expect(review.status).toBe(200);
+    expect(review.body).toMatchObject({
+      type: "community-submission",
+      status: "created",
+      receiver: { community: PHYSICS },
+      topic: { articles: id },
+    });
+    const withReview = await call(`${api}/${id}/draft`, { token: owner });
+    expect(withReview.body.links["submit-review"]).toBe(`${api}/${id}/draft/actions/submit-review`);
+    const submitted = await send("POST", `${api}/${id}/draft/actions/submit-review`, {
+      token: owner,
+      body: { payload: { content: "Please include it.", format: "html" } },
+    });
+    expect(submitted.status).toBe(202);
+    expect(submitted.body.status).toBe("submitted");
+    // The community's curator reads the draft and accepts; the record is published into it.
+    expect((await call(`${api}/${id}/draft`, { token: curator })).status).toBe(200);
+    const accepted = await send(
+      "POST",
+      `${server().url}/api/requests/${submitted.body.id as string}/actions/accept`,
+      { token: curator, body: {} },
+    );
+    expect(accepted.status).toBe(200);
+    const record = await call(`${api}/${id}`);
+    expect(record.status).toBe(200);
+    expect(record.body.parent.communities.default).toBe(PHYSICS);
+  });
+
+  test("a model without review keeps oarepo's requests only", async () => {
+    const { owner } = server().tokens;
+    const api = `${server().url}/api/notes`;
+    const draft = await send("POST", `${api}/`, {
+      token: owner,
+      body: { metadata: { title: "Not reviewed" }, files: { enabled: false } },
+    });
+    expect(draft.body.links.review).toBeUndefined();
+    const put = await send("PUT", `${api}/${draft.body.id as string}/draft/review`, {
+      token: owner,
+      body: { type: "community-submission", receiver: { community: PHYSICS } },
+    });
+    expect(put.status).toBe(404);
+  });
+});

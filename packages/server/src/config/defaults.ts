@@ -173,6 +173,7 @@ export const RDM_RECORDS_MODEL: ResolvedModel = {
   publishing: "direct",
   mintDoi: true,
   requests: { types: [], autoAccept: [], receivers: {} },
+  review: true,
 };
 
 /**

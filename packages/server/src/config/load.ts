@@ -168,6 +168,7 @@ function resolveModel(
     "publishing",
     "mintDoi",
     "requests",
+    "review",
   ];
   checkKeys(fail, raw, allowed, key);
   const rawFeatures = raw.features ?? ["drafts", "files"];
@@ -208,6 +209,9 @@ function resolveModel(
     fail(`${key}.publishing`, `must be direct or curated (got ${JSON.stringify(publishing)})`);
   }
   const requests = resolveWorkflow(fail, raw.requests, features.has("requests"), key);
+  const review = raw.review ?? false;
+  if (typeof review !== "boolean") fail(`${key}.review`, "must be true or false");
+  if (review && !features.has("drafts")) fail(`${key}.review`, "needs the 'drafts' feature");
   return {
     type,
     name: optionalString(fail, raw, "name", key) ?? type,
@@ -220,6 +224,7 @@ function resolveModel(
     publishing,
     mintDoi,
     requests,
+    review,
   };
 }
 

@@ -66,6 +66,13 @@ export interface ModelConfig {
   mintDoi?: boolean;
   /** The model's request workflow (only with the `requests` feature). */
   requests?: WorkflowConfig;
+  /**
+   * Whether a draft created without a community may join one through InvenioRDM's
+   * community-submission review (`links.review`, `PUT …/draft/review`,
+   * `POST …/draft/actions/submit-review`), as RDM 13-based NRP repositories serve it beside
+   * `parent.communities.default`. Needs the `drafts` feature. @default false
+   */
+  review?: boolean;
 }
 
 /** The request types oarepo-requests defines for records (protocol §6.2). */
@@ -224,6 +231,8 @@ export interface ResolvedModel {
   mintDoi: boolean;
   /** Empty lists for models without the `requests` feature. */
   requests: Required<WorkflowConfig>;
+  /** InvenioRDM's review of drafts is served for this model. */
+  review: boolean;
 }
 
 /** A community with every default applied. */

@@ -197,7 +197,11 @@ export class Records {
   constructor(app: ServiceContext, model: ResolvedModel) {
     this.app = app;
     this.model = model;
-    this.access = new Access(app.records, app.flavour === "rdm" ? app.requests : undefined);
+    this.access = new Access(
+      app.records,
+      app.flavour === "rdm" || model.review ? app.requests : undefined,
+      model.type,
+    );
   }
 
   private dumpContext(ctx: RequestContext): DumpContext {
@@ -494,9 +498,9 @@ export class Records {
     const loaded = this.loadDraft(param(ctx, "id"));
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
-    if (this.app.flavour === "rdm") {
+    if (this.app.flavour === "rdm" || this.model.review) {
       // RDM's ReviewComponent.delete_draft: a submitted review blocks, one never submitted goes.
-      const review = currentReview(this.app, loaded.item.id);
+      const review = currentReview(this.app, loaded.item.id, this.model.type);
       if (review?.status === "submitted") throw new HttpError(400, OPEN_REVIEW_DELETE_MESSAGE);
       if (review?.status === "created") this.app.requests.delete(review.id);
     }
@@ -536,7 +540,10 @@ export class Records {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
     // RDM's ReviewComponent.publish: a review not closed yet blocks a direct publish.
-    if (this.app.flavour === "rdm" && hasOpenReview(this.app, loaded.item.id)) {
+    if (
+      (this.app.flavour === "rdm" || this.model.review) &&
+      hasOpenReview(this.app, loaded.item.id, this.model.type)
+    ) {
       throw new HttpError(400, OPEN_REVIEW_PUBLISH_MESSAGE);
     }
     this.send(ctx, 202, await this.publishDraft(loaded));

@@ -135,7 +135,7 @@ class Requests {
     this.rdm = app.flavour === "rdm";
     this.transitions = this.rdm ? RDM_TRANSITIONS : TRANSITIONS;
     for (const model of recordModels(app)) {
-      if (this.rdm || model.features.includes("requests"))
+      if (this.rdm || model.features.includes("requests") || model.review)
         this.records.set(model.type, new Records(app, model));
     }
   }
@@ -1123,6 +1123,21 @@ export const requestsService: Service = (router, app) => {
   app.expandRequests = (ctx, model, id) =>
     s.topicRequests(ctx, model, id, { sort: "newest", page: 1, size: DEFAULT_PAGE_SIZE }).hits;
   for (const model of app.config.models) {
+    if (model.review) {
+      // InvenioRDM's community-submission review of drafts, served beside oarepo's requests.
+      registerReviewRoutes(
+        router,
+        app,
+        {
+          records: s.modelRecords(model.type),
+          sendRequest: (ctx, status, row, extra) => {
+            s.sendRequest(ctx, status, row, extra, false);
+          },
+          submit: (ctx, row, comment) => s.submitReview(ctx, row, comment),
+        },
+        model.type,
+      );
+    }
     if (!model.features.includes("requests")) continue;
     const item = `${apiPrefix(model)}/:id`;
     for (const draft of [false, true]) {
