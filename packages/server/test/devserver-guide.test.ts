@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startDevServer, type DevServer } from "nrp-invenio-devserver";
+import { parse as parseYaml } from "yaml";
+import { startDevServer, type DevServer, type DevServerConfig } from "nrp-invenio-devserver";
 
 const GUIDE = fileURLToPath(new URL("../../../docs/devserver.md", import.meta.url));
 const CHEMISTRY = "0b6a7c52-2f4e-4d0a-9b1c-3e5f7a9c1d01";
@@ -156,5 +157,31 @@ describe("the end-to-end example of docs/devserver.md", () => {
       200,
     );
     expect((await call(`${api}/${id}`, ca)).status).toBe(410);
+  });
+});
+
+describe("the NRP config snippet of docs/devserver.md", () => {
+  test("starts a devserver whose articles are reviewed and whose vocabularies are served", async () => {
+    const page = await readFile(GUIDE, "utf8");
+    const section = page.slice(page.indexOf("The rest of what an NRP repository"));
+    const yaml = /```yaml\n([\s\S]*?)\n```/.exec(section)?.[1] ?? "";
+    const server = await startDevServer({ config: parseYaml(yaml) as DevServerConfig });
+    try {
+      const draft = await fetch(`${server.url}/api/articles/`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${server.tokens.owner}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify({ metadata: { title: "x" }, files: { enabled: false } }),
+      });
+      const body = (await draft.json()) as { links: Record<string, string> };
+      expect(body.links.review).toMatch(/\/draft\/review$/);
+      const czech = await fetch(`${server.url}/api/vocabularies/languages?q=czech`);
+      expect(((await czech.json()) as { hits: { total: number } }).hits.total).toBe(1);
+      expect((await fetch(`${server.url}/api/funders/01pv73b02`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
