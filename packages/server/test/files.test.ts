@@ -393,9 +393,7 @@ describe("file errors", () => {
     expect(empty.body.errors).toEqual([
       {
         field: "files.enabled",
-        messages: [
-          "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
-        ],
+        messages: ["Missing uploaded files."],
       },
     ]);
     await send("POST", files, { token: owner(), body: [{ key: "p.txt" }] });
@@ -423,9 +421,7 @@ describe("file errors", () => {
     expect(empty.body.errors).toEqual([
       {
         field: "files.enabled",
-        messages: [
-          "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
-        ],
+        messages: ["Missing uploaded files."],
       },
     ]);
     await uploadL(server(), files, "k.txt", Buffer.from("k"));

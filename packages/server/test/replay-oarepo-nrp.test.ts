@@ -109,14 +109,6 @@ const DELIBERATE: readonly Deliberate[] = [
       "marshmallow's `Not a valid date.` where oarepo's EDTF-aware field says `Invalid " +
       "date/time format, expecting %Y-%m-%d, got 2024-13-45`",
   },
-  {
-    exchanges: ["draft-update", "request-create-publish-new-version-no-files-400"],
-    where: ["body $.errors"],
-    reason:
-      "the devserver's `files.enabled` message is InvenioRDM 13's (`Missing uploaded files. To " +
-      "disable files for this record please mark it as metadata-only.`); oarepo 12/13 says only " +
-      "`Missing uploaded files.`",
-  },
   // --- files
   {
     exchanges: ["file-commit-without-content"],

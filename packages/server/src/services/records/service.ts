@@ -40,10 +40,6 @@ export const PID_DOES_NOT_EXIST = "The persistent identifier does not exist.";
 /** IRR's `PIDUnregistered` message: the id names a draft that was never published. */
 export const PID_NOT_REGISTERED = "The persistent identifier is not registered.";
 
-/** IDR files component message when files are enabled but none were uploaded (protocol §3.5, §3.6). */
-export const MISSING_FILES_MESSAGE =
-  "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
-
 /** IRR `assign_files_enabled` message: files cannot be disabled while the draft has some. */
 export const FILES_PRESENT_MESSAGE =
   "You must first delete all files to set the record to be metadata-only.";
@@ -480,7 +476,7 @@ export class Records {
       errors.push({ field: "files.enabled", messages: [FILES_PRESENT_MESSAGE] });
       filesEnabled = true;
     } else if (filesEnabled && fileCount === 0) {
-      errors.push({ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] });
+      errors.push({ field: "files.enabled", messages: [this.app.traits.missingFilesMessage] });
     }
     const item: ItemRow = {
       ...loaded.item,
@@ -562,7 +558,9 @@ export class Records {
     if (strict.errors.length > 0) throw validationError(strict.errors);
     const draftFiles = this.app.files.list("draft", item.id);
     if (item.filesEnabled && draftFiles.length === 0) {
-      throw validationError([{ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] }]);
+      throw validationError([
+        { field: "files.enabled", messages: [this.app.traits.missingFilesMessage] },
+      ]);
     }
     if (item.filesEnabled && draftFiles.some((f) => f.status !== "completed")) {
       throw validationError([{ field: "files", messages: [PENDING_FILES_MESSAGE] }]);
