@@ -109,6 +109,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Whether a request's type declares no payload fields and its payload is empty. */
+function declaresNoPayload(row: RequestRow): boolean {
+  const info = (REQUEST_TYPE_INFO as Readonly<Record<string, RequestTypeInfo | undefined>>)[
+    row.type
+  ];
+  return (
+    info !== undefined &&
+    Object.keys(info.payload).length === 0 &&
+    Object.keys(row.payload).length === 0
+  );
+}
+
 /** A request action error of IREQ (`NoSuchActionError`, `CannotExecuteActionError`). */
 function actionError(action: string, reason: string): HttpError {
   return new HttpError(400, `Error for action '${action}': ${reason}`);
@@ -270,7 +282,9 @@ class Requests {
       created_by: { user: String(row.createdBy) },
       receiver: row.receiver,
       topic: { [row.topicModel]: row.topicId },
-      payload: row.payload,
+      // oarepo-requests dumps no payload for a type that declares none (delete_draft, recorded
+      // `request-create-delete-draft`) while it is empty.
+      ...(declaresNoPayload(row) ? {} : { payload: row.payload }),
       links: {
         actions,
         self,
