@@ -287,7 +287,7 @@ describe("configuration", () => {
   test.each([
     [
       { modles: {} },
-      "config option: modles: unknown key (expected one of: repository, models, users, communities, vocabularies, cors)",
+      "config option: modles: unknown key (expected one of: repository, models, users, communities",
     ],
     [{ models: {} }, "config option: models: at least one model is needed"],
     [{ models: { user: {} } }, "config option: models.user: 'user' is reserved by the API"],
