@@ -1,8 +1,12 @@
 // The nrp flavour where a real oarepo (NRP) repository's answers are known from its sources and
 // the recorded exchanges (docs/protocol-notes.md, "NRP"): boolean query arguments, `?expand`,
 // file items, vocabularies, community roles and RDM's review beside oarepo's requests.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { startDevServer } from "nrp-invenio-devserver";
+import { readUserToken } from "../src/token-command.js";
 import { call, send, useServer } from "./helpers.js";
 
 describe("query arguments and expansion", () => {
@@ -405,5 +409,54 @@ describe("InvenioRDM's review in the nrp flavour", () => {
       body: { type: "community-submission", receiver: { community: PHYSICS } },
     });
     expect(put.status).toBe(404);
+  });
+});
+
+describe("fixed tokens", () => {
+  test("a fixed token replaces the one generated before it, in a data directory too", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nrp-fixed-token-"));
+    try {
+      const first = await startDevServer({
+        dataDir: dir,
+        config: { users: [{ username: "eve" }] },
+      });
+      const generated = first.users.find((u) => u.username === "eve")?.token ?? "";
+      await first.close();
+      const fixed = "eve-fixed-token-0123456789";
+      const second = await startDevServer({
+        dataDir: dir,
+        config: { users: [{ username: "eve", token: fixed, tokenFile: join(dir, "eve.token") }] },
+      });
+      try {
+        expect(second.users.find((u) => u.username === "eve")?.token).toBe(fixed);
+        expect(await readFile(join(dir, "eve.token"), "utf8")).toBe(`${fixed}\n`);
+        const mine = (token: string) =>
+          call(`${second.url}/api/user/documents/`, { token }).then((r) => r.status);
+        expect(await mine(fixed)).toBe(200);
+        expect(await mine(generated)).toBe(403);
+        expect(readUserToken(dir, "eve")).toBe(fixed);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a token too short or shared by two users is refused", async () => {
+    await expect(
+      startDevServer({ config: { users: [{ username: "x", token: "short" }] } }),
+    ).rejects.toThrow(/users\[0\]\.token: must be 16 to 256 characters/);
+    const token = "the-same-token-0123456789";
+    await expect(
+      startDevServer({
+        config: {
+          users: [
+            { username: "x", token },
+            { username: "y", token },
+          ],
+        },
+      }),
+    ).rejects.toThrow(/two users have the same token/);
   });
 });
