@@ -13,6 +13,7 @@ const slow = [
   "docs/test/docs.test.ts",
   "docs/test/samples.test.ts",
   "docs/test/readme.test.ts",
+  "docs/test/sequence.test.ts",
   "packages/client/test/integration/scan-large.test.ts",
   "packages/server/test/files-memory.test.ts",
   "test/conformance/devserver-rdm.test.ts",

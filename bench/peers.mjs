@@ -8,6 +8,8 @@
 // Usage: npm run build && node bench/peers.mjs [options]
 //   --quick              small sizes, one round (a smoke run: 64 MiB, 100 records, 50 files, scan 2000)
 //   --rounds R           rounds of every row (default 3)
+//   --slow-rounds R      rounds of the far, many and scan rows (default: --rounds)
+//   --timeout-s T        stop a command after T seconds and report it (default 900)
 //   --size-mib S         size of the near transfers (default 1024)
 //   --far-size-mib S     size of the far transfers, through the proxy (default 1024; 0 = skip)
 //   --records N          records created at once (default 1000)
@@ -17,6 +19,7 @@
 //   --rtt-ms, --mbps     the far link (default 40 ms, 200 Mbit/s per connection)
 //   --only a,b           only these row groups: startup, near, far, many, scan, big
 //   --out FILE           where to write the results (default bench/RESULTS.md)
+//   --section NAME       write this run's block under its own markers (keeps the main block)
 //
 // nrp-cmd is installed into ~/.cache/nrp-bench/venv-nrp-cmd-1.0.1 with Python 3.12 (pyenv's, or
 // python3.12 on PATH) when missing; without Python 3.12 its columns say so. nrp-cmd ignores `-o`
@@ -27,8 +30,9 @@ import { once } from "node:events";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { clearTimeout, setTimeout } from "node:timers";
 import { promisify } from "node:util";
 
 import { Agent, fetch } from "undici";
@@ -61,6 +65,10 @@ const option = (name, fallback) => {
 const quick = flag("--quick");
 const opts = {
   rounds: Number(option("--rounds", quick ? 1 : 3)),
+  /** Rounds of the slow groups (far, many, scan): each of their rounds takes minutes. */
+  slowRounds: Number(option("--slow-rounds", option("--rounds", quick ? 1 : 3))),
+  /** A command still running after this many seconds is stopped and reported as such. */
+  timeoutS: Number(option("--timeout-s", 900)),
   sizeMiB: Number(option("--size-mib", quick ? 64 : 1024)),
   farSizeMiB: Number(option("--far-size-mib", quick ? 32 : 1024)),
   records: Number(option("--records", quick ? 100 : 1000)),
@@ -71,6 +79,8 @@ const opts = {
   mbps: Number(option("--mbps", 200)),
   only: option("--only", "startup,near,far,many,scan,big").split(","),
   out: option("--out", join(root, "bench/RESULTS.md")),
+  /** A name of its own for this run's block in the results file, so it does not replace another. */
+  section: option("--section", ""),
 };
 const wants = (group) => opts.only.includes(group);
 const command = `node bench/peers.mjs ${argv.join(" ")}`.trim();
@@ -99,11 +109,20 @@ async function measure(cmd, args, { cwd = work, env = {}, stdoutFile, stdin } = 
   if (stdin !== undefined) child.stdin.end(stdin);
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGTERM");
+  }, opts.timeoutS * 1000);
   const [code] = await once(child, "exit");
+  clearTimeout(timer);
+  if (timedOut) throw new Error(`did not finish in ${opts.timeoutS} s (stopped)`);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (out !== "ignore") await out.close();
   if (code !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${stderr}`);
+    const last = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+    console.error(`${cmd} ${args.slice(0, 8).join(" ")} … exited ${code}:\n${stderr}`);
+    throw new Error(`${basename(cmd)} exited ${code}: ${last.slice(0, 200)}`);
   }
   if (!haveTime) return { seconds };
   const [user, system, kib] = (await readFile(timeFile, "utf8"))
@@ -333,7 +352,7 @@ async function startupRows(server, recordId) {
 }
 
 /** Transfers of one size to one server (near, or far through the proxy), all tools interleaved. */
-async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nrp) {
+async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nrp, rounds) {
   const size = sizeMiB * MiB;
   const auth = { authorization: `Bearer ${server.token}` };
   const curlAuth = ["-H", `Authorization: Bearer ${server.token}`, "--cacert", CA];
@@ -373,7 +392,7 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
     return result;
   };
 
-  for (let r = 0; r < opts.rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     console.error(`${label} transfers (${sizeLabel}), round ${r + 1}`);
     // What checking costs with standard tools: md5sum of the source (for curl's upload column).
     await settle();
@@ -454,6 +473,23 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
         ),
       ),
     );
+    // Parallel ranges are not the default; their row shows what they add.
+    await attempt(
+      down,
+      "ours, 4 ranges",
+      download(r, () =>
+        ours(
+          [
+            ...oursAlias,
+            "download",
+            "file",
+            `documents/${holderId}`,
+            "source.bin",
+            "--draft",
+          ].concat(["-o", `${scratch}/`, "--force", "--no-progress", "--concurrency", "4"]),
+        ),
+      ),
+    );
     if (NRP_CMD) {
       await attempt(
         down,
@@ -511,8 +547,8 @@ async function manyRows(server) {
     verify: CA,
   });
   const createRow = `create ${opts.records} records`;
-  const filesRow = `upload ${opts.smallFiles} small files`;
-  for (let r = 0; r < opts.rounds; r++) {
+  const filesRow = `upload ${opts.smallFiles} small files (records of 100)`;
+  for (let r = 0; r < opts.slowRounds; r++) {
     console.error(`many small things, round ${r + 1}`);
     await attempt(createRow, "ours", () =>
       ours(["create", "record", "documents", many, "--format", "json"]),
@@ -530,37 +566,51 @@ async function manyRows(server) {
         ]),
       );
     }
+    // A record holds at most 100 files (Invenio's max_files_count, which the devserver keeps), so
+    // the files go to records of 100, one command per record, for both tools.
+    const groups = [];
+    for (let i = 0; i < smallPaths.length; i += 100) groups.push(smallPaths.slice(i, i + 100));
     await attempt(filesRow, "ours", async () => {
-      const draft = await nrp.records.create("documents", { title: "small files" });
-      const id = draft.links.self
-        .replace(/\/draft$/, "")
-        .split("/")
-        .at(-1);
-      return ours([
-        "upload",
-        "files",
-        `documents/${id}`,
-        ...smallPaths,
-        "--no-progress",
-        "--format",
-        "json",
-      ]);
+      const parts = [];
+      for (const group of groups) {
+        const draft = await nrp.records.create("documents", { title: "small files" });
+        const id = draft.links.self
+          .replace(/\/draft$/, "")
+          .split("/")
+          .at(-1);
+        parts.push(
+          await ours([
+            "upload",
+            "files",
+            `documents/${id}`,
+            ...group,
+            "--no-progress",
+            "--format",
+            "json",
+          ]),
+        );
+      }
+      return combine(...parts);
     });
     if (NRP_CMD) {
       // nrp-cmd uploads files with the record it creates (one request more than ours).
-      const pairs = smallPaths.flatMap((path) => [path, "{}"]);
-      await attempt(filesRow, "nrp-cmd", () =>
-        theirs([
-          "create",
-          "record",
-          '{"title": "small files"}',
-          ...pairs,
-          "--model",
-          "documents",
-          "-f",
-          "json",
-        ]),
-      );
+      await attempt(filesRow, "nrp-cmd", async () => {
+        const parts = [];
+        for (const group of groups) {
+          const pairs = group.flatMap((path) => [path, "{}"]);
+          parts.push(
+            await theirs(
+              ["create", "record", '{"title": "small files"}', ...pairs].concat([
+                "--model",
+                "documents",
+                "-f",
+                "json",
+              ]),
+            ),
+          );
+        }
+        return combine(...parts);
+      });
     }
   }
   await nrp.close();
@@ -581,7 +631,7 @@ async function countScan(path) {
 async function scanRows() {
   const row = `scan ${opts.scan} records`;
   const counts = {};
-  for (let r = 0; r < opts.rounds; r++) {
+  for (let r = 0; r < opts.slowRounds; r++) {
     console.error(`scan, round ${r + 1}`);
     const mine = join(work, "scan-ours.jsonl");
     await attempt(row, "ours", () =>
@@ -652,12 +702,19 @@ function report(meta) {
   const lines = [];
   const push = (...l) => lines.push(...l);
   push(
-    `Run: ${meta.date}, \`${command}\` (${opts.rounds} round(s), medians; peak RSS is the largest of the rounds).`,
+    `Run: ${meta.date}, \`${command}\` (${opts.rounds} round(s), ${opts.slowRounds} for the far, many and scan rows; medians; peak RSS is the largest of the rounds).`,
     `Machine: ${meta.machine}. Devserver over HTTPS (test CA, verified by every tool), its data on local disk, in its own process.`,
     `nrp-cmd: ${meta.nrpCmd}. Peak RSS and CPU (user + system) from \`/usr/bin/time\`${haveTime ? "" : " (missing here: wall time only)"}.`,
     "",
   );
-  const tools = ["ours", "nrp-cmd", "curl", "curl + sync + md5sum", "md5sum of the source"];
+  const tools = [
+    "ours",
+    "ours, 4 ranges",
+    "nrp-cmd",
+    "curl",
+    "curl + sync + md5sum",
+    "md5sum of the source",
+  ];
   push(
     "| row | tool | wall s (rounds) | CPU s | peak RSS MiB | ours vs this (time) | ours vs this (CPU) |",
     "|---|---|---|---|---|---|---|",
@@ -716,11 +773,15 @@ function goals() {
   const transferRowsNamed = rowOrder.filter(
     (r) => /upload|download/.test(r) && !r.includes("small"),
   );
-  for (const row of transferRowsNamed) {
-    const mine = s(row, "ours");
+  for (const [row, who] of transferRowsNamed.flatMap((r) => [
+    [r, "ours"],
+    [r, "ours, 4 ranges"],
+  ])) {
+    const mine = s(row, who);
     if (mine === undefined) continue;
+    const name = who === "ours" ? row : `${row} (${who})`;
     check(
-      `${row}: ours peak RSS ${fmt(mine.rssMiB * 1.048576, 0)} MB (goal ≤ 80 MB)`,
+      `${name}: ours peak RSS ${fmt(mine.rssMiB * 1.048576, 0)} MB (goal ≤ 80 MB)`,
       mine.rssMiB * 1.048576 <= 80,
     );
     const other = s(row, "nrp-cmd");
@@ -728,7 +789,7 @@ function goals() {
     if (other !== undefined) {
       const want = far ? 2 : 1.5;
       check(
-        `${row}: ${ratioText(mine.seconds, other.seconds)} nrp-cmd (goal ≥ ${want}×)`,
+        `${name}: ${ratioText(mine.seconds, other.seconds)} nrp-cmd (goal ≥ ${want}×)`,
         other.seconds / mine.seconds >= want,
       );
     }
@@ -736,7 +797,7 @@ function goals() {
       const curl = s(row, "curl");
       if (curl !== undefined)
         check(
-          `${row}: ${ratioText(mine.seconds, curl.seconds)} single-stream curl (goal ≥ 3×)`,
+          `${name}: ${ratioText(mine.seconds, curl.seconds)} single-stream curl (goal ≥ 3×)`,
           curl.seconds / mine.seconds >= 3,
         );
     } else if (row.includes("upload")) {
@@ -745,7 +806,7 @@ function goals() {
       if (curl !== undefined && m !== undefined) {
         const same = curl.seconds + m.seconds;
         check(
-          `${row}: ${(same / mine.seconds).toFixed(2)}× curl -T + md5sum (goal ≥ 1.0×)`,
+          `${name}: ${(same / mine.seconds).toFixed(2)}× curl -T + md5sum (goal ≥ 1.0×)`,
           same / mine.seconds >= 1,
         );
       }
@@ -753,7 +814,7 @@ function goals() {
       const same = s(row, "curl + sync + md5sum");
       if (same !== undefined)
         check(
-          `${row}: ${ratioText(mine.seconds, same.seconds)} curl + sync + md5sum (goal ≥ 1.0×)`,
+          `${name}: ${ratioText(mine.seconds, same.seconds)} curl + sync + md5sum (goal ≥ 1.0×)`,
           same.seconds / mine.seconds >= 1,
         );
     }
@@ -780,8 +841,9 @@ function goals() {
 }
 
 async function writeReport(text) {
-  const START = "<!-- peers:start -->";
-  const END = "<!-- peers:end -->";
+  const name = opts.section === "" ? "peers" : `peers-${opts.section}`;
+  const START = `<!-- ${name}:start -->`;
+  const END = `<!-- ${name}:end -->`;
   const block = `${START}\n${text}\n${END}`;
   let old = "";
   try {
@@ -794,7 +856,10 @@ async function writeReport(text) {
   let next;
   if (at !== -1 && end !== -1) next = old.slice(0, at) + block + old.slice(end + END.length);
   else {
-    const heading = "\n## Side by side: ours, nrp-cmd 1.0.1 and curl\n\n";
+    const heading =
+      opts.section === ""
+        ? "\n## Side by side: ours, nrp-cmd 1.0.1 and curl\n\n"
+        : `\n### Side by side, ${opts.section}\n\n`;
     const firstSection = old.indexOf("\n## ");
     next =
       firstSection === -1
@@ -862,7 +927,7 @@ try {
   };
   if (wants("near") && opts.sizeMiB > 0) {
     await needSource(opts.sizeMiB)();
-    await transferRows("near", near, "local", opts.sizeMiB, source, sourceMd5, nrp);
+    await transferRows("near", near, "local", opts.sizeMiB, source, sourceMd5, nrp, opts.rounds);
   }
   if (wants("far") && opts.farSizeMiB > 0) {
     // The far server listens on 127.0.0.2:P; the proxy takes 127.0.0.1:P, so the links the server
@@ -903,6 +968,7 @@ try {
       source,
       sourceMd5,
       farClient,
+      opts.slowRounds,
     );
     await farClient.close();
   }

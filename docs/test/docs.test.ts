@@ -1,4 +1,5 @@
-// One test per guide: its samples type-check and run, in order, against a fresh devserver.
+// One test per guide: its samples type-check and run, in order, in one shell, against fresh
+// devservers and an empty HOME (the guide's "Before you start" block sets up what it needs).
 import { readdirSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";

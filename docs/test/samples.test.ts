@@ -57,7 +57,9 @@ describe("a failing sample fails its page, naming the page and line", () => {
 
   test("an sh command that fails", async () => {
     await expect(
-      attempt("# P\n\n```sh\necho ok\nnrp get record documents/missing\n```\n"),
+      attempt(
+        '# P\n\n```sh\necho ok\nNRP_INVENIO_CLIENT_SERVER_URL="$REPO_URL" nrp get record documents/missing\n```\n',
+      ),
     ).rejects.toThrow(/^docs\/p\.md:4: the sh sample exited with code 4\n[\s\S]*404/);
   });
 
@@ -73,9 +75,15 @@ describe("a failing sample fails its page, naming the page and line", () => {
     ).toMatch(/^docs\/p\.md:3: Type 'number' is not assignable to type 'string'\./);
   });
 
-  test("samples that succeed, sharing the working directory and the configured alias", async () => {
+  test("samples that succeed, sharing one shell, the working directory and an alias they add", async () => {
     const page = [
       "```sh",
+      'nrp add alias "$REPO_URL" local --token "$REPO_TOKEN" --default > /dev/null',
+      "mine=$(nrp list aliases --format json)",
+      "```",
+      "```sh",
+      "# the previous block's variables are still there: one shell",
+      'echo "$mine" | grep -q local',
       'nrp create record documents \'{"title": "x"}\' --no-files --set r 2> /dev/null > /dev/null',
       "nrp get variable r --format json > r.json",
       "```",

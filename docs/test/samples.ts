@@ -1,6 +1,6 @@
 // Runs the code samples of the guides in docs/*.md: every ```ts and ```sh block, in page order,
 // against a fresh devserver, so a guide cannot drift away from what the packages really do.
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,77 +96,157 @@ export async function writeModules(dir: string, samples: readonly Sample[]): Pro
   }
 }
 
-/** A sample that runs longer than this is stopped and fails its page. */
-const SAMPLE_TIMEOUT_MS = 120_000;
+/** A page running longer than this is stopped and fails (the sequence gets this per page). */
+const PAGE_TIMEOUT_MS = 280_000;
 
-/** Exit code and output of a child process, whatever the exit code. */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { ...options, timeout: SAMPLE_TIMEOUT_MS }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      const killed = error?.killed ? `\n(stopped after ${String(SAMPLE_TIMEOUT_MS / 1000)} s)` : "";
-      resolve({ code, output: `${stdout}${stderr ? `\n--- stderr ---\n${stderr}` : ""}${killed}` });
-    });
-  });
+/** The marker line the shell prints before each block, to tell which one failed. */
+const MARKER = "@@@nrp-docs-block@@@";
+
+/** The devservers and variables every guide may assume (see docs/README.md, "Before you start"). */
+async function startServers(work: string): Promise<{
+  env: NodeJS.ProcessEnv;
+  close: () => Promise<void>;
+}> {
+  const server = await startDevServer({ dataDir: join(work, "server") });
+  const rdm = await startDevServer({ dataDir: join(work, "server-rdm"), flavour: "rdm" });
+  return {
+    env: {
+      REPO_URL: server.url,
+      REPO_TOKEN: server.tokens.owner,
+      CURATOR_TOKEN: server.tokens.curator,
+      DEVSERVER_ADMIN_TOKEN: server.tokens.admin,
+      RDM_URL: rdm.url,
+      RDM_TOKEN: rdm.tokens.owner,
+      RDM_CURATOR_TOKEN: rdm.tokens.curator,
+      RDM_ADMIN_TOKEN: rdm.tokens.admin,
+    },
+    close: async () => {
+      await server.close();
+      await rdm.close();
+    },
+  };
 }
 
 /**
- * Runs a page's samples in order against a fresh devserver, sharing one working directory and
- * one HOME whose ~/.nrp/config.yaml has the aliases `local` (default, the user `owner`) and
- * `curator`, and `rdm`, `rdm-curator`, `rdm-admin` for a second devserver in the plain
- * InvenioRDM flavour (the owner, the curator of `physics`, the administrator). `REPO_URL`, `REPO_TOKEN` (the owner's) and `DEVSERVER_ADMIN_TOKEN` (for fault
- * injection) are in the environment. Throws at the first sample that exits non-zero, naming the
- * page and line; `DOCS_SHOW_OUTPUT=1` prints every sample's output.
+ * Runs `samples` in order in ONE bash process, as a reader pasting them into one terminal would:
+ * each sh block is sourced (its variables, functions, `cd` and `export`s stay for the next), each
+ * ts block runs with `node` from that shell (with its environment and working directory). The
+ * shell has `set -euo pipefail`, so the first failing command stops everything; the error names
+ * the block it was in and shows that block's output.
+ */
+async function runSession(
+  samples: readonly Sample[],
+  modulesDir: string,
+  work: string,
+  serverEnv: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<void> {
+  const home = join(work, "home");
+  const cwd = join(work, "cwd");
+  const blocks = join(work, "blocks");
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  await mkdir(cwd, { recursive: true });
+  await mkdir(blocks, { recursive: true });
+  const lines = ["set -euo pipefail", "exec 2>&1"];
+  for (const [i, sample] of samples.entries()) {
+    lines.push(`printf '\\n%s %s\\n' '${MARKER}' '${String(i)}'`);
+    if (sample.lang === "sh") {
+      const file = join(blocks, `${String(i)}.sh`);
+      await writeFile(file, `${sample.code}\n`);
+      lines.push(`source '${file}'`);
+    } else {
+      lines.push(`node '${modulePath(modulesDir, sample, "mjs")}'`);
+    }
+  }
+  lines.push(`printf '\\n%s end\\n' '${MARKER}'`);
+  const script = join(work, "session.sh");
+  await writeFile(script, `${lines.join("\n")}\n`);
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+    HOME: home,
+    TMPDIR: work,
+    NO_COLOR: "1",
+    ...serverEnv,
+  };
+  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+    // Its own process group, so that a devserver a guide started in the background goes too.
+    const child = spawn("bash", ["--norc", "--noprofile", script], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    const stop = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      text += `\n(stopped after ${String(timeoutMs / 1000)} s)`;
+      stop();
+    }, timeoutMs);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      stop();
+      resolve({ code: status ?? 1, output: text });
+    });
+  });
+  const parts = output.split(`\n${MARKER} `);
+  if (process.env.DOCS_SHOW_OUTPUT) {
+    for (const part of parts.slice(1)) {
+      const [index = "", ...rest] = part.split("\n");
+      const sample = samples[Number(index)];
+      console.log(`${sample ? where(sample) : index}\n${rest.join("\n")}`);
+    }
+  }
+  const last = parts.at(-1) ?? "";
+  const [index = "", ...rest] = last.split("\n");
+  if (code === 0 && index === "end") return;
+  const sample = samples[Number(index)];
+  if (sample === undefined)
+    throw new Error(`the guides' shell exited with code ${String(code)}\n${output}`);
+  throw new Error(
+    `${where(sample)}: the ${sample.lang} sample exited with code ${String(code)}\n${rest.join("\n")}`,
+  );
+}
+
+/**
+ * Runs a page's samples in order in one shell against fresh devservers, in an empty HOME: the
+ * page's own "Before you start" block has to create the aliases and records it needs from the
+ * variables of docs/README.md (`REPO_URL`, `REPO_TOKEN`, `CURATOR_TOKEN`, `DEVSERVER_ADMIN_TOKEN`,
+ * and `RDM_URL`, `RDM_TOKEN`, `RDM_CURATOR_TOKEN`, `RDM_ADMIN_TOKEN` for a second devserver in the
+ * plain InvenioRDM flavour). Throws at the first failing command, naming the page and the line
+ * of its block; `DOCS_SHOW_OUTPUT=1` prints every block's output.
  */
 export async function runPage(page: string, modulesDir: string, docs = DOCS): Promise<void> {
-  const samples = extractSamples(page, await readFile(join(docs, page), "utf8"));
+  await runPages([page], modulesDir, docs);
+}
+
+/**
+ * Runs the samples of all `pages`, in that order, in one shell against one pair of devservers
+ * and one HOME: what a reader following every guide in turn does. A guide that leaves an
+ * exported variable, a changed default alias or records behind that break a later guide fails
+ * here, though each passes on its own.
+ */
+export async function runPages(
+  pages: readonly string[],
+  modulesDir: string,
+  docs = DOCS,
+): Promise<void> {
+  const samples: Sample[] = [];
+  for (const page of pages)
+    samples.push(...extractSamples(page, await readFile(join(docs, page), "utf8")));
   const work = await tempDirectory("nrp-docs-run-");
-  const server = await startDevServer({ dataDir: join(work, "server") });
-  const rdm = await startDevServer({ dataDir: join(work, "server-rdm"), flavour: "rdm" });
+  const servers = await startServers(work);
   try {
-    const home = join(work, "home");
-    const cwd = join(work, "cwd");
-    await mkdir(join(home, ".nrp"), { recursive: true, mode: 0o700 });
-    await mkdir(cwd);
-    const alias = (name: string, token: string, url = server.url) =>
-      `  - alias: ${name}\n    server_url: ${url}\n    token: ${token}\n`;
-    await writeFile(
-      join(home, ".nrp/config.yaml"),
-      `repositories:\n${alias("local", server.tokens.owner)}${alias("curator", server.tokens.curator)}` +
-        alias("rdm", rdm.tokens.owner, rdm.url) +
-        alias("rdm-curator", rdm.tokens.curator, rdm.url) +
-        alias("rdm-admin", rdm.tokens.admin, rdm.url) +
-        "default_repository: local\n",
-      { mode: 0o600 },
-    );
-    const env: NodeJS.ProcessEnv = {
-      PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
-      HOME: home,
-      TMPDIR: work,
-      NO_COLOR: "1",
-      REPO_URL: server.url,
-      REPO_TOKEN: server.tokens.owner,
-      DEVSERVER_ADMIN_TOKEN: server.tokens.admin,
-    };
-    const bash = ["--norc", "--noprofile", "-euo", "pipefail", "-c"];
-    for (const sample of samples) {
-      const { code, output } =
-        sample.lang === "sh"
-          ? await run("bash", [...bash, sample.code], { cwd, env })
-          : await run(process.execPath, [modulePath(modulesDir, sample, "mjs")], { cwd, env });
-      if (process.env.DOCS_SHOW_OUTPUT) console.log(`${where(sample)}\n${output}`);
-      if (code !== 0)
-        throw new Error(
-          `${where(sample)}: the ${sample.lang} sample exited with code ${String(code)}\n${output}`,
-        );
-    }
+    await runSession(samples, modulesDir, work, servers.env, PAGE_TIMEOUT_MS * pages.length);
   } finally {
-    await server.close();
-    await rdm.close();
+    await servers.close();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -1,11 +1,16 @@
-import { createHash } from "node:crypto";
-import { constants, createReadStream } from "node:fs";
+import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
 
 import type { NRPError } from "nrp-invenio-client";
-import type { NRPFile, NRPRecord, NRPRecordFiles, TransferProgress } from "nrp-invenio-client";
+import type {
+  NRPFile,
+  NRPRecord,
+  NRPRecordFiles,
+  TransferProgress,
+  UploadPlan,
+} from "nrp-invenio-client";
 
 import { loadClient } from "./client-module.js";
 import type { CommandContext } from "./context.js";
@@ -17,35 +22,8 @@ import { formatSize } from "./sizes.js";
 import { UploadJournal, fileIdentity } from "./upload-journal.js";
 import type { FileIdentity } from "./upload-journal.js";
 
-/**
- * Whether the local file at `path` holds exactly the committed `file`'s bytes: same size, then
- * same md5. Makes a re-run after a partial failure skip what already made it, both ways.
- */
-export async function sameContent(
-  path: string,
-  file: NRPFile,
-  signal: AbortSignal,
-): Promise<boolean> {
-  const expected = /^md5:([0-9a-f]{32})$/i.exec(file.checksum ?? "")?.[1]?.toLowerCase();
-  if (file.status !== "completed" || expected === undefined || file.size === undefined) {
-    return false;
-  }
-  try {
-    if ((await stat(path)).size !== file.size) return false;
-  } catch {
-    return false;
-  }
-  const hash = createHash("md5");
-  for await (const chunk of createReadStream(path, { signal }) as AsyncIterable<Buffer>)
-    hash.update(chunk);
-  return hash.digest("hex") === expected;
-}
-
 /** How `--transfer` asks a file to go up. */
 export type TransferChoice = "auto" | "L" | "M";
-
-/** The most parts a multipart upload may have (the AWS S3 limit that Invenio storages follow). */
-export const MAX_PARTS = 10_000;
 
 /** One file to upload, as the command line described it. */
 export interface UploadRequest {
@@ -118,26 +96,6 @@ export function configDir(ctx: CommandContext): string {
 }
 
 /**
- * Lays out a multipart upload as the library does: parts of `partSize` bytes, raised so that there
- * are at most {@link MAX_PARTS}.
- *
- * The journal stores the same numbers, so a resumed upload is recognised on the server by size
- * and part size.
- */
-export function planParts(size: number, partSize: number): { partSize: number; parts: number } {
-  const effective = Math.max(partSize, Math.ceil(size / MAX_PARTS));
-  return { partSize: effective, parts: Math.max(1, Math.ceil(size / effective)) };
-}
-
-/** The number of bytes in the given parts of a plan. */
-export function partBytes(size: number, partSize: number, parts: readonly number[]): number {
-  return parts.reduce(
-    (sum, p) => sum + Math.max(0, Math.min(partSize, size - (p - 1) * partSize)),
-    0,
-  );
-}
-
-/**
  * Checks that a local file can be uploaded before any request: it exists, is a regular file and is
  * readable. A missing or unreadable file is the user's to fix (exit 2), not a bug.
  */
@@ -171,18 +129,6 @@ export function filesDisabledError(record: NRPRecord): CliError {
       "The draft was created metadata-only. Enable files with " +
       `"nrp update record ${record.mid} '{"metadata": {}, "files": {"enabled": true}}'".`,
   });
-}
-
-async function chooseTransfer(
-  record: NRPRecord,
-  choice: TransferChoice,
-  size: number,
-  signal: AbortSignal,
-): Promise<"L" | "M"> {
-  if (choice !== "auto") return choice;
-  if (size < (await loadClient()).MULTIPART_THRESHOLD) return "L";
-  const info = await record.client.info.repository({ signal });
-  return info.transfers.includes("M") ? "M" : "L";
 }
 
 /** The error for a key that is already taken by a file this command did not start. */
@@ -242,6 +188,7 @@ export async function uploadFile(
   if (request.path === "-") return uploadStdin(ctx, files, request, progress);
 
   const identity = await checkLocalFile(request.path);
+  const lib = await loadClient();
   const size = identity.size;
   const recordUrl = record.links["self"] ?? record.mid;
   const dir = configDir(ctx);
@@ -266,7 +213,8 @@ export async function uploadFile(
       resume = [...journal.completedParts];
       progress.log(
         `Resuming ${key}: ${resume.length} of ${data.parts} parts ` +
-          `(${formatSize(partBytes(size, data.partSize, resume))}) are already on the server.`,
+          `(${formatSize(lib.partBytes({ size, partSize: data.partSize, parts: data.parts }, resume))}) ` +
+          "are already on the server.",
       );
     } else {
       // A single-request upload cannot continue half-way: a pending file it left (the process
@@ -290,14 +238,18 @@ export async function uploadFile(
 
   if (existing !== undefined && journal === undefined) throw alreadyThere(record, existing);
 
-  const transfer =
-    resume !== undefined ? "M" : await chooseTransfer(record, request.transfer, size, ctx.signal);
-  let plan: { partSize: number; parts: number } | undefined;
-  if (transfer === "M" && size > 0) {
-    plan =
-      journal !== undefined && resume !== undefined
-        ? { partSize: journal.data.partSize, parts: journal.data.parts }
-        : planParts(size, request.partSize ?? (await loadClient()).DEFAULT_PART_SIZE);
+  // The layout is the library's (planUpload): a resumed upload keeps the journal's, which the
+  // server's pending file was checked against above.
+  const plan: UploadPlan =
+    journal !== undefined && resume !== undefined
+      ? { transfer: "M", size, partSize: journal.data.partSize, parts: journal.data.parts }
+      : lib.planUpload(size, {
+          transfer: request.transfer,
+          partSize: request.partSize,
+          offered: (await record.client.info.repository({ signal: ctx.signal })).transfers,
+        });
+  const transfer = plan.transfer;
+  if (plan.transfer === "M") {
     journal ??= await UploadJournal.create(dir, {
       record: recordUrl,
       key,
@@ -306,7 +258,7 @@ export async function uploadFile(
       partSize: plan.partSize,
       parts: plan.parts,
     });
-  } else if (transfer === "L") {
+  } else {
     // Nothing to resume, but a process killed mid-body leaves the pending file on the server;
     // the journal tells the re-run that it was this command's, so it may delete it and resend.
     journal = await UploadJournal.create(dir, {
@@ -319,14 +271,14 @@ export async function uploadFile(
     });
   }
 
-  const startValue = plan && resume ? partBytes(size, plan.partSize, resume) : 0;
+  const startValue = plan.transfer === "M" && resume ? lib.partBytes(plan, resume) : 0;
   const bar = progress.bar(key, size, startValue);
   const single = transfer === "L" ? journal : undefined;
   const active = transfer === "L" ? undefined : journal;
   try {
     const file = await files.create(key, request.metadata, request.path, {
       transfer,
-      ...(plan ? { partSize: plan.partSize } : {}),
+      ...(plan.transfer === "M" ? { partSize: plan.partSize } : {}),
       ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
       signal: ctx.signal,
       onProgress: progressTo(bar),

@@ -115,6 +115,40 @@ export function printRequests(output: Output, requests: readonly Json[]): void {
   output.list(requests.map(requestRow), REQUEST_COLUMNS, requests);
 }
 
+/** The columns of an inbox or own-requests list: the number, and what each request is about. */
+export const QUEUE_COLUMNS: readonly Column[] = [
+  { key: "number", header: "#" },
+  { key: "id" },
+  { key: "type" },
+  { key: "status" },
+  { key: "title" },
+  { key: "community" },
+  { key: "created_by" },
+  { key: "created" },
+  { key: "actions" },
+];
+
+/**
+ * Prints a queue of requests with their number, record title and community slug (table), or
+ * their JSON (machine formats, unchanged).
+ */
+export function printQueue(
+  output: Output,
+  requests: readonly Json[],
+  topics: ReadonlyMap<string, { title: string | undefined; community: string | undefined }>,
+): void {
+  const rows = requests.map((r) => {
+    const topic = topics.get(String(r["id"]));
+    return {
+      ...requestRow(r),
+      number: r["number"],
+      title: topic?.title,
+      community: topic?.community,
+    };
+  });
+  output.list(rows, QUEUE_COLUMNS, requests);
+}
+
 /** The columns of a request's timeline. */
 export const EVENT_COLUMNS: readonly Column[] = [
   { key: "created" },

@@ -135,6 +135,19 @@ export class VariableStore {
     const values = this.get(alias, name);
     if (values !== undefined) return values;
     const known = this.list(alias).map((v) => `@${v.name}`);
+    const elsewhere = [...this.#data.entries()]
+      .filter(([other, vars]) => other !== alias && vars.has(name))
+      .map(([other]) => other);
+    const first = elsewhere[0];
+    if (first !== undefined) {
+      // The same name under another alias: variables are kept per repository alias.
+      throw new UsageError(
+        `There is no variable @${name} for the repository "${alias}"; variables are kept per ` +
+          `alias, and @${name} exists under ${elsewhere.map((a) => `"${a}"`).join(", ")}.`,
+        `Run the command with --alias ${first}, or store it for "${alias}" with ` +
+          `"nrp set variable ${name} <id>" (its value: "nrp --alias ${first} get variable ${name}").`,
+      );
+    }
     throw new UsageError(
       `There is no variable @${name} for the repository "${alias}".`,
       known.length > 0

@@ -11,15 +11,17 @@ import { run, tempHome } from "./helpers.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+// The published bin: it loads the bundle (scripts/bundle.mjs) built from dist/.
+const bin = fileURLToPath(new URL("../bin/nrp.js", import.meta.url));
 
-describe("the built nrp binary", () => {
+describe("the built and bundled nrp binary", () => {
   let server: DevServer;
   let home: Awaited<ReturnType<typeof tempHome>>;
 
   beforeAll(async () => {
-    // Build (a no-op when up to date) so the test never runs a stale or missing dist/.
+    // Build (a no-op when up to date) and bundle, so the test never runs a stale or missing dist/.
     await exec("npx", ["tsc", "-b", "packages/cli"], { cwd: root });
+    await exec(process.execPath, ["packages/cli/scripts/bundle.mjs"], { cwd: root });
     server = await startDevServer();
     home = await tempHome();
     const add = await run(
@@ -53,6 +55,22 @@ describe("the built nrp binary", () => {
     const doc = JSON.parse(stdout) as Record<string, unknown>;
     expect(doc["url"]).toBe(server.url);
     expect(doc["kind"]).toBe("nrp");
+  });
+
+  it("loads one HTTP stack: undici's pool, never Node's bundled copy of undici", async () => {
+    // Node's own fetch loads internal/deps/undici on first touch of fetch, Headers, Request, …
+    const report =
+      "data:text/javascript,process.on('exit',()=>process.stderr.write(JSON.stringify(process.moduleLoadList)))";
+    const { stdout, stderr } = await exec(
+      process.execPath,
+      ["--import", report, bin, "--config", home.config, "describe", "repository"],
+      { env: { PATH: process.env["PATH"], HOME: home.home, NO_COLOR: "1" } },
+    );
+    expect((JSON.parse(stdout) as Record<string, unknown>)["url"]).toBe(server.url);
+    const loaded = JSON.parse(stderr) as string[];
+    expect(loaded.filter((m) => m.includes("internal/deps/undici"))).toEqual([]);
+    // The request really went through undici (its connection pool is what sent it).
+    expect(loaded.some((m) => m === "NativeModule net")).toBe(true);
   });
 
   it("SIGINT aborts a running command and exits 130", async () => {

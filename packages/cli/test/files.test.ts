@@ -709,6 +709,68 @@ describe("file commands against the devserver", () => {
     expect(JSON.parse(all.stdout)).toHaveLength(expected.length);
   });
 
+  it("upload files DIR: an interrupted tree upload continues where it stopped", async () => {
+    await draft("treeresume");
+    const src = join(cli.work, "tree-resume");
+    await mkdir(join(src, "big"), { recursive: true });
+    await writeFile(join(src, "big", "part.bin"), randomBytes(8 * 4096 + 100));
+    await writeFile(join(src, "small.txt"), "small");
+    // Part 4 of the multipart upload is cut mid-body; without retries that file stops there.
+    const fault = cli.server.faults.add({
+      method: "PUT",
+      path: "/api/**/content/4",
+      dropAfterRequestBytes: 1000,
+      times: 1,
+    });
+    const argv = ["upload", "files", "@treeresume", src, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp([...argv, "--concurrency", "1"], {
+      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
+    });
+    cli.server.faults.remove(fault);
+    expect(first.code, first.stderr).toBe(6);
+    expect(first.stderr).toContain("1 of 2 files were not uploaded.");
+    expect(first.stderr).toContain("Running the same command again sends only what is missing.");
+    // Parts are sent four at a time, so how many were acknowledged before the cut varies.
+    const kept = Number(/stopped with (\d+) of 9 parts on the server/.exec(first.stderr)?.[1]);
+    expect(kept).toBeGreaterThanOrEqual(0);
+    const mark = cli.server.requestLog.length;
+
+    const again = await nrp(argv);
+    expect(again.code, again.stderr).toBe(0);
+    const rows = JSON.parse(again.stdout) as Json[];
+    expect(rows.map((x) => [String(x["key"]), String(x["status"])])).toEqual([
+      ["big/part.bin", "uploaded"],
+      ["small.txt", "unchanged"],
+    ]);
+    expect(again.stderr).toContain(`Resuming big/part.bin: ${String(kept)} of 9 parts`);
+    // Only the parts not acknowledged are sent again, and small.txt not at all.
+    const puts = cli.server.requestLog
+      .slice(mark)
+      .filter((e) => e.method === "PUT" && e.status === 200)
+      .map((e) => e.path);
+    expect(puts.filter((p) => p.includes("/files/big%2Fpart.bin/content/"))).toHaveLength(9 - kept);
+    expect(puts.filter((p) => p.includes("/files/small.txt/"))).toEqual([]);
+    const out = join(cli.work, "tree-resume-out");
+    expect((await nrp(["download", "file", "@treeresume", "-o", out])).code).toBe(0);
+    expect(await sha256File(join(out, "big", "part.bin"))).toBe(
+      await sha256File(join(src, "big", "part.bin")),
+    );
+  });
+
+  it("upload files: a directory with nothing to upload fails without suggesting a re-run", async () => {
+    await draft("emptydir");
+    const dir = join(cli.work, "only-hidden");
+    await mkdir(join(dir, ".cache"), { recursive: true });
+    await writeFile(join(dir, ".env"), "x");
+    const r = await nrp(["upload", "files", "@emptydir", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `failed  only-hidden: ${dir} is a directory without files to upload (hidden files and --exclude matches are skipped).`,
+    );
+    expect(r.stderr).not.toContain("again");
+    expect(json(await nrp(["list", "files", "@emptydir"]))).toEqual([]);
+  });
+
   it("upload files: two paths with the same key are refused before anything is sent", async () => {
     await draft("clash");
     const one = join(cli.work, "clash1");

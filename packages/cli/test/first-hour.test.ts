@@ -276,3 +276,112 @@ describe("what a new user types in the first hour", () => {
     });
   });
 });
+
+describe("curators and batches of requests", () => {
+  const cli = useDevserverCli({
+    server: {
+      config: {
+        models: {
+          datasets: {
+            features: ["requests", "drafts", "files"],
+            publishing: "curated",
+            requireCommunity: true,
+          },
+        },
+      },
+    },
+  });
+  const { nrp } = cli;
+  const curator = (argv: string[]) => nrp(["--alias", "cur", ...argv]);
+
+  beforeAll(async () => {
+    const r = await nrp([
+      "add",
+      "alias",
+      cli.server.url,
+      "cur",
+      "--token",
+      cli.server.tokens.curator,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  async function batch(name: string, titles: string[]): Promise<Json[]> {
+    const created = await nrp([
+      "create",
+      "record",
+      "datasets",
+      JSON.stringify(titles.map((title) => ({ title }))),
+      "--community",
+      "physics",
+      "--no-files",
+      "--set",
+      name,
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const pub = await nrp(["publish", "record", `@${name}`, "--set", `${name}q`]);
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(pub.stderr).toContain(
+      `Published 0 of ${String(titles.length)} drafts; ${String(titles.length)} went to review.`,
+    );
+    const outcomes = JSON.parse(pub.stdout) as Json[];
+    expect(outcomes.map((o) => o["outcome"] as string)).toEqual(
+      titles.map(() => "submitted for review"),
+    );
+    return outcomes;
+  }
+
+  it("publish record takes a multi-valued variable, with one result per item", async () => {
+    const outcomes = await batch("first", ["Alpha", "Beta"]);
+    const stored = jsonOf(await nrp(["get", "variable", "firstq"]));
+    expect(stored["values"]).toHaveLength(2);
+    expect(outcomes[0]?.["item"]).toBe(1);
+  });
+
+  it("the inbox shows number, record title and community slug; accept by number or id prefix", async () => {
+    const [one, two] = await batch("second", ["Gamma", "Delta"]);
+    const table = await curator(["list", "requests", "--inbox", "--format", "table"]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain("Gamma");
+    expect(table.stdout).toContain("physics");
+    expect(table.stdout).toMatch(/#/);
+    const inbox = jsonOf(await curator(["list", "requests", "--inbox"])) as unknown as Json[];
+    const gamma = inbox.find((r) => r["id"] === one?.["result"]);
+    const number = gamma?.["number"] as string;
+
+    const byNumber = await curator(["accept", "request", number, "Looks good"]);
+    expect(byNumber.code, byNumber.stderr).toBe(0);
+    expect(jsonOf(byNumber)["id"]).toBe(one?.["result"]);
+
+    const prefix = (two?.["result"] as string).slice(0, 8);
+    const byPrefix = await curator(["decline", "request", prefix]);
+    expect(byPrefix.code, byPrefix.stderr).toBe(0);
+    expect(jsonOf(byPrefix)["status"]).toBe("declined");
+
+    const none = await curator(["accept", "request", "99999"]);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain("No request you can see has the number 99999");
+  });
+
+  it("accept takes several requests, with a result line each and the first failure's exit code", async () => {
+    const outcomes = await batch("third", ["Epsilon", "Zeta"]);
+    const ids = outcomes.map((o) => o["result"] as string);
+    const r = await curator(["accept", "request", ...ids, "--reason", "Batch accepted"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("Accepted 2 of 2 requests.");
+    expect((JSON.parse(r.stdout) as Json[]).map((q) => q["status"] as string)).toEqual([
+      "accepted",
+      "accepted",
+    ]);
+    const again = await curator(["accept", "request", ...ids]);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toContain("2 of 2 requests could not be accepted.");
+  });
+
+  it("a variable of another alias is explained: variables are per alias", async () => {
+    const r = await curator(["accept", "request", "@firstq"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('variables are kept per alias, and @firstq exists under "dev"');
+    expect(r.stderr).toContain("--alias dev");
+  });
+});

@@ -500,7 +500,7 @@ describe("record commands against the devserver", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("There is no variable @nothing");
     await nrp(["set", "variable", "two", "documents/a", "documents/b"]);
-    const two = await nrp(["publish", "record", "@two"]);
+    const two = await nrp(["edit", "record", "@two"]);
     expect(two.code).toBe(2);
     expect(two.stderr).toContain("holds 2 values, but this command takes one record");
     // A bare id is looked up in every model.

@@ -51,7 +51,10 @@ describe("variables", () => {
     // Another alias has its own namespace.
     const elsewhere = await nrp(["--alias", "other", "get", "variable", "r"]);
     expect(elsewhere.code).toBe(2);
-    expect(elsewhere.stderr).toContain('There is no variable @r for the repository "other".');
+    expect(elsewhere.stderr).toContain(
+      'There is no variable @r for the repository "other"; variables are kept per alias, and @r exists under "dev".',
+    );
+    expect(elsewhere.stderr).toContain("Run the command with --alias dev");
 
     const list = await nrp(["list", "variables", "--format", "jsonl"]);
     expect(
@@ -130,7 +133,8 @@ describe("variables", () => {
 
     const flagWins = await nrp(["--alias", "dev", "get", "variable", "envvar"], { env });
     expect(flagWins.code).toBe(2);
-    expect(flagWins.stderr).toContain('There is no variable @envvar for the repository "dev".');
+    expect(flagWins.stderr).toContain('There is no variable @envvar for the repository "dev"');
+    expect(flagWins.stderr).toContain('@envvar exists under "other"');
   });
 
   it("without any alias, variables are a usage error", async () => {

@@ -36,7 +36,6 @@ export {
   RateLimitError,
   RequestRequiredError,
   ResponseTooLargeError,
-  ReviewPendingError,
   UnknownModelError,
   UnprocessableEntityError,
   UnsafeFileKeyError,
@@ -78,6 +77,7 @@ export type {
 export { DEFAULT_DOI_RESOLVER_URL, recordGetter } from "./resources/record-getter.js";
 export type { RecordGetterOptions } from "./resources/record-getter.js";
 export { NRPFile, NRPRecordFiles } from "./resources/files.js";
+export { Page } from "./resources/page.js";
 export type { FileActionOptions, OpenFileOptions } from "./resources/files.js";
 export {
   DEFAULT_PART_SIZE,
@@ -103,6 +103,7 @@ export {
   NRPRecordRequests,
   Requests,
   RequestsPage,
+  ReviewPendingError,
   flattenPayload,
   restoreHierarchy,
 } from "./resources/requests.js";

@@ -340,6 +340,8 @@ describe("configuration", () => {
       { communities: [{ slug: "a" }, { slug: "a" }] },
       "config option: communities[1]: 'a' names two communities",
     ],
+    [{ maxFileSize: "10GB" }, "config option: maxFileSize: must be a whole number of bytes"],
+    [{ maxFileSize: 0 }, "config option: maxFileSize: must be a whole number of bytes"],
   ])("rejects %j", (config, message) => {
     expect(() => resolveConfig(config, "config option")).toThrow(DevServerConfigError);
     expect(() => resolveConfig(config, "config option")).toThrow(message);
@@ -347,6 +349,7 @@ describe("configuration", () => {
 
   test("model policies and communities take their defaults", () => {
     const config = resolveConfig({ models: { a: {} }, communities: [{ slug: "chem" }] }, "x");
+    expect(config.maxFileSize).toBe(10 * 10 ** 9);
     expect(config.models[0]).toMatchObject({
       requireCommunity: false,
       publishing: "direct",

@@ -1,6 +1,5 @@
 import { inspect } from "node:util";
 import { redactHeaders, redactUrl } from "../internal/redact.js";
-import type { NRPRecordRequest } from "../resources/requests.js";
 
 /**
  * Every stable code an {@link NRPError} can carry, by name: `ErrorCodes.NotFound === "NRP_NOT_FOUND"`.
@@ -328,34 +327,6 @@ export class ActionNotAvailableError extends NRPError {
       action: this.action,
       available: [...this.available],
       requestId: this.requestId,
-    };
-  }
-}
-
-/**
- * A change went to review instead of happening: the request was submitted and waits for a
- * curator.
- *
- * Thrown by `publish()`, `edit()`, `newVersion()` and `delete()` of a record whose workflow
- * routes them through requests, so that their return type stays the finished record; `request`
- * is the submitted request to follow.
- */
-export class ReviewPendingError extends NRPError {
-  static override readonly CODE: ErrorCode = ErrorCodes.ReviewPending;
-  /** The submitted request; `await request.refresh()` shows whether it was decided. */
-  readonly request: NRPRecordRequest;
-
-  constructor(message: string, init: { request: NRPRecordRequest } & NRPErrorOptions) {
-    super(message, init);
-    this.request = init.request;
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return {
-      ...super.toJSON(),
-      requestId: this.request.id,
-      requestType: this.request.type,
-      status: this.request.status,
     };
   }
 }

@@ -4,6 +4,7 @@
 
 import { ErrorCodes, NRPError } from "./errors.js";
 import type { UploadPart } from "./errors.js";
+import type { SignalOptions } from "./options.js";
 
 /**
  * Files of at least this many bytes go up in parts with `transfer: "auto"` when the repository
@@ -29,12 +30,13 @@ export interface TransferProgress {
   partsTotal?: number;
 }
 
-/** Options of a file download ({@link NRPFile.download}). */
-export interface DownloadFileOptions {
+/**
+ * Options of a file download (`NRPFile.download`). Aborting the `signal` stops the transfer and
+ * keeps the temporary file for a later resume.
+ */
+export interface DownloadFileOptions extends SignalOptions {
   /** Called (throttled) with bytes received so far. */
   onProgress?: ((progress: TransferProgress) => void) | undefined;
-  /** Aborting stops the transfer and keeps the temporary file for a later resume. */
-  signal?: AbortSignal | undefined;
   /**
    * Check the md5 of what arrived against the file's `md5:` checksum before renaming.
    * @default true
@@ -191,8 +193,11 @@ export interface ResumeState {
   completedParts: readonly number[];
 }
 
-/** Options of `NRPRecordFiles.create` and `NRPFile.replace`. */
-export interface UploadOptions {
+/**
+ * Options of `NRPRecordFiles.create` and `NRPFile.replace`. Aborting the `signal` stops every
+ * request; see `keepPendingOnFailure` for what stays on the server.
+ */
+export interface UploadOptions extends SignalOptions {
   /**
    * `"L"`: one request; `"M"`: parts (needs a known, non-zero size); `"auto"`: M when the
    * repository offers it and the file has at least {@link MULTIPART_THRESHOLD} bytes.
@@ -207,8 +212,6 @@ export interface UploadOptions {
   size?: number | undefined;
   /** Called (throttled, at most every 100 ms, and once at the end) with bytes sent so far. */
   onProgress?: ((progress: TransferProgress) => void) | undefined;
-  /** Aborting stops every request; see `keepPendingOnFailure` for what stays on the server. */
-  signal?: AbortSignal | undefined;
   /**
    * Called after the server acknowledged each part of an M upload, with the plan's part size; a
    * journal records it to resume later. A throw stops the upload.

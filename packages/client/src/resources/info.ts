@@ -1,6 +1,7 @@
 // Repository discovery (protocol §2): NRP's /.well-known/repository, with the plain InvenioRDM
 // fallback of §2.1 that synthesizes the same structure from the homepage's generator tag.
 
+import type { SignalOptions } from "../core/options.js";
 import {
   APIConnectionError,
   APIError,
@@ -172,8 +173,7 @@ export class NRPModelInfo {
 }
 
 /** Options of the discovery calls. */
-export interface InfoOptions {
-  signal?: AbortSignal | undefined;
+export interface InfoOptions extends SignalOptions {
   /** Fetch again instead of using the cached answer. */
   refresh?: boolean | undefined;
 }
@@ -260,6 +260,18 @@ export class Info {
       );
     }
     return model;
+  }
+
+  /**
+   * A community by slug or UUID (`GET /api/communities/<slug or id>`): its JSON, with `id`,
+   * `slug` and `metadata.title`. Requests and records name communities by UUID; people know them
+   * by slug.
+   */
+  async community(idOrSlug: string, options: InfoOptions = {}): Promise<Json> {
+    const repo = await this.repository(options);
+    const url = `${repo.apiUrl}/communities/${encodeURIComponent(idOrSlug.trim())}`;
+    const body = (await this.#http.getJSON(url, { signal: options.signal })).body;
+    return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Json) : {};
   }
 
   #discover(options: InfoOptions): Promise<Discovery> {

@@ -2,20 +2,15 @@
 // (`links["applicable-requests"]`, §6.2), the requests made on it (`links.requests`, §6.6), one
 // request with its actions (§6.4, §6.5), and `client.requests` for searching all of them.
 
+import type { SignalOptions } from "../core/options.js";
 import { ActionNotAvailableError, ErrorCodes, NRPError } from "../core/errors.js";
+import type { ErrorCode, NRPErrorOptions } from "../core/errors.js";
 import type { QueryValue } from "../internal/http.js";
 import { isObject } from "../internal/json.js";
 import { NRP_RULES, flavourOf } from "../internal/flavour.js";
 import type { Json } from "../core/json.js";
 import type { ResourceContext } from "./context.js";
-
-/** `hits.hits` of a search-shaped response, or the response itself when it is a bare list. */
-export function hitsOf(body: unknown): Json[] {
-  if (Array.isArray(body)) return body.filter(isObject);
-  if (!isObject(body)) return [];
-  const hits = isObject(body.hits) ? body.hits.hits : undefined;
-  return Array.isArray(hits) ? hits.filter(isObject) : [];
-}
+import { Page, hitsOf } from "./page.js";
 
 /**
  * What requests need from their client (not part of the public API): the transport, and
@@ -23,10 +18,8 @@ export function hitsOf(body: unknown): Json[] {
  */
 export type RequestContext = Pick<ResourceContext, "http"> & Partial<Pick<ResourceContext, "info">>;
 
-/** Options of every call on a request. */
-export interface RequestActionOptions {
-  signal?: AbortSignal | undefined;
-}
+/** Options of every call on a request: the `signal`. */
+export type RequestActionOptions = SignalOptions;
 
 /** Options of creating a request. */
 export interface CreateRequestOptions extends RequestActionOptions {
@@ -537,7 +530,7 @@ export class NRPRecordRequests implements Iterable<NRPRecordRequestType> {
 }
 
 /** Filters of {@link Requests.search}; each maps to one query parameter of `/api/requests/`. */
-export interface RequestSearchOptions {
+export interface RequestSearchOptions extends SignalOptions {
   /** Only requests in this status, e.g. `submitted`. */
   status?: string | undefined;
   /** Only requests of this type, e.g. `publish_draft`. */
@@ -570,17 +563,14 @@ export interface RequestSearchOptions {
   page?: number | undefined;
   /** Page size. */
   size?: number | undefined;
-  signal?: AbortSignal | undefined;
 }
 
 /**
  * One page of a request search: an `Iterable` of {@link NRPRecordRequest}, with the total and an
  * async iterator over this and the following pages.
  */
-export class RequestsPage implements Iterable<NRPRecordRequest> {
+export class RequestsPage extends Page<NRPRecordRequest> {
   readonly #ctx: RequestContext;
-  readonly #body: Json;
-  readonly #items: NRPRecordRequest[];
   readonly #signal: AbortSignal | undefined;
 
   /**
@@ -589,34 +579,14 @@ export class RequestsPage implements Iterable<NRPRecordRequest> {
    * @internal
    */
   constructor(ctx: RequestContext, body: Json, signal?: AbortSignal) {
+    super(
+      body,
+      hitsOf(body).map((h) => new NRPRecordRequest(ctx, h)),
+    );
     this.#ctx = ctx;
-    this.#body = body;
     this.#signal = signal;
-    this.#items = hitsOf(body).map((h) => new NRPRecordRequest(ctx, h));
   }
 
-  /** The requests on this page. */
-  get items(): readonly NRPRecordRequest[] {
-    return this.#items;
-  }
-  /** How many requests match, across all pages. */
-  get total(): number {
-    const hits = this.#body.hits;
-    const total = isObject(hits) ? hits.total : undefined;
-    if (typeof total === "number") return total;
-    if (isObject(total) && typeof total.value === "number") return total.value;
-    return this.#items.length;
-  }
-  /** The next page's URL, when there is one. */
-  get nextUrl(): string | undefined {
-    const links = this.#body.links;
-    const next = isObject(links) ? links.next : undefined;
-    return typeof next === "string" ? next : undefined;
-  }
-  /** Iterates over the requests on this page. */
-  [Symbol.iterator](): Iterator<NRPRecordRequest> {
-    return this.#items[Symbol.iterator]();
-  }
   /** This page, then each following page (`links.next`), fetched as the loop asks for them. */
   async *pages(): AsyncGenerator<RequestsPage> {
     yield this;
@@ -631,14 +601,6 @@ export class RequestsPage implements Iterable<NRPRecordRequest> {
   /** Every matching request, this page's first, following `links.next`. */
   async *[Symbol.asyncIterator](): AsyncGenerator<NRPRecordRequest> {
     for await (const page of this.pages()) yield* page.items;
-  }
-  /** The raw search response. */
-  toDict(): Json {
-    return structuredClone(this.#body);
-  }
-  /** Same as {@link RequestsPage.toDict}, so that `JSON.stringify` works. */
-  toJSON(): Json {
-    return this.toDict();
   }
 }
 
@@ -721,5 +683,34 @@ export class Requests {
       if (actions.includes("accept") || actions.includes("decline")) out.push(request);
     }
     return out;
+  }
+}
+
+/**
+ * A change went to review instead of happening: the request was submitted and waits for a
+ * curator.
+ *
+ * Thrown by `publish()`, `edit()`, `newVersion()` and `delete()` of a record whose workflow
+ * routes them through requests, so that their return type stays the finished record; `request`
+ * is the submitted request to follow. It lives beside the requests it carries (core does not
+ * depend on resources); its code is `NRP_REVIEW_PENDING` like any other.
+ */
+export class ReviewPendingError extends NRPError {
+  static override readonly CODE: ErrorCode = ErrorCodes.ReviewPending;
+  /** The submitted request; `await request.refresh()` shows whether it was decided. */
+  readonly request: NRPRecordRequest;
+
+  constructor(message: string, init: { request: NRPRecordRequest } & NRPErrorOptions) {
+    super(message, init);
+    this.request = init.request;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      requestId: this.request.id,
+      requestType: this.request.type,
+      status: this.request.status,
+    };
   }
 }

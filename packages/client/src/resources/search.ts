@@ -1,6 +1,7 @@
 // Record search (protocol §5): a request builder, one page as NRPSearchResponse, paging through
 // `links.next`, and a complete scan past the 10 000 window by splitting `created` ranges (§5.5).
 
+import type { SignalOptions } from "../core/options.js";
 import { ErrorCodes, NRPError, NotFoundError } from "../core/errors.js";
 import type { Json } from "../core/json.js";
 import type { QueryValue } from "../core/query.js";
@@ -12,7 +13,7 @@ import type { CreatedRange, Millis, PlannedRange } from "../internal/scan-plan.j
 import { NRPRecord } from "./records/record.js";
 import { modelOf } from "./records/shared.js";
 import type { RecordContext } from "./records/shared.js";
-import { hitsOf } from "./requests.js";
+import { Page, hitsOf, totalOf } from "./page.js";
 
 /** Invenio's default result window: `(page - 1) * size` must stay below it (§5.4). */
 export const SEARCH_WINDOW = 10_000;
@@ -107,10 +108,8 @@ export interface SearchRequestState {
   community: string | undefined;
 }
 
-/** Options of {@link NRPSearchRequest.execute} and {@link NRPSearchResponse.nextPage}. */
-export interface SearchExecuteOptions {
-  signal?: AbortSignal | undefined;
-}
+/** Options of {@link NRPSearchRequest.execute} and {@link NRPSearchResponse.nextPage}: the `signal`. */
+export type SearchExecuteOptions = SignalOptions;
 
 /** Progress of a scan, reported after each page. */
 export interface ScanProgress {
@@ -120,12 +119,10 @@ export interface ScanProgress {
   total: number;
 }
 
-/** Options of {@link NRPSearchRequest.scan}. */
-export interface ScanOptions {
+/** Options of {@link NRPSearchRequest.scan}; aborting the `signal` stops the scan. */
+export interface ScanOptions extends SignalOptions {
   /** Called after each page with the records yielded so far and the estimated total. */
   onProgress?: ((progress: ScanProgress) => void) | undefined;
-  /** Aborting stops the scan; the loop then throws an `APIUserAbortError`. */
-  signal?: AbortSignal | undefined;
   /**
    * The server's result window: a range with more hits than this is split.
    * @default 10000
@@ -172,10 +169,9 @@ interface ResolvedSearch {
  * One page of search results: an `Iterable` of {@link NRPRecord}s mapped to their models, with
  * the total, the links and the aggregations the server sent.
  */
-export class NRPSearchResponse implements Iterable<NRPRecord> {
+export class NRPSearchResponse extends Page<NRPRecord> {
   readonly #request: NRPSearchRequest;
   readonly #body: Json;
-  readonly #records: NRPRecord[];
 
   /**
    * Wraps a search response; use {@link NRPSearchRequest.execute}.
@@ -183,37 +179,21 @@ export class NRPSearchResponse implements Iterable<NRPRecord> {
    * @internal
    */
   constructor(request: NRPSearchRequest, body: Json, records: NRPRecord[]) {
+    super(body, records);
     this.#request = request;
     this.#body = body;
-    this.#records = records;
   }
 
-  /** The records on this page. */
+  /** The records on this page (the same as {@link Page.items}). */
   get records(): readonly NRPRecord[] {
-    return this.#records;
-  }
-  /** How many records are on this page. */
-  get length(): number {
-    return this.#records.length;
+    return this.items;
   }
   /**
    * How many records match across all pages (`hits.total`). Through a global endpoint searched
    * for some models, the query is narrowed to their `$schema`, so only their hits count.
    */
-  get total(): number {
-    const hits = this.#body.hits;
-    const total = isObject(hits) ? hits.total : undefined;
-    if (typeof total === "number") return total;
-    if (isObject(total) && typeof total.value === "number") return total.value;
-    return this.#records.length;
-  }
-  /** The response's links: `self`, and `next`/`prev` when there are such pages. */
-  get links(): Readonly<Record<string, string>> {
-    const out: Record<string, string> = {};
-    if (isObject(this.#body.links)) {
-      for (const [k, v] of Object.entries(this.#body.links)) if (typeof v === "string") out[k] = v;
-    }
-    return out;
+  override get total(): number {
+    return super.total;
   }
   /** Facets as the server computed them (before facet filters): `{name: {buckets, label}}`. */
   get aggregations(): Readonly<Record<string, unknown>> {
@@ -243,22 +223,10 @@ export class NRPSearchResponse implements Iterable<NRPRecord> {
     const size = Number(new URL(self).searchParams.get("size"));
     return Number.isInteger(size) && size > 0 ? size : undefined;
   }
-  /** Iterates over the records on this page. */
-  [Symbol.iterator](): Iterator<NRPRecord> {
-    return this.#records[Symbol.iterator]();
-  }
   /** The next page with the same query, or `undefined` after the last one (or at the window). */
   async nextPage(options: SearchExecuteOptions = {}): Promise<NRPSearchResponse | undefined> {
     if (!this.hasNextPage) return undefined;
     return this.#request.page(this.page + 1).execute(options);
-  }
-  /** The raw search response. */
-  toDict(): Json {
-    return structuredClone(this.#body);
-  }
-  /** Same as {@link NRPSearchResponse.toDict}, so that `JSON.stringify` works. */
-  toJSON(): Json {
-    return this.toDict();
   }
 }
 
@@ -705,14 +673,6 @@ export function withSchemas(
 async function* single(total: number): AsyncGenerator<undefined> {
   if (total > 0) yield undefined;
   await Promise.resolve();
-}
-
-function totalOf(body: Json): number {
-  const hits = body.hits;
-  const total = isObject(hits) ? hits.total : undefined;
-  if (typeof total === "number") return total;
-  if (isObject(total) && typeof total.value === "number") return total.value;
-  return hitsOf(body).length;
 }
 
 function positiveInteger(name: string, n: number): void {

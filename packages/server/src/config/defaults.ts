@@ -50,6 +50,13 @@ const documentMetadata: MetadataSchema = {
 };
 
 /**
+ * Largest file the devserver accepts unless configured (`maxFileSize`): InvenioRDM's
+ * `RDM_FILES_DEFAULT_MAX_FILE_SIZE = 10 * (10**9)` (invenio-rdm-records `config.py`), the
+ * `max_file_size` every record's bucket gets.
+ */
+export const DEFAULT_MAX_FILE_SIZE = 10 * 10 ** 9;
+
+/**
  * The configuration used when none is given: two models and the built-in users, enough to exercise
  * drafts, files and requests against a model that has them all and one that has no requests.
  */

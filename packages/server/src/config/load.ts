@@ -6,6 +6,7 @@ import {
   DEFAULT_COMMUNITIES,
   DEFAULT_CONFIG,
   DEFAULT_VOCABULARIES,
+  DEFAULT_MAX_FILE_SIZE,
 } from "./defaults.js";
 import { checkSchema } from "./schema.js";
 import { checkKeys, isRecord } from "./util.js";
@@ -411,6 +412,7 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     "users",
     "communities",
     "vocabularies",
+    "maxFileSize",
     "cors",
   ];
   checkKeys(fail, raw, top, "");
@@ -444,12 +446,18 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   if (resolved.length === 0) fail("models", "at least one model is needed");
 
+  const maxFileSize = raw.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  if (typeof maxFileSize !== "number" || !Number.isSafeInteger(maxFileSize) || maxFileSize < 1) {
+    fail("maxFileSize", "must be a whole number of bytes, at least 1, such as 10000000000");
+  }
+
   return {
     repository,
     models: resolved,
     users: resolveUsers(fail, raw.users),
     communities: resolveCommunities(fail, raw.communities),
     vocabularies: resolveVocabularies(fail, raw.vocabularies),
+    maxFileSize,
     cors: resolveCors(fail, raw.cors),
   };
 }

@@ -199,6 +199,12 @@ export interface DevServerConfig {
    * subjects, names, languages, resourcetypes, licenses, with a few entries each).
    */
   vocabularies?: Record<string, VocabularyConfig>;
+  /**
+   * Largest file in bytes: a multipart init or an upload announcing more is a 400
+   * `Maximum file size exceeded.` (invenio-files-rest's `FileSizeError`).
+   * @default 10_000_000_000, InvenioRDM's `RDM_FILES_DEFAULT_MAX_FILE_SIZE` (10 GB)
+   */
+  maxFileSize?: number;
   /** Let pages from other origins call the API (off by default, as in Invenio). */
   cors?: CorsConfig;
 }
@@ -273,5 +279,7 @@ export interface ResolvedConfig {
   users: ResolvedUser[];
   communities: ResolvedCommunity[];
   vocabularies: ResolvedVocabulary[];
+  /** Largest file in bytes. */
+  maxFileSize: number;
   cors: Required<CorsConfig>;
 }

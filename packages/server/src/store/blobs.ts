@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, lstat, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, lstat, open, readdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -198,6 +198,17 @@ export class BlobStore {
       throw error;
     }
     return { blobId: target, bytes, md5: hash.digest("hex") };
+  }
+
+  /**
+   * Bytes still free for an unprivileged writer on the blob directory's filesystem (`statfs`),
+   * or `undefined` when the system cannot tell.
+   */
+  async freeBytes(): Promise<number | undefined> {
+    return statfs(this.dir).then(
+      (s) => s.bavail * s.bsize,
+      () => undefined,
+    );
   }
 
   /** The size of a blob, or `undefined` when there is none of that id. */

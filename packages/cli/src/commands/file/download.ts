@@ -11,7 +11,6 @@ import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
-import { sameContent } from "../../file-transfer.js";
 import type { FileResult } from "../../file-results.js";
 import { isPattern, selectKeys } from "../../file-select.js";
 import type { CliIO } from "../../io.js";
@@ -422,7 +421,7 @@ async function downloadOne(
     ...(file.checksum !== undefined ? { checksum: file.checksum } : {}),
   };
   try {
-    if (!input.force && (await sameContent(path, file, ctx.signal))) {
+    if (!input.force && (await file.matchesLocalFile(path, { signal: ctx.signal }))) {
       return { ...done, status: "skipped", error: "already downloaded (same size and md5)" };
     }
     await toFile(ctx, file, path, input, progress);

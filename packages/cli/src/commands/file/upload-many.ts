@@ -6,7 +6,7 @@ import { defineCommand, flag, requiredString } from "../../define.js";
 import { UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
 import type { FileResult } from "../../file-results.js";
-import { filesDisabledError, sameContent, uploadFile } from "../../file-transfer.js";
+import { filesDisabledError, uploadFile } from "../../file-transfer.js";
 import { excludeMatcher, listUploadTree } from "../../file-tree.js";
 import type { TreeEntry } from "../../file-tree.js";
 import type { TransferChoice } from "../../file-transfer.js";
@@ -179,7 +179,10 @@ export default defineCommand({
         if (result === undefined) return;
         try {
           const uploaded = files.get(result.key);
-          if (uploaded !== undefined && (await sameContent(result.path, uploaded, ctx.signal))) {
+          if (
+            uploaded !== undefined &&
+            (await uploaded.matchesLocalFile(result.path, { signal: ctx.signal }))
+          ) {
             result.status = "unchanged";
             if (uploaded.size !== undefined) result.size = uploaded.size;
             if (uploaded.checksum !== undefined) result.checksum = uploaded.checksum;

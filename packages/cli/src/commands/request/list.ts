@@ -3,7 +3,8 @@ import { UsageError } from "../../errors.js";
 import { expandIds, resolveExisting } from "../../record-ids.js";
 import { requestsApi } from "../../request-api.js";
 import type { NRPRecordRequest } from "nrp-invenio-client";
-import { itemsOf, printRequests, toJson } from "../../request-view.js";
+import { itemsOf, printQueue, printRequests, toJson } from "../../request-view.js";
+import { summarizeTopics } from "../../request-refs.js";
 import { isPlainObject } from "../../variables.js";
 
 /** The input of `nrp list requests`. */
@@ -104,9 +105,19 @@ export default defineCommand({
       });
       for await (const request of first) found.push(request);
     }
-    printRequests(
-      ctx.output,
-      found.map((r) => r.toDict()),
-    );
+    const dicts = found.map((r) => r.toDict());
+    if (ctx.output.format !== "table") {
+      printRequests(ctx.output, dicts);
+      return;
+    }
+    printQueue(ctx.output, dicts, await summarizeTopics(ctx, await ctx.client(), dicts));
+    const example = found[0];
+    if (example !== undefined && input.inbox) {
+      const number = example.data["number"];
+      ctx.output.info(
+        'Accept or decline one by its number or the start of its id, e.g. "nrp accept request ' +
+          `${typeof number === "string" ? number : example.id}".`,
+      );
+    }
   },
 });

@@ -3,9 +3,10 @@
 // `browser.ts` instead, so nothing here has to run anywhere but Node.
 
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import type * as Undici from "undici";
-import type { Agent } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import type {
   Transport,
   TransportBody,
@@ -17,16 +18,30 @@ import type {
 /** The runtime named in the default `User-Agent`. */
 export const RUNTIME = `node/${process.version}`;
 
-let undici: Promise<typeof Undici> | undefined;
+/** What the transport takes from undici: its connection pool and the request call on it. */
+interface UndiciParts {
+  Agent: typeof Undici.Agent;
+  request: (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+}
+
+let undici: UndiciParts | undefined;
 
 /**
- * Imports undici once, on the first request of any client.
+ * Loads undici's `Agent` and its `request` once, on the first request of any client.
  *
  * undici is most of the library's import cost; commands and scripts that never send a request
- * (configuration, help, usage errors) should not pay for it.
+ * (configuration, help, usage errors) should not pay for it. Its package entry also loads its
+ * fetch, WebSocket and cookie code, whose first touch of `globalThis.Headers` loads Node's own
+ * bundled copy of undici: two HTTP stacks for a client that uses neither fetch nor WebSocket.
+ * So only the two modules the transport uses are loaded (undici has no `exports` map: these
+ * paths are among its published files).
  */
-function loadUndici(): Promise<typeof Undici> {
-  undici ??= import("undici");
+function loadUndici(): UndiciParts {
+  const require = createRequire(import.meta.url);
+  undici ??= {
+    Agent: require("undici/lib/dispatcher/agent.js") as typeof Undici.Agent,
+    request: require("undici/lib/api/api-request.js") as UndiciParts["request"],
+  };
   return undici;
 }
 
@@ -56,31 +71,27 @@ export function createTransport(settings: TransportSettings): Transport {
     typeof settings.verify === "string"
       ? { ca: readFileSync(settings.verify, "utf8"), rejectUnauthorized: true }
       : { rejectUnauthorized: settings.verify };
-  let agent: Promise<Agent> | undefined;
-  const pool = (): Promise<Agent> => {
-    agent ??= loadUndici().then(
-      ({ Agent }) =>
-        new Agent({
-          // undici hands these options to net.connect / tls.connect, whose sockets take the
-          // stream option highWaterMark; undici's own type does not list it.
-          connect: {
-            ...connect,
-            highWaterMark: SOCKET_READ_BUFFER,
-          } as Undici.buildConnector.BuildOptions,
-          keepAliveTimeout: 10_000,
-          connections: 32,
-        }),
-    );
+  let agent: Agent | undefined;
+  const pool = (): Agent => {
+    agent ??= new (loadUndici().Agent)({
+      // undici hands these options to net.connect / tls.connect, whose sockets take the
+      // stream option highWaterMark; undici's own type does not list it.
+      connect: {
+        ...connect,
+        highWaterMark: SOCKET_READ_BUFFER,
+      } as Undici.buildConnector.BuildOptions,
+      keepAliveTimeout: 10_000,
+      connections: 32,
+    });
     return agent;
   };
   return {
     async request(req: TransportRequest): Promise<TransportResponse> {
       const body = req.body === undefined ? undefined : toDispatchBody(req.body);
       try {
-        const dispatcher = await pool();
-        // A pool created while the client closed is destroyed by close(); no request may use it.
+        // A pool created after the client closed would never be destroyed; no request may use it.
         req.signal.throwIfAborted();
-        const res = await dispatcher.request({
+        const res = await loadUndici().request.call(pool(), {
           origin: req.url.origin,
           path: `${req.url.pathname}${req.url.search}`,
           method: req.method,
@@ -98,7 +109,7 @@ export function createTransport(settings: TransportSettings): Transport {
     },
     async close(): Promise<void> {
       // A client that never sent a request has no pool to close.
-      if (agent) await (await agent).destroy();
+      if (agent) await agent.destroy();
     },
   };
 }

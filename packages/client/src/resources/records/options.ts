@@ -47,8 +47,11 @@ export interface CreateRecordOptions extends SignalOptions {
   filesEnabled?: boolean | undefined;
 }
 
-/** Options of {@link Records.createMany}. */
-export interface CreateManyOptions {
+/**
+ * Options of {@link Records.createMany}. Aborting the `signal` stops starting new items; running
+ * creates are aborted too.
+ */
+export interface CreateManyOptions extends SignalOptions {
   /**
    * How many creates run at once.
    * @default 4
@@ -60,8 +63,6 @@ export interface CreateManyOptions {
   workflow?: string | undefined;
   /** `files.enabled` for every item. @default true */
   filesEnabled?: boolean | undefined;
-  /** Aborting stops starting new items; running creates are aborted too. */
-  signal?: AbortSignal | undefined;
   /** Called after each item with the number finished so far and how many of them failed. */
   onProgress?: ((done: number, failed: number) => void) | undefined;
 }

@@ -13,7 +13,8 @@ import { recordStateOf } from "../../internal/record-state.js";
 import type { ResourceContext } from "../context.js";
 import { NRPRecordFiles } from "../files.js";
 import type { NRPModelInfo } from "../info.js";
-import { NRPRecordRequests, hitsOf } from "../requests.js";
+import { hitsOf } from "../page.js";
+import { NRPRecordRequests } from "../requests.js";
 import type { RecordReadOptions } from "./options.js";
 
 /** What a record needs from its client: the whole {@link ResourceContext}. */

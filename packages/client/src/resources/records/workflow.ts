@@ -10,7 +10,6 @@ import {
   NRPError,
   PermissionDeniedError,
   RequestRequiredError,
-  ReviewPendingError,
 } from "../../core/errors.js";
 import type { Json } from "../../core/json.js";
 import { flavourOf } from "../../internal/flavour.js";
@@ -18,7 +17,8 @@ import type { FlavourRules } from "../../internal/flavour.js";
 import type { HttpResponse } from "../../internal/http.js";
 import { isObject } from "../../internal/json.js";
 import { RDM_REMOVAL_REASONS, draftUrl, rdmReviewBody } from "../../internal/rdm-review.js";
-import { NRPRecordRequest, NRPRecordRequests, hitsOf } from "../requests.js";
+import { hitsOf } from "../page.js";
+import { NRPRecordRequest, NRPRecordRequests, ReviewPendingError } from "../requests.js";
 import type {
   DeleteRecordOptions,
   NewVersionOptions,

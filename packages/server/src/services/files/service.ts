@@ -56,7 +56,20 @@ export const FILE_MESSAGES = {
   importNotEmpty: "Please remove all files first.",
   importNoFiles: "The record has no files.",
   disableWithFiles: "You must first delete all files to set the record to be metadata-only.",
+  /**
+   * invenio-files-rest's `FileSizeError` (400) with the reason of the `max_file_size` limiter
+   * (`limiters.py`), for a file beyond the configured `maxFileSize`.
+   */
+  maxFileSize: "Maximum file size exceeded.",
 } as const;
+
+/**
+ * The answer to a file that cannot fit on the data directory's filesystem (the devserver's own
+ * check: a real server's storage fails later, with a 500).
+ */
+export function noSpaceMessage(size: number, free: number): string {
+  return `Not enough free space: a file of ${String(size)} bytes does not fit on the data directory's filesystem (${String(free)} bytes free).`;
+}
 
 /** IRR `FileKeyNotFoundError`. */
 export function noSuchFile(recordId: string, key: string): HttpError {
@@ -166,8 +179,13 @@ function parseInit(body: unknown): InitEntry[] {
   return entries;
 }
 
-/** The multipart provider's init checks (IRR v8 `MultipartTransfer.init_file`, local storage). */
-function checkMultipart(entry: InitEntry): void {
+/**
+ * The multipart provider's init checks (IRR v8 `MultipartTransfer.init_file`, local storage),
+ * then the configured maximum file size: a real server checks the bucket's limit only as the
+ * bytes arrive (local storage first fails to preallocate a huge file with a 500), the devserver
+ * refuses at once with files-rest's 400.
+ */
+function checkMultipart(entry: InitEntry, maxFileSize: number): void {
   const { parts, part_size: partSize } = entry.transfer;
   if (parts === undefined || parts === 0) throw new HttpError(400, FILE_MESSAGES.multipartParts);
   if (parts > MAX_PARTS) throw new HttpError(400, FILE_MESSAGES.multipartTooManyParts);
@@ -181,6 +199,7 @@ function checkMultipart(entry: InitEntry): void {
   if (!((parts - 1) * partSize < entry.size && entry.size <= parts * partSize)) {
     throw new HttpError(400, FILE_MESSAGES.multipartGeometry);
   }
+  if (entry.size > maxFileSize) throw new HttpError(400, FILE_MESSAGES.maxFileSize);
 }
 
 /** What a request under `<files>/*` asks for, after the key (which may contain slashes). */
@@ -317,7 +336,15 @@ class Files {
         throw new HttpError(400, `File with key ${entry.key} already exists.`);
       }
       seen.add(entry.key);
-      if (entry.transfer.type === "M") checkMultipart(entry);
+      if (entry.transfer.type === "M") checkMultipart(entry, this.app.config.maxFileSize);
+    }
+    const announced = entries.flatMap((e) =>
+      e.transfer.type === "M" && e.size !== null ? [e.size] : [],
+    );
+    if (announced.length > 0) {
+      const free = await files.blobs.freeBytes();
+      const size = Math.max(...announced);
+      if (free !== undefined && size > free) throw new HttpError(400, noSpaceMessage(size, free));
     }
     const blobs = new Map<InitEntry, string>();
     try {
@@ -437,8 +464,24 @@ class Files {
       req.resume();
       throw new HttpError(400, CONTENT_LENGTH_MISMATCH);
     }
-    const limit = row.declaredSize ?? length ?? Number.MAX_SAFE_INTEGER;
-    const received = await receiveBody(req, files.blobs, { limit, hash: true });
+    const { maxFileSize } = this.app.config;
+    const announced = length ?? row.declaredSize;
+    if (announced !== null && announced > maxFileSize) {
+      req.resume();
+      throw new HttpError(400, FILE_MESSAGES.maxFileSize);
+    }
+    if (announced !== null) {
+      const free = await files.blobs.freeBytes();
+      if (free !== undefined && announced > free) {
+        req.resume();
+        throw new HttpError(400, noSpaceMessage(announced, free));
+      }
+    }
+    // A body of unknown length is cut at the maximum file size.
+    const bound = row.declaredSize ?? length ?? Number.MAX_SAFE_INTEGER;
+    const limit = Math.min(bound, maxFileSize);
+    const tooLong = bound > maxFileSize ? FILE_MESSAGES.maxFileSize : CONTENT_LENGTH_MISMATCH;
+    const received = await receiveBody(req, files.blobs, { limit, hash: true, tooLong });
     let blobId: string;
     try {
       if (row.declaredSize !== null && received.bytes !== row.declaredSize) {

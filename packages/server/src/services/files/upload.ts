@@ -39,20 +39,21 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 /**
  * Streams the request body into a staging blob, never holding more than a chunk in memory,
  * counting and optionally hashing it on the way.
- * @param limit most bytes accepted; more is a 400 `Content-Length does not match file size.`
+ * @param limit most bytes accepted; more is a 400 with `tooLong` (default
+ *   `Content-Length does not match file size.`)
  * @returns the staged bytes with their count and MD5 digest (when `hash`): keep or discard them
  */
 export async function receiveBody(
   req: IncomingMessage,
   blobs: BlobStore,
-  options: { limit: number; hash: boolean },
+  options: { limit: number; hash: boolean; tooLong?: string },
 ): Promise<StagedBlob> {
   try {
-    return await blobs.stage(req, options);
+    return await blobs.stage(req, { limit: options.limit, hash: options.hash });
   } catch (error) {
     if (error instanceof BlobTooLong) {
       req.resume();
-      throw new HttpError(400, CONTENT_LENGTH_MISMATCH);
+      throw new HttpError(400, options.tooLong ?? CONTENT_LENGTH_MISMATCH);
     }
     throw error;
   }

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Where the peak RSS of a large download goes: runs `nrp download file` (the published bin) on a
+// devserver over HTTPS in several variants, each in a fresh process that samples
+// process.memoryUsage() every 20 ms, and prints, at the moment of the peak RSS, how much of it was
+// V8's heap (heapTotal), buffers outside it (external, arrayBuffers) and the rest (the Node
+// binary, loaded code, thread stacks, the md5 worker's isolate, allocator slack).
+//
+// Usage: npm run build && node bench/memory-profile.mjs [size-MiB=1024]
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const client = await import(join(root, "packages/client/dist/index.js"));
+const TLS = join(root, "packages/server/fixtures/tls");
+const MiB = 1024 * 1024;
+const sizeMiB = Number(process.argv[2] ?? 1024);
+const work = await mkdtemp(join(tmpdir(), "nrp-bench-memory-"));
+
+// Loaded before the CLI with --import: samples memory, reports the figures at the peak on exit.
+const SAMPLER = `
+const max = {}; let atPeak = { rss: 0 };
+const sample = () => {
+  const m = process.memoryUsage();
+  for (const k in m) max[k] = Math.max(max[k] ?? 0, m[k]);
+  if (m.rss >= atPeak.rss) atPeak = m;
+};
+setInterval(sample, 20).unref();
+process.on("exit", () => {
+  sample();
+  require("node:fs").writeFileSync(process.env.NRP_MEMORY_REPORT, JSON.stringify({ max, atPeak }));
+});
+`;
+
+const server = spawn(
+  process.execPath,
+  [
+    join(root, "packages/server/dist/bin.js"),
+    ...["--port", "0", "--quiet", "--data-dir", join(work, "data")],
+    ...["--tls-key", join(TLS, "server-key.pem"), "--tls-cert", join(TLS, "server-cert.pem")],
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+let banner = "";
+for await (const chunk of server.stdout) {
+  banner += chunk;
+  if (/owner\s+\S+\s+(\S+)/.test(banner)) break;
+}
+server.stdout.resume();
+const url = /listening on (\S+)/.exec(banner)[1];
+const token = /owner\s+\S+\s+(\S+)/.exec(banner)[1];
+
+try {
+  const source = join(work, "source.bin");
+  const block = randomBytes(MiB);
+  const fh = await open(source, "w");
+  for (let i = 0; i < sizeMiB; i++) await fh.write(block);
+  await fh.close();
+  const nrp = new client.NRPInvenioClient({ serverUrl: url, token, verify: join(TLS, "ca.pem") });
+  const draft = await nrp.records.create("documents", { title: "memory" });
+  await (
+    await (await nrp.records.getByUrl(draft.links.self)).loadFiles()
+  ).create("source.bin", {}, source);
+  await nrp.close();
+  await rm(source);
+  const id = `documents/${draft.links.self
+    .replace(/\/draft$/, "")
+    .split("/")
+    .at(-1)}`;
+  const env = { ...process.env, NRP_INVENIO_CLIENT_CONFIG_FILE: join(work, "config.yaml") };
+  const bin = join(root, "packages/cli/bin/nrp.js");
+  await run(
+    process.execPath,
+    [bin, "add", "alias", url, "local", "--token", token].concat([
+      "--ca-bundle",
+      join(TLS, "ca.pem"),
+    ]),
+    { env },
+  );
+  const sampler = join(work, "sampler.cjs");
+  await writeFile(sampler, SAMPLER);
+
+  const variants = [
+    ["default (md5 verified)", [], []],
+    ["--no-verify (no md5 worker)", [], ["--no-verify"]],
+    ["node --max-semi-space-size=1", ["--max-semi-space-size=1"], []],
+    ["both", ["--max-semi-space-size=1"], ["--no-verify"]],
+    ["`describe repository` (no transfer)", [], null],
+  ];
+  console.log(`download of ${sizeMiB} MiB over HTTPS, figures in MiB at the moment of peak RSS`);
+  console.log("| variant | peak RSS | heapTotal | external (of it arrayBuffers) | rest |");
+  console.log("|---|---|---|---|---|");
+  for (const [name, nodeFlags, cliFlags] of variants) {
+    const report = join(work, "report.json");
+    const args =
+      cliFlags === null
+        ? ["describe", "repository", "--format", "json"]
+        : ["download", "file", id, "source.bin", "--draft", "-o", `${work}/`, "--force"].concat([
+            "--no-progress",
+            ...cliFlags,
+          ]);
+    await run("sync");
+    await run(process.execPath, [...nodeFlags, "--require", sampler, bin, ...args], {
+      env: { ...env, NRP_MEMORY_REPORT: report },
+      maxBuffer: 1 << 24,
+    });
+    await rm(join(work, "source.bin"), { force: true });
+    const { atPeak } = JSON.parse(await readFile(report, "utf8"));
+    const m = (v) => (v / MiB).toFixed(0);
+    const rest = atPeak.rss - atPeak.heapTotal - atPeak.external;
+    console.log(
+      `| ${name} | ${m(atPeak.rss)} | ${m(atPeak.heapTotal)} | ${m(atPeak.external)} (${m(atPeak.arrayBuffers)}) | ${m(rest)} |`,
+    );
+  }
+} finally {
+  server.kill("SIGTERM");
+  await once(server, "exit");
+  await rm(work, { recursive: true, force: true });
+}
