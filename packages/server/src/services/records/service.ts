@@ -1,6 +1,6 @@
 import type { ResolvedModel } from "../../config/types.js";
 import { readJsonBody } from "../../http/body.js";
-import { param, requireUser, type RequestContext } from "../../http/context.js";
+import { booleanArg, param, requireUser, type RequestContext } from "../../http/context.js";
 import {
   HttpError,
   PERMISSION_DENIED_MESSAGE,
@@ -37,10 +37,6 @@ export const PID_DOES_NOT_EXIST = "The persistent identifier does not exist.";
 
 /** IRR's `PIDUnregistered` message: the id names a draft that was never published. */
 export const PID_NOT_REGISTERED = "The persistent identifier is not registered.";
-
-/** IDR files component message when files are enabled but none were uploaded (protocol §3.5, §3.6). */
-export const MISSING_FILES_MESSAGE =
-  "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
 
 /** IRR `assign_files_enabled` message: files cannot be disabled while the draft has some. */
 export const FILES_PRESENT_MESSAGE =
@@ -156,7 +152,11 @@ export class Records {
   constructor(app: ServiceContext, model: ResolvedModel) {
     this.app = app;
     this.model = model;
-    this.access = new Access(app.records, app.flavour === "rdm" ? app.requests : undefined);
+    this.access = new Access(
+      app.records,
+      app.flavour === "rdm" || model.review ? app.requests : undefined,
+      model.type,
+    );
   }
 
   private dumpContext(ctx: RequestContext): DumpContext {
@@ -172,10 +172,12 @@ export class Records {
   ): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
     const body = dumpRecord(this.dumpContext(ctx), loaded, options);
-    // oarepo's RequestTypesComponent embeds the applicable request types with `?expand=true`.
-    if (ctx.query.get("expand") === "true" && this.model.requests.types.length > 0) {
+    // oarepo's RequestTypesComponent and RequestsComponent embed the applicable request types and
+    // the record's requests with `?expand` (a marshmallow Boolean).
+    if (booleanArg(ctx.query, "expand") === true && this.model.requests.types.length > 0) {
       body.expanded = {
         request_types: applicableTypes(this.app, ctx.origin, ctx.user, this.model, loaded),
+        requests: this.app.expandRequests?.(ctx, this.model, loaded.item.id) ?? [],
       };
     }
     sendJson(
@@ -357,7 +359,7 @@ export class Records {
       errors.push({ field: "files.enabled", messages: [FILES_PRESENT_MESSAGE] });
       filesEnabled = true;
     } else if (filesEnabled && fileCount === 0) {
-      errors.push({ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] });
+      errors.push({ field: "files.enabled", messages: [this.app.traits.missingFilesMessage] });
     }
     const item: ItemRow = {
       ...loaded.item,
@@ -375,9 +377,9 @@ export class Records {
     const loaded = this.loadDraft(param(ctx, "id"));
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
-    if (this.app.flavour === "rdm") {
+    if (this.app.flavour === "rdm" || this.model.review) {
       // RDM's ReviewComponent.delete_draft: a submitted review blocks, one never submitted goes.
-      const review = currentReview(this.app, loaded.item.id);
+      const review = currentReview(this.app, loaded.item.id, this.model.type);
       if (review?.status === "submitted") throw new HttpError(400, OPEN_REVIEW_DELETE_MESSAGE);
       if (review?.status === "created") this.app.requests.delete(review.id);
     }
@@ -417,7 +419,10 @@ export class Records {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
     // RDM's ReviewComponent.publish: a review not closed yet blocks a direct publish.
-    if (this.app.flavour === "rdm" && hasOpenReview(this.app, loaded.item.id)) {
+    if (
+      (this.app.flavour === "rdm" || this.model.review) &&
+      hasOpenReview(this.app, loaded.item.id, this.model.type)
+    ) {
       throw new HttpError(400, OPEN_REVIEW_PUBLISH_MESSAGE);
     }
     this.send(ctx, 202, await this.publishDraft(loaded));
@@ -436,7 +441,9 @@ export class Records {
     if (strict.errors.length > 0) throw validationError(strict.errors);
     const draftFiles = this.app.files.list("draft", item.id);
     if (item.filesEnabled && draftFiles.length === 0) {
-      throw validationError([{ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] }]);
+      throw validationError([
+        { field: "files.enabled", messages: [this.app.traits.missingFilesMessage] },
+      ]);
     }
     if (item.filesEnabled && draftFiles.some((f) => f.status !== "completed")) {
       throw validationError([{ field: "files", messages: [PENDING_FILES_MESSAGE] }]);
