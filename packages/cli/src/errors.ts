@@ -56,6 +56,8 @@ export class CliError extends Error {
   readonly fields: readonly FieldMessage[];
   /** A suggestion printed on its own line after the message. */
   readonly hint: string | undefined;
+  /** Exit without printing anything: the user chose to stop (a declined confirmation). */
+  readonly quiet: boolean;
 
   constructor(
     message: string,
@@ -65,6 +67,7 @@ export class CliError extends Error {
       fields?: readonly FieldMessage[];
       hint?: string;
       cause?: unknown;
+      quiet?: boolean;
     } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -73,6 +76,7 @@ export class CliError extends Error {
     this.code = options.code ?? "usage";
     this.fields = options.fields ?? [];
     this.hint = options.hint;
+    this.quiet = options.quiet ?? false;
   }
 }
 
@@ -106,6 +110,8 @@ export interface ErrorReport {
   bug: boolean;
   /** The stack trace, for bugs only. */
   stack: string | undefined;
+  /** Print nothing: the user chose to stop. */
+  quiet?: boolean;
 }
 
 /** Why nrp stopped retrying a transient status before `retryCount` ran out. */
@@ -298,6 +304,7 @@ export function reportError(err: unknown): ErrorReport {
       hint: err.hint,
       status: inner?.status,
       stack: undefined,
+      quiet: err.quiet,
     };
   }
   if (lib !== undefined && err instanceof lib.NRPError) {
@@ -397,4 +404,12 @@ export function withAuthHint(err: unknown, hint: (url: string) => string | undef
     });
   }
   return withHint(err, text);
+}
+
+/**
+ * The user declined a confirmation: exit 2 (nothing was done) without an error message, after
+ * the command has said what was not done.
+ */
+export function declined(): CliError {
+  return new CliError("Cancelled.", { exitCode: ExitCode.usage, code: "cancelled", quiet: true });
 }

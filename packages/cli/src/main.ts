@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 
 import { loadClient } from "./client-module.js";
+import { completionScript } from "./completion.js";
 
 import { DEFAULT_MAX_WAIT, authHint, createContext, resolveAlias } from "./context.js";
 import type { GlobalOptions } from "./context.js";
@@ -316,6 +317,18 @@ function buildProgram(
     );
     registerCommand(group, primary, aliases, def, invoke);
   }
+  program
+    .command("completion")
+    .description("Print a shell completion script (bash, zsh or fish)")
+    .argument("<shell>", "bash, zsh or fish")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ source <(nrp completion bash)      (in ~/.bashrc; zsh: the same with zsh)\n" +
+        "  $ nrp completion fish > ~/.config/fish/completions/nrp.fish\n",
+    )
+    .action((shell: string) => {
+      io.stdout.write(completionScript(program, shell));
+    });
   const nounGroups = new Map<NounKey, Command>();
   for (const def of commands) {
     for (const key of [def.noun, ...(def.alsoUnder ?? [])]) {
@@ -401,6 +414,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
           ? rightForm(program, COMMANDS, argv)
           : undefined) ?? `Run "${commandPath(program, argv)} --help" for usage.`;
     }
+    if (report.quiet === true) return report.exitCode;
     (state.output ?? new Output(io, prescan(argv, io))).error(report);
     return report.exitCode;
   }

@@ -244,12 +244,54 @@ export function facetCounts(aggregations: Readonly<Record<string, unknown>>): Fa
 }
 
 /**
+ * What is wrong with a query string's syntax, in words, e.g. `an unclosed double quote (")`;
+ * undefined when nothing obvious is.
+ *
+ * The server says only "Invalid query string syntax" (or, on InvenioRDM, finds nothing).
+ */
+export function queryProblem(query: string): string | undefined {
+  const q = query.replace(/\\./g, "__");
+  const quotes = (q.match(/"/g) ?? []).length;
+  if (quotes % 2 === 1) return 'an unclosed double quote (")';
+  const bare = q.replace(/"[^"]*"/g, '""');
+  let depth = 0;
+  for (const c of bare) {
+    if (c === "(") depth++;
+    if (c === ")" && --depth < 0) return "a closing parenthesis without an opening one";
+  }
+  if (depth > 0) return "an opening parenthesis that is never closed";
+  const opens = (bare.match(/[[{]/g) ?? []).length;
+  const closes = (bare.match(/[\]}]/g) ?? []).length;
+  if (opens !== closes) return "a range ([a TO b] or {a TO b}) that is not closed";
+  if (/(^|\s)(AND|OR|NOT|&&|\|\|)\s*$/.test(bare))
+    return "an operator (AND, OR, NOT) with nothing after it";
+  if (/^\s*(AND|OR|&&|\|\|)(\s|$)/.test(bare))
+    return "an operator (AND, OR) with nothing before it";
+  if (/[^\s:]+:\s*$/.test(bare) || /:\s+(AND|OR)\b/.test(bare))
+    return "a field name with no value after the colon";
+  if (/\//.test(bare)) {
+    return 'a "/", which starts a regular expression there; escape it as \\/ or quote the phrase';
+  }
+  return undefined;
+}
+
+/**
  * Adds the right hint to a search failure: a page past the window points to `nrp scan records`.
  */
-export function searchFailure(err: unknown, page: number, size: number): unknown {
+export function searchFailure(err: unknown, page: number, size: number, query?: string): unknown {
   const status = (err as { status?: unknown } | null)?.status;
   if (status !== 400) return err;
   const message = err instanceof Error ? err.message : "";
+  const problem = query === undefined ? undefined : queryProblem(query);
+  if (/query/i.test(message) && !/querystring parameters/i.test(message)) {
+    return withHint(
+      err,
+      problem === undefined
+        ? "Check the query's syntax (OpenSearch query_string): quote phrases, balance parentheses, " +
+            'escape reserved characters such as / and : with a backslash, e.g. "a\\/b".'
+        : `The query has ${problem}.`,
+    );
+  }
   if (page * size > SEARCH_WINDOW || /querystring parameters/i.test(message)) {
     return withHint(
       err,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 
 import { NRPInvenioClient } from "nrp-invenio-client";
@@ -5,7 +6,7 @@ import { startDevServer } from "nrp-invenio-devserver";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { jsonOf, useDevserverCli } from "./helpers.js";
+import { jsonOf, run, useDevserverCli } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -275,6 +276,83 @@ describe("what a new user types in the first hour", () => {
       }
     });
   });
+
+  describe("polish", () => {
+    it("get record --fields prints only those fields", async () => {
+      const hits = jsonOf(await nrp(["search", "soil", "--format", "json"])) as unknown as Json[];
+      const id = hits[0]?.["id"] as string;
+      const r = jsonOf(await nrp(["get", "record", id, "--fields", "id,metadata.title"]));
+      expect(r).toEqual([{ id, metadata: { title: "Soil samples of Moravia" } }]);
+    });
+
+    it("a declined confirmation exits without an error message", async () => {
+      const created = jsonOf(
+        await nrp(["create", "record", "documents", '{"title": "Keep me"}', "--no-files"]),
+      );
+      const r = await nrp(["delete", "record", created["id"] as string], { answers: ["n"] });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("Nothing was deleted.");
+      expect(r.stderr).not.toContain("Error");
+    });
+
+    it("an alias URL with a path warns", async () => {
+      const r = await nrp([
+        "--config",
+        `${cli.home.home}/path.yaml`,
+        "add",
+        "alias",
+        `${cli.server.url}/api/records`,
+        "pathy",
+        "--skip-token",
+      ]);
+      expect(r.stderr).toContain(`has a path (/api/records)`);
+      expect(r.stderr).toContain(`Add it as ${cli.server.url}`);
+    });
+
+    it("a query syntax error hints at the cause", async () => {
+      const quote = await nrp(["search", "records", 'metadata.title:"soil']);
+      expect(quote.code).toBe(5);
+      expect(quote.stderr).toContain('The query has an unclosed double quote (").');
+      const paren = await nrp(["search", "title:(soil"]);
+      expect(paren.code).toBe(5);
+      expect(paren.stderr).toContain("an opening parenthesis that is never closed");
+    });
+  });
+});
+
+describe("nrp completion", () => {
+  /** Runs the bash completion function for the words typed so far (the last one being completed). */
+  function complete(script: string, words: string[]): string[] {
+    const program =
+      `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+      `COMP_CWORD=${String(words.length - 1)}; _nrp_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const out = execFileSync("bash", ["--norc", "--noprofile", "-c", program], {
+      encoding: "utf8",
+    });
+    return out.split("\n").filter((l) => l !== "");
+  }
+
+  it("bash completes verbs, nouns and a command's options", async () => {
+    const r = await run(["completion", "bash"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(complete(r.stdout, ["nrp", "se"])).toEqual(expect.arrayContaining(["search", "select"]));
+    expect(complete(r.stdout, ["nrp", "get", "rec"])).toEqual(["record", "records"]);
+    expect(complete(r.stdout, ["nrp", "--alias", "x", "get", "record", "--fie"])).toEqual([
+      "--fields",
+    ]);
+    expect(complete(r.stdout, ["nrp", "--format", "js"])).toEqual(["json", "jsonl"]);
+  });
+
+  it("zsh and fish scripts, and a usage error for another shell", async () => {
+    const zsh = await run(["completion", "zsh"]);
+    expect(zsh.stdout).toContain("bashcompinit");
+    const fish = await run(["completion", "fish"]);
+    expect(fish.stdout).toContain('complete -c nrp -n "__fish_use_subcommand"');
+    expect(fish.stdout).toContain("-l fields");
+    const other = await run(["completion", "tcsh"]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('No completion for the shell "tcsh"');
+  });
 });
 
 describe("curators and batches of requests", () => {
@@ -336,6 +414,11 @@ describe("curators and batches of requests", () => {
     const stored = jsonOf(await nrp(["get", "variable", "firstq"]));
     expect(stored["values"]).toHaveLength(2);
     expect(outcomes[0]?.["item"]).toBe(1);
+    // A multi-valued variable of requests: each is cancelled in turn, with a line each.
+    const cancelled = await nrp(["cancel", "request", "@firstq"]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stderr).toContain("Cancelled 2 of 2 requests.");
+    expect(cancelled.stderr.match(/^ok {6}cancelled publish_draft request/gm)).toHaveLength(2);
   });
 
   it("the inbox shows number, record title and community slug; accept by number or id prefix", async () => {

@@ -104,6 +104,20 @@ function checkCleartext(ctx: CommandContext, input: AddAliasInput): void {
   ctx.io.stderr.write(`Warning: ${warning}\n`);
 }
 
+/**
+ * Warns about a path after the host (`https://repo.example.org/api`, a pasted record page): an
+ * alias names the repository's address, and Invenio's API lives at `<origin>/api`.
+ */
+function warnPath(ctx: CommandContext, url: string): void {
+  const { origin, pathname } = new URL(url);
+  if (pathname === "/" || pathname === "") return;
+  ctx.output.warn(
+    `${url} has a path (${pathname}); a repository alias is usually its bare address, ` +
+      `${origin}, under which nrp finds /api and /.well-known/repository. Add it as ${origin} ` +
+      "unless the repository really lives under that path.",
+  );
+}
+
 const ALIAS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 async function askForToken(ctx: CommandContext, url: string): Promise<string> {
@@ -336,6 +350,7 @@ export default defineCommand({
       );
     }
     checkCleartext(ctx, input);
+    warnPath(ctx, input.url);
     const token = input.token ?? (input.skipToken ? undefined : await askForToken(ctx, input.url));
     if (input.check) {
       const client = await checkRepository(ctx, input.url, token, input.verify);

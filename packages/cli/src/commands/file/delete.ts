@@ -1,6 +1,6 @@
 import { confirm, requireConfirmable } from "../../confirm.js";
 import { defineCommand, flag, requiredString } from "../../define.js";
-import { CliError, ExitCode, UsageError } from "../../errors.js";
+import { UsageError, declined } from "../../errors.js";
 import { configDir } from "../../file-transfer.js";
 import { selectKeys } from "../../file-select.js";
 import { recordWithFiles } from "../../record-files.js";
@@ -58,7 +58,7 @@ export default defineCommand({
       ctx.io.stderr.write(`About to delete from ${record.mid}:\n${listing}\n`);
       if (!(await confirm(ctx.io, false, "Delete?"))) {
         ctx.output.info("Nothing was deleted.");
-        throw new CliError("Cancelled.", { exitCode: ExitCode.usage, code: "cancelled" });
+        throw declined();
       }
     }
     const recordUrl = record.links["self"] ?? record.mid;

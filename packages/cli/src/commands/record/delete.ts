@@ -4,7 +4,7 @@ import { loadClient } from "../../client-module.js";
 import { confirm, requireConfirmable } from "../../confirm.js";
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString } from "../../define.js";
-import { CliError, ExitCode, UsageError, reportError, withHint } from "../../errors.js";
+import { CliError, ExitCode, UsageError, declined, reportError, withHint } from "../../errors.js";
 import { expandIds, resolveRecord } from "../../record-ids.js";
 import { recordTitle } from "../../record-view.js";
 import { orReview } from "../../review.js";
@@ -114,7 +114,7 @@ export default defineCommand({
       ctx.io.stderr.write(`About to delete ${drafts.length} draft(s):\n${listing}\n`);
       if (!(await confirm(ctx.io, false, "Delete?"))) {
         ctx.output.info("Nothing was deleted.");
-        throw new CliError("Cancelled.", { exitCode: ExitCode.usage, code: "cancelled" });
+        throw declined();
       }
     }
     const deleted: { id: string; mid: string; deleted: true }[] = [];
@@ -156,7 +156,7 @@ async function requestDeletion(
     );
     if (!(await confirm(ctx.io, false, "Continue?"))) {
       ctx.output.info("Nothing was requested.");
-      throw new CliError("Cancelled.", { exitCode: ExitCode.usage, code: "cancelled" });
+      throw declined();
     }
   }
   const done: Record<string, unknown>[] = [];

@@ -9,6 +9,7 @@ import { yaml } from "../../lazy-require.js";
 import { expandIds, resolveRecord, storeVariable } from "../../record-ids.js";
 import type { RecordForm } from "../../record-ids.js";
 import { printRecord, printRecords, recordData } from "../../record-view.js";
+import { collect, fieldColumns, fieldRow, hitData, stringList } from "../../search.js";
 import { parseSetTarget } from "../../variables.js";
 import type { SetTarget } from "../../variables.js";
 
@@ -22,6 +23,8 @@ export interface GetRecordInput {
   outputFile: string | undefined;
   force: boolean;
   set: SetTarget | undefined;
+  /** `--fields`: print only these dotted paths. */
+  fields: string[] | undefined;
 }
 
 /** The text written by `-o FILE`: YAML or JSON Lines by extension, JSON otherwise. */
@@ -53,10 +56,11 @@ export default defineCommand({
   summary: "Show one or more records or drafts",
   description:
     "Read records by id. An id is a mid (datasets/abcde-12345, draft/datasets/abcde-12345), a\n" +
-    "bare id (the repository's default model), an API or landing-page URL, a DOI (10.x/...,\n" +
+    "bare id (looked up in every model), an API or landing-page URL, a DOI (10.x/...,\n" +
     "doi:10.x/..., https://doi.org/10.x/...), or @name for the ids stored in a variable.\n" +
     "--draft reads the draft of each record, --published the published record. One id prints the\n" +
     "record; several print a list. With -o the JSON goes to a file instead of stdout.\n" +
+    "--fields id,metadata.title prints only those fields, one row per record.\n" +
     "DOIs are resolved through DataCite (set NRP_DOI_RESOLVER_URL for another resolver).",
   arguments: [{ name: "<ids...>", description: "record ids, URLs, DOIs or @variables" }],
   options(cmd) {
@@ -68,7 +72,12 @@ export default defineCommand({
       .option("--expand", "ask the server to expand references (?expand=true)")
       .option("-o, --output <file>", "write the record(s) to a file (.json, .jsonl, .yaml)")
       .option("--force", "overwrite the -o file if it exists")
-      .option("--set <var>", "store the records' API URLs in a variable (+var appends)");
+      .option("--set <var>", "store the records' API URLs in a variable (+var appends)")
+      .option(
+        "--fields <fields>",
+        "output only these fields, dotted paths, comma-separated or repeated",
+        collect,
+      );
   },
   examples: [
     { command: "nrp get record datasets/abcde-12345", description: "a published record" },
@@ -90,6 +99,7 @@ export default defineCommand({
       throw new UsageError("--draft and --published cannot be used together.");
     }
     const set = optionalString(opts["set"], "--set");
+    const fields = stringList(opts["fields"], "--fields");
     const force = flag(opts["force"]);
     const outputFile = optionalString(opts["output"], "--output");
     if (force && outputFile === undefined) throw new UsageError("--force only applies to -o.");
@@ -102,6 +112,7 @@ export default defineCommand({
       outputFile,
       force,
       set: set === undefined ? undefined : parseSetTarget(set),
+      fields: fields.length > 0 ? fields : undefined,
     };
   },
   async run(ctx, input) {
@@ -129,7 +140,15 @@ export default defineCommand({
         ctx.output.warn(`${id}: ${report.message}`);
       }
     }
-    if (input.outputFile !== undefined) {
+    const fields = input.fields;
+    if (fields !== undefined && input.outputFile === undefined) {
+      // A projection prints the same shape for one record or several: a row per record.
+      ctx.output.list(
+        records.map((r) => fieldRow(r, fields)),
+        fieldColumns(fields),
+        records.map((r) => hitData(r, fields)),
+      );
+    } else if (input.outputFile !== undefined) {
       // Nothing is written when nothing was read: an empty file would look like a result.
       if (records.length === 0) {
         throw new CliError("No record could be read; nothing was written.", {
@@ -137,7 +156,9 @@ export default defineCommand({
           code: failures[0]?.report.code ?? "not_found",
         });
       }
-      const data = many ? records.map(recordData) : recordData(records[0] as NRPRecord);
+      const one = (r: NRPRecord): unknown =>
+        fields === undefined ? recordData(r) : hitData(r, fields);
+      const data = many ? records.map(one) : one(records[0] as NRPRecord);
       await writeOutputFile(input.outputFile, fileText(input.outputFile, data, many), input.force);
       ctx.output.info(
         `Wrote ${records.length} record${records.length === 1 ? "" : "s"} to ${input.outputFile}.`,

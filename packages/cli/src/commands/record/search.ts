@@ -15,6 +15,7 @@ import {
   parseFacets,
   parseQueryInput,
   positiveInt,
+  queryProblem,
   queryOptions,
   searchBuilder,
   searchFailure,
@@ -128,7 +129,7 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       try {
         page = await builder.execute({ signal: ctx.signal });
       } catch (err) {
-        throw searchFailure(err, input.page, input.size);
+        throw searchFailure(err, input.page, input.size, input.query);
       }
       const hits: NRPRecord[] = [...page];
       const fields = input.fields;
@@ -155,9 +156,13 @@ function searchDefinition(verb: "search" | "list"): CommandDefinition<SearchReco
       if (page.total === 0 && input.query !== undefined && input.query.trim() !== "") {
         // InvenioRDM searches a malformed query string's words as plain text instead of refusing it.
         const repository = await (await ctx.client()).info.repository({ signal: ctx.signal });
+        const problem = queryProblem(input.query);
         if (repository.isRdm) {
           ctx.output.info(
-            "InvenioRDM does not refuse a malformed query: it searches its words as plain text, which usually finds nothing. Check the query's syntax if you expected hits.",
+            "InvenioRDM does not refuse a malformed query: it searches its words as plain text, which usually finds nothing. " +
+              (problem === undefined
+                ? "Check the query's syntax if you expected hits."
+                : `The query has ${problem}.`),
           );
         }
       }
