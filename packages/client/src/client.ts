@@ -292,6 +292,14 @@ export class NRPInvenioClient {
     await this.#http.close();
   }
 
+  /**
+   * Closes the client at the end of an `await using` block, so that it cannot be left open:
+   * `await using client = NRPInvenioClient.fromConfig();`.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** A plain form with the token redacted. */
   toJSON(): Record<string, unknown> {
     return { serverUrl: this.serverUrl, options: this.options };

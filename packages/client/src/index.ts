@@ -106,12 +106,15 @@ export {
   ReviewPendingError,
   flattenPayload,
   restoreHierarchy,
+  timelineEventKind,
 } from "./resources/requests.js";
 export type {
   CreateRequestOptions,
   RequestActionOptions,
   RequestSearchOptions,
   RequestStatus,
+  TimelineEvent,
+  TimelineEventKind,
 } from "./resources/requests.js";
 export {
   NRPSearchRequest,

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, resolve as resolvePath } from "node:path";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -24,6 +26,7 @@ import { landingService } from "./services/records/landing.js";
 import { recordsService } from "./services/records/routes.js";
 import { requestsService } from "./services/requests/service.js";
 import { searchService } from "./services/search.js";
+import { vocabulariesService } from "./services/vocabularies.js";
 import { FLAVOUR_TRAITS } from "./services/flavour.js";
 import type { Flavour, Service, ServiceContext } from "./services/service.js";
 import { BlobStore } from "./store/blobs.js";
@@ -124,6 +127,7 @@ const SERVICES: Readonly<Record<Flavour, readonly Service[]>> = {
     filesService,
     landingService,
     doisService,
+    vocabulariesService,
     adminService,
   ],
   rdm: [
@@ -148,9 +152,33 @@ async function loadConfig(opts: DevServerOptions): Promise<ResolvedConfig> {
     );
   }
   if (opts.configFile !== undefined) {
-    return resolveConfig(await loadConfigFile(opts.configFile), opts.configFile);
+    const config = resolveConfig(await loadConfigFile(opts.configFile), opts.configFile);
+    // Token files of a config file are relative to the file, wherever the server is started.
+    const base = dirname(resolvePath(opts.configFile));
+    for (const user of config.users) {
+      if (user.tokenFile !== undefined) user.tokenFile = resolvePath(base, user.tokenFile);
+    }
+    return config;
   }
   return resolveConfig(opts.config, "config option");
+}
+
+/**
+ * Writes each configured `tokenFile` (the token and a newline, mode 0600). The file is renamed
+ * into place, so a test harness that waits for it never reads half a token; it appears once the
+ * server listens.
+ */
+async function writeTokenFiles(
+  config: ResolvedConfig,
+  token: (username: string) => string,
+): Promise<void> {
+  for (const user of config.users) {
+    if (user.tokenFile === undefined) continue;
+    await mkdir(dirname(user.tokenFile), { recursive: true });
+    const partial = `${user.tokenFile}.${String(process.pid)}.partial`;
+    await writeFile(partial, `${token(user.username)}\n`, { mode: 0o600 });
+    await rename(partial, user.tokenFile);
+  }
 }
 
 function checkOptions(opts: DevServerOptions): void {
@@ -367,6 +395,12 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const { port } = server.address() as AddressInfo;
     const url = listeningUrl(scheme, host, port);
     bound.listening = { scheme, host, port, url };
+    try {
+      await writeTokenFiles(config, token);
+    } catch (error) {
+      await Promise.all(servers.map(stop));
+      throw error;
+    }
 
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => {

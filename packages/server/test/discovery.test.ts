@@ -46,14 +46,27 @@ describe("nrp flavour discovery (protocol §2.2–2.4)", () => {
     const res = await call(`${url}/.well-known/repository/models`);
     expect(res.status).toBe(200);
     const types = (res.body as { type: string }[]).map((m) => m.type);
+    // The vocabularies of a typical NRP repository (recorded `well-known-models`), then the
+    // generic ones of the default config.
     expect(types).toEqual([
       "datasets",
       "documents",
       "affiliations",
+      "awards",
+      "funders",
+      "subjects",
+      "names",
       "affiliations-vocab",
+      "awards-vocab",
+      "funders-vocab",
+      "subjects-vocab",
+      "names-vocab",
       "languages",
+      "resourcetypes",
+      "licenses",
     ]);
-    const [datasets, documents, affiliations, writable] = res.body;
+    const [datasets, documents, affiliations] = res.body;
+    const writable = res.body[7];
     expect(datasets).toEqual({
       schema: "local://datasets-1.0.0.json",
       type: "datasets",

@@ -366,7 +366,10 @@ describe("file errors", () => {
     expect(entry.links).toEqual({
       self: `${recordFiles}/data.txt`,
       content: `${recordFiles}/data.txt/content`,
+      // oarepo-runtime links the UI preview page of a record's file.
+      preview: `${recordFiles.replace("/api/", "/").replace(/\/files$/, "")}/files/data.txt/preview`,
     });
+    expect(entry.access).toEqual({ hidden: false });
     expect((await call(`${recordFiles}/data.txt/content`)).text).toBe("published");
     for (const [method, url] of [
       ["POST", recordFiles],
@@ -390,9 +393,7 @@ describe("file errors", () => {
     expect(empty.body.errors).toEqual([
       {
         field: "files.enabled",
-        messages: [
-          "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
-        ],
+        messages: ["Missing uploaded files."],
       },
     ]);
     await send("POST", files, { token: owner(), body: [{ key: "p.txt" }] });
@@ -420,9 +421,7 @@ describe("file errors", () => {
     expect(empty.body.errors).toEqual([
       {
         field: "files.enabled",
-        messages: [
-          "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
-        ],
+        messages: ["Missing uploaded files."],
       },
     ]);
     await uploadL(server(), files, "k.txt", Buffer.from("k"));

@@ -147,8 +147,20 @@ describe("communities", () => {
 
   test("the seeded communities are physics and biology with fixed UUIDs", () => {
     expect(server().config.communities).toEqual([
-      { id: PHYSICS, slug: "physics", title: "Physics", curators: ["curator"] },
-      { id: BIOLOGY, slug: "biology", title: "Biology", curators: ["curator"] },
+      {
+        id: PHYSICS,
+        slug: "physics",
+        title: "Physics",
+        curators: ["curator"],
+        roles: { curator: ["curator"] },
+      },
+      {
+        id: BIOLOGY,
+        slug: "biology",
+        title: "Biology",
+        curators: ["curator"],
+        roles: { curator: ["curator"] },
+      },
     ]);
   });
 

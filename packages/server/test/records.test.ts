@@ -182,9 +182,7 @@ describe("records lifecycle (nrp flavour)", () => {
     expect(res.body.errors).toEqual([
       {
         field: "files.enabled",
-        messages: [
-          "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
-        ],
+        messages: ["Missing uploaded files."],
       },
     ]);
   });
@@ -259,9 +257,7 @@ describe("records lifecycle (nrp flavour)", () => {
     expect(res.body.errors).toEqual([
       {
         field: "files.enabled",
-        messages: [
-          "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
-        ],
+        messages: ["Missing uploaded files."],
       },
     ]);
   });

@@ -62,6 +62,7 @@ describe("persistence", () => {
         { version: 6 },
         { version: 7 },
         { version: 8 },
+        { version: 9 },
       ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -360,6 +361,7 @@ describe("configuration", () => {
         id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5/),
         title: "chem",
         curators: ["curator"],
+        roles: { curator: ["curator"] },
       },
     ]);
     expect(resolveConfig({ communities: [{ slug: "chem" }] }, "x").communities[0]?.id).toBe(

@@ -4,6 +4,7 @@
 
 import { ErrorCodes, NRPError } from "./errors.js";
 import type { UploadPart } from "./errors.js";
+import type { Json } from "./json.js";
 import type { SignalOptions } from "./options.js";
 
 /**
@@ -198,6 +199,11 @@ export interface ResumeState {
  * request; see `keepPendingOnFailure` for what stays on the server.
  */
 export interface UploadOptions extends SignalOptions {
+  /**
+   * The file's metadata (e.g. `{ title: "Data" }`), stored with it on initialisation.
+   * @default {}
+   */
+  metadata?: Json | undefined;
   /**
    * `"L"`: one request; `"M"`: parts (needs a known, non-zero size); `"auto"`: M when the
    * repository offers it and the file has at least {@link MULTIPART_THRESHOLD} bytes.

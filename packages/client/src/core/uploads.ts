@@ -224,6 +224,25 @@ function isUploadSource(input: unknown): input is UploadSource {
 }
 
 /**
+ * Whether `value` is something an upload can read from (a path, bytes, a `Blob`, a stream or an
+ * {@link UploadSource}), as opposed to a plain options or metadata object; lets
+ * `files.create(key, source, options)` and its older `create(key, metadata, source, options)` form
+ * be told apart.
+ */
+export function isUploadInput(value: unknown): value is UploadInput {
+  return (
+    typeof value === "string" ||
+    value instanceof Uint8Array ||
+    (typeof Blob !== "undefined" && value instanceof Blob) ||
+    value instanceof Readable ||
+    isUploadSource(value) ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as { getReader?: unknown }).getReader === "function")
+  );
+}
+
+/**
  * Turns any {@link UploadInput} into an {@link UploadSource}; `size` is required for streams that
  * should go up as multipart, and checked against the real size for other inputs.
  */

@@ -41,6 +41,8 @@ export const RETRY_ERROR_CODES: ReadonlySet<string> = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
+  // fetch's network failure where the runtime says no more (a browser never does).
+  "NETWORK_ERROR",
 ]);
 
 /** Whether `method` may be retried; POST/PATCH only when the call site marks it safe. */

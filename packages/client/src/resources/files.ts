@@ -5,7 +5,7 @@
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { ErrorCodes, NRPError } from "../core/errors.js";
-import { toUploadSource } from "../core/uploads.js";
+import { isUploadInput, toUploadSource } from "../core/uploads.js";
 import type { UploadInput } from "../core/uploads.js";
 import { planUpload } from "../core/transfers.js";
 import type { DownloadFileOptions, UploadOptions } from "../core/transfers.js";
@@ -266,7 +266,7 @@ export class NRPFile {
     // Open the source before deleting anything, so a bad path loses nothing.
     const src = await toUploadSource(source, { size: options.size });
     await this.delete({ signal: options.signal });
-    return list.create(this.key, metadata, src, options);
+    return list.create(this.key, src, { ...options, metadata });
   }
 
   /** A short description for logs. */
@@ -382,12 +382,28 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
    *   onProgress: (p) => console.error(`${p.transferredBytes}/${p.totalBytes}`),
    * });
    */
-  async create(
+  create(key: string, source: UploadInput, options?: UploadOptions): Promise<NRPFile>;
+  /**
+   * The older form of {@link NRPRecordFiles.create}, with the metadata before the source; still
+   * supported. `options.metadata` is ignored in this form.
+   */
+  create(
     key: string,
     metadata: Json,
     source: UploadInput,
-    options: UploadOptions = {},
+    options?: UploadOptions,
+  ): Promise<NRPFile>;
+  async create(
+    key: string,
+    first: Json | UploadInput,
+    second?: UploadInput | UploadOptions,
+    third?: UploadOptions,
   ): Promise<NRPFile> {
+    // create(key, metadata, source, options?) when a source comes third; else the options form.
+    const positional = second !== undefined && isUploadInput(second);
+    const source = (positional ? second : first) as UploadInput;
+    const options: UploadOptions = (positional ? third : second) ?? {};
+    const metadata: Json = positional ? (first as Json) : (options.metadata ?? {});
     checkFileKey(key);
     const ctx = this.#context();
     const listUrl = this.#listUrl();

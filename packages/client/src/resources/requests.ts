@@ -21,6 +21,40 @@ export type RequestContext = Pick<ResourceContext, "http"> & Partial<Pick<Resour
 /** Options of every call on a request: the `signal`. */
 export type RequestActionOptions = SignalOptions;
 
+/**
+ * What a request's timeline event is, readably: a comment, a log of an action (`payload.event`
+ * says which), or one of oarepo's escalation, record snapshot, topic delete and topic update
+ * events; `other` for a type this client does not know.
+ */
+export type TimelineEventKind =
+  "comment" | "log" | "escalation" | "record_snapshot" | "topic_delete" | "topic_update" | "other";
+
+/** The one-letter event types Invenio (`C`, `L`) and oarepo (`E`, `S`, `D`, `T`) send. */
+const EVENT_KINDS: Readonly<Record<string, TimelineEventKind>> = {
+  C: "comment",
+  L: "log",
+  E: "escalation",
+  S: "record_snapshot",
+  D: "topic_delete",
+  T: "topic_update",
+};
+
+/**
+ * The readable kind of a timeline event's `type`: the server sends a single letter (`"C"`), which
+ * says little to a reader.
+ */
+export function timelineEventKind(type: unknown): TimelineEventKind {
+  if (typeof type !== "string") return "other";
+  const kind = EVENT_KINDS[type] ?? EVENT_KINDS[type.toUpperCase()];
+  if (kind !== undefined) return kind;
+  return (Object.values(EVENT_KINDS) as string[]).includes(type)
+    ? (type as TimelineEventKind)
+    : "other";
+}
+
+/** One event of a request's timeline: the server's JSON, plus its readable {@link TimelineEventKind}. */
+export type TimelineEvent = Json & { kind: TimelineEventKind };
+
 /** Options of creating a request. */
 export interface CreateRequestOptions extends RequestActionOptions {
   /**
@@ -284,12 +318,12 @@ export class NRPRecordRequest {
   }
 
   /** The request's events, oldest first: comments and a log entry for each action. */
-  async timeline(options: RequestActionOptions = {}): Promise<Json[]> {
+  async timeline(options: RequestActionOptions = {}): Promise<TimelineEvent[]> {
     const res = await this.#ctx.http.getJSON(this.#link("timeline"), {
       query: { size: 1000 },
       signal: options.signal,
     });
-    return hitsOf(res.body);
+    return hitsOf(res.body).map((event) => ({ ...event, kind: timelineEventKind(event.type) }));
   }
 
   /** A deep copy of the request JSON, with the payload's local changes in colon form. */

@@ -554,7 +554,7 @@ export class NRPSearchRequest {
    *   console.log(record.id);
    * }
    */
-  async *scan(options: ScanOptions = {}): AsyncGenerator<NRPRecord> {
+  async *scan<M extends object = Json>(options: ScanOptions = {}): AsyncGenerator<NRPRecord<M>> {
     const window = options.window ?? SEARCH_WINDOW;
     const pageSize = Math.min(options.pageSize ?? SCAN_PAGE_SIZE, window);
     positiveInteger("window", window);
@@ -591,7 +591,7 @@ export class NRPSearchRequest {
             if (seen.has(key)) continue;
             seen.add(key);
             progress.seen++;
-            yield record;
+            yield record as NRPRecord<M>;
           }
           options.onProgress?.({ ...progress });
           if (hitsOf(raw).length < pageSize || page * pageSize >= totalOf(raw)) break;

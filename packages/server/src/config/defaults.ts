@@ -4,6 +4,7 @@ import type {
   MetadataSchema,
   ResolvedModel,
   ResolvedUser,
+  VocabularyConfig,
 } from "./types.js";
 
 const person: MetadataSchema = {
@@ -178,5 +179,105 @@ export const RDM_RECORDS_MODEL: ResolvedModel = {
   requireCommunity: false,
   publishing: "direct",
   mintDoi: true,
-  requests: { types: [], autoAccept: [] },
+  requests: { types: [], autoAccept: [], receivers: {} },
+  review: true,
+};
+
+/**
+ * The vocabularies of a typical NRP repository (oarepo on InvenioRDM 13): RDM's affiliations,
+ * awards, funders, subjects and names (recorded `well-known-models`), and the generic
+ * languages, resource types and licenses, with a few entries each so that searches find
+ * something.
+ */
+export const DEFAULT_VOCABULARIES: Readonly<Record<string, VocabularyConfig>> = {
+  affiliations: {
+    entries: [
+      {
+        id: "05x2bcf33",
+        name: "Charles University",
+        acronym: "CUNI",
+        identifiers: [{ scheme: "ror", identifier: "024d6js02" }],
+        title: { en: "Charles University", cs: "Univerzita Karlova" },
+      },
+      {
+        id: "01swzsf04",
+        name: "CESNET",
+        acronym: "CESNET",
+        identifiers: [{ scheme: "ror", identifier: "050dkka69" }],
+        title: { en: "CESNET" },
+      },
+    ],
+  },
+  awards: {
+    entries: [
+      {
+        id: "00k4n6c32::101007524",
+        number: "101007524",
+        title: { en: "Open science infrastructure" },
+        acronym: "OSI",
+        funder: { id: "00k4n6c32" },
+      },
+    ],
+  },
+  funders: {
+    entries: [
+      {
+        id: "00k4n6c32",
+        name: "European Commission",
+        country: "BE",
+        identifiers: [{ scheme: "ror", identifier: "00k4n6c32" }],
+        title: { en: "European Commission" },
+      },
+      {
+        id: "01pv73b02",
+        name: "Czech Science Foundation",
+        country: "CZ",
+        identifiers: [{ scheme: "ror", identifier: "01pv73b02" }],
+        title: { en: "Czech Science Foundation", cs: "Grantová agentura České republiky" },
+      },
+    ],
+  },
+  subjects: {
+    entries: [
+      {
+        id: "https://id.loc.gov/authorities/subjects/sh85118553",
+        scheme: "LCSH",
+        subject: "Science",
+      },
+      { id: "euroscivoc:1", scheme: "EuroSciVoc", subject: "natural sciences" },
+    ],
+  },
+  names: {
+    entries: [
+      {
+        id: "0000-0002-1825-0097",
+        name: "Carberry, Josiah",
+        given_name: "Josiah",
+        family_name: "Carberry",
+        identifiers: [{ scheme: "orcid", identifier: "0000-0002-1825-0097" }],
+        affiliations: [{ name: "Brown University" }],
+      },
+    ],
+  },
+  languages: {
+    entries: [
+      { id: "ces", title: { en: "Czech", cs: "čeština" }, props: { alpha_2: "cs" } },
+      { id: "eng", title: { en: "English", cs: "angličtina" }, props: { alpha_2: "en" } },
+      { id: "deu", title: { en: "German", cs: "němčina" }, props: { alpha_2: "de" } },
+    ],
+  },
+  resourcetypes: {
+    name: "Resource types",
+    entries: [
+      { id: "dataset", title: { en: "Dataset", cs: "Datová sada" } },
+      { id: "publication-article", title: { en: "Journal article", cs: "Článek v časopise" } },
+      { id: "software", title: { en: "Software" } },
+    ],
+  },
+  licenses: {
+    entries: [
+      { id: "cc-by-4.0", title: { en: "Creative Commons Attribution 4.0 International" } },
+      { id: "cc0-1.0", title: { en: "Creative Commons Zero v1.0 Universal" } },
+    ],
+  },
 };

@@ -5,6 +5,7 @@ import {
   BUILTIN_USERS,
   DEFAULT_COMMUNITIES,
   DEFAULT_CONFIG,
+  DEFAULT_VOCABULARIES,
   DEFAULT_MAX_FILE_SIZE,
 } from "./defaults.js";
 import { checkSchema } from "./schema.js";
@@ -23,8 +24,51 @@ import {
   type ResolvedConfig,
   type ResolvedModel,
   type ResolvedUser,
+  type ResolvedVocabulary,
   type UserConfig,
 } from "./types.js";
+
+/** The vocabularies invenio-vocabularies (and InvenioRDM) serve with their own service. */
+export const SPECIAL_VOCABULARIES: readonly string[] = [
+  "affiliations",
+  "awards",
+  "funders",
+  "subjects",
+  "names",
+];
+
+const VOCABULARY_TYPE = /^[a-z][a-z0-9_-]{0,62}$/;
+
+function resolveVocabularies(
+  fail: (key: string, problem: string) => never,
+  raw: unknown,
+): ResolvedVocabulary[] {
+  const all: unknown = raw ?? DEFAULT_VOCABULARIES;
+  if (!isRecord(all)) fail("vocabularies", "must be a mapping of vocabulary type to vocabulary");
+  return Object.entries(all).map(([type, value]) => {
+    const key = `vocabularies.${type}`;
+    if (!VOCABULARY_TYPE.test(type) || type.endsWith("-vocab")) {
+      fail(key, "a vocabulary type must be lower-case letters, digits, '-' or '_'");
+    }
+    const v: unknown = value ?? {};
+    if (!isRecord(v)) fail(key, "must be a mapping with name and entries");
+    checkKeys(fail, v, ["name", "entries"], key);
+    const entries = v.entries ?? [];
+    if (!Array.isArray(entries)) fail(`${key}.entries`, "must be a list of entries");
+    const ids = new Set<string>();
+    const resolved = entries.map((entry: unknown, i) => {
+      if (!isRecord(entry) || typeof entry.id !== "string" || entry.id === "") {
+        fail(`${key}.entries[${i}]`, "must be a mapping with a string id");
+      }
+      if (ids.has(entry.id)) fail(`${key}.entries[${i}].id`, `'${entry.id}' is listed twice`);
+      ids.add(entry.id);
+      return entry as Record<string, unknown> & { id: string };
+    });
+    const name =
+      optionalString(fail, v, "name", key) ?? `${type.charAt(0).toUpperCase()}${type.slice(1)}`;
+    return { type, name, special: SPECIAL_VOCABULARIES.includes(type), entries: resolved };
+  });
+}
 
 /**
  * A configuration problem, with the file (or option) and the key at fault, so the fix is obvious
@@ -125,6 +169,7 @@ function resolveModel(
     "publishing",
     "mintDoi",
     "requests",
+    "review",
   ];
   checkKeys(fail, raw, allowed, key);
   const rawFeatures = raw.features ?? ["drafts", "files"];
@@ -165,6 +210,9 @@ function resolveModel(
     fail(`${key}.publishing`, `must be direct or curated (got ${JSON.stringify(publishing)})`);
   }
   const requests = resolveWorkflow(fail, raw.requests, features.has("requests"), key);
+  const review = raw.review ?? false;
+  if (typeof review !== "boolean") fail(`${key}.review`, "must be true or false");
+  if (review && !features.has("drafts")) fail(`${key}.review`, "needs the 'drafts' feature");
   return {
     type,
     name: optionalString(fail, raw, "name", key) ?? type,
@@ -177,6 +225,7 @@ function resolveModel(
     publishing,
     mintDoi,
     requests,
+    review,
   };
 }
 
@@ -191,11 +240,11 @@ function resolveWorkflow(
 ): Required<WorkflowConfig> {
   const key = `${modelKey}.requests`;
   if (raw !== undefined && !enabled) fail(key, "needs the 'requests' feature");
-  if (!enabled) return { types: [], autoAccept: [] };
+  if (!enabled) return { types: [], autoAccept: [], receivers: {} };
   if (raw === undefined || raw === null)
-    return { types: [...DEFAULT_WORKFLOW_TYPES], autoAccept: [] };
-  if (!isRecord(raw)) fail(key, "must be a mapping with types and autoAccept");
-  checkKeys(fail, raw, ["types", "autoAccept"], key);
+    return { types: [...DEFAULT_WORKFLOW_TYPES], autoAccept: [], receivers: {} };
+  if (!isRecord(raw)) fail(key, "must be a mapping with types, autoAccept and receivers");
+  checkKeys(fail, raw, ["types", "autoAccept", "receivers"], key);
   const list = (name: "types" | "autoAccept", fallback: RequestTypeId[]): RequestTypeId[] => {
     const value = raw[name] ?? fallback;
     if (!Array.isArray(value)) fail(`${key}.${name}`, "must be a list");
@@ -211,10 +260,28 @@ function resolveWorkflow(
   for (const t of autoAccept) {
     if (!types.includes(t)) fail(`${key}.autoAccept`, `'${t}' is not one of the model's types`);
   }
-  return { types, autoAccept };
+  const rawReceivers = raw.receivers ?? {};
+  if (!isRecord(rawReceivers)) fail(`${key}.receivers`, "must map request types to role names");
+  const receivers: Partial<Record<RequestTypeId, string>> = {};
+  for (const [type, role] of Object.entries(rawReceivers)) {
+    if (!types.includes(type as RequestTypeId)) {
+      fail(`${key}.receivers.${type}`, `'${type}' is not one of the model's types`);
+    }
+    if (typeof role !== "string" || !ROLE.test(role)) {
+      fail(`${key}.receivers.${type}`, "must be a community role name such as 'curator'");
+    }
+    receivers[type as RequestTypeId] = role;
+  }
+  return { types, autoAccept, receivers };
 }
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+/** A community role name (invenio-communities' `owner`, `curator`, … or a repository's own). */
+const ROLE = /^[a-z][a-z0-9_-]{0,62}$/;
+/** The roles whose members may read and review a community's drafts (invenio-communities). */
+const REVIEWING_ROLES = ["owner", "manager", "curator"];
+/** Characters of a fixed token: URL-safe, so it travels in a header and a file unchanged. */
+const TOKEN = /^[A-Za-z0-9._~-]{16,256}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A stable UUID (version 5 layout) for a community configured without one. */
@@ -234,7 +301,7 @@ function resolveCommunities(
   return list.map((entry: unknown, i) => {
     const key = `communities[${i}]`;
     if (!isRecord(entry)) fail(key, "must be a mapping with a slug");
-    const allowed: (keyof CommunityConfig)[] = ["slug", "id", "title", "curators"];
+    const allowed: (keyof CommunityConfig)[] = ["slug", "id", "title", "curators", "roles"];
     checkKeys(fail, entry, allowed, key);
     const slug = entry.slug;
     if (typeof slug !== "string" || !SLUG.test(slug)) {
@@ -246,12 +313,39 @@ function resolveCommunities(
       if (seen.has(name)) fail(key, `'${name}' names two communities`);
       seen.add(name);
     }
-    const curators = entry.curators ?? ["curator"];
-    if (!Array.isArray(curators) || !curators.every((c): c is string => typeof c === "string")) {
-      fail(`${key}.curators`, "must be a list of usernames");
+    const usernames = (value: unknown, at: string): string[] => {
+      if (!Array.isArray(value) || !value.every((c): c is string => typeof c === "string")) {
+        fail(at, "must be a list of usernames");
+      }
+      return value;
+    };
+    const roles: Record<string, string[]> = {};
+    const rawRoles = entry.roles ?? {};
+    if (!isRecord(rawRoles)) fail(`${key}.roles`, "must map role names to lists of usernames");
+    for (const [role, members] of Object.entries(rawRoles)) {
+      if (!ROLE.test(role)) fail(`${key}.roles.${role}`, "must be a role name such as 'curator'");
+      roles[role] = usernames(members, `${key}.roles.${role}`);
     }
-    return { id, slug, title: optionalString(fail, entry, "title", key) ?? slug, curators };
+    const curators =
+      entry.curators === undefined
+        ? entry.roles === undefined
+          ? ["curator"]
+          : []
+        : usernames(entry.curators, `${key}.curators`);
+    roles.curator = [...new Set([...(roles.curator ?? []), ...curators])];
+    return {
+      id,
+      slug,
+      title: optionalString(fail, entry, "title", key) ?? slug,
+      curators: reviewers(roles),
+      roles,
+    };
   });
+}
+
+/** The members of a community who may read and review its drafts: owners, managers, curators. */
+export function reviewers(roles: Readonly<Record<string, readonly string[]>>): string[] {
+  return [...new Set(REVIEWING_ROLES.flatMap((r) => roles[r] ?? []))];
 }
 
 function resolveUsers(fail: (key: string, problem: string) => never, raw: unknown): ResolvedUser[] {
@@ -261,7 +355,7 @@ function resolveUsers(fail: (key: string, problem: string) => never, raw: unknow
   raw.forEach((entry: unknown, i) => {
     const key = `users[${i}]`;
     if (!isRecord(entry)) fail(key, "must be a mapping with a username");
-    const allowed: (keyof UserConfig)[] = ["username", "email", "roles"];
+    const allowed: (keyof UserConfig)[] = ["username", "email", "roles", "token", "tokenFile"];
     checkKeys(fail, entry, allowed, key);
     const username = entry.username;
     if (typeof username !== "string" || !USERNAME.test(username)) {
@@ -273,8 +367,26 @@ function resolveUsers(fail: (key: string, problem: string) => never, raw: unknow
     if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === "string")) {
       fail(`${key}.roles`, "must be a list of role names");
     }
-    users.set(username, { username, email, roles });
+    const token = optionalString(fail, entry, "token", key);
+    if (token !== undefined && !TOKEN.test(token)) {
+      fail(`${key}.token`, "must be 16 to 256 characters of A-Z, a-z, 0-9, '-', '.', '_', '~'");
+    }
+    const tokenFile = optionalString(fail, entry, "tokenFile", key);
+    if (tokenFile === "") fail(`${key}.tokenFile`, "must be a file path");
+    users.set(username, {
+      username,
+      email,
+      roles,
+      ...(token === undefined ? {} : { token }),
+      ...(tokenFile === undefined ? {} : { tokenFile }),
+    });
   });
+  const tokens = new Set<string>();
+  for (const user of users.values()) {
+    if (user.token === undefined) continue;
+    if (tokens.has(user.token)) fail("users", `two users have the same token`);
+    tokens.add(user.token);
+  }
   const emails = new Set<string>();
   for (const user of users.values()) {
     if (emails.has(user.email)) fail("users", `e-mail ${user.email} is used by two users`);
@@ -299,6 +411,7 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     "models",
     "users",
     "communities",
+    "vocabularies",
     "maxFileSize",
     "cors",
   ];
@@ -343,6 +456,7 @@ export function resolveConfig(input: unknown, source: string): ResolvedConfig {
     models: resolved,
     users: resolveUsers(fail, raw.users),
     communities: resolveCommunities(fail, raw.communities),
+    vocabularies: resolveVocabularies(fail, raw.vocabularies),
     maxFileSize,
     cors: resolveCors(fail, raw.cors),
   };

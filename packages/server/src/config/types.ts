@@ -66,6 +66,13 @@ export interface ModelConfig {
   mintDoi?: boolean;
   /** The model's request workflow (only with the `requests` feature). */
   requests?: WorkflowConfig;
+  /**
+   * Whether a draft created without a community may join one through InvenioRDM's
+   * community-submission review (`links.review`, `PUT …/draft/review`,
+   * `POST …/draft/actions/submit-review`), as RDM 13-based NRP repositories serve it beside
+   * `parent.communities.default`. Needs the `drafts` feature. @default false
+   */
+  review?: boolean;
 }
 
 /** The request types oarepo-requests defines for records (protocol §6.2). */
@@ -91,6 +98,13 @@ export interface WorkflowConfig {
   types?: RequestTypeId[];
   /** @default [] */
   autoAccept?: RequestTypeId[];
+  /**
+   * The community role that receives each request type not approved automatically, as
+   * oarepo-workflows' `CommunityRole` generators name it: the receiver is
+   * `{"community_role": "<community uuid>:<role>"}` and any member with that role (see
+   * `CommunityConfig.roles`) may accept or decline. @default "curator" for every type
+   */
+  receivers?: Partial<Record<RequestTypeId, string>>;
 }
 
 /** How drafts of a model get published. */
@@ -104,8 +118,35 @@ export interface CommunityConfig {
   id?: string;
   /** @default the slug */
   title?: string;
-  /** Usernames that curate the community: they may read its records' drafts. @default ["curator"] */
+  /**
+   * Usernames that curate the community: they may read its records' drafts. Shorthand for
+   * `roles.curator`. @default ["curator"] (when `roles` is missing too)
+   */
   curators?: string[];
+  /**
+   * Members by community role (invenio-communities' `owner`, `manager`, `curator`, `reader`, or a
+   * repository's own), e.g. `{curator: [alice], owner: [bob]}`. A request goes to the role its
+   * workflow names (`WorkflowConfig.receivers`); owners, managers and curators may read the
+   * community's drafts.
+   */
+  roles?: Record<string, string[]>;
+}
+
+/**
+ * A vocabulary (invenio-vocabularies), listed among the models in discovery and searchable.
+ * `affiliations`, `awards`, `funders`, `subjects` and `names` have their own services
+ * (`/api/<type>`, plus a writable `<type>-vocab` form under `/api/vocabularies/`, as an NRP
+ * repository lists them); any other type is a generic vocabulary at `/api/vocabularies/<type>`.
+ */
+export interface VocabularyConfig {
+  /** Shown in discovery. @default the type, capitalised */
+  name?: string;
+  /**
+   * The seeded entries: each needs a unique string `id`; the rest is served as written (e.g.
+   * `title: {en: …}` for a generic vocabulary, `name`, `acronym`, `identifiers` for an
+   * affiliation). @default []
+   */
+  entries?: Record<string, unknown>[];
 }
 
 /** A user to seed; a personal access token is generated once per data directory. */
@@ -115,6 +156,16 @@ export interface UserConfig {
   email?: string;
   /** e.g. `["curator"]`, `["admin"]`. */
   roles?: string[];
+  /**
+   * A fixed personal access token (at least 16 characters of `A-Za-z0-9-._~`), so that a test
+   * suite can know it in advance; when missing one is generated once per data directory.
+   */
+  token?: string;
+  /**
+   * A file the devserver writes the user's token to at start-up (mode 0600, created with its
+   * directory), relative to the config file's directory; a third-party test suite reads it there.
+   */
+  tokenFile?: string;
 }
 
 /** Repository identity shown in discovery (protocol §2.2). */
@@ -143,6 +194,11 @@ export interface DevServerConfig {
   users?: UserConfig[];
   /** Communities to seed; when given, they replace the default `physics` and `biology`. */
   communities?: CommunityConfig[];
+  /**
+   * Vocabularies by type; when given, they replace the defaults (affiliations, awards, funders,
+   * subjects, names, languages, resourcetypes, licenses, with a few entries each).
+   */
+  vocabularies?: Record<string, VocabularyConfig>;
   /**
    * Largest file in bytes: a multipart init or an upload announcing more is a 400
    * `Maximum file size exceeded.` (invenio-files-rest's `FileSizeError`).
@@ -181,6 +237,8 @@ export interface ResolvedModel {
   mintDoi: boolean;
   /** Empty lists for models without the `requests` feature. */
   requests: Required<WorkflowConfig>;
+  /** InvenioRDM's review of drafts is served for this model. */
+  review: boolean;
 }
 
 /** A community with every default applied. */
@@ -188,7 +246,19 @@ export interface ResolvedCommunity {
   id: string;
   slug: string;
   title: string;
+  /** Everyone who may read the community's drafts and review them: owners, managers, curators. */
   curators: string[];
+  /** Members by role. */
+  roles: Record<string, string[]>;
+}
+
+/** A vocabulary with every default applied. */
+export interface ResolvedVocabulary {
+  type: string;
+  name: string;
+  /** Served at `/api/<type>` (and `/api/vocabularies/<type>-vocab`) rather than generically. */
+  special: boolean;
+  entries: (Record<string, unknown> & { id: string })[];
 }
 
 /** A user with every default applied. */
@@ -196,6 +266,10 @@ export interface ResolvedUser {
   username: string;
   email: string;
   roles: string[];
+  /** The fixed token, if configured. */
+  token?: string;
+  /** Where to write the token, absolute or relative to the config file's directory. */
+  tokenFile?: string;
 }
 
 /** The configuration with every default applied, models sorted by type. */
@@ -204,6 +278,7 @@ export interface ResolvedConfig {
   models: ResolvedModel[];
   users: ResolvedUser[];
   communities: ResolvedCommunity[];
+  vocabularies: ResolvedVocabulary[];
   /** Largest file in bytes. */
   maxFileSize: number;
   cors: Required<CorsConfig>;

@@ -209,6 +209,7 @@ export const communitiesService: Service = (router, app) => {
       description: wanted.description,
       // The creator owns the community and so curates its submissions.
       curators: [user.username],
+      roles: { owner: [user.username] },
       created: timestamp(),
     };
     if (!app.records.insertCommunity(created)) {

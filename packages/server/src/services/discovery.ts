@@ -1,5 +1,5 @@
 import { recordJsonSchema, schemaFileName, schemaId } from "../config/schema.js";
-import type { ResolvedModel } from "../config/types.js";
+import type { ResolvedModel, ResolvedVocabulary } from "../config/types.js";
 import { param, type RequestContext } from "../http/context.js";
 import { HttpError, NOT_FOUND_MESSAGE } from "../http/errors.js";
 import { JSON_TYPE, UI_JSON_TYPE, negotiate } from "../http/negotiate.js";
@@ -122,33 +122,43 @@ function vocabulary(
   };
 }
 
-/** The vocabulary pseudo-models oarepo lists after the data models (protocol §2.3). */
-export function vocabularyInfos(origin: string): Record<string, unknown>[] {
+/**
+ * The vocabulary pseudo-models oarepo-runtime lists after the data models (protocol §2.3,
+ * recorded `well-known-models`): each of RDM's own vocabulary services (`/api/affiliations`,
+ * read-only), then their writable `<type>-vocab` forms under `/api/vocabularies/`, then the
+ * generic vocabularies (`/api/vocabularies/<type>`), as the config names them.
+ */
+export function vocabularyInfos(
+  vocabularies: readonly ResolvedVocabulary[],
+  origin: string,
+): Record<string, unknown>[] {
+  const special = vocabularies.filter((v) => v.special);
+  const schema = (v: ResolvedVocabulary): string =>
+    `${v.type}/${v.type.replace(/s$/, "")}-v1.0.0.json`;
   return [
-    vocabulary(
-      origin,
-      "affiliations",
-      "Affiliations",
-      "affiliations/affiliation-v1.0.0.json",
-      false,
-      "affiliations",
+    ...special.map((v) => vocabulary(origin, v.type, v.name, schema(v), false, v.type)),
+    ...special.map((v) =>
+      vocabulary(
+        origin,
+        `${v.type}-vocab`,
+        `Writable ${v.name}`,
+        schema(v),
+        true,
+        `vocabularies/${v.type}-vocab`,
+      ),
     ),
-    vocabulary(
-      origin,
-      "affiliations-vocab",
-      "Writable Affiliations",
-      "affiliations/affiliation-v1.0.0.json",
-      true,
-      "vocabularies/affiliations-vocab",
-    ),
-    vocabulary(
-      origin,
-      "languages",
-      "Languages",
-      "vocabularies/vocabulary-v1.0.0.json",
-      true,
-      "vocabularies/languages",
-    ),
+    ...vocabularies
+      .filter((v) => !v.special)
+      .map((v) =>
+        vocabulary(
+          origin,
+          v.type,
+          v.name,
+          "vocabularies/vocabulary-v1.0.0.json",
+          true,
+          `vocabularies/${v.type}`,
+        ),
+      ),
   ];
 }
 
@@ -197,7 +207,7 @@ export const discoveryService: Service = (router, app) => {
   router.on("GET", `${WELL_KNOWN}/models`, (ctx) => {
     respondJson(ctx, [
       ...app.config.models.map((m) => modelInfo(m, ctx.origin)),
-      ...vocabularyInfos(ctx.origin),
+      ...vocabularyInfos(app.config.vocabularies, ctx.origin),
     ]);
   });
   router.on("GET", `${WELL_KNOWN}/models/:model`, (ctx) => {

@@ -1,5 +1,9 @@
 import type { Flavour } from "./service.js";
 
+/** InvenioRDM 13's `files.enabled` message when files are enabled but none were uploaded. */
+export const MISSING_FILES_MESSAGE =
+  "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
+
 /**
  * How the real server a flavour imitates behaves where the two flavours differ. Services read
  * these instead of testing the flavour's name, so each difference is stated once, here, with
@@ -13,6 +17,13 @@ export interface FlavourTraits {
    * `draft-create-invalid`).
    */
   newDraftRevision: { filesEnabled: number; filesDisabled: number };
+  /**
+   * The `files.enabled` message of a draft with files enabled but none uploaded:
+   * invenio-drafts-resources' wording with its hint (`DraftFilesComponent`; the rdm flavour keeps
+   * it, no RDM recording shows it), or oarepo 12/13's `Missing uploaded files.` (recorded
+   * `oarepo-nrp/draft-update`, `request-create-publish-new-version-no-files-400`).
+   */
+  missingFilesMessage: string;
   /** How much a draft update raises `revision_id` (RDM 13: 2, recorded `draft-update`). */
   updateRevisionStep: number;
   /** How much deleting one of a draft's files raises the draft's `revision_id` (RDM 13: 2). */
@@ -37,6 +48,11 @@ export interface FlavourTraits {
    * `checksum: null`).
    */
   rdmFileItems: boolean;
+  /**
+   * Whether file items link their UI preview page (`links.preview`): oarepo-runtime adds it
+   * (recorded NRP `files-init`, `file-entry`), InvenioRDM 13's API does not.
+   */
+  filePreviewLinks: boolean;
   /**
    * A `q` the query parser cannot read: `400` (`Invalid query string syntax.`) or `plain-text`
    * (RDM 13 searches its words as plain text, any of them anywhere, and answers 200; recorded
@@ -74,11 +90,13 @@ export interface FlavourTraits {
 export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
   nrp: {
     newDraftRevision: { filesEnabled: 1, filesDisabled: 1 },
+    missingFilesMessage: "Missing uploaded files.",
     updateRevisionStep: 1,
     fileDeleteRevisionStep: 0,
     rangeRequests: true,
     downloadHeaders: "named",
-    rdmFileItems: false,
+    rdmFileItems: true,
+    filePreviewLinks: true,
     unparseableQuery: "400",
     vocabularies: false,
     apiSignposting: false,
@@ -88,11 +106,13 @@ export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
   },
   rdm: {
     newDraftRevision: { filesEnabled: 5, filesDisabled: 4 },
+    missingFilesMessage: MISSING_FILES_MESSAGE,
     updateRevisionStep: 2,
     fileDeleteRevisionStep: 2,
     rangeRequests: false,
     downloadHeaders: "files-rest",
     rdmFileItems: true,
+    filePreviewLinks: false,
     unparseableQuery: "plain-text",
     vocabularies: true,
     apiSignposting: true,

@@ -1,4 +1,5 @@
-import type { ResolvedConfig } from "../config/types.js";
+import type { ResolvedConfig, ResolvedModel } from "../config/types.js";
+import type { RequestContext } from "../http/context.js";
 import type { Faults } from "../faults.js";
 import type { RequestLogEntry } from "../http/request-log.js";
 import type { FileStore } from "../store/files.js";
@@ -34,6 +35,15 @@ export interface ServiceContext {
   storage: { signer: UrlSigner; origin: () => string } | undefined;
   faults: Faults;
   requestLog: RequestLogEntry[];
+  /**
+   * The requests about record `id` that the caller may read, as `?expand` embeds them
+   * (`expanded.requests`); set by the requests service of the `nrp` flavour.
+   */
+  expandRequests?: (
+    ctx: RequestContext,
+    model: ResolvedModel,
+    id: string,
+  ) => Record<string, unknown>[];
 }
 
 /** A service registers its routes; each API capability (discovery, search, …) is one service. */

@@ -298,6 +298,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // Communities created through the API (`POST /api/communities`) keep their description.
     up: "ALTER TABLE communities ADD COLUMN description TEXT",
   },
+  {
+    version: 9,
+    name: "roles of community members",
+    // Members by role (`{"curator": ["alice"], "owner": ["bob"]}`): requests go to a role
+    // (`{"community_role": "<uuid>:<role>"}`) and its members accept them.
+    up: "ALTER TABLE communities ADD COLUMN roles TEXT NOT NULL DEFAULT '{}'",
+  },
 ];
 
 /** Raised when a data directory was written by a newer schema than this build knows. */

@@ -90,6 +90,18 @@ function jsonStrings(text: string): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** Community members by role, as stored; a community stored before roles existed has none. */
+function jsonRoles(text: string): Record<string, string[]> {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).map(([role, members]) => [
+      role,
+      Array.isArray(members) ? members.filter((m): m is string => typeof m === "string") : [],
+    ]),
+  );
+}
+
 function toParent(row: ParentSql): ParentRow {
   return {
     id: row.id,
@@ -157,15 +169,22 @@ export class RecordStore {
   /** Creates or updates the configured communities; ones no longer configured are kept for their records. */
   seedCommunities(communities: readonly ResolvedCommunity[]): void {
     const upsert = this.db.prepare(
-      `INSERT INTO communities (id, slug, title, curators, created) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO communities (id, slug, title, curators, roles, created) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, title = excluded.title,
-         curators = excluded.curators`,
+         curators = excluded.curators, roles = excluded.roles`,
     );
     const clearSlug = this.db.prepare("DELETE FROM communities WHERE slug = ? AND id <> ?");
     this.transaction(() => {
       for (const c of communities) {
         clearSlug.run(c.slug, c.id);
-        upsert.run(c.id, c.slug, c.title, JSON.stringify(c.curators), timestamp());
+        upsert.run(
+          c.id,
+          c.slug,
+          c.title,
+          JSON.stringify(c.curators),
+          JSON.stringify(c.roles),
+          timestamp(),
+        );
       }
     });
   }
@@ -173,36 +192,50 @@ export class RecordStore {
   /** A community by UUID or slug (oarepo resolves either, protocol §8.1). */
   community(idOrSlug: string): ResolvedCommunity | undefined {
     const row = this.db
-      .prepare("SELECT id, slug, title, curators FROM communities WHERE id = ? OR slug = ?")
+      .prepare("SELECT id, slug, title, curators, roles FROM communities WHERE id = ? OR slug = ?")
       .get(idOrSlug.toLowerCase(), idOrSlug) as
-      { id: string; slug: string; title: string; curators: string } | undefined;
+      { id: string; slug: string; title: string; curators: string; roles: string } | undefined;
     if (row === undefined) return undefined;
-    return { id: row.id, slug: row.slug, title: row.title, curators: jsonStrings(row.curators) };
+    return {
+      id: row.id,
+      slug: row.slug,
+      title: row.title,
+      curators: jsonStrings(row.curators),
+      roles: jsonRoles(row.roles),
+    };
   }
 
   /** Every community, oldest first, with the time it was first seeded. */
   communities(): StoredCommunity[] {
     const rows = this.db
       .prepare(
-        `SELECT id, slug, title, curators, created, description FROM communities
+        `SELECT id, slug, title, curators, roles, created, description FROM communities
          ORDER BY created, id`,
       )
-      .all() as (Omit<StoredCommunity, "curators"> & { curators: string })[];
-    return rows.map((row) => ({ ...row, curators: jsonStrings(row.curators) }));
+      .all() as (Omit<StoredCommunity, "curators" | "roles"> & {
+      curators: string;
+      roles: string;
+    })[];
+    return rows.map((row) => ({
+      ...row,
+      curators: jsonStrings(row.curators),
+      roles: jsonRoles(row.roles),
+    }));
   }
 
   /** Adds a community created through the API; `false` when its slug is taken. */
   insertCommunity(community: StoredCommunity): boolean {
     const { changes } = this.db
       .prepare(
-        `INSERT INTO communities (id, slug, title, curators, created, description)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO communities (id, slug, title, curators, roles, created, description)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       )
       .run(
         community.id,
         community.slug,
         community.title,
         JSON.stringify(community.curators),
+        JSON.stringify(community.roles),
         community.created,
         community.description,
       );

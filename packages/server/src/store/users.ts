@@ -15,6 +15,11 @@ export interface UserSeed {
   username: string;
   email: string;
   roles: readonly string[];
+  /**
+   * A fixed token to give the user: it replaces the user's other tokens (and moves to this user
+   * if another one held it).
+   */
+  token?: string;
 }
 
 interface UserRow {
@@ -68,10 +73,22 @@ export class UserStore {
     const addToken = this.db.prepare(
       "INSERT INTO tokens (token, user_id, name, created) VALUES (?, ?, ?, ?)",
     );
+    const fixToken = this.db.prepare(
+      `INSERT INTO tokens (token, user_id, name, created) VALUES (?, ?, 'config', ?)
+       ON CONFLICT(token) DO UPDATE SET user_id = excluded.user_id`,
+    );
+    // A fixed token is the user's only one: a token generated before it stops working.
+    const dropOthers = this.db.prepare("DELETE FROM tokens WHERE user_id = ? AND token <> ?");
     this.db.transaction(() => {
       for (const seed of seeds) {
         upsert.run(seed.username, seed.email, JSON.stringify(seed.roles), now);
         const { id } = findUser.get(seed.username) as { id: number };
+        if (seed.token !== undefined) {
+          fixToken.run(seed.token, id, now);
+          dropOthers.run(id, seed.token);
+          tokens.set(seed.username, seed.token);
+          continue;
+        }
         let token = (findToken.get(id) as { token: string } | undefined)?.token;
         if (token === undefined) {
           token = newToken();

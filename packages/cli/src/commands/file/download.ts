@@ -9,6 +9,7 @@ import type { NRPFile, NRPRecord } from "nrp-invenio-client";
 
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
+import { defaultDownloadConcurrency } from "../../download-concurrency.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
 import type { FileResult } from "../../file-results.js";
@@ -250,7 +251,7 @@ async function toFile(
       signal: ctx.signal,
       verify: input.verify,
       overwrite: input.force,
-      ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+      concurrency: input.concurrency ?? defaultDownloadConcurrency(file.links["content"]),
       onResume: (offset) => {
         progress.log(`Resuming ${file.key} from ${formatSize(offset)}.`);
         start(offset);
@@ -300,7 +301,10 @@ export default defineCommand({
       .option("-o, --output <path>", "a directory, a file name, or - for standard output")
       .option("--no-verify", "do not check the md5 checksum")
       .option("--force", "overwrite existing files")
-      .option("--concurrency <n>", "range requests at once for large files (default 1)")
+      .option(
+        "--concurrency <n>",
+        "range requests at once for large files (default 1 from this machine, 4 from others)",
+      )
       .option("--no-progress", "no progress bar, even on a terminal");
     formOptions(cmd);
   },

@@ -35,6 +35,35 @@ class HeadersTimeoutError extends Error {
   readonly code = "UND_ERR_HEADERS_TIMEOUT";
 }
 
+/** Codes the HTTP core knows, for what fetch reports only as text (or not at all). */
+const NETWORK_CODES: readonly (readonly [RegExp, string])[] = [
+  [/refused/i, "ECONNREFUSED"],
+  [/reset|broken pipe|closed|hang ?up|aborted by peer|socket/i, "ECONNRESET"],
+  [/dns|lookup|name resolution|not known|getaddrinfo/i, "ENOTFOUND"],
+  [/certificate|tls|ssl/i, "CERT_UNTRUSTED"],
+];
+
+/**
+ * fetch rejects with a bare `TypeError` for every network failure; the cause, when the runtime
+ * gives one, is a message. The error is given the code the HTTP core's retry policy reads:
+ * derived from the messages where they tell, `NETWORK_ERROR` (retried) where they do not.
+ */
+function networkError(error: unknown): unknown {
+  if (!(error instanceof TypeError)) return error;
+  const existing = (error as { code?: unknown }).code;
+  if (typeof existing === "string") return error;
+  const texts: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return Object.assign(error, { code });
+    texts.push(e.message);
+    e = e.cause;
+  }
+  const text = texts.join(": ");
+  const code = NETWORK_CODES.find(([pattern]) => pattern.test(texts.slice(1).join(" ")))?.[1];
+  return Object.assign(new Error(text, { cause: error }), { code: code ?? "NETWORK_ERROR" });
+}
+
 function toStream(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
   const iterator = iterable[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
@@ -66,8 +95,29 @@ async function requestBody(
   return { body: toStream(body) as BodyInit, duplex: "half" };
 }
 
+/** The chunks of a fetch body; stopping early (a destroyed readable) cancels the stream. */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const step = await reader.read();
+      if (step.done) break;
+      yield step.value;
+    }
+    done = true;
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
 function responseBody(res: Response): ResponseBody {
-  const stream = res.body === null ? Readable.from([]) : Readable.fromWeb(res.body);
+  // Readable.from over the reader rather than Readable.fromWeb, which the browser build's
+  // userland streams do not carry.
+  const stream = Readable.from(res.body === null ? [] : chunksOf(res.body), {
+    objectMode: false,
+  });
   return Object.assign(stream, {
     dump: (): Promise<void> => {
       stream.destroy();
@@ -116,7 +166,7 @@ export function createFetchTransport(
         return { statusCode: res.status, headers: headersOf(res), body: responseBody(res) };
       } catch (error) {
         if (timer.signal.aborted) throw timer.signal.reason as Error;
-        throw error;
+        throw networkError(error);
       } finally {
         clearTimeout(timeout);
       }

@@ -25,6 +25,7 @@ import type {
   RecordId,
   RecordReadOptions,
 } from "./options.js";
+import type { NRPSearchResponse, SearchOptions } from "../search.js";
 import { NRPRecord, readRecord } from "./record.js";
 import { asNRPError, etagOf, modelUrls } from "./shared.js";
 import type { RecordContext } from "./shared.js";
@@ -55,21 +56,28 @@ export class Records {
    * URL of this repository (see {@link Records.getByUrl}). DOIs and other repositories' URLs
    * are `recordGetter`'s job.
    */
-  async get(id: RecordId, options: RecordReadOptions = {}): Promise<NRPRecord> {
+  async get<M extends object = Json>(
+    id: RecordId,
+    options: RecordReadOptions = {},
+  ): Promise<NRPRecord<M>> {
     if (typeof id === "string" && /^https?:\/\//i.test(id.trim())) {
-      return this.getByUrl(id.trim(), options);
+      return this.getByUrl<M>(id.trim(), options);
     }
     const repo = await this.#ctx.info.repository({ signal: options.signal });
     const mid = parseMid(id, repo.defaultModel);
-    return this.getById(mid.model, mid.id, { ...options, draft: mid.draft });
+    return this.getById<M>(mid.model, mid.id, { ...options, draft: mid.draft });
   }
 
   /** Reads a record of `model` by its id; `draft: true` reads its draft. */
-  async getById(model: string, id: string, options: GetByIdOptions = {}): Promise<NRPRecord> {
+  async getById<M extends object = Json>(
+    model: string,
+    id: string,
+    options: GetByIdOptions = {},
+  ): Promise<NRPRecord<M>> {
     const info = await this.#ctx.info.getModel(model, { signal: options.signal });
     const base = info.url.endsWith("/") ? info.url : `${info.url}/`;
     const url = `${base}${encodeURIComponent(id)}${options.draft ? "/draft" : ""}`;
-    return readRecord(this.#ctx, url, info.name, options);
+    return readRecord<M>(this.#ctx, url, info.name, options);
   }
 
   /**
@@ -77,13 +85,16 @@ export class Records {
    * landing page, which leads to the API through its signposting `Link: rel="linkset"` header or,
    * without one, through the model whose HTML prefix it matches.
    */
-  async getByUrl(url: string, options: RecordReadOptions = {}): Promise<NRPRecord> {
+  async getByUrl<M extends object = Json>(
+    url: string,
+    options: RecordReadOptions = {},
+  ): Promise<NRPRecord<M>> {
     const models = await this.#ctx.info.models({ signal: options.signal });
     const urls = modelUrls(models);
     const api = matchApiUrl(url, urls);
     if (api) return this.getById(api.model, api.id, { ...options, draft: api.draft });
     if (new URL(url).pathname.startsWith("/api/")) {
-      return readRecord(this.#ctx, url, undefined, options);
+      return readRecord<M>(this.#ctx, url, undefined, options);
     }
     // Draft previews are not public pages (the server answers 404 or a login page), so a page
     // that cannot be read still resolves when its URL has a model's shape.
@@ -99,13 +110,27 @@ export class Records {
       if (!(error instanceof APIError) || matchHtmlUrl(url, urls) === undefined) throw error;
     }
     const linkset = page && linksetUrl(page.headers.link, page.url);
-    if (linkset) return readRecord(this.#ctx, linkset, undefined, options);
+    if (linkset) return readRecord<M>(this.#ctx, linkset, undefined, options);
     const html = matchHtmlUrl(url, urls) ?? (page && matchHtmlUrl(page.url, urls));
     if (html) return this.getById(html.model, html.id, { ...options, draft: html.draft });
     throw new InvalidRecordIdError(
       `${url} is neither a record API URL nor a landing page that links to one (it has no Link rel="linkset" header and matches no model).`,
       url,
     );
+  }
+
+  /**
+   * Searches records and returns one page: the same as `client.search`, here beside `get` and
+   * `create`. For paging and scans, use `client.searchRequest`.
+   *
+   * @example
+   * const page = await client.records.search("documents", { query: "trees", size: 10 });
+   */
+  search(
+    models?: string | readonly string[],
+    options: SearchOptions = {},
+  ): Promise<NRPSearchResponse> {
+    return this.#ctx.client.search(models, options);
   }
 
   /**
@@ -118,7 +143,11 @@ export class Records {
    * With `community` on InvenioRDM the draft also gets its community-submission review
    * (`PUT …/draft/review`); should that fail, the draft is deleted again and the error thrown.
    */
-  async create(model: string, data: Json, options: CreateRecordOptions = {}): Promise<NRPRecord> {
+  async create<M extends object = Json>(
+    model: string,
+    data: Json | NoInfer<M> | { metadata: NoInfer<M> },
+    options: CreateRecordOptions = {},
+  ): Promise<NRPRecord<M>> {
     if (!isObject(data)) {
       throw new NRPError(
         `A record must be a JSON object, got ${Array.isArray(data) ? "an array" : typeof data}.`,
@@ -144,7 +173,7 @@ export class Records {
         code: ErrorCodes.InvalidResponse,
       });
     }
-    const draft = new NRPRecord(this.#ctx, res.body, etagOf(res), info.name);
+    const draft = new NRPRecord<M>(this.#ctx, res.body, etagOf(res), info.name);
     if (communityId !== undefined) await this.#addressReview(draft, communityId, options.signal);
     return draft;
   }
@@ -155,7 +184,7 @@ export class Records {
    * failed create leaves nothing behind.
    */
   async #addressReview(
-    draft: NRPRecord,
+    draft: NRPRecord<object>,
     communityId: string,
     signal: AbortSignal | undefined,
   ): Promise<void> {

@@ -10,7 +10,10 @@ import { formatMid } from "../../internal/ids.js";
 import { isObject } from "../../internal/json.js";
 import { prepareSaveBody, revisionFromEtag } from "../../internal/record-body.js";
 import { recordStateOf } from "../../internal/record-state.js";
+import type { UploadOptions } from "../../core/transfers.js";
+import type { UploadInput } from "../../core/uploads.js";
 import { NRPRecordFiles } from "../files.js";
+import type { NRPFile } from "../files.js";
 import { NRPRecordRequests } from "../requests.js";
 import type {
   DeleteRecordOptions,
@@ -24,12 +27,12 @@ import type { RecordContext, RelatedLists } from "./shared.js";
 import { RecordWorkflow } from "./workflow.js";
 
 /** Reads a record by URL and wraps it; `model` is derived when not known. */
-export async function readRecord(
+export async function readRecord<M extends object = Json>(
   ctx: RecordContext,
   url: string,
   model: string | undefined,
   options: RecordReadOptions,
-): Promise<NRPRecord> {
+): Promise<NRPRecord<M>> {
   const repo = await ctx.info.repository({ signal: options.signal });
   const res = await ctx.http.getJSON(url, {
     query: options.expand ? { expand: "true" } : undefined,
@@ -41,7 +44,7 @@ export async function readRecord(
       code: ErrorCodes.InvalidResponse,
     });
   }
-  return new NRPRecord(
+  return new NRPRecord<M>(
     ctx,
     res.body,
     etagOf(res),
@@ -62,8 +65,12 @@ export async function readRecord(
  * draft.metadata.description = "Height of trees";
  * await draft.save();
  * const published = await draft.publish();
+ *
+ * The type parameter `M` is the shape of {@link NRPRecord.metadata} (an open object by default);
+ * it is what you declare, not something the client checks:
+ * `const rec = await client.records.get<{ title: string }>("datasets/abcde-12345")`.
  */
-export class NRPRecord {
+export class NRPRecord<M extends object = Json> {
   readonly #ctx: RecordContext;
   #data: Json;
   #etag: string | undefined;
@@ -103,9 +110,9 @@ export class NRPRecord {
    * The user metadata: `data.metadata` when the record has that section, otherwise the whole
    * `data` (models without a metadata section keep user fields at the top level).
    */
-  get metadata(): Json {
-    if (isObject(this.#data.metadata)) return this.#data.metadata;
-    return this.#data;
+  get metadata(): M {
+    if (isObject(this.#data.metadata)) return this.#data.metadata as M;
+    return this.#data as M;
   }
   /** The record's links (`self`, `self_html`, `draft`, `publish`, `files`, …), absolute URLs. */
   get links(): Readonly<Record<string, string>> {
@@ -178,6 +185,17 @@ export class NRPRecord {
     this.#files = related.files ?? new NRPRecordFiles({ enabled: false, entries: [] }, this.#ctx);
     return this.#files;
   }
+  /**
+   * Uploads a file to this draft: {@link NRPRecordFiles.create} on {@link NRPRecord.files},
+   * loading the file list first when it was not loaded yet, so that one call does it.
+   *
+   * @example
+   * await draft.upload("data.csv", "./data.csv", { metadata: { title: "Data" } });
+   */
+  async upload(key: string, source: UploadInput, options: UploadOptions = {}): Promise<NRPFile> {
+    const files = this.#files ?? (await this.loadFiles({ signal: options.signal }));
+    return files.create(key, source, options);
+  }
   /** Applicable request types and existing requests, when read with `includeRequests`. */
   get requests(): NRPRecordRequests | undefined {
     return this.#requests;
@@ -247,7 +265,8 @@ export class NRPRecord {
   #workflow(): RecordWorkflow {
     const ctx = this.#ctx;
     const model = this.#model;
-    return new RecordWorkflow(this, {
+    // The workflow reads and writes the metadata as JSON, whatever `M` the caller declared.
+    return new RecordWorkflow(this as unknown as NRPRecord, {
       ctx,
       model,
       link: (name) => this.#link(name),
@@ -347,8 +366,8 @@ export class NRPRecord {
    * @throws {@link RequestRequiredError} when publishing needs a request the caller cannot create
    * now (e.g. one is already open).
    */
-  async publish(options: PublishOptions = {}): Promise<NRPRecord> {
-    return this.#workflow().publish(options);
+  async publish(options: PublishOptions = {}): Promise<NRPRecord<M>> {
+    return (await this.#workflow().publish(options)) as NRPRecord<M>;
   }
 
   /**
@@ -360,8 +379,8 @@ export class NRPRecord {
    * @throws {@link ReviewPendingError} when the edit request waits for a curator.
    * @throws {@link RequestRequiredError} when the request is offered but cannot be created now.
    */
-  async edit(options: RecordActionOptions = {}): Promise<NRPRecord> {
-    return this.#workflow().edit(options);
+  async edit(options: RecordActionOptions = {}): Promise<NRPRecord<M>> {
+    return (await this.#workflow().edit(options)) as NRPRecord<M>;
   }
 
   /**
@@ -376,8 +395,8 @@ export class NRPRecord {
    * @throws {@link ReviewPendingError} when the new-version request waits for a curator.
    * @throws {@link RequestRequiredError} when the request is offered but cannot be created now.
    */
-  async newVersion(options: NewVersionOptions = {}): Promise<NRPRecord> {
-    return this.#workflow().newVersion(options);
+  async newVersion(options: NewVersionOptions = {}): Promise<NRPRecord<M>> {
+    return (await this.#workflow().newVersion(options)) as NRPRecord<M>;
   }
 
   /** A short description for logs. */

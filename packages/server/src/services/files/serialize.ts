@@ -50,14 +50,16 @@ export function fileLinks(filesUrl: string, row: FileRow, draft: boolean): Recor
  *
  * With `rdm` (RDM 13, recorded `files-init`, `file-entry-pending`, `file-commit`) the file
  * object exists once committed or, for a multipart upload, from its init (with `checksum: null`
- * and no per-part progress); a pending L file has no `bucket_id`; `access` is shown, and
- * `metadata` as stored (`null` until set).
+ * and no per-part progress); a pending L file has no `bucket_id`, and `metadata` is as stored
+ * (`null` until set). With `preview` the item also links its preview page (oarepo-runtime's
+ * `links.preview`, recorded `files-init`, `file-entry` of the NRP repository).
  */
 export function dumpFile(
   filesUrl: string,
   row: FileRow,
   draft: boolean,
   rdm = false,
+  preview = !rdm,
 ): Record<string, unknown> {
   const completed = row.status === "completed";
   const multipart = row.transfer.type === "M";
@@ -70,7 +72,8 @@ export function dumpFile(
     status: row.status,
   };
   if (!rdm || fileObject) out.bucket_id = bucketId(row.ownerKind, row.ownerId);
-  if (rdm) out.access = { hidden: false };
+  // IRR's FileSchema dumps `access` on every item (`hidden` defaults to false), on both servers.
+  out.access = { hidden: false };
   if (fileObject) {
     out.mimetype = mimetypeOf(row.key);
     out.version_id = row.versionId;
@@ -86,7 +89,19 @@ export function dumpFile(
     ? { type: "M", parts: row.transfer.parts, part_size: row.transfer.part_size }
     : { type: "L" };
   out.links = fileLinks(filesUrl, row, draft);
+  if (preview)
+    (out.links as Record<string, unknown>).preview = previewLink(filesUrl, row.key, draft);
   return out;
+}
+
+/**
+ * The UI preview page of a file, as oarepo-runtime links it: `<origin>/<model>/<id>/files/<key>/
+ * preview` for a record, `…/<id>/preview/files/<key>/preview` for a draft.
+ */
+function previewLink(filesUrl: string, key: string, draft: boolean): string {
+  const api = filesUrl.replace(/\/draft\/files$|\/files$/, "");
+  const ui = api.replace(/\/api\//, "/");
+  return `${ui}${draft ? "/preview" : ""}/files/${encodeKey(key)}/preview`;
 }
 
 /**
@@ -99,14 +114,16 @@ export function dumpFileList(
   rows: readonly FileRow[],
   draft: boolean,
   rdm = false,
+  preview = !rdm,
+  archive = rdm,
 ): Record<string, unknown> {
   const links: Record<string, string> = { self: filesUrl };
-  if (rdm) links.archive = `${filesUrl.slice(0, -"/files".length)}/files-archive`;
+  if (archive) links.archive = `${filesUrl.slice(0, -"/files".length)}/files-archive`;
   if (!enabled) return { enabled: false, links };
   return {
     enabled: true,
     links,
-    entries: rows.map((r) => dumpFile(filesUrl, r, draft, rdm)),
+    entries: rows.map((r) => dumpFile(filesUrl, r, draft, rdm, preview)),
     default_preview: null,
     order: [],
   };

@@ -286,7 +286,11 @@ class Files {
   private sendItem(ctx: RequestContext, loaded: Loaded, row: FileRow): void {
     const draft = loaded.kind === "draft";
     const url = this.filesUrl(ctx, loaded.item.id, draft);
-    sendJson(ctx.res, 200, dumpFile(url, row, draft, this.app.traits.rdmFileItems));
+    sendJson(
+      ctx.res,
+      200,
+      dumpFile(url, row, draft, this.app.traits.rdmFileItems, this.app.traits.filePreviewLinks),
+    );
   }
 
   private sendList(ctx: RequestContext, loaded: Loaded, status: number): void {
@@ -295,7 +299,19 @@ class Files {
     const url = this.filesUrl(ctx, loaded.item.id, draft);
     const { filesEnabled } = loaded.item;
     const rdm = this.app.traits.rdmFileItems;
-    sendJson(ctx.res, status, dumpFileList(url, filesEnabled, rows, draft, rdm));
+    sendJson(
+      ctx.res,
+      status,
+      dumpFileList(
+        url,
+        filesEnabled,
+        rows,
+        draft,
+        rdm,
+        this.app.traits.filePreviewLinks,
+        this.app.flavour === "rdm",
+      ),
+    );
   }
 
   list(ctx: RequestContext, draft: boolean): void {

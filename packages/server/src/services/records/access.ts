@@ -13,8 +13,15 @@ export class Access {
   private readonly records: RecordStore;
   private readonly requests: RequestStore | undefined;
 
-  /** With `requests` (InvenioRDM), the curators reviewing a draft may read it as well. */
-  constructor(records: RecordStore, requests?: RequestStore) {
+  /**
+   * With `requests` (InvenioRDM, or a model with `review`), the curators reviewing a draft of
+   * `model` may read it as well.
+   */
+  constructor(
+    records: RecordStore,
+    requests?: RequestStore,
+    private readonly model = "records",
+  ) {
     this.records = records;
     this.requests = requests;
   }
@@ -44,7 +51,11 @@ export class Access {
     if (user === undefined || this.requests === undefined || parent.nextDraftId === null) {
       return false;
     }
-    const community = reviewingCommunity({ requests: this.requests }, parent.nextDraftId);
+    const community = reviewingCommunity(
+      { requests: this.requests },
+      parent.nextDraftId,
+      this.model,
+    );
     if (community === undefined) return false;
     return this.records.community(community)?.curators.includes(user.username) === true;
   }

@@ -67,6 +67,17 @@ function nrpLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
     if (access.canPublish(user, parent, model)) links.publish = `${api}/draft/actions/publish`;
     if (app.records.item("record", item.id) !== undefined) links.record = api;
     if (requests) links.requests = `${api}/draft/requests`;
+    if (
+      model.review &&
+      item.versionIndex === 1 &&
+      app.records.item("record", item.id) === undefined
+    ) {
+      // InvenioRDM's review beside oarepo's requests (RDM 13-based NRP repositories).
+      links.review = `${api}/draft/review`;
+      if (currentReview(app, item.id, model.type) !== undefined) {
+        links["submit-review"] = `${api}/draft/actions/submit-review`;
+      }
+    }
     links.self = `${api}/draft`;
     links.self_html = `${html}/preview`;
     links.versions = `${api}/versions`;

@@ -1,6 +1,6 @@
 import type { ResolvedModel } from "../../config/types.js";
 import { readJsonBody } from "../../http/body.js";
-import { param, requireUser, type RequestContext } from "../../http/context.js";
+import { booleanArg, param, requireUser, type RequestContext } from "../../http/context.js";
 import {
   HttpError,
   PERMISSION_DENIED_MESSAGE,
@@ -29,18 +29,14 @@ import {
   type DumpOptions,
   type Loaded,
 } from "./serialize.js";
+import { communitiesOf, filesEnabledOf, loadBody, workflowOf } from "./input.js";
 import { MESSAGES, validateData } from "./validation.js";
-import { checkVocabularies } from "./vocabularies.js";
 
 /** IRR's `PIDDoesNotExistError` message; also what a missing draft answers (`DraftNotCreatedError`). */
 export const PID_DOES_NOT_EXIST = "The persistent identifier does not exist.";
 
 /** IRR's `PIDUnregistered` message: the id names a draft that was never published. */
 export const PID_NOT_REGISTERED = "The persistent identifier is not registered.";
-
-/** IDR files component message when files are enabled but none were uploaded (protocol §3.5, §3.6). */
-export const MISSING_FILES_MESSAGE =
-  "Missing uploaded files. To disable files for this record please mark it as metadata-only.";
 
 /** IRR `assign_files_enabled` message: files cannot be disabled while the draft has some. */
 export const FILES_PRESENT_MESSAGE =
@@ -49,12 +45,6 @@ export const FILES_PRESENT_MESSAGE =
 /** IDR files component message when a file of the draft is still pending (protocol §3.6). */
 export const PENDING_FILES_MESSAGE =
   "One or more files have not completed their transfer, please wait.";
-
-/** oarepo-communities `MissingDefaultCommunityError` (protocol §8.1). */
-export const MISSING_COMMUNITY_MESSAGE = "Failed to get community from input data.";
-
-/** oarepo-communities `CommunityDoesntExistError` (protocol §8.1). */
-export const UNKNOWN_COMMUNITY_MESSAGE = "Input community does not exist.";
 
 /** oarepo's answer for a removed record. */
 export const RECORD_DELETED_MESSAGE = "The record has been deleted.";
@@ -115,39 +105,6 @@ function citationText(data: Record<string, unknown>, published: string): string 
 /** Drafts expire after this long, as `RDM_DRAFT_EXPIRES_AT` / IDR's default. */
 const DRAFT_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 
-/** RDM_DEFAULT_FILES_ENABLED: a body without `files.enabled` means files on (protocol §3.5 pitfall). */
-const DEFAULT_FILES_ENABLED = true;
-
-/** Dump-only or server-managed keys that a client echoing a record back may send; ignored on load. */
-const IGNORED_KEYS = new Set([
-  "id",
-  "created",
-  "updated",
-  "links",
-  "revision_id",
-  "versions",
-  "is_published",
-  "is_draft",
-  "expires_at",
-  "state",
-  "state_timestamp",
-  "status",
-  "$schema",
-  "errors",
-  "expanded",
-  "parent",
-  "files",
-  "pids",
-  "access",
-  "custom_fields",
-  "media_files",
-  "stats",
-  "deletion_status",
-  "tombstone",
-  "revision",
-  "internal_notes",
-]);
-
 function expiresAt(created: string): string {
   const at = new Date(Date.parse(created) + DRAFT_LIFETIME_MS).toISOString();
   return `${at.slice(0, 19)}${created.slice(19)}`;
@@ -195,7 +152,11 @@ export class Records {
   constructor(app: ServiceContext, model: ResolvedModel) {
     this.app = app;
     this.model = model;
-    this.access = new Access(app.records, app.flavour === "rdm" ? app.requests : undefined);
+    this.access = new Access(
+      app.records,
+      app.flavour === "rdm" || model.review ? app.requests : undefined,
+      model.type,
+    );
   }
 
   private dumpContext(ctx: RequestContext): DumpContext {
@@ -211,10 +172,12 @@ export class Records {
   ): void {
     const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
     const body = dumpRecord(this.dumpContext(ctx), loaded, options);
-    // oarepo's RequestTypesComponent embeds the applicable request types with `?expand=true`.
-    if (ctx.query.get("expand") === "true" && this.model.requests.types.length > 0) {
+    // oarepo's RequestTypesComponent and RequestsComponent embed the applicable request types and
+    // the record's requests with `?expand` (a marshmallow Boolean).
+    if (booleanArg(ctx.query, "expand") === true && this.model.requests.types.length > 0) {
       body.expanded = {
         request_types: applicableTypes(this.app, ctx.origin, ctx.user, this.model, loaded),
+        requests: this.app.expandRequests?.(ctx, this.model, loaded.item.id) ?? [],
       };
     }
     sendJson(
@@ -299,82 +262,6 @@ export class Records {
     }
   }
 
-  /** Splits a request body into the model's user data and the errors of a lenient load. */
-  private loadBody(body: Record<string, unknown>): {
-    data: Record<string, unknown>;
-    errors: FieldError[];
-  } {
-    const errors: FieldError[] = [];
-    let source: unknown;
-    if (this.model.metadata) {
-      source = body.metadata ?? {};
-      for (const key of Object.keys(body)) {
-        if (key !== "metadata" && !IGNORED_KEYS.has(key)) {
-          errors.push({ field: key, messages: [MESSAGES.unknown] });
-        }
-      }
-    } else {
-      source = Object.fromEntries(Object.entries(body).filter(([key]) => !IGNORED_KEYS.has(key)));
-    }
-    if (this.app.traits.vocabularies && isObject(source)) checkVocabularies(source);
-    const validated = validateData(
-      this.model.schema,
-      source,
-      this.model.metadata ? "metadata" : "",
-    );
-    return { data: validated.value, errors: [...validated.errors, ...errors] };
-  }
-
-  /** `files.enabled` of a body: the default when absent, an error entry when not a boolean. */
-  private filesEnabled(body: Record<string, unknown>, errors: FieldError[]): boolean {
-    if (!this.model.features.includes("files")) return false;
-    const files = body.files;
-    if (files === undefined) return DEFAULT_FILES_ENABLED;
-    if (!isObject(files)) {
-      errors.push({ field: "files", messages: [MESSAGES.object] });
-      return DEFAULT_FILES_ENABLED;
-    }
-    if (files.enabled === undefined) return DEFAULT_FILES_ENABLED;
-    if (typeof files.enabled !== "boolean") {
-      errors.push({ field: "files.enabled", messages: [MESSAGES.boolean] });
-      return DEFAULT_FILES_ENABLED;
-    }
-    return files.enabled;
-  }
-
-  /**
-   * The community a new draft joins, from `parent.communities.default` as a slug, a UUID or
-   * `{id}` (oarepo-communities `CommunityDefaultWorkflowComponent`). Its failures are raised
-   * ValidationErrors, so they are 400 even though the rest of the create is lenient.
-   */
-  private communities(body: Record<string, unknown>): string[] {
-    // Plain RDM dumps parent.communities only; RDMParentSchema.clean drops it on load (§8.2).
-    if (this.app.flavour === "rdm") return [];
-    const parent = isObject(body.parent) ? body.parent : {};
-    const communities = isObject(parent.communities) ? parent.communities : {};
-    let wanted: unknown = communities.default;
-    if (isObject(wanted)) wanted = wanted.id;
-    if (wanted === undefined || wanted === null || wanted === "") {
-      if (this.model.requireCommunity) {
-        throw validationError([{ field: "_schema", messages: [MISSING_COMMUNITY_MESSAGE] }]);
-      }
-      return [];
-    }
-    const community = typeof wanted === "string" ? this.app.records.community(wanted) : undefined;
-    if (community === undefined) {
-      throw validationError([{ field: "_schema", messages: [UNKNOWN_COMMUNITY_MESSAGE] }]);
-    }
-    return [community.id];
-  }
-
-  private workflow(body: Record<string, unknown>): string | null {
-    if (this.app.flavour === "rdm") return null;
-    const parent = isObject(body.parent) ? body.parent : {};
-    return typeof parent.workflow === "string" && parent.workflow !== ""
-      ? parent.workflow
-      : "default";
-  }
-
   private newId(): string {
     for (;;) {
       const id = newRecordId();
@@ -387,9 +274,9 @@ export class Records {
     const body = (await readJsonBody(ctx.req)) ?? {};
     const user = requireUser(ctx);
     if (!isObject(body)) throw validationError([{ field: "_schema", messages: [MESSAGES.object] }]);
-    const communities = this.communities(body);
-    const { data, errors } = this.loadBody(body);
-    const filesEnabled = this.filesEnabled(body, errors);
+    const communities = communitiesOf(this.app, this.model, body);
+    const { data, errors } = loadBody(this.app, this.model, body);
+    const filesEnabled = filesEnabledOf(this.model, body, errors);
     const now = timestamp();
     const store = this.app.records;
     const loaded = store.transaction((): Loaded => {
@@ -400,7 +287,7 @@ export class Records {
         model: this.model.type,
         ownerId: user.id,
         communities,
-        workflow: this.workflow(body),
+        workflow: workflowOf(this.app, body),
         latestId: null,
         latestIndex: 0,
         nextDraftId: id,
@@ -463,8 +350,8 @@ export class Records {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
     if (!isObject(body)) throw validationError([{ field: "_schema", messages: [MESSAGES.object] }]);
-    const { data, errors } = this.loadBody(body);
-    let filesEnabled = this.filesEnabled(body, errors);
+    const { data, errors } = loadBody(this.app, this.model, body);
+    let filesEnabled = filesEnabledOf(this.model, body, errors);
     // IDR's files component (services/records/components/files.py update_draft): files cannot be
     // turned off while there are some, and an empty files-enabled draft is reported, not refused.
     const fileCount = this.app.files.count("draft", loaded.item.id);
@@ -472,7 +359,7 @@ export class Records {
       errors.push({ field: "files.enabled", messages: [FILES_PRESENT_MESSAGE] });
       filesEnabled = true;
     } else if (filesEnabled && fileCount === 0) {
-      errors.push({ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] });
+      errors.push({ field: "files.enabled", messages: [this.app.traits.missingFilesMessage] });
     }
     const item: ItemRow = {
       ...loaded.item,
@@ -490,9 +377,9 @@ export class Records {
     const loaded = this.loadDraft(param(ctx, "id"));
     checkRevision(ifMatch, loaded.item);
     this.requireManage(ctx, loaded.parent);
-    if (this.app.flavour === "rdm") {
+    if (this.app.flavour === "rdm" || this.model.review) {
       // RDM's ReviewComponent.delete_draft: a submitted review blocks, one never submitted goes.
-      const review = currentReview(this.app, loaded.item.id);
+      const review = currentReview(this.app, loaded.item.id, this.model.type);
       if (review?.status === "submitted") throw new HttpError(400, OPEN_REVIEW_DELETE_MESSAGE);
       if (review?.status === "created") this.app.requests.delete(review.id);
     }
@@ -532,7 +419,10 @@ export class Records {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
     // RDM's ReviewComponent.publish: a review not closed yet blocks a direct publish.
-    if (this.app.flavour === "rdm" && hasOpenReview(this.app, loaded.item.id)) {
+    if (
+      (this.app.flavour === "rdm" || this.model.review) &&
+      hasOpenReview(this.app, loaded.item.id, this.model.type)
+    ) {
       throw new HttpError(400, OPEN_REVIEW_PUBLISH_MESSAGE);
     }
     this.send(ctx, 202, await this.publishDraft(loaded));
@@ -551,7 +441,9 @@ export class Records {
     if (strict.errors.length > 0) throw validationError(strict.errors);
     const draftFiles = this.app.files.list("draft", item.id);
     if (item.filesEnabled && draftFiles.length === 0) {
-      throw validationError([{ field: "files.enabled", messages: [MISSING_FILES_MESSAGE] }]);
+      throw validationError([
+        { field: "files.enabled", messages: [this.app.traits.missingFilesMessage] },
+      ]);
     }
     if (item.filesEnabled && draftFiles.some((f) => f.status !== "completed")) {
       throw validationError([{ field: "files", messages: [PENDING_FILES_MESSAGE] }]);

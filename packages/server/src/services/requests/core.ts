@@ -9,7 +9,19 @@ import { Records } from "../records/service.js";
 import { recordModels, type Loaded } from "../records/serialize.js";
 import type { ServiceContext } from "../service.js";
 import { OPEN_STATUSES, topicStateOf } from "./applicable.js";
-import type { TopicState } from "./types.js";
+import { REQUEST_TYPE_INFO, type RequestTypeInfo, type TopicState } from "./types.js";
+
+/** Whether a request's type declares no payload fields and its payload is empty. */
+function declaresNoPayload(row: RequestRow): boolean {
+  const info = (REQUEST_TYPE_INFO as Readonly<Record<string, RequestTypeInfo | undefined>>)[
+    row.type
+  ];
+  return (
+    info !== undefined &&
+    Object.keys(info.payload).length === 0 &&
+    Object.keys(row.payload).length === 0
+  );
+}
 
 /** Request actions of invenio-requests (customizations/actions.py), `create`/`delete` included. */
 export const ACTIONS = [
@@ -85,7 +97,7 @@ export class RequestCore {
     this.rdm = app.flavour === "rdm";
     this.transitions = this.rdm ? RDM_TRANSITIONS : TRANSITIONS;
     for (const model of recordModels(app)) {
-      if (this.rdm || model.features.includes("requests"))
+      if (this.rdm || model.features.includes("requests") || model.review)
         this.records.set(model.type, new Records(app, model));
     }
   }
@@ -116,10 +128,18 @@ export class RequestCore {
     if (user === undefined || receiver === null) return false;
     const [kind, value] = refEntry(receiver);
     if (kind === "user") return value === String(user.id);
-    if (kind === "community" || kind === "community_role") {
-      // oarepo-communities' CommunityRoleResolver: `<community uuid>:<role>`.
-      const communityId = kind === "community" ? value : (value.split(":")[0] ?? "");
-      return this.app.records.community(communityId)?.curators.includes(user.username) === true;
+    if (kind === "community") {
+      return this.app.records.community(value)?.curators.includes(user.username) === true;
+    }
+    if (kind === "community_role") {
+      // oarepo-communities' CommunityRoleResolver: `<community uuid>:<role>`, every member with
+      // that role. A community stored before roles existed falls back to its curators.
+      const [communityId = "", role = ""] = value.split(":");
+      const community = this.app.records.community(communityId);
+      if (community === undefined) return false;
+      const members =
+        Object.keys(community.roles).length === 0 ? community.curators : community.roles[role];
+      return members?.includes(user.username) === true;
     }
     return false;
   }
@@ -212,7 +232,9 @@ export class RequestCore {
       created_by: { user: String(row.createdBy) },
       receiver: row.receiver,
       topic: { [row.topicModel]: row.topicId },
-      payload: row.payload,
+      // oarepo-requests dumps no payload for a type that declares none (delete_draft, recorded
+      // `request-create-delete-draft`) while it is empty.
+      ...(declaresNoPayload(row) ? {} : { payload: row.payload }),
       links: {
         actions,
         self,

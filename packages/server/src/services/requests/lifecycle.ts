@@ -106,7 +106,7 @@ export class RequestActions {
       ? AUTO_APPROVE
       : community === undefined
         ? this.core.adminReceiver()
-        : { community_role: `${community}:curator` };
+        : { community_role: `${community}:${model.requests.receivers[info.id] ?? "curator"}` };
     const row: RequestRow = {
       id: randomUUID(),
       number: this.app.requests.nextNumber(),

@@ -1,5 +1,5 @@
 import type { ResolvedModel } from "../../config/types.js";
-import { param, requireUser, type RequestContext } from "../../http/context.js";
+import { booleanArg, param, requireUser, type RequestContext } from "../../http/context.js";
 import { validationError } from "../../http/errors.js";
 import type { Reference, RequestRow } from "../../store/requests.js";
 import { apiPrefix } from "../records/serialize.js";
@@ -54,14 +54,24 @@ export class RequestListing {
     }
     const { loaded } = this.core.recordTopic(ctx, model, draft);
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
+    const { hits, total } = this.topicRequests(ctx, model, loaded.item.id, params);
+    const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
+    this.core.send(ctx, 200, searchResponse(base, undefined, params, hits, total));
+  }
+
+  /** One page of the requests about record `id` that the caller may read, as their JSON. */
+  topicRequests(
+    ctx: RequestContext,
+    model: ResolvedModel,
+    id: string,
+    params: { sort: string; page: number; size: number },
+  ): { hits: Record<string, unknown>[]; total: number } {
     let rows = this.app.requests
-      .forTopic(model.type, loaded.item.id)
+      .forTopic(model.type, id)
       .filter((row) => this.core.canRead(ctx.user, row));
     if (params.sort === "oldest") rows = rows.reverse();
     const page = rows.slice((params.page - 1) * params.size, params.page * params.size);
-    const base = `${ctx.origin}${apiPrefix(model)}/${loaded.item.id}${draft ? "/draft" : ""}/requests`;
-    const hits = page.map((row) => this.core.dump(ctx, row, true));
-    this.core.send(ctx, 200, searchResponse(base, undefined, params, hits, rows.length));
+    return { hits: page.map((row) => this.core.dump(ctx, row, true)), total: rows.length };
   }
 
   /**
@@ -170,11 +180,7 @@ export class RequestListing {
     const params = parseSearchParams(ctx.query, ["newest", "oldest", "bestmatch"]);
     const q = ctx.query;
     const refFilter = (name: string) => referenceParam(q, name);
-    const flag = (name: string): boolean | undefined => {
-      const raw = q.get(name);
-      if (raw === null || raw === "") return undefined;
-      return ["true", "1", "yes", "on"].includes(raw.toLowerCase());
-    };
+    const flag = (name: string): boolean | undefined => booleanArg(q, name);
     const topic = refFilter("topic");
     const createdBy = refFilter("created_by");
     const receiver = refFilter("receiver");

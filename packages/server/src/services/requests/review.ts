@@ -13,7 +13,7 @@ import type { ServiceContext } from "../service.js";
 /** The request type of InvenioRDM's community review (invenio-rdm-records `CommunitySubmission`). */
 export const REVIEW_TYPE = "community-submission";
 
-/** The record model whose drafts are reviewed on InvenioRDM. */
+/** The record model whose drafts are reviewed on InvenioRDM (a `review` model on NRP). */
 const RDM_MODEL = "records";
 
 /**
@@ -51,8 +51,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function currentReview(
   app: Pick<ServiceContext, "requests">,
   draftId: string,
+  model = RDM_MODEL,
 ): RequestRow | undefined {
-  const latest = app.requests.forTopic(RDM_MODEL, draftId).find((r) => r.type === REVIEW_TYPE);
+  const latest = app.requests.forTopic(model, draftId).find((r) => r.type === REVIEW_TYPE);
   if (latest === undefined || latest.payload[DETACHED] === "true") return undefined;
   return latest;
 }
@@ -64,8 +65,9 @@ export function currentReview(
 export function reviewingCommunity(
   app: Pick<ServiceContext, "requests">,
   draftId: string,
+  model = RDM_MODEL,
 ): string | undefined {
-  const review = currentReview(app, draftId);
+  const review = currentReview(app, draftId, model);
   if (review === undefined || (review.status !== "created" && review.status !== "submitted")) {
     return undefined;
   }
@@ -79,8 +81,8 @@ export function detachedPayload(): Record<string, string> {
 }
 
 /** Whether the draft has a review that blocks publishing: one that is not closed yet. */
-export function hasOpenReview(app: ServiceContext, draftId: string): boolean {
-  const review = currentReview(app, draftId);
+export function hasOpenReview(app: ServiceContext, draftId: string, model = RDM_MODEL): boolean {
+  const review = currentReview(app, draftId, model);
   return review !== undefined && (review.status === "created" || review.status === "submitted");
 }
 
@@ -111,7 +113,11 @@ class Reviews {
   private readonly app: ServiceContext;
   private readonly host: ReviewHost;
 
-  constructor(app: ServiceContext, host: ReviewHost) {
+  constructor(
+    app: ServiceContext,
+    host: ReviewHost,
+    private readonly model: string,
+  ) {
     this.app = app;
     this.host = host;
   }
@@ -132,7 +138,7 @@ class Reviews {
     if (!this.host.records.access.canReadDraft(ctx.user, loaded.parent)) {
       throw new HttpError(403, PERMISSION_DENIED_MESSAGE);
     }
-    const review = currentReview(this.app, loaded.item.id);
+    const review = currentReview(this.app, loaded.item.id, this.model);
     if (review === undefined) throw new HttpError(404, REVIEW_NOT_FOUND_MESSAGE);
     this.host.sendRequest(ctx, 200, review);
   }
@@ -142,7 +148,7 @@ class Reviews {
    * request; a closed one (declined, expired) is only unset, so its timeline remains readable.
    */
   private unset(loaded: Loaded): void {
-    const review = currentReview(this.app, loaded.item.id);
+    const review = currentReview(this.app, loaded.item.id, this.model);
     if (review === undefined) throw new HttpError(404, REVIEW_NOT_FOUND_MESSAGE);
     if (this.app.records.item("record", loaded.item.id) !== undefined) {
       throw new HttpError(
@@ -169,7 +175,7 @@ class Reviews {
     this.requireManage(ctx, loaded);
     const user = requireUser(ctx);
     const id = loaded.item.id;
-    if (currentReview(this.app, id) !== undefined) this.unset(loaded);
+    if (currentReview(this.app, id, this.model) !== undefined) this.unset(loaded);
     if (this.app.records.item("record", id) !== undefined || loaded.item.versionIndex > 1) {
       throw new HttpError(400, PUBLISHED_REVIEW_MESSAGE);
     }
@@ -196,7 +202,7 @@ class Reviews {
       status: "created",
       createdBy: user.id,
       receiver: { community: community.id },
-      topicModel: RDM_MODEL,
+      topicModel: this.model,
       topicId: id,
       payload: {},
       expiresAt: null,
@@ -226,7 +232,7 @@ class Reviews {
   async submit(ctx: RequestContext): Promise<void> {
     const body = await readJsonBody(ctx.req);
     const loaded = this.draft(ctx);
-    const review = currentReview(this.app, loaded.item.id);
+    const review = currentReview(this.app, loaded.item.id, this.model);
     if (review === undefined) throw new HttpError(404, REVIEW_NOT_FOUND_MESSAGE);
     this.requireManage(ctx, loaded);
     const comment = isObject(body) && isObject(body.payload) ? body.payload : undefined;
@@ -237,10 +243,15 @@ class Reviews {
   }
 }
 
-/** Registers the review routes of InvenioRDM's drafts. */
-export function registerReviewRoutes(router: Router, app: ServiceContext, host: ReviewHost): void {
-  const reviews = new Reviews(app, host);
-  const draft = `/api/${RDM_MODEL}/:id/draft`;
+/** Registers the review routes of InvenioRDM's drafts (of `model`, `records` by default). */
+export function registerReviewRoutes(
+  router: Router,
+  app: ServiceContext,
+  host: ReviewHost,
+  model = RDM_MODEL,
+): void {
+  const reviews = new Reviews(app, host, model);
+  const draft = `/api/${model}/:id/draft`;
   router.on("GET", `${draft}/review`, (ctx) => {
     reviews.read(ctx);
   });

@@ -1,5 +1,6 @@
 import type { Router } from "../../http/router.js";
 import { apiPrefix, recordModels } from "../records/serialize.js";
+import { DEFAULT_PAGE_SIZE } from "../search-params.js";
 import type { Service, ServiceContext } from "../service.js";
 import { RequestCore } from "./core.js";
 import { RequestEvents } from "./events.js";
@@ -36,7 +37,27 @@ export const requestsService: Service = (router, app) => {
     return;
   }
   const s = requestsApi(app);
+  // oarepo-requests' RequestsComponent: `?expand` on a record or draft embeds the first page of
+  // its requests, the same items as `GET …/[draft/]requests` (`[]` when the caller may not read).
+  app.expandRequests = (ctx, model, id) =>
+    s.listing.topicRequests(ctx, model, id, { sort: "newest", page: 1, size: DEFAULT_PAGE_SIZE })
+      .hits;
   for (const model of app.config.models) {
+    if (model.review) {
+      // InvenioRDM's community-submission review of drafts, served beside oarepo's requests.
+      registerReviewRoutes(
+        router,
+        app,
+        {
+          records: s.core.modelRecords(model.type),
+          sendRequest: (ctx, status, row, extra) => {
+            s.core.sendRequest(ctx, status, row, extra, false);
+          },
+          submit: (ctx, row, comment) => s.actions.submitReview(ctx, row, comment),
+        },
+        model.type,
+      );
+    }
     if (!model.features.includes("requests")) continue;
     const item = `${apiPrefix(model)}/:id`;
     for (const draft of [false, true]) {

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Size of the browser entry as a page would ship it: `dist/browser.bundle.js` minified by esbuild
+// and gzipped (level 9), in total and without the md5 implementation (hash-wasm, whose WebAssembly
+// is most of it), with the largest parts by package. Exits 1 over the budget when given one.
+// Usage: npm run build && node bench/browser-size.mjs [--budget-kb 40]
+import { build } from "esbuild";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const entry = join(root, "packages/client/dist/browser.bundle.js");
+const args = process.argv.slice(2);
+const budgetAt = args.indexOf("--budget-kb");
+const budget = budgetAt >= 0 ? Number(args[budgetAt + 1]) : undefined;
+
+/** Minifies the bundle, optionally leaving `hash-wasm` out (as if it were loaded separately). */
+async function measure(withoutMd5) {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    metafile: true,
+    logLevel: "error",
+    plugins: withoutMd5
+      ? [
+          {
+            name: "without-md5",
+            setup(b) {
+              b.onLoad({ filter: /\.js$/ }, async (a) => {
+                const { readFile } = await import("node:fs/promises");
+                let text = await readFile(a.path, "utf8");
+                // The bundle inlines hash-wasm's md5 module; cut the WebAssembly it embeds.
+                text = text.replace(/"[A-Za-z0-9+/=]{2000,}"/g, '""');
+                return { contents: text, loader: "js" };
+              });
+            },
+          },
+        ]
+      : [],
+  });
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  return { min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+}
+
+/** The library's own code alone: the compiled browser entry with every Node module left out. */
+async function libraryAlone() {
+  const result = await build({
+    entryPoints: [join(root, "packages/client/dist/browser.js")],
+    bundle: true,
+    minify: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["browser"],
+    external: ["node:*"],
+    logLevel: "error",
+  });
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  return { min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+}
+
+/** Bytes per package in the unminified bundle, from its source map. */
+async function parts() {
+  const { readFile } = await import("node:fs/promises");
+  const map = JSON.parse(await readFile(`${entry}.map`, "utf8"));
+  const sizes = new Map();
+  map.sources.forEach((source, i) => {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
+    const key = match ? match[1] : source.includes("browser-shims") ? "(shims)" : "(client)";
+    sizes.set(key, (sizes.get(key) ?? 0) + (map.sourcesContent?.[i]?.length ?? 0));
+  });
+  return [...sizes].sort((a, b) => b[1] - a[1]);
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
+const all = await measure(false);
+const lean = await measure(true);
+console.log(`browser entry, minified:          ${kb(all.min)}, gzip ${kb(all.gzip)}`);
+console.log(`without md5 (hash-wasm's wasm):   ${kb(lean.min)}, gzip ${kb(lean.gzip)}`);
+const own = await libraryAlone();
+console.log(`the library's own code alone:     ${kb(own.min)}, gzip ${kb(own.gzip)}`);
+console.log("sources by package (unminified, before tree shaking):");
+for (const [name, size] of (await parts()).slice(0, 10))
+  console.log(`  ${name.padEnd(20)} ${kb(size)}`);
+if (budget !== undefined && lean.gzip > budget * 1024) {
+  console.log(`over the budget of ${budget} kB (min+gzip without md5)`);
+  process.exitCode = 1;
+}

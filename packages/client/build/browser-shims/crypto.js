@@ -1,0 +1,34 @@
+// `node:crypto` for the browser build: md5 from hash-wasm (Web Crypto has no md5), random bytes
+// from Web Crypto. One WebAssembly instance serves every hash: each hash keeps its own saved
+// state and loads it for the length of an update, so `createHash` stays synchronous as in Node.
+
+import { createMD5 } from "hash-wasm";
+import { Buffer } from "buffer";
+
+const engine = await createMD5();
+
+export function createHash(algorithm) {
+  if (String(algorithm).toLowerCase() !== "md5") {
+    throw new Error(`Only md5 is available in the browser build, not ${String(algorithm)}.`);
+  }
+  engine.init();
+  let state = engine.save();
+  return {
+    update(chunk) {
+      engine.load(state);
+      engine.update(typeof chunk === "string" ? new globalThis.TextEncoder().encode(chunk) : chunk);
+      state = engine.save();
+      return this;
+    },
+    digest(encoding) {
+      engine.load(state);
+      const hex = engine.digest("hex");
+      const bytes = Buffer.from(hex, "hex");
+      return encoding === undefined ? bytes : bytes.toString(encoding);
+    },
+  };
+}
+
+export function randomBytes(size) {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(size)));
+}

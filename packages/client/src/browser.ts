@@ -1,0 +1,15 @@
+/**
+ * The browser entry: the same API as the Node entry, built into one ES module
+ * (`dist/browser.bundle.js`) that bundlers pick through the package's `browser` condition.
+ *
+ * Requests go through the page's `fetch`; uploads take `Blob`/`File`/bytes, each part sent as a
+ * `Blob` (browsers stream request bodies over HTTP/2 only), and md5 comes from a WebAssembly
+ * implementation. What it does not have: paths on disk (`fromPath`, uploading from or downloading
+ * to a path), the configuration file (`NRPInvenioClient.fromConfig`, `NRPConfig`), CA bundles and
+ * `verify: false` (the browser verifies TLS), the md5 worker thread, a custom `User-Agent`, and
+ * reading a redirect (the browser follows it, dropping the token on another origin). The server
+ * must allow the page's origin (CORS).
+ * @packageDocumentation
+ */
+
+export * from "./index.js";

@@ -1,0 +1,392 @@
+// The shared scenario (scenario.ts) under Deno, Bun and headless Chromium, against a devserver
+// that allows the test page's origin. Each run starts with the devserver's cuts armed (one request
+// of each upload dropped mid-body) and must end with them used up and the uploads intact.
+//
+// Runtimes come from the environment: NRP_DENO, NRP_BUN (binaries) and NRP_CHROMIUM (the browser
+// executable); scripts/browsers/test.sh installs and sets them. A missing runtime fails the test.
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startDevServer, type DevServer } from "nrp-invenio-devserver";
+import { CUTS, type ScenarioResult } from "./scenario.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const clientDist = join(root, "packages", "client", "dist");
+/** Where screenshots and logs of a run go (not committed). */
+export const OUTPUT_DIR = join(root, "test-results", "runtimes");
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "" || !existsSync(value)) {
+    throw new Error(`${name} must name an executable (scripts/browsers/test.sh sets it)`);
+  }
+  return value;
+}
+
+const exampleDir = join(root, "examples", "browser-upload");
+const exampleDist = join(OUTPUT_DIR, "browser-upload", "dist");
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+};
+
+/** A file of the built example page, served under /example/. */
+function exampleFile(path: string): { type: string; body: () => Promise<Buffer> } | undefined {
+  const rel = path.slice("/example/".length) || "index.html";
+  if (rel.includes("..")) return undefined;
+  const type = TYPES[rel.slice(rel.lastIndexOf("."))] ?? "application/octet-stream";
+  return { type, body: () => readFile(join(exampleDist, rel)) };
+}
+
+let server: DevServer;
+let page: Server;
+let pageOrigin: string;
+let readmeSnippet = "";
+
+/** Serves the test page and the browser bundles from another origin than the devserver. */
+async function startPageServer(
+  files: Record<string, { type: string; body: () => Promise<Buffer | string> }>,
+): Promise<Server> {
+  const s = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const file = files[path] ?? (path.startsWith("/example/") ? exampleFile(path) : undefined);
+    if (file === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    file.body().then(
+      (body) =>
+        res.writeHead(200, { "content-type": file.type, "cache-control": "no-store" }).end(body),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  return s;
+}
+
+beforeAll(async () => {
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  const scenarioBundle = await build({
+    entryPoints: [join(here, "page.ts")],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    external: ["nrp-invenio-client"],
+    logLevel: "warning",
+  });
+  const scenarioJs = scenarioBundle.outputFiles[0]?.text ?? "";
+  const readme = await readFile(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## In the browser"));
+  readmeSnippet = /```js\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>scenario</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script>
+<script type="module" src="/scenario.js"></script></head><body>scenario</body></html>`;
+  page = await startPageServer({
+    "/": { type: "text/html", body: () => Promise.resolve(html) },
+    "/scenario.js": { type: "text/javascript", body: () => Promise.resolve(scenarioJs) },
+    "/readme.html": {
+      type: "text/html",
+      body: () =>
+        Promise.resolve(`<!doctype html><html><head><meta charset="utf-8"><title>readme</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script></head>
+<body><input type="file" multiple><script type="module" src="/readme.js"></script></body></html>`),
+    },
+    "/readme.js": {
+      type: "text/javascript",
+      body: () =>
+        Promise.resolve(
+          readmeSnippet
+            .replace("http://127.0.0.1:5000", server.url)
+            .replace("OWNER_TOKEN", server.tokens.owner),
+        ),
+    },
+    "/client.js": {
+      type: "text/javascript",
+      body: () => readFile(join(clientDist, "browser.bundle.js")),
+    },
+  });
+  pageOrigin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+  server = await startDevServer({ config: { cors: { origins: [pageOrigin] } } });
+});
+
+afterAll(async () => {
+  await server.close();
+  await new Promise<void>((resolve) => {
+    page.close(() => {
+      resolve();
+    });
+  });
+});
+
+function armCuts(): void {
+  server.faults.clear();
+  for (const cut of CUTS) server.faults.add({ ...cut });
+  server.requestLog.length = 0;
+}
+
+/** Checks what every runtime must have shown, and what the devserver saw. */
+function checkRun(result: ScenarioResult, runtime: string): void {
+  expect(result.userAgent).toContain(runtime);
+  expect(result.files.map((f) => [f.key, f.size])).toEqual([
+    ["small.bin", 300 * 1024 + 7],
+    ["large.bin", 2 * 1024 * 1024 + 12_345],
+  ]);
+  for (const f of result.files) expect(f.checksum).toMatch(/^md5:[0-9a-f]{32}$/);
+  expect(result.scanned).toBe(true);
+  expect(result.searchTotal).toBeGreaterThanOrEqual(1);
+  expect(result.progressEvents).toBeGreaterThan(0);
+  // Both cuts happened, and each cut request was sent again and succeeded.
+  expect(server.faults.list()).toEqual([]);
+  const puts = server.requestLog.filter((e) => e.method === "PUT");
+  for (const suffix of ["/small.bin/content", "/large.bin/content/2"]) {
+    const tries = puts.filter((e) => e.path.endsWith(suffix));
+    expect(tries.map((e) => e.fault !== null)).toEqual([true, false]);
+    expect(tries[1]?.status).toBe(200);
+  }
+  // Parts 1..3 of the multipart upload went up.
+  for (const n of [1, 2, 3]) {
+    expect(puts.some((e) => e.path.endsWith(`/large.bin/content/${n}`) && e.status === 200)).toBe(
+      true,
+    );
+  }
+}
+
+function run(
+  command: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: root,
+      env: {
+        ...process.env,
+        NRP_SCENARIO_URL: server.url,
+        NRP_SCENARIO_TOKEN: server.tokens.owner,
+        NO_COLOR: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function lastJson(stdout: string): ScenarioResult {
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  return JSON.parse(line) as ScenarioResult;
+}
+
+describe("the shared scenario", () => {
+  test("runs under Deno with the fetch transport", async () => {
+    const deno = required("NRP_DENO");
+    armCuts();
+    const out = await run(deno, ["run", "--allow-all", "--quiet", join(here, "main.ts")]);
+    expect(out.code, out.stderr).toBe(0);
+    checkRun(lastJson(out.stdout), "deno/");
+  });
+
+  test("runs under Bun with the fetch transport", async () => {
+    const bun = required("NRP_BUN");
+    armCuts();
+    const out = await run(bun, [join(here, "main.ts")]);
+    expect(out.code, out.stderr).toBe(0);
+    checkRun(lastJson(out.stdout), "bun/");
+  });
+
+  test("runs in headless Chromium from another origin, through the browser entry", async () => {
+    const executablePath = required("NRP_CHROMIUM");
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    try {
+      const context = await browser.newContext();
+      const tab = await context.newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      armCuts();
+      const query = new URLSearchParams({ server: server.url, token: server.tokens.owner });
+      await tab.goto(`${pageOrigin}/?${query.toString()}`);
+      await tab.waitForFunction(
+        () => {
+          const s = (globalThis as { scenario?: { result?: unknown; error?: unknown } }).scenario;
+          return s?.result !== undefined || s?.error !== undefined;
+        },
+        undefined,
+        { timeout: 90_000 },
+      );
+      const state = (await tab.evaluate(() => (globalThis as { scenario?: unknown }).scenario)) as {
+        result?: ScenarioResult;
+        error?: string;
+        lines: string[];
+      };
+      expect(errors).toEqual([]);
+      expect(state.error, state.lines.join("\n")).toBeUndefined();
+      // The page's origin differs from the devserver's: every call went through CORS.
+      expect(new URL(server.url).origin).not.toBe(pageOrigin);
+      checkRun(state.result as ScenarioResult, "browser");
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("the README's browser snippet", () => {
+  test("deposits the picked files and publishes, in Chromium", async () => {
+    expect(readmeSnippet).toContain('from "nrp-invenio-client"');
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      server.faults.clear();
+      await tab.goto(`${pageOrigin}/readme.html`);
+      await tab.locator("input[type=file]").setInputFiles([
+        { name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("first file\n") },
+        { name: "b.csv", mimeType: "text/csv", buffer: Buffer.from("x,y\n1,2\n") },
+      ]);
+      await tab.locator("body", { hasText: "published" }).waitFor({ timeout: 60_000 });
+      expect(errors).toEqual([]);
+      const id = /published (\S+)/.exec(await tab.locator("body").innerText())?.[1] ?? "";
+      const record = await fetch(`${server.url}/api/documents/${id}/files`);
+      const listed = (await record.json()) as { entries: { key: string; checksum: string }[] };
+      expect(listed.entries.map((e) => e.key).sort()).toEqual(["a.txt", "b.csv"]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("examples/browser-upload", () => {
+  test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
+    // The example's own Vite (7), as `npm run build -w examples/browser-upload` runs it.
+    const built = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          join(exampleDir, "node_modules", "vite", "bin", "vite.js"),
+          "build",
+          "--outDir",
+          exampleDist,
+          "--emptyOutDir",
+          "--logLevel",
+          "error",
+        ],
+        { cwd: exampleDir, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      child.stderr.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      child.on("error", reject);
+      child.on("close", (code) => {
+        resolve({ code, output });
+      });
+    });
+    expect(built.code, built.output).toBe(0);
+
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (
+        await browser.newContext({ viewport: { width: 900, height: 700 } })
+      ).newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      server.faults.clear();
+      await tab.goto(`${pageOrigin}/example/index.html`);
+      await tab.fill("#server", server.url);
+      await tab.fill("#token", server.tokens.owner);
+      // Built in the page (a DataTransfer cannot cross from Node): two files, one of 3 MiB.
+      const dataTransfer = await tab.evaluateHandle(`(() => {
+        const dt = new DataTransfer();
+        const big = new Uint8Array(3 * 1024 * 1024 + 5);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 255;
+        dt.items.add(new File([big], "measurements.bin"));
+        dt.items.add(new File(["sample,value\\nA,1\\n"], "samples.csv", { type: "text/csv" }));
+        return dt;
+      })()`);
+      await tab.dispatchEvent("#drop", "drop", { dataTransfer });
+      await tab.locator("#list li[data-done=true]").nth(1).waitFor({ timeout: 60_000 });
+      for (const key of ["measurements.bin", "samples.csv"]) {
+        const item = tab.locator(`#list li[data-key="${key}"]`);
+        await expect
+          .poll(() => item.locator(".state").innerText())
+          .toMatch(/^checksum verified: md5:[0-9a-f]{32}$/);
+        const bar = item.locator("progress");
+        expect(await bar.evaluate((p: { value: number; max: number }) => p.value === p.max)).toBe(
+          true,
+        );
+      }
+      await tab.waitForFunction(() => {
+        const button = (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { disabled: boolean } | null };
+          }
+        ).document.querySelector("#publish");
+        return button !== null && !button.disabled;
+      });
+      await tab.click("#publish");
+      await tab.locator("#status", { hasText: "Published" }).waitFor({ timeout: 30_000 });
+      await tab.screenshot({ path: join(OUTPUT_DIR, "browser-upload.png"), fullPage: true });
+      expect(errors).toEqual([]);
+      const id = /Published (\S+)/.exec(await tab.locator("#status").innerText())?.[1] ?? "";
+      const res = await fetch(`${server.url}/api/documents/${id}/files`);
+      expect(res.status).toBe(200);
+      const listed = (await res.json()) as { entries: { key: string; size: number }[] };
+      expect(listed.entries.map((e) => [e.key, e.size]).sort()).toEqual([
+        ["measurements.bin", 3 * 1024 * 1024 + 5],
+        ["samples.csv", 17],
+      ]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+/** How the Debian chromium is started: headless, no sandbox (root in CI), nothing phoning home. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
