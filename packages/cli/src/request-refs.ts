@@ -156,13 +156,30 @@ export async function summarizeTopics(
       throw err;
     }
   };
-  const urls = [...new Set(requests.map(topicUrl).filter((u) => u !== undefined))];
-  await eachLimited(urls, 4, async (url) => {
-    const record = await soft(() => client.records.getByUrl(url, { signal: ctx.signal }));
-    records.set(url, record?.data);
+  // InvenioRDM's requests link no topic: `{"record": "<id>"}` names the record (or, under
+  // review, its draft) of the default model.
+  const topicKey = (r: Json): string | undefined => {
+    const url = topicUrl(r);
+    if (url !== undefined) return url;
+    const topic = r["topic"];
+    const id = isPlainObject(topic) ? topic["record"] : undefined;
+    return typeof id === "string" ? `record:${id}` : undefined;
+  };
+  const read = async (key: string): Promise<Json | undefined> => {
+    if (!key.startsWith("record:")) {
+      return (await soft(() => client.records.getByUrl(key, { signal: ctx.signal })))?.data;
+    }
+    const id = key.slice("record:".length);
+    const published = await soft(() => client.records.get(id, { signal: ctx.signal }));
+    if (published !== undefined) return published.data;
+    return (await soft(() => client.records.get(`draft/${id}`, { signal: ctx.signal })))?.data;
+  };
+  const keys = [...new Set(requests.map(topicKey).filter((u) => u !== undefined))];
+  await eachLimited(keys, 4, async (key) => {
+    records.set(key, await read(key));
   });
   const communityOf = (r: Json): string | undefined => {
-    const url = topicUrl(r);
+    const url = topicKey(r);
     const record = url === undefined ? undefined : records.get(url);
     return communityIdOf(r["receiver"], record?.["parent"]);
   };
@@ -174,7 +191,7 @@ export async function summarizeTopics(
   });
   const out = new Map<string, TopicSummary>();
   for (const r of requests) {
-    const url = topicUrl(r);
+    const url = topicKey(r);
     const record = url === undefined ? undefined : records.get(url);
     const metadata = record?.["metadata"];
     const title = isPlainObject(metadata) ? metadata["title"] : undefined;

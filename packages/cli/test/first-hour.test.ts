@@ -468,3 +468,43 @@ describe("curators and batches of requests", () => {
     expect(r.stderr).toContain("--alias dev");
   });
 });
+
+describe("the inbox on the rdm flavour", () => {
+  const cli = useDevserverCli({ server: { flavour: "rdm" } });
+  const { nrp } = cli;
+
+  it("shows the record title and the community slug of a community submission", async () => {
+    const cur = await nrp([
+      "add",
+      "alias",
+      cli.server.url,
+      "cur",
+      "--token",
+      cli.server.tokens.curator,
+    ]);
+    expect(cur.code, cur.stderr).toBe(0);
+    const created = await nrp([
+      "create",
+      "record",
+      "records",
+      JSON.stringify({
+        title: "Reviewed in RDM",
+        resource_type: { id: "dataset" },
+        creators: [{ person_or_org: { type: "personal", family_name: "Doe", given_name: "J" } }],
+        publication_date: "2024-01-01",
+      }),
+      "--community",
+      "physics",
+      "--no-files",
+      "--set",
+      "rdm",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const pub = await nrp(["publish", "record", "@rdm"]);
+    expect(pub.code, pub.stderr).toBe(0);
+    const table = await nrp(["--alias", "cur", "list", "requests", "--inbox", "--format", "table"]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/Reviewed in( |\s*│.*\n.*│ )RDM/);
+    expect(table.stdout).toContain("physics");
+  });
+});
