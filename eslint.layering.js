@@ -64,7 +64,7 @@ const SERVICES_IO = {
  */
 export const LAYERING_ALLOWLIST = {
   clientCore: [],
-  clientInternal: ["packages/client/src/internal/flavour.ts"],
+  clientInternal: [],
   servicesIo: [],
   servicesSql: [],
 };

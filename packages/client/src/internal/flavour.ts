@@ -15,8 +15,6 @@
 // (its `features`) nor the models document says whether a server honours the body, so no
 // repository is trusted with one.
 
-import type { NRPRepositoryInfo } from "../resources/info.js";
-
 /** The kinds of repository: NRP (oarepo, with a well-known document) or plain InvenioRDM. */
 export type FlavourName = "nrp" | "rdm";
 
@@ -90,6 +88,6 @@ const RULES: Readonly<Record<FlavourName, FlavourRules>> = {
 export const NRP_RULES: FlavourRules = RULES.nrp;
 
 /** The rules of a repository, from what discovery found (`isRdm`). */
-export function flavourOf(repository: Pick<NRPRepositoryInfo, "isRdm">): FlavourRules {
+export function flavourOf(repository: { readonly isRdm: boolean }): FlavourRules {
   return repository.isRdm ? RULES.rdm : RULES.nrp;
 }
