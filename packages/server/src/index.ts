@@ -42,9 +42,11 @@ export type {
   ResolvedConfig,
   ResolvedModel,
   ResolvedUser,
+  ResolvedVocabulary,
   SchemaFormat,
   SchemaType,
   UserConfig,
+  VocabularyConfig,
   WorkflowConfig,
 } from "./config/types.js";
 export { newRecordId } from "./services/records/ids.js";
