@@ -90,6 +90,7 @@ export {
 export type {
   DownloadFileOptions,
   PartPlan,
+  ReadFileOptions,
   PlanUploadOptions,
   ResumeState,
   TransferProgress,

@@ -61,6 +61,21 @@ export interface DownloadFileOptions extends SignalOptions {
   onResume?: ((offset: number) => void) | undefined;
 }
 
+/**
+ * Options of `NRPFile.stream` and `NRPFile.blob`: the content read into memory or a web stream
+ * rather than a file, so no resume; aborting the `signal` cancels the request.
+ */
+export interface ReadFileOptions extends SignalOptions {
+  /** Called (throttled) with bytes received so far, and once at the end. */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /**
+   * Check the md5 of the content against the file's `md5:` checksum; a mismatch is a
+   * `ChecksumMismatchError` in place of the last chunk.
+   * @default true
+   */
+  verify?: boolean | undefined;
+}
+
 /** The part layout of a multipart upload. */
 export interface PartPlan {
   /** Bytes in all. */

@@ -8,11 +8,13 @@ import { ErrorCodes, NRPError } from "../core/errors.js";
 import { isUploadInput, toUploadSource } from "../core/uploads.js";
 import type { UploadInput } from "../core/uploads.js";
 import { planUpload } from "../core/transfers.js";
-import type { DownloadFileOptions, UploadOptions } from "../core/transfers.js";
+import type { DownloadFileOptions, ReadFileOptions, UploadOptions } from "../core/transfers.js";
 import type { SignalOptions } from "../core/options.js";
 import { nodeByteSource } from "../internal/byte-source.js";
 import { downloadFile } from "../internal/download.js";
+import type { DownloadTarget } from "../internal/download.js";
 import { md5OfFile } from "../internal/hasher.js";
+import { blobOf, verifiedChunks, webStreamOf } from "../internal/read.js";
 import { md5OfChecksum } from "../internal/transfer.js";
 import { Upload } from "../internal/upload.js";
 import type { ResourceContext } from "./context.js";
@@ -37,6 +39,7 @@ export {
 } from "../core/transfers.js";
 export type {
   DownloadFileOptions,
+  ReadFileOptions,
   ResumeState,
   TransferProgress,
   UploadOptions,
@@ -182,6 +185,12 @@ export class NRPFile {
         () => false,
       ));
     if (isDir) target = safeFilePath(path, this.key);
+    await downloadFile(ctx.http, this.#downloadTarget(), target, options);
+    return target;
+  }
+
+  /** What a download needs; refuses a file whose upload is not committed. */
+  #downloadTarget(): DownloadTarget {
     if (this.status !== undefined && this.status !== "completed") {
       throw new NRPError(
         `File ${this.key} is ${this.status}; only committed files can be downloaded.`,
@@ -190,13 +199,43 @@ export class NRPFile {
         },
       );
     }
-    await downloadFile(
-      ctx.http,
-      { key: this.key, url: this.#link("content"), size: this.size, checksum: this.checksum },
-      target,
-      options,
-    );
-    return target;
+    return { key: this.key, url: this.#link("content"), size: this.size, checksum: this.checksum };
+  }
+
+  /**
+   * The content as a web `ReadableStream` of bytes, on every runtime (Node, Deno, Bun, browsers),
+   * verified against the server's md5 checksum.
+   *
+   * Why: web code (a `Response`, `pipeTo`, a service worker) consumes web streams, and unlike
+   * {@link NRPFile.open} the bytes are checked. The stream reads as it is pulled (constant
+   * memory); its last chunk is held back until the md5 matches, and a mismatch errors the stream
+   * with {@link ChecksumMismatchError} instead of ending it. Cancelling the stream or aborting the
+   * `signal` stops the request. No resume: use {@link NRPFile.download} for a file on disk.
+   *
+   * @throws {@link NRPError} (code `NRP_FILE_NOT_COMMITTED`) for a file whose upload is pending, or
+   * the HTTP core's typed errors when the request is refused (before the stream is returned).
+   */
+  async stream(options: ReadFileOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const target = this.#downloadTarget();
+    const chunks = await verifiedChunks(this.#context().http, target, options);
+    return webStreamOf(chunks);
+  }
+
+  /**
+   * The content as a `Blob` (typed with the file's MIME type), on every runtime, verified against
+   * the server's md5 checksum before it is returned.
+   *
+   * Why: a browser shows, saves or uploads a `Blob` directly (`URL.createObjectURL`, `<img>`,
+   * `FormData`). The whole content is held in memory; prefer {@link NRPFile.stream} or
+   * {@link NRPFile.download} for large files.
+   *
+   * @throws {@link ChecksumMismatchError} when the content does not match its checksum.
+   * @throws {@link APIUserAbortError} when the `signal` is aborted.
+   */
+  async blob(options: ReadFileOptions = {}): Promise<Blob> {
+    const target = this.#downloadTarget();
+    const chunks = await verifiedChunks(this.#context().http, target, options);
+    return blobOf(chunks, this.mimetype ?? "");
   }
 
   /**
