@@ -1,6 +1,6 @@
 // One scenario, run unchanged by Deno, Bun and headless Chromium against the devserver: create a
 // draft, upload a file in one request (L) and one in parts (M), where the test has the devserver
-// cut one request of each mid-body (`CUTS`) so the client must retry it, read both back byte for byte, publish, search and scan. Each runtime
+// cut one request of each mid-body (`CUTS`) so the client must retry it, read both back byte for byte (as a Node-style readable, a Blob and a web stream), publish, search and scan. Each runtime
 // imports the package by name, so it gets the entry its export conditions choose.
 //
 // It uses only what every runtime has (fetch, Blob, TextEncoder): the caller passes the
@@ -74,6 +74,19 @@ async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return out;
 }
 
+async function readWeb(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  return readAll({
+    async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        const step = await reader.read();
+        if (step.done) return;
+        yield step.value;
+      }
+    },
+  });
+}
+
 function same(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
@@ -116,6 +129,15 @@ export async function runScenario(lib: typeof Client, env: ScenarioEnv): Promise
 
     check(same(await readAll(await l.open()), small), "small.bin reads back as uploaded");
     check(same(await readAll(await m.open()), large), "large.bin reads back as uploaded");
+    // The web-native reads, md5-verified: a Blob and a ReadableStream on every runtime.
+    const blob = await l.blob();
+    check(blob instanceof Blob, "blob() gives a Blob");
+    check(same(new Uint8Array(await blob.arrayBuffer()), small), "small.bin reads back as a Blob");
+    let streamed = 0;
+    const web = await m.stream({ onProgress: (p) => (streamed = p.transferredBytes) });
+    check(web instanceof ReadableStream, "stream() gives a web ReadableStream");
+    check(same(await readWeb(web), large), "large.bin reads back through a web stream");
+    check(streamed === large.byteLength, "stream() reports progress up to the size");
 
     const record = await draft.publish();
     log(`published ${record.id}`);
