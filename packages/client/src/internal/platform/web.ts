@@ -11,6 +11,7 @@ import type {
   TransportResponse,
   TransportSettings,
 } from "../transport.js";
+import { webStreamOf } from "../read.js";
 
 type BodyInit = NonNullable<RequestInit["body"]>;
 
@@ -64,20 +65,6 @@ function networkError(error: unknown): unknown {
   return Object.assign(new Error(text, { cause: error }), { code: code ?? "NETWORK_ERROR" });
 }
 
-function toStream(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const step = await iterator.next();
-      if (step.done === true) controller.close();
-      else controller.enqueue(step.value);
-    },
-    async cancel(reason) {
-      await iterator.return?.(reason);
-    },
-  });
-}
-
 async function toBlob(iterable: AsyncIterable<Uint8Array>): Promise<Blob> {
   const parts: Uint8Array[] = [];
   for await (const chunk of iterable) parts.push(chunk);
@@ -92,7 +79,7 @@ async function requestBody(
   if (typeof body === "string") return { body };
   if (body instanceof Uint8Array) return { body: body as BodyInit };
   if (flavour.bufferBodies) return { body: await toBlob(body) };
-  return { body: toStream(body) as BodyInit, duplex: "half" };
+  return { body: webStreamOf(body) as BodyInit, duplex: "half" };
 }
 
 /** The chunks of a fetch body; stopping early (a destroyed readable) cancels the stream. */
