@@ -3,6 +3,7 @@
 // `node:stream`; the browser build maps it to a small userland copy).
 
 import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type {
   ResponseBody,
   Transport,
@@ -82,29 +83,12 @@ async function requestBody(
   return { body: webStreamOf(body) as BodyInit, duplex: "half" };
 }
 
-/** The chunks of a fetch body; stopping early (a destroyed readable) cancels the stream. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  let done = false;
-  try {
-    for (;;) {
-      const step = await reader.read();
-      if (step.done) break;
-      yield step.value;
-    }
-    done = true;
-  } finally {
-    if (!done) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
-  }
-}
-
 function responseBody(res: Response): ResponseBody {
-  // Readable.from over the reader rather than Readable.fromWeb, which the browser build's
-  // userland streams do not carry.
-  const stream = Readable.from(res.body === null ? [] : chunksOf(res.body), {
-    objectMode: false,
-  });
+  // Deno and Bun carry Readable.fromWeb; the browser build's stream shim adds it.
+  const stream =
+    res.body === null
+      ? Readable.from([], { objectMode: false })
+      : Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   return Object.assign(stream, {
     dump: (): Promise<void> => {
       stream.destroy();
