@@ -6,6 +6,7 @@
 // executable); scripts/browsers/test.sh installs and sets them. A missing runtime fails the test.
 
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -284,9 +285,10 @@ describe("the README's browser snippet", () => {
   });
 });
 
-describe("examples/browser-upload", () => {
-  test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
-    // The example's own Vite (7), as `npm run build -w examples/browser-upload` runs it.
+/** Builds the example with its own Vite (7), as `npm run build -w examples/browser-upload` does; once. */
+let exampleBuilt: Promise<void> | undefined;
+function buildExample(): Promise<void> {
+  exampleBuilt ??= (async () => {
     const built = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
       const child = spawn(
         process.execPath,
@@ -314,6 +316,13 @@ describe("examples/browser-upload", () => {
       });
     });
     expect(built.code, built.output).toBe(0);
+  })();
+  return exampleBuilt;
+}
+
+describe("examples/browser-upload", () => {
+  test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
+    await buildExample();
 
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({
@@ -374,6 +383,91 @@ describe("examples/browser-upload", () => {
         ["samples.csv", 17],
       ]);
     } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("examples/browser-upload resume", () => {
+  test("a multipart upload cut by a reload resumes with the same file: only missing parts sent", async () => {
+    await buildExample();
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      server.faults.clear();
+      server.requestLog.length = 0;
+      // Part 3 is held on the server: parts 1, 2, 4 and 5 are acknowledged around it, then the
+      // page is reloaded while part 3 is in flight.
+      const hold = server.faults.add({
+        method: "PUT",
+        path: "/api/documents/*/draft/files/resumed.bin/content/3",
+        hold: true,
+      });
+      const bytes = Buffer.alloc(5 * 1024 * 1024 - 4321);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + (i >> 11)) & 255;
+      const file = { name: "resumed.bin", mimeType: "application/octet-stream", buffer: bytes };
+      await tab.goto(`${pageOrigin}/example/index.html`);
+      await tab.fill("#server", server.url);
+      await tab.fill("#token", server.tokens.owner);
+      await tab.fill("#part-size", "1");
+      await tab.locator("#files").setInputFiles(file);
+      const kept = async (): Promise<{ state: { completedParts: number[] } }[]> =>
+        Object.values(
+          JSON.parse(
+            await tab.evaluate<string>('localStorage.getItem("nrp-example-interrupted") ?? "{}"'),
+          ) as Record<string, { state: { completedParts: number[] } }>,
+        );
+      await expect
+        .poll(async () => (await kept())[0]?.state.completedParts, { timeout: 60_000 })
+        .toEqual([1, 2, 4, 5]);
+      await expect.poll(() => server.faults.held(hold)).toBe(1);
+
+      await tab.reload();
+      const offer = tab.locator('#interrupted li[data-key="resumed.bin"]');
+      await expect.poll(() => offer.innerText()).toContain("4 of 5 parts sent");
+      // The page kept no token; the address it remembered.
+      expect(await tab.inputValue("#server")).toBe(server.url);
+      await tab.fill("#token", server.tokens.owner);
+      await offer.locator("input.resume-file").setInputFiles(file);
+      const item = tab.locator('#list li[data-key="resumed.bin"]');
+      await item.and(tab.locator("[data-done=true]")).waitFor({ timeout: 60_000 });
+      const md5 = createHash("md5").update(bytes).digest("hex");
+      expect(await item.locator(".state").innerText()).toBe(`checksum verified: md5:${md5}`);
+      expect(await kept()).toEqual([]);
+      expect(errors).toEqual([]);
+
+      // Every part went up once and was acknowledged, except part 3: cut by the reload, sent again.
+      const puts = server.requestLog.filter((e) => e.method === "PUT");
+      for (const n of [1, 2, 3, 4, 5]) {
+        const sent = puts.filter((e) => e.path.endsWith(`/resumed.bin/content/${n}`));
+        expect(
+          sent.map((e) => [e.fault, e.status === 200]),
+          `part ${n}`,
+        ).toEqual(
+          n === 3
+            ? [
+                [hold, false],
+                [null, true],
+              ]
+            : [[null, true]],
+        );
+      }
+      // The resume found the pending file: nothing was initialised or deleted a second time.
+      const files = server.requestLog.filter((e) =>
+        /\/draft\/files(\/resumed\.bin)?$/.test(e.path),
+      );
+      expect(files.filter((e) => e.method === "POST").length).toBe(1);
+      expect(files.filter((e) => e.method === "DELETE")).toEqual([]);
+    } finally {
+      server.faults.clear();
       await browser.close();
     }
   });

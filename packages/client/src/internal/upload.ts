@@ -269,6 +269,7 @@ export class Upload<F extends UploadedFile> {
       }
     }
     file ??= this.#host.track(await this.#init());
+    if (plan) this.#reportState(plan, skip);
 
     try {
       const md5 = plan ? await this.#sendParts(file, plan, skip) : await this.#sendContent(file);
@@ -498,6 +499,7 @@ export class Upload<F extends UploadedFile> {
           acknowledged.add(part.part);
           advance();
           options.onPartDone?.({ ...part, partSize: plan.partSize });
+          this.#reportState(plan, acknowledged);
         },
         send: async (part, partSignal) => {
           const length = part.end - part.start;
@@ -539,6 +541,15 @@ export class Upload<F extends UploadedFile> {
     } finally {
       await trailing?.close();
     }
+  }
+
+  /** Hands the caller a JSON-ready snapshot of the acknowledged parts (`onResumeState`). */
+  #reportState(plan: PartPlan, acknowledged: ReadonlySet<number>): void {
+    this.#options.onResumeState?.({
+      completedParts: [...acknowledged].sort((a, b) => a - b),
+      size: plan.size,
+      partSize: plan.partSize,
+    });
   }
 
   /** `POST links.commit`; a retried commit that finds the file already committed is success. */

@@ -453,8 +453,9 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const src = await toUploadSource(source, { size: options.size });
     const repo = await ctx.info.repository({ signal: options.signal });
     const plan = planUpload(src.size, {
-      transfer: options.transfer,
-      partSize: options.partSize,
+      // A resume state from `onResumeState` names the layout its parts were sent with.
+      transfer: options.transfer ?? (options.resume?.partSize === undefined ? undefined : "M"),
+      partSize: options.partSize ?? options.resume?.partSize,
       offered: repo.transfers,
     });
     if (options.resume && !src.retryable) {
