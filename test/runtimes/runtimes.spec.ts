@@ -112,6 +112,14 @@ beforeAll(async () => {
             .replace("OWNER_TOKEN", server.tokens.owner),
         ),
     },
+    "/errors.html": {
+      type: "text/html",
+      body: () =>
+        Promise.resolve(`<!doctype html><html><head><meta charset="utf-8"><title>errors</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script>
+<script type="module" src="/errors.js"></script></head><body>errors</body></html>`),
+    },
+    "/errors.js": { type: "text/javascript", body: () => Promise.resolve(ERRORS_PAGE) },
     "/client.js": {
       type: "text/javascript",
       body: () => readFile(join(clientDist, "browser.bundle.js")),
@@ -469,6 +477,99 @@ describe("examples/browser-upload resume", () => {
     } finally {
       server.faults.clear();
       await browser.close();
+    }
+  });
+});
+
+/**
+ * Reads the repository at each address of the page's query string (`servers`, comma-separated)
+ * with two quick retries, and publishes what each read threw as `globalThis.outcomes`.
+ */
+const ERRORS_PAGE = `import { NRPInvenioClient } from "nrp-invenio-client";
+const params = new URLSearchParams(location.search);
+const outcomes = [];
+for (const serverUrl of params.get("servers").split(",")) {
+  const retries = [];
+  const client = new NRPInvenioClient({
+    serverUrl,
+    token: params.get("token"),
+    retryCount: 2,
+    retryInterval: 0.05,
+    onRetry: (event) => retries.push(event.reason),
+  });
+  try {
+    await client.info.repository();
+    outcomes.push({ ok: true, retries });
+  } catch (e) {
+    outcomes.push({ name: e.name, code: e.code, causeCode: e.causeCode, message: e.message, retries });
+  } finally {
+    await client.close();
+  }
+}
+globalThis.outcomes = outcomes;
+`;
+
+interface Outcome {
+  ok?: boolean;
+  name?: string;
+  code?: string;
+  causeCode?: string;
+  message?: string;
+  retries: string[];
+}
+
+describe("errors in the browser", () => {
+  test("a repository that does not allow the page's origin is a CorsRefusedError, not retried; one that is down is retried", async () => {
+    const refusing = await startDevServer({
+      config: { cors: { origins: ["http://elsewhere.invalid"] } },
+    });
+    // A port nothing listens on: taken and given back.
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+    const down = `http://127.0.0.1:${(free.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) =>
+      free.close(() => {
+        resolve();
+      }),
+    );
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const query = new URLSearchParams({
+        servers: [refusing.url, down, server.url].join(","),
+        token: refusing.tokens.owner,
+      });
+      await tab.goto(`${pageOrigin}/errors.html?${query.toString()}`);
+      await tab.waitForFunction("globalThis.outcomes !== undefined", undefined, {
+        timeout: 60_000,
+      });
+      const [cors, network, allowed] = await tab.evaluate<Outcome[]>("globalThis.outcomes");
+      expect(cors).toMatchObject({
+        name: "CorsRefusedError",
+        code: "NRP_CORS_REFUSED",
+        causeCode: "CORS_REFUSED",
+        retries: [],
+      });
+      expect(cors?.message).toContain(
+        `does not allow requests from this page's origin ${pageOrigin}`,
+      );
+      expect(cors?.message).toContain(new URL(refusing.url).origin);
+      // One request (its preflight, refused) and the two probes; nothing retried.
+      expect(refusing.requestLog.filter((e) => e.method !== "HEAD").map((e) => e.method)).toEqual([
+        "OPTIONS",
+      ]);
+      expect(network).toMatchObject({ name: "APIConnectionError", code: "NRP_CONNECTION" });
+      expect(network?.retries.length).toBeGreaterThan(0);
+      expect(network?.message).not.toContain("CORS");
+      // The devserver of the other tests allows the page: that read went through.
+      expect(allowed).toMatchObject({ ok: true, retries: [] });
+    } finally {
+      await browser.close();
+      await refusing.close();
     }
   });
 });

@@ -8,7 +8,8 @@
  * to a path), the configuration file (`NRPInvenioClient.fromConfig`, `NRPConfig`), CA bundles and
  * `verify: false` (the browser verifies TLS), the md5 worker thread, a custom `User-Agent`, and
  * reading a redirect (the browser follows it, dropping the token on another origin). The server
- * must allow the page's origin (CORS).
+ * must allow the page's origin (CORS); one that does not is reported as a `CorsRefusedError`
+ * (never retried), told apart from a network failure (retried) by probing the server.
  * @packageDocumentation
  */
 

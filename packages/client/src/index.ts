@@ -24,6 +24,7 @@ export {
   ChecksumMismatchError,
   ConfigError,
   ConflictError,
+  CorsRefusedError,
   DeadlineExceededError,
   GoneError,
   InternalServerError,

@@ -6,6 +6,7 @@ import { createTransport } from "#platform";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
+  CorsRefusedError,
   APIError,
   APIUserAbortError,
   ConfigError,
@@ -20,6 +21,7 @@ import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
 import { isRepeatablePost, parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
+import { CORS_REFUSED } from "./transport.js";
 import type {
   ResponseBody,
   ResponseHeaders,
@@ -617,6 +619,15 @@ export class HttpClient {
         `TLS certificate verification failed for ${where}: ${detail} (${code}). Pass verify: "<path to a PEM CA bundle>" to trust the server's CA, or verify: false for a development server.`,
         { method, url, causeCode: code, cause: error },
       );
+    }
+    if (code === CORS_REFUSED) {
+      // The browser platform's diagnosis (platform/browser.ts): its message names both origins.
+      return new CorsRefusedError(`${where} was refused: ${detail}`, {
+        method,
+        url,
+        causeCode: code,
+        cause: error,
+      });
     }
     if (code !== undefined && TIMEOUT_CODES.has(code)) {
       return new APIConnectionTimeoutError(`Timed out waiting for ${where}: ${detail}`, {

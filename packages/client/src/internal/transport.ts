@@ -6,6 +6,12 @@
 
 import type { Readable } from "node:stream";
 
+/**
+ * The `code` of a transport error that means the server answered but the browser withheld the
+ * answer from the page (CORS); the HTTP core turns it into a `CorsRefusedError`, never retried.
+ */
+export const CORS_REFUSED = "CORS_REFUSED";
+
 /** Response headers with lower-case names. */
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 

@@ -30,6 +30,11 @@ export interface FetchFlavour {
   readonly bufferBodies: boolean;
   /** Named in the errors about options this runtime cannot honour. */
   readonly runtime: string;
+  /**
+   * Looks again at a request that failed with a bare `TypeError` and returns the error to report
+   * instead, or `undefined` for a network failure: browsers tell CORS refusals this way.
+   */
+  readonly diagnose?: ((url: URL, signal: AbortSignal) => Promise<Error | undefined>) | undefined;
 }
 
 /** An error the HTTP core maps to a timeout (its `code` is one it knows). */
@@ -137,7 +142,11 @@ export function createFetchTransport(
         return { statusCode: res.status, headers: headersOf(res), body: responseBody(res) };
       } catch (error) {
         if (timer.signal.aborted) throw timer.signal.reason as Error;
-        throw networkError(error);
+        const diagnosed =
+          error instanceof TypeError && flavour.diagnose && !req.signal.aborted
+            ? await flavour.diagnose(req.url, AbortSignal.any([req.signal, closed.signal]))
+            : undefined;
+        throw diagnosed ?? networkError(error);
       } finally {
         clearTimeout(timeout);
       }
