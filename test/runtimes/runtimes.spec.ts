@@ -120,6 +120,14 @@ beforeAll(async () => {
 <script type="module" src="/errors.js"></script></head><body>errors</body></html>`),
     },
     "/errors.js": { type: "text/javascript", body: () => Promise.resolve(ERRORS_PAGE) },
+    "/progress.html": {
+      type: "text/html",
+      body: () =>
+        Promise.resolve(`<!doctype html><html><head><meta charset="utf-8"><title>progress</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script>
+<script type="module" src="/progress.js"></script></head><body>progress</body></html>`),
+    },
+    "/progress.js": { type: "text/javascript", body: () => Promise.resolve(PROGRESS_PAGE) },
     "/client.js": {
       type: "text/javascript",
       body: () => readFile(join(clientDist, "browser.bundle.js")),
@@ -509,6 +517,32 @@ for (const serverUrl of params.get("servers").split(",")) {
 globalThis.outcomes = outcomes;
 `;
 
+/**
+ * Uploads `size` bytes in one request (L) to a new draft and publishes every progress event it
+ * saw, with its time, as `globalThis.progress`.
+ */
+const PROGRESS_PAGE = `import { NRPInvenioClient } from "nrp-invenio-client";
+const params = new URLSearchParams(location.search);
+const size = Number(params.get("size"));
+const client = new NRPInvenioClient({ serverUrl: params.get("server"), token: params.get("token") });
+const events = [];
+try {
+  const draft = await client.records.create("documents", { title: "progress" });
+  const files = await draft.loadFiles();
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7) & 255;
+  const file = await files.create("slow.bin", new Blob([bytes]), {
+    transfer: "L",
+    onProgress: (p) => events.push({ bytes: p.transferredBytes, at: performance.now() }),
+  });
+  globalThis.progress = { events, checksum: file.checksum };
+} catch (e) {
+  globalThis.progress = { events, error: String(e) };
+} finally {
+  await client.close();
+}
+`;
+
 interface Outcome {
   ok?: boolean;
   name?: string;
@@ -570,6 +604,57 @@ describe("errors in the browser", () => {
     } finally {
       await browser.close();
       await refusing.close();
+    }
+  });
+});
+
+describe("upload progress in the browser", () => {
+  test("a single-request upload over a slow link reports bytes as they leave", async () => {
+    // The sending socket's buffer takes the first few MiB at once (4 MiB here): the rest goes out
+    // at the devserver's pace, about five seconds.
+    const size = 16 * 1024 * 1024;
+    const rate = (5 * 1024 * 1024) / 2;
+    server.faults.clear();
+    server.faults.add({
+      method: "PUT",
+      path: "/api/documents/*/draft/files/slow.bin/content",
+      requestBytesPerSecond: rate,
+    });
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const query = new URLSearchParams({
+        server: server.url,
+        token: server.tokens.owner,
+        size: String(size),
+      });
+      await tab.goto(`${pageOrigin}/progress.html?${query.toString()}`);
+      await tab.waitForFunction("globalThis.progress !== undefined", undefined, {
+        timeout: 60_000,
+      });
+      const result = await tab.evaluate<{
+        events: { bytes: number; at: number }[];
+        checksum?: string;
+        error?: string;
+      }>("globalThis.progress");
+      expect(result.error).toBeUndefined();
+      const bytes = result.events.map((e) => e.bytes);
+      // Strictly increasing, ending at the size.
+      for (let i = 1; i < bytes.length; i++) expect(bytes[i]).toBeGreaterThan(bytes[i - 1] ?? 0);
+      expect(bytes.at(-1)).toBe(size);
+      // Several reports while the request was still going out, spread over the time the slow
+      // link took, not bunched while the body was gathered before sending.
+      const before = result.events.filter((e) => e.bytes < size);
+      expect(before.length).toBeGreaterThanOrEqual(4);
+      const spread = (before.at(-1)?.at ?? 0) - (before[0]?.at ?? 0);
+      expect(spread).toBeGreaterThan(1500);
+    } finally {
+      server.faults.clear();
+      await browser.close();
     }
   });
 });

@@ -3,7 +3,8 @@
  * (`dist/browser.bundle.js`) that bundlers pick through the package's `browser` condition.
  *
  * Requests go through the page's `fetch`; uploads take `Blob`/`File`/bytes, each part sent as a
- * `Blob` (browsers stream request bodies over HTTP/2 only), and md5 comes from a WebAssembly
+ * `Blob` (browsers stream request bodies over HTTP/2 only) with XMLHttpRequest, whose upload
+ * events make progress count the bytes as they leave, and md5 comes from a WebAssembly
  * implementation. What it does not have: paths on disk (`fromPath`, uploading from or downloading
  * to a path), the configuration file (`NRPInvenioClient.fromConfig`, `NRPConfig`), CA bundles and
  * `verify: false` (the browser verifies TLS), the md5 worker thread, a custom `User-Agent`, and

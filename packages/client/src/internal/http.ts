@@ -67,6 +67,8 @@ export interface HttpRequestOptions {
   timeout?: number | undefined;
   /** Follow 301/302/303/307/308 (GET and HEAD only). @default true */
   followRedirects?: boolean | undefined;
+  /** Bytes of the body sent so far in this attempt, where the transport reports them. */
+  onUploadProgress?: ((sentBytes: number) => void) | undefined;
 }
 
 /** A response with its decoded body. */
@@ -235,6 +237,14 @@ export class HttpClient {
   /** How many times a failed attempt is retried; downloads use it for resumes mid-body too. */
   get retryCount(): number {
     return this.#options.retryCount;
+  }
+
+  /**
+   * Whether requests report their sent bytes through `onUploadProgress` (browsers); otherwise
+   * an upload counts bytes as its body stream is read.
+   */
+  get reportsUploadProgress(): boolean {
+    return this.#transport.reportsUploadProgress === true;
   }
 
   /** Resolves a path against the server URL; absolute URLs pass through. */
@@ -538,6 +548,7 @@ export class HttpClient {
         body,
         signal,
         timeoutMs,
+        onUploadProgress: options.onUploadProgress,
       });
     } catch (error) {
       throw this.#mapError(error, method, url, signal, options.signal, deadline);

@@ -28,6 +28,11 @@ export interface TransportRequest {
   readonly signal: AbortSignal;
   /** Longest wait for the response headers, and between two chunks of the body, in ms. */
   readonly timeoutMs: number;
+  /**
+   * Called with the bytes of the body sent so far in this attempt, as the platform reports them
+   * (only by a transport with `reportsUploadProgress`).
+   */
+  readonly onUploadProgress?: ((sentBytes: number) => void) | undefined;
 }
 
 /**
@@ -46,6 +51,11 @@ export interface TransportResponse {
 
 /** How connections are made; created once per client and closed with it. */
 export interface Transport {
+  /**
+   * The transport calls `onUploadProgress` as request bodies leave (browsers, whose fetch cannot
+   * tell); elsewhere the caller counts the bytes as its body stream is read.
+   */
+  readonly reportsUploadProgress?: boolean;
   request(request: TransportRequest): Promise<TransportResponse>;
   close(): Promise<void>;
 }

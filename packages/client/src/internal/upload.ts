@@ -117,6 +117,38 @@ export function* partsToSend(plan: PartPlan, skip: ReadonlySet<number>): Generat
   }
 }
 
+/**
+ * The progress of one request body: counted as its stream is read, or, where the transport
+ * reports the bytes that really left (`reportsUploadProgress`, browsers), from those reports.
+ */
+function bodyProgress(
+  tracker: ProgressTracker,
+  part: number,
+  reported: boolean,
+): {
+  restart: () => void;
+  read: (n: number) => void;
+  sent: ((bytes: number) => void) | undefined;
+} {
+  let sent = 0;
+  return {
+    restart: () => {
+      tracker.restart(part);
+      sent = 0;
+    },
+    read: (n) => {
+      if (!reported) tracker.add(part, n);
+    },
+    sent: reported
+      ? (bytes) => {
+          if (bytes <= sent) return;
+          tracker.add(part, bytes - sent);
+          sent = bytes;
+        }
+      : undefined,
+  };
+}
+
 /** Options of {@link runParts}. */
 export interface RunPartsOptions {
   key: string;
@@ -390,8 +422,9 @@ export class Upload<F extends UploadedFile> {
         ? await src.trailingHasher()
         : undefined;
     let hash = createHash("md5");
+    const progress = bodyProgress(tracker, 0, this.#host.http.reportsUploadProgress);
     const body = (): Readable => {
-      tracker.restart(0);
+      progress.restart();
       if (trailing) {
         // The file's bytes do not change between attempts: the hasher only moves forward.
         let sent = 0;
@@ -400,17 +433,12 @@ export class Upload<F extends UploadedFile> {
           new CountingStream((n) => {
             sent += n;
             trailing.extend(sent);
-            tracker.add(0, n);
+            progress.read(n);
           }),
         );
       }
       hash = createHash("md5");
-      return through(
-        src.open(0, src.size),
-        new HashingStream(hash, (n) => {
-          tracker.add(0, n);
-        }),
-      );
+      return through(src.open(0, src.size), new HashingStream(hash, progress.read));
     };
     try {
       try {
@@ -422,6 +450,7 @@ export class Upload<F extends UploadedFile> {
           // is sent once.
           body: src.retryable ? body : body(),
           signal: options.signal,
+          onUploadProgress: progress.sent,
         });
       } catch (error) {
         throw src.retryable ? error : oneShotFailure(error, file.key);
@@ -503,9 +532,7 @@ export class Upload<F extends UploadedFile> {
         },
         send: async (part, partSignal) => {
           const length = part.end - part.start;
-          const count = (n: number): void => {
-            tracker.add(part.part, n);
-          };
+          const progress = bodyProgress(tracker, part.part, http.reportsUploadProgress);
           const request = http.json({
             method: "PUT",
             url: urlOf(part.part),
@@ -514,12 +541,16 @@ export class Upload<F extends UploadedFile> {
               "content-length": String(length),
             },
             body: oneShotHash
-              ? through(src.open(part.start, part.end), new HashingStream(oneShotHash, count))
+              ? through(
+                  src.open(part.start, part.end),
+                  new HashingStream(oneShotHash, progress.read),
+                )
               : () => {
-                  tracker.restart(part.part);
-                  return through(src.open(part.start, part.end), new CountingStream(count));
+                  progress.restart();
+                  return through(src.open(part.start, part.end), new CountingStream(progress.read));
                 },
             signal: partSignal,
+            onUploadProgress: progress.sent,
           });
           try {
             await request;

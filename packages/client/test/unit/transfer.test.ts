@@ -312,6 +312,29 @@ describe("progress", () => {
     });
     expect(seen.every((p) => p.transferredBytes <= 30)).toBe(true);
   });
+
+  it("finish() does not repeat the state it last reported", () => {
+    let now = 0;
+    const seen: number[] = [];
+    const t = new ProgressTracker({
+      onProgress: (p) => seen.push(p.transferredBytes),
+      totalBytes: 20,
+      intervalMs: 100,
+      now: () => now,
+    });
+    t.add(0, 10);
+    now = 200;
+    t.add(0, 10);
+    t.finish();
+    expect(seen).toEqual([10, 20]);
+    // An empty transfer still reports its end once.
+    const empty: number[] = [];
+    new ProgressTracker({
+      onProgress: (p) => empty.push(p.transferredBytes),
+      totalBytes: 0,
+    }).finish();
+    expect(empty).toEqual([0]);
+  });
 });
 
 describe("runParts", () => {

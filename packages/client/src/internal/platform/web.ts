@@ -35,6 +35,13 @@ export interface FetchFlavour {
    * instead, or `undefined` for a network failure: browsers tell CORS refusals this way.
    */
   readonly diagnose?: ((url: URL, signal: AbortSignal) => Promise<Error | undefined>) | undefined;
+  /**
+   * Sends a request whose body is whole in memory and reports its bytes as they leave (fetch
+   * cannot): browsers do it with XMLHttpRequest. `onProgress` also keeps the request alive.
+   */
+  readonly sendWithProgress?:
+    | ((url: URL, init: RequestInit, onProgress: (sentBytes: number) => void) => Promise<Response>)
+    | undefined;
 }
 
 /** An error the HTTP core maps to a timeout (its `code` is one it knows). */
@@ -124,12 +131,16 @@ export function createFetchTransport(
     );
   }
   const closed = new AbortController();
+  const { sendWithProgress } = flavour;
   return {
+    reportsUploadProgress: sendWithProgress !== undefined,
     async request(req: TransportRequest): Promise<TransportResponse> {
       const timer = new AbortController();
-      const timeout = setTimeout(() => {
-        timer.abort(new HeadersTimeoutError(`no response headers within ${req.timeoutMs} ms`));
-      }, req.timeoutMs);
+      const arm = (): ReturnType<typeof setTimeout> =>
+        setTimeout(() => {
+          timer.abort(new HeadersTimeoutError(`no response headers within ${req.timeoutMs} ms`));
+        }, req.timeoutMs);
+      let timeout = arm();
       try {
         const init: RequestInit & { duplex?: "half" } = {
           method: req.method,
@@ -138,7 +149,16 @@ export function createFetchTransport(
           signal: AbortSignal.any([req.signal, timer.signal, closed.signal]),
           ...(await requestBody(req.body, flavour)),
         };
-        const res = await fetch(req.url, init);
+        const { onUploadProgress } = req;
+        const res =
+          sendWithProgress && onUploadProgress && init.body !== undefined && !init.duplex
+            ? await sendWithProgress(req.url, init, (sent) => {
+                // Bytes leaving count as an answer: the wait for headers starts again.
+                clearTimeout(timeout);
+                timeout = arm();
+                onUploadProgress(sent);
+              })
+            : await fetch(req.url, init);
         return { statusCode: res.status, headers: headersOf(res), body: responseBody(res) };
       } catch (error) {
         if (timer.signal.aborted) throw timer.signal.reason as Error;
