@@ -64,7 +64,6 @@ const result = await build({
   conditions: ["browser"],
   mainFields: ["browser", "module", "main"],
   plugins: [nodeShims],
-  inject: [join(shims, "globals.js")],
   define: { global: "globalThis" },
   sourcemap: true,
   legalComments: "linked",

@@ -12,4 +12,4 @@
  * @packageDocumentation
  */
 
-export * from "./index.js";
+export * from "./api.js";

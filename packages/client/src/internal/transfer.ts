@@ -10,7 +10,11 @@ import type { TransferProgress } from "../core/transfers.js";
 
 /** `Content-MD5` (RFC 1864): the base64 of the raw digest. */
 export function contentMd5(hexDigest: string): string {
-  return Buffer.from(hexDigest, "hex").toString("base64");
+  let bytes = "";
+  for (let i = 0; i + 1 < hexDigest.length; i += 2) {
+    bytes += String.fromCharCode(parseInt(hexDigest.slice(i, i + 2), 16));
+  }
+  return btoa(bytes);
 }
 
 /** The `md5:<hex>` form Invenio stores, or `undefined` for other algorithms. */

@@ -15,6 +15,9 @@ import type {
   TransportSettings,
 } from "../transport.js";
 
+/** {@link NRPInvenioClient.fromConfig}: reads the configuration file. */
+export { fromConfigFile as clientFromConfig } from "../../core/from-config.js";
+
 /** The runtime named in the default `User-Agent`. */
 export const RUNTIME = `node/${process.version}`;
 
