@@ -98,7 +98,7 @@ export type {
   UploadOptions,
   UploadPlan,
 } from "./core/transfers.js";
-export { checkFileKey, safeFilePath, unsafeKeyReason } from "./core/file-keys.js";
+export { checkFileKey, unsafeKeyReason } from "./core/file-keys.js";
 export {
   NRPRecordRequest,
   NRPRecordRequestType,

@@ -3,3 +3,4 @@
 
 export * from "./api.js";
 export { NRPConfig } from "./core/config.js";
+export { safeFilePath } from "./core/file-paths.js";

@@ -2,10 +2,10 @@
 // drops the token on a cross-origin one), sends streamed bodies only over HTTP/2, verifies TLS
 // and sets `User-Agent`. Selected by the `browser` condition of the package's `#platform` import.
 
-import { ConfigError } from "../../core/errors.js";
-import type { FromConfigOptions } from "../../core/from-config.js";
 import type { Transport, TransportSettings } from "../transport.js";
 import { createFetchTransport } from "./web.js";
+
+export * from "./no-disk.js";
 
 /** The runtime named in the default `User-Agent` (browsers send their own instead). */
 export const RUNTIME = "browser";
@@ -17,13 +17,4 @@ export function createTransport(settings: TransportSettings): Transport {
     bufferBodies: true,
     runtime: "a browser",
   });
-}
-
-/** {@link NRPInvenioClient.fromConfig}: a browser has no configuration file to read. */
-export function clientFromConfig<C>(_options: FromConfigOptions, _make: unknown): Promise<C> {
-  return Promise.reject(
-    new ConfigError("NRPInvenioClient.fromConfig is not available in the browser build", {
-      hint: "Create the client with new NRPInvenioClient({ serverUrl, token })",
-    }),
-  );
 }

@@ -5,8 +5,7 @@ import { fetchTransport } from "./fetch.js";
 
 const bun = (globalThis as { Bun?: { version?: string } }).Bun;
 
-/** {@link NRPInvenioClient.fromConfig}: reads the configuration file. */
-export { fromConfigFile as clientFromConfig } from "../../core/from-config.js";
+export * from "./disk.js";
 
 /** The runtime named in the default `User-Agent`. */
 export const RUNTIME = `bun/${bun?.version ?? "unknown"}`;
