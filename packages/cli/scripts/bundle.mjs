@@ -102,6 +102,29 @@ export function createRequire(from) {
 // Chunk names carry a content hash: clear the old ones rather than ship them.
 rmSync(out, { recursive: true, force: true });
 
+/**
+ * undici's HTTP/2 client, whose module loads Node's http2 (~3 ms of CPU at start-up) even though
+ * undici speaks HTTP/2 only when asked to with `allowH2`, which the library never sets: in the
+ * bundle it is a stub that says so, should that ever change.
+ */
+const withoutHttp2 = {
+  name: "without-http2",
+  setup(builder) {
+    builder.onResolve({ filter: /[\\/]client-h2\.js$/ }, ({ importer }) =>
+      /[\\/]undici[\\/]/.test(importer)
+        ? { path: "client-h2", namespace: "nrp-bundle" }
+        : undefined,
+    );
+    builder.onLoad({ filter: /^client-h2$/, namespace: "nrp-bundle" }, () => ({
+      loader: "js",
+      contents: `module.exports = function connectH2() {
+  throw new Error("nrp's bundled undici has no HTTP/2 client (the library never sets allowH2).");
+};
+`,
+    }));
+  },
+};
+
 for (const lib of LIBS) {
   await build({
     stdin: { contents: lib.source, resolveDir: lib.from, sourcefile: lib.file, loader: "js" },
@@ -110,6 +133,7 @@ for (const lib of LIBS) {
     platform: "node",
     format: "cjs",
     target: "node20",
+    plugins: [withoutHttp2],
     legalComments: "eof",
     logLevel: "warning",
   });

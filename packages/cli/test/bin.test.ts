@@ -70,6 +70,8 @@ describe("the built and bundled nrp binary", () => {
     expect((JSON.parse(stdout) as Record<string, unknown>)["url"]).toBe(server.url);
     const loaded = JSON.parse(stderr) as string[];
     expect(loaded.filter((m) => m.includes("internal/deps/undici"))).toEqual([]);
+    // Nor Node's http2, which undici's HTTP/2 client loads and the bundle leaves out.
+    expect(loaded).not.toContain("NativeModule http2");
     // The request really went through undici (its connection pool is what sent it).
     expect(loaded.some((m) => m === "NativeModule net")).toBe(true);
   });
