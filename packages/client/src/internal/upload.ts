@@ -5,7 +5,6 @@
 // and streams), so nothing here touches the file system or worker threads.
 
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import {
   APIError,
   APIUserAbortError,
@@ -25,8 +24,8 @@ import { runPool } from "./pool.js";
 import { isRetryableError, isRetryableStatus } from "./retry.js";
 import {
   contentMd5,
-  CountingStream,
-  HashingStream,
+  CountingTap,
+  HashingTap,
   md5OfChecksum,
   ProgressTracker,
   through,
@@ -58,7 +57,7 @@ export interface ByteSource {
   /** Whether a range may be opened again (false for one-shot streams). */
   readonly retryable: boolean;
   /** A new stream of bytes `[start, end)`. */
-  open(start?: number, end?: number): Readable;
+  open(start?: number, end?: number): AsyncIterable<Uint8Array>;
   /** The md5 (hex) of all the bytes, read once more from the start. */
   md5(signal: AbortSignal | undefined): Promise<string>;
   /**
@@ -423,14 +422,14 @@ export class Upload<F extends UploadedFile> {
         : undefined;
     let hash = createHash("md5");
     const progress = bodyProgress(tracker, 0, this.#host.http.reportsUploadProgress);
-    const body = (): Readable => {
+    const body = (): AsyncIterable<Uint8Array> => {
       progress.restart();
       if (trailing) {
         // The file's bytes do not change between attempts: the hasher only moves forward.
         let sent = 0;
         return through(
           src.open(0, src.size),
-          new CountingStream((n) => {
+          new CountingTap((n) => {
             sent += n;
             trailing.extend(sent);
             progress.read(n);
@@ -438,7 +437,7 @@ export class Upload<F extends UploadedFile> {
         );
       }
       hash = createHash("md5");
-      return through(src.open(0, src.size), new HashingStream(hash, progress.read));
+      return through(src.open(0, src.size), new HashingTap(hash, progress.read));
     };
     try {
       try {
@@ -541,13 +540,10 @@ export class Upload<F extends UploadedFile> {
               "content-length": String(length),
             },
             body: oneShotHash
-              ? through(
-                  src.open(part.start, part.end),
-                  new HashingStream(oneShotHash, progress.read),
-                )
+              ? through(src.open(part.start, part.end), new HashingTap(oneShotHash, progress.read))
               : () => {
                   progress.restart();
-                  return through(src.open(part.start, part.end), new CountingStream(progress.read));
+                  return through(src.open(part.start, part.end), new CountingTap(progress.read));
                 },
             signal: partSignal,
             onUploadProgress: progress.sent,

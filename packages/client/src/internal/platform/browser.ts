@@ -7,6 +7,8 @@ import { CORS_REFUSED } from "../transport.js";
 import type { Transport, TransportSettings } from "../transport.js";
 import { createFetchTransport } from "./web.js";
 
+export * from "./no-disk.js";
+
 /** The runtime named in the default `User-Agent` (browsers send their own instead). */
 export const RUNTIME = "browser";
 
