@@ -28,7 +28,8 @@ import {
 import { chooseTransfer, planParts } from "../../src/core/transfers.js";
 import type { TransferProgress } from "../../src/core/transfers.js";
 import { contentMd5, md5OfChecksum, ProgressTracker } from "../../src/internal/transfer.js";
-import { drain, parseContentRange, tempPaths } from "../../src/internal/download.js";
+import { drain, tempPaths } from "../../src/internal/download.js";
+import { parseContentRange } from "../../src/internal/ranges.js";
 import { partRange, partsToSend, runParts } from "../../src/internal/upload.js";
 
 const dirs: string[] = [];
