@@ -171,6 +171,13 @@ function checkRun(result: ScenarioResult, runtime: string): void {
     expect(tries.map((e) => e.fault !== null)).toEqual([true, false]);
     expect(tries[1]?.status).toBe(200);
   }
+  // The first read of large.bin was cut and continued from where it broke, with a range.
+  const gets = server.requestLog.filter(
+    (e) => e.method === "GET" && e.path.endsWith("/large.bin/content"),
+  );
+  expect(gets[0]?.dropped).toBe(true);
+  expect(gets[1]?.status).toBe(206);
+  expect(gets[1]?.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
   // Parts 1..3 of the multipart upload went up.
   for (const n of [1, 2, 3]) {
     expect(puts.some((e) => e.path.endsWith(`/large.bin/content/${n}`) && e.status === 200)).toBe(
