@@ -899,11 +899,23 @@ async function writeReport(text) {
       opts.section === ""
         ? "\n## Side by side: ours, nrp-cmd 1.0.1 and curl\n\n"
         : `\n### Side by side, ${opts.section}\n\n`;
-    const firstSection = old.indexOf("\n## ");
+    // A named run goes right after the main block (and the named runs before it), a main block
+    // before the first section.
+    const mainEnd = old.indexOf("<!-- peers:end -->");
+    let at = opts.section === "" || mainEnd === -1 ? -1 : old.indexOf("\n", mainEnd);
+    if (at !== -1) {
+      for (let named = old.indexOf("<!-- peers-", at); named !== -1;) {
+        const close = old.indexOf(":end -->", named);
+        if (close === -1 || old.slice(at, named).includes("\n## ")) break;
+        at = old.indexOf("\n", close);
+        named = old.indexOf("<!-- peers-", at);
+      }
+    }
+    if (at === -1) at = old.indexOf("\n## ");
     next =
-      firstSection === -1
+      at === -1
         ? `${old}${heading}${block}\n`
-        : `${old.slice(0, firstSection)}${heading}${block}\n${old.slice(firstSection)}`;
+        : `${old.slice(0, at)}\n${heading}${block}\n${old.slice(at)}`;
   }
   await writeFile(opts.out, next);
 }
