@@ -16,6 +16,8 @@ import type {
   TransportSettings,
 } from "../transport.js";
 
+export * from "./disk.js";
+
 /** The runtime named in the default `User-Agent`. */
 export const RUNTIME = `node/${process.version}`;
 
@@ -59,7 +61,8 @@ function toDispatchBody(body: TransportBody): string | Uint8Array | Readable {
   if (typeof body === "string" || body instanceof Uint8Array || body instanceof Readable) {
     return body;
   }
-  return Readable.from(body);
+  // Bytes, not objects: one chunk read ahead, as the fs stream it usually wraps does.
+  return Readable.from(body, { objectMode: false });
 }
 
 /**
