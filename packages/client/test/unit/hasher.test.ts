@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { liveHashWorkers, openPrefixHasher } from "../../src/internal/hasher.js";
+import { liveHashWorkers, openPrefixHasher, StreamHasher } from "../../src/internal/hasher.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -102,5 +102,33 @@ describe("prefix hasher", () => {
       await hasher.close();
     }
     expect(liveHashWorkers()).toBe(0);
+  });
+});
+
+describe("stream hasher", () => {
+  it("hashes a prefix read from disk, then the bytes it is fed, and starts over on reset", async () => {
+    const path = await tempFile();
+    const bytes = randomBytes(2 * 1024 * 1024 + 5);
+    await writeFile(path, bytes.subarray(0, 1024 * 1024 + 3));
+    const handle = await open(path, "r");
+    try {
+      const hasher = new StreamHasher();
+      await hasher.updateFrom(handle, 1024 * 1024 + 3);
+      hasher.update(bytes.subarray(1024 * 1024 + 3));
+      expect(hasher.bytes).toBe(bytes.length);
+      expect(hasher.digest()).toBe(md5(bytes));
+      // digest() does not end the hash: more bytes may follow (a resumed body).
+      hasher.update(bytes);
+      expect(hasher.digest()).toBe(md5(Buffer.concat([bytes, bytes])));
+      hasher.reset();
+      expect(hasher.bytes).toBe(0);
+      expect(hasher.digest()).toBe(md5(new Uint8Array(0)));
+      // A file shorter than the prefix asked for is an error, not a wrong digest.
+      await expect(hasher.updateFrom(handle, bytes.length)).rejects.toMatchObject({
+        code: "NRP_HASH_SHORT",
+      });
+    } finally {
+      await handle.close();
+    }
   });
 });
