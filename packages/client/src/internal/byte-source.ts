@@ -1,6 +1,6 @@
 // The Node byte source of an upload: any UploadSource (path, bytes, Blob/File, stream) with the
-// md5 strategy that suits it. A file on disk is hashed by a worker thread reading the file (see
-// hasher.ts); everything else is hashed from its own stream. Other runtimes supply their own
+// md5 strategy that suits it. A file on disk is hashed by reading the file back (see hasher.ts);
+// everything else is hashed from its own stream. Other runtimes supply their own
 // ByteSource to the same Upload class.
 
 import { createHash } from "node:crypto";
@@ -26,8 +26,8 @@ async function md5OfStream(source: UploadSource, signal: AbortSignal | undefined
 }
 
 /**
- * The md5 of all of `source`: a file on disk is read and hashed by a worker thread (for large
- * files), leaving the event loop to the requests; other sources through their stream.
+ * The md5 of all of `source`: a file on disk is read back and hashed; other sources through
+ * their stream.
  */
 export function md5OfSource(
   source: UploadSource,

@@ -668,7 +668,7 @@ async function downloadRanges(
     : (options.rangeSize ?? DEFAULT_RANGE_SIZE);
   const done = new Set(resumable ? (state.ranges ?? []) : []);
   const count = Math.ceil(file.size / rangeSize);
-  // The md5 follows the ranges done from the start of the file, in a worker thread.
+  // The md5 follows the ranges done from the start of the file, reading them back.
   const { handle, hasher } = await openTemp(temp, resumable, options.hash, file.size);
   const flusher = new WriteBehind(handle);
   let prefix = 0;
