@@ -270,12 +270,20 @@ export class Upload<F extends UploadedFile> {
     }
     file ??= this.#host.track(await this.#init());
 
+    let md5: Promise<string> | undefined;
     try {
-      const md5 = plan ? await this.#sendParts(file, plan, skip) : await this.#sendContent(file);
+      md5 = plan
+        ? (await this.#sendParts(file, plan, skip)).md5
+        : Promise.resolve(await this.#sendContent(file));
+      // The commit goes out while the md5 of the last parts is still being read back: the
+      // server's assembly and the client's hashing overlap. A mismatch found afterwards deletes
+      // the committed file, as one reported by the server's checksum does.
       file._update(await this.#commit(file));
-      await this.#verify(file, md5);
+      await this.#verify(file, await md5);
       return file;
     } catch (error) {
+      // The hasher is done (and its file closed) before the upload reports its failure.
+      await md5?.catch(() => undefined);
       if (error instanceof ChecksumMismatchError) throw error;
       const keep = options.keepPendingOnFailure === true && plan !== undefined;
       if (!keep) await this.#discard(file);
@@ -413,8 +421,15 @@ export class Upload<F extends UploadedFile> {
     return md5;
   }
 
-  /** M: parts through N workers, the whole-file md5 computed alongside; returns the md5. */
-  async #sendParts(file: F, plan: PartPlan, skip: ReadonlySet<number>): Promise<string> {
+  /**
+   * M: parts through N workers, the whole-file md5 computed alongside. Resolves once every part
+   * is acknowledged, with the md5 still to come (the caller commits meanwhile and must await it).
+   */
+  async #sendParts(
+    file: F,
+    plan: PartPlan,
+    skip: ReadonlySet<number>,
+  ): Promise<{ md5: Promise<string> }> {
     const src = this.#src;
     const options = this.#options;
     const http = this.#host.http;
@@ -451,7 +466,7 @@ export class Upload<F extends UploadedFile> {
     // A file on disk is read back and hashed right behind the acknowledged parts (from the start
     // of the file, as far as the parts are contiguous), while the bytes are still in the page
     // cache. Other re-openable sources are hashed in one sequential pass alongside the parts.
-    const trailing = src.retryable ? await src.trailingHasher() : undefined;
+    let trailing = src.retryable ? await src.trailingHasher() : undefined;
     const acknowledged = new Set(skipped);
     let contiguous = 0;
     const advance = (): void => {
@@ -502,12 +517,21 @@ export class Upload<F extends UploadedFile> {
         },
       });
       tracker.finish();
-      if (oneShotHash) return oneShotHash.digest("hex");
-      if (trailing) {
+      let md5: Promise<string>;
+      if (oneShotHash) {
+        md5 = Promise.resolve(oneShotHash.digest("hex"));
+      } else if (trailing) {
         trailing.extend(plan.size);
-        return await trailing.digest(signal);
+        // The hasher now belongs to the digest, which closes it when done.
+        const hasher = trailing;
+        trailing = undefined;
+        md5 = hasher.digest(signal).finally(() => hasher.close());
+      } else {
+        md5 = hashing ?? Promise.resolve("");
       }
-      return await (hashing ?? Promise.resolve(""));
+      // Awaited by the caller after the commit; a failure before that is not unhandled.
+      md5.catch(() => undefined);
+      return { md5 };
     } catch (error) {
       stop.abort(error);
       throw error;

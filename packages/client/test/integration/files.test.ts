@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { truncateSync } from "node:fs";
 import { mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import {
   APIUserAbortError,
   BadRequestError,
   ChecksumMismatchError,
+  ErrorCodes,
   fromBytes,
   InternalServerError,
   UnsafeFileKeyError,
@@ -1092,6 +1094,33 @@ describe("large uploads from a path: hashed on the event loop, no worker thread"
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(path)).toBe(0);
     expect(files.get("v.bin")).toBeUndefined();
+  }, 60_000);
+
+  it("a source cut short after its parts were sent fails the upload and leaves no file", async () => {
+    const { server, files, filesPath } = await setup();
+    const size = WORKER_HASH_MIN_SIZE + 1024 * 1024 + 3;
+    const path = join(await tempDir(), "src.bin");
+    await writeFile(path, data(size, 7));
+    let acknowledged = 0;
+    server.requestLog.length = 0;
+    const error = await files
+      .create("t.bin", {}, path, {
+        transfer: "M",
+        partSize: 4 * 1024 * 1024,
+        concurrency: 1,
+        // The last part is acknowledged: the md5 still has its bytes to read back.
+        onPartDone: () => {
+          if (++acknowledged === 5) truncateSync(path, 0);
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.HashShort });
+    // The commit went out while the md5 was being read; the committed file was deleted again.
+    const calls = server.requestLog.map((e) => `${e.method} ${e.path}`);
+    expect(calls).toContain(`POST ${filesPath}/t.bin/commit`);
+    expect(calls.at(-1)).toBe(`DELETE ${filesPath}/t.bin`);
+    expect(files.get("t.bin")).toBeUndefined();
+    expect(await openDescriptorsOf(path)).toBe(0);
   }, 60_000);
 });
 
