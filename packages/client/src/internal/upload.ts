@@ -5,7 +5,6 @@
 // and streams), so nothing here touches the file system.
 
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import {
   APIError,
   APIUserAbortError,
@@ -25,8 +24,8 @@ import { runPool } from "./pool.js";
 import { isRetryableError, isRetryableStatus } from "./retry.js";
 import {
   contentMd5,
-  CountingStream,
-  HashingStream,
+  CountingTap,
+  HashingTap,
   md5OfChecksum,
   ProgressTracker,
   through,
@@ -58,7 +57,7 @@ export interface ByteSource {
   /** Whether a range may be opened again (false for one-shot streams). */
   readonly retryable: boolean;
   /** A new stream of bytes `[start, end)`. */
-  open(start?: number, end?: number): Readable;
+  open(start?: number, end?: number): AsyncIterable<Uint8Array>;
   /** The md5 (hex) of all the bytes, read once more from the start. */
   md5(signal: AbortSignal | undefined): Promise<string>;
   /**
@@ -393,12 +392,12 @@ export class Upload<F extends UploadedFile> {
     // back behind the request, in a worker thread, cost more CPU and ~12 MiB more peak RSS for
     // no gain in wall time (256 MiB over HTTPS on two cores shared with the server).
     let hash = createHash("md5");
-    const body = (): Readable => {
+    const body = (): AsyncIterable<Uint8Array> => {
       tracker.restart(0);
       hash = createHash("md5");
       return through(
         src.open(0, src.size),
-        new HashingStream(hash, (n) => {
+        new HashingTap(hash, (n) => {
           tracker.add(0, n);
         }),
       );
@@ -502,10 +501,10 @@ export class Upload<F extends UploadedFile> {
               "content-length": String(length),
             },
             body: oneShotHash
-              ? through(src.open(part.start, part.end), new HashingStream(oneShotHash, count))
+              ? through(src.open(part.start, part.end), new HashingTap(oneShotHash, count))
               : () => {
                   tracker.restart(part.part);
-                  return through(src.open(part.start, part.end), new CountingStream(count));
+                  return through(src.open(part.start, part.end), new CountingTap(count));
                 },
             signal: partSignal,
           });
