@@ -42,7 +42,10 @@ export function transferOptions(cmd: Command): void {
 /** Adds {@link transferOptions} and `--concurrency` (parts at once) for a one-file upload. */
 export function oneFileTransferOptions(cmd: Command): void {
   transferOptions(cmd);
-  cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+  cmd.option(
+    "--concurrency <n>",
+    "parts sent at once (default: adaptive, 4 and more up to 16 while more are faster)",
+  );
 }
 
 /** Reads the options {@link oneFileTransferOptions} added. */
