@@ -125,6 +125,61 @@ export class Fixtures {
   }
 
   /**
+   * A slow link in front of a devserver started with `host: "127.0.0.2"`: a TCP proxy on
+   * 127.0.0.1 with the server's port (so the server's links, built for that `Host`, lead back
+   * through it) that caps every connection at `bytesPerSecond` in each direction.
+   */
+  async slowLink(target: { url: string }, bytesPerSecond: number): Promise<{ url: string }> {
+    const { hostname, port } = new URL(target.url);
+    const sockets = new Set<Socket>();
+    const perMs = bytesPerSecond / 1000;
+    // Each chunk leaves when the link has carried the ones before it; the sender waits meanwhile.
+    const pace = (from: Socket, to: Socket): void => {
+      let freeAt = 0;
+      from.on("data", (chunk: Buffer) => {
+        const now = performance.now();
+        freeAt = Math.max(now, freeAt) + chunk.length / perMs;
+        from.pause();
+        setTimeout(() => {
+          if (!to.destroyed) to.write(chunk);
+          from.resume();
+        }, freeAt - now);
+      });
+      from.on("end", () => {
+        setTimeout(() => to.end(), Math.max(0, freeAt - performance.now()) + 1);
+      });
+    };
+    const proxy = createTcpServer((client) => {
+      const upstream = connect(Number(port), hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on("close", () => {
+          sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+        s.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      pace(client, upstream);
+      pace(upstream, client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(Number(port), "127.0.0.1", resolve));
+    this.#closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          proxy.close(() => {
+            resolve();
+          });
+        }),
+    );
+    return { url: `http://127.0.0.1:${port}` };
+  }
+
+  /**
    * A misbehaving HTTP server on a real socket, answering every request per `mode`:
    * - `endless-json`: 200 JSON whose body never ends (an array of strings, 64 KiB a write);
    * - `trickle-json`: 200 JSON sending one byte every `intervalMs`, forever;
