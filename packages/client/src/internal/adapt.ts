@@ -54,14 +54,22 @@ export interface TunerOptions {
  * connections would only share it.
  */
 const BUSY = 0.8;
-/** A step that raised throughput by less than this fraction is taken back. */
-const NO_GAIN = 0.1;
+/** A raise is kept once a window measures this much more throughput than before it. */
+const GAIN = 0.1;
+/**
+ * Windows a raise gets to show its gain: new connections on a loaded machine or a far link take a
+ * while to reach their speed, and one window of noise must not undo a good raise.
+ */
+const VERIFY_WINDOWS = 3;
+/** Windows to wait after a raise was taken back (or the loop was busy) before trying again. */
+const COOLDOWN_WINDOWS = 10;
 
 /**
- * Chooses the number of requests in flight by hill climbing on measured throughput: after each
- * window it raises the count (doubling, or straight to what the idle share of the event loop
- * suggests) as long as the previous raise paid off and the event loop has room; a raise that
- * brought (almost) nothing is taken back and the count stays there.
+ * Chooses the number of requests in flight by hill climbing on measured throughput: after a
+ * window at the current count it raises the count (doubling, or straight to what the idle share
+ * of the event loop suggests) unless the event loop is busy; the raise is kept as soon as a
+ * window shows more throughput, and taken back when none of the next few does. After a step back
+ * (or a busy loop) it waits a while and tries again, so a link that changes is followed.
  *
  * Why: a fixed count is wrong somewhere. One connection through a 40 ms, 200 Mbit/s link carried
  * 25 MB/s and 8 about 4× that, while on loopback one stream was as fast as four.
@@ -73,15 +81,17 @@ export class ConcurrencyTuner {
   readonly #busy: BusySampler;
   readonly #listeners: (() => void)[] = [];
   #limit: number;
-  /** The count before the last raise, to return to when it brought nothing. */
+  /** The count before the last raise, to return to when it brings nothing. */
   #previous: number | undefined;
-  /** Throughput (bytes/ms) measured at the count before the last raise. */
+  /** Throughput (bytes/ms) at the count before the last raise. */
   #baseline: number | undefined;
-  #settled = false;
-  /** Where the current window starts (after the settling time) and the bytes counted in it. */
+  /** Windows measured since the last raise without a gain. */
+  #misses = 0;
+  /** No measuring before this time (settling after a change, or a cooldown). */
+  #quietUntil: number;
+  /** Where the current window started and the bytes counted in it. */
   #windowStart: number | undefined;
   #bytes = 0;
-  #changedAt: number;
 
   constructor(options: TunerOptions) {
     this.#max = Math.max(1, Math.floor(options.max));
@@ -89,8 +99,7 @@ export class ConcurrencyTuner {
     this.#windowMs = options.windowMs ?? 300;
     this.#now = options.now ?? (() => performance.now());
     this.#busy = options.busy ?? eventLoopBusy();
-    this.#changedAt = this.#now();
-    if (this.#limit >= this.#max) this.#settled = true;
+    this.#quietUntil = this.#now() + this.#windowMs;
   }
 
   /** The number of requests to keep in flight now. */
@@ -98,9 +107,9 @@ export class ConcurrencyTuner {
     return this.#limit;
   }
 
-  /** Whether the tuner has stopped changing the count. */
+  /** Whether the count can change no more (it is at the cap). */
   get settled(): boolean {
-    return this.#settled;
+    return this.#limit >= this.#max && this.#previous === undefined;
   }
 
   /** Calls `listener` whenever {@link limit} changes. */
@@ -110,11 +119,11 @@ export class ConcurrencyTuner {
 
   /** Counts `n` bytes that arrived (or left); may change {@link limit}. */
   add(n: number): void {
-    if (this.#settled) return;
+    if (this.settled) return;
     const now = this.#now();
+    if (now < this.#quietUntil) return;
     if (this.#windowStart === undefined) {
-      // New connections first pay their handshakes and a round trip: not counted.
-      if (now - this.#changedAt < this.#windowMs) return;
+      // Bytes before the window starts belong to the settling time, not to it.
       this.#windowStart = now;
       this.#bytes = 0;
       this.#busy();
@@ -123,35 +132,45 @@ export class ConcurrencyTuner {
     this.#bytes += n;
     const elapsed = now - this.#windowStart;
     if (elapsed < this.#windowMs) return;
+    this.#windowStart = undefined;
     this.#decide(this.#bytes / elapsed, this.#busy(), now);
   }
 
   #decide(rate: number, busy: number | undefined, now: number): void {
-    const baseline = this.#baseline;
     const previous = this.#previous;
-    if (baseline !== undefined && previous !== undefined && rate < baseline * (1 + NO_GAIN)) {
-      // The last raise brought nothing: back to where it came from, for good.
-      this.#set(previous, now);
-      this.#settled = true;
-      return;
+    if (previous !== undefined) {
+      // Verifying the last raise.
+      if (rate < (this.#baseline ?? 0) * (1 + GAIN)) {
+        if (++this.#misses < VERIFY_WINDOWS) {
+          this.#windowStart = now;
+          this.#bytes = 0;
+          return;
+        }
+        // It brought nothing: back, and try again after a while.
+        this.#previous = undefined;
+        this.#set(previous, now + COOLDOWN_WINDOWS * this.#windowMs);
+        return;
+      }
+      this.#previous = undefined;
     }
-    if (this.#limit >= this.#max || (busy !== undefined && busy >= BUSY)) {
-      this.#settled = true;
+    if (this.#limit >= this.#max) return;
+    if (busy !== undefined && busy >= BUSY) {
+      this.#quietUntil = now + COOLDOWN_WINDOWS * this.#windowMs;
       return;
     }
     // Straight to the count the idle event loop could carry at this rate per request, at least
     // double (busy is unknown in browsers, where doubling alone climbs).
     const room =
       busy !== undefined && busy > 0 ? Math.floor((this.#limit * (BUSY - 0.1)) / busy) : 0;
-    const next = Math.min(this.#max, Math.max(this.#limit * 2, room));
     this.#baseline = rate;
     this.#previous = this.#limit;
-    this.#set(next, now);
+    this.#misses = 0;
+    this.#set(Math.min(this.#max, Math.max(this.#limit * 2, room)), now + this.#windowMs);
   }
 
-  #set(limit: number, now: number): void {
+  #set(limit: number, quietUntil: number): void {
+    this.#quietUntil = quietUntil;
     this.#windowStart = undefined;
-    this.#changedAt = now;
     if (limit === this.#limit) return;
     this.#limit = limit;
     for (const listener of this.#listeners) listener();

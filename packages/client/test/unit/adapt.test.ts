@@ -7,10 +7,10 @@ import { ConcurrencyTuner, eventLoopBusy } from "../../src/internal/adapt.js";
  */
 function simulate(
   options: { initial: number; max: number },
-  rate: (limit: number) => number,
+  rate: (limit: number, now: number) => number,
   busy: (limit: number) => number | undefined,
   steps = 200,
-): { tuner: ConcurrencyTuner; limits: number[]; changes: number } {
+): { tuner: ConcurrencyTuner; limits: number[]; changes: number; perStep: number[] } {
   let now = 0;
   const tuner: ConcurrencyTuner = new ConcurrencyTuner({
     ...options,
@@ -21,12 +21,14 @@ function simulate(
   let changes = 0;
   tuner.onChange(() => changes++);
   const limits: number[] = [];
+  const perStep: number[] = [];
   for (let i = 0; i < steps; i++) {
     now += 10;
-    tuner.add(rate(tuner.limit) * 10);
+    tuner.add(rate(tuner.limit, now) * 10);
+    perStep.push(tuner.limit);
     if (limits.at(-1) !== tuner.limit) limits.push(tuner.limit);
   }
-  return { tuner, limits, changes };
+  return { tuner, limits, changes, perStep };
 }
 
 describe("ConcurrencyTuner", () => {
@@ -45,26 +47,44 @@ describe("ConcurrencyTuner", () => {
   });
 
   it("stays at one connection when the event loop is already busy", () => {
-    const { tuner, limits, changes } = simulate(
+    const { limits, changes } = simulate(
       { initial: 1, max: 16 },
       () => 250,
       () => 0.9,
     );
     expect(limits).toEqual([1]);
     expect(changes).toBe(0);
-    expect(tuner.settled).toBe(true);
   });
 
-  it("takes back a raise that brought nothing, and stops there", () => {
+  it("takes back a raise that brought nothing, waits, and tries again", () => {
     // The server or the machine is the limit: more connections carry the same.
-    const { tuner, limits } = simulate(
+    const { limits, perStep } = simulate(
       { initial: 4, max: 16 },
       () => 40,
       () => 0.3,
+      400,
     );
-    // 4 × (0.8 − 0.1) / 0.3: what the idle loop would carry, then back.
-    expect(limits).toEqual([4, 9, 4]);
-    expect(tuner.limit).toBe(4);
+    // 4 × (0.8 − 0.1) / 0.3: what the idle loop would carry; three windows without a gain; back.
+    expect(limits.slice(0, 3)).toEqual([4, 9, 4]);
+    const back = perStep.indexOf(4, perStep.indexOf(9));
+    // Ten windows (of 100 ms, 10 steps each) at 4 before the next try.
+    expect(perStep.slice(back, back + 100).every((n) => n === 4)).toBe(true);
+    expect(limits.slice(3, 5)).toEqual([9, 4]);
+  });
+
+  it("keeps a raise whose gain shows only after a few windows (slow new connections)", () => {
+    let raisedAt: number | undefined;
+    const { limits, tuner } = simulate(
+      { initial: 1, max: 4 },
+      (n, now) => {
+        if (n === 1) return 25;
+        raisedAt ??= now;
+        // The new connections carry nothing for their first 250 ms.
+        return now - raisedAt < 250 ? 25 : 25 * n;
+      },
+      () => 0.3,
+    );
+    expect(limits).toEqual([1, 2, 4]);
     expect(tuner.settled).toBe(true);
   });
 
