@@ -473,7 +473,7 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
         ),
       ),
     );
-    // Parallel ranges are not the default; their row shows what they add.
+    // The default adapts the number of ranges to the link; this row is a fixed count beside it.
     await attempt(
       down,
       "ours, 4 ranges",

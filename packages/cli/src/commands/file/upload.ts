@@ -35,7 +35,10 @@ export function transferOptions(cmd: Command): void {
         .choices(["auto", "L", "M"])
         .default("auto"),
     )
-    .option("--part-size <size>", "part size of multipart uploads, e.g. 16M, 64MiB (default 16M)")
+    .option(
+      "--part-size <size>",
+      "part size of multipart uploads, e.g. 16M, 64MiB (default 16M; 8M to 16M under 256M)",
+    )
     .option("--no-progress", "no progress bar, even on a terminal");
 }
 
