@@ -193,9 +193,14 @@ export function fieldRow(record: NRPRecord, fields: readonly string[]): Record<s
   return Object.fromEntries(fields.map((f) => [f, getPath(data, f.split("."))]));
 }
 
-/** The machine-format value of one hit: the full record, or its projection. */
+/**
+ * The machine-format value of one hit: the full record, or its projection. Only for output: a
+ * hit without included files or requests is its record's own JSON, not a copy (a scan writes
+ * every record once, and copying each cost more than writing it).
+ */
 export function hitData(record: NRPRecord, fields: readonly string[] | undefined): unknown {
-  const data = recordData(record);
+  const data =
+    record.files === undefined && record.requests === undefined ? record.data : recordData(record);
   return fields === undefined ? data : project(data, fields);
 }
 

@@ -2,10 +2,11 @@ import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { startDevServer } from "nrp-invenio-devserver";
+import { startDevServer, testTlsFixtures } from "nrp-invenio-devserver";
 import type { DevServer } from "nrp-invenio-devserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_VERSION } from "nrp-invenio-cli";
+import { VERSION } from "nrp-invenio-client";
 
 import { run, tempHome } from "./helpers.js";
 
@@ -69,8 +70,79 @@ describe("the built and bundled nrp binary", () => {
     expect((JSON.parse(stdout) as Record<string, unknown>)["url"]).toBe(server.url);
     const loaded = JSON.parse(stderr) as string[];
     expect(loaded.filter((m) => m.includes("internal/deps/undici"))).toEqual([]);
+    // Nor Node's http2, which undici's HTTP/2 client loads and the bundle leaves out.
+    expect(loaded).not.toContain("NativeModule http2");
     // The request really went through undici (its connection pool is what sent it).
     expect(loaded.some((m) => m === "NativeModule net")).toBe(true);
+  });
+
+  it("takes undici and YAML from the bundle: no file of node_modules is loaded", async () => {
+    // Every CommonJS file loaded (the bundle's chunks are ES modules and import only node:…).
+    const report =
+      "data:text/javascript,import{createRequire}from'node:module';const r=createRequire(process.argv[1]);" +
+      "process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(r.cache))))";
+    const { stdout, stderr } = await exec(
+      process.execPath,
+      [
+        "--import",
+        report,
+        bin,
+        "--config",
+        home.config,
+        "describe",
+        "repository",
+        "--format",
+        "yaml",
+      ],
+      { env: { PATH: process.env["PATH"], HOME: home.home, NO_COLOR: "1" } },
+    );
+    expect(stdout).toContain(`url: ${server.url}`);
+    const loaded = (JSON.parse(stderr) as string[]).map((f) => f.replaceAll("\\", "/"));
+    expect(loaded.filter((f) => f.includes("/node_modules/"))).toEqual([]);
+    expect(loaded.map((f) => f.split("/dist/bundle/")[1]).sort()).toEqual([
+      "lib/undici.cjs",
+      "lib/yaml.cjs",
+    ]);
+  });
+
+  it("sends a command's requests, made one after another, over one connection", async () => {
+    // Over HTTPS, where each further connection costs a TLS handshake; undici's debug log
+    // (NODE_DEBUG=undici, on stderr) names each connection it opens.
+    const tlsServer = await startDevServer({
+      tls: { key: testTlsFixtures.key, cert: testTlsFixtures.cert },
+    });
+    try {
+      const { stdout, stderr } = await exec(process.execPath, [bin, "describe", "repository"], {
+        env: {
+          PATH: process.env["PATH"],
+          HOME: home.home,
+          NODE_DEBUG: "undici",
+          NRP_INVENIO_CLIENT_SERVER_URL: tlsServer.url,
+          NRP_INVENIO_CLIENT_VERIFY: testTlsFixtures.ca,
+        },
+      });
+      expect((JSON.parse(stdout) as Record<string, unknown>)["url"]).toBe(tlsServer.url);
+      expect(tlsServer.requestLog.map((r) => r.path)).toEqual([
+        "/.well-known/repository/",
+        "/.well-known/repository/models",
+      ]);
+      expect(stderr.match(/connected to/g)).toHaveLength(1);
+    } finally {
+      await tlsServer.close();
+    }
+  });
+
+  it("answers a lone --version without loading the CLI", async () => {
+    const report =
+      "data:text/javascript,process.on('exit',()=>process.stderr.write(JSON.stringify(process.moduleLoadList)))";
+    const { stdout, stderr } = await exec(process.execPath, ["--import", report, bin, "-V"], {
+      env: { PATH: process.env["PATH"], HOME: home.home },
+    });
+    expect(stdout).toBe(`nrp ${CLI_VERSION} (nrp-invenio-client ${VERSION})\n`);
+    // Neither commander's child_process nor the library's crypto: nothing of the CLI ran.
+    const loaded = JSON.parse(stderr) as string[];
+    expect(loaded).not.toContain("NativeModule child_process");
+    expect(loaded).not.toContain("NativeModule crypto");
   });
 
   it("SIGINT aborts a running command and exits 130", async () => {

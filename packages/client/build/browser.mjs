@@ -1,52 +1,40 @@
 // Builds the browser entry (`dist/browser.bundle.js`): the compiled library from `dist/`, its
-// `#platform` import resolved with the `browser` condition, and the few Node modules it imports
-// replaced: streams by `readable-stream` (Node's own streams as a userland package), md5 by
-// hash-wasm, paths by path-browserify, and files, worker threads and the home directory by stubs
-// that say what the browser build does not have. Run after `tsc -b`.
+// `#platform` import resolved with the `browser` condition (fetch, web streams, no disk), and
+// `node:crypto` replaced by an md5 from hash-wasm (Web Crypto has no md5). No other Node module
+// may reach it: the build fails naming the importer. Run after `tsc -b`.
 //
 //   node build/browser.mjs [--metafile <file>]
 
 import { build } from "esbuild";
-import { createRequire } from "node:module";
 import process from "node:process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const shims = join(root, "build", "browser-shims");
-const require = createRequire(join(root, "package.json"));
 
 const NODE_MODULES = {
-  "node:stream": join(shims, "stream.js"),
-  "node:stream/web": join(shims, "stream-web.js"),
   "node:crypto": join(shims, "crypto.js"),
-  "node:util": join(shims, "util.js"),
-  "node:timers/promises": join(shims, "timers.js"),
-  "node:path": require.resolve("path-browserify"),
-  "node:fs": join(shims, "node-only.js"),
-  "node:fs/promises": join(shims, "node-only.js"),
-  "node:os": join(shims, "node-only.js"),
-  "node:module": join(shims, "node-only.js"),
-  "node:url": join(shims, "node-only.js"),
-  "node:worker_threads": join(shims, "node-only.js"),
 };
 
-/** Maps `node:*` (and the bare names packages such as readable-stream use) to the shims. */
+/**
+ * Maps `node:crypto` to the md5 shim; any other Node module reaching the browser entry is a
+ * mistake (code that belongs behind `#platform`) and fails the build, naming the importer.
+ */
 const nodeShims = {
   name: "node-shims",
   setup(b) {
-    b.onResolve(
-      {
-        filter:
-          /^(node:)?(stream|crypto|util|path|fs|os|module|url|worker_threads|timers|events|buffer|process|string_decoder)(\/.*)?$/,
-      },
-      (args) => {
-        const name = args.path.startsWith("node:") ? args.path : `node:${args.path}`;
-        const mapped = NODE_MODULES[name];
-        if (mapped !== undefined) return { path: mapped };
-        return undefined;
-      },
-    );
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      const mapped = NODE_MODULES[args.path];
+      if (mapped !== undefined) return { path: mapped };
+      return {
+        errors: [
+          {
+            text: `${args.path} must not reach the browser entry (imported by ${args.importer})`,
+          },
+        ],
+      };
+    });
   },
 };
 
@@ -64,7 +52,6 @@ const result = await build({
   conditions: ["browser"],
   mainFields: ["browser", "module", "main"],
   plugins: [nodeShims],
-  inject: [join(shims, "globals.js")],
   define: { global: "globalThis" },
   sourcemap: true,
   legalComments: "linked",

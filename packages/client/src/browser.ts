@@ -5,11 +5,13 @@
  * Requests go through the page's `fetch`; uploads take `Blob`/`File`/bytes, each part sent as a
  * `Blob` (browsers stream request bodies over HTTP/2 only), and md5 comes from a WebAssembly
  * implementation. What it does not have: paths on disk (`fromPath`, uploading from or downloading
- * to a path), the configuration file (`NRPInvenioClient.fromConfig`, `NRPConfig`), CA bundles and
- * `verify: false` (the browser verifies TLS), the md5 worker thread, a custom `User-Agent`, and
- * reading a redirect (the browser follows it, dropping the token on another origin). The server
- * must allow the page's origin (CORS).
+ * to a path, `safeFilePath`), the configuration file (`NRPInvenioClient.fromConfig`, `NRPConfig`),
+ * CA bundles and `verify: false` (the browser verifies TLS), the md5 worker thread, Node streams
+ * (`NRPFile.open` gives the fetch body as an async iterable of `Uint8Array`; `NRPFile.stream` gives
+ * a web stream), a custom `User-Agent`, and reading a redirect (the browser follows it, dropping
+ * the token on another origin). Each refused call says what to use instead. The server must allow
+ * the page's origin (CORS).
  * @packageDocumentation
  */
 
-export * from "./index.js";
+export * from "./api.js";

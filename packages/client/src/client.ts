@@ -1,11 +1,12 @@
-import { inspect } from "node:util";
-import { ENV, NRPConfig, normalizeServerUrl, repositorySettingsFromEnv } from "./core/config.js";
-import type { RepositoryConfig } from "./core/config.js";
+import { normalizeServerUrl } from "./core/settings.js";
+import type { FromConfigOptions } from "./core/from-config.js";
 import { ConfigError } from "./core/errors.js";
 import { DEFAULTS } from "./core/options.js";
 import type { NRPClientOptions, ResolvedClientOptions } from "./core/options.js";
 import { HttpClient } from "./internal/http.js";
-import { RUNTIME } from "#platform";
+import { clientFromConfig, RUNTIME } from "#platform";
+import { INSPECT } from "./internal/inspect.js";
+import type { Inspect } from "./internal/inspect.js";
 import { REDACTED } from "./internal/redact.js";
 import { Info } from "./resources/info.js";
 import { Records } from "./resources/records/collection.js";
@@ -14,31 +15,10 @@ import { NRPSearchRequest } from "./resources/search.js";
 import type { NRPSearchResponse, SearchOptions } from "./resources/search.js";
 import { VERSION } from "./version.js";
 
-/** Options of {@link NRPInvenioClient.fromConfig}. */
-export interface FromConfigOptions {
-  /** Repository alias; defaults to `$NRP_INVENIO_CLIENT_ALIAS`, then the file's default. */
-  alias?: string | undefined;
-  /** Configuration file; defaults to `$NRP_INVENIO_CLIENT_CONFIG_FILE`, then `~/.nrp/config.yaml`. */
-  configFile?: string | undefined;
-  /** Environment to read `NRP_INVENIO_CLIENT_*` from. @default process.env */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** Explicit options; they win over the environment and the file. */
-  overrides?: Partial<NRPClientOptions> | undefined;
-}
+export type { FromConfigOptions } from "./core/from-config.js";
 
 function check(ok: boolean, key: string, message: string, hint: string): void {
   if (!ok) throw new ConfigError(message, { key, hint });
-}
-
-const SNAKE: Readonly<Record<string, string>> = {
-  serverUrl: "server_url",
-  retryCount: "retry_count",
-  retryInterval: "retry_interval",
-};
-
-function repositoryKey(config: NRPConfig, alias: string | undefined): string {
-  const index = config.repositories.findIndex((r) => r.alias === alias);
-  return index < 0 ? "repository" : `repositories[${index}]`;
 }
 
 /**
@@ -121,8 +101,8 @@ function protect(options: ResolvedClientOptions): Readonly<ResolvedClientOptions
   Object.defineProperties(copy, {
     toJSON: { value: redacted, enumerable: false },
     toString: { value: () => JSON.stringify(redacted()), enumerable: false },
-    [inspect.custom]: {
-      value: (_depth: number, opts: object) => inspect(redacted(), opts),
+    [INSPECT]: {
+      value: (_depth: number, opts: object, inspect: Inspect) => inspect(redacted(), opts),
       enumerable: false,
     },
   });
@@ -218,73 +198,8 @@ export class NRPInvenioClient {
    * @example
    * const client = await NRPInvenioClient.fromConfig({ alias: "zenodo" });
    */
-  static async fromConfig(options: FromConfigOptions = {}): Promise<NRPInvenioClient> {
-    const env = options.env ?? process.env;
-    const file = options.configFile ?? NRPConfig.defaultPath(env);
-    const alias = options.alias ?? (env[ENV.alias] || undefined);
-    const config = await NRPConfig.load(file);
-    const fromEnv = repositorySettingsFromEnv(env);
-    const overrides = options.overrides ?? {};
-    let repo: Partial<RepositoryConfig> = {};
-    const urlElsewhere = fromEnv.serverUrl !== undefined || overrides.serverUrl !== undefined;
-    const canUseEnvAlone = alias === undefined && urlElsewhere;
-    if (!(canUseEnvAlone && config.repositories.length === 0)) {
-      try {
-        repo = config.getRepository(alias);
-      } catch (error) {
-        // A configured-but-ambiguous file is fine when the URL comes from elsewhere.
-        if (!canUseEnvAlone) throw error;
-      }
-    }
-    const keys = ["serverUrl", "token", "verify", "retryCount", "retryInterval"] as const;
-    const merged: Partial<NRPClientOptions> = { ...overrides };
-    const source = new Map<string, string>();
-    const layers: [Partial<NRPClientOptions>, (key: string) => string][] = [
-      [repo, (key) => `${repositoryKey(config, repo.alias)}.${SNAKE[key] ?? key}`],
-      [fromEnv, (key) => ENV[key as keyof typeof ENV]],
-      [overrides, (key) => key],
-    ];
-    for (const [layer, describeKey] of layers) {
-      for (const key of keys) {
-        const value = layer[key];
-        if (value === undefined) continue;
-        (merged as Record<string, unknown>)[key] = value;
-        source.set(key, describeKey(key));
-      }
-    }
-    if (
-      repo.token !== undefined &&
-      merged.token === repo.token &&
-      repo.serverUrl !== undefined &&
-      merged.serverUrl !== undefined &&
-      new URL(merged.serverUrl).origin !== new URL(repo.serverUrl).origin
-    ) {
-      delete merged.token;
-    }
-    const { serverUrl, ...rest } = merged;
-    if (serverUrl === undefined) {
-      throw new ConfigError("No repository is configured", {
-        file: config.path,
-        key: "repositories",
-        hint: `Run \`nrp add alias <url> <alias>\` or set ${ENV.serverUrl}`,
-      });
-    }
-    try {
-      return new NRPInvenioClient({ ...rest, serverUrl });
-    } catch (error) {
-      // Say where the bad value came from: the file's key or the environment variable.
-      if (error instanceof ConfigError && error.key !== undefined && source.has(error.key)) {
-        const key = source.get(error.key);
-        const fromFile = key?.startsWith("repositories[") ?? false;
-        throw new ConfigError(error.reason, {
-          file: fromFile ? config.path : undefined,
-          key,
-          hint: error.hint,
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  static fromConfig(options: FromConfigOptions = {}): Promise<NRPInvenioClient> {
+    return clientFromConfig(options, (resolved) => new NRPInvenioClient(resolved));
   }
 
   /** Closes the connection pool; calls still in flight are aborted. */
@@ -305,7 +220,7 @@ export class NRPInvenioClient {
     return { serverUrl: this.serverUrl, options: this.options };
   }
 
-  [inspect.custom](_depth: number, opts: object): string {
+  [INSPECT](_depth: number, opts: object, inspect: Inspect): string {
     return `NRPInvenioClient ${inspect(this.toJSON(), opts)}`;
   }
 }

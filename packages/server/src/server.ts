@@ -71,6 +71,12 @@ export interface DevServerOptions {
    * where InvenioRDM 13 answers every range with the whole content (200).
    */
   rangeRequests?: boolean;
+  /**
+   * The largest page a record search serves: a larger `size` answers 400 on `size` ("Page size
+   * cannot be greater than N."), as on a repository that limits page sizes (Zenodo). Default: no
+   * limit, as InvenioRDM 13 and NRP.
+   */
+  maxPageSize?: number;
 }
 
 /** Personal access tokens of the built-in users. */
@@ -291,6 +297,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       traits: {
         ...FLAVOUR_TRAITS[flavour],
         ...(opts.rangeRequests === undefined ? {} : { rangeRequests: opts.rangeRequests }),
+        ...(opts.maxPageSize === undefined ? {} : { maxPageSize: opts.maxPageSize }),
       },
       store,
       users,

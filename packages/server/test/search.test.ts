@@ -329,3 +329,28 @@ describe("search in the rdm flavour (InvenioRDM 13)", () => {
     expect(versions.body).toMatchObject({ sortBy: "version", page: 1 });
   });
 });
+
+describe("search: a page size limit (maxPageSize), as on a repository that sets max_page_size", () => {
+  const server = useServer({ maxPageSize: 25 });
+
+  test("a size above the limit is 400 on size; at the limit it is served", async () => {
+    const url = `${server().url}/api/documents/`;
+    const over = await call(`${url}?size=26`);
+    expect(over.status).toBe(400);
+    expect(over.body).toEqual({
+      status: 400,
+      message: "A validation error occurred.",
+      errors: [{ field: "size", messages: ["Page size cannot be greater than 25."] }],
+    });
+    expect((await call(`${url}?size=25`)).status).toBe(200);
+    expect((await call(`${server().url}/api/search/?size=1000`)).status).toBe(400);
+  });
+});
+
+describe("search: without a page size limit", () => {
+  const server = useServer();
+
+  test("any size is served (Invenio cuts the page at the 10 000 window)", async () => {
+    expect((await call(`${server().url}/api/documents/?size=5000`)).status).toBe(200);
+  });
+});

@@ -1,9 +1,8 @@
-// `node:crypto` for the browser build: md5 from hash-wasm (Web Crypto has no md5), random bytes
-// from Web Crypto. One WebAssembly instance serves every hash: each hash keeps its own saved
-// state and loads it for the length of an update, so `createHash` stays synchronous as in Node.
+// `node:crypto` for the browser build: md5 from hash-wasm (Web Crypto has no md5). One
+// WebAssembly instance serves every hash: each hash keeps its own saved state and loads it for
+// the length of an update, so `createHash` stays synchronous as in Node. Digests are hex only.
 
 import { createMD5 } from "hash-wasm";
-import { Buffer } from "buffer";
 
 const engine = await createMD5();
 
@@ -21,14 +20,10 @@ export function createHash(algorithm) {
       return this;
     },
     digest(encoding) {
+      if (encoding !== "hex")
+        throw new Error("Only hex digests are available in the browser build.");
       engine.load(state);
-      const hex = engine.digest("hex");
-      const bytes = Buffer.from(hex, "hex");
-      return encoding === undefined ? bytes : bytes.toString(encoding);
+      return engine.digest("hex");
     },
   };
-}
-
-export function randomBytes(size) {
-  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(size)));
 }

@@ -1,4 +1,5 @@
-import { inspect } from "node:util";
+import { INSPECT } from "../internal/inspect.js";
+import type { Inspect } from "../internal/inspect.js";
 import { redactHeaders, redactUrl } from "../internal/redact.js";
 
 /**
@@ -840,8 +841,8 @@ export class UnsafeFileKeyError extends NRPError {
 // `util.inspect` would print every own property and the whole `cause` chain, where foreign errors
 // may carry request objects. Print the redacted JSON form, the cause's one-line summary and the
 // stack instead.
-Object.defineProperty(NRPError.prototype, inspect.custom, {
-  value(this: NRPError, _depth: number, options: object) {
+Object.defineProperty(NRPError.prototype, INSPECT, {
+  value(this: NRPError, _depth: number, options: object, inspect: Inspect) {
     const { name: _name, message: _message, ...details } = this.toJSON();
     if (this.cause instanceof Error) details.cause = `${this.cause.name}: ${this.cause.message}`;
     return `${this.stack ?? `${this.name}: ${this.message}`} ${inspect(details, { ...options, depth: 3 })}`;

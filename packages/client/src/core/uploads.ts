@@ -1,11 +1,10 @@
 // Upload sources (STYLE.md "Transfers"): everything an upload can read from, behind one re-openable
 // interface, so that every part and every retry reads fresh bytes and nothing is held in memory.
 
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { basename } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { openPath } from "#platform";
+import { chunksOf } from "../internal/chunks.js";
 import { ErrorCodes, NRPError } from "./errors.js";
 
 /**
@@ -28,8 +27,11 @@ export interface UploadSource {
    * worker thread reading the file, instead of on the event loop that sends the parts.
    */
   readonly path?: string | undefined;
-  /** A new stream of bytes `[start, end)`; `end` defaults to the size (or the stream's end). */
-  open(start?: number, end?: number): Readable;
+  /**
+   * A new stream of bytes `[start, end)`; `end` defaults to the size (or the stream's end). Any
+   * async iterable of bytes: a Node `Readable` is one, and so are the library's own sources.
+   */
+  open(start?: number, end?: number): AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -48,7 +50,8 @@ export type UploadInput =
 /** Bytes per chunk when slicing in-memory data, so progress moves smoothly and retries stay cheap. */
 const CHUNK = 256 * 1024;
 
-function checkRange(size: number | undefined, start: number, end: number): void {
+/** Throws a `RangeError` unless `[start, end)` lies within a source of `size` bytes. @internal */
+export function checkRange(size: number | undefined, start: number, end: number): void {
   if (
     !Number.isSafeInteger(start) ||
     !Number.isSafeInteger(end) ||
@@ -62,8 +65,19 @@ function checkRange(size: number | undefined, start: number, end: number): void 
   }
 }
 
-function emptyStream(): Readable {
-  return Readable.from([]);
+/** No bytes. @internal */
+export async function* noBytes(): AsyncGenerator<Uint8Array, void, undefined> {
+  // An empty source; the iteration ends at once.
+}
+
+/** Whether `value` is a Node `Readable` (async-iterable, with `pipe`), told apart without `node:stream`. */
+function isNodeReadable(value: unknown): value is Readable {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Partial<Readable>).pipe === "function" &&
+    Symbol.asyncIterator in value
+  );
 }
 
 /**
@@ -72,23 +86,9 @@ function emptyStream(): Readable {
  * The size is taken now; a file that changes size while it is uploaded fails on `Content-Length`
  * or on the final checksum comparison rather than silently uploading a mix.
  */
-export async function fromPath(path: string): Promise<UploadSource> {
-  const info = await stat(path);
-  if (!info.isFile()) {
-    throw new NRPError(`${path} is not a regular file.`, { code: ErrorCodes.InvalidInput });
-  }
-  const size = info.size;
-  return {
-    size,
-    name: basename(path),
-    path,
-    retryable: true,
-    open(start = 0, end = size) {
-      checkRange(size, start, end);
-      if (end === start) return emptyStream();
-      return createReadStream(path, { start, end: end - 1, highWaterMark: CHUNK });
-    },
-  };
+export function fromPath(path: string): Promise<UploadSource> {
+  // Node, Deno and Bun read the file; the browser build has no paths and says so.
+  return openPath(path);
 }
 
 /** A source over bytes already in memory (sliced, never copied). */
@@ -100,13 +100,13 @@ export function fromBytes(bytes: Uint8Array, name?: string): UploadSource {
     retryable: true,
     open(start = 0, end = size) {
       checkRange(size, start, end);
-      return Readable.from(
-        (function* () {
-          for (let at = start; at < end; at += CHUNK) {
-            yield bytes.subarray(at, Math.min(end, at + CHUNK));
-          }
-        })(),
-      );
+      // Slices of memory: nothing to wait for, but the sources' common form is async.
+      // eslint-disable-next-line @typescript-eslint/require-await
+      return (async function* () {
+        for (let at = start; at < end; at += CHUNK) {
+          yield bytes.subarray(at, Math.min(end, at + CHUNK));
+        }
+      })();
     },
   };
 }
@@ -121,8 +121,8 @@ export function fromBlob(blob: Blob, name?: string): UploadSource {
     retryable: true,
     open(start = 0, end = size) {
       checkRange(size, start, end);
-      if (end === start) return emptyStream();
-      return Readable.fromWeb(blob.slice(start, end).stream() as WebReadableStream<Uint8Array>);
+      if (end === start) return noBytes();
+      return chunksOf(blob.slice(start, end).stream());
     },
   };
 }
@@ -145,9 +145,10 @@ export function fromStream(
       code: ErrorCodes.InvalidInput,
     });
   }
-  const node =
-    stream instanceof Readable ? stream : Readable.fromWeb(stream as WebReadableStream<Uint8Array>);
-  const reader = new SequentialReader(node[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>);
+  const chunks: AsyncIterable<Uint8Array> = isNodeReadable(stream)
+    ? (stream as AsyncIterable<Uint8Array>)
+    : chunksOf(stream);
+  const reader = new SequentialReader(chunks[Symbol.asyncIterator]());
   return {
     size,
     name,
@@ -160,7 +161,7 @@ export function fromStream(
         );
       }
       checkRange(size, start, end);
-      return Readable.from(reader.take(end - start, size !== undefined));
+      return reader.take(end - start, size !== undefined);
     },
   };
 }
@@ -219,7 +220,7 @@ function isUploadSource(input: unknown): input is UploadSource {
     input !== null &&
     typeof (input as UploadSource).open === "function" &&
     "retryable" in input &&
-    !(input instanceof Readable)
+    !isNodeReadable(input)
   );
 }
 
@@ -234,7 +235,7 @@ export function isUploadInput(value: unknown): value is UploadInput {
     typeof value === "string" ||
     value instanceof Uint8Array ||
     (typeof Blob !== "undefined" && value instanceof Blob) ||
-    value instanceof Readable ||
+    isNodeReadable(value) ||
     isUploadSource(value) ||
     (typeof value === "object" &&
       value !== null &&
@@ -255,7 +256,7 @@ export async function toUploadSource(
   else if (input instanceof Uint8Array) source = fromBytes(input, options.name);
   else if (typeof Blob !== "undefined" && input instanceof Blob)
     source = fromBlob(input, options.name);
-  else if (input instanceof Readable) return fromStream(input, options.size, options.name);
+  else if (isNodeReadable(input)) return fromStream(input, options.size, options.name);
   else if (isUploadSource(input)) source = input;
   else if (typeof (input as { getReader?: unknown }).getReader === "function") {
     return fromStream(input as WebReadableStream<Uint8Array>, options.size, options.name);

@@ -18,6 +18,7 @@ import { openPrefixHasher } from "./hasher.js";
 import type { PrefixHasher } from "./hasher.js";
 import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
 import { ConcurrencyTuner } from "./adapt.js";
+import type { ResponseBody } from "./transport.js";
 import { runPool } from "./pool.js";
 import { isRetryableError } from "./retry.js";
 import { md5OfChecksum, ProgressTracker } from "./transfer.js";
@@ -354,6 +355,11 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number)
  * RSS on 1 GiB downloads.
  */
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** A response body as the Node `Readable` it is wherever files are written (Node, Deno, Bun). */
+function nodeBody(body: ResponseBody): Readable {
+  return body as unknown as Readable;
+}
+
 /**
  * Bytes gathered before a write starts (the rest goes when the body ends or breaks): a write per
  * 64 KiB socket read cost the event loop about 1 s per GiB in call overhead alone.
@@ -601,7 +607,7 @@ async function downloadStream(
         declared === undefined ? Infinity : offset + declared,
       );
       try {
-        await drain(res.body, async (chunks) => {
+        await drain(nodeBody(res.body), async (chunks) => {
           await prepare;
           const incoming = chunks.reduce((sum, c) => sum + c.length, 0);
           if (offset + incoming > limit) throw tooLong(file, limit);
@@ -757,7 +763,7 @@ async function downloadRanges(
               // Batched like the single stream; the queue bound is shared among the ranges in
               // flight, so memory does not grow with the concurrency.
               await drain(
-                res.body,
+                nodeBody(res.body),
                 async (chunks) => {
                   const incoming = chunks.reduce((sum, c) => sum + c.length, 0);
                   if (at + incoming > end + 1) throw tooLong(file, file.size);

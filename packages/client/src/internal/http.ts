@@ -1,7 +1,6 @@
 // The one HTTP transport every call goes through: connection pool, TLS settings, headers, auth
 // scoping, redirects, timeouts, retries and error mapping live here and nowhere else.
 
-import type { Readable } from "node:stream";
 import { createTransport } from "#platform";
 import {
   APIConnectionError,
@@ -29,7 +28,7 @@ import type {
 } from "./transport.js";
 
 /** A body source that can be streamed once. */
-export type OneShotBody = Readable | AsyncIterable<Uint8Array>;
+export type OneShotBody = AsyncIterable<Uint8Array>;
 
 /** What a body factory may produce for one attempt. */
 export type BodyChunks = string | Uint8Array | OneShotBody;

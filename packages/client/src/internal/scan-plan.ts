@@ -9,7 +9,7 @@
 // select the same records whether the server compares microseconds or milliseconds, so the
 // ranges always partition the matching records.
 
-import { ErrorCodes, NRPError } from "../core/errors.js";
+import { BadRequestError, ErrorCodes, NRPError, ResponseTooLargeError } from "../core/errors.js";
 
 /** Whole milliseconds since the Unix epoch: the precision OpenSearch indexes `created` at. */
 export type Millis = number;
@@ -77,14 +77,24 @@ export function idClause(prefix: string): string {
 }
 
 /**
+ * How full a range is planned to be: a range is split into spans that would each hold this share
+ * of the window if its hits were spread evenly, so most spans fit at the first count.
+ */
+const PLANNED_FILL = 0.75;
+
+/**
  * Splits `[first, last]` into ranges whose hit counts fit `window`, oldest first, probing
  * counts lazily so that a consumer who stops early stops the probing too.
  *
- * `first` and `last` are the milliseconds of the oldest and newest matching `created`. A range
- * one millisecond wide cannot be split by `created` (the search index cannot tell its records
- * apart by time); when it holds more than `window` hits it is split by id prefix (`id:a*`,
- * `id:b*`, …). When the prefixes do not add up to the cluster (ids outside `[0-9a-z]`), or a
- * prefix of {@link MAX_PREFIX} characters still holds too many, it fails loudly rather than
+ * `first` and `last` are the milliseconds of the oldest and newest matching `created`; `total`,
+ * when known (the scan's first probe counted it), spares counting the whole span again. A range
+ * with too many hits is cut into as many equal spans as its count needs at
+ * {@link PLANNED_FILL} of the window each (at least two), and each span is counted in turn: with
+ * hits spread about evenly that is one count per range read, where halving needed about two. A
+ * range one millisecond wide cannot be split by `created` (the search index cannot tell its
+ * records apart by time); when it holds more than `window` hits it is split by id prefix
+ * (`id:a*`, `id:b*`, …). When the prefixes do not add up to the cluster (ids outside `[0-9a-z]`),
+ * or a prefix of {@link MAX_PREFIX} characters still holds too many, it fails loudly rather than
  * skip records.
  */
 export async function* planRanges(
@@ -92,25 +102,36 @@ export async function* planRanges(
   last: Millis,
   window: number,
   count: RangeCounter,
+  total?: number,
 ): AsyncGenerator<PlannedRange> {
   // The end is exclusive, so the millisecond after the newest one covers it.
-  const stack: CreatedRange[] = [{ from: first, to: last + 1 }];
+  const stack: (CreatedRange & { total?: number | undefined })[] = [
+    { from: first, to: last + 1, total },
+  ];
   while (stack.length > 0) {
     const range = stack.pop();
     if (range === undefined) break;
-    const total = await count(range);
-    if (total === 0) continue;
-    if (total <= window) {
-      yield { ...range, total };
+    const hits = range.total ?? (await count(range));
+    const span = { from: range.from, to: range.to };
+    if (hits === 0) continue;
+    if (hits <= window) {
+      yield { ...span, total: hits };
       continue;
     }
-    if (range.to - range.from <= 1) {
-      yield* planPrefixes(range, "", total, window, count);
+    const width = range.to - range.from;
+    if (width <= 1) {
+      yield* planPrefixes(span, "", hits, window, count);
       continue;
     }
-    const mid = range.from + Math.floor((range.to - range.from) / 2);
-    // Upper half first: the stack pops the lower (older) half next.
-    stack.push({ from: mid, to: range.to }, { from: range.from, to: mid });
+    const parts = Math.min(width, Math.max(2, Math.ceil(hits / (window * PLANNED_FILL))));
+    const bounds = Array.from(
+      { length: parts + 1 },
+      (_, i) => range.from + Math.floor((width * i) / parts),
+    );
+    // Newest first onto the stack, so that the oldest span is popped next.
+    for (let i = parts - 1; i >= 0; i--) {
+      stack.push({ from: bounds[i] ?? range.from, to: bounds[i + 1] ?? range.to });
+    }
   }
 }
 
@@ -140,4 +161,29 @@ async function* planPrefixes(
     if (child.total <= window) yield { ...range, total: child.total, idPrefix: child.prefix };
     else yield* planPrefixes(range, child.prefix, child.total, window, count);
   }
+}
+
+/**
+ * The page size to ask again with after `error`, or `undefined` when the error is not about the
+ * page size. A 400 on `size` (a server's page size limit) is taken at the start of a range, where
+ * any size keeps the paging aligned: the limit its message names (`cannot be greater than 25`),
+ * or else 100, then 25. A page larger than `maxJsonSize` is asked for again at half the size (a
+ * divisor of `offset`, so the next page starts where the refused one did).
+ */
+export function smallerScanPage(error: unknown, size: number, offset: number): number | undefined {
+  if (error instanceof BadRequestError && offset === 0) {
+    const messages = error.errors.filter((e) => e.field === "size").flatMap((e) => e.messages);
+    if (messages.length === 0) return undefined;
+    const named = /greater than (\d+)/.exec(messages.join(" "))?.[1];
+    const limit = named === undefined ? undefined : Number(named);
+    if (limit !== undefined && limit >= 1 && limit < size) return limit;
+    return size > 100 ? 100 : size > 25 ? 25 : undefined;
+  }
+  if (error instanceof ResponseTooLargeError && size > 1) {
+    // The largest size up to half that divides `offset` (offsets stay below the window).
+    let half = Math.floor(size / 2);
+    while (half > 1 && offset % half !== 0) half--;
+    return half;
+  }
+  return undefined;
 }

@@ -4,13 +4,15 @@
 
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
-import { pipeline, Transform } from "node:stream";
-import type { Readable, TransformCallback } from "node:stream";
 import type { TransferProgress } from "../core/transfers.js";
 
 /** `Content-MD5` (RFC 1864): the base64 of the raw digest. */
 export function contentMd5(hexDigest: string): string {
-  return Buffer.from(hexDigest, "hex").toString("base64");
+  let bytes = "";
+  for (let i = 0; i + 1 < hexDigest.length; i += 2) {
+    bytes += String.fromCharCode(parseInt(hexDigest.slice(i, i + 2), 16));
+  }
+  return btoa(bytes);
 }
 
 /** The `md5:<hex>` form Invenio stores, or `undefined` for other algorithms. */
@@ -19,41 +21,64 @@ export function md5OfChecksum(checksum: string | undefined): string | undefined 
   return match?.[1]?.toLowerCase();
 }
 
-/** Pipes `source` through `transform`; destroying either end destroys both (no leaked file handles). */
-export function through(source: Readable, transform: Transform): Readable {
-  return pipeline(source, transform, () => undefined);
+/** Something that sees each chunk passing through {@link through}. */
+export interface ChunkTap {
+  chunk(chunk: Uint8Array): void;
 }
 
-/** A pass-through stream that feeds a hash and counts bytes. */
-export class HashingStream extends Transform {
+/**
+ * `source`'s chunks, each shown to `tap` as it is read; nothing is copied or read ahead. Ending
+ * the iteration early (a failed or cancelled request) ends `source`'s too, and destroys a Node
+ * stream that was never read (no leaked file handles).
+ */
+export function through(
+  source: AsyncIterable<Uint8Array>,
+  tap: ChunkTap,
+): AsyncIterable<Uint8Array> {
+  let iterator: AsyncIterator<Uint8Array> | undefined;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next(): Promise<IteratorResult<Uint8Array>> {
+        iterator ??= source[Symbol.asyncIterator]();
+        const step = await iterator.next();
+        if (step.done !== true) tap.chunk(step.value);
+        return step;
+      },
+      async return(): Promise<IteratorResult<Uint8Array>> {
+        (source as { destroy?: () => void }).destroy?.();
+        await iterator?.return?.();
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+}
+
+/** A tap that feeds a hash and counts bytes. */
+export class HashingTap implements ChunkTap {
   readonly #hash: Hash;
   readonly #onBytes: ((n: number) => void) | undefined;
 
   constructor(hash: Hash = createHash("md5"), onBytes?: (n: number) => void) {
-    super();
     this.#hash = hash;
     this.#onBytes = onBytes;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  chunk(chunk: Uint8Array): void {
     this.#hash.update(chunk);
     this.#onBytes?.(chunk.length);
-    callback(null, chunk);
   }
 }
 
-/** A pass-through stream that reports each chunk's size. */
-export class CountingStream extends Transform {
+/** A tap that reports each chunk's size. */
+export class CountingTap implements ChunkTap {
   readonly #onBytes: (n: number) => void;
 
   constructor(onBytes: (n: number) => void) {
-    super();
     this.#onBytes = onBytes;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  chunk(chunk: Uint8Array): void {
     this.#onBytes(chunk.length);
-    callback(null, chunk);
   }
 }
 

@@ -4,8 +4,6 @@
 // Node, the platform's `fetch` on Deno, Bun and in browsers. Nothing else in the library asks
 // which runtime it is on.
 
-import type { Readable } from "node:stream";
-
 /** Response headers with lower-case names. */
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -25,11 +23,17 @@ export interface TransportRequest {
 }
 
 /**
- * A response body, a Node-style `Readable` everywhere: undici's body on Node, the fetch body
- * stream wrapped by `Readable.fromWeb` elsewhere (Deno and Bun have `node:stream`; the browser
- * build carries a userland copy). `dump` discards the rest so the connection can be reused.
+ * A response body: its chunks as an async iterable, whatever the runtime. undici's body on Node
+ * (a Node `Readable`, which the file downloads of Node, Deno and Bun drain as one), the fetch body
+ * as a `Readable` on Deno and Bun, and on browsers a reader loop over the fetch body, so the
+ * browser build carries no Node streams. `destroy` drops the rest and the connection; `dump`
+ * discards the rest so the connection can be reused.
  */
-export type ResponseBody = Readable & { dump(): Promise<void> };
+export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  readonly destroyed: boolean;
+  destroy(error?: Error): void;
+  dump(): Promise<void>;
+}
 
 /** A response as the transport got it: redirects are not followed (except in browsers). */
 export interface TransportResponse {

@@ -5,7 +5,6 @@
 // and streams), so nothing here touches the file system or worker threads.
 
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import {
   APIError,
   APIUserAbortError,
@@ -31,8 +30,8 @@ import type { DynamicConcurrency } from "./pool.js";
 import { isRetryableError, isRetryableStatus } from "./retry.js";
 import {
   contentMd5,
-  CountingStream,
-  HashingStream,
+  CountingTap,
+  HashingTap,
   md5OfChecksum,
   ProgressTracker,
   through,
@@ -64,7 +63,7 @@ export interface ByteSource {
   /** Whether a range may be opened again (false for one-shot streams). */
   readonly retryable: boolean;
   /** A new stream of bytes `[start, end)`. */
-  open(start?: number, end?: number): Readable;
+  open(start?: number, end?: number): AsyncIterable<Uint8Array>;
   /** The md5 (hex) of all the bytes, read once more from the start. */
   md5(signal: AbortSignal | undefined): Promise<string>;
   /**
@@ -396,14 +395,14 @@ export class Upload<F extends UploadedFile> {
         ? await src.trailingHasher()
         : undefined;
     let hash = createHash("md5");
-    const body = (): Readable => {
+    const body = (): AsyncIterable<Uint8Array> => {
       tracker.restart(0);
       if (trailing) {
         // The file's bytes do not change between attempts: the hasher only moves forward.
         let sent = 0;
         return through(
           src.open(0, src.size),
-          new CountingStream((n) => {
+          new CountingTap((n) => {
             sent += n;
             trailing.extend(sent);
             tracker.add(0, n);
@@ -413,7 +412,7 @@ export class Upload<F extends UploadedFile> {
       hash = createHash("md5");
       return through(
         src.open(0, src.size),
-        new HashingStream(hash, (n) => {
+        new HashingTap(hash, (n) => {
           tracker.add(0, n);
         }),
       );
@@ -531,10 +530,10 @@ export class Upload<F extends UploadedFile> {
               "content-length": String(length),
             },
             body: oneShotHash
-              ? through(src.open(part.start, part.end), new HashingStream(oneShotHash, count))
+              ? through(src.open(part.start, part.end), new HashingTap(oneShotHash, count))
               : () => {
                   tracker.restart(part.part);
-                  return through(src.open(part.start, part.end), new CountingStream(count));
+                  return through(src.open(part.start, part.end), new CountingTap(count));
                 },
             signal: partSignal,
           });

@@ -2,7 +2,6 @@
 // single request or parts, verified checksums, resume), metadata updates, deletion, and verified,
 // resumable downloads (internal/download.ts).
 
-import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { ErrorCodes, NRPError } from "../core/errors.js";
 import { isUploadInput, toUploadSource } from "../core/uploads.js";
@@ -10,15 +9,13 @@ import type { UploadInput } from "../core/uploads.js";
 import { planUpload } from "../core/transfers.js";
 import type { DownloadFileOptions, ReadFileOptions, UploadOptions } from "../core/transfers.js";
 import type { SignalOptions } from "../core/options.js";
-import { nodeByteSource } from "../internal/byte-source.js";
-import { downloadFile } from "../internal/download.js";
+import { byteSource, downloadToPath, localFileMatches } from "#platform";
 import type { DownloadTarget } from "../internal/download.js";
-import { md5OfFile } from "../internal/hasher.js";
 import { blobOf, verifiedChunks, webStreamOf } from "../internal/read.js";
 import { md5OfChecksum } from "../internal/transfer.js";
 import { Upload } from "../internal/upload.js";
 import type { ResourceContext } from "./context.js";
-import { checkFileKey, safeFilePath } from "../core/file-keys.js";
+import { checkFileKey } from "../core/file-keys.js";
 import { isObject } from "../internal/json.js";
 import type { Json } from "../core/json.js";
 
@@ -176,17 +173,7 @@ export class NRPFile {
    * removed and the target is untouched.
    */
   async download(path: string, options: DownloadFileOptions = {}): Promise<string> {
-    const ctx = this.#context();
-    let target = path;
-    const isDir =
-      /[\\/]$/.test(path) ||
-      (await stat(path).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ));
-    if (isDir) target = safeFilePath(path, this.key);
-    await downloadFile(ctx.http, this.#downloadTarget(), target, options);
-    return target;
+    return downloadToPath(this.#context().http, this.#downloadTarget(), path, options);
   }
 
   /** What a download needs; refuses a file whose upload is not committed. */
@@ -250,17 +237,14 @@ export class NRPFile {
     const expected = md5OfChecksum(this.checksum);
     const size = this.size;
     if (this.status !== "completed" || expected === undefined || size === undefined) return false;
-    try {
-      if ((await stat(path)).size !== size) return false;
-    } catch {
-      return false;
-    }
-    return (await md5OfFile(path, size, options.signal)) === expected;
+    return localFileMatches(path, size, expected, options.signal);
   }
 
   /**
    * The content as a Node `Readable` (a redirect to storage is followed without the token); not
-   * verified: use {@link NRPFile.download} for a checked copy on disk.
+   * verified: use {@link NRPFile.download} for a checked copy on disk. In the browser build it is
+   * the fetch body as an async iterable of `Uint8Array` with `destroy()` (no Node stream methods):
+   * use {@link NRPFile.stream} for a web stream.
    */
   async open(options: OpenFileOptions = {}): Promise<Readable> {
     const ctx = this.#context();
@@ -275,7 +259,8 @@ export class NRPFile {
       headers: { accept: "*/*", "accept-encoding": "identity", range },
       signal: options.signal,
     });
-    return res.body;
+    // Node's, Deno's and Bun's transports hand over Node readables; see above for browsers.
+    return res.body as unknown as Readable;
   }
 
   /**
@@ -481,7 +466,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
       },
       key,
       metadata,
-      source: nodeByteSource(src),
+      source: byteSource(src),
       plan,
       options,
     });

@@ -309,13 +309,15 @@ export class Info {
 
   /**
    * Step 1 of docs/protocol/discovery.md#recognising-a-repository: the well-known document, if it
-   * is NRP's.
+   * is NRP's. Asked for at its slashed address, where oarepo serves it: the slash-less one only
+   * answers a 308 to it, a round trip (and, as undici cannot reuse the connection that fast, a
+   * second TLS handshake) for nothing.
    */
   async #tryWellKnown(origin: string, signal: AbortSignal | undefined): Promise<Json | undefined> {
     try {
       const res = await this.#http.text({
         method: "GET",
-        url: `${origin}/.well-known/repository`,
+        url: `${origin}/.well-known/repository/`,
         signal,
       });
       const data: unknown = JSON.parse(res.body);

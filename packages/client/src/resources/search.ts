@@ -9,7 +9,7 @@ import type { QueryValue } from "../core/query.js";
 import { isObject } from "../internal/json.js";
 import { flavourOf } from "../internal/flavour.js";
 import { toQueryString } from "../internal/query-string.js";
-import { parseMillis, planRanges, withRange } from "../internal/scan-plan.js";
+import { parseMillis, planRanges, smallerScanPage, withRange } from "../internal/scan-plan.js";
 import type { CreatedRange, Millis, PlannedRange } from "../internal/scan-plan.js";
 import { NRPRecord } from "./records/record.js";
 import { modelOf } from "./records/shared.js";
@@ -22,8 +22,11 @@ import { Page, hitsOf, totalOf } from "./page.js";
  */
 export const SEARCH_WINDOW = 10_000;
 
-/** The page size scans use unless told otherwise. */
-export const SCAN_PAGE_SIZE = 100;
+/**
+ * The page size scans ask for unless told otherwise: large pages mean few requests, and a server
+ * that allows less says so (see {@link NRPSearchRequest.scan}).
+ */
+export const SCAN_PAGE_SIZE = 1000;
 
 /**
  * Maps an `orderBy` key to the server's sort option. Invenio sorts by named options, not
@@ -135,7 +138,10 @@ export interface ScanOptions extends SignalOptions {
    * @default 10000
    */
   window?: number | undefined;
-  /** Page size while paging through one range. @default 100 */
+  /**
+   * Page size while paging through one range; lowered when the server refuses it or a page is
+   * larger than `maxJsonSize` (see {@link NRPSearchRequest.scan}). @default 1000
+   */
   pageSize?: number | undefined;
 }
 
@@ -478,9 +484,24 @@ export class NRPSearchRequest {
     signal: AbortSignal | undefined,
   ): Promise<NRPRecord[]> {
     const out: NRPRecord[] = [];
+    // Through a global endpoint every hit's model is read from its links: hits whose links differ
+    // only by their id (and with the same `$schema`) belong to the same model, found once a page.
+    const models = new Map<string, string>();
     for (const hit of hitsOf(body)) {
       const self = isObject(hit.links) && typeof hit.links.self === "string" ? hit.links.self : "";
-      const model = resolved.model ?? (await modelOf(this.#ctx, self, hit, signal));
+      let model = resolved.model;
+      if (model === undefined) {
+        const id = typeof hit.id === "string" && hit.id !== "" ? hit.id : undefined;
+        const shape =
+          id === undefined || !self.includes(`/${id}`)
+            ? undefined
+            : `${self.replace(`/${id}`, "/")}\n${String(hit.$schema)}`;
+        model = shape === undefined ? undefined : models.get(shape);
+        if (model === undefined) {
+          model = await modelOf(this.#ctx, self, hit, signal);
+          if (shape !== undefined) models.set(shape, model);
+        }
+      }
       if (resolved.onlyModels !== undefined && !resolved.onlyModels.includes(model)) continue;
       const data = this.state.fields.length > 0 ? projectFields(hit, this.state.fields) : hit;
       out.push(new NRPRecord(this.#ctx, data, undefined, model));
@@ -547,10 +568,17 @@ export class NRPSearchRequest {
    * It probes the total (`size=1`). Within the window it pages through the results sorted
    * oldest first. Past it, it finds the oldest and newest `created` and splits that span into
    * half-open `created` ranges of whole milliseconds (the precision the search index keeps),
-   * halving each until its count fits the window, and pages through each range in turn. Records
-   * are deduplicated by id, so a record that moves between pages while the scan runs is still
-   * yielded once. Leaving the loop early stops all requests. Several models are scanned one model
+   * each cut to hold about three quarters of the window when the hits are spread evenly and cut
+   * again while its count does not fit, and pages through each range in turn. Records are
+   * deduplicated by id, so a record that moves between pages while the scan runs is still yielded
+   * once. Leaving the loop early stops all requests. Several models are scanned one model
    * endpoint after another.
+   *
+   * Pages are large (`pageSize`, 1000 by default) and the next one is requested while the
+   * current one is yielded, so the server prepares it meanwhile. A server that limits page sizes
+   * answers 400 on `size` (Zenodo allows 25 anonymously and 100 with a token): the scan then
+   * continues with the limit the message names, or else 100, then 25. A page larger than the
+   * client's `maxJsonSize` is asked for again in halves.
    *
    * More records than the window created in one millisecond are split by id prefix. Fails with
    * code `NRP_SCAN_CLUSTER_TOO_LARGE` when the prefixes cannot cover them, since such a set
@@ -563,10 +591,12 @@ export class NRPSearchRequest {
    */
   async *scan<M extends object = Json>(options: ScanOptions = {}): AsyncGenerator<NRPRecord<M>> {
     const window = options.window ?? SEARCH_WINDOW;
-    const pageSize = Math.min(options.pageSize ?? SCAN_PAGE_SIZE, window);
     positiveInteger("window", window);
-    positiveInteger("pageSize", pageSize);
-    const signal = options.signal;
+    positiveInteger("pageSize", options.pageSize ?? SCAN_PAGE_SIZE);
+    // Stops the page fetched ahead when the loop is left early.
+    const stop = new AbortController();
+    const signal =
+      options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
     const self = await this.#forRepository(signal);
     const targets: NRPSearchRequest[] =
       self.state.models.length > 1
@@ -576,32 +606,70 @@ export class NRPSearchRequest {
         : [self];
     const seen = new Set<string>();
     const progress = { seen: 0, total: 0 };
-    const plans: { target: NRPSearchRequest; resolved: ResolvedSearch; total: number }[] = [];
+    const plans: ScanTarget[] = [];
     for (const target of targets) {
       const resolved = await target.#resolve(signal);
       const total = totalOf(await target.#probe(resolved, target.state.q, undefined, signal));
       plans.push({ target, resolved, total });
       progress.total += total;
     }
+    const pages = readAhead(
+      NRPSearchRequest.#scanPages(plans, window, options.pageSize ?? SCAN_PAGE_SIZE, signal),
+    );
+    try {
+      for await (const records of pages) {
+        for (const record of records) {
+          const key = `${record.model}/${record.id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          progress.seen++;
+          yield record as NRPRecord<M>;
+        }
+        options.onProgress?.({ ...progress });
+      }
+    } finally {
+      stop.abort(new NRPError("The scan was stopped.", { code: ErrorCodes.Aborted }));
+      await pages.return(undefined).catch(() => undefined);
+    }
+  }
+
+  /** The records of every page of a scan, page after page, range after range. */
+  static async *#scanPages(
+    plans: readonly ScanTarget[],
+    window: number,
+    pageSize: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<NRPRecord[]> {
+    let size = Math.min(pageSize, window);
+    // `offset` is always a multiple of `size`, so the page number is exact.
+    const read = async (
+      target: NRPSearchRequest,
+      resolved: ResolvedSearch,
+      q: string | undefined,
+      offset: number,
+    ): Promise<Json> => {
+      for (;;) {
+        const query = target.params({ q, page: offset / size + 1, size, sort: "oldest" });
+        try {
+          return await target.#fetch(resolved, query, signal);
+        } catch (error) {
+          const smaller = smallerScanPage(error, size, offset);
+          if (smaller === undefined) throw error;
+          size = smaller;
+        }
+      }
+    };
     for (const { target, resolved, total } of plans) {
       const ranges =
-        total <= window ? single(total) : await target.#ranges(resolved, window, signal);
+        total <= window ? single(total) : await target.#ranges(resolved, window, total, signal);
       for await (const range of ranges) {
         const q =
           range === undefined ? target.state.q : withRange(target.state.q, range, range.idPrefix);
-        for (let page = 1; (page - 1) * pageSize < window; page++) {
-          const query = target.params({ q, page, size: pageSize, sort: "oldest" });
-          const raw = await target.#fetch(resolved, query, signal);
-          const records = await target.#records(resolved, raw, signal);
-          for (const record of records) {
-            const key = `${record.model}/${record.id}`;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            progress.seen++;
-            yield record as NRPRecord<M>;
-          }
-          options.onProgress?.({ ...progress });
-          if (hitsOf(raw).length < pageSize || page * pageSize >= totalOf(raw)) break;
+        for (let offset = 0; offset < window;) {
+          const raw = await read(target, resolved, q, offset);
+          yield await target.#records(resolved, raw, signal);
+          offset += size;
+          if (hitsOf(raw).length < size || offset >= totalOf(raw)) break;
         }
       }
     }
@@ -620,6 +688,7 @@ export class NRPSearchRequest {
   async #ranges(
     resolved: ResolvedSearch,
     window: number,
+    total: number,
     signal: AbortSignal | undefined,
   ): Promise<AsyncIterable<PlannedRange | undefined>> {
     const edge = async (sort: string): Promise<Millis> => {
@@ -638,7 +707,7 @@ export class NRPSearchRequest {
       totalOf(
         await this.#probe(resolved, withRange(this.state.q, range, idPrefix), "oldest", signal),
       );
-    return planRanges(first, last, window, count);
+    return planRanges(first, last, window, count, total);
   }
 }
 
@@ -674,6 +743,35 @@ export function withSchemas(
 ): Record<string, QueryValue> {
   const values = schemas.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`);
   return andClause(query, `$schema:(${values.join(" OR ")})`);
+}
+
+/** One search a scan reads: its request, where it goes, and the total probed first. */
+interface ScanTarget {
+  target: NRPSearchRequest;
+  resolved: ResolvedSearch;
+  total: number;
+}
+
+/**
+ * Iterates `source` one step ahead: the next item is asked for as soon as one is handed out, so
+ * a page is fetched while the one before is being used. The caller stops the pending step (its
+ * signal) before calling `return()`.
+ */
+async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done === true) return;
+      next = source.next();
+      // A step still pending when the loop is left is aborted; its rejection is not news.
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await source.return(undefined);
+  }
 }
 
 /** One pass over the whole query, as the range iterable of a scan that fits the window. */

@@ -40,13 +40,13 @@ describe("discovery against an NRP repository", () => {
     await client.close();
   });
 
-  it("follows the 308 to the slashed well-known URL and caches the answer", async () => {
+  it("asks for the slashed well-known URL (no 308 to follow) and caches the answer", async () => {
     const server = await fx.devserver();
     const { client } = fx.client(server);
     await client.info.repository();
     await client.info.models();
     await client.info.getModel("documents");
-    expect(hitsFor(server, "/.well-known/repository")).toBe(1);
+    expect(hitsFor(server, "/.well-known/repository")).toBe(0);
     expect(hitsFor(server, "/.well-known/repository/")).toBe(1);
     expect(hitsFor(server, "/.well-known/repository/models")).toBe(1);
     await client.info.models({ refresh: true });

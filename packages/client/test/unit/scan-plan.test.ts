@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { NRPError } from "nrp-invenio-client";
+import { APIError, NRPError, ResponseTooLargeError } from "nrp-invenio-client";
 import {
   formatMillis,
   parseMillis,
   planRanges,
   rangeClause,
+  smallerScanPage,
   withRange,
 } from "../../src/internal/scan-plan.js";
 import type { CreatedRange, PlannedRange } from "../../src/internal/scan-plan.js";
@@ -232,5 +233,85 @@ describe("range planner", () => {
         expect(ranges.filter((r) => x.id.startsWith(r.idPrefix ?? "?"))).toHaveLength(1);
       }
     }
+  });
+});
+
+describe("range planner counts", () => {
+  it("cuts an evenly spread span into ranges of about 3/4 of the window with one count each", async () => {
+    // 10 000 records one millisecond apart, a window of 1000: 14 ranges of ~714, each counted once.
+    const times = Array.from({ length: 10_000 }, (_, i) => 50_000 + i);
+    const { count, calls } = counter(times);
+    const ranges = await collect(planRanges(50_000, 59_999, 1000, count, 10_000));
+    expect(ranges.reduce((n, r) => n + r.total, 0)).toBe(10_000);
+    expect(ranges.every((r) => r.total <= 1000)).toBe(true);
+    expect(ranges).toHaveLength(14);
+    // The total given is not counted again; halving would have counted 31 ranges.
+    expect(calls).toHaveLength(14);
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i]?.from).toBe(ranges[i - 1]?.to);
+  });
+
+  it("cuts a range again when its hits are not spread evenly", async () => {
+    // Most records in the last tenth of the span: its ranges are cut further.
+    const times = [
+      ...Array.from({ length: 100 }, (_, i) => i * 90),
+      ...Array.from({ length: 3000 }, (_, i) => 9000 + (i % 1000)),
+    ];
+    const { count } = counter(times);
+    const ranges = await collect(planRanges(0, 9999, 1000, count));
+    expect(ranges.every((r) => r.total <= 1000)).toBe(true);
+    expect(ranges.reduce((n, r) => n + r.total, 0)).toBe(3100);
+    for (const t of new Set(times)) {
+      expect(ranges.filter((r) => t >= r.from && t < r.to)).toHaveLength(1);
+    }
+  });
+});
+
+describe("scan page size", () => {
+  const refused = (message: string): APIError =>
+    APIError.fromResponse({
+      status: 400,
+      method: "GET",
+      url: "https://zenodo.example/api/records?size=1000",
+      body: {
+        status: 400,
+        message: "A validation error occurred.",
+        errors: [{ field: "size", messages: [message] }],
+      },
+    });
+
+  it("takes the limit a server names for `size`, else 100, then 25", () => {
+    const zenodo = refused(
+      "Page size cannot be greater than 25. Please use authenticated requests to increase the limit to 100.",
+    );
+    expect(smallerScanPage(zenodo, 1000, 0)).toBe(25);
+    expect(smallerScanPage(refused("Too large."), 1000, 0)).toBe(100);
+    expect(smallerScanPage(refused("Too large."), 100, 0)).toBe(25);
+    expect(smallerScanPage(refused("Too large."), 25, 0)).toBeUndefined();
+    // Only where a range starts: another size there would misalign the pages already read.
+    expect(smallerScanPage(zenodo, 1000, 2000)).toBeUndefined();
+  });
+
+  it("leaves other errors alone", () => {
+    const other = APIError.fromResponse({
+      status: 400,
+      method: "GET",
+      url: "https://x.example/api/records",
+      body: { status: 400, message: "Invalid querystring parameters." },
+    });
+    expect(smallerScanPage(other, 1000, 0)).toBeUndefined();
+    expect(smallerScanPage(new NRPError("no"), 1000, 0)).toBeUndefined();
+  });
+
+  it("halves a page larger than maxJsonSize, keeping the next page where the refused one starts", () => {
+    const big = new ResponseTooLargeError("too large", {
+      method: "GET",
+      url: "https://x.example/api/records",
+      limit: 10,
+    });
+    expect(smallerScanPage(big, 1000, 0)).toBe(500);
+    expect(smallerScanPage(big, 1000, 3000)).toBe(500);
+    // Half of 125 (62) does not divide 375: the largest size up to it that does is taken.
+    expect(smallerScanPage(big, 125, 375)).toBe(25);
+    expect(smallerScanPage(big, 1, 0)).toBeUndefined();
   });
 });

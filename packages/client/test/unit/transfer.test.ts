@@ -36,9 +36,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-async function read(stream: Readable): Promise<Buffer> {
+async function read(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+  for await (const c of stream) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);
 }
 

@@ -42,6 +42,13 @@ export interface FlavourTraits {
    */
   downloadHeaders: "files-rest" | "named";
   /**
+   * The largest `size` a record search accepts, as a repository that sets
+   * `SearchRequestArgsSchema.max_page_size` does (Zenodo: 25 anonymous, 100 with a token); a
+   * larger one is 400 on `size`. Neither InvenioRDM 13 nor NRP sets one; the `maxPageSize` option
+   * does.
+   */
+  maxPageSize: number | undefined;
+  /**
    * File items of RDM 13 (recorded `files-init`, `file-commit`, `file-entry-pending`):
    * `metadata` is `null` until the file is read back after its commit, `access` is shown, a
    * pending L file has no file object yet (no `bucket_id`), a pending multipart one has (with
@@ -94,6 +101,7 @@ export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
     updateRevisionStep: 1,
     fileDeleteRevisionStep: 0,
     rangeRequests: true,
+    maxPageSize: undefined,
     downloadHeaders: "named",
     rdmFileItems: true,
     filePreviewLinks: true,
@@ -110,6 +118,7 @@ export const FLAVOUR_TRAITS: Readonly<Record<Flavour, FlavourTraits>> = {
     updateRevisionStep: 2,
     fileDeleteRevisionStep: 2,
     rangeRequests: false,
+    maxPageSize: undefined,
     downloadHeaders: "files-rest",
     rdmFileItems: true,
     filePreviewLinks: false,

@@ -59,6 +59,18 @@ function positiveInt(
 }
 
 /**
+ * Refuses a `size` above `max` as invenio-records-resources' `SearchRequestArgsSchema` does when
+ * a repository sets `max_page_size`: 400 on `size`, before the pagination is looked at.
+ */
+export function checkPageSize(query: URLSearchParams, max: number | undefined): void {
+  const raw = query.get("size");
+  if (max === undefined || raw === null || !/^\s*\d+\s*$/.test(raw) || Number(raw) <= max) return;
+  throw validationError([
+    { field: "size", messages: [`Page size cannot be greater than ${String(max)}.`] },
+  ]);
+}
+
+/**
  * Parses `q`, `page`, `size` and `sort` as invenio-records-resources does, with the same errors;
  * unknown parameters (facets that aren't configured) are ignored, as Invenio ignores them.
  */

@@ -5,6 +5,7 @@ import { sendJson } from "../http/respond.js";
 import { listRecords } from "./listing.js";
 import {
   BASE_SORT_OPTIONS,
+  checkPageSize,
   parseSearchParams,
   RDM_SORT_OPTIONS,
   searchResponse,
@@ -92,6 +93,7 @@ export const searchService: Service = (router, app) => {
       const contentType = negotiate(ctx.req.headers.accept, [JSON_TYPE, UI_JSON_TYPE]);
       const body: unknown = ctx.method === "POST" ? await readJsonBody(ctx.req) : undefined;
       if (collection.personal) requireUser(ctx);
+      checkPageSize(ctx.query, app.traits.maxPageSize);
       // RDM's user records search lists the last changed first (`sort_default_no_query`).
       const params = parseSearchParams(
         ctx.query,

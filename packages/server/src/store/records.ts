@@ -1,4 +1,4 @@
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import type { ResolvedCommunity } from "../config/types.js";
 import { FieldIndexer, parentDocument } from "./field-index.js";
 
@@ -155,6 +155,7 @@ export class RecordStore {
   /** The connection, for the search service's generated SQL. */
   readonly db: Database;
   readonly #fields: FieldIndexer;
+  readonly #statements = new Map<string, Statement>();
 
   constructor(db: Database) {
     this.db = db;
@@ -283,8 +284,21 @@ export class RecordStore {
     this.db.prepare("DELETE FROM pids WHERE pid_type = ? AND pid_value = ?").run(type, value);
   }
 
+  /**
+   * A statement prepared once and kept: searches read a parent (and look up a record) for every
+   * hit, and preparing the same SQL each time cost more than running it.
+   */
+  #prepared(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   parent(id: string): ParentRow | undefined {
-    const row = this.db.prepare("SELECT * FROM parents WHERE id = ?").get(id) as
+    const row = this.#prepared("SELECT * FROM parents WHERE id = ?").get(id) as
       ParentSql | undefined;
     return row === undefined ? undefined : toParent(row);
   }
@@ -349,7 +363,7 @@ export class RecordStore {
   /** A published record or a draft by id. */
   item(kind: ItemKind, id: string): ItemRow | undefined {
     const table = kind === "draft" ? "drafts" : "records";
-    const row = this.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(id) as
+    const row = this.#prepared(`SELECT * FROM ${table} WHERE id = ?`).get(id) as
       ItemSql | undefined;
     return row === undefined ? undefined : toItem(row);
   }

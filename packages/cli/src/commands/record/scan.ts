@@ -76,10 +76,29 @@ export default defineCommand({
   async run(ctx, input) {
     const builder = await searchBuilder(ctx, input);
     const progress = new ScanProgress(ctx);
+    // Records arrive a page at a time: what one page writes goes out in one write once the page
+    // is done (or at 64 KiB), instead of one system call per record. The first record goes out at
+    // once, so output starts as soon as there is some.
+    let pending: string[] = [];
+    let started = false;
+    let pendingSize = 0;
+    let flushing: NodeJS.Immediate | undefined;
+    const flush = (): void => {
+      if (flushing !== undefined) clearImmediate(flushing);
+      flushing = undefined;
+      if (pending.length === 0) return;
+      progress.clear();
+      ctx.io.stdout.write(pending.join(""));
+      pending = [];
+      pendingSize = 0;
+    };
     const writer = new StreamWriter(
       (s) => {
-        progress.clear();
-        ctx.io.stdout.write(s);
+        pending.push(s);
+        pendingSize += s.length;
+        if (pendingSize >= 65536 || !started) flush();
+        else flushing ??= setImmediate(flush);
+        started = true;
       },
       ctx.output.format,
       input.fields,
@@ -101,8 +120,9 @@ export default defineCommand({
         ctx.signal.throwIfAborted();
       }
     } finally {
-      progress.clear();
       writer.end();
+      flush();
+      progress.clear();
     }
     ctx.output.info(`Scanned ${writer.count} record${writer.count === 1 ? "" : "s"}.`);
   },

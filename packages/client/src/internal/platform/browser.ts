@@ -5,6 +5,8 @@
 import type { Transport, TransportSettings } from "../transport.js";
 import { createFetchTransport } from "./web.js";
 
+export * from "./no-disk.js";
+
 /** The runtime named in the default `User-Agent` (browsers send their own instead). */
 export const RUNTIME = "browser";
 

@@ -5,6 +5,8 @@ import { fetchTransport } from "./fetch.js";
 
 const bun = (globalThis as { Bun?: { version?: string } }).Bun;
 
+export * from "./disk.js";
+
 /** The runtime named in the default `User-Agent`. */
 export const RUNTIME = `bun/${bun?.version ?? "unknown"}`;
 

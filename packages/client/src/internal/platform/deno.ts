@@ -5,6 +5,8 @@ import { fetchTransport } from "./fetch.js";
 
 const deno = (globalThis as { Deno?: { version?: { deno?: string } } }).Deno;
 
+export * from "./disk.js";
+
 /** The runtime named in the default `User-Agent`. */
 export const RUNTIME = `deno/${deno?.version?.deno ?? "unknown"}`;
 

@@ -1,9 +1,7 @@
 // The fetch transport shared by Deno, Bun and browsers: the platform's `fetch`, `ReadableStream`
-// and `AbortSignal`, with response bodies handed on as Node-style readables (Deno and Bun have
-// `node:stream`; the browser build maps it to a small userland copy).
+// and `AbortSignal`. Response bodies are read with a reader loop (`WebBody`); Deno and Bun wrap
+// them as Node readables instead (fetch.ts), which their file downloads drain.
 
-import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type {
   ResponseBody,
   Transport,
@@ -30,6 +28,8 @@ export interface FetchFlavour {
   readonly bufferBodies: boolean;
   /** Named in the errors about options this runtime cannot honour. */
   readonly runtime: string;
+  /** Wraps a fetch body; {@link WebBody} unless the runtime prefers another form. */
+  readonly body?: ((stream: ReadableStream<Uint8Array> | null) => ResponseBody) | undefined;
 }
 
 /** An error the HTTP core maps to a timeout (its `code` is one it knows). */
@@ -83,18 +83,56 @@ async function requestBody(
   return { body: webStreamOf(body) as BodyInit, duplex: "half" };
 }
 
-function responseBody(res: Response): ResponseBody {
-  // Deno and Bun carry Readable.fromWeb; the browser build's stream shim adds it.
-  const stream =
-    res.body === null
-      ? Readable.from([], { objectMode: false })
-      : Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-  return Object.assign(stream, {
-    dump: (): Promise<void> => {
-      stream.destroy();
-      return Promise.resolve();
-    },
-  });
+/**
+ * A fetch body as a {@link ResponseBody}: each iteration step is one `reader.read()`, so nothing
+ * is copied or buffered ahead of the reader; ending the iteration early or `destroy` cancels it.
+ */
+export class WebBody implements ResponseBody {
+  readonly #stream: ReadableStream<Uint8Array> | null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #destroyed = false;
+
+  constructor(stream: ReadableStream<Uint8Array> | null) {
+    this.#stream = stream;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  destroy(error?: Error): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const cancelled = this.#reader ? this.#reader.cancel(error) : this.#stream?.cancel(error);
+    void cancelled?.catch(() => undefined);
+  }
+
+  dump(): Promise<void> {
+    this.destroy();
+    return Promise.resolve();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    if (this.#stream === null) return;
+    if (this.#destroyed) throw new Error("The response body was closed before it was read.");
+    const reader = (this.#reader = this.#stream.getReader());
+    let done = false;
+    try {
+      for (;;) {
+        const step = await reader.read();
+        if (step.done) {
+          // A cancel by destroy() ends the reads as if the body had ended: it did not.
+          if (this.destroyed) throw new Error("The response body was closed before it ended.");
+          break;
+        }
+        yield step.value;
+      }
+      done = true;
+    } finally {
+      if (!done) this.destroy();
+      this.#destroyed = true;
+    }
+  }
 }
 
 function headersOf(res: Response): Record<string, string> {
@@ -134,7 +172,11 @@ export function createFetchTransport(
           ...(await requestBody(req.body, flavour)),
         };
         const res = await fetch(req.url, init);
-        return { statusCode: res.status, headers: headersOf(res), body: responseBody(res) };
+        return {
+          statusCode: res.status,
+          headers: headersOf(res),
+          body: (flavour.body ?? ((stream) => new WebBody(stream)))(res.body),
+        };
       } catch (error) {
         if (timer.signal.aborted) throw timer.signal.reason as Error;
         throw networkError(error);

@@ -101,6 +101,16 @@ function nrpLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string
   return links;
 }
 
+/** The links of an NRP search hit: `self` and `self_html`, as {@link nrpLinks} builds them. */
+function nrpHitLinks(d: DumpContext, loaded: Loaded): Record<string, string> {
+  const { origin, model } = d;
+  const api = `${origin}${apiPrefix(model)}/${loaded.item.id}`;
+  const html = `${origin}/${model.type}/${loaded.item.id}`;
+  return loaded.kind === "draft"
+    ? { self: `${api}/draft`, self_html: `${html}/preview` }
+    : { self: api, self_html: html };
+}
+
 function rdmLinks(d: DumpContext, loaded: Loaded, access: Access): Record<string, string> {
   const { kind, item, parent } = loaded;
   const { origin, user } = d;
@@ -366,11 +376,10 @@ export function dumpRecord(
   const { app, model } = d;
   const isDraft = kind === "draft";
   const published = isDraft ? app.records.item("record", item.id) !== undefined : true;
-  let links = recordLinks(d, loaded);
-  if (options.hit === true && app.flavour === "nrp") {
-    const { self, self_html } = links;
-    links = self === undefined || self_html === undefined ? {} : { self, self_html };
-  }
+  // NRP hits carry only `self` and `self_html` (docs/protocol/search.md#endpoints): built alone,
+  // without the lookups the other links need, since a scan dumps every record this way.
+  const links =
+    options.hit === true && app.flavour === "nrp" ? nrpHitLinks(d, loaded) : recordLinks(d, loaded);
   const out: Record<string, unknown> = {
     id: item.id,
     created: item.created,
