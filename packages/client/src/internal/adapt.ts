@@ -54,8 +54,14 @@ export interface TunerOptions {
  * connections would only share it.
  */
 const BUSY = 0.8;
-/** A raise is kept once a window measures this much more throughput than before it. */
+/**
+ * A raise is kept when the windows after it carry this much more throughput on average than
+ * before it, or at once when one window carries {@link CLEAR_GAIN} more: a far link's raises
+ * doubled it, while a near transfer's windows vary by ±20% at any count.
+ */
 const GAIN = 0.1;
+/** A gain no window of noise shows: the raise is kept without waiting for more windows. */
+const CLEAR_GAIN = 0.3;
 /**
  * Windows a raise gets to show its gain: new connections on a loaded machine or a far link take a
  * while to reach their speed, and one window of noise must not undo a good raise.
@@ -68,7 +74,7 @@ const COOLDOWN_WINDOWS = 10;
  * Chooses the number of requests in flight by hill climbing on measured throughput: after a
  * window at the current count it raises the count (doubling, or straight to what the idle share
  * of the event loop suggests) unless the event loop is busy; the raise is kept as soon as a
- * window shows more throughput, and taken back when none of the next few does. After a step back
+ * window shows clearly more throughput or the next few do on average, and taken back otherwise. After a step back
  * (or a busy loop) it waits a while and tries again, so a link that changes is followed.
  *
  * Why: a fixed count is wrong somewhere. One connection through a 40 ms, 200 Mbit/s link carried
@@ -85,8 +91,8 @@ export class ConcurrencyTuner {
   #previous: number | undefined;
   /** Throughput (bytes/ms) at the count before the last raise. */
   #baseline: number | undefined;
-  /** Windows measured since the last raise without a gain. */
-  #misses = 0;
+  /** Rates of the windows measured since the last raise. */
+  #verified: number[] = [];
   /** No measuring before this time (settling after a change, or a cooldown). */
   #quietUntil: number;
   /** Where the current window started and the bytes counted in it. */
@@ -140,18 +146,23 @@ export class ConcurrencyTuner {
     const previous = this.#previous;
     if (previous !== undefined) {
       // Verifying the last raise.
-      if (rate < (this.#baseline ?? 0) * (1 + GAIN)) {
-        if (++this.#misses < VERIFY_WINDOWS) {
-          this.#windowStart = now;
-          this.#bytes = 0;
-          return;
-        }
+      const baseline = this.#baseline ?? 0;
+      this.#verified.push(rate);
+      const mean = this.#verified.reduce((sum, r) => sum + r, 0) / this.#verified.length;
+      const clear = rate >= baseline * (1 + CLEAR_GAIN);
+      if (!clear && this.#verified.length < VERIFY_WINDOWS) {
+        this.#windowStart = now;
+        this.#bytes = 0;
+        return;
+      }
+      if (!clear && mean < baseline * (1 + GAIN)) {
         // It brought nothing: back, and try again after a while.
         this.#previous = undefined;
         this.#set(previous, now + COOLDOWN_WINDOWS * this.#windowMs);
         return;
       }
       this.#previous = undefined;
+      rate = Math.max(rate, mean);
     }
     if (this.#limit >= this.#max) return;
     if (busy !== undefined && busy >= BUSY) {
@@ -164,7 +175,7 @@ export class ConcurrencyTuner {
       busy !== undefined && busy > 0 ? Math.floor((this.#limit * (BUSY - 0.1)) / busy) : 0;
     this.#baseline = rate;
     this.#previous = this.#limit;
-    this.#misses = 0;
+    this.#verified = [];
     this.#set(Math.min(this.#max, Math.max(this.#limit * 2, room)), now + this.#windowMs);
   }
 

@@ -72,6 +72,21 @@ describe("ConcurrencyTuner", () => {
     expect(limits.slice(3, 5)).toEqual([9, 4]);
   });
 
+  it("does not keep a raise for one lucky window of noise", () => {
+    // ±15% from window to window whatever the count: the mean shows no gain.
+    let window = 0;
+    const { limits } = simulate(
+      { initial: 4, max: 16 },
+      (n, now) => {
+        window = Math.floor(now / 100);
+        return n === 4 ? 40 : 40 * [1.15, 0.85, 1][window % 3]!;
+      },
+      () => 0.5,
+      120,
+    );
+    expect(limits).toEqual([4, 8, 4]);
+  });
+
   it("keeps a raise whose gain shows only after a few windows (slow new connections)", () => {
     let raisedAt: number | undefined;
     const { limits, tuner } = simulate(
