@@ -488,7 +488,7 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
     });
     note(up, "md5sum of the source", md5sum);
 
-    // Parallel ranges are not the default; their row shows what they add.
+    // The default adapts the number of ranges to the link; this row is a fixed count beside it.
     for (const [tool, extra] of [
       ["ours", ["--format", "json"]],
       ["ours, 4 ranges", ["--concurrency", "4"]],

@@ -16,11 +16,17 @@ import {
 } from "../core/errors.js";
 import type { UploadPart } from "../core/errors.js";
 import type { Json } from "../core/json.js";
-import { DEFAULT_UPLOAD_CONCURRENCY, partBytes } from "../core/transfers.js";
+import {
+  ADAPTIVE_UPLOAD_MAX_CONCURRENCY,
+  DEFAULT_UPLOAD_CONCURRENCY,
+  partBytes,
+} from "../core/transfers.js";
 import type { PartPlan, UploadOptions, UploadPlan } from "../core/transfers.js";
 import type { HttpClient } from "./http.js";
 import { isObject } from "./json.js";
+import { ConcurrencyTuner } from "./adapt.js";
 import { runPool } from "./pool.js";
+import type { DynamicConcurrency } from "./pool.js";
 import { isRetryableError, isRetryableStatus } from "./retry.js";
 import {
   contentMd5,
@@ -120,7 +126,8 @@ export function* partsToSend(plan: PartPlan, skip: ReadonlySet<number>): Generat
 export interface RunPartsOptions {
   key: string;
   parts: Iterable<UploadPart>;
-  concurrency: number;
+  /** Parts in flight: a number, or one that follows a tuner. */
+  concurrency: number | DynamicConcurrency;
   /** Sends one part; must honour `signal`. Retries of one part belong inside it. */
   send: (part: UploadPart, signal: AbortSignal) => Promise<void>;
   /** Called after the server acknowledged a part; a throw stops the upload like a failed part. */
@@ -475,11 +482,22 @@ export class Upload<F extends UploadedFile> {
     advance();
     const hashing = src.retryable && !trailing ? src.md5(signal) : undefined;
     hashing?.catch(() => undefined);
+    // Without a concurrency from the caller, parts in flight follow the measured throughput:
+    // 4 at first, more (up to 16) while more send faster and the event loop has room.
+    const tuner =
+      src.retryable && options.concurrency === undefined
+        ? new ConcurrencyTuner({
+            initial: DEFAULT_UPLOAD_CONCURRENCY,
+            max: ADAPTIVE_UPLOAD_MAX_CONCURRENCY,
+          })
+        : undefined;
     try {
       await runParts({
         key: file.key,
         parts: partsToSend(plan, skip),
-        concurrency: src.retryable ? (options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY) : 1,
+        concurrency: src.retryable
+          ? (tuner ?? options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY)
+          : 1,
         signal: options.signal,
         alreadyDone: skipped,
         onPartDone: (part) => {
@@ -492,6 +510,7 @@ export class Upload<F extends UploadedFile> {
           const length = part.end - part.start;
           const count = (n: number): void => {
             tracker.add(part.part, n);
+            tuner?.add(n);
           };
           const request = http.json({
             method: "PUT",
