@@ -82,9 +82,12 @@ export { NRPFile, NRPRecordFiles } from "./resources/files.js";
 export { Page } from "./resources/page.js";
 export type { FileActionOptions, OpenFileOptions } from "./resources/files.js";
 export {
+  ADAPTIVE_UPLOAD_MAX_CONCURRENCY,
   DEFAULT_PART_SIZE,
   DEFAULT_UPLOAD_CONCURRENCY,
+  defaultPartSize,
   MAX_PARTS,
+  MIN_DEFAULT_PART_SIZE,
   MULTIPART_THRESHOLD,
   partBytes,
   planUpload,

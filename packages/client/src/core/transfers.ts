@@ -12,10 +12,23 @@ import type { SignalOptions } from "./options.js";
  * offers multipart. Below it one request is as fast on a local network and costs fewer round trips.
  */
 export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
-/** Default part size of multipart uploads (raised for files over 10 000 parts). */
+/**
+ * Default part size of multipart uploads: raised for files over 10 000 parts, and lowered (to
+ * {@link MIN_DEFAULT_PART_SIZE} at most) for files under 16 parts, see {@link defaultPartSize}.
+ */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
-/** Default number of parts in flight. */
+/** The smallest part size {@link defaultPartSize} picks (S3-backed storages need 5 MiB). */
+export const MIN_DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Parts in flight at the start of a multipart upload whose caller gave no concurrency (and the
+ * fixed count of one-shot sources' callers that ask for none: those send one part at a time).
+ */
 export const DEFAULT_UPLOAD_CONCURRENCY = 4;
+/**
+ * Parts in flight at most when the count adapts: through a 40 ms, 200 Mbit/s link 16 parts sent
+ * 256 MiB faster than 8 and 4 (bench/RESULTS.md); more only take connections from the server.
+ */
+export const ADAPTIVE_UPLOAD_MAX_CONCURRENCY = 16;
 /** At most this many parts (S3's limit, which Invenio storages follow; also nrp-cmd's). */
 export const MAX_PARTS = 10_000;
 
@@ -46,10 +59,16 @@ export interface DownloadFileOptions extends SignalOptions {
   /**
    * Range requests in flight at once for a large file (64 MiB and more) whose server answers a
    * range with 206; 1 downloads in one stream. A server that ignores ranges gets one stream.
-   * @default 1
+   * Not given: adaptive, starting with 4 ranges and adding more (up to 16) while they raise
+   * the measured throughput and the event loop has room, so a far link gets many connections
+   * and a near, CPU-bound one few.
+   * @default adaptive
    */
   concurrency?: number | undefined;
-  /** Bytes per range request in a parallel download. @default 16 MiB */
+  /**
+   * Bytes per range request in a parallel download.
+   * @default 16 MiB (adaptive: size / 32, from 4 to 16 MiB)
+   */
   rangeSize?: number | undefined;
   /** Replace an existing target file. @default false */
   overwrite?: boolean | undefined;
@@ -163,11 +182,25 @@ export function chooseTransfer(choice: TransferChoice): TransferType {
   return choice.offered.includes("M") && size !== undefined && size >= choice.threshold ? "M" : "L";
 }
 
+/**
+ * The part size of a multipart upload of `size` bytes when the caller gives none:
+ * {@link DEFAULT_PART_SIZE}, or less (whole MiB, at least {@link MIN_DEFAULT_PART_SIZE}) for a
+ * file too small to make {@link ADAPTIVE_UPLOAD_MAX_CONCURRENCY} parts of it.
+ *
+ * Why: parts in flight are what carries a far upload (each connection is capped), and a 64 MiB
+ * file in 16 MiB parts can never have more than 4 of them in flight.
+ */
+export function defaultPartSize(size: number): number {
+  const mib = 1024 * 1024;
+  const even = Math.ceil(size / ADAPTIVE_UPLOAD_MAX_CONCURRENCY / mib) * mib;
+  return Math.min(DEFAULT_PART_SIZE, Math.max(MIN_DEFAULT_PART_SIZE, even));
+}
+
 /** Options of {@link planUpload}: the upload options that decide the layout. */
 export interface PlanUploadOptions {
   /** `"auto"` (default), `"L"` or `"M"`, as in `UploadOptions.transfer`. */
   transfer?: "auto" | "L" | "M" | undefined;
-  /** Requested part size for M. @default {@link DEFAULT_PART_SIZE} */
+  /** Requested part size for M. @default {@link defaultPartSize} of the size */
   partSize?: number | undefined;
   /**
    * The transfers the repository offers (`NRPRepositoryInfo.transfers`); `auto` takes M only when
@@ -201,7 +234,10 @@ export function planUpload(size: number | undefined, options: PlanUploadOptions)
     threshold: MULTIPART_THRESHOLD,
   });
   if (transfer === "L") return { transfer, size };
-  return { transfer, ...planParts(size ?? 0, options.partSize ?? DEFAULT_PART_SIZE) };
+  return {
+    transfer,
+    ...planParts(size ?? 0, options.partSize ?? defaultPartSize(size ?? 0)),
+  };
 }
 
 /**
@@ -237,9 +273,17 @@ export interface UploadOptions extends SignalOptions {
    * @default "auto"
    */
   transfer?: "auto" | "L" | "M" | undefined;
-  /** Part size for M. @default 16 MiB (raised so that there are at most 10 000 parts) */
+  /**
+   * Part size for M. @default 16 MiB (raised so that there are at most 10 000 parts; for files
+   * under 256 MiB lowered so that there are 16 parts, to 8 MiB at least)
+   */
   partSize?: number | undefined;
-  /** Parts in flight at once (1 for one-shot streams). @default 4 */
+  /**
+   * Parts in flight at once (1 for one-shot streams). Not given: adaptive, 4 at first and more
+   * (up to {@link ADAPTIVE_UPLOAD_MAX_CONCURRENCY}) while more raise the measured throughput and
+   * the event loop has room, so a far link gets many connections and a near one few.
+   * @default adaptive
+   */
   concurrency?: number | undefined;
   /** The stream's size, needed to send a stream in parts. */
   size?: number | undefined;

@@ -14,9 +14,10 @@ import {
   NRPError,
   ResponseTooLargeError,
 } from "../core/errors.js";
-import { openPrefixHasher } from "./hasher.js";
+import { openPrefixHasher, StreamHasher } from "./hasher.js";
 import type { PrefixHasher } from "./hasher.js";
 import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
+import { ConcurrencyTuner } from "./adapt.js";
 import type { ResponseBody } from "./transport.js";
 import { runPool } from "./pool.js";
 import { advertisesRanges, header, isBodyError, parseContentRange, strongEtag } from "./ranges.js";
@@ -34,6 +35,31 @@ export interface DownloadTarget {
 /** Parallel ranges are used only from this size on: below it one stream is as fast. */
 export const PARALLEL_DOWNLOAD_MIN_SIZE = 64 * 1024 * 1024;
 const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024;
+/** The smallest range an adaptive download asks for: one round trip per range stays cheap. */
+const MIN_ADAPTIVE_RANGE_SIZE = 4 * 1024 * 1024;
+/**
+ * Range requests in flight at most when the caller did not choose: through a 40 ms, 200 Mbit/s
+ * link 4, 8 and 16 ranges were within a few percent of each other on 2 busy cores
+ * (bench/RESULTS.md), so more would only cost memory and server connections.
+ */
+export const ADAPTIVE_DOWNLOAD_MAX_CONCURRENCY = 16;
+/**
+ * Range requests in flight at the start of an adaptive download. Starting with one cost a far
+ * 256 MiB download about a second (the tuner's first windows at 25 MB/s), while 4 ranges were as
+ * fast as one stream or faster on loopback (bench/RESULTS.md).
+ */
+export const ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY = 4;
+
+/**
+ * The range size of an adaptive download of `size` bytes: at most 16 MiB, and small enough that
+ * twice the most ranges in flight find work, so the tuner's extra connections have ranges to
+ * take; at least 4 MiB.
+ */
+export function adaptiveRangeSize(size: number): number {
+  const mib = 1024 * 1024;
+  const wanted = Math.ceil(size / (2 * ADAPTIVE_DOWNLOAD_MAX_CONCURRENCY) / mib) * mib;
+  return Math.min(DEFAULT_RANGE_SIZE, Math.max(MIN_ADAPTIVE_RANGE_SIZE, wanted));
+}
 
 interface PartState {
   /** The content URL the bytes came from. */
@@ -203,19 +229,25 @@ export async function downloadFile(
     await rm(statePath, { force: true });
     state = undefined;
   }
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+  // Without a concurrency from the caller, a large file goes by ranges whose number in flight
+  // follows the measured throughput (see ConcurrencyTuner).
+  const adaptive = options.concurrency === undefined;
+  const concurrency = adaptive
+    ? ADAPTIVE_DOWNLOAD_MAX_CONCURRENCY
+    : Math.max(1, Math.floor(options.concurrency ?? 1));
   // A partial file written by ranges is preallocated to its full size, so only ranges can resume
   // it (with whatever concurrency is asked for now).
   const parallel =
     file.size !== undefined &&
     file.size >= PARALLEL_DOWNLOAD_MIN_SIZE &&
-    (state === undefined ? concurrency > 1 : state.ranges !== undefined);
+    (state === undefined ? adaptive || concurrency > 1 : state.ranges !== undefined);
   const expected = (options.verify ?? true) ? md5OfChecksum(file.checksum) : undefined;
   let actual: string;
   try {
     actual = await transfer(http, file, temp, statePath, state, parallel, expected, {
       ...options,
       concurrency,
+      adaptive,
     });
   } catch (error) {
     // Bytes past the announced size mean the content is not what the file entry describes:
@@ -247,7 +279,7 @@ async function transfer(
   initialState: PartState | undefined,
   parallel: boolean,
   expected: string | undefined,
-  options: DownloadFileOptions & { concurrency: number },
+  options: DownloadFileOptions & { concurrency: number; adaptive: boolean },
 ): Promise<string> {
   const ranged =
     parallel && file.size !== undefined
@@ -460,9 +492,17 @@ async function downloadStream(
   let rangesWork = resumeState?.acceptRanges === true || hasShownRanges(http, file.url);
   let offset = resumeState && etag && rangesWork ? (await stat(temp)).size : 0;
   if (file.size !== undefined && offset > file.size) offset = 0;
-  // The md5 follows the bytes on disk in a worker thread (a resumed prefix first).
-  const { handle, hasher } = await openTemp(temp, offset > 0, options.hash, file.size);
-  hasher.extend(offset);
+  // The bytes arrive in order: the md5 is fed the bytes as they are written (a resumed prefix is
+  // read back from the disk first).
+  const handle = await open(temp, offset > 0 ? "r+" : "w");
+  const hasher = options.hash ? new StreamHasher() : undefined;
+  /** Brings the md5 up to the bytes on disk, `[0, offset)`. */
+  const catchUp = async (end: number): Promise<void> => {
+    if (hasher === undefined || hasher.bytes === end) return;
+    // A batch hashed but not written (its write failed): hash what the disk holds instead.
+    if (hasher.bytes > end) hasher.reset();
+    await hasher.updateFrom(handle, end, options.signal);
+  };
   const flusher = new WriteBehind(handle);
   // The bytes of an earlier attempt count once the server has confirmed the resume.
   const tracker = new ProgressTracker({ onProgress: options.onProgress, totalBytes: file.size });
@@ -503,6 +543,9 @@ async function downloadStream(
           );
         }
         noteRanges(http, file.url);
+        // The body flows into drain() meanwhile; the writes wait for the prefix's md5.
+        const end = offset;
+        prepare = prepare.then(() => catchUp(end));
         if (fromEarlier > 0) {
           tracker.add(0, fromEarlier);
           options.onResume?.(fromEarlier);
@@ -515,7 +558,7 @@ async function downloadStream(
         // and a connection cut then loses what had arrived.
         const restart = offset > 0;
         if (restart) {
-          hasher.reset();
+          hasher?.reset();
           offset = 0;
           tracker.restart(0);
         }
@@ -547,9 +590,11 @@ async function downloadStream(
           await prepare;
           const incoming = chunks.reduce((sum, c) => sum + c.length, 0);
           if (offset + incoming > limit) throw tooLong(file, limit);
-          const n = await writeBatch(handle, chunks, offset);
+          // The md5 runs on this thread while the write runs in the thread pool.
+          const writing = writeBatch(handle, chunks, offset);
+          if (hasher !== undefined) for (const chunk of chunks) hasher.update(chunk);
+          const n = await writing;
           offset += n;
-          hasher.extend(offset);
           flusher.wrote(n);
           tracker.add(0, n);
         });
@@ -579,9 +624,16 @@ async function downloadStream(
         { code: ErrorCodes.DownloadInterrupted },
       );
     }
-    return await digest(hasher, options.signal, file.key);
+    if (hasher === undefined) return "";
+    try {
+      await catchUp(offset);
+    } catch (error) {
+      if (options.signal?.aborted) throw abortError(options.signal, file.key);
+      throw error;
+    }
+    return hasher.digest();
   } finally {
-    await closeTemp(hasher, flusher, handle);
+    await closeTemp(NO_HASH, flusher, handle);
   }
 }
 
@@ -591,7 +643,7 @@ async function downloadRanges(
   temp: string,
   statePath: string,
   state: PartState | undefined,
-  options: DownloadFileOptions & { concurrency: number; hash: boolean },
+  options: DownloadFileOptions & { concurrency: number; adaptive: boolean; hash: boolean },
 ): Promise<string | false | { whole: StreamingResponse }> {
   // Ask first whether ranges work, and for the validator the ranges will carry.
   const probe = await http.stream({
@@ -610,10 +662,10 @@ async function downloadRanges(
   const resumable = state?.etag === etag && state.rangeSize !== undefined;
   const rangeSize = resumable
     ? (state.rangeSize ?? DEFAULT_RANGE_SIZE)
-    : (options.rangeSize ?? DEFAULT_RANGE_SIZE);
+    : (options.rangeSize ?? (options.adaptive ? adaptiveRangeSize(file.size) : DEFAULT_RANGE_SIZE));
   const done = new Set(resumable ? (state.ranges ?? []) : []);
   const count = Math.ceil(file.size / rangeSize);
-  // The md5 follows the ranges done from the start of the file, in a worker thread.
+  // The md5 follows the ranges done from the start of the file, reading them back.
   const { handle, hasher } = await openTemp(temp, resumable, options.hash, file.size);
   const flusher = new WriteBehind(handle);
   let prefix = 0;
@@ -645,6 +697,13 @@ async function downloadRanges(
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const outcome: { changed: boolean; error?: unknown } = { changed: false };
+  // Adaptive: a few ranges at first, more while more raise the throughput.
+  const tuner = options.adaptive
+    ? new ConcurrencyTuner({
+        initial: ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY,
+        max: options.concurrency,
+      })
+    : undefined;
   let saving: Promise<void> = Promise.resolve();
   try {
     await handle.truncate(file.size);
@@ -691,6 +750,7 @@ async function downloadRanges(
                   at += n;
                   flusher.wrote(n);
                   tracker.add(index, n);
+                  tuner?.add(n);
                 },
                 Math.max(2 * MIN_BATCH_BYTES, MAX_QUEUED_BYTES / options.concurrency),
               );
@@ -714,7 +774,7 @@ async function downloadRanges(
           throw error;
         }
       },
-      { concurrency: options.concurrency, signal },
+      { concurrency: tuner ?? options.concurrency, signal },
     );
     await flusher.sync();
     if (options.signal?.aborted) throw abortError(options.signal, file.key);

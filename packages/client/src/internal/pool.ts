@@ -5,9 +5,21 @@
 export type PoolResult<R> =
   { index: number; ok: true; value: R } | { index: number; ok: false; error: unknown };
 
+/** A number of workers that may change while the pool runs (e.g. a `ConcurrencyTuner`). */
+export interface DynamicConcurrency {
+  /** Workers wanted now. */
+  readonly limit: number;
+  /** Calls `listener` when {@link DynamicConcurrency.limit} changes. */
+  onChange(listener: () => void): void;
+}
+
 /** Options of {@link runPool}. */
 export interface PoolOptions {
-  concurrency: number;
+  /**
+   * Items in flight at once: a number, or a {@link DynamicConcurrency} whose limit the pool
+   * follows (more workers start when it rises; workers above it stop after their item).
+   */
+  concurrency: number | DynamicConcurrency;
   /** Once aborted, no further item is pulled or started; running items finish (or fail) on their own. */
   signal?: AbortSignal | undefined;
   /** Called after every finished item with the totals so far. */
@@ -24,9 +36,11 @@ export async function runPool<T, R>(
   worker: (item: T, index: number) => Promise<R>,
   options: PoolOptions,
 ): Promise<PoolResult<R>[]> {
-  const concurrency = Number.isFinite(options.concurrency)
-    ? Math.max(1, Math.floor(options.concurrency))
-    : 1;
+  const dynamic = typeof options.concurrency === "number" ? undefined : options.concurrency;
+  const wanted = (): number => {
+    const n = dynamic ? dynamic.limit : (options.concurrency as number);
+    return Number.isFinite(n) ? Math.max(1, Math.floor(n)) : 1;
+  };
   const iterator: Iterator<T> | AsyncIterator<T> =
     Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   const results: PoolResult<R>[] = [];
@@ -59,10 +73,19 @@ export async function runPool<T, R>(
     return result;
   };
 
+  let workers = 0;
   const run = async (): Promise<void> => {
     for (;;) {
+      // Above a lowered limit, this worker stops (never the last one).
+      if (workers > 1 && workers > wanted()) {
+        workers--;
+        return;
+      }
       const got = await pull();
-      if (!got) return;
+      if (!got) {
+        workers--;
+        return;
+      }
       let outcome: PoolResult<R>;
       try {
         outcome = { index: got.index, ok: true, value: await worker(got.item, got.index) };
@@ -81,7 +104,22 @@ export async function runPool<T, R>(
     }
   };
 
-  await Promise.all(Array.from({ length: concurrency }, run));
+  const running: Promise<void>[] = [];
+  const spawn = (): void => {
+    while (workers < wanted() && !state.exhausted && !options.signal?.aborted) {
+      workers++;
+      running.push(run());
+    }
+  };
+  dynamic?.onChange(spawn);
+  spawn();
+  // Workers started while waiting join the list, so wait until it stops growing.
+  let seen = 0;
+  while (seen < running.length) {
+    const batch = running.slice(seen);
+    seen = running.length;
+    await Promise.all(batch);
+  }
   if (options.signal?.aborted && !state.exhausted) {
     // Release the source (closes generators, file handles behind async iterables).
     const close = (iterator as { return?: () => unknown }).return?.bind(iterator);

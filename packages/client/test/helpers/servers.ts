@@ -125,6 +125,78 @@ export class Fixtures {
   }
 
   /**
+   * A slow link in front of a devserver started with `host: "127.0.0.2"`: a TCP proxy on
+   * 127.0.0.1 with the server's port (so the server's links, built for that `Host`, lead back
+   * through it) that caps every connection at `bytesPerSecond` in each direction.
+   * `stats.busiest` is the most connections seen carrying bytes at once (sampled every 25 ms:
+   * a connection counts while it delivered bytes within the last 100 ms, whichever way), which
+   * the server's own log cannot tell: the kernel takes whole responses off its hands.
+   */
+  async slowLink(
+    target: { url: string },
+    bytesPerSecond: number,
+  ): Promise<{ url: string; stats: { busiest: number } }> {
+    const { hostname, port } = new URL(target.url);
+    const sockets = new Set<Socket>();
+    const perMs = bytesPerSecond / 1000;
+    const stats = { busiest: 0 };
+    const lastDelivery = new Map<Socket, number>();
+    // Each chunk leaves when the link has carried the ones before it; the sender waits meanwhile.
+    const pace = (from: Socket, to: Socket, connection: Socket): void => {
+      let freeAt = 0;
+      from.on("data", (chunk: Buffer) => {
+        const now = performance.now();
+        freeAt = Math.max(now, freeAt) + chunk.length / perMs;
+        from.pause();
+        setTimeout(() => {
+          if (!to.destroyed) to.write(chunk);
+          lastDelivery.set(connection, performance.now());
+          from.resume();
+        }, freeAt - now);
+      });
+      from.on("end", () => {
+        setTimeout(() => to.end(), Math.max(0, freeAt - performance.now()) + 1);
+      });
+    };
+    const sampler = setInterval(() => {
+      const now = performance.now();
+      let busy = 0;
+      for (const at of lastDelivery.values()) if (now - at < 100) busy++;
+      stats.busiest = Math.max(stats.busiest, busy);
+    }, 25);
+    const proxy = createTcpServer((client) => {
+      const upstream = connect(Number(port), hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on("close", () => {
+          sockets.delete(s);
+          lastDelivery.delete(client);
+          client.destroy();
+          upstream.destroy();
+        });
+        s.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      pace(client, upstream, client);
+      pace(upstream, client, client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(Number(port), "127.0.0.1", resolve));
+    this.#closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          clearInterval(sampler);
+          for (const s of sockets) s.destroy();
+          proxy.close(() => {
+            resolve();
+          });
+        }),
+    );
+    return { url: `http://127.0.0.1:${port}`, stats };
+  }
+
+  /**
    * A misbehaving HTTP server on a real socket, answering every request per `mode`:
    * - `endless-json`: 200 JSON whose body never ends (an array of strings, 64 KiB a write);
    * - `trickle-json`: 200 JSON sending one byte every `intervalMs`, forever;

@@ -141,3 +141,48 @@ describe("runPool robustness", () => {
     expect(results.map((r) => r.ok && r.value)).toEqual([1, 2, 3]);
   });
 });
+
+describe("runPool with a changing concurrency", () => {
+  it("starts workers when the limit rises, stops some when it falls, and runs every item once", async () => {
+    let limit = 1;
+    const listeners: (() => void)[] = [];
+    const dynamic = {
+      get limit(): number {
+        return limit;
+      },
+      onChange(listener: () => void): void {
+        listeners.push(listener);
+      },
+    };
+    const setLimit = (n: number): void => {
+      limit = n;
+      for (const l of listeners) l();
+    };
+    let running = 0;
+    const peaks: number[] = [];
+    const seen: number[] = [];
+    function* items(): Generator<number> {
+      for (let i = 0; i < 40; i++) yield i;
+    }
+    const results = await runPool(
+      items(),
+      async (i) => {
+        running++;
+        peaks[i] = running;
+        if (i === 2) setLimit(4);
+        if (i === 20) setLimit(2);
+        await tick(3);
+        running--;
+        seen.push(i);
+        return i;
+      },
+      { concurrency: dynamic },
+    );
+    // Every item ran once, and the pool waited for the workers started on the way.
+    expect(seen.sort((a, b) => a - b)).toEqual([...Array(40).keys()]);
+    expect(results.map((r) => r.index)).toEqual([...Array(40).keys()]);
+    expect(Math.max(...peaks.slice(0, 2))).toBe(1);
+    expect(Math.max(...peaks.slice(3, 20))).toBe(4);
+    expect(Math.max(...peaks.slice(30))).toBeLessThanOrEqual(2);
+  });
+});

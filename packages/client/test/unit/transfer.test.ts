@@ -199,8 +199,19 @@ describe("planUpload (the public plan the CLI journals)", () => {
     expect(planUpload(MULTIPART_THRESHOLD, { offered: ["L", "M"] })).toEqual({
       transfer: "M",
       size: MULTIPART_THRESHOLD,
-      partSize: DEFAULT_PART_SIZE,
-      parts: MULTIPART_THRESHOLD / DEFAULT_PART_SIZE,
+      partSize: 8 * MiB,
+      parts: MULTIPART_THRESHOLD / (8 * MiB),
+    });
+  });
+  it("picks parts small enough for 16 in flight, from 8 to 16 MiB", () => {
+    const plan = (size: number): unknown => planUpload(size, { offered: ["M"] });
+    expect(plan(64 * MiB)).toMatchObject({ partSize: 8 * MiB, parts: 8 });
+    expect(plan(200 * MiB)).toMatchObject({ partSize: 13 * MiB, parts: 16 });
+    expect(plan(256 * MiB)).toMatchObject({ partSize: DEFAULT_PART_SIZE, parts: 16 });
+    expect(plan(1024 * MiB)).toMatchObject({ partSize: DEFAULT_PART_SIZE, parts: 64 });
+    // An explicit part size is kept.
+    expect(planUpload(64 * MiB, { offered: ["M"], partSize: 16 * MiB })).toMatchObject({
+      parts: 4,
     });
   });
   it("lays out parts as planParts does, raising the part size past MAX_PARTS", () => {

@@ -9,7 +9,6 @@ import type { NRPFile, NRPRecord } from "nrp-invenio-client";
 
 import type { CommandContext } from "../../context.js";
 import { defineCommand, flag, optionalString, requiredString } from "../../define.js";
-import { defaultDownloadConcurrency } from "../../download-concurrency.js";
 import { CliError, ExitCode, UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
 import type { FileResult } from "../../file-results.js";
@@ -251,7 +250,8 @@ async function toFile(
       signal: ctx.signal,
       verify: input.verify,
       overwrite: input.force,
-      concurrency: input.concurrency ?? defaultDownloadConcurrency(file.links["content"]),
+      // Not given: the library measures the link and adds ranges while they pay.
+      concurrency: input.concurrency,
       onResume: (offset) => {
         progress.log(`Resuming ${file.key} from ${formatSize(offset)}.`);
         start(offset);
@@ -275,6 +275,7 @@ function display(path: string, cwd: string): string {
 export default defineCommand({
   verb: "download",
   noun: "file",
+  movesContent: true,
   nounAliases: ["files"],
   alsoUnder: ["files"],
   summary: "Download files of a record (verified, resumable)",
@@ -303,7 +304,7 @@ export default defineCommand({
       .option("--force", "overwrite existing files")
       .option(
         "--concurrency <n>",
-        "range requests at once for large files (default 1 from this machine, 4 from others)",
+        "range requests at once for large files (default: adaptive, up to 16 while more are faster)",
       )
       .option("--no-progress", "no progress bar, even on a terminal");
     formOptions(cmd);

@@ -35,14 +35,20 @@ export function transferOptions(cmd: Command): void {
         .choices(["auto", "L", "M"])
         .default("auto"),
     )
-    .option("--part-size <size>", "part size of multipart uploads, e.g. 16M, 64MiB (default 16M)")
+    .option(
+      "--part-size <size>",
+      "part size of multipart uploads, e.g. 16M, 64MiB (default 16M; 8M to 16M under 256M)",
+    )
     .option("--no-progress", "no progress bar, even on a terminal");
 }
 
 /** Adds {@link transferOptions} and `--concurrency` (parts at once) for a one-file upload. */
 export function oneFileTransferOptions(cmd: Command): void {
   transferOptions(cmd);
-  cmd.option("--concurrency <n>", "parts sent at once (default 4)");
+  cmd.option(
+    "--concurrency <n>",
+    "parts sent at once (default: adaptive, 4 and more up to 16 while more are faster)",
+  );
 }
 
 /** Reads the options {@link oneFileTransferOptions} added. */
@@ -59,6 +65,7 @@ export function parseTransferInput(opts: Readonly<Record<string, unknown>>): Tra
 export default defineCommand({
   verb: "upload",
   noun: "file",
+  movesContent: true,
   summary: "Upload a file to a draft (resumable)",
   description:
     "Upload a local file (or standard input with -) to the draft of a record, commit it and check\n" +
