@@ -82,7 +82,8 @@ export interface DownloadFileOptions extends SignalOptions {
 
 /**
  * Options of `NRPFile.stream` and `NRPFile.blob`: the content read into memory or a web stream
- * rather than a file, so no resume; aborting the `signal` cancels the request.
+ * rather than a file. A connection cut mid-body is continued within the client's retry count
+ * (with a range where the server takes them); aborting the `signal` cancels the request.
  */
 export interface ReadFileOptions extends SignalOptions {
   /** Called (throttled) with bytes received so far, and once at the end. */
