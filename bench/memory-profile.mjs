@@ -3,7 +3,7 @@
 // devserver over HTTPS in several variants, each in a fresh process that samples
 // process.memoryUsage() every 20 ms, and prints, at the moment of the peak RSS, how much of it was
 // V8's heap (heapTotal), buffers outside it (external, arrayBuffers) and the rest (the Node
-// binary, loaded code, thread stacks, the md5 worker's isolate, allocator slack).
+// binary, loaded code, thread stacks, allocator slack).
 //
 // Usage: npm run build && node bench/memory-profile.mjs [size-MiB=1024]
 import { execFile, spawn } from "node:child_process";
@@ -88,7 +88,7 @@ try {
 
   const variants = [
     ["default (md5 verified)", [], []],
-    ["--no-verify (no md5 worker)", [], ["--no-verify"]],
+    ["--no-verify (no md5)", [], ["--no-verify"]],
     ["node --max-semi-space-size=1", ["--max-semi-space-size=1"], []],
     ["both", ["--max-semi-space-size=1"], ["--no-verify"]],
     ["`describe repository` (no transfer)", [], null],

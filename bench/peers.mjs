@@ -163,8 +163,14 @@ function note(row, tool, result) {
 }
 /** Runs `fn` and notes its result; a failure is noted as such and does not stop the run. */
 async function attempt(row, tool, fn) {
+  const before = await serverCpu();
   try {
-    note(row, tool, await fn());
+    const result = await fn();
+    const after = await serverCpu();
+    if (before !== undefined && after !== undefined) {
+      ((devserverCpu[row] ??= {})[tool] ??= []).push(after - before);
+    }
+    note(row, tool, result);
   } catch (error) {
     console.error(
       `  ${row} | ${tool}: FAILED ${String(error.message).split("\n").slice(0, 4).join(" / ")}`,
@@ -174,6 +180,26 @@ async function attempt(row, tool, fn) {
   }
 }
 const failures = {};
+
+/** The process whose CPU time each row also reports: the devserver the row talks to. */
+let serverProcess;
+/** The devserver's CPU seconds during each round of each row and tool (the many and scan rows). */
+const devserverCpu = {};
+/** User + system CPU seconds of the devserver so far (Linux `/proc`); undefined elsewhere. */
+async function serverCpu() {
+  if (serverProcess?.pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${serverProcess.pid}/stat`, "utf8");
+    // Fields 14 and 15 (utime, stime) after the command name, which may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = Number(
+  (await run("getconf", ["CLK_TCK"]).catch(() => ({ stdout: "100" }))).stdout.trim(),
+);
 
 const median = (values) => {
   const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
@@ -722,6 +748,19 @@ function report(meta) {
     }
   }
   push("", "“ours vs this” above 1× means ours is faster (or uses less CPU) by that factor.", "");
+  // What the devserver spent for each tool: with 2 cores, client CPU + server CPU bounds the time.
+  const serverLines = rowOrder
+    .filter((row) => devserverCpu[row] !== undefined)
+    .map((row) => {
+      const each = Object.entries(devserverCpu[row])
+        .map(([tool, cpu]) => `${tool} ${fmt(median(cpu))} s`)
+        .join(", ");
+      return `- ${row}: ${each}`;
+    });
+  if (serverLines.length > 0) {
+    push("Devserver CPU (user + system of its process) during each tool's run, medians:", "");
+    push(...serverLines, "");
+  }
   if (meta.scanCounts !== undefined) {
     const c = Object.entries(meta.scanCounts.counts)
       .map(([tool, n]) =>
@@ -860,11 +899,23 @@ async function writeReport(text) {
       opts.section === ""
         ? "\n## Side by side: ours, nrp-cmd 1.0.1 and curl\n\n"
         : `\n### Side by side, ${opts.section}\n\n`;
-    const firstSection = old.indexOf("\n## ");
+    // A named run goes right after the main block (and the named runs before it), a main block
+    // before the first section.
+    const mainEnd = old.indexOf("<!-- peers:end -->");
+    let at = opts.section === "" || mainEnd === -1 ? -1 : old.indexOf("\n", mainEnd);
+    if (at !== -1) {
+      for (let named = old.indexOf("<!-- peers-", at); named !== -1;) {
+        const close = old.indexOf(":end -->", named);
+        if (close === -1 || old.slice(at, named).includes("\n## ")) break;
+        at = old.indexOf("\n", close);
+        named = old.indexOf("<!-- peers-", at);
+      }
+    }
+    if (at === -1) at = old.indexOf("\n## ");
     next =
-      firstSection === -1
+      at === -1
         ? `${old}${heading}${block}\n`
-        : `${old.slice(0, firstSection)}${heading}${block}\n${old.slice(firstSection)}`;
+        : `${old.slice(0, at)}\n${heading}${block}\n${old.slice(at)}`;
   }
   await writeFile(opts.out, next);
 }
@@ -973,6 +1024,8 @@ try {
     await farClient.close();
   }
   await rm(source, { force: true });
+  // The many and scan rows also report the devserver's CPU: their time is shared with it.
+  serverProcess = near.process;
   if (wants("many")) await manyRows(near);
   let scanCounts;
   if (wants("scan") && opts.scan > 0) scanCounts = await scanRows(nrp);

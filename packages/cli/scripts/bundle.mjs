@@ -6,7 +6,7 @@
 // progress bars) is bundled too, each package into one CommonJS file of its own beside the chunks
 // (dist/bundle/lib/), still required only on first use: resolving and reading a package's dozens
 // of files through node_modules cost more than the package's code (YAML: ~30 ms of CPU, undici's
-// pool: ~10 ms more than its bundled file). dist/bundle/version.js holds the text of
+// pool: ~10 ms more than its bundled file). dist/bundle/version.json holds the text of
 // `nrp --version`, which the bin prints without loading the rest.
 // Run after `tsc -b` (the root `npm run build` does both).
 import { build } from "esbuild";
@@ -165,6 +165,6 @@ await build({
 
 // What `nrp --version` prints (main.js prints the same), for the bin to answer without the bundle.
 writeFileSync(
-  `${out}/version.js`,
-  `export const VERSION_TEXT = ${JSON.stringify(`nrp ${version} (nrp-invenio-client ${clientVersion})`)};\n`,
+  `${out}/version.json`,
+  `${JSON.stringify(`nrp ${version} (nrp-invenio-client ${clientVersion})`)}\n`,
 );

@@ -51,6 +51,11 @@ export interface CommandDefinition<Input> {
   examples: readonly Example[];
   /** Validates and types the parsed arguments and options. */
   parse(args: readonly unknown[], opts: Readonly<Record<string, unknown>>): Input;
+  /**
+   * The command moves file content (downloads, uploads): it keeps V8's young generation small,
+   * which lowers its peak RSS; other commands get V8's default back (transfer-memory.ts).
+   */
+  movesContent?: true;
   /** Does the work. */
   run(ctx: CommandContext, input: Input): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { processIO } from "./io.js";
 import type { CliIO } from "./io.js";
 import { FORMATS, Output, colorEnabled, defaultFormat } from "./output.js";
 import type { Format, OutputOptions } from "./output.js";
+import { restoreYoungGenerationGrowth } from "./transfer-memory.js";
 import { CLI_VERSION } from "./version.js";
 
 export type { CliIO, CliStream, PromptOptions } from "./io.js";
@@ -375,6 +376,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       maxWait: parseMaxWait(all["maxWait"]),
     };
     const input = def.parse(cmd.processedArgs as unknown[], cmd.opts<Record<string, unknown>>());
+    if (def.movesContent !== true) restoreYoungGenerationGrowth();
     const { context, dispose } = createContext(io, globals, output, signal);
     try {
       signal.throwIfAborted();

@@ -99,9 +99,11 @@ describe("the built and bundled nrp binary", () => {
     expect(stdout).toContain(`url: ${server.url}`);
     const loaded = (JSON.parse(stderr) as string[]).map((f) => f.replaceAll("\\", "/"));
     expect(loaded.filter((f) => f.includes("/node_modules/"))).toEqual([]);
-    expect(loaded.map((f) => f.split("/dist/bundle/")[1]).sort()).toEqual([
-      "lib/undici.cjs",
-      "lib/yaml.cjs",
+    // The bin itself (CommonJS) and the two bundled packages the command needs.
+    expect(loaded.map((f) => f.split("/packages/cli/")[1]).sort()).toEqual([
+      "bin/nrp.js",
+      "dist/bundle/lib/undici.cjs",
+      "dist/bundle/lib/yaml.cjs",
     ]);
   });
 

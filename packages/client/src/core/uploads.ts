@@ -23,8 +23,8 @@ export interface UploadSource {
   /** Whether a range may be opened again (false for one-shot streams). */
   readonly retryable: boolean;
   /**
-   * The file on disk the bytes come from, when there is one: its md5 can then be computed by a
-   * worker thread reading the file, instead of on the event loop that sends the parts.
+   * The file on disk the bytes come from, when there is one: its md5 can then be computed by
+   * reading the file back behind the parts, instead of in a separate pass over the source.
    */
   readonly path?: string | undefined;
   /**

@@ -24,8 +24,14 @@ import type { ByteSource } from "./upload.js";
  */
 type PublicPart<T> = Pick<T, keyof T>;
 
-/** Bytes per read of a file being uploaded. */
-const CHUNK = 256 * 1024;
+/**
+ * Bytes per read of a file being uploaded. Each read is a new buffer, dead once sent; smaller
+ * reads mean more small objects per byte, so V8's young-generation collections find the dead
+ * buffers sooner. Measured on 256 MiB uploads over HTTPS (with `nrp`'s small young generation):
+ * peak RSS 82-86 MiB at 64 KiB against 95-102 MiB at 256 KiB, for the same CPU in one request
+ * and ~5 % more in 4 parallel parts (32 KiB: 76 MiB, ~10 % more CPU).
+ */
+const CHUNK = 64 * 1024;
 
 /**
  * A source reading a file from disk; each `open` is a new `createReadStream` of just that range
@@ -51,9 +57,9 @@ export async function openPath(path: string): Promise<UploadSource> {
 }
 
 /**
- * Wraps `source` as the {@link ByteSource} of an upload: a file on disk is hashed by a worker
- * thread reading the file (for large files), leaving the event loop to the requests; everything
- * else from its own stream.
+ * Wraps `source` as the {@link ByteSource} of an upload: a file on disk is hashed by reading
+ * the file back (right behind the acknowledged parts of a multipart upload); everything else from
+ * its own stream.
  */
 export function fileByteSource(source: UploadSource): ByteSource {
   const { path, size } = source;

@@ -14,7 +14,7 @@ import {
   NRPError,
   ResponseTooLargeError,
 } from "../core/errors.js";
-import { openPrefixHasher } from "./hasher.js";
+import { openPrefixHasher, StreamHasher } from "./hasher.js";
 import type { PrefixHasher } from "./hasher.js";
 import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
 import { ConcurrencyTuner } from "./adapt.js";
@@ -524,9 +524,17 @@ async function downloadStream(
   let rangesWork = resumeState?.acceptRanges === true || hasShownRanges(http, file.url);
   let offset = resumeState && etag && rangesWork ? (await stat(temp)).size : 0;
   if (file.size !== undefined && offset > file.size) offset = 0;
-  // The md5 follows the bytes on disk in a worker thread (a resumed prefix first).
-  const { handle, hasher } = await openTemp(temp, offset > 0, options.hash, file.size);
-  hasher.extend(offset);
+  // The bytes arrive in order: the md5 is fed the bytes as they are written (a resumed prefix is
+  // read back from the disk first).
+  const handle = await open(temp, offset > 0 ? "r+" : "w");
+  const hasher = options.hash ? new StreamHasher() : undefined;
+  /** Brings the md5 up to the bytes on disk, `[0, offset)`. */
+  const catchUp = async (end: number): Promise<void> => {
+    if (hasher === undefined || hasher.bytes === end) return;
+    // A batch hashed but not written (its write failed): hash what the disk holds instead.
+    if (hasher.bytes > end) hasher.reset();
+    await hasher.updateFrom(handle, end, options.signal);
+  };
   const flusher = new WriteBehind(handle);
   // The bytes of an earlier attempt count once the server has confirmed the resume.
   const tracker = new ProgressTracker({ onProgress: options.onProgress, totalBytes: file.size });
@@ -567,6 +575,9 @@ async function downloadStream(
           );
         }
         noteRanges(http, file.url);
+        // The body flows into drain() meanwhile; the writes wait for the prefix's md5.
+        const end = offset;
+        prepare = prepare.then(() => catchUp(end));
         if (fromEarlier > 0) {
           tracker.add(0, fromEarlier);
           options.onResume?.(fromEarlier);
@@ -579,7 +590,7 @@ async function downloadStream(
         // and a connection cut then loses what had arrived.
         const restart = offset > 0;
         if (restart) {
-          hasher.reset();
+          hasher?.reset();
           offset = 0;
           tracker.restart(0);
         }
@@ -611,9 +622,11 @@ async function downloadStream(
           await prepare;
           const incoming = chunks.reduce((sum, c) => sum + c.length, 0);
           if (offset + incoming > limit) throw tooLong(file, limit);
-          const n = await writeBatch(handle, chunks, offset);
+          // The md5 runs on this thread while the write runs in the thread pool.
+          const writing = writeBatch(handle, chunks, offset);
+          if (hasher !== undefined) for (const chunk of chunks) hasher.update(chunk);
+          const n = await writing;
           offset += n;
-          hasher.extend(offset);
           flusher.wrote(n);
           tracker.add(0, n);
         });
@@ -643,9 +656,16 @@ async function downloadStream(
         { code: ErrorCodes.DownloadInterrupted },
       );
     }
-    return await digest(hasher, options.signal, file.key);
+    if (hasher === undefined) return "";
+    try {
+      await catchUp(offset);
+    } catch (error) {
+      if (options.signal?.aborted) throw abortError(options.signal, file.key);
+      throw error;
+    }
+    return hasher.digest();
   } finally {
-    await closeTemp(hasher, flusher, handle);
+    await closeTemp(NO_HASH, flusher, handle);
   }
 }
 
@@ -686,7 +706,7 @@ async function downloadRanges(
     : (options.rangeSize ?? (options.adaptive ? adaptiveRangeSize(file.size) : DEFAULT_RANGE_SIZE));
   const done = new Set(resumable ? (state.ranges ?? []) : []);
   const count = Math.ceil(file.size / rangeSize);
-  // The md5 follows the ranges done from the start of the file, in a worker thread.
+  // The md5 follows the ranges done from the start of the file, reading them back.
   const { handle, hasher } = await openTemp(temp, resumable, options.hash, file.size);
   const flusher = new WriteBehind(handle);
   let prefix = 0;

@@ -1,5 +1,7 @@
-// md5 of a file that grows (a download) or is already there (an upload source), computed off the
-// event loop for large files: the main thread only says how far the bytes on disk go.
+// md5 of a file that grows (a download by ranges) or is already there (an upload source), read
+// back right behind the transfer. On this thread by default: on two cores shared with the server
+// a worker thread cost more CPU and ~12 MiB more peak RSS for no gain in wall time (measured on
+// 256 MiB uploads over HTTPS); the worker stays available where the event loop must stay free.
 
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -11,7 +13,10 @@ import { APIUserAbortError, ErrorCodes, NRPError } from "../core/errors.js";
 import { hashWorkerMain } from "./md5-worker.js";
 import type { HashCommand, HashReply, HashWorkerData } from "./md5-worker.js";
 
-/** From this size on the md5 is computed in a worker thread; below it starting one costs more. */
+/**
+ * From this size on the file is read back while the transfer runs (by a worker thread when asked
+ * for); below it the whole file is read at `digest()`.
+ */
 export const WORKER_HASH_MIN_SIZE = 16 * 1024 * 1024;
 
 /**
@@ -299,15 +304,176 @@ class InlineHasher implements PrefixHasher {
 }
 
 /**
- * A hasher for `path` (which must exist): in a worker thread when the file is expected to reach
- * {@link WORKER_HASH_MIN_SIZE} (or its size is unknown), on the main thread otherwise. The worker
- * starts when the bytes to hash reach `workerStartOffset` (64 MiB, or half of a smaller file) or
- * at `digest()`.
+ * The {@link PrefixHasher} contract on this thread: the bytes are read back (from the page cache,
+ * a MiB at a time, in the thread pool) and hashed as soon as `extend` moves, so that `digest()`
+ * finds little left. On two cores shared with the server this costs less CPU and ~12 MiB less
+ * peak RSS than a worker thread, for the same wall time (measured on 256 MiB uploads).
+ */
+class FollowingHasher implements PrefixHasher {
+  readonly #handle: FileHandle;
+  #hash = createHash("md5");
+  #hashed = 0;
+  #target = 0;
+  /** Bumped by `reset()`: a read of an older generation is dropped. */
+  #generation = 0;
+  #pump: Promise<void> | undefined;
+  #failure: Error | undefined;
+  #closed: Promise<void> | undefined;
+  readonly #buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  extend(end: number): void {
+    this.#target = Math.max(this.#target, end);
+    this.#start();
+  }
+
+  reset(): void {
+    this.#generation++;
+    this.#hash = createHash("md5");
+    this.#hashed = 0;
+    this.#target = 0;
+  }
+
+  #start(): void {
+    if (this.#pump !== undefined || this.#closed !== undefined || this.#failure !== undefined) {
+      return;
+    }
+    if (this.#hashed >= this.#target) return;
+    this.#pump = this.#run().then(
+      () => {
+        this.#pump = undefined;
+        // `extend` may have moved while the last read was in flight.
+        this.#start();
+      },
+      (error: unknown) => {
+        this.#pump = undefined;
+        this.#failure ??=
+          error instanceof NRPError
+            ? error
+            : new NRPError(
+                `Hashing the file failed: ${error instanceof Error ? error.message : String(error)}`,
+                { code: ErrorCodes.HashFailed, cause: error },
+              );
+      },
+    );
+  }
+
+  async #run(): Promise<void> {
+    while (this.#hashed < this.#target && this.#closed === undefined) {
+      const generation = this.#generation;
+      const at = this.#hashed;
+      const length = Math.min(this.#buffer.length, this.#target - at);
+      const { bytesRead } = await this.#handle.read(this.#buffer, 0, length, at);
+      if (generation !== this.#generation) continue;
+      if (bytesRead === 0) {
+        throw new NRPError(`The file ended at byte ${at}, before byte ${this.#target}.`, {
+          code: ErrorCodes.HashShort,
+        });
+      }
+      this.#hash.update(this.#buffer.subarray(0, bytesRead));
+      this.#hashed += bytesRead;
+    }
+  }
+
+  async digest(signal?: AbortSignal): Promise<string> {
+    for (;;) {
+      if (this.#failure) throw this.#failure;
+      if (this.#closed) throw new NRPError("The hasher is closed.");
+      if (signal?.aborted) {
+        throw new APIUserAbortError("Hashing was aborted.", { cause: signal.reason });
+      }
+      if (this.#pump === undefined && this.#hashed >= this.#target) break;
+      this.#start();
+      await this.#pump;
+    }
+    const hex = this.#hash.digest("hex");
+    this.reset();
+    return hex;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      // The descriptor is closed only once no read is in flight on it.
+      await this.#pump;
+      await this.#handle.close();
+    })();
+    return this.#closed;
+  }
+}
+
+/**
+ * The md5 of a download that arrives in order, fed the very bytes it writes: nothing is read
+ * back from the disk and no worker thread is started. Measured on 256 MiB-1 GiB downloads over
+ * HTTPS on two cores shared with the server, this costs less CPU (no second read of the file, no
+ * messages) and ~12 MiB less peak RSS (no worker isolate) than the worker that follows the file,
+ * for the same wall time: the hash overlaps the write, which runs in the thread pool.
+ */
+export class StreamHasher {
+  #hash = createHash("md5");
+  #bytes = 0;
+
+  /** Bytes hashed so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Hashes the next bytes. */
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+    this.#bytes += chunk.byteLength;
+  }
+
+  /**
+   * Hashes bytes `[bytes, end)` of `handle` (the prefix a resumed download already has on disk).
+   * @throws NRPError (`HashShort`) when the file ends before `end`
+   */
+  async updateFrom(handle: FileHandle, end: number, signal?: AbortSignal): Promise<void> {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, Math.max(1, end - this.#bytes)));
+    while (this.#bytes < end) {
+      if (signal?.aborted) {
+        throw new APIUserAbortError("Hashing was aborted.", { cause: signal.reason });
+      }
+      const length = Math.min(buffer.length, end - this.#bytes);
+      const { bytesRead } = await handle.read(buffer, 0, length, this.#bytes);
+      if (bytesRead === 0) {
+        throw new NRPError(`The file ended at byte ${this.#bytes}, before byte ${end}.`, {
+          code: ErrorCodes.HashShort,
+        });
+      }
+      this.update(buffer.subarray(0, bytesRead));
+    }
+  }
+
+  /** Forgets everything hashed so far (the file was truncated). */
+  reset(): void {
+    this.#hash = createHash("md5");
+    this.#bytes = 0;
+  }
+
+  /** The hex md5 of the bytes hashed so far. */
+  digest(): string {
+    return this.#hash.copy().digest("hex");
+  }
+}
+
+/**
+ * A hasher for `path` (which must exist). A file expected to reach {@link WORKER_HASH_MIN_SIZE}
+ * (or of unknown size) is read back as `extend` moves: on this thread, or with `worker: true` in a
+ * worker thread that starts when the bytes to hash reach `workerStartOffset` (64 MiB, or half of a
+ * smaller file) or at `digest()`. A smaller file is read whole at `digest()`.
  */
 export async function openPrefixHasher(
   path: string,
   expectedSize: number | undefined,
-  options: { minWorkerSize?: number; workerStartOffset?: number; workerUrl?: URL } = {},
+  options: {
+    minWorkerSize?: number;
+    worker?: boolean;
+    workerStartOffset?: number;
+    workerUrl?: URL;
+  } = {},
 ): Promise<PrefixHasher> {
   const minWorkerSize = options.minWorkerSize ?? WORKER_HASH_MIN_SIZE;
   if (expectedSize !== undefined && expectedSize < minWorkerSize) return new InlineHasher(path);
@@ -316,6 +482,7 @@ export async function openPrefixHasher(
     const startAt =
       options.workerStartOffset ??
       Math.min(WORKER_START_OFFSET, Math.floor((expectedSize ?? Infinity) / 2));
+    if (options.worker !== true) return new FollowingHasher(handle);
     return new WorkerHasher(handle, startAt, options.workerUrl ?? workerUrl());
   } catch (error) {
     await handle.close();
@@ -323,7 +490,7 @@ export async function openPrefixHasher(
   }
 }
 
-/** The md5 of a whole file of `size` bytes (in a worker thread when it is large). */
+/** The md5 of a whole file of `size` bytes. */
 export async function md5OfFile(path: string, size: number, signal?: AbortSignal): Promise<string> {
   const hasher = await openPrefixHasher(path, size);
   try {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { truncateSync } from "node:fs";
 import { mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import {
   APIUserAbortError,
   BadRequestError,
   ChecksumMismatchError,
+  ErrorCodes,
   fromBytes,
   InternalServerError,
   UnsafeFileKeyError,
@@ -925,11 +927,12 @@ async function openDescriptorsOf(path: string): Promise<number> {
   return count;
 }
 
-describe("downloads hashed in a worker thread", () => {
+describe("large downloads: one stream hashed as it arrives, ranges by a worker thread", () => {
   const size = WORKER_HASH_MIN_SIZE + 3 * 1024 * 1024 + 11;
 
-  it("detects a corrupted byte of a large file and leaves no worker behind", async () => {
+  it("detects a corrupted byte of a large file, starting no worker", async () => {
     const { server, files, filesPath } = await setup();
+    const before = startedHashWorkers();
     const file = await files.create("w.bin", {}, data(size), { transfer: "L" });
     server.faults.add({
       method: "GET",
@@ -946,7 +949,7 @@ describe("downloads hashed in a worker thread", () => {
     // Without the fault the same download verifies.
     await file.download(target);
     expect(md5(await readFile(target))).toBe(file.checksum);
-    expect(liveHashWorkers()).toBe(0);
+    expect(startedHashWorkers()).toBe(before);
   });
 
   it("detects a corrupted range of a parallel download", async () => {
@@ -969,7 +972,7 @@ describe("downloads hashed in a worker thread", () => {
     expect(liveHashWorkers()).toBe(0);
   }, 60_000);
 
-  it("abort mid-download stops the worker and closes every descriptor; the resume is verified", async () => {
+  it("abort mid-download closes every descriptor; the resume hashes the prefix from disk", async () => {
     const { server, files } = await setup({}, { retryCount: 0 });
     const bytes = data(size);
     const file = await files.create("a.bin", {}, bytes, { transfer: "L" });
@@ -977,20 +980,19 @@ describe("downloads hashed in a worker thread", () => {
     const target = join(dir, "a.bin");
     const temp = join(dir, ".a.bin.nrp-part");
     const controller = new AbortController();
-    // The worker starts halfway through the body: abort the moment it is created, mid-body and
-    // mid-startup (the hardest moment to clean up).
-    const onWorker = (): void => {
-      controller.abort();
-    };
-    process.once("worker", onWorker);
     const before = startedHashWorkers();
+    // Abort mid-body, with a batch possibly being written and hashed.
     const first = await file
-      .download(target, { signal: controller.signal })
-      .catch((e: unknown) => e)
-      .finally(() => process.off("worker", onWorker));
+      .download(target, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          // Progress is throttled: the first report (the first batch on disk) is surely mid-body.
+          if (p.transferredBytes > 0) controller.abort();
+        },
+      })
+      .catch((e: unknown) => e);
     expect(first).toBeInstanceOf(APIUserAbortError);
-    expect(startedHashWorkers()).toBe(before + 1);
-    expect(liveHashWorkers()).toBe(0);
+    expect(startedHashWorkers()).toBe(before);
     expect(await openDescriptorsOf(temp)).toBe(0);
     expect((await readdir(dir)).sort()).toEqual([".a.bin.nrp-part", ".a.bin.nrp-part.json"]);
     const partial = (await stat(temp)).size;
@@ -1021,9 +1023,12 @@ describe("downloads hashed in a worker thread", () => {
       .catch((e: unknown) => e);
     expect(aborted).toBeInstanceOf(APIUserAbortError);
     expect((await stat(temp)).size).toBeGreaterThan(0);
-    const beforeResume = startedHashWorkers();
+    server.requestLog.length = 0;
     await file.download(target);
-    expect(startedHashWorkers()).toBe(beforeResume + 1);
+    expect(server.requestLog.filter((e) => e.method === "GET")[0]?.headers.range).toMatch(
+      /^bytes=[1-9]\d*-$/,
+    );
+    expect(startedHashWorkers()).toBe(before);
     expect((await readFile(target)).equals(bytes)).toBe(true);
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(temp)).toBe(0);
@@ -1031,15 +1036,15 @@ describe("downloads hashed in a worker thread", () => {
   }, 60_000);
 });
 
-describe("uploads hashed in a worker thread", () => {
-  it("a large single-request upload from a path is verified with a worker's md5, also when resent", async () => {
+describe("large uploads from a path: hashed on the event loop, no worker thread", () => {
+  it("a large single-request upload is verified with the md5 of the bytes sent, also when resent", async () => {
     const { server, files, filesPath } = await setup();
     const size = WORKER_HASH_MIN_SIZE + 2 * 1024 * 1024 + 5;
     const bytes = data(size, 9);
     const path = join(await tempDir(), "src.bin");
     await writeFile(path, bytes);
-    // The first attempt breaks after 12 MiB (past the worker's start at half the file): the
-    // resend must not disturb the md5, which follows the file, not the bytes of one attempt.
+    // The first attempt breaks after 12 MiB: the resend hashes its own bytes from the start, so
+    // the md5 of the broken attempt must not leak into it.
     server.faults.add({
       method: "PUT",
       path: `${filesPath}/l.bin/content`,
@@ -1048,13 +1053,13 @@ describe("uploads hashed in a worker thread", () => {
     const before = startedHashWorkers();
     const file = await files.create("l.bin", {}, path, { transfer: "L" });
     expect(puts(server, `${filesPath}/l.bin/content`)).toHaveLength(2);
-    expect(startedHashWorkers()).toBe(before + 1);
+    expect(startedHashWorkers()).toBe(before);
     expect(file.checksum).toBe(md5(bytes));
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(path)).toBe(0);
   }, 60_000);
 
-  it("a large multipart upload from a path is verified with a worker's md5; an abort stops it", async () => {
+  it("a large multipart upload is verified with the md5 read back behind the parts; an abort closes the file", async () => {
     const { files } = await setup();
     const size = WORKER_HASH_MIN_SIZE + 1024 * 1024 + 3;
     const bytes = data(size, 5);
@@ -1066,31 +1071,56 @@ describe("uploads hashed in a worker thread", () => {
       partSize: 4 * 1024 * 1024,
       concurrency: 2,
     });
-    expect(startedHashWorkers()).toBe(before + 1);
+    expect(startedHashWorkers()).toBe(before);
     expect(file.checksum).toBe(md5(bytes));
     expect(liveHashWorkers()).toBe(0);
 
-    // The worker starts once half the file is acknowledged; aborting right then leaves parts in
-    // flight, and the worker must stop and its descriptor close all the same.
+    // Aborting once the first part is acknowledged leaves the read-back running and parts in
+    // flight: the hasher must stop and its descriptor close all the same.
     const controller = new AbortController();
-    const onWorker = (): void => {
-      controller.abort();
-    };
-    process.once("worker", onWorker);
     const aborted = await files
       .create("v.bin", {}, path, {
         transfer: "M",
         partSize: 4 * 1024 * 1024,
         concurrency: 1,
         signal: controller.signal,
+        onPartDone: () => {
+          controller.abort();
+        },
       })
-      .catch((e: unknown) => e)
-      .finally(() => process.off("worker", onWorker));
+      .catch((e: unknown) => e);
     expect(aborted).toBeInstanceOf(APIUserAbortError);
-    expect(startedHashWorkers()).toBe(before + 2);
+    expect(startedHashWorkers()).toBe(before);
     expect(liveHashWorkers()).toBe(0);
     expect(await openDescriptorsOf(path)).toBe(0);
     expect(files.get("v.bin")).toBeUndefined();
+  }, 60_000);
+
+  it("a source cut short after its parts were sent fails the upload and leaves no file", async () => {
+    const { server, files, filesPath } = await setup();
+    const size = WORKER_HASH_MIN_SIZE + 1024 * 1024 + 3;
+    const path = join(await tempDir(), "src.bin");
+    await writeFile(path, data(size, 7));
+    let acknowledged = 0;
+    server.requestLog.length = 0;
+    const error = await files
+      .create("t.bin", {}, path, {
+        transfer: "M",
+        partSize: 4 * 1024 * 1024,
+        concurrency: 1,
+        // The last part is acknowledged: the md5 still has its bytes to read back.
+        onPartDone: () => {
+          if (++acknowledged === 5) truncateSync(path, 0);
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.HashShort });
+    // The commit went out while the md5 was being read; the committed file was deleted again.
+    const calls = server.requestLog.map((e) => `${e.method} ${e.path}`);
+    expect(calls).toContain(`POST ${filesPath}/t.bin/commit`);
+    expect(calls.at(-1)).toBe(`DELETE ${filesPath}/t.bin`);
+    expect(files.get("t.bin")).toBeUndefined();
+    expect(await openDescriptorsOf(path)).toBe(0);
   }, 60_000);
 });
 

@@ -188,9 +188,10 @@ export function listRecords(
   }
   const models = recordModels(app);
   const hits: Record<string, unknown>[] = [];
+  const parents = app.records.parents(result.rows.map(({ item }) => item.parentId));
   for (const { kind, item } of result.rows) {
     const model = models.find((m) => m.type === item.model);
-    const parent = app.records.parent(item.parentId);
+    const parent = parents.get(item.parentId);
     if (model === undefined || parent === undefined) continue;
     hits.push(
       dumpRecord(

@@ -303,6 +303,14 @@ export class RecordStore {
     return row === undefined ? undefined : toParent(row);
   }
 
+  /** The parents with these ids, by id, in one query (a search page's hits). */
+  parents(ids: readonly string[]): Map<string, ParentRow> {
+    const rows = this.#prepared(
+      "SELECT * FROM parents WHERE id IN (SELECT value FROM json_each(?))",
+    ).all(JSON.stringify([...new Set(ids)])) as ParentSql[];
+    return new Map(rows.map((row) => [row.id, toParent(row)]));
+  }
+
   insertParent(parent: ParentRow): void {
     const { lastInsertRowid } = this.db
       .prepare(

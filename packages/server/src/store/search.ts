@@ -489,12 +489,21 @@ export class RecordSearch {
         ).subarray(offset, offset + limit),
       );
     }
-    const read = {
-      draft: db.prepare("SELECT * FROM drafts WHERE rowid = ?"),
-      record: db.prepare("SELECT * FROM records WHERE rowid = ?"),
-    };
+    // The page's rows in one query per table (a page may hold a thousand), then in page order.
+    const found: Record<ItemKind, Map<number, ItemSql>> = { record: new Map(), draft: new Map() };
+    for (const kind of ["record", "draft"] as const) {
+      const rids = keys.filter((k) => k.kind === kind).map((k) => k.rid);
+      if (rids.length === 0) continue;
+      const rows = db
+        .prepare(
+          `SELECT rowid AS rid_, * FROM ${kind === "draft" ? "drafts" : "records"}
+           WHERE rowid IN (SELECT value FROM json_each(?))`,
+        )
+        .all(JSON.stringify(rids)) as (ItemSql & { rid_: number })[];
+      for (const row of rows) found[kind].set(row.rid_, row);
+    }
     const rows = keys.flatMap(({ kind, rid }) => {
-      const row = read[kind].get(rid) as ItemSql | undefined;
+      const row = found[kind].get(rid);
       return row === undefined ? [] : [{ kind, item: toItem(row) }];
     });
     return { rows, total, buckets };

@@ -275,6 +275,7 @@ function display(path: string, cwd: string): string {
 export default defineCommand({
   verb: "download",
   noun: "file",
+  movesContent: true,
   nounAliases: ["files"],
   alsoUnder: ["files"],
   summary: "Download files of a record (verified, resumable)",

@@ -23,6 +23,7 @@ export interface ReplaceFileInput extends TransferInput {
 export default defineCommand({
   verb: "replace",
   noun: "file",
+  movesContent: true,
   alsoUnder: ["files"],
   summary: "Replace the content of a file (keeps its metadata)",
   description:

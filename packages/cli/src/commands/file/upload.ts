@@ -65,6 +65,7 @@ export function parseTransferInput(opts: Readonly<Record<string, unknown>>): Tra
 export default defineCommand({
   verb: "upload",
   noun: "file",
+  movesContent: true,
   summary: "Upload a file to a draft (resumable)",
   description:
     "Upload a local file (or standard input with -) to the draft of a record, commit it and check\n" +
