@@ -99,7 +99,8 @@ export default defineCommand({
     "A file that fails does not stop the others;\n" +
     "each gets a result line, and the exit code is the first failure's. Run it again after a\n" +
     "failure: files already there with the same md5 are reported unchanged, interrupted multipart\n" +
-    "uploads resume (as with nrp upload file), and only the rest are sent.",
+    "uploads resume (as with nrp upload file), and only the rest are sent.\n" +
+    "New files of up to 1 MiB go up in batches: one request initialises up to 100 of them.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
     { name: "<paths...>", description: "local files and directories" },
