@@ -831,6 +831,52 @@ describe("file commands against the devserver", () => {
     }
   });
 
+  it("upload files: Ctrl-C during a batch of small files leaves nothing pending; a re-run sends the rest", async () => {
+    await draft("smallabort");
+    const src = join(cli.work, "small-abort");
+    await mkdir(src, { recursive: true });
+    for (let i = 0; i < 12; i++)
+      await writeFile(join(src, `a${String(i).padStart(2, "0")}.txt`), `file ${String(i)}\n`);
+    const fault = cli.server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/a05.txt/content",
+      delayMs: 10_000,
+      times: 1,
+    });
+    const controller = new AbortController();
+    const pending = nrp(["upload", "files", "@smallabort", src, "--concurrency", "1"], {
+      signal: controller.signal,
+    });
+    await expect
+      .poll(() => cli.server.requestLog.some((e) => e.path.endsWith("/a05.txt/content")), {
+        message: "a05.txt's content to be on its way",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(true);
+    controller.abort();
+    const first = await pending;
+    cli.server.faults.remove(fault);
+    expect(first.code).toBe(130);
+    const listed = json(await nrp(["list", "files", "@smallabort"])) as unknown as Json[];
+    // a00..a04 are committed; the interrupted a05 was deleted, nothing is left pending.
+    expect(listed.map((f) => [String(f["key"]), String(f["status"])]).sort()).toEqual(
+      ["a00.txt", "a01.txt", "a02.txt", "a03.txt", "a04.txt"].map((k) => [k, "completed"]),
+    );
+    const mark = cli.server.requestLog.length;
+    const again = await nrp(["upload", "files", "@smallabort", src]);
+    expect(again.code, again.stderr).toBe(0);
+    const puts = cli.server.requestLog
+      .slice(mark)
+      .filter((e) => e.method === "PUT")
+      .map((e) => e.path.split("/files/")[1])
+      .sort();
+    expect(puts).toEqual(
+      ["a05", "a06", "a07", "a08", "a09", "a10", "a11"].map((k) => `${k}.txt/content`),
+    );
+    expect(await journals()).toEqual([]);
+  });
+
   it("upload files: a directory with nothing to upload fails without suggesting a re-run", async () => {
     await draft("emptydir");
     const dir = join(cli.work, "only-hidden");

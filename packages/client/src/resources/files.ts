@@ -3,7 +3,7 @@
 // resumable downloads (internal/download.ts).
 
 import type { Readable } from "node:stream";
-import { ErrorCodes, NRPError } from "../core/errors.js";
+import { APIUserAbortError, ErrorCodes, NRPError } from "../core/errors.js";
 import { isUploadInput, toUploadSource } from "../core/uploads.js";
 import type { UploadInput } from "../core/uploads.js";
 import { planUpload } from "../core/transfers.js";
@@ -460,7 +460,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
    * Why: for small files the three requests per file and their server-side work are the whole
    * cost, and one init per batch saves a third of them. A file that fails does not stop the others:
    * its pending entry is deleted and its result carries the error. A batch whose init is refused
-   * fails all of its files. Files of up to 1 MiB from re-readable sources are read once into memory
+   * fails all of its files; an abort also deletes the entries of files not sent yet. Files of up to 1 MiB from re-readable sources are read once into memory
    * (the bytes hashed are the bytes sent); larger files and streams go through `create`.
    *
    * @returns one result per item, in the items' order.
@@ -490,6 +490,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     );
     const small: number[] = [];
     const large: number[] = [];
+    const started = new Set<number>();
     sources.forEach((opened, index) => {
       if (!opened.ok) done(index, { key: results[index]?.key ?? "", error: opened.error });
       else if (
@@ -532,6 +533,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
       await runPool(
         batch,
         async (index) => {
+          started.add(index);
           const item = items[index];
           const opened = sources[index];
           if (item === undefined || opened === undefined || !opened.ok) return;
@@ -557,6 +559,20 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
           }
         },
         { concurrency, signal },
+      );
+      // Interrupted: the batch's files never started are deleted too, so nothing stays pending.
+      const unstarted = batch.filter((index) => !started.has(index));
+      await Promise.all(
+        unstarted.map(async (index) => {
+          const key = items[index]?.key ?? "";
+          done(index, { key, error: new APIUserAbortError() });
+          const self = stringLinks(entries.get(key)?.links).self;
+          this._remove(key);
+          if (self === undefined) return;
+          await ctx.http
+            .delete(self, { signal: AbortSignal.timeout(30_000) })
+            .catch(() => undefined);
+        }),
       );
     }
     await runPool(

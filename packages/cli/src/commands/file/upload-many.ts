@@ -278,13 +278,18 @@ export default defineCommand({
               result.status = "uploaded";
               if (file.size !== undefined) result.size = file.size;
               if (file.checksum !== undefined) result.checksum = file.checksum;
-              progress.addToTotal(file.size ?? 0);
+              // A batched small file is sent in one go: its bar is drawn once, full.
+              const bar = progress.bar(key, file.size ?? 0);
+              bar.update(file.size ?? 0, file.size ?? 0);
+              bar.done();
               say(
                 `ok      ${result.key} (${formatSize(file.size ?? 0)}, ${file.checksum ?? "verified"})`,
               );
             },
           },
         );
+        // Interrupted between files: main reports it (exit 130); the rest is for a re-run.
+        if (aborted()) throw new Error("Interrupted.");
         for (const [key, error] of errors) {
           const result = byKey.get(key);
           if (result !== undefined) failed(result, error);
