@@ -7,7 +7,10 @@
 //
 // Usage: npm run build && node bench/far-sweep.mjs [--size-mib 256] [--rounds 1]
 //          [--up default,4,8] [--down default,4,8,16] [--rtt-ms 40] [--mbps 200] [--near]
-// `--near` runs the same against the devserver directly (no proxy).
+//          [--cpu-prof DIR]
+// `--near` runs the same against the devserver directly (no proxy). `--cpu-prof DIR` writes V8
+// CPU profiles of the CLI runs and of the devserver into DIR (read them with
+// bench/profile-summary.mjs; run this script itself with `node --cpu-prof` for the proxy's).
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
@@ -40,6 +43,8 @@ const downs = option("--down", "default,4,8,16").split(",").filter(Boolean);
 const rttMs = Number(option("--rtt-ms", 40));
 const mbps = Number(option("--mbps", 200));
 const near = argv.includes("--near");
+const profileDir = option("--cpu-prof", undefined);
+const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
 
 const work = await mkdtemp(join(tmpdir(), "nrp-far-sweep-"));
 const env = {
@@ -77,7 +82,7 @@ async function timed(args) {
   const start = process.hrtime.bigint();
   const child = spawn(
     "/usr/bin/time",
-    ["-f", "%U %S %M", "-o", timeFile, process.execPath, NRP_BIN, ...args],
+    ["-f", "%U %S %M", "-o", timeFile, process.execPath, ...profile, NRP_BIN, ...args],
     {
       env,
       stdio: ["ignore", "ignore", "pipe"],
@@ -104,6 +109,7 @@ const host = near ? "127.0.0.1" : "127.0.0.2";
 const server = spawn(
   process.execPath,
   [
+    ...profile,
     DEVSERVER_BIN,
     ...["--host", host, "--port", String(port), "--quiet", "--data-dir", join(work, "data")],
     ...["--tls-key", join(TLS, "server-key.pem"), "--tls-cert", join(TLS, "server-cert.pem")],

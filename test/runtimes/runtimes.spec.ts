@@ -6,6 +6,7 @@
 // executable); scripts/browsers/test.sh installs and sets them. A missing runtime fails the test.
 
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -111,6 +112,22 @@ beforeAll(async () => {
             .replace("OWNER_TOKEN", server.tokens.owner),
         ),
     },
+    "/errors.html": {
+      type: "text/html",
+      body: () =>
+        Promise.resolve(`<!doctype html><html><head><meta charset="utf-8"><title>errors</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script>
+<script type="module" src="/errors.js"></script></head><body>errors</body></html>`),
+    },
+    "/errors.js": { type: "text/javascript", body: () => Promise.resolve(ERRORS_PAGE) },
+    "/progress.html": {
+      type: "text/html",
+      body: () =>
+        Promise.resolve(`<!doctype html><html><head><meta charset="utf-8"><title>progress</title>
+<script type="importmap">{"imports":{"nrp-invenio-client":"/client.js"}}</script>
+<script type="module" src="/progress.js"></script></head><body>progress</body></html>`),
+    },
+    "/progress.js": { type: "text/javascript", body: () => Promise.resolve(PROGRESS_PAGE) },
     "/client.js": {
       type: "text/javascript",
       body: () => readFile(join(clientDist, "browser.bundle.js")),
@@ -154,6 +171,15 @@ function checkRun(result: ScenarioResult, runtime: string): void {
     expect(tries.map((e) => e.fault !== null)).toEqual([true, false]);
     expect(tries[1]?.status).toBe(200);
   }
+  // The first read of large.bin was cut and continued from where it broke, with a range.
+  const gets = server.requestLog.filter(
+    (e) => e.method === "GET" && e.path.endsWith("/large.bin/content"),
+  );
+  const seen = JSON.stringify(gets.map((e) => [e.status, e.dropped, e.headers.range]));
+  expect(gets[0]?.dropped, seen).toBe(true);
+  expect(gets[1]?.status, seen).toBe(206);
+  // Chromium's HTTP cache may first check the bytes it kept with a one-byte range of its own.
+  expect(gets[1]?.headers.range, seen).toMatch(/^bytes=[1-9]\d*-\d*$/);
   // Parts 1..3 of the multipart upload went up.
   for (const n of [1, 2, 3]) {
     expect(puts.some((e) => e.path.endsWith(`/large.bin/content/${n}`) && e.status === 200)).toBe(
@@ -284,9 +310,10 @@ describe("the README's browser snippet", () => {
   });
 });
 
-describe("examples/browser-upload", () => {
-  test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
-    // The example's own Vite (7), as `npm run build -w examples/browser-upload` runs it.
+/** Builds the example with its own Vite (7), as `npm run build -w examples/browser-upload` does; once. */
+let exampleBuilt: Promise<void> | undefined;
+function buildExample(): Promise<void> {
+  exampleBuilt ??= (async () => {
     const built = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
       const child = spawn(
         process.execPath,
@@ -314,6 +341,13 @@ describe("examples/browser-upload", () => {
       });
     });
     expect(built.code, built.output).toBe(0);
+  })();
+  return exampleBuilt;
+}
+
+describe("examples/browser-upload", () => {
+  test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
+    await buildExample();
 
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({
@@ -374,6 +408,261 @@ describe("examples/browser-upload", () => {
         ["samples.csv", 17],
       ]);
     } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("examples/browser-upload resume", () => {
+  test("a multipart upload cut by a reload resumes with the same file: only missing parts sent", async () => {
+    await buildExample();
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => {
+        errors.push(e.message);
+      });
+      server.faults.clear();
+      server.requestLog.length = 0;
+      // Part 3 is held on the server: parts 1, 2, 4 and 5 are acknowledged around it, then the
+      // page is reloaded while part 3 is in flight.
+      const hold = server.faults.add({
+        method: "PUT",
+        path: "/api/documents/*/draft/files/resumed.bin/content/3",
+        hold: true,
+      });
+      const bytes = Buffer.alloc(5 * 1024 * 1024 - 4321);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + (i >> 11)) & 255;
+      const file = { name: "resumed.bin", mimeType: "application/octet-stream", buffer: bytes };
+      await tab.goto(`${pageOrigin}/example/index.html`);
+      await tab.fill("#server", server.url);
+      await tab.fill("#token", server.tokens.owner);
+      await tab.fill("#part-size", "1");
+      await tab.locator("#files").setInputFiles(file);
+      const kept = async (): Promise<{ state: { completedParts: number[] } }[]> =>
+        Object.values(
+          JSON.parse(
+            await tab.evaluate<string>('localStorage.getItem("nrp-example-interrupted") ?? "{}"'),
+          ) as Record<string, { state: { completedParts: number[] } }>,
+        );
+      await expect
+        .poll(async () => (await kept())[0]?.state.completedParts, { timeout: 60_000 })
+        .toEqual([1, 2, 4, 5]);
+      await expect.poll(() => server.faults.held(hold)).toBe(1);
+
+      await tab.reload();
+      const offer = tab.locator('#interrupted li[data-key="resumed.bin"]');
+      await expect.poll(() => offer.innerText()).toContain("4 of 5 parts sent");
+      // The page kept no token; the address it remembered.
+      expect(await tab.inputValue("#server")).toBe(server.url);
+      await tab.fill("#token", server.tokens.owner);
+      await offer.locator("input.resume-file").setInputFiles(file);
+      const item = tab.locator('#list li[data-key="resumed.bin"]');
+      await item.and(tab.locator("[data-done=true]")).waitFor({ timeout: 60_000 });
+      const md5 = createHash("md5").update(bytes).digest("hex");
+      expect(await item.locator(".state").innerText()).toBe(`checksum verified: md5:${md5}`);
+      expect(await kept()).toEqual([]);
+      expect(errors).toEqual([]);
+
+      // Every part went up once and was acknowledged, except part 3: cut by the reload, sent again.
+      const puts = server.requestLog.filter((e) => e.method === "PUT");
+      for (const n of [1, 2, 3, 4, 5]) {
+        const sent = puts.filter((e) => e.path.endsWith(`/resumed.bin/content/${n}`));
+        expect(
+          sent.map((e) => [e.fault, e.status === 200]),
+          `part ${n}`,
+        ).toEqual(
+          n === 3
+            ? [
+                [hold, false],
+                [null, true],
+              ]
+            : [[null, true]],
+        );
+      }
+      // The resume found the pending file: nothing was initialised or deleted a second time.
+      const files = server.requestLog.filter((e) =>
+        /\/draft\/files(\/resumed\.bin)?$/.test(e.path),
+      );
+      expect(files.filter((e) => e.method === "POST").length).toBe(1);
+      expect(files.filter((e) => e.method === "DELETE")).toEqual([]);
+    } finally {
+      server.faults.clear();
+      await browser.close();
+    }
+  });
+});
+
+/**
+ * Reads the repository at each address of the page's query string (`servers`, comma-separated)
+ * with two quick retries, and publishes what each read threw as `globalThis.outcomes`.
+ */
+const ERRORS_PAGE = `import { NRPInvenioClient } from "nrp-invenio-client";
+const params = new URLSearchParams(location.search);
+const outcomes = [];
+for (const serverUrl of params.get("servers").split(",")) {
+  const retries = [];
+  const client = new NRPInvenioClient({
+    serverUrl,
+    token: params.get("token"),
+    retryCount: 2,
+    retryInterval: 0.05,
+    onRetry: (event) => retries.push(event.reason),
+  });
+  try {
+    await client.info.repository();
+    outcomes.push({ ok: true, retries });
+  } catch (e) {
+    outcomes.push({ name: e.name, code: e.code, causeCode: e.causeCode, message: e.message, retries });
+  } finally {
+    await client.close();
+  }
+}
+globalThis.outcomes = outcomes;
+`;
+
+/**
+ * Uploads `size` bytes in one request (L) to a new draft and publishes every progress event it
+ * saw, with its time, as `globalThis.progress`.
+ */
+const PROGRESS_PAGE = `import { NRPInvenioClient } from "nrp-invenio-client";
+const params = new URLSearchParams(location.search);
+const size = Number(params.get("size"));
+const client = new NRPInvenioClient({ serverUrl: params.get("server"), token: params.get("token") });
+const events = [];
+try {
+  const draft = await client.records.create("documents", { title: "progress" });
+  const files = await draft.loadFiles();
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7) & 255;
+  const file = await files.create("slow.bin", new Blob([bytes]), {
+    transfer: "L",
+    onProgress: (p) => events.push({ bytes: p.transferredBytes, at: performance.now() }),
+  });
+  globalThis.progress = { events, checksum: file.checksum };
+} catch (e) {
+  globalThis.progress = { events, error: String(e) };
+} finally {
+  await client.close();
+}
+`;
+
+interface Outcome {
+  ok?: boolean;
+  name?: string;
+  code?: string;
+  causeCode?: string;
+  message?: string;
+  retries: string[];
+}
+
+describe("errors in the browser", () => {
+  test("a repository that does not allow the page's origin is a CorsRefusedError, not retried; one that is down is retried", async () => {
+    const refusing = await startDevServer({
+      config: { cors: { origins: ["http://elsewhere.invalid"] } },
+    });
+    // A port nothing listens on: taken and given back.
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+    const down = `http://127.0.0.1:${(free.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) =>
+      free.close(() => {
+        resolve();
+      }),
+    );
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const query = new URLSearchParams({
+        servers: [refusing.url, down, server.url].join(","),
+        token: refusing.tokens.owner,
+      });
+      await tab.goto(`${pageOrigin}/errors.html?${query.toString()}`);
+      await tab.waitForFunction("globalThis.outcomes !== undefined", undefined, {
+        timeout: 60_000,
+      });
+      const [cors, network, allowed] = await tab.evaluate<Outcome[]>("globalThis.outcomes");
+      expect(cors).toMatchObject({
+        name: "CorsRefusedError",
+        code: "NRP_CORS_REFUSED",
+        causeCode: "CORS_REFUSED",
+        retries: [],
+      });
+      expect(cors?.message).toContain(
+        `does not allow requests from this page's origin ${pageOrigin}`,
+      );
+      expect(cors?.message).toContain(new URL(refusing.url).origin);
+      // One request (its preflight, refused) and the two probes; nothing retried.
+      expect(refusing.requestLog.filter((e) => e.method !== "HEAD").map((e) => e.method)).toEqual([
+        "OPTIONS",
+      ]);
+      expect(network).toMatchObject({ name: "APIConnectionError", code: "NRP_CONNECTION" });
+      expect(network?.retries.length).toBeGreaterThan(0);
+      expect(network?.message).not.toContain("CORS");
+      // The devserver of the other tests allows the page: that read went through.
+      expect(allowed).toMatchObject({ ok: true, retries: [] });
+    } finally {
+      await browser.close();
+      await refusing.close();
+    }
+  });
+});
+
+describe("upload progress in the browser", () => {
+  test("a single-request upload over a slow link reports bytes as they leave", async () => {
+    // The sending socket's buffer takes the first few MiB at once (4 MiB here): the rest goes out
+    // at the devserver's pace, about five seconds.
+    const size = 16 * 1024 * 1024;
+    const rate = (5 * 1024 * 1024) / 2;
+    server.faults.clear();
+    server.faults.add({
+      method: "PUT",
+      path: "/api/documents/*/draft/files/slow.bin/content",
+      requestBytesPerSecond: rate,
+    });
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: required("NRP_CHROMIUM"),
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const tab = await (await browser.newContext()).newPage();
+      const query = new URLSearchParams({
+        server: server.url,
+        token: server.tokens.owner,
+        size: String(size),
+      });
+      await tab.goto(`${pageOrigin}/progress.html?${query.toString()}`);
+      await tab.waitForFunction("globalThis.progress !== undefined", undefined, {
+        timeout: 60_000,
+      });
+      const result = await tab.evaluate<{
+        events: { bytes: number; at: number }[];
+        checksum?: string;
+        error?: string;
+      }>("globalThis.progress");
+      expect(result.error).toBeUndefined();
+      const bytes = result.events.map((e) => e.bytes);
+      // Strictly increasing, ending at the size.
+      for (let i = 1; i < bytes.length; i++) expect(bytes[i]).toBeGreaterThan(bytes[i - 1] ?? 0);
+      expect(bytes.at(-1)).toBe(size);
+      // Several reports while the request was still going out, spread over the time the slow
+      // link took, not bunched while the body was gathered before sending.
+      const before = result.events.filter((e) => e.bytes < size);
+      expect(before.length).toBeGreaterThanOrEqual(4);
+      const spread = (before.at(-1)?.at ?? 0) - (before[0]?.at ?? 0);
+      expect(spread).toBeGreaterThan(1500);
+    } finally {
+      server.faults.clear();
       await browser.close();
     }
   });

@@ -1,7 +1,9 @@
 // One scenario, run unchanged by Deno, Bun and headless Chromium against the devserver: create a
 // draft, upload a file in one request (L) and one in parts (M), where the test has the devserver
-// cut one request of each mid-body (`CUTS`) so the client must retry it, read both back byte for byte (as a Node-style readable, a Blob and a web stream), publish, search and scan. Each runtime
-// imports the package by name, so it gets the entry its export conditions choose.
+// cut one request of each mid-body (`CUTS`) so the client must retry it, read both back byte for
+// byte (as a web stream, whose first request is cut too and continued with a range, a Blob and
+// the body iterable), publish, search and scan. Each runtime imports the package by name, so it
+// gets the entry its export conditions choose.
 //
 // It uses only what every runtime has (fetch, Blob, TextEncoder): the caller passes the
 // library's module and the devserver's address and token.
@@ -28,7 +30,7 @@ export interface ScenarioResult {
 
 const PART = 1024 * 1024;
 
-/** The fault rules the test installs before a run: one cut request per upload. */
+/** The fault rules the test installs before a run: one cut request per upload, one cut read. */
 export const CUTS = [
   {
     method: "PUT",
@@ -40,6 +42,12 @@ export const CUTS = [
     method: "PUT",
     path: "/api/documents/*/draft/files/large.bin/content/2",
     dropAfterRequestBytes: 50_000,
+    times: 1,
+  },
+  {
+    method: "GET",
+    path: "/api/documents/*/draft/files/large.bin/content",
+    dropAfterBytes: 700_000,
     times: 1,
   },
 ] as const;
@@ -127,17 +135,18 @@ export async function runScenario(lib: typeof Client, env: ScenarioEnv): Promise
     });
     log(`M ${m.checksum ?? "?"}`);
 
-    check(same(await readAll(await l.open()), small), "small.bin reads back as uploaded");
-    check(same(await readAll(await m.open()), large), "large.bin reads back as uploaded");
-    // The web-native reads, md5-verified: a Blob and a ReadableStream on every runtime.
-    const blob = await l.blob();
-    check(blob instanceof Blob, "blob() gives a Blob");
-    check(same(new Uint8Array(await blob.arrayBuffer()), small), "small.bin reads back as a Blob");
+    // The web-native reads, md5-verified: a Blob and a ReadableStream on every runtime. The
+    // first read of large.bin is cut mid-body (`CUTS`) and continues with a range.
     let streamed = 0;
     const web = await m.stream({ onProgress: (p) => (streamed = p.transferredBytes) });
     check(web instanceof ReadableStream, "stream() gives a web ReadableStream");
     check(same(await readWeb(web), large), "large.bin reads back through a web stream");
     check(streamed === large.byteLength, "stream() reports progress up to the size");
+    const blob = await l.blob();
+    check(blob instanceof Blob, "blob() gives a Blob");
+    check(same(new Uint8Array(await blob.arrayBuffer()), small), "small.bin reads back as a Blob");
+    check(same(await readAll(await l.open()), small), "small.bin reads back as uploaded");
+    check(same(await readAll(await m.open()), large), "large.bin reads back as uploaded");
 
     const record = await draft.publish();
     log(`published ${record.id}`);

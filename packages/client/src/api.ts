@@ -25,6 +25,7 @@ export {
   ChecksumMismatchError,
   ConfigError,
   ConflictError,
+  CorsRefusedError,
   DeadlineExceededError,
   GoneError,
   InternalServerError,

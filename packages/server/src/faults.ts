@@ -46,6 +46,11 @@ export interface FaultRule {
    */
   dropAfterRequestBytes?: number;
   /**
+   * Read the request body at most this many bytes per second: a slow uplink, so a client's upload
+   * progress can be watched moving while one request is sent.
+   */
+  requestBytesPerSecond?: number;
+  /**
    * Flip the bits of the response body's byte at this offset (headers untouched): a download
    * that arrives whole but corrupted, so checksum verification can be tested.
    */
@@ -106,6 +111,7 @@ const RULE_KEYS: readonly (keyof FaultRule)[] = [
   "hold",
   "dropAfterBytes",
   "dropAfterRequestBytes",
+  "requestBytesPerSecond",
   "corruptByteAt",
 ];
 
@@ -214,6 +220,11 @@ export function parseFaultRule(input: unknown): FaultRule {
     if (!isNonNegativeInteger(raw.dropAfterRequestBytes)) {
       problem("dropAfterRequestBytes", "Must be an integer >= 0.");
     } else rule.dropAfterRequestBytes = raw.dropAfterRequestBytes;
+  }
+  if (raw.requestBytesPerSecond !== undefined) {
+    if (!isNonNegativeInteger(raw.requestBytesPerSecond) || raw.requestBytesPerSecond < 1) {
+      problem("requestBytesPerSecond", "Must be an integer >= 1.");
+    } else rule.requestBytesPerSecond = raw.requestBytesPerSecond;
   }
   if (raw.corruptByteAt !== undefined) {
     if (!isNonNegativeInteger(raw.corruptByteAt)) {
@@ -482,6 +493,37 @@ export function truncateRequest(req: IncomingMessage, limit: number, onCut: () =
       if (head.length > 0) push(head);
       // Let the handler take the bytes it was given before the connection goes.
       setImmediate(() => req.socket.destroy());
+      return false;
+    },
+  });
+}
+
+/**
+ * Hands the request body to the handler at no more than `bytesPerSecond`: each chunk is held
+ * until its time, and the socket stays paused meanwhile (the parser pauses it when a push is
+ * refused), so the client's bytes wait in its own send buffer as on a slow link.
+ */
+export function throttleRequest(req: IncomingMessage, bytesPerSecond: number): void {
+  const push = req.push.bind(req) as (chunk: unknown, encoding?: BufferEncoding) => boolean;
+  const started = performance.now();
+  let seen = 0;
+  let queue = Promise.resolve();
+  Object.assign(req, {
+    push: (chunk: unknown, encoding?: BufferEncoding): boolean => {
+      if (chunk === null) {
+        queue = queue.then(() => {
+          push(null);
+        });
+        return false;
+      }
+      const buffer = chunkToBuffer(chunk, encoding);
+      seen += buffer.length;
+      const due = started + (seen / bytesPerSecond) * 1000;
+      queue = queue
+        .then(() => new Promise((resolve) => setTimeout(resolve, due - performance.now())))
+        .then(() => {
+          push(buffer);
+        });
       return false;
     },
   });

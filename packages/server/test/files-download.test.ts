@@ -301,6 +301,25 @@ describe("uploads cut mid-body (dropAfterRequestBytes)", () => {
     expect(commit.body.checksum).toBe(md5(data));
   });
 
+  test("requestBytesPerSecond reads an upload no faster than the rate, and keeps it whole", async () => {
+    const { files } = await filesDraft(server());
+    const data = bytes(300_000, 5);
+    await send("POST", files, { token: owner(), body: [{ key: "slow.bin", size: data.length }] });
+    server().faults.add({ method: "PUT", path: "/api/**/content", requestBytesPerSecond: 600_000 });
+    const started = performance.now();
+    expect((await putBytes(`${files}/slow.bin/content`, owner(), data)).status).toBe(200);
+    // 300 kB at 600 kB/s: half a second at least (a lower bound only; a loaded machine is slower).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+    const commit = await send("POST", `${files}/slow.bin/commit`, { token: owner() });
+    expect(commit.body.checksum).toBe(md5(data));
+    const rejected = await send("POST", `${server().url}/_devserver/faults`, {
+      headers: { Authorization: `Bearer ${server().tokens.admin}` },
+      body: { path: "/x", requestBytesPerSecond: 0 },
+    });
+    expect(rejected.status).toBe(400);
+    server().faults.clear();
+  });
+
   test("a part cut mid-body does not count; re-sent, the upload completes", async () => {
     const { files } = await filesDraft(server());
     const data = bytes(300_000, 4);

@@ -56,6 +56,8 @@ export const ErrorCodes = Object.freeze({
   Connection: "NRP_CONNECTION",
   /** The server did not answer within the per-attempt timeout ({@link APIConnectionTimeoutError}). */
   Timeout: "NRP_TIMEOUT",
+  /** In a browser: the server answered but does not allow the page's origin ({@link CorsRefusedError}). */
+  CorsRefused: "NRP_CORS_REFUSED",
   /** The caller aborted the call or closed the client ({@link APIUserAbortError}). */
   Aborted: "NRP_ABORTED",
   /** An upload stopped before the file was committed ({@link UploadError}). */
@@ -653,6 +655,15 @@ export class APIConnectionError extends NRPError {
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), method: this.method, url: this.url, causeCode: this.causeCode };
   }
+}
+
+/**
+ * In a browser: the repository is reachable but does not allow the page's origin (CORS), so the
+ * browser withheld its answer. Never retried, since no retry heals it: the repository's CORS
+ * configuration must list the origin named in the message.
+ */
+export class CorsRefusedError extends APIConnectionError {
+  static override readonly CODE: ErrorCode = ErrorCodes.CorsRefused;
 }
 
 /** The server did not answer within the per-attempt `timeout`. */

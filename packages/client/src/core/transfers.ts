@@ -82,7 +82,8 @@ export interface DownloadFileOptions extends SignalOptions {
 
 /**
  * Options of `NRPFile.stream` and `NRPFile.blob`: the content read into memory or a web stream
- * rather than a file, so no resume; aborting the `signal` cancels the request.
+ * rather than a file. A connection cut mid-body is continued within the client's retry count
+ * (with a range where the server takes them); aborting the `signal` cancels the request.
  */
 export interface ReadFileOptions extends SignalOptions {
   /** Called (throttled) with bytes received so far, and once at the end. */
@@ -240,10 +241,21 @@ export function planUpload(size: number | undefined, options: PlanUploadOptions)
   };
 }
 
-/** Where a resumed multipart upload stands: the parts the caller's journal says were acknowledged. */
+/**
+ * Where a resumed multipart upload stands: the parts the caller's journal says were acknowledged,
+ * and the layout they belong to. A plain JSON value, so a page can keep it (e.g. in
+ * `localStorage`) across a reload and pass it back as `resume` with the same file.
+ */
 export interface ResumeState {
   /** Part numbers (1-based) already acknowledged by the server. */
   completedParts: readonly number[];
+  /** The file's size when the parts were sent; informative (the server's entry is checked). */
+  size?: number | undefined;
+  /**
+   * The part size the parts were sent with; a resume without `partSize` (or `transfer`) in its
+   * options goes up in parts of this size, so they line up with those already on the server.
+   */
+  partSize?: number | undefined;
 }
 
 /**
@@ -284,8 +296,15 @@ export interface UploadOptions extends SignalOptions {
    */
   onPartDone?: ((part: UploadPart & { partSize: number }) => void) | undefined;
   /**
+   * Called with a fresh {@link ResumeState} of an M upload once its file is pending on the server
+   * and again after each acknowledged part: a JSON value to keep (e.g. in `localStorage`) and pass
+   * back as `resume` after the page or process is gone. A throw stops the upload.
+   */
+  onResumeState?: ((state: ResumeState) => void) | undefined;
+  /**
    * Continue an M upload: when the file is pending on the server with the same size and part size,
-   * only parts not listed are sent; otherwise the upload starts over. Needs a re-openable source.
+   * only parts not listed are sent; otherwise the upload starts over. Needs a re-openable source
+   * (a path, bytes or a `Blob`/`File`: the same file picked again after a reload).
    */
   resume?: ResumeState | undefined;
   /**

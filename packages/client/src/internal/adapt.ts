@@ -72,8 +72,8 @@ const COOLDOWN_WINDOWS = 10;
 
 /**
  * Chooses the number of requests in flight by hill climbing on measured throughput: after a
- * window at the current count it raises the count (doubling, or straight to what the idle share
- * of the event loop suggests) unless the event loop is busy; the raise is kept as soon as a
+ * window at the current count it raises the count to what the idle share of the event loop could
+ * carry (doubling where the runtime cannot tell) unless that is no more than now; the raise is kept as soon as a
  * window shows clearly more throughput or the next few do on average, and taken back otherwise. After a step back
  * (or a busy loop) it waits a while and tries again, so a link that changes is followed.
  *
@@ -165,18 +165,21 @@ export class ConcurrencyTuner {
       rate = Math.max(rate, mean);
     }
     if (this.#limit >= this.#max) return;
-    if (busy !== undefined && busy >= BUSY) {
-      this.#quietUntil = now + COOLDOWN_WINDOWS * this.#windowMs;
-      return;
+    // Where the runtime tells how busy the event loop is: up to the count its idle share could
+    // carry at this rate per request, and no raise when that is no more than now (the process
+    // is the limit). Elsewhere (browsers) doubling alone climbs.
+    let next = this.#limit * 2;
+    if (busy !== undefined) {
+      next = busy > 0 ? Math.floor((this.#limit * (BUSY - 0.1)) / busy) : this.#max;
+      if (busy >= BUSY || next <= this.#limit) {
+        this.#quietUntil = now + COOLDOWN_WINDOWS * this.#windowMs;
+        return;
+      }
     }
-    // Straight to the count the idle event loop could carry at this rate per request, at least
-    // double (busy is unknown in browsers, where doubling alone climbs).
-    const room =
-      busy !== undefined && busy > 0 ? Math.floor((this.#limit * (BUSY - 0.1)) / busy) : 0;
     this.#baseline = rate;
     this.#previous = this.#limit;
     this.#verified = [];
-    this.#set(Math.min(this.#max, Math.max(this.#limit * 2, room)), now + this.#windowMs);
+    this.#set(Math.min(this.#max, next), now + this.#windowMs);
   }
 
   #set(limit: number, quietUntil: number): void {

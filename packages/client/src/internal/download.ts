@@ -20,7 +20,7 @@ import type { HttpClient, ResponseHeaders, StreamingResponse } from "./http.js";
 import { ConcurrencyTuner } from "./adapt.js";
 import type { ResponseBody } from "./transport.js";
 import { runPool } from "./pool.js";
-import { isRetryableError } from "./retry.js";
+import { advertisesRanges, header, isBodyError, parseContentRange, strongEtag } from "./ranges.js";
 import { md5OfChecksum, ProgressTracker } from "./transfer.js";
 import type { DownloadFileOptions } from "../core/transfers.js";
 
@@ -75,19 +75,6 @@ interface PartState {
   ranges?: number[];
 }
 
-function header(headers: ResponseHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Whether a response advertises byte ranges (`Accept-Ranges: bytes`). */
-function advertisesRanges(headers: ResponseHeaders): boolean {
-  return (header(headers, "accept-ranges") ?? "")
-    .toLowerCase()
-    .split(/\s*,\s*/)
-    .includes("bytes");
-}
-
 /**
  * Origins whose content answered a range request with 206, per client: a server that has shown
  * range support in this client's lifetime is asked for ranges even where it does not advertise
@@ -111,25 +98,6 @@ function noteRanges(http: HttpClient, url: string): void {
   let origins = rangeOrigins.get(http);
   if (origins === undefined) rangeOrigins.set(http, (origins = new Set()));
   origins.add(originOf(url));
-}
-
-/** A strong ETag only: If-Range must not be sent with a weak one (RFC 9110 §13.1.5). */
-function strongEtag(headers: ResponseHeaders): string | undefined {
-  const etag = header(headers, "etag");
-  return etag && !etag.startsWith("W/") ? etag : undefined;
-}
-
-/** The start offset and total size of a `Content-Range: bytes a-b/total` header. */
-export function parseContentRange(
-  value: string | undefined,
-): { start: number; end: number; total: number | undefined } | undefined {
-  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? "");
-  if (!match) return undefined;
-  return {
-    start: Number(match[1]),
-    end: Number(match[2]),
-    total: match[3] === "*" ? undefined : Number(match[3]),
-  };
 }
 
 /** The temporary and state file paths for `target`. */
@@ -667,15 +635,6 @@ async function downloadStream(
   } finally {
     await closeTemp(NO_HASH, flusher, handle);
   }
-}
-
-function isBodyError(error: unknown): boolean {
-  if (isRetryableError(error)) return true;
-  const code = (error as { code?: unknown }).code;
-  return (
-    error instanceof Error &&
-    (typeof code !== "string" || code.startsWith("UND_ERR") || code.startsWith("E"))
-  );
 }
 
 async function downloadRanges(

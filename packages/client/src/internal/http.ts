@@ -5,6 +5,7 @@ import { createTransport } from "#platform";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
+  CorsRefusedError,
   APIError,
   APIUserAbortError,
   ConfigError,
@@ -19,6 +20,7 @@ import type { QueryValue } from "../core/query.js";
 import { redactSecrets, redactUrl } from "./redact.js";
 import { isRepeatablePost, parseRetryAfter, runWithRetry } from "./retry.js";
 import type { AttemptOutcome } from "./retry.js";
+import { CORS_REFUSED } from "./transport.js";
 import type {
   ResponseBody,
   ResponseHeaders,
@@ -64,6 +66,8 @@ export interface HttpRequestOptions {
   timeout?: number | undefined;
   /** Follow 301/302/303/307/308 (GET and HEAD only). @default true */
   followRedirects?: boolean | undefined;
+  /** Bytes of the body sent so far in this attempt, where the transport reports them. */
+  onUploadProgress?: ((sentBytes: number) => void) | undefined;
 }
 
 /** A response with its decoded body. */
@@ -232,6 +236,14 @@ export class HttpClient {
   /** How many times a failed attempt is retried; downloads use it for resumes mid-body too. */
   get retryCount(): number {
     return this.#options.retryCount;
+  }
+
+  /**
+   * Whether requests report their sent bytes through `onUploadProgress` (browsers); otherwise
+   * an upload counts bytes as its body stream is read.
+   */
+  get reportsUploadProgress(): boolean {
+    return this.#transport.reportsUploadProgress === true;
   }
 
   /** Resolves a path against the server URL; absolute URLs pass through. */
@@ -535,6 +547,7 @@ export class HttpClient {
         body,
         signal,
         timeoutMs,
+        onUploadProgress: options.onUploadProgress,
       });
     } catch (error) {
       throw this.#mapError(error, method, url, signal, options.signal, deadline);
@@ -616,6 +629,15 @@ export class HttpClient {
         `TLS certificate verification failed for ${where}: ${detail} (${code}). Pass verify: "<path to a PEM CA bundle>" to trust the server's CA, or verify: false for a development server.`,
         { method, url, causeCode: code, cause: error },
       );
+    }
+    if (code === CORS_REFUSED) {
+      // The browser platform's diagnosis (platform/browser.ts): its message names both origins.
+      return new CorsRefusedError(`${where} was refused: ${detail}`, {
+        method,
+        url,
+        causeCode: code,
+        cause: error,
+      });
     }
     if (code !== undefined && TIMEOUT_CODES.has(code)) {
       return new APIConnectionTimeoutError(`Timed out waiting for ${where}: ${detail}`, {

@@ -98,6 +98,8 @@ export class ProgressTracker {
   #bytes = 0;
   #partsDone = 0;
   #last = Number.NEGATIVE_INFINITY;
+  #lastBytes = -1;
+  #lastParts = -1;
 
   constructor(options: {
     onProgress?: ((p: TransferProgress) => void) | undefined;
@@ -141,7 +143,7 @@ export class ProgressTracker {
     this.#emit(false);
   }
 
-  /** Reports the final state, bypassing the throttle. */
+  /** Reports the final state, bypassing the throttle, unless it was the last one reported. */
   finish(): void {
     this.#emit(true);
   }
@@ -150,7 +152,11 @@ export class ProgressTracker {
     if (!this.#callback) return;
     const now = this.#now();
     if (!force && now - this.#last < this.#intervalMs) return;
+    const same = this.#bytes === this.#lastBytes && this.#partsDone === this.#lastParts;
+    if (force && same) return;
     this.#last = now;
+    this.#lastBytes = this.#bytes;
+    this.#lastParts = this.#partsDone;
     const progress: TransferProgress = {
       transferredBytes: this.#bytes,
       totalBytes: this.#total,

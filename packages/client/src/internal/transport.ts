@@ -4,6 +4,12 @@
 // Node, the platform's `fetch` on Deno, Bun and in browsers. Nothing else in the library asks
 // which runtime it is on.
 
+/**
+ * The `code` of a transport error that means the server answered but the browser withheld the
+ * answer from the page (CORS); the HTTP core turns it into a `CorsRefusedError`, never retried.
+ */
+export const CORS_REFUSED = "CORS_REFUSED";
+
 /** Response headers with lower-case names. */
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -20,6 +26,11 @@ export interface TransportRequest {
   readonly signal: AbortSignal;
   /** Longest wait for the response headers, and between two chunks of the body, in ms. */
   readonly timeoutMs: number;
+  /**
+   * Called with the bytes of the body sent so far in this attempt, as the platform reports them
+   * (only by a transport with `reportsUploadProgress`).
+   */
+  readonly onUploadProgress?: ((sentBytes: number) => void) | undefined;
 }
 
 /**
@@ -44,6 +55,11 @@ export interface TransportResponse {
 
 /** How connections are made; created once per client and closed with it. */
 export interface Transport {
+  /**
+   * The transport calls `onUploadProgress` as request bodies leave (browsers, whose fetch cannot
+   * tell); elsewhere the caller counts the bytes as its body stream is read.
+   */
+  readonly reportsUploadProgress?: boolean;
   request(request: TransportRequest): Promise<TransportResponse>;
   close(): Promise<void>;
 }

@@ -143,6 +143,38 @@ export function* partsToSend(plan: PartPlan, skip: ReadonlySet<number>): Generat
   }
 }
 
+/**
+ * The progress of one request body: counted as its stream is read, or, where the transport
+ * reports the bytes that really left (`reportsUploadProgress`, browsers), from those reports.
+ */
+function bodyProgress(
+  tracker: ProgressTracker,
+  part: number,
+  reported: boolean,
+): {
+  restart: () => void;
+  read: (n: number) => void;
+  sent: ((bytes: number) => void) | undefined;
+} {
+  let sent = 0;
+  return {
+    restart: () => {
+      tracker.restart(part);
+      sent = 0;
+    },
+    read: (n) => {
+      if (!reported) tracker.add(part, n);
+    },
+    sent: reported
+      ? (bytes) => {
+          if (bytes <= sent) return;
+          tracker.add(part, bytes - sent);
+          sent = bytes;
+        }
+      : undefined,
+  };
+}
+
 /** Options of {@link runParts}. */
 export interface RunPartsOptions {
   key: string;
@@ -298,6 +330,7 @@ export class Upload<F extends UploadedFile> {
       }
     }
     file ??= this.#host.track(this.#entry ?? (await this.#init()));
+    if (plan) this.#reportState(plan, skip);
 
     let md5: Promise<string> | undefined;
     try {
@@ -413,14 +446,16 @@ export class Upload<F extends UploadedFile> {
       const bytes = await readAll(src.open(0, src.size), src.size);
       const digest = createHash("md5").update(bytes).digest("hex");
       headers["content-md5"] = contentMd5(digest);
+      const sending = bodyProgress(tracker, 0, this.#host.http.reportsUploadProgress);
       await this.#host.http.json({
         method: "PUT",
         url,
         headers,
         body: bytes,
         signal: options.signal,
+        onUploadProgress: sending.sent,
       });
-      tracker.add(0, bytes.length);
+      sending.read(bytes.length);
       tracker.finish();
       return digest;
     }
@@ -438,15 +473,11 @@ export class Upload<F extends UploadedFile> {
     // back behind the request, in a worker thread, cost more CPU and ~12 MiB more peak RSS for
     // no gain in wall time (256 MiB over HTTPS on two cores shared with the server).
     let hash = createHash("md5");
+    const progress = bodyProgress(tracker, 0, this.#host.http.reportsUploadProgress);
     const body = (): AsyncIterable<Uint8Array> => {
-      tracker.restart(0);
+      progress.restart();
       hash = createHash("md5");
-      return through(
-        src.open(0, src.size),
-        new HashingTap(hash, (n) => {
-          tracker.add(0, n);
-        }),
-      );
+      return through(src.open(0, src.size), new HashingTap(hash, progress.read));
     };
     try {
       await this.#host.http.json({
@@ -457,6 +488,7 @@ export class Upload<F extends UploadedFile> {
         // is sent once.
         body: src.retryable ? body : body(),
         signal: options.signal,
+        onUploadProgress: progress.sent,
       });
     } catch (error) {
       throw src.retryable ? error : oneShotFailure(error, file.key);
@@ -544,11 +576,13 @@ export class Upload<F extends UploadedFile> {
           acknowledged.add(part.part);
           advance();
           options.onPartDone?.({ ...part, partSize: plan.partSize });
+          this.#reportState(plan, acknowledged);
         },
         send: async (part, partSignal) => {
           const length = part.end - part.start;
+          const progress = bodyProgress(tracker, part.part, http.reportsUploadProgress);
           const count = (n: number): void => {
-            tracker.add(part.part, n);
+            progress.read(n);
             tuner?.add(n);
           };
           const request = http.json({
@@ -561,10 +595,11 @@ export class Upload<F extends UploadedFile> {
             body: oneShotHash
               ? through(src.open(part.start, part.end), new HashingTap(oneShotHash, count))
               : () => {
-                  tracker.restart(part.part);
+                  progress.restart();
                   return through(src.open(part.start, part.end), new CountingTap(count));
                 },
             signal: partSignal,
+            onUploadProgress: progress.sent,
           });
           try {
             await request;
@@ -595,6 +630,15 @@ export class Upload<F extends UploadedFile> {
     } finally {
       await trailing?.close();
     }
+  }
+
+  /** Hands the caller a JSON-ready snapshot of the acknowledged parts (`onResumeState`). */
+  #reportState(plan: PartPlan, acknowledged: ReadonlySet<number>): void {
+    this.#options.onResumeState?.({
+      completedParts: [...acknowledged].sort((a, b) => a - b),
+      size: plan.size,
+      partSize: plan.partSize,
+    });
   }
 
   /** `POST links.commit`; a retried commit that finds the file already committed is success. */

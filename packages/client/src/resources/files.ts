@@ -237,7 +237,9 @@ export class NRPFile {
    * {@link NRPFile.open} the bytes are checked. The stream reads as it is pulled (constant
    * memory); its last chunk is held back until the md5 matches, and a mismatch errors the stream
    * with {@link ChecksumMismatchError} instead of ending it. Cancelling the stream or aborting the
-   * `signal` stops the request. No resume: use {@link NRPFile.download} for a file on disk.
+   * `signal` stops the request. A connection cut mid-body is continued within the client's
+   * retry count: from the bytes already passed on with `Range` + `If-Range` where the server takes
+   * ranges, else by reading the content again and skipping what the stream already gave.
    *
    * @throws {@link NRPError} (code `NRP_FILE_NOT_COMMITTED`) for a file whose upload is pending, or
    * the HTTP core's typed errors when the request is refused (before the stream is returned).
@@ -642,8 +644,9 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const src = await toUploadSource(source, { size: options.size });
     const repo = await ctx.info.repository({ signal: options.signal });
     const plan = planUpload(src.size, {
-      transfer: options.transfer,
-      partSize: options.partSize,
+      // A resume state from `onResumeState` names the layout its parts were sent with.
+      transfer: options.transfer ?? (options.resume?.partSize === undefined ? undefined : "M"),
+      partSize: options.partSize ?? options.resume?.partSize,
       offered: repo.transfers,
     });
     if (options.resume && !src.retryable) {

@@ -20,6 +20,7 @@ import type {
   NRPFile,
   NRPInvenioClient,
   NRPRecordFiles,
+  ResumeState,
   RetryEvent,
   TransferProgress,
   UploadSource,
@@ -441,6 +442,43 @@ describe("multipart robustness", () => {
     expect(other).toBeInstanceOf(ChecksumMismatchError);
     await files.refresh();
     expect(files.get("m.bin")?.checksum).toBe(md5(bytes));
+  });
+
+  it("onResumeState hands out JSON states that resume with the part size they name", async () => {
+    const { server, files, filesPath } = await setup();
+    const bytes = data(5 * PART + 11);
+    server.faults.add({ method: "PUT", path: `${filesPath}/j.bin/content/3`, status: 400 });
+    // What a page keeps in localStorage: only strings survive a reload.
+    const kept: string[] = [];
+    const failed = await files
+      .create("j.bin", {}, new Blob([bytes]), {
+        transfer: "M",
+        partSize: PART,
+        concurrency: 1,
+        keepPendingOnFailure: true,
+        onResumeState: (state) => kept.push(JSON.stringify(state)),
+      })
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ pendingKept: true, completedParts: [1, 2] });
+    expect(kept.map((k) => JSON.parse(k) as unknown)).toEqual([
+      { completedParts: [], size: bytes.length, partSize: PART },
+      { completedParts: [1], size: bytes.length, partSize: PART },
+      { completedParts: [1, 2], size: bytes.length, partSize: PART },
+    ]);
+    server.requestLog.length = 0;
+    // No transfer or part size given: the state's layout is used (the default would be L).
+    const resumed: unknown[] = [];
+    const file = await files.create("j.bin", {}, new Blob([bytes]), {
+      resume: JSON.parse(kept.at(-1) ?? "{}") as ResumeState,
+      onResumeState: (state) => resumed.push(state),
+    });
+    expect(file.checksum).toBe(md5(bytes));
+    expect(puts(server, `${filesPath}/j.bin/content/`).sort()).toEqual(
+      [3, 4, 5, 6].map((p) => `${filesPath}/j.bin/content/${p}`),
+    );
+    expect(server.requestLog.some((e) => e.method === "DELETE")).toBe(false);
+    expect(resumed[0]).toEqual({ completedParts: [1, 2], size: bytes.length, partSize: PART });
+    expect(resumed.at(-1)).toMatchObject({ completedParts: [1, 2, 3, 4, 5, 6] });
   });
 
   it("a resume that does not fit the pending file (other part size or size) starts over", async () => {

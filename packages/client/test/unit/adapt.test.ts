@@ -37,13 +37,23 @@ describe("ConcurrencyTuner", () => {
     const { tuner, limits } = simulate(
       { initial: 1, max: 16 },
       (n) => 25 * n,
-      (n) => 0.05 * n,
+      (n) => 0.02 * n,
     );
     // Straight to what the idle loop can carry, then to the cap.
     expect(limits[0]).toBe(1);
     expect(limits.at(-1)).toBe(16);
     expect(limits.length).toBeLessThanOrEqual(4);
     expect(tuner.settled).toBe(true);
+  });
+
+  it("does not raise when the idle share of the event loop could carry no more requests", () => {
+    // 4 requests keep the loop 70% busy: a fifth would not fit.
+    const { limits } = simulate(
+      { initial: 4, max: 16 },
+      () => 100,
+      () => 0.7,
+    );
+    expect(limits).toEqual([4]);
   });
 
   it("stays at one connection when the event loop is already busy", () => {
@@ -81,7 +91,7 @@ describe("ConcurrencyTuner", () => {
         window = Math.floor(now / 100);
         return n === 4 ? 40 : 40 * [1.15, 0.85, 1][window % 3]!;
       },
-      () => 0.5,
+      () => 0.35,
       120,
     );
     expect(limits).toEqual([4, 8, 4]);

@@ -28,7 +28,8 @@ import {
 import { chooseTransfer, planParts } from "../../src/core/transfers.js";
 import type { TransferProgress } from "../../src/core/transfers.js";
 import { contentMd5, md5OfChecksum, ProgressTracker } from "../../src/internal/transfer.js";
-import { drain, parseContentRange, tempPaths } from "../../src/internal/download.js";
+import { drain, tempPaths } from "../../src/internal/download.js";
+import { parseContentRange } from "../../src/internal/ranges.js";
 import { partRange, partsToSend, runParts } from "../../src/internal/upload.js";
 
 const dirs: string[] = [];
@@ -322,6 +323,29 @@ describe("progress", () => {
       partsTotal: 3,
     });
     expect(seen.every((p) => p.transferredBytes <= 30)).toBe(true);
+  });
+
+  it("finish() does not repeat the state it last reported", () => {
+    let now = 0;
+    const seen: number[] = [];
+    const t = new ProgressTracker({
+      onProgress: (p) => seen.push(p.transferredBytes),
+      totalBytes: 20,
+      intervalMs: 100,
+      now: () => now,
+    });
+    t.add(0, 10);
+    now = 200;
+    t.add(0, 10);
+    t.finish();
+    expect(seen).toEqual([10, 20]);
+    // An empty transfer still reports its end once.
+    const empty: number[] = [];
+    new ProgressTracker({
+      onProgress: (p) => empty.push(p.transferredBytes),
+      totalBytes: 0,
+    }).finish();
+    expect(empty).toEqual([0]);
   });
 });
 

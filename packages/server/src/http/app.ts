@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   corruptResponse,
   sendFaultResponse,
+  throttleRequest,
   truncateRequest,
   truncateResponse,
   type Faults,
@@ -209,6 +210,9 @@ export function createRequestListener(
           logged.dropped = true;
         });
         if (rule.dropAfterRequestBytes === 0) return;
+      }
+      if (rule.requestBytesPerSecond !== undefined) {
+        throttleRequest(req, rule.requestBytesPerSecond);
       }
       if (rule.status !== undefined) {
         sendFaultResponse(res, { ...rule, status: rule.status });

@@ -28,6 +28,18 @@ export interface FetchFlavour {
   readonly bufferBodies: boolean;
   /** Named in the errors about options this runtime cannot honour. */
   readonly runtime: string;
+  /**
+   * Looks again at a request that failed with a bare `TypeError` and returns the error to report
+   * instead, or `undefined` for a network failure: browsers tell CORS refusals this way.
+   */
+  readonly diagnose?: ((url: URL, signal: AbortSignal) => Promise<Error | undefined>) | undefined;
+  /**
+   * Sends a request whose body is whole in memory and reports its bytes as they leave (fetch
+   * cannot): browsers do it with XMLHttpRequest. `onProgress` also keeps the request alive.
+   */
+  readonly sendWithProgress?:
+    | ((url: URL, init: RequestInit, onProgress: (sentBytes: number) => void) => Promise<Response>)
+    | undefined;
   /** Wraps a fetch body; {@link WebBody} unless the runtime prefers another form. */
   readonly body?: ((stream: ReadableStream<Uint8Array> | null) => ResponseBody) | undefined;
 }
@@ -157,12 +169,16 @@ export function createFetchTransport(
     );
   }
   const closed = new AbortController();
+  const { sendWithProgress } = flavour;
   return {
+    reportsUploadProgress: sendWithProgress !== undefined,
     async request(req: TransportRequest): Promise<TransportResponse> {
       const timer = new AbortController();
-      const timeout = setTimeout(() => {
-        timer.abort(new HeadersTimeoutError(`no response headers within ${req.timeoutMs} ms`));
-      }, req.timeoutMs);
+      const arm = (): ReturnType<typeof setTimeout> =>
+        setTimeout(() => {
+          timer.abort(new HeadersTimeoutError(`no response headers within ${req.timeoutMs} ms`));
+        }, req.timeoutMs);
+      let timeout = arm();
       try {
         const init: RequestInit & { duplex?: "half" } = {
           method: req.method,
@@ -171,7 +187,16 @@ export function createFetchTransport(
           signal: AbortSignal.any([req.signal, timer.signal, closed.signal]),
           ...(await requestBody(req.body, flavour)),
         };
-        const res = await fetch(req.url, init);
+        const { onUploadProgress } = req;
+        const res =
+          sendWithProgress && onUploadProgress && init.body !== undefined && !init.duplex
+            ? await sendWithProgress(req.url, init, (sent) => {
+                // Bytes leaving count as an answer: the wait for headers starts again.
+                clearTimeout(timeout);
+                timeout = arm();
+                onUploadProgress(sent);
+              })
+            : await fetch(req.url, init);
         return {
           statusCode: res.status,
           headers: headersOf(res),
@@ -179,7 +204,11 @@ export function createFetchTransport(
         };
       } catch (error) {
         if (timer.signal.aborted) throw timer.signal.reason as Error;
-        throw networkError(error);
+        const diagnosed =
+          error instanceof TypeError && flavour.diagnose && !req.signal.aborted
+            ? await flavour.diagnose(req.url, AbortSignal.any([req.signal, closed.signal]))
+            : undefined;
+        throw diagnosed ?? networkError(error);
       } finally {
         clearTimeout(timeout);
       }
