@@ -446,14 +446,16 @@ export class Upload<F extends UploadedFile> {
       const bytes = await readAll(src.open(0, src.size), src.size);
       const digest = createHash("md5").update(bytes).digest("hex");
       headers["content-md5"] = contentMd5(digest);
+      const sending = bodyProgress(tracker, 0, this.#host.http.reportsUploadProgress);
       await this.#host.http.json({
         method: "PUT",
         url,
         headers,
         body: bytes,
         signal: options.signal,
+        onUploadProgress: sending.sent,
       });
-      tracker.add(0, bytes.length);
+      sending.read(bytes.length);
       tracker.finish();
       return digest;
     }
