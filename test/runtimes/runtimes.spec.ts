@@ -241,42 +241,94 @@ describe("the shared scenario", () => {
   });
 
   test("runs in headless Chromium from another origin, through the browser entry", async () => {
-    const executablePath = required("NRP_CHROMIUM");
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-    try {
-      const context = await browser.newContext();
-      const tab = await context.newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => {
-        errors.push(e.message);
-      });
-      armCuts();
-      const query = new URLSearchParams({ server: server.url, token: server.tokens.owner });
-      await tab.goto(`${pageOrigin}/?${query.toString()}`);
-      await tab.waitForFunction(
-        () => {
-          const s = (globalThis as { scenario?: { result?: unknown; error?: unknown } }).scenario;
-          return s?.result !== undefined || s?.error !== undefined;
-        },
-        undefined,
-        { timeout: 90_000 },
-      );
-      const state = (await tab.evaluate(() => (globalThis as { scenario?: unknown }).scenario)) as {
-        result?: ScenarioResult;
-        error?: string;
-        lines: string[];
+    // Every Worker the page starts is counted, with the md5 digests it answers.
+    const { result, page: seen } = await scenarioInChromium(() => {
+      type Reply = { data?: { type?: string; hex?: string } };
+      const scope = globalThis as unknown as {
+        Worker: new (url: string | URL, options?: unknown) => EventTarget;
+        md5Seen: { workers: number; digests: string[] };
       };
-      expect(errors).toEqual([]);
-      expect(state.error, state.lines.join("\n")).toBeUndefined();
-      // The page's origin differs from the devserver's: every call went through CORS.
-      expect(new URL(server.url).origin).not.toBe(pageOrigin);
-      checkRun(state.result as ScenarioResult, "browser");
-    } finally {
-      await browser.close();
-    }
+      const seen = { workers: 0, digests: [] as string[] };
+      scope.md5Seen = seen;
+      const Original = scope.Worker;
+      scope.Worker = class extends Original {
+        constructor(url: string | URL, options?: unknown) {
+          super(url, options);
+          seen.workers++;
+          this.addEventListener("message", (event) => {
+            const { data } = event as Reply;
+            if (data?.type === "digest" && data.hex !== undefined) seen.digests.push(data.hex);
+          });
+        }
+      };
+    });
+    checkRun(result, "browser");
+    // large.bin (over 1 MiB) was hashed in Web Workers: its upload from the Blob and its read
+    // through stream(), each digest equal to the server's checksum; small.bin on the page.
+    const large = result.files.find((f) => f.key === "large.bin")?.checksum ?? "";
+    const small = result.files.find((f) => f.key === "small.bin")?.checksum ?? "";
+    const md5Seen = seen as { workers: number; digests: string[] };
+    expect(md5Seen.workers).toBeGreaterThanOrEqual(2);
+    expect(md5Seen.digests.filter((hex) => `md5:${hex}` === large).length).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(md5Seen.digests.map((hex) => `md5:${hex}`)).not.toContain(small);
+  });
+
+  test("hashes on the page's thread in Chromium where there is no Worker", async () => {
+    const { result, page: seen } = await scenarioInChromium(() => {
+      (globalThis as unknown as { Worker?: unknown }).Worker = undefined;
+      (globalThis as unknown as { md5Seen: unknown }).md5Seen = { workers: 0, digests: [] };
+    });
+    checkRun(result, "browser");
+    expect(seen).toEqual({ workers: 0, digests: [] });
   });
 });
+
+/**
+ * Runs the scenario page in headless Chromium after `init` ran in the page, and returns its
+ * result with what `init` left in `globalThis.md5Seen`.
+ */
+async function scenarioInChromium(
+  init: () => void,
+): Promise<{ result: ScenarioResult; page: unknown }> {
+  const executablePath = required("NRP_CHROMIUM");
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  try {
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.addInitScript(init);
+    const errors: string[] = [];
+    tab.on("pageerror", (e) => {
+      errors.push(e.message);
+    });
+    armCuts();
+    const query = new URLSearchParams({ server: server.url, token: server.tokens.owner });
+    await tab.goto(`${pageOrigin}/?${query.toString()}`);
+    await tab.waitForFunction(
+      () => {
+        const s = (globalThis as { scenario?: { result?: unknown; error?: unknown } }).scenario;
+        return s?.result !== undefined || s?.error !== undefined;
+      },
+      undefined,
+      { timeout: 90_000 },
+    );
+    const state = (await tab.evaluate(() => (globalThis as { scenario?: unknown }).scenario)) as {
+      result?: ScenarioResult;
+      error?: string;
+      lines: string[];
+    };
+    expect(errors).toEqual([]);
+    expect(state.error, state.lines.join("\n")).toBeUndefined();
+    // The page's origin differs from the devserver's: every call went through CORS.
+    expect(new URL(server.url).origin).not.toBe(pageOrigin);
+    const seen = await tab.evaluate(() => (globalThis as { md5Seen?: unknown }).md5Seen);
+    return { result: state.result as ScenarioResult, page: seen };
+  } finally {
+    await browser.close();
+  }
+}
 
 describe("the README's browser snippet", () => {
   test("deposits the picked files and publishes, in Chromium", async () => {

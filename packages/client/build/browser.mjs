@@ -1,7 +1,9 @@
 // Builds the browser entry (`dist/browser.bundle.js`): the compiled library from `dist/`, its
 // `#platform` import resolved with the `browser` condition (fetch, web streams, no disk), and
 // `node:crypto` replaced by an md5 from hash-wasm (Web Crypto has no md5). No other Node module
-// may reach it: the build fails naming the importer. Run after `tsc -b`.
+// may reach it: the build fails naming the importer. The md5 Web Worker
+// (build/browser-shims/md5-worker.js with hash-wasm) is bundled first and goes in as a string,
+// which the page starts from a Blob URL. Run after `tsc -b`.
 //
 //   node build/browser.mjs [--metafile <file>]
 
@@ -38,6 +40,32 @@ const nodeShims = {
   },
 };
 
+/** The md5 worker's script, minified, as one string. */
+const worker = await build({
+  absWorkingDir: root,
+  entryPoints: [join(shims, "md5-worker.js")],
+  bundle: true,
+  write: false,
+  minify: true,
+  format: "iife",
+  platform: "browser",
+  target: "es2022",
+  legalComments: "none",
+  logLevel: "warning",
+});
+const workerSource = worker.outputFiles[0]?.text ?? "";
+
+/** Replaces the empty `md5-worker-source.js` of the compiled library with the worker's script. */
+const md5Worker = {
+  name: "md5-worker",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]internal[\\/]platform[\\/]md5-worker-source\.js$/ }, () => ({
+      contents: `export const MD5_WORKER_SOURCE = ${JSON.stringify(workerSource)};`,
+      loader: "js",
+    }));
+  },
+};
+
 const args = process.argv.slice(2);
 const metaIndex = args.indexOf("--metafile");
 
@@ -51,7 +79,7 @@ const result = await build({
   target: "es2022",
   conditions: ["browser"],
   mainFields: ["browser", "module", "main"],
-  plugins: [nodeShims],
+  plugins: [nodeShims, md5Worker],
   define: { global: "globalThis" },
   sourcemap: true,
   legalComments: "linked",

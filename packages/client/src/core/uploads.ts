@@ -28,6 +28,11 @@ export interface UploadSource {
    */
   readonly path?: string | undefined;
   /**
+   * The `Blob` the bytes come from, when there is one: in a browser its md5 can then be computed
+   * in a Web Worker reading the Blob itself, off the page's thread.
+   */
+  readonly blob?: Blob | undefined;
+  /**
    * A new stream of bytes `[start, end)`; `end` defaults to the size (or the stream's end). Any
    * async iterable of bytes: a Node `Readable` is one, and so are the library's own sources.
    */
@@ -119,6 +124,7 @@ export function fromBlob(blob: Blob, name?: string): UploadSource {
     size,
     name: fileName,
     retryable: true,
+    blob,
     open(start = 0, end = size) {
       checkRange(size, start, end);
       if (end === start) return noBytes();

@@ -4,7 +4,7 @@
 // never sees the end of content that turns out to be wrong. Web streams and `Blob` are built
 // from the same chunks on every runtime (Node, Deno, Bun, browsers).
 
-import { createHash } from "node:crypto";
+import { openMd5 } from "#platform";
 import { APIUserAbortError, ChecksumMismatchError, ErrorCodes, NRPError } from "../core/errors.js";
 import type { ReadFileOptions } from "../core/transfers.js";
 import type { HttpClient, StreamingResponse } from "./http.js";
@@ -68,7 +68,8 @@ async function* checkedChunks(
   const { signal } = options;
   const expected = options.verify === false ? undefined : md5OfChecksum(file.checksum);
   const progress = new ProgressTracker({ onProgress: options.onProgress, totalBytes: file.size });
-  let hash = expected === undefined ? undefined : createHash("md5");
+  // In a browser a large read is hashed in a Web Worker (each chunk copied over); elsewhere here.
+  let hash = expected === undefined ? undefined : await openMd5(file.size);
   let held: Uint8Array | undefined;
   let res = first;
   // Bytes hashed and handed on (the held chunk included), and bytes of a whole answer to skip.
@@ -78,66 +79,72 @@ async function* checkedChunks(
   let ranges = advertisesRanges(res.headers);
   let resumes = 0;
   try {
-    for (;;) {
-      try {
-        for await (const received of res.body as AsyncIterable<Uint8Array>) {
-          signal?.throwIfAborted();
-          let chunk = received;
-          if (skip > 0) {
-            const n = Math.min(skip, chunk.byteLength);
-            hash?.update(chunk.subarray(0, n));
-            skip -= n;
-            chunk = chunk.subarray(n);
-            if (chunk.byteLength === 0) continue;
+    try {
+      for (;;) {
+        try {
+          for await (const received of res.body as AsyncIterable<Uint8Array>) {
+            signal?.throwIfAborted();
+            let chunk = received;
+            if (skip > 0) {
+              const n = Math.min(skip, chunk.byteLength);
+              await hash?.update(chunk.subarray(0, n));
+              skip -= n;
+              chunk = chunk.subarray(n);
+              if (chunk.byteLength === 0) continue;
+            }
+            await hash?.update(chunk);
+            passed += chunk.byteLength;
+            progress.add(0, chunk.byteLength);
+            if (held !== undefined) yield held;
+            held = chunk;
           }
-          hash?.update(chunk);
-          passed += chunk.byteLength;
-          progress.add(0, chunk.byteLength);
-          if (held !== undefined) yield held;
-          held = chunk;
+          if (skip > 0) throw new Error(`the content ended ${skip} bytes short of what was read`);
+          break;
+        } catch (error) {
+          if (!res.body.destroyed) res.body.destroy();
+          if (signal?.aborted) throw abortError(signal, file.key);
+          if (resumes >= http.retryCount || !isBodyError(error)) throw error;
+          resumes++;
         }
-        if (skip > 0) throw new Error(`the content ended ${skip} bytes short of what was read`);
-        break;
-      } catch (error) {
-        if (!res.body.destroyed) res.body.destroy();
-        if (signal?.aborted) throw abortError(signal, file.key);
-        if (resumes >= http.retryCount || !isBodyError(error)) throw error;
-        resumes++;
-      }
-      const from =
-        ranges && etag !== undefined && passed > 0 ? { offset: passed, etag } : undefined;
-      res = await get(http, file, signal, from);
-      if (from && res.status === 206) {
-        if (parseContentRange(header(res.headers, "content-range"))?.start !== passed) {
-          res.body.destroy();
-          throw new NRPError(
-            `The server answered a request for bytes ${passed}- of ${file.key} with ${header(res.headers, "content-range") ?? "no Content-Range"}.`,
-            { code: ErrorCodes.InvalidResponse },
-          );
+        const from =
+          ranges && etag !== undefined && passed > 0 ? { offset: passed, etag } : undefined;
+        res = await get(http, file, signal, from);
+        if (from && res.status === 206) {
+          if (parseContentRange(header(res.headers, "content-range"))?.start !== passed) {
+            res.body.destroy();
+            throw new NRPError(
+              `The server answered a request for bytes ${passed}- of ${file.key} with ${header(res.headers, "content-range") ?? "no Content-Range"}.`,
+              { code: ErrorCodes.InvalidResponse },
+            );
+          }
+          continue;
         }
-        continue;
+        // The whole content again (no ranges, or other content under If-Range): the md5 starts
+        // over and the bytes the reader already has are skipped.
+        hash?.close();
+        hash = expected === undefined ? undefined : await openMd5(file.size);
+        skip = passed;
+        etag = strongEtag(res.headers);
+        ranges = advertisesRanges(res.headers);
       }
-      // The whole content again (no ranges, or other content under If-Range): the md5 starts
-      // over and the bytes the reader already has are skipped.
-      hash = expected === undefined ? undefined : createHash("md5");
-      skip = passed;
-      etag = strongEtag(res.headers);
-      ranges = advertisesRanges(res.headers);
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
     }
+    if (hash !== undefined && expected !== undefined) {
+      const actual = await hash.digest();
+      if (actual !== expected) {
+        throw new ChecksumMismatchError(
+          `The content of ${file.key} does not match its checksum (expected md5:${expected}, got md5:${actual}).`,
+          { key: file.key, expected: `md5:${expected}`, actual: `md5:${actual}` },
+        );
+      }
+    }
+    progress.finish();
+    if (held !== undefined) yield held;
   } finally {
-    if (!res.body.destroyed) res.body.destroy();
+    // The worker hashing a large read in a browser stops with the read.
+    hash?.close();
   }
-  if (hash !== undefined && expected !== undefined) {
-    const actual = hash.digest("hex");
-    if (actual !== expected) {
-      throw new ChecksumMismatchError(
-        `The content of ${file.key} does not match its checksum (expected md5:${expected}, got md5:${actual}).`,
-        { key: file.key, expected: `md5:${expected}`, actual: `md5:${actual}` },
-      );
-    }
-  }
-  progress.finish();
-  if (held !== undefined) yield held;
 }
 
 /**

@@ -10,3 +10,5 @@ export {
   localFileMatches,
   openPath,
 } from "../disk.js";
+/** md5 of streamed reads: native, on this thread. */
+export { openMd5 } from "../md5.js";

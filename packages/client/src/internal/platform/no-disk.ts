@@ -5,8 +5,8 @@ import { ConfigError, ErrorCodes, NRPError } from "../../core/errors.js";
 import type { FromConfigOptions } from "../../core/from-config.js";
 import type { UploadSource } from "../../core/uploads.js";
 
-/** Uploads hash from the source's stream (there is no file to hand to a worker thread). */
-export { streamByteSource as byteSource } from "../byte-source.js";
+/** Uploads hash a large Blob in a Web Worker, anything else from the source's stream. */
+export { byteSource, openMd5 } from "./md5-web.js";
 
 function noPaths(what: string): Promise<never> {
   return Promise.reject(
