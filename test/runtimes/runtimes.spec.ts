@@ -40,8 +40,15 @@ const TYPES: Record<string, string> = {
   ".css": "text/css",
 };
 
+/** A file the page server serves: its type, extra headers, and its body. */
+interface PageFile {
+  type: string;
+  headers?: Record<string, string>;
+  body: () => Promise<Buffer | string>;
+}
+
 /** A file of the built example page, served under /example/. */
-function exampleFile(path: string): { type: string; body: () => Promise<Buffer> } | undefined {
+function exampleFile(path: string): PageFile | undefined {
   const rel = path.slice("/example/".length) || "index.html";
   if (rel.includes("..")) return undefined;
   const type = TYPES[rel.slice(rel.lastIndexOf("."))] ?? "application/octet-stream";
@@ -54,9 +61,7 @@ let pageOrigin: string;
 let readmeSnippet = "";
 
 /** Serves the test page and the browser bundles from another origin than the devserver. */
-async function startPageServer(
-  files: Record<string, { type: string; body: () => Promise<Buffer | string> }>,
-): Promise<Server> {
+async function startPageServer(files: Record<string, PageFile>): Promise<Server> {
   const s = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const file = files[path] ?? (path.startsWith("/example/") ? exampleFile(path) : undefined);
@@ -66,7 +71,13 @@ async function startPageServer(
     }
     file.body().then(
       (body) =>
-        res.writeHead(200, { "content-type": file.type, "cache-control": "no-store" }).end(body),
+        res
+          .writeHead(200, {
+            "content-type": file.type,
+            "cache-control": "no-store",
+            ...file.headers,
+          })
+          .end(body),
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
   });
@@ -95,6 +106,12 @@ beforeAll(async () => {
 <script type="module" src="/scenario.js"></script></head><body>scenario</body></html>`;
   page = await startPageServer({
     "/": { type: "text/html", body: () => Promise.resolve(html) },
+    // The same page where no worker may start.
+    "/no-workers.html": {
+      type: "text/html",
+      headers: { "content-security-policy": "worker-src 'none'" },
+      body: () => Promise.resolve(html),
+    },
     "/scenario.js": { type: "text/javascript", body: () => Promise.resolve(scenarioJs) },
     "/readme.html": {
       type: "text/html",
@@ -242,26 +259,7 @@ describe("the shared scenario", () => {
 
   test("runs in headless Chromium from another origin, through the browser entry", async () => {
     // Every Worker the page starts is counted, with the md5 digests it answers.
-    const { result, page: seen } = await scenarioInChromium(() => {
-      type Reply = { data?: { type?: string; hex?: string } };
-      const scope = globalThis as unknown as {
-        Worker: new (url: string | URL, options?: unknown) => EventTarget;
-        md5Seen: { workers: number; digests: string[] };
-      };
-      const seen = { workers: 0, digests: [] as string[] };
-      scope.md5Seen = seen;
-      const Original = scope.Worker;
-      scope.Worker = class extends Original {
-        constructor(url: string | URL, options?: unknown) {
-          super(url, options);
-          seen.workers++;
-          this.addEventListener("message", (event) => {
-            const { data } = event as Reply;
-            if (data?.type === "digest" && data.hex !== undefined) seen.digests.push(data.hex);
-          });
-        }
-      };
-    });
+    const { result, page: seen } = await scenarioInChromium(countWorkers);
     checkRun(result, "browser");
     // large.bin (over 1 MiB) was hashed in Web Workers: its upload from the Blob and its read
     // through stream(), each digest equal to the server's checksum; small.bin on the page.
@@ -283,7 +281,36 @@ describe("the shared scenario", () => {
     checkRun(result, "browser");
     expect(seen).toEqual({ workers: 0, digests: [] });
   });
+
+  test("hashes on the page's thread in Chromium where a CSP refuses workers", async () => {
+    const { result, page: seen } = await scenarioInChromium(countWorkers, "/no-workers.html");
+    checkRun(result, "browser");
+    // One worker was tried, refused, and not tried again for the later transfers.
+    expect(seen).toEqual({ workers: 1, digests: [] });
+  });
 });
+
+/** Counts, in the page, every Worker started and the md5 digests workers answer (`md5Seen`). */
+function countWorkers(): void {
+  type Reply = { data?: { type?: string; hex?: string } };
+  const scope = globalThis as unknown as {
+    Worker: new (url: string | URL, options?: unknown) => EventTarget;
+    md5Seen: { workers: number; digests: string[] };
+  };
+  const seen = { workers: 0, digests: [] as string[] };
+  scope.md5Seen = seen;
+  const Original = scope.Worker;
+  scope.Worker = class extends Original {
+    constructor(url: string | URL, options?: unknown) {
+      super(url, options);
+      seen.workers++;
+      this.addEventListener("message", (event) => {
+        const { data } = event as Reply;
+        if (data?.type === "digest" && data.hex !== undefined) seen.digests.push(data.hex);
+      });
+    }
+  };
+}
 
 /**
  * Runs the scenario page in headless Chromium after `init` ran in the page, and returns its
@@ -291,6 +318,7 @@ describe("the shared scenario", () => {
  */
 async function scenarioInChromium(
   init: () => void,
+  path = "/",
 ): Promise<{ result: ScenarioResult; page: unknown }> {
   const executablePath = required("NRP_CHROMIUM");
   const { chromium } = await import("playwright-core");
@@ -305,7 +333,7 @@ async function scenarioInChromium(
     });
     armCuts();
     const query = new URLSearchParams({ server: server.url, token: server.tokens.owner });
-    await tab.goto(`${pageOrigin}/?${query.toString()}`);
+    await tab.goto(`${pageOrigin}${path}?${query.toString()}`);
     await tab.waitForFunction(
       () => {
         const s = (globalThis as { scenario?: { result?: unknown; error?: unknown } }).scenario;
