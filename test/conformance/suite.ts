@@ -393,6 +393,38 @@ function describeFiles(w: World, step: Step): void {
       expect(files.get("cli-parts.bin")?.checksum).toBe(`md5:${md5(cliParts)}`);
     });
 
+    step(
+      "initialises several keys with one request and uploads them (library createMany)",
+      async () => {
+        // A draft of its own: the steps below expect this draft's exact file list.
+        const many = await deposit(w, titled(w, "files many"), { files: true });
+        const files = await many.loadFiles();
+        const contents = Array.from({ length: 12 }, (_, i) => randomBytes(1 + i * 300));
+        await writeFile(path("many-00.txt"), contents[0] ?? new Uint8Array());
+        const batches: string[][] = [];
+        const results = await files.createMany(
+          contents.map((bytes, i) => ({
+            key: `many-${String(i).padStart(2, "0")}.txt`,
+            // A path and bytes: both are read once and batched.
+            source: i === 0 ? path("many-00.txt") : bytes,
+            metadata: { description: `file ${String(i)}` },
+          })),
+          { batchSize: 5, concurrency: 3, onBatchStart: (keys) => void batches.push([...keys]) },
+        );
+        // Three init requests of 5, 5 and 2 keys, each accepted by the server.
+        expect(batches.map((keys) => keys.length)).toEqual([5, 5, 2]);
+        expect(results.map((r) => r.error)).toEqual(contents.map(() => undefined));
+        await files.refresh();
+        expect(files.length).toBe(12);
+        contents.forEach((bytes, i) => {
+          const file = files.get(`many-${String(i).padStart(2, "0")}.txt`);
+          expect(file?.status).toBe("completed");
+          expect(file?.checksum).toBe(`md5:${md5(bytes)}`);
+          expect(file?.metadata).toEqual({ description: `file ${String(i)}` });
+        });
+      },
+    );
+
     step("lists files, updates metadata, replaces and deletes a file (library)", async () => {
       const files = await draft.loadFiles();
       await files.create("delete-me.txt", {}, path("delete-me.txt"));

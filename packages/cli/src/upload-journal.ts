@@ -225,3 +225,70 @@ export class UploadJournal {
     })();
   }
 }
+
+/**
+ * The keys a batched `nrp upload files` initialised in one draft and may have left pending:
+ * `<config dir>/uploads/<sha256(record URL, NUL, NUL batch)>.json`, one file per draft.
+ *
+ * Why: small files go up in batches (one init request per batch), so a per-file journal would cost
+ * a write per file; this one is written once per batch, before its init. A re-run after a kill
+ * deletes the pending files it lists and sends them again; committed files are found on the
+ * server (same md5: unchanged). Pending files it does not list were not started by nrp here.
+ */
+export class BatchJournal {
+  /** The journal file. */
+  readonly path: string;
+  readonly #record: string;
+  readonly #keys: Set<string>;
+
+  private constructor(path: string, record: string, keys: Iterable<string>) {
+    this.path = path;
+    this.#record = record;
+    this.#keys = new Set(keys);
+  }
+
+  /** Reads the batch journal of `recordUrl` (empty when there is none or it is unusable). */
+  static async load(configDir: string, recordUrl: string): Promise<BatchJournal> {
+    const path = journalPath(configDir, recordUrl, "\u0000batch");
+    let keys: string[] = [];
+    try {
+      const value = JSON.parse(await readFile(path, "utf8")) as unknown;
+      const v = value as Record<string, unknown> | null;
+      if (
+        typeof v === "object" &&
+        v !== null &&
+        v["version"] === JOURNAL_VERSION &&
+        v["record"] === recordUrl &&
+        Array.isArray(v["keys"])
+      ) {
+        keys = v["keys"].filter((k): k is string => typeof k === "string");
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" && !(err instanceof SyntaxError)) {
+        throw err;
+      }
+    }
+    return new BatchJournal(path, recordUrl, keys);
+  }
+
+  /** Whether a pending file with `key` was left by a batch of nrp in this draft. */
+  has(key: string): boolean {
+    return this.#keys.has(key);
+  }
+
+  /** Adds `keys` and writes the journal (before their init request is sent). */
+  async add(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#keys.add(key);
+    await writePrivateFile(
+      this.path,
+      JSON.stringify({ version: JOURNAL_VERSION, record: this.#record, keys: [...this.#keys] }) +
+        "\n",
+    );
+  }
+
+  /** Deletes the journal (every listed file is committed or deleted). */
+  async remove(): Promise<void> {
+    this.#keys.clear();
+    await rm(this.path, { force: true });
+  }
+}

@@ -8,6 +8,7 @@ import {
   APIUserAbortError,
   ChecksumMismatchError,
   ConfigError,
+  CorsRefusedError,
   DeadlineExceededError,
   type ErrorCode,
   ErrorCodes,
@@ -155,6 +156,8 @@ function errorWithCode(code: ErrorCode): NRPError {
       return new APIConnectionError("refused", at);
     case ErrorCodes.Timeout:
       return new APIConnectionTimeoutError("slow", at);
+    case ErrorCodes.CorsRefused:
+      return new CorsRefusedError("not allowed", at);
     case ErrorCodes.DeadlineExceeded:
       return new DeadlineExceededError("trickled", at);
     case ErrorCodes.Aborted:

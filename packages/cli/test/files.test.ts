@@ -757,6 +757,126 @@ describe("file commands against the devserver", () => {
     );
   });
 
+  it("upload files DIR of small files: one init per batch, every md5 right; a re-run after a failure sends only the missing file", async () => {
+    await draft("smallmany");
+    const src = join(cli.work, "small-many");
+    await mkdir(src, { recursive: true });
+    const md5s = new Map<string, string>();
+    for (let i = 0; i < 40; i++) {
+      const key = `f${String(i).padStart(2, "0")}.txt`;
+      const bytes = randomBytes(1 + ((i * 997) % 5000));
+      await writeFile(join(src, key), bytes);
+      md5s.set(key, createHash("md5").update(bytes).digest("hex"));
+    }
+    // f07's content is refused once, and so is the deletion of its pending entry: the pending
+    // file stays on the server, as after a killed process, and the journal must say it is ours.
+    const put = cli.server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/f07.txt/content",
+      status: 500,
+      times: 1,
+    });
+    const del = cli.server.faults.add({
+      method: "DELETE",
+      path: "/api/**/files/f07.txt",
+      status: 500,
+      times: 1,
+    });
+    const mark = cli.server.requestLog.length;
+    const first = await nrp(["upload", "files", "@smallmany", src, "--concurrency", "4"], {
+      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
+    });
+    cli.server.faults.remove(put);
+    cli.server.faults.remove(del);
+    expect(first.code).not.toBe(0);
+    expect(first.stderr).toContain("failed  f07.txt:");
+    expect(first.stderr).toContain("1 of 40 files were not uploaded.");
+    const log = cli.server.requestLog.slice(mark);
+    const inits = log.filter((e) => e.method === "POST" && /\/draft\/files$/.test(e.path));
+    expect(inits).toHaveLength(1);
+    expect(log.filter((e) => e.method === "PUT" && e.path.endsWith("/content"))).toHaveLength(40);
+    const pending = json(await nrp(["list", "files", "@smallmany"])) as unknown as Json[];
+    expect(pending.find((f) => f["key"] === "f07.txt")?.["status"]).toBe("pending");
+    expect(await journals()).toHaveLength(1);
+
+    const again = cli.server.requestLog.length;
+    const second = await nrp(["upload", "files", "@smallmany", src]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain("again   f07.txt: an interrupted upload left it pending");
+    const rows = JSON.parse(second.stdout) as Json[];
+    expect(rows.filter((x) => x["status"] === "uploaded").map((x) => String(x["key"]))).toEqual([
+      "f07.txt",
+    ]);
+    expect(rows.filter((x) => x["status"] === "unchanged")).toHaveLength(39);
+    const puts = cli.server.requestLog
+      .slice(again)
+      .filter((e) => e.method === "PUT")
+      .map((e) => e.path.split("/files/")[1]);
+    expect(puts).toEqual(["f07.txt/content"]);
+    expect(await journals()).toEqual([]);
+    const listed = json(await nrp(["list", "files", "@smallmany"])) as unknown as Json[];
+    expect(listed).toHaveLength(40);
+    for (const f of listed) {
+      expect(f["status"]).toBe("completed");
+      expect(f["checksum"]).toBe(`md5:${md5s.get(String(f["key"])) ?? ""}`);
+    }
+    const out = join(cli.work, "small-many-out");
+    expect((await nrp(["download", "files", "@smallmany", "*", "-o", out])).code).toBe(0);
+    for (const [key, md5] of md5s) {
+      expect(
+        createHash("md5")
+          .update(await readFile(join(out, key)))
+          .digest("hex"),
+      ).toBe(md5);
+    }
+  });
+
+  it("upload files: Ctrl-C during a batch of small files leaves nothing pending; a re-run sends the rest", async () => {
+    await draft("smallabort");
+    const src = join(cli.work, "small-abort");
+    await mkdir(src, { recursive: true });
+    for (let i = 0; i < 12; i++)
+      await writeFile(join(src, `a${String(i).padStart(2, "0")}.txt`), `file ${String(i)}\n`);
+    const fault = cli.server.faults.add({
+      method: "PUT",
+      path: "/api/**/files/a05.txt/content",
+      delayMs: 10_000,
+      times: 1,
+    });
+    const controller = new AbortController();
+    const pending = nrp(["upload", "files", "@smallabort", src, "--concurrency", "1"], {
+      signal: controller.signal,
+    });
+    await expect
+      .poll(() => cli.server.requestLog.some((e) => e.path.endsWith("/a05.txt/content")), {
+        message: "a05.txt's content to be on its way",
+        interval: 10,
+        timeout: 10_000,
+      })
+      .toBe(true);
+    controller.abort();
+    const first = await pending;
+    cli.server.faults.remove(fault);
+    expect(first.code).toBe(130);
+    const listed = json(await nrp(["list", "files", "@smallabort"])) as unknown as Json[];
+    // a00..a04 are committed; the interrupted a05 was deleted, nothing is left pending.
+    expect(listed.map((f) => [String(f["key"]), String(f["status"])]).sort()).toEqual(
+      ["a00.txt", "a01.txt", "a02.txt", "a03.txt", "a04.txt"].map((k) => [k, "completed"]),
+    );
+    const mark = cli.server.requestLog.length;
+    const again = await nrp(["upload", "files", "@smallabort", src]);
+    expect(again.code, again.stderr).toBe(0);
+    const puts = cli.server.requestLog
+      .slice(mark)
+      .filter((e) => e.method === "PUT")
+      .map((e) => e.path.split("/files/")[1])
+      .sort();
+    expect(puts).toEqual(
+      ["a05", "a06", "a07", "a08", "a09", "a10", "a11"].map((k) => `${k}.txt/content`),
+    );
+    expect(await journals()).toEqual([]);
+  });
+
   it("upload files: a directory with nothing to upload fails without suggesting a re-run", async () => {
     await draft("emptydir");
     const dir = join(cli.work, "only-hidden");

@@ -78,9 +78,20 @@ export type {
 } from "./resources/records/options.js";
 export { DEFAULT_DOI_RESOLVER_URL, recordGetter } from "./resources/record-getter.js";
 export type { RecordGetterOptions } from "./resources/record-getter.js";
-export { NRPFile, NRPRecordFiles } from "./resources/files.js";
+export {
+  DEFAULT_INIT_BATCH,
+  DEFAULT_MANY_CONCURRENCY,
+  NRPFile,
+  NRPRecordFiles,
+} from "./resources/files.js";
 export { Page } from "./resources/page.js";
-export type { FileActionOptions, OpenFileOptions } from "./resources/files.js";
+export type {
+  FileActionOptions,
+  OpenFileOptions,
+  UploadManyItem,
+  UploadManyOptions,
+  UploadManyResult,
+} from "./resources/files.js";
 export {
   ADAPTIVE_UPLOAD_MAX_CONCURRENCY,
   DEFAULT_PART_SIZE,

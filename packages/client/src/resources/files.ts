@@ -3,7 +3,7 @@
 // resumable downloads (internal/download.ts).
 
 import type { Readable } from "node:stream";
-import { ErrorCodes, NRPError } from "../core/errors.js";
+import { APIUserAbortError, ErrorCodes, NRPError } from "../core/errors.js";
 import { isUploadInput, toUploadSource } from "../core/uploads.js";
 import type { UploadInput } from "../core/uploads.js";
 import { planUpload } from "../core/transfers.js";
@@ -13,7 +13,9 @@ import { byteSource, downloadToPath, localFileMatches } from "#platform";
 import type { DownloadTarget } from "../internal/download.js";
 import { blobOf, verifiedChunks, webStreamOf } from "../internal/read.js";
 import { md5OfChecksum } from "../internal/transfer.js";
-import { Upload } from "../internal/upload.js";
+import { IN_MEMORY_MAX_SIZE, Upload } from "../internal/upload.js";
+import type { UploadHost } from "../internal/upload.js";
+import { runPool } from "../internal/pool.js";
 import type { ResourceContext } from "./context.js";
 import { checkFileKey } from "../core/file-keys.js";
 import { isObject } from "../internal/json.js";
@@ -49,6 +51,44 @@ export interface OpenFileOptions extends SignalOptions {
   /** Byte just past the last to read. */
   end?: number | undefined;
 }
+
+/** One file of {@link NRPRecordFiles.createMany}. */
+export interface UploadManyItem {
+  /** The file's key in the record. */
+  key: string;
+  /** A path, `Uint8Array`, `Blob` or {@link UploadSource} (streams go through `create`). */
+  source: UploadInput;
+  /** The file's metadata. */
+  metadata?: Json | undefined;
+}
+
+/** Options of {@link NRPRecordFiles.createMany}. */
+export interface UploadManyOptions extends SignalOptions {
+  /** Files sent at once (default {@link DEFAULT_MANY_CONCURRENCY}). */
+  concurrency?: number | undefined;
+  /** Keys initialised by one request (default {@link DEFAULT_INIT_BATCH}). */
+  batchSize?: number | undefined;
+  /** Called with the keys of each batch just before its init request is sent. */
+  onBatchStart?: ((keys: readonly string[]) => void | Promise<void>) | undefined;
+  /** Called as each file is committed and verified, or has failed. */
+  onFileDone?: ((result: UploadManyResult) => void) | undefined;
+}
+
+/** What happened to one file of {@link NRPRecordFiles.createMany}. */
+export interface UploadManyResult {
+  /** The file's key. */
+  key: string;
+  /** The committed, verified file. */
+  file?: NRPFile | undefined;
+  /** Why it failed (its pending entry was deleted). */
+  error?: unknown;
+}
+
+/** Files {@link NRPRecordFiles.createMany} sends at once by default. */
+export const DEFAULT_MANY_CONCURRENCY = 4;
+
+/** Keys {@link NRPRecordFiles.createMany} initialises with one request by default (Invenio's per-record limit). */
+export const DEFAULT_INIT_BATCH = 100;
 
 /** Options of calls that only change metadata or delete: just the `signal`. */
 export type FileActionOptions = SignalOptions;
@@ -392,6 +432,170 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     this.#data = isObject(res.body) ? res.body : {};
     this.#files = this.#wrap(this.#data);
     return this;
+  }
+
+  #host(): UploadHost<NRPFile> {
+    const ctx = this.#context();
+    return {
+      http: ctx.http,
+      listUrl: this.#listUrl(),
+      current: async (name, signal) => {
+        await this.refresh({ signal });
+        return this.get(name);
+      },
+      track: (entry) => {
+        const file = new NRPFile(entry, ctx, this);
+        this.#put(file);
+        return file;
+      },
+      remove: (name) => {
+        this._remove(name);
+      },
+    };
+  }
+
+  /**
+   * Uploads many new files, initialising up to `batchSize` keys with one request and sending the
+   * contents and commits of `concurrency` files at a time; each file is md5-verified as with
+   * {@link NRPRecordFiles.create}.
+   *
+   * Why: for small files the three requests per file and their server-side work are the whole
+   * cost, and one init per batch saves a third of them. A file that fails does not stop the others:
+   * its pending entry is deleted and its result carries the error. A batch whose init is refused
+   * fails all of its files; an abort also deletes the entries of files not sent yet. Files of up to 1 MiB from re-readable sources are read once into memory
+   * (the bytes hashed are the bytes sent); larger files and streams go through `create`.
+   *
+   * @returns one result per item, in the items' order.
+   */
+  async createMany(
+    items: readonly UploadManyItem[],
+    options: UploadManyOptions = {},
+  ): Promise<UploadManyResult[]> {
+    const signal = options.signal;
+    for (const item of items) checkFileKey(item.key);
+    const ctx = this.#context();
+    const host = this.#host();
+    const results: UploadManyResult[] = items.map((item) => ({ key: item.key }));
+    const done = (index: number, result: UploadManyResult): void => {
+      results[index] = result;
+      options.onFileDone?.(result);
+    };
+    const batchSize = Math.max(1, options.batchSize ?? DEFAULT_INIT_BATCH);
+    const concurrency = Math.max(1, options.concurrency ?? DEFAULT_MANY_CONCURRENCY);
+    const sources = await Promise.all(
+      items.map((item) =>
+        toUploadSource(item.source).then(
+          (src) => ({ ok: true as const, src }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      ),
+    );
+    const small: number[] = [];
+    const large: number[] = [];
+    const started = new Set<number>();
+    sources.forEach((opened, index) => {
+      if (!opened.ok) done(index, { key: results[index]?.key ?? "", error: opened.error });
+      else if (
+        opened.src.retryable &&
+        opened.src.size !== undefined &&
+        opened.src.size <= IN_MEMORY_MAX_SIZE
+      )
+        small.push(index);
+      else large.push(index);
+    });
+    const uploadOptions: UploadOptions = signal ? { signal } : {};
+    for (let at = 0; at < small.length && !signal?.aborted; at += batchSize) {
+      const batch = small.slice(at, at + batchSize);
+      const keys = batch.map((index) => items[index]?.key ?? "");
+      let entries: Map<string, Json>;
+      try {
+        await options.onBatchStart?.(keys);
+        const body = batch.map((index) => {
+          const item = items[index];
+          const opened = sources[index];
+          return {
+            key: item?.key ?? "",
+            metadata: item?.metadata ?? {},
+            transfer: { type: "L" },
+            ...(opened?.ok && opened.src.size !== undefined ? { size: opened.src.size } : {}),
+          };
+        });
+        const res = await ctx.http.postJSON(host.listUrl, body, { signal });
+        const listed =
+          isObject(res.body) && Array.isArray(res.body.entries) ? res.body.entries : [];
+        entries = new Map(
+          (listed as unknown[])
+            .filter(isObject)
+            .map((entry) => [typeof entry.key === "string" ? entry.key : "", entry]),
+        );
+      } catch (error) {
+        for (const index of batch) done(index, { key: items[index]?.key ?? "", error });
+        continue;
+      }
+      await runPool(
+        batch,
+        async (index) => {
+          started.add(index);
+          const item = items[index];
+          const opened = sources[index];
+          if (item === undefined || opened === undefined || !opened.ok) return;
+          const entry = entries.get(item.key);
+          try {
+            if (entry === undefined) {
+              throw new NRPError(`The server did not list ${item.key} after initialising it.`, {
+                code: ErrorCodes.InvalidResponse,
+              });
+            }
+            const upload = new Upload<NRPFile>({
+              host,
+              key: item.key,
+              metadata: item.metadata ?? {},
+              source: byteSource(opened.src),
+              plan: { transfer: "L", size: opened.src.size },
+              options: uploadOptions,
+              entry,
+            });
+            done(index, { key: item.key, file: await upload.done() });
+          } catch (error) {
+            done(index, { key: item.key, error });
+          }
+        },
+        { concurrency, signal },
+      );
+      // Interrupted: the batch's files never started are deleted too, so nothing stays pending.
+      const unstarted = batch.filter((index) => !started.has(index));
+      await Promise.all(
+        unstarted.map(async (index) => {
+          const key = items[index]?.key ?? "";
+          done(index, { key, error: new APIUserAbortError() });
+          const self = stringLinks(entries.get(key)?.links).self;
+          this._remove(key);
+          if (self === undefined) return;
+          await ctx.http
+            .delete(self, { signal: AbortSignal.timeout(30_000) })
+            .catch(() => undefined);
+        }),
+      );
+    }
+    await runPool(
+      large,
+      async (index) => {
+        const item = items[index];
+        const opened = sources[index];
+        if (item === undefined || opened === undefined || !opened.ok) return;
+        try {
+          const file = await this.create(item.key, opened.src, {
+            metadata: item.metadata ?? {},
+            ...(signal ? { signal } : {}),
+          });
+          done(index, { key: item.key, file });
+        } catch (error) {
+          done(index, { key: item.key, error });
+        }
+      },
+      { concurrency: 1, signal },
+    );
+    return results;
   }
 
   /**

@@ -1187,3 +1187,65 @@ describe("file keys", () => {
     expect(await readFile(join(dir, "named.txt"), "utf8")).toBe("x");
   });
 });
+
+describe("createMany", () => {
+  it("initialises small files in batches, reads each once, and deletes only the one that fails", async () => {
+    const { server, files, filesPath } = await setup();
+    const contents = Array.from({ length: 6 }, (_, i) => data(100 + i * 1000, i + 1));
+    const large = data(1024 * 1024 + 1, 99);
+    const opened: string[] = [];
+    const recording = (key: string, bytes: Uint8Array): UploadSource => {
+      const inner = fromBytes(bytes);
+      return {
+        size: inner.size,
+        retryable: true,
+        open: (start, end) => {
+          opened.push(key);
+          return inner.open(start, end);
+        },
+      };
+    };
+    // s4's content is refused for good (400, not retried): only s4 fails.
+    server.faults.add({ method: "PUT", path: `${filesPath}/s4.bin/content`, status: 400 });
+    const batches: string[][] = [];
+    const results = await files.createMany(
+      [
+        ...contents.map((bytes, i) => ({
+          key: `s${String(i)}.bin`,
+          source: recording(`s${String(i)}.bin`, bytes),
+        })),
+        { key: "large.bin", source: large },
+      ],
+      { batchSize: 3, concurrency: 2, onBatchStart: (keys) => void batches.push([...keys]) },
+    );
+    expect(batches).toEqual([
+      ["s0.bin", "s1.bin", "s2.bin"],
+      ["s3.bin", "s4.bin", "s5.bin"],
+    ]);
+    // Two batched inits and one for the large file, which goes through create().
+    const inits = server.requestLog.filter((e) => e.method === "POST" && e.path === filesPath);
+    expect(inits).toHaveLength(3);
+    // The same bytes are hashed and sent: each small source is opened once.
+    expect(opened.sort()).toEqual(contents.map((_, i) => `s${String(i)}.bin`));
+    expect(results.map((r) => r.key)).toEqual([
+      ...contents.map((_, i) => `s${String(i)}.bin`),
+      "large.bin",
+    ]);
+    expect(results[4]?.error).toBeInstanceOf(BadRequestError);
+    for (const [i, r] of results.entries()) {
+      if (i === 4) continue;
+      expect(r.error).toBeUndefined();
+      expect(r.file?.checksum).toBe(md5(i === 6 ? large : (contents[i] ?? new Uint8Array())));
+    }
+    await files.refresh();
+    expect([...files].map((f) => f.key).sort()).toEqual([
+      "large.bin",
+      "s0.bin",
+      "s1.bin",
+      "s2.bin",
+      "s3.bin",
+      "s5.bin",
+    ]);
+    expect([...files].every((f) => f.status === "completed")).toBe(true);
+  });
+});

@@ -6,7 +6,7 @@ import { defineCommand, flag, requiredString } from "../../define.js";
 import { UsageError, reportError } from "../../errors.js";
 import { reportFileResults } from "../../file-results.js";
 import type { FileResult } from "../../file-results.js";
-import { filesDisabledError, uploadFile } from "../../file-transfer.js";
+import { configDir, filesDisabledError, uploadFile } from "../../file-transfer.js";
 import { excludeMatcher, listUploadTree } from "../../file-tree.js";
 import type { TreeEntry } from "../../file-tree.js";
 import type { TransferChoice } from "../../file-transfer.js";
@@ -18,6 +18,7 @@ import {
   recordWithFiles,
 } from "../../record-files.js";
 import { formatSize } from "../../sizes.js";
+import { BatchJournal } from "../../upload-journal.js";
 import { transferOptions } from "./upload.js";
 
 /** The input of `nrp upload files`. */
@@ -34,6 +35,12 @@ export interface UploadFilesInput {
 
 /** Files sent at once by default: enough to hide latency, few enough to keep bars readable. */
 export const DEFAULT_FILES_CONCURRENCY = 3;
+
+/**
+ * Largest file sent in a batch (one init request for many keys, content read once into memory);
+ * larger files go up one by one, resumably.
+ */
+export const BATCH_MAX_SIZE = 1024 * 1024;
 
 /** One line of the result: what happened to one path. */
 interface UploadResult extends FileResult {
@@ -92,7 +99,8 @@ export default defineCommand({
     "A file that fails does not stop the others;\n" +
     "each gets a result line, and the exit code is the first failure's. Run it again after a\n" +
     "failure: files already there with the same md5 are reported unchanged, interrupted multipart\n" +
-    "uploads resume (as with nrp upload file), and only the rest are sent.",
+    "uploads resume (as with nrp upload file), and only the rest are sent.\n" +
+    "New files of up to 1 MiB go up in batches: one request initialises up to 100 of them.",
   arguments: [
     { name: "<record>", description: "record id, URL or @variable (its draft is used)" },
     { name: "<paths...>", description: "local files and directories" },
@@ -151,18 +159,18 @@ export default defineCommand({
       key,
       status: "failed",
     }));
-    if (results.length > 1) {
-      const sizes = await Promise.all(
-        results.map(({ path }) =>
-          stat(path).then(
-            (info) => info.size,
-            () => 0,
-          ),
+    const sizes = await Promise.all(
+      results.map(({ path }) =>
+        stat(path).then(
+          (info) => info.size,
+          () => Number.POSITIVE_INFINITY,
         ),
-      );
+      ),
+    );
+    if (results.length > 1) {
       progress.total(
         results.length,
-        sizes.reduce((sum, size) => sum + size, 0),
+        sizes.reduce((sum, size) => (Number.isFinite(size) ? sum + size : sum), 0),
       );
     }
     const empty: UploadResult[] = tree.problems.map(({ path, key, reason }) => {
@@ -172,10 +180,39 @@ export default defineCommand({
     });
     // A function, so that the check is not narrowed away between awaits.
     const aborted = (): boolean => ctx.signal.aborted;
+    const failed = (result: UploadResult, err: unknown): void => {
+      const report = reportError(err);
+      // An interruption or a bug stops everything; anything else is this file's failure.
+      if (report.bug || aborted()) throw err;
+      result.report = report;
+      result.error = report.message;
+      progress.log(
+        `failed  ${result.key}: ${report.message}` +
+          (report.hint === undefined ? "" : ` ${report.hint}`),
+      );
+    };
+    // New small files (and those a killed batch left pending) go up in batches; the rest, and
+    // every file of --transfer M, one by one below.
+    const journal =
+      input.transfer === "M"
+        ? undefined
+        : await BatchJournal.load(configDir(ctx), record.links["self"] ?? record.mid);
+    const batched: UploadResult[] = [];
+    const single: UploadResult[] = [];
+    results.forEach((result, i) => {
+      const existing = files.get(result.key);
+      const fresh =
+        existing === undefined || (existing.status === "pending" && journal?.has(result.key));
+      if (journal !== undefined && (sizes[i] ?? Infinity) <= BATCH_MAX_SIZE && fresh === true) {
+        batched.push(result);
+      } else {
+        single.push(result);
+      }
+    });
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < results.length && !aborted()) {
-        const result = results[next++];
+      while (next < single.length && !aborted()) {
+        const result = single[next++];
         if (result === undefined) return;
         try {
           const uploaded = files.get(result.key);
@@ -211,20 +248,56 @@ export default defineCommand({
             `ok      ${result.key} (${formatSize(file.size ?? 0)}, ${file.checksum ?? "verified"})`,
           );
         } catch (err) {
-          const report = reportError(err);
-          // An interruption or a bug stops everything; anything else is this file's failure.
-          if (report.bug || aborted()) throw err;
-          result.report = report;
-          result.error = report.message;
-          progress.log(
-            `failed  ${result.key}: ${report.message}` +
-              (report.hint === undefined ? "" : ` ${report.hint}`),
-          );
+          failed(result, err);
         }
       }
     };
     try {
-      const workers = Array.from({ length: Math.min(input.concurrency, results.length) }, worker);
+      if (journal !== undefined && batched.length > 0) {
+        for (const result of batched) {
+          const existing = files.get(result.key);
+          if (existing === undefined) continue;
+          say(`again   ${result.key}: an interrupted upload left it pending on the server`);
+          await existing.delete({ signal: ctx.signal });
+        }
+        const byKey = new Map(batched.map((result) => [result.key, result]));
+        const errors = new Map<string, unknown>();
+        await files.createMany(
+          batched.map(({ key, path }) => ({ key, source: path })),
+          {
+            concurrency: input.concurrency,
+            signal: ctx.signal,
+            onBatchStart: (keys) => journal.add(keys),
+            onFileDone: ({ key, file, error }) => {
+              const result = byKey.get(key);
+              if (result === undefined) return;
+              if (file === undefined) {
+                errors.set(key, error);
+                return;
+              }
+              result.status = "uploaded";
+              if (file.size !== undefined) result.size = file.size;
+              if (file.checksum !== undefined) result.checksum = file.checksum;
+              // A batched small file is sent in one go: its bar is drawn once, full.
+              const bar = progress.bar(key, file.size ?? 0);
+              bar.update(file.size ?? 0, file.size ?? 0);
+              bar.done();
+              say(
+                `ok      ${result.key} (${formatSize(file.size ?? 0)}, ${file.checksum ?? "verified"})`,
+              );
+            },
+          },
+        );
+        // Interrupted between files: main reports it (exit 130); the rest is for a re-run.
+        if (aborted()) throw new Error("Interrupted.");
+        for (const [key, error] of errors) {
+          const result = byKey.get(key);
+          if (result !== undefined) failed(result, error);
+        }
+        // Failed files were deleted by the library; one whose deletion failed stays listed.
+        if (errors.size === 0 && !aborted()) await journal.remove();
+      }
+      const workers = Array.from({ length: Math.min(input.concurrency, single.length) }, worker);
       const settled = await Promise.allSettled(workers);
       const rejected = settled.find((s) => s.status === "rejected");
       if (rejected !== undefined) throw rejected.reason;
