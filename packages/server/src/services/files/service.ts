@@ -355,8 +355,8 @@ class Files {
     try {
       for (const entry of entries) {
         if (entry.transfer.type !== "M") continue;
-        // The row names an (empty) blob at once: its parts are staged beside it as
-        // `<blob>.part<n>` and assembled into a fresh blob at the commit.
+        // The row names an (empty) blob at once: its parts are written into it at their
+        // offsets, and the commit gives the bytes a fresh blob name.
         blobs.set(entry, await files.blobs.createEmpty());
       }
       const now = timestamp();
