@@ -67,27 +67,6 @@ describe("BlobStore", () => {
     expect(await readdir(dir)).toEqual([id]);
   });
 
-  test("parts are staged beside their blob and assembled in order into a fresh blob", async () => {
-    const pending = await blobs.createEmpty();
-    const parts = ["one-", "two-", "three"];
-    // Out of order, as parallel workers finish.
-    for (const n of [3, 1, 2]) {
-      const staged = await blobs.stage(Readable.from([Buffer.from(parts[n - 1] ?? "")]), {
-        limit: 10,
-        hash: false,
-      });
-      await staged.keepAsPart(pending, n);
-    }
-    const assembled = await blobs.assemble(pending, 3);
-    const whole = Buffer.from(parts.join(""));
-    expect(assembled).toEqual({ blobId: assembled.blobId, bytes: whole.length, md5: md5(whole) });
-    expect(assembled.blobId).not.toBe(pending);
-    expect(await readFile(join(dir, assembled.blobId))).toEqual(whole);
-    await blobs.removeParts([pending]);
-    await blobs.remove([pending]);
-    expect(await readdir(dir)).toEqual([assembled.blobId]);
-  });
-
   test("the sweep keeps referenced blobs and pending parts, and removes the rest", async () => {
     const kept = await blobs.createEmpty();
     const orphan = await blobs.createEmpty();

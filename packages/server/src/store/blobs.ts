@@ -247,8 +247,8 @@ export interface StagedBlob {
   /** Makes the staged bytes a new blob (an atomic rename). @returns the new blob's id */
   keep(): Promise<string>;
   /**
-   * Makes the staged bytes part `part` of the pending multipart blob `blobId`, replacing a part
-   * received earlier only now that this one arrived whole (an atomic rename).
+   * Makes the staged bytes part `part` of the pending multipart blob `blobId` as `<blob>.part<n>`
+   * (an atomic rename): the layout of earlier versions, which `finishParts` still honours.
    */
   keepAsPart(blobId: string, part: number): Promise<void>;
   /** Removes the staged bytes; nothing happens once they were kept. */
@@ -519,41 +519,6 @@ export class BlobStore {
   /** Removes part `part` staged beside `blobId` by an earlier version: a newer one landed. */
   private async dropLegacyPart(blobId: string, part: number): Promise<void> {
     await rm(this.partPath(blobId, part), { force: true });
-  }
-
-  /**
-   * Writes the staged parts `1..parts` of `blobId` one after the other into a fresh blob,
-   * streaming with constant memory and hashing on the way; the parts stay until collected.
-   * @returns the new blob's id, its byte count and its MD5 (hex)
-   */
-  async assemble(
-    blobId: string,
-    parts: number,
-  ): Promise<{ blobId: string; bytes: number; md5: string }> {
-    const paths = Array.from({ length: parts }, (_, i) => this.partPath(blobId, i + 1));
-    const target = newBlobId();
-    const temp = this.path(`${target}.upload`);
-    const hash = createHash("md5");
-    let bytes = 0;
-    async function* source(): AsyncGenerator<Buffer> {
-      for (const path of paths) {
-        for await (const chunk of createReadStream(path, { highWaterMark: READ_BUFFER })) {
-          const buffer = chunk as Buffer;
-          hash.update(buffer);
-          bytes += buffer.length;
-          yield buffer;
-        }
-      }
-    }
-    try {
-      const out = createWriteStream(temp, { highWaterMark: WRITE_BUFFER, mode: PRIVATE_FILE_MODE });
-      await pipeline(source, out);
-      await rename(temp, this.path(target));
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    return { blobId: target, bytes, md5: hash.digest("hex") };
   }
 
   /**
