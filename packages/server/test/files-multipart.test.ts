@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -260,8 +260,10 @@ describe("multipart (M) uploads", () => {
       const token = disk.tokens.owner;
       const one = await initM(disk, files, "one.bin", 20, 2, 10);
       expect((await putBytes(`${one.links.self}/content/1`, token, bytes(10))).status).toBe(200);
-      // The empty blob the row names and the part staged beside it.
-      expect(await stored()).toHaveLength(2);
+      // The one staging blob the row names, holding the part at its offset.
+      expect(await stored()).toHaveLength(1);
+      const [pending] = await stored();
+      expect((await stat(join(dir, "files", pending ?? ""))).size).toBe(10);
       expect((await call(one.links.self, { method: "DELETE", token })).status).toBe(204);
       expect(await stored()).toEqual([]);
       expect((await call(files, { token })).body.entries).toEqual([]);

@@ -25,7 +25,9 @@ import {
   contentMd5,
   declaredLength,
   receiveBody,
+  receivePart,
 } from "./upload.js";
+import { PartSuperseded } from "../../store/blobs.js";
 
 /** Longest file key in characters (code points), as the file schema's `Length(1, 1024)`. */
 export const MAX_KEY_LENGTH = 1024;
@@ -353,8 +355,8 @@ class Files {
     try {
       for (const entry of entries) {
         if (entry.transfer.type !== "M") continue;
-        // The row names an (empty) blob at once: its parts are staged beside it as
-        // `<blob>.part<n>` and assembled into a fresh blob at the commit.
+        // The row names an (empty) blob at once: its parts are written into it at their
+        // offsets, and the commit gives the bytes a fresh blob name.
         blobs.set(entry, await files.blobs.createEmpty());
       }
       const now = timestamp();
@@ -517,9 +519,9 @@ class Files {
   }
 
   /**
-   * `PUT <files>/<key>/content/<part>`: one multipart part, streamed to a temporary and moved to
-   * its staging blob only when it arrived whole (as S3 keeps the previous part until then). A part
-   * finishing after the commit is discarded and refused.
+   * `PUT <files>/<key>/content/<part>`: one multipart part, written in place at its offset and
+   * counted only when it arrived whole; a re-sent part replaces the earlier one only then (as S3
+   * keeps the previous part until then). A part finishing after the commit is discarded and refused.
    */
   async uploadPart(ctx: RequestContext, key: string, part: number): Promise<void> {
     const { req } = ctx;
@@ -554,11 +556,14 @@ class Files {
     const expectedMd5 = contentMd5(req);
     const blobId = row.blobId;
     if (blobId === null) throw new HttpError(500, `Multipart file "${key}" has no storage.`);
+    const layout = { parts, partSize, size };
     let received;
     try {
-      received = await receiveBody(req, files.blobs, {
+      received = await receivePart(req, files.blobs, blobId, part, {
+        offset: (part - 1) * partSize,
         limit: expected,
         hash: expectedMd5 !== undefined,
+        replacing: row.partsDone.includes(part),
       });
     } catch (error) {
       if (error instanceof HttpError && error.status === 400) throw new HttpError(400, message);
@@ -577,7 +582,14 @@ class Files {
         if (current.status === "completed" || current.blobId !== blobId) {
           throw new HttpError(400, `File with key "${key}" is already committed.`);
         }
-        await received.keepAsPart(blobId, part);
+        try {
+          await received.land();
+        } catch (error) {
+          if (error instanceof PartSuperseded) {
+            throw new HttpError(409, `Part ${String(part)} was replaced by another upload of it.`);
+          }
+          throw error;
+        }
         const done = new Set(current.partsDone);
         done.add(part);
         const updated: FileRow = {
@@ -586,6 +598,7 @@ class Files {
           updated: timestamp(),
         };
         files.put(updated);
+        files.blobs.advance(blobId, done, layout);
         return updated;
       });
     } finally {
@@ -595,8 +608,9 @@ class Files {
   }
 
   /**
-   * Commits a multipart file: its staged parts are concatenated (streamed, hashed on the way) into
-   * a fresh blob, so the committed content never shares storage with a part still arriving.
+   * Commits a multipart file: its parts already lie in place in its pending blob with a running MD5
+   * over the first ones; writes still in flight are stopped, the hash is finished over the rest and
+   * the bytes get a fresh blob name, so no part still arriving can change the committed content.
    */
   private async commitParts(ctx: RequestContext, loaded: Loaded, row: FileRow): Promise<void> {
     const { files } = this.app;
@@ -615,7 +629,11 @@ class Files {
           `Multipart upload of "${key}" is incomplete: part${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of ${String(parts)} not uploaded.`,
         );
       }
-      const assembled = await files.blobs.assemble(staged, parts);
+      const assembled = await files.blobs.finishParts(staged, {
+        parts,
+        partSize: current.transfer.part_size ?? 0,
+        size: current.declaredSize ?? 0,
+      });
       const next: FileRow = {
         ...current,
         status: "completed",

@@ -1,5 +1,10 @@
 import type { IncomingMessage } from "node:http";
-import { BlobTooLong, type BlobStore, type StagedBlob } from "../../store/blobs.js";
+import {
+  BlobTooLong,
+  type BlobStore,
+  type StagedBlob,
+  type StagedPart,
+} from "../../store/blobs.js";
 import { HttpError } from "../../http/errors.js";
 
 /** Sent when the body is longer or shorter than what the file (or part) must hold. */
@@ -54,6 +59,29 @@ export async function receiveBody(
     if (error instanceof BlobTooLong) {
       req.resume();
       throw new HttpError(400, options.tooLong ?? CONTENT_LENGTH_MISMATCH);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Streams a multipart part's body into its place in the pending blob `blobId` (see
+ * `BlobStore.stagePart`), counting and optionally hashing it on the way.
+ * @returns the received part with its count and MD5 digest (when `hash`): land or discard it
+ */
+export async function receivePart(
+  req: IncomingMessage,
+  blobs: BlobStore,
+  blobId: string,
+  part: number,
+  options: { offset: number; limit: number; hash: boolean; replacing: boolean },
+): Promise<StagedPart> {
+  try {
+    return await blobs.stagePart(blobId, part, req, options);
+  } catch (error) {
+    if (error instanceof BlobTooLong) {
+      req.resume();
+      throw new HttpError(400, CONTENT_LENGTH_MISMATCH);
     }
     throw error;
   }
