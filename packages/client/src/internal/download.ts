@@ -49,6 +49,13 @@ export const ADAPTIVE_DOWNLOAD_MAX_CONCURRENCY = 16;
  * fast as one stream or faster on loopback (bench/RESULTS.md).
  */
 export const ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY = 4;
+/**
+ * An adaptive download whose one-byte probe came back sooner than this goes as one stream. A
+ * link this close is filled by one connection, and one stream hashes the bytes as it writes them,
+ * where ranges read them back: on loopback (1 GiB over HTTPS, bench/RESULTS.md) adaptive ranges
+ * cost ~40 % more CPU and time than one stream. Through the 40 ms bench link ranges win.
+ */
+export const ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS = 10;
 
 /**
  * The range size of an adaptive download of `size` bytes: at most 16 MiB, and small enough that
@@ -291,7 +298,8 @@ async function transfer(
   if (typeof ranged === "string") return ranged;
   let state = initialState;
   if (parallel) {
-    // The server answered without ranges (or the content changed): start over as one stream.
+    // The server answered without ranges, the content changed, or the server is near enough
+    // for one stream: (start over as) one stream.
     await rm(temp, { force: true });
     await rm(statePath, { force: true });
     state = undefined;
@@ -646,6 +654,7 @@ async function downloadRanges(
   options: DownloadFileOptions & { concurrency: number; adaptive: boolean; hash: boolean },
 ): Promise<string | false | { whole: StreamingResponse }> {
   // Ask first whether ranges work, and for the validator the ranges will carry.
+  const asked = performance.now();
   const probe = await http.stream({
     method: "GET",
     url: file.url,
@@ -660,6 +669,9 @@ async function downloadRanges(
   if (probe.status !== 206 || etag === undefined) return false;
   noteRanges(http, file.url);
   const resumable = state?.etag === etag && state.rangeSize !== undefined;
+  // A near server: one stream is cheaper and as fast (see ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS).
+  const near = performance.now() - asked < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS;
+  if (options.adaptive && !resumable && near && options.rangeSize === undefined) return false;
   const rangeSize = resumable
     ? (state.rangeSize ?? DEFAULT_RANGE_SIZE)
     : (options.rangeSize ?? (options.adaptive ? adaptiveRangeSize(file.size) : DEFAULT_RANGE_SIZE));

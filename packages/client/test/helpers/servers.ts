@@ -130,11 +130,13 @@ export class Fixtures {
    * through it) that caps every connection at `bytesPerSecond` in each direction.
    * `stats.busiest` is the most connections seen carrying bytes at once (sampled every 25 ms:
    * a connection counts while it delivered bytes within the last 100 ms, whichever way), which
-   * the server's own log cannot tell: the kernel takes whole responses off its hands.
+   * the server's own log cannot tell: the kernel takes whole responses off its hands. Every
+   * chunk arrives `latencyMs` after it went onto the link (a far link's one-way delay).
    */
   async slowLink(
     target: { url: string },
     bytesPerSecond: number,
+    latencyMs = 0,
   ): Promise<{ url: string; stats: { busiest: number } }> {
     const { hostname, port } = new URL(target.url);
     const sockets = new Set<Socket>();
@@ -144,18 +146,38 @@ export class Fixtures {
     // Each chunk leaves when the link has carried the ones before it; the sender waits meanwhile.
     const pace = (from: Socket, to: Socket, connection: Socket): void => {
       let freeAt = 0;
+      const inFlight: { chunk: Buffer | null; due: number }[] = [];
+      const deliverLater = (): void => {
+        const head = inFlight[0];
+        if (head === undefined) return;
+        setTimeout(
+          () => {
+            while (inFlight[0] !== undefined && inFlight[0].due <= performance.now() + 1) {
+              const next = inFlight.shift();
+              if (next?.chunk === null) to.end();
+              else if (next !== undefined && !to.destroyed) to.write(next.chunk);
+              lastDelivery.set(connection, performance.now());
+            }
+            deliverLater();
+          },
+          Math.max(0, head.due - performance.now()),
+        );
+      };
       from.on("data", (chunk: Buffer) => {
         const now = performance.now();
         freeAt = Math.max(now, freeAt) + chunk.length / perMs;
         from.pause();
+        // The link takes the next chunk once this one is on it; it arrives latencyMs later, in
+        // order (one queue per direction, one timer at a time).
         setTimeout(() => {
-          if (!to.destroyed) to.write(chunk);
-          lastDelivery.set(connection, performance.now());
           from.resume();
         }, freeAt - now);
+        inFlight.push({ chunk, due: freeAt + latencyMs });
+        if (inFlight.length === 1) deliverLater();
       });
       from.on("end", () => {
-        setTimeout(() => to.end(), Math.max(0, freeAt - performance.now()) + 1);
+        inFlight.push({ chunk: null, due: Math.max(performance.now(), freeAt) + latencyMs });
+        if (inFlight.length === 1) deliverLater();
       });
     };
     const sampler = setInterval(() => {

@@ -53,10 +53,13 @@ function disjoint(ranges: [number, number][]): boolean {
   return ranges.every(([start], i) => i === 0 || start > (ranges[i - 1]?.[1] ?? -1));
 }
 
-/** A devserver behind a link of `bytesPerSecond` per connection, a client through that link. */
-async function slowSetup(bytesPerSecond: number) {
+/**
+ * A devserver behind a link of `bytesPerSecond` per connection and `latencyMs` each way (a far
+ * server by default, so adaptive downloads go by ranges), a client through that link.
+ */
+async function slowSetup(bytesPerSecond: number, latencyMs = 20) {
   const server = await fx.devserver({ host: "127.0.0.2" });
-  const link = await fx.slowLink(server, bytesPerSecond);
+  const link = await fx.slowLink(server, bytesPerSecond, latencyMs);
   const { client } = fx.client(link, { token: server.tokens.owner });
   // The same draft, seen without the link, for setting up content quickly.
   const { client: direct } = fx.client(server, { token: server.tokens.owner });
@@ -150,6 +153,31 @@ describe("transfers that adapt to a slow link", () => {
     expect(asked.reduce((n, [a, b]) => n + b - a + 1, 0)).toBe(size);
     expect(link.stats.busiest).toBeGreaterThan(ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY);
     expect(md5(await readFile(join(dir, "whole.bin")))).toBe(md5(bytes));
+  }, 120_000);
+
+  it("a near server (a probe answered within milliseconds) gets one stream, verified", async () => {
+    const { server, direct, filesPath } = await slowSetup(4_000_000);
+    const size = PARALLEL_DOWNLOAD_MIN_SIZE + 11;
+    const bytes = data(size, 9);
+    const file = await direct.create("near.bin", {}, bytes, { partSize: 16 * MiB });
+    const dir = await mkdtemp(join(tmpdir(), "nrp-adaptive-"));
+    dirs.push(dir);
+    // The choice rests on a time, so a busy machine may delay a probe past it: of three fresh
+    // downloads at least one goes as one stream, and every one verifies.
+    const shapes: (string | undefined)[][] = [];
+    for (let round = 0; round < 3; round++) {
+      server.requestLog.length = 0;
+      const target = join(dir, `near-${String(round)}.bin`);
+      await file.download(target);
+      expect(md5(await readFile(target))).toBe(md5(bytes));
+      shapes.push(
+        server.requestLog
+          .filter((r) => r.method === "GET" && r.path === `${filesPath}/near.bin/content`)
+          .map((r) => r.headers.range),
+      );
+    }
+    // The one-byte probe, then the whole content in one response.
+    expect(shapes).toContainEqual(["bytes=0-0", undefined]);
   }, 120_000);
 
   it("an upload raises the parts in flight above the first ones and sends each part once", async () => {
