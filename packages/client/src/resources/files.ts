@@ -640,7 +640,8 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
     const metadata: Json = positional ? (first as Json) : (options.metadata ?? {});
     checkFileKey(key);
     const ctx = this.#context();
-    const listUrl = this.#listUrl();
+    // Fails here, before the source is opened, when the list has no links.self to upload to.
+    const host = this.#host();
     const src = await toUploadSource(source, { size: options.size });
     const repo = await ctx.info.repository({ signal: options.signal });
     const plan = planUpload(src.size, {
@@ -655,22 +656,7 @@ export class NRPRecordFiles implements Iterable<NRPFile> {
       });
     }
     const upload = new Upload<NRPFile>({
-      host: {
-        http: ctx.http,
-        listUrl,
-        current: async (name, signal) => {
-          await this.refresh({ signal });
-          return this.get(name);
-        },
-        track: (entry) => {
-          const file = new NRPFile(entry, ctx, this);
-          this.#put(file);
-          return file;
-        },
-        remove: (name) => {
-          this._remove(name);
-        },
-      },
+      host,
       key,
       metadata,
       source: byteSource(src),
