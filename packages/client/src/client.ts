@@ -220,7 +220,11 @@ export class NRPInvenioClient {
     return { serverUrl: this.serverUrl, options: this.options };
   }
 
-  [INSPECT](_depth: number, opts: object, inspect: Inspect): string {
+  [INSPECT](
+    _depth: number,
+    opts: object,
+    inspect: (value: unknown, options?: object) => string,
+  ): string {
     return `NRPInvenioClient ${inspect(this.toJSON(), opts)}`;
   }
 }

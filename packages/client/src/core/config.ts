@@ -7,7 +7,6 @@ import { homedir } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type * as Yaml from "yaml";
 import { INSPECT } from "../internal/inspect.js";
-import type { Inspect } from "../internal/inspect.js";
 import { REDACTED } from "../internal/redact.js";
 import { ConfigError } from "./errors.js";
 import { CONFIG_FILE_ENV, normalizeServerUrl, shorten } from "./settings.js";
@@ -359,7 +358,11 @@ export class NRPConfig {
     };
   }
 
-  [INSPECT](_depth: number, options: object, inspect: Inspect): string {
+  [INSPECT](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options?: object) => string,
+  ): string {
     return `NRPConfig ${inspect(this.toJSON(), { ...options, depth: 4 })}`;
   }
 }
