@@ -21,12 +21,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
 import { startFarProxy } from "./far-proxy.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const NRP_BIN = join(root, "packages/cli/bin/nrp.js");
-const DEVSERVER_BIN = join(root, "packages/server/dist/bin.js");
-const TLS = join(root, "packages/server/fixtures/tls");
 const CA = join(TLS, "ca.pem");
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
@@ -106,23 +105,14 @@ async function timed(args) {
 
 const port = await freePort();
 const host = near ? "127.0.0.1" : "127.0.0.2";
-const server = spawn(
-  process.execPath,
-  [
-    ...profile,
-    DEVSERVER_BIN,
-    ...["--host", host, "--port", String(port), "--quiet", "--data-dir", join(work, "data")],
-    ...["--tls-key", join(TLS, "server-key.pem"), "--tls-cert", join(TLS, "server-cert.pem")],
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-let banner = "";
-for await (const chunk of server.stdout) {
-  banner += chunk;
-  if (/owner\s+\S+\s+(\S+)/.test(banner)) break;
-}
-server.stdout.resume();
-const token = /owner\s+\S+\s+(\S+)/.exec(banner)?.[1];
+const devserver = await startDevserver({
+  dataDir: join(work, "data"),
+  host,
+  port,
+  nodeArgs: profile,
+});
+const server = devserver.process;
+const token = devserver.token;
 const proxy = near
   ? undefined
   : await startFarProxy({ listen: `127.0.0.1:${port}`, target: `127.0.0.2:${port}`, rttMs, mbps });
@@ -206,7 +196,6 @@ try {
   }
 } finally {
   await proxy?.close();
-  server.kill("SIGTERM");
-  await once(server, "exit");
+  await stopDevserver(devserver);
   await rm(work, { recursive: true, force: true });
 }

@@ -6,8 +6,7 @@
 // binary, loaded code, thread stacks, allocator slack).
 //
 // Usage: npm run build && node bench/memory-profile.mjs [size-MiB=1024]
-import { execFile, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,10 +14,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
+
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const client = await import(join(root, "packages/client/dist/index.js"));
-const TLS = join(root, "packages/server/fixtures/tls");
 const MiB = 1024 * 1024;
 const sizeMiB = Number(process.argv[2] ?? 1024);
 const work = await mkdtemp(join(tmpdir(), "nrp-bench-memory-"));
@@ -38,23 +38,8 @@ process.on("exit", () => {
 });
 `;
 
-const server = spawn(
-  process.execPath,
-  [
-    join(root, "packages/server/dist/bin.js"),
-    ...["--port", "0", "--quiet", "--data-dir", join(work, "data")],
-    ...["--tls-key", join(TLS, "server-key.pem"), "--tls-cert", join(TLS, "server-cert.pem")],
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-let banner = "";
-for await (const chunk of server.stdout) {
-  banner += chunk;
-  if (/owner\s+\S+\s+(\S+)/.test(banner)) break;
-}
-server.stdout.resume();
-const url = /listening on (\S+)/.exec(banner)[1];
-const token = /owner\s+\S+\s+(\S+)/.exec(banner)[1];
+const devserver = await startDevserver({ dataDir: join(work, "data") });
+const { url, token } = devserver;
 
 try {
   const source = join(work, "source.bin");
@@ -119,7 +104,6 @@ try {
     );
   }
 } finally {
-  server.kill("SIGTERM");
-  await once(server, "exit");
+  await stopDevserver(devserver);
   await rm(work, { recursive: true, force: true });
 }

@@ -37,6 +37,7 @@ import { promisify } from "node:util";
 
 import { Agent, fetch } from "undici";
 
+import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
 import { startFarProxy } from "./far-proxy.mjs";
 
 const run = promisify(execFile);
@@ -45,7 +46,6 @@ const client = await import(join(root, "packages/client/dist/index.js"));
 const MiB = 1024 * 1024;
 const NRP_BIN = join(root, "packages/cli/bin/nrp.js");
 const DEVSERVER_BIN = join(root, "packages/server/dist/bin.js");
-const TLS = join(root, "packages/server/fixtures/tls");
 const CA = join(TLS, "ca.pem");
 const CACHE = join(homedir(), ".cache/nrp-bench");
 const VENV = join(CACHE, "venv-nrp-cmd-1.0.1");
@@ -249,35 +249,6 @@ async function nrpCmd() {
 
 // ---------------------------------------------------------------------------------------------
 // Servers
-
-/** Starts a devserver over HTTPS; resolves to its URL and the owner's token. */
-async function startServer(dataDir, host, port) {
-  const server = spawn(
-    process.execPath,
-    [
-      DEVSERVER_BIN,
-      ...["--host", host, "--port", String(port), "--quiet", "--data-dir", dataDir],
-      ...["--tls-key", join(TLS, "server-key.pem"), "--tls-cert", join(TLS, "server-cert.pem")],
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let banner = "";
-  for await (const chunk of server.stdout) {
-    banner += chunk;
-    if (/owner\s+\S+\s+(\S+)/.test(banner)) break;
-  }
-  server.stdout.resume();
-  const url = /listening on (\S+)/.exec(banner)?.[1];
-  const token = /owner\s+\S+\s+(\S+)/.exec(banner)?.[1];
-  if (url === undefined || token === undefined) throw new Error(`devserver: ${banner}`);
-  return { process: server, url, token };
-}
-
-async function stopServer(server) {
-  if (server.process.exitCode !== null) return;
-  server.process.kill("SIGTERM");
-  await once(server.process, "exit");
-}
 
 /** Seeds `n` published records once into the cache, then copies them into this run's data. */
 async function seededDataDir(n, target) {
@@ -932,7 +903,7 @@ try {
 
   const dataDir = join(work, "data");
   await seededDataDir(wants("scan") ? opts.scan : 0, dataDir);
-  const near = await startServer(dataDir, "127.0.0.1", 0);
+  const near = await startDevserver({ dataDir, host: "127.0.0.1", port: 0 });
   servers.push(near);
   await ours([
     "add",
@@ -984,7 +955,11 @@ try {
     // The far server listens on 127.0.0.2:P; the proxy takes 127.0.0.1:P, so the links the server
     // writes (for the Host 127.0.0.1:P) lead back through the proxy and the certificate still fits.
     const port = await freePort();
-    const farServer = await startServer(join(work, "far-data"), "127.0.0.2", port);
+    const farServer = await startDevserver({
+      dataDir: join(work, "far-data"),
+      host: "127.0.0.2",
+      port,
+    });
     servers.push(farServer);
     proxy = await startFarProxy({
       listen: `127.0.0.1:${port}`,
@@ -1049,6 +1024,6 @@ try {
 } finally {
   if (proxy) await proxy.close();
   await tlsAgent.close();
-  for (const server of servers) await stopServer(server);
+  for (const server of servers) await stopDevserver(server);
   await rm(work, { recursive: true, force: true });
 }
