@@ -14,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startDevServer, type DevServer } from "nrp-invenio-devserver";
 import { CUTS, type ScenarioResult } from "./scenario.js";
@@ -316,21 +317,37 @@ function countWorkers(): void {
  * Runs the scenario page in headless Chromium after `init` ran in the page, and returns its
  * result with what `init` left in `globalThis.md5Seen`.
  */
-async function scenarioInChromium(
-  init: () => void,
-  path = "/",
-): Promise<{ result: ScenarioResult; page: unknown }> {
-  const executablePath = required("NRP_CHROMIUM");
+/**
+ * Runs `use` on a fresh tab of a headless Chromium (its page errors collected in `errors`) and
+ * closes the browser after, whatever happens.
+ */
+async function inChromium<T>(
+  use: (tab: Page, errors: string[]) => Promise<T>,
+  context: BrowserContextOptions = {},
+): Promise<T> {
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: required("NRP_CHROMIUM"),
+    args: CHROMIUM_ARGS,
+  });
   try {
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    await tab.addInitScript(init);
+    const tab = await (await browser.newContext(context)).newPage();
     const errors: string[] = [];
     tab.on("pageerror", (e) => {
       errors.push(e.message);
     });
+    return await use(tab, errors);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function scenarioInChromium(
+  init: () => void,
+  path = "/",
+): Promise<{ result: ScenarioResult; page: unknown }> {
+  return await inChromium(async (tab, errors) => {
+    await tab.addInitScript(init);
     armCuts();
     const query = new URLSearchParams({ server: server.url, token: server.tokens.owner });
     await tab.goto(`${pageOrigin}${path}?${query.toString()}`);
@@ -353,25 +370,13 @@ async function scenarioInChromium(
     expect(new URL(server.url).origin).not.toBe(pageOrigin);
     const seen = await tab.evaluate(() => (globalThis as { md5Seen?: unknown }).md5Seen);
     return { result: state.result as ScenarioResult, page: seen };
-  } finally {
-    await browser.close();
-  }
+  });
 }
 
 describe("the README's browser snippet", () => {
   test("deposits the picked files and publishes, in Chromium", async () => {
     expect(readmeSnippet).toContain('from "nrp-invenio-client"');
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: required("NRP_CHROMIUM"),
-      args: CHROMIUM_ARGS,
-    });
-    try {
-      const tab = await (await browser.newContext()).newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => {
-        errors.push(e.message);
-      });
+    await inChromium(async (tab, errors) => {
       server.faults.clear();
       await tab.goto(`${pageOrigin}/readme.html`);
       await tab.locator("input[type=file]").setInputFiles([
@@ -384,9 +389,7 @@ describe("the README's browser snippet", () => {
       const record = await fetch(`${server.url}/api/documents/${id}/files`);
       const listed = (await record.json()) as { entries: { key: string; checksum: string }[] };
       expect(listed.entries.map((e) => e.key).sort()).toEqual(["a.txt", "b.csv"]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
 
@@ -429,25 +432,14 @@ describe("examples/browser-upload", () => {
   test("built with Vite: files dropped, progress shown, checksums verified, published", async () => {
     await buildExample();
 
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: required("NRP_CHROMIUM"),
-      args: CHROMIUM_ARGS,
-    });
-    try {
-      const tab = await (
-        await browser.newContext({ viewport: { width: 900, height: 700 } })
-      ).newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => {
-        errors.push(e.message);
-      });
-      server.faults.clear();
-      await tab.goto(`${pageOrigin}/example/index.html`);
-      await tab.fill("#server", server.url);
-      await tab.fill("#token", server.tokens.owner);
-      // Built in the page (a DataTransfer cannot cross from Node): two files, one of 3 MiB.
-      const dataTransfer = await tab.evaluateHandle(`(() => {
+    await inChromium(
+      async (tab, errors) => {
+        server.faults.clear();
+        await tab.goto(`${pageOrigin}/example/index.html`);
+        await tab.fill("#server", server.url);
+        await tab.fill("#token", server.tokens.owner);
+        // Built in the page (a DataTransfer cannot cross from Node): two files, one of 3 MiB.
+        const dataTransfer = await tab.evaluateHandle(`(() => {
         const dt = new DataTransfer();
         const big = new Uint8Array(3 * 1024 * 1024 + 5);
         for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 255;
@@ -455,125 +447,116 @@ describe("examples/browser-upload", () => {
         dt.items.add(new File(["sample,value\\nA,1\\n"], "samples.csv", { type: "text/csv" }));
         return dt;
       })()`);
-      await tab.dispatchEvent("#drop", "drop", { dataTransfer });
-      await tab.locator("#list li[data-done=true]").nth(1).waitFor({ timeout: 60_000 });
-      for (const key of ["measurements.bin", "samples.csv"]) {
-        const item = tab.locator(`#list li[data-key="${key}"]`);
-        await expect
-          .poll(() => item.locator(".state").innerText())
-          .toMatch(/^checksum verified: md5:[0-9a-f]{32}$/);
-        const bar = item.locator("progress");
-        expect(await bar.evaluate((p: { value: number; max: number }) => p.value === p.max)).toBe(
-          true,
-        );
-      }
-      await tab.waitForFunction(() => {
-        const button = (
-          globalThis as unknown as {
-            document: { querySelector(s: string): { disabled: boolean } | null };
-          }
-        ).document.querySelector("#publish");
-        return button !== null && !button.disabled;
-      });
-      await tab.click("#publish");
-      await tab.locator("#status", { hasText: "Published" }).waitFor({ timeout: 30_000 });
-      await tab.screenshot({ path: join(OUTPUT_DIR, "browser-upload.png"), fullPage: true });
-      expect(errors).toEqual([]);
-      const id = /Published (\S+)/.exec(await tab.locator("#status").innerText())?.[1] ?? "";
-      const res = await fetch(`${server.url}/api/documents/${id}/files`);
-      expect(res.status).toBe(200);
-      const listed = (await res.json()) as { entries: { key: string; size: number }[] };
-      expect(listed.entries.map((e) => [e.key, e.size]).sort()).toEqual([
-        ["measurements.bin", 3 * 1024 * 1024 + 5],
-        ["samples.csv", 17],
-      ]);
-    } finally {
-      await browser.close();
-    }
+        await tab.dispatchEvent("#drop", "drop", { dataTransfer });
+        await tab.locator("#list li[data-done=true]").nth(1).waitFor({ timeout: 60_000 });
+        for (const key of ["measurements.bin", "samples.csv"]) {
+          const item = tab.locator(`#list li[data-key="${key}"]`);
+          await expect
+            .poll(() => item.locator(".state").innerText())
+            .toMatch(/^checksum verified: md5:[0-9a-f]{32}$/);
+          const bar = item.locator("progress");
+          expect(await bar.evaluate((p: { value: number; max: number }) => p.value === p.max)).toBe(
+            true,
+          );
+        }
+        await tab.waitForFunction(() => {
+          const button = (
+            globalThis as unknown as {
+              document: { querySelector(s: string): { disabled: boolean } | null };
+            }
+          ).document.querySelector("#publish");
+          return button !== null && !button.disabled;
+        });
+        await tab.click("#publish");
+        await tab.locator("#status", { hasText: "Published" }).waitFor({ timeout: 30_000 });
+        await tab.screenshot({ path: join(OUTPUT_DIR, "browser-upload.png"), fullPage: true });
+        expect(errors).toEqual([]);
+        const id = /Published (\S+)/.exec(await tab.locator("#status").innerText())?.[1] ?? "";
+        const res = await fetch(`${server.url}/api/documents/${id}/files`);
+        expect(res.status).toBe(200);
+        const listed = (await res.json()) as { entries: { key: string; size: number }[] };
+        expect(listed.entries.map((e) => [e.key, e.size]).sort()).toEqual([
+          ["measurements.bin", 3 * 1024 * 1024 + 5],
+          ["samples.csv", 17],
+        ]);
+      },
+      { viewport: { width: 900, height: 700 } },
+    );
   });
 });
 
 describe("examples/browser-upload resume", () => {
   test("a multipart upload cut by a reload resumes with the same file: only missing parts sent", async () => {
     await buildExample();
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: required("NRP_CHROMIUM"),
-      args: CHROMIUM_ARGS,
-    });
     try {
-      const tab = await (await browser.newContext()).newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => {
-        errors.push(e.message);
-      });
-      server.faults.clear();
-      server.requestLog.length = 0;
-      // Part 3 is held on the server: parts 1, 2, 4 and 5 are acknowledged around it, then the
-      // page is reloaded while part 3 is in flight.
-      const hold = server.faults.add({
-        method: "PUT",
-        path: "/api/documents/*/draft/files/resumed.bin/content/3",
-        hold: true,
-      });
-      const bytes = Buffer.alloc(5 * 1024 * 1024 - 4321);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + (i >> 11)) & 255;
-      const file = { name: "resumed.bin", mimeType: "application/octet-stream", buffer: bytes };
-      await tab.goto(`${pageOrigin}/example/index.html`);
-      await tab.fill("#server", server.url);
-      await tab.fill("#token", server.tokens.owner);
-      await tab.fill("#part-size", "1");
-      await tab.locator("#files").setInputFiles(file);
-      const kept = async (): Promise<{ state: { completedParts: number[] } }[]> =>
-        Object.values(
-          JSON.parse(
-            await tab.evaluate<string>('localStorage.getItem("nrp-example-interrupted") ?? "{}"'),
-          ) as Record<string, { state: { completedParts: number[] } }>,
-        );
-      await expect
-        .poll(async () => (await kept())[0]?.state.completedParts, { timeout: 60_000 })
-        .toEqual([1, 2, 4, 5]);
-      await expect.poll(() => server.faults.held(hold)).toBe(1);
+      await inChromium(async (tab, errors) => {
+        server.faults.clear();
+        server.requestLog.length = 0;
+        // Part 3 is held on the server: parts 1, 2, 4 and 5 are acknowledged around it, then the
+        // page is reloaded while part 3 is in flight.
+        const hold = server.faults.add({
+          method: "PUT",
+          path: "/api/documents/*/draft/files/resumed.bin/content/3",
+          hold: true,
+        });
+        const bytes = Buffer.alloc(5 * 1024 * 1024 - 4321);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + (i >> 11)) & 255;
+        const file = { name: "resumed.bin", mimeType: "application/octet-stream", buffer: bytes };
+        await tab.goto(`${pageOrigin}/example/index.html`);
+        await tab.fill("#server", server.url);
+        await tab.fill("#token", server.tokens.owner);
+        await tab.fill("#part-size", "1");
+        await tab.locator("#files").setInputFiles(file);
+        const kept = async (): Promise<{ state: { completedParts: number[] } }[]> =>
+          Object.values(
+            JSON.parse(
+              await tab.evaluate<string>('localStorage.getItem("nrp-example-interrupted") ?? "{}"'),
+            ) as Record<string, { state: { completedParts: number[] } }>,
+          );
+        await expect
+          .poll(async () => (await kept())[0]?.state.completedParts, { timeout: 60_000 })
+          .toEqual([1, 2, 4, 5]);
+        await expect.poll(() => server.faults.held(hold)).toBe(1);
 
-      await tab.reload();
-      const offer = tab.locator('#interrupted li[data-key="resumed.bin"]');
-      await expect.poll(() => offer.innerText()).toContain("4 of 5 parts sent");
-      // The page kept no token; the address it remembered.
-      expect(await tab.inputValue("#server")).toBe(server.url);
-      await tab.fill("#token", server.tokens.owner);
-      await offer.locator("input.resume-file").setInputFiles(file);
-      const item = tab.locator('#list li[data-key="resumed.bin"]');
-      await item.and(tab.locator("[data-done=true]")).waitFor({ timeout: 60_000 });
-      const md5 = createHash("md5").update(bytes).digest("hex");
-      expect(await item.locator(".state").innerText()).toBe(`checksum verified: md5:${md5}`);
-      expect(await kept()).toEqual([]);
-      expect(errors).toEqual([]);
+        await tab.reload();
+        const offer = tab.locator('#interrupted li[data-key="resumed.bin"]');
+        await expect.poll(() => offer.innerText()).toContain("4 of 5 parts sent");
+        // The page kept no token; the address it remembered.
+        expect(await tab.inputValue("#server")).toBe(server.url);
+        await tab.fill("#token", server.tokens.owner);
+        await offer.locator("input.resume-file").setInputFiles(file);
+        const item = tab.locator('#list li[data-key="resumed.bin"]');
+        await item.and(tab.locator("[data-done=true]")).waitFor({ timeout: 60_000 });
+        const md5 = createHash("md5").update(bytes).digest("hex");
+        expect(await item.locator(".state").innerText()).toBe(`checksum verified: md5:${md5}`);
+        expect(await kept()).toEqual([]);
+        expect(errors).toEqual([]);
 
-      // Every part went up once and was acknowledged, except part 3: cut by the reload, sent again.
-      const puts = server.requestLog.filter((e) => e.method === "PUT");
-      for (const n of [1, 2, 3, 4, 5]) {
-        const sent = puts.filter((e) => e.path.endsWith(`/resumed.bin/content/${n}`));
-        expect(
-          sent.map((e) => [e.fault, e.status === 200]),
-          `part ${n}`,
-        ).toEqual(
-          n === 3
-            ? [
-                [hold, false],
-                [null, true],
-              ]
-            : [[null, true]],
+        // Every part went up once and was acknowledged, except part 3: cut by the reload, sent again.
+        const puts = server.requestLog.filter((e) => e.method === "PUT");
+        for (const n of [1, 2, 3, 4, 5]) {
+          const sent = puts.filter((e) => e.path.endsWith(`/resumed.bin/content/${n}`));
+          expect(
+            sent.map((e) => [e.fault, e.status === 200]),
+            `part ${n}`,
+          ).toEqual(
+            n === 3
+              ? [
+                  [hold, false],
+                  [null, true],
+                ]
+              : [[null, true]],
+          );
+        }
+        // The resume found the pending file: nothing was initialised or deleted a second time.
+        const files = server.requestLog.filter((e) =>
+          /\/draft\/files(\/resumed\.bin)?$/.test(e.path),
         );
-      }
-      // The resume found the pending file: nothing was initialised or deleted a second time.
-      const files = server.requestLog.filter((e) =>
-        /\/draft\/files(\/resumed\.bin)?$/.test(e.path),
-      );
-      expect(files.filter((e) => e.method === "POST").length).toBe(1);
-      expect(files.filter((e) => e.method === "DELETE")).toEqual([]);
+        expect(files.filter((e) => e.method === "POST").length).toBe(1);
+        expect(files.filter((e) => e.method === "DELETE")).toEqual([]);
+      });
     } finally {
       server.faults.clear();
-      await browser.close();
     }
   });
 });
@@ -655,43 +638,38 @@ describe("errors in the browser", () => {
         resolve();
       }),
     );
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: required("NRP_CHROMIUM"),
-      args: CHROMIUM_ARGS,
-    });
     try {
-      const tab = await (await browser.newContext()).newPage();
-      const query = new URLSearchParams({
-        servers: [refusing.url, down, server.url].join(","),
-        token: refusing.tokens.owner,
+      await inChromium(async (tab) => {
+        const query = new URLSearchParams({
+          servers: [refusing.url, down, server.url].join(","),
+          token: refusing.tokens.owner,
+        });
+        await tab.goto(`${pageOrigin}/errors.html?${query.toString()}`);
+        await tab.waitForFunction("globalThis.outcomes !== undefined", undefined, {
+          timeout: 60_000,
+        });
+        const [cors, network, allowed] = await tab.evaluate<Outcome[]>("globalThis.outcomes");
+        expect(cors).toMatchObject({
+          name: "CorsRefusedError",
+          code: "NRP_CORS_REFUSED",
+          causeCode: "CORS_REFUSED",
+          retries: [],
+        });
+        expect(cors?.message).toContain(
+          `does not allow requests from this page's origin ${pageOrigin}`,
+        );
+        expect(cors?.message).toContain(new URL(refusing.url).origin);
+        // One request (its preflight, refused) and the two probes; nothing retried.
+        expect(refusing.requestLog.filter((e) => e.method !== "HEAD").map((e) => e.method)).toEqual(
+          ["OPTIONS"],
+        );
+        expect(network).toMatchObject({ name: "APIConnectionError", code: "NRP_CONNECTION" });
+        expect(network?.retries.length).toBeGreaterThan(0);
+        expect(network?.message).not.toContain("CORS");
+        // The devserver of the other tests allows the page: that read went through.
+        expect(allowed).toMatchObject({ ok: true, retries: [] });
       });
-      await tab.goto(`${pageOrigin}/errors.html?${query.toString()}`);
-      await tab.waitForFunction("globalThis.outcomes !== undefined", undefined, {
-        timeout: 60_000,
-      });
-      const [cors, network, allowed] = await tab.evaluate<Outcome[]>("globalThis.outcomes");
-      expect(cors).toMatchObject({
-        name: "CorsRefusedError",
-        code: "NRP_CORS_REFUSED",
-        causeCode: "CORS_REFUSED",
-        retries: [],
-      });
-      expect(cors?.message).toContain(
-        `does not allow requests from this page's origin ${pageOrigin}`,
-      );
-      expect(cors?.message).toContain(new URL(refusing.url).origin);
-      // One request (its preflight, refused) and the two probes; nothing retried.
-      expect(refusing.requestLog.filter((e) => e.method !== "HEAD").map((e) => e.method)).toEqual([
-        "OPTIONS",
-      ]);
-      expect(network).toMatchObject({ name: "APIConnectionError", code: "NRP_CONNECTION" });
-      expect(network?.retries.length).toBeGreaterThan(0);
-      expect(network?.message).not.toContain("CORS");
-      // The devserver of the other tests allows the page: that read went through.
-      expect(allowed).toMatchObject({ ok: true, retries: [] });
     } finally {
-      await browser.close();
       await refusing.close();
     }
   });
@@ -709,41 +687,36 @@ describe("upload progress in the browser", () => {
       path: "/api/documents/*/draft/files/slow.bin/content",
       requestBytesPerSecond: rate,
     });
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: required("NRP_CHROMIUM"),
-      args: CHROMIUM_ARGS,
-    });
     try {
-      const tab = await (await browser.newContext()).newPage();
-      const query = new URLSearchParams({
-        server: server.url,
-        token: server.tokens.owner,
-        size: String(size),
+      await inChromium(async (tab) => {
+        const query = new URLSearchParams({
+          server: server.url,
+          token: server.tokens.owner,
+          size: String(size),
+        });
+        await tab.goto(`${pageOrigin}/progress.html?${query.toString()}`);
+        await tab.waitForFunction("globalThis.progress !== undefined", undefined, {
+          timeout: 60_000,
+        });
+        const result = await tab.evaluate<{
+          events: { bytes: number; at: number }[];
+          checksum?: string;
+          error?: string;
+        }>("globalThis.progress");
+        expect(result.error).toBeUndefined();
+        const bytes = result.events.map((e) => e.bytes);
+        // Strictly increasing, ending at the size.
+        for (let i = 1; i < bytes.length; i++) expect(bytes[i]).toBeGreaterThan(bytes[i - 1] ?? 0);
+        expect(bytes.at(-1)).toBe(size);
+        // Several reports while the request was still going out, spread over the time the slow
+        // link took, not bunched while the body was gathered before sending.
+        const before = result.events.filter((e) => e.bytes < size);
+        expect(before.length).toBeGreaterThanOrEqual(4);
+        const spread = (before.at(-1)?.at ?? 0) - (before[0]?.at ?? 0);
+        expect(spread).toBeGreaterThan(1500);
       });
-      await tab.goto(`${pageOrigin}/progress.html?${query.toString()}`);
-      await tab.waitForFunction("globalThis.progress !== undefined", undefined, {
-        timeout: 60_000,
-      });
-      const result = await tab.evaluate<{
-        events: { bytes: number; at: number }[];
-        checksum?: string;
-        error?: string;
-      }>("globalThis.progress");
-      expect(result.error).toBeUndefined();
-      const bytes = result.events.map((e) => e.bytes);
-      // Strictly increasing, ending at the size.
-      for (let i = 1; i < bytes.length; i++) expect(bytes[i]).toBeGreaterThan(bytes[i - 1] ?? 0);
-      expect(bytes.at(-1)).toBe(size);
-      // Several reports while the request was still going out, spread over the time the slow
-      // link took, not bunched while the body was gathered before sending.
-      const before = result.events.filter((e) => e.bytes < size);
-      expect(before.length).toBeGreaterThanOrEqual(4);
-      const spread = (before.at(-1)?.at ?? 0) - (before[0]?.at ?? 0);
-      expect(spread).toBeGreaterThan(1500);
     } finally {
       server.faults.clear();
-      await browser.close();
     }
   });
 });
