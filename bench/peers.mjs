@@ -536,10 +536,14 @@ async function manyRows(server) {
   const filesRow = `upload ${opts.smallFiles} small files (records of 100)`;
   for (let r = 0; r < opts.slowRounds; r++) {
     console.error(`many small things, round ${r + 1}`);
+    // Each measured command starts with nothing left to flush from the one before (a draft's
+    // commit waits on the disk, and the transfers before these rows leave gigabytes dirty).
+    await settle();
     await attempt(createRow, "ours", () =>
       ours(["create", "record", "documents", many, "--format", "json"]),
     );
     if (NRP_CMD) {
+      await settle();
       await attempt(createRow, "nrp-cmd", () =>
         theirs([
           "create",
@@ -562,6 +566,7 @@ async function manyRows(server) {
       for (const group of groups) parts.push(await run(group));
       return combine(...parts);
     };
+    await settle();
     await attempt(
       filesRow,
       "ours",
@@ -579,6 +584,7 @@ async function manyRows(server) {
     );
     if (NRP_CMD) {
       // nrp-cmd uploads files with the record it creates (one request more than ours).
+      await settle();
       await attempt(
         filesRow,
         "nrp-cmd",
@@ -616,6 +622,7 @@ async function scanRows(nrp) {
   for (let r = 0; r < opts.slowRounds; r++) {
     console.error(`scan, round ${r + 1}`);
     const mine = join(work, "scan-ours.jsonl");
+    await settle();
     await attempt(row, "ours", () =>
       ours(["scan", "records", "--format", "jsonl"], { stdoutFile: mine }),
     );
@@ -623,6 +630,7 @@ async function scanRows(nrp) {
     if (NRP_CMD) {
       const other = join(work, "scan-nrp-cmd.jsonl");
       await rm(other, { force: true });
+      await settle();
       await attempt(row, "nrp-cmd", () =>
         theirs(["scan", "records", "--published", "-f", "jsonl", "-o", other]),
       );

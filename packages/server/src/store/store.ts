@@ -142,6 +142,11 @@ export async function openStore(location: StoreLocation): Promise<Store> {
     db = new BetterSqlite3(ephemeral ? ":memory:" : join(dataDir, DATABASE_FILE));
     if (!ephemeral) {
       db.pragma("journal_mode = WAL");
+      // In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit survives the
+      // process being killed, and only the last ones can be lost if the machine loses power. With
+      // FULL, each created draft waited for an fsync, which queues behind whatever the disk is
+      // still flushing (a large upload just before): 1,000 drafts took 7.5 s instead of 1.4 s.
+      db.pragma("synchronous = NORMAL");
       for (const suffix of ["-wal", "-shm"]) {
         await chmod(join(dataDir, `${DATABASE_FILE}${suffix}`), PRIVATE_FILE_MODE).catch(
           () => undefined,
