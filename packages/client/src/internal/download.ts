@@ -328,9 +328,10 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number)
 /**
  * Bytes allowed to wait for the disk before the response is paused: room for a batch being
  * written and the next one gathering. 8 MiB brought no speed over 4 MiB and cost ~8 MiB of peak
- * RSS on 1 GiB downloads.
+ * RSS on 1 GiB downloads; 2 MiB took another 3-10 MiB off (69-70 MiB for 1 GiB) for no more
+ * CPU, now that the batches are copies (bench/RESULTS.md, "Memory").
  */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 /** A response body as the Node `Readable` it is wherever files are written (Node, Deno, Bun). */
 function nodeBody(body: ResponseBody): Readable {
   return body as unknown as Readable;
