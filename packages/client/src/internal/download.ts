@@ -344,10 +344,11 @@ function nodeBody(body: ResponseBody): Readable {
 const MIN_BATCH_BYTES = 1024 * 1024;
 
 /**
- * The smallest batch of a range: with 16 ranges in flight, 16 batches of 128 KiB fill at once
- * (256 KiB peaked ~5 MiB higher, for no speed).
+ * The smallest batch of a range: with 16 ranges in flight, 16 batches of 64 KiB fill at once.
+ * 256 and 128 KiB peaked at 86-88 MiB of RSS on a far 256 MiB download, 64 KiB at 75-76 for the
+ * same CPU, 32 KiB no lower for ~5 % more CPU (bench/RESULTS.md, "Memory").
  */
-const MIN_RANGE_BATCH_BYTES = 128 * 1024;
+const MIN_RANGE_BATCH_BYTES = 64 * 1024;
 
 /**
  * The buffers a download gathers its bytes in, reused from batch to batch.
