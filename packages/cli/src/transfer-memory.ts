@@ -39,8 +39,14 @@ export function restoreYoungGenerationGrowth(): void {
 /** Bytes moved between two young-generation collections during a transfer. */
 const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
 
-/** V8's `gc()` (exposed on request), asked for a young-generation collection only. */
-type CollectGarbage = (options: { type: "minor" }) => void;
+/**
+ * Bytes moved between two full collections during a transfer: every 256 MiB cost a 5 GiB upload
+ * ~16 % more CPU, every GiB ~5 % (0.2-1.1 s of 12.1-12.3 s), for the same peak RSS.
+ */
+const FULL_COLLECTION_EVERY_BYTES = 1024 * 1024 * 1024;
+
+/** V8's `gc()` (exposed on request): a full collection, or a young-generation one. */
+type CollectGarbage = (options?: { type: "minor" }) => void;
 
 let collectGarbage: CollectGarbage | undefined;
 
@@ -58,22 +64,33 @@ function exposedGc(): CollectGarbage {
 }
 
 /**
- * A transfer's `onBytes` that runs a young-generation collection every 2 MiB moved.
+ * A transfer's `onBytes`: a young-generation collection every 2 MiB moved, a full one every
+ * GiB instead.
  *
  * Why: every TLS record (and every chunk read for an upload) is a buffer of its own, dead once
  * copied or sent, whose memory returns only when a collection finds it. Left to V8, a young
  * collection came every ~10 MiB: a 256 MiB download peaked at 78-86 MiB of RSS, an upload at
  * 85-87, against 72-77 and 70-71 with one every 2 MiB, for the same CPU (a collection of little
- * but garbage takes ~0.1 ms). Full collections as well, when buffers piled up behind 16 ranges,
- * took another ~5 MiB off but cost those downloads ~15 % more CPU (bench/RESULTS.md, "Memory").
+ * but garbage takes ~0.1 ms). Each of them promotes what is in flight at that moment (a few KiB
+ * of an upload's request state), which only a full collection frees; V8 waited 23 s for one, and
+ * a 5 GiB upload peaked at 96-97 MiB with 31 MiB of heap, at 76 with a full one every GiB. Full
+ * collections whenever buffers piled up (every 16 MiB at most) cost 15-25 % more CPU
+ * (bench/RESULTS.md, "Memory").
  */
 export function collectEvery(bytes: number = COLLECT_EVERY_BYTES): (moved: number) => void {
   const gc = exposedGc();
   let since = 0;
+  let sinceFull = 0;
   return (moved) => {
     since += moved;
     if (since < bytes) return;
+    sinceFull += since;
     since = 0;
-    gc({ type: "minor" });
+    if (sinceFull >= FULL_COLLECTION_EVERY_BYTES) {
+      sinceFull = 0;
+      gc();
+    } else {
+      gc({ type: "minor" });
+    }
   };
 }

@@ -37,4 +37,26 @@ describe("collectEvery", () => {
       observer.disconnect();
     }
   });
+
+  it("runs a full collection instead once a GiB was moved", async () => {
+    const major: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(entry.startTime);
+      }
+    });
+    observer.observe({ entryTypes: ["gc"] });
+    try {
+      const collect = collectEvery();
+      for (let i = 0; i < 511; i++) collect(2 * 1024 * 1024);
+      await new Promise((r) => setTimeout(r, 20));
+      const before = major.length;
+      collect(2 * 1024 * 1024);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(major.length - before).toBeGreaterThanOrEqual(1);
+    } finally {
+      observer.disconnect();
+    }
+  });
 });
