@@ -271,6 +271,15 @@ try {
     });
     console.log(`| ${step} | ${cells.join(" | ")} |`);
   }
+  const peaks = await Promise.all(
+    servers.map(async (s) => {
+      const status = await readFile(`/proc/${s.process.pid}/status`, "utf8");
+      const mib = (field) =>
+        Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+      return `${s.name} ${mib("VmHWM")} MiB (at the end: ${mib("RssAnon")} MiB anonymous, ${mib("RssFile")} MiB of mapped files)`;
+    }),
+  );
+  console.log(`\nDevserver peak RSS over the whole run: ${peaks.join(", ")}`);
 } finally {
   for (const s of servers) if (s.process !== undefined) await stopDevserver(s);
   await rm(work, { recursive: true, force: true });
