@@ -245,9 +245,9 @@ export class RecordStore {
 
   /** A community by UUID or slug (oarepo resolves either, docs/protocol/communities.md#on-nrp). */
   community(idOrSlug: string): ResolvedCommunity | undefined {
-    const row = this.db
-      .prepare("SELECT id, slug, title, curators, roles FROM communities WHERE id = ? OR slug = ?")
-      .get(idOrSlug.toLowerCase(), idOrSlug) as
+    const row = this.#prepared(
+      "SELECT id, slug, title, curators, roles FROM communities WHERE id = ? OR slug = ?",
+    ).get(idOrSlug.toLowerCase(), idOrSlug) as
       { id: string; slug: string; title: string; curators: string; roles: string } | undefined;
     if (row === undefined) return undefined;
     return {
@@ -261,12 +261,10 @@ export class RecordStore {
 
   /** Every community, oldest first, with the time it was first seeded. */
   communities(): StoredCommunity[] {
-    const rows = this.db
-      .prepare(
-        `SELECT id, slug, title, curators, roles, created, description FROM communities
+    const rows = this.#prepared(
+      `SELECT id, slug, title, curators, roles, created, description FROM communities
          ORDER BY created, id`,
-      )
-      .all() as (Omit<StoredCommunity, "curators" | "roles"> & {
+    ).all() as (Omit<StoredCommunity, "curators" | "roles"> & {
       curators: string;
       roles: string;
     })[];
@@ -457,9 +455,9 @@ export class RecordStore {
 
   /** The published versions of a parent, newest version first. */
   versions(parentId: string): ItemRow[] {
-    const rows = this.db
-      .prepare("SELECT * FROM records WHERE parent_id = ? ORDER BY version_index DESC")
-      .all(parentId) as ItemSql[];
+    const rows = this.#prepared(
+      "SELECT * FROM records WHERE parent_id = ? ORDER BY version_index DESC",
+    ).all(parentId) as ItemSql[];
     return rows.map(toItem);
   }
 
