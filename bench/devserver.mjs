@@ -15,15 +15,22 @@ export const TLS = join(root, "packages/server/fixtures/tls");
 
 /**
  * Starts a devserver over HTTPS on `host`:`port` (0: any free port) with its data in `dataDir`;
- * `nodeArgs` go to Node before the server's script (e.g. `--cpu-prof`). Resolves once it
+ * `nodeArgs` go to Node before the server's script (e.g. `--cpu-prof`); `bin` is another build's
+ * `dist/bin.js` (for A/B runs). Resolves once it
  * listens, to its process, URL and the owner's token.
  */
-export async function startDevserver({ dataDir, host = "127.0.0.1", port = 0, nodeArgs = [] }) {
+export async function startDevserver({
+  dataDir,
+  host = "127.0.0.1",
+  port = 0,
+  nodeArgs = [],
+  bin = DEVSERVER_BIN,
+}) {
   const server = spawn(
     process.execPath,
     [
       ...nodeArgs,
-      DEVSERVER_BIN,
+      bin,
       ...["--host", host, "--port", String(port), "--quiet", "--data-dir", dataDir],
       ...["--tls-key", join(TLS, "server-key.pem"), "--tls-cert", join(TLS, "server-cert.pem")],
     ],

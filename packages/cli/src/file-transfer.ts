@@ -19,6 +19,7 @@ import { printFile } from "./file-view.js";
 import { Progress } from "./progress.js";
 import type { ProgressBar } from "./progress.js";
 import { formatSize } from "./sizes.js";
+import { collectEvery } from "./transfer-memory.js";
 import { UploadJournal, fileIdentity } from "./upload-journal.js";
 import type { FileIdentity } from "./upload-journal.js";
 
@@ -282,6 +283,7 @@ export async function uploadFile(
       ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
       signal: ctx.signal,
       onProgress: progressTo(bar),
+      onBytes: collectEvery(),
       ...(active
         ? {
             keepPendingOnFailure: true,
@@ -373,6 +375,7 @@ async function uploadStdin(
       transfer: "L",
       signal: ctx.signal,
       onProgress: progressTo(bar),
+      onBytes: collectEvery(),
     });
     return { file, resumed: false };
   } finally {

@@ -10,6 +10,7 @@
 // set at run time (unlike `--max-semi-space-size`); it has to be set before start-up grows it.
 
 import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 /** V8's default `--semi-space-growth-factor`. */
 const DEFAULT_GROWTH = 2;
@@ -33,4 +34,44 @@ export function keepYoungGenerationSmall(): void {
  */
 export function restoreYoungGenerationGrowth(): void {
   setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH}`);
+}
+
+/** Bytes moved between two young-generation collections during a transfer. */
+const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
+
+/** V8's `gc()` (exposed on request), asked for a young-generation collection only. */
+type CollectGarbage = (options: { type: "minor" }) => void;
+
+let collectGarbage: CollectGarbage | undefined;
+
+/**
+ * V8's `gc()`, made available at run time: `--expose-gc` installs it in the contexts created
+ * after it is set, so a fresh context is made to fetch it, and the flag is cleared again.
+ */
+function exposedGc(): CollectGarbage {
+  if (collectGarbage === undefined) {
+    setFlagsFromString("--expose-gc");
+    collectGarbage = runInNewContext("gc") as CollectGarbage;
+    setFlagsFromString("--no-expose-gc");
+  }
+  return collectGarbage;
+}
+
+/**
+ * A transfer's `onBytes` that runs a young-generation collection every 2 MiB moved.
+ *
+ * Why: every TLS record (and every chunk read for an upload) is a buffer of its own, dead once
+ * copied or sent, whose memory returns only when a collection finds it; left to V8, a collection
+ * came every ~10 MiB and a 256 MiB download peaked at 80-86 MiB of RSS, with one every 2 MiB at
+ * 72-73 MiB, for ~1 % more CPU (a collection of nearly nothing but garbage takes ~0.1 ms).
+ */
+export function collectEvery(bytes: number = COLLECT_EVERY_BYTES): (moved: number) => void {
+  const gc = exposedGc();
+  let since = 0;
+  return (moved) => {
+    since += moved;
+    if (since < bytes) return;
+    since = 0;
+    gc({ type: "minor" });
+  };
 }

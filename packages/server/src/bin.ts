@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from "node:v8";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DevServerConfigError } from "./config/load.js";
 import { seedRecords } from "./seed.js";
@@ -97,6 +98,24 @@ function describeStartError(error: unknown, options: CliOptions): string {
   }
 }
 
+/** How far V8 lets the old generation grow past what the last full collection kept: 5×. */
+const HEAP_GROWING_PERCENT = 400;
+
+/**
+ * Lets the server's heap grow to 5× what survived the last full collection before the next one
+ * (unless Node was started with a `--heap-growing-percent` of its own). Why: each 16 KiB TLS
+ * record of an upload and each block a download reads is a Buffer whose memory V8 counts against
+ * the heap's limit; with the devserver's small heap (~8 MB) that started a full mark-compact every
+ * ~13 MiB transferred (19 for a 256 MiB upload and download, 2 with this setting), a fifth of the
+ * server's user CPU on uploads and half of it on downloads (bench/RESULTS.md, "Devserver CPU").
+ * Only the standalone server does this: an embedding process keeps its own settings.
+ */
+function tuneGarbageCollection(): void {
+  const given = [...process.execArgv, process.env["NODE_OPTIONS"] ?? ""].join(" ");
+  if (given.includes("heap-growing-percent") || given.includes("heap_growing_percent")) return;
+  setFlagsFromString(`--heap-growing-percent=${String(HEAP_GROWING_PERCENT)}`);
+}
+
 async function run(argv: readonly string[]): Promise<void> {
   const program = new Command()
     .name("nrp-devserver")
@@ -156,6 +175,7 @@ async function run(argv: readonly string[]): Promise<void> {
     };
   }
 
+  tuneGarbageCollection();
   let server: DevServer;
   try {
     server = await startDevServer(serverOptions);

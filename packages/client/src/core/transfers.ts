@@ -52,6 +52,14 @@ export interface DownloadFileOptions extends SignalOptions {
   /** Called (throttled) with bytes received so far. */
   onProgress?: ((progress: TransferProgress) => void) | undefined;
   /**
+   * Called, unthrottled, with the size of every batch of bytes written to the file (a retried
+   * range counts again; a resumed download counts the bytes already there once).
+   *
+   * Why: lets a caller act on the bytes moved rather than on time; the `nrp` command runs a
+   * young-generation collection every few MiB, which keeps a transfer's peak RSS low.
+   */
+  onBytes?: ((bytes: number) => void) | undefined;
+  /**
    * Check the md5 of what arrived against the file's `md5:` checksum before renaming.
    * @default true
    */
@@ -290,6 +298,14 @@ export interface UploadOptions extends SignalOptions {
   size?: number | undefined;
   /** Called (throttled, at most every 100 ms, and once at the end) with bytes sent so far. */
   onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /**
+   * Called, unthrottled, with the size of every chunk of the body as it is read to be sent (a
+   * part sent again counts again).
+   *
+   * Why: lets a caller act on the bytes moved rather than on time; the `nrp` command runs a
+   * young-generation collection every few MiB, which keeps a transfer's peak RSS low.
+   */
+  onBytes?: ((bytes: number) => void) | undefined;
   /**
    * Called after the server acknowledged each part of an M upload, with the plan's part size; a
    * journal records it to resume later. A throw stops the upload.

@@ -90,6 +90,7 @@ export class CountingTap implements ChunkTap {
  */
 export class ProgressTracker {
   readonly #callback: ((p: TransferProgress) => void) | undefined;
+  readonly #onBytes: ((bytes: number) => void) | undefined;
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #total: number | undefined;
@@ -103,6 +104,7 @@ export class ProgressTracker {
 
   constructor(options: {
     onProgress?: ((p: TransferProgress) => void) | undefined;
+    onBytes?: ((bytes: number) => void) | undefined;
     totalBytes: number | undefined;
     partsTotal?: number | undefined;
     initialBytes?: number | undefined;
@@ -111,6 +113,7 @@ export class ProgressTracker {
     now?: (() => number) | undefined;
   }) {
     this.#callback = options.onProgress;
+    this.#onBytes = options.onBytes;
     this.#total = options.totalBytes;
     this.#partsTotal = options.partsTotal;
     this.#bytes = options.initialBytes ?? 0;
@@ -128,6 +131,7 @@ export class ProgressTracker {
   add(part: number, n: number): void {
     this.#perPart.set(part, (this.#perPart.get(part) ?? 0) + n);
     this.#bytes += n;
+    this.#onBytes?.(n);
     this.#emit(false);
   }
 

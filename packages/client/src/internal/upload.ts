@@ -432,7 +432,11 @@ export class Upload<F extends UploadedFile> {
   async #sendContent(file: F): Promise<string> {
     const src = this.#src;
     const options = this.#options;
-    const tracker = new ProgressTracker({ onProgress: options.onProgress, totalBytes: src.size });
+    const tracker = new ProgressTracker({
+      onProgress: options.onProgress,
+      onBytes: options.onBytes,
+      totalBytes: src.size,
+    });
     const url = file.links.content;
     if (!url) {
       throw new NRPError(`File ${file.key} has no links.content to upload to.`, {
@@ -532,6 +536,7 @@ export class Upload<F extends UploadedFile> {
     const skipped = [...skip];
     const tracker = new ProgressTracker({
       onProgress: options.onProgress,
+      onBytes: options.onBytes,
       totalBytes: plan.size,
       partsTotal: plan.parts,
       initialBytes: partBytes(plan, skipped),

@@ -140,13 +140,17 @@ describe("uploads and downloads round trip", () => {
     const bytes = data(n, n + 1);
     const progress: TransferProgress[] = [];
     const done: number[] = [];
+    let sent = 0;
     const file = await files.create("data.bin", { title: "x" }, bytes, {
       transfer: t,
       partSize: PART,
       concurrency: 3,
       onProgress: (p) => progress.push(p),
       onPartDone: (p) => done.push(p.part),
+      onBytes: (b) => (sent += b),
     });
+    // Every byte is counted once, unthrottled.
+    expect(sent).toBe(n);
     expect(file.status).toBe("completed");
     expect(file.size).toBe(n);
     expect(file.checksum).toBe(md5(bytes));
@@ -166,7 +170,9 @@ describe("uploads and downloads round trip", () => {
       expect(put?.headers["content-md5"]).toBe(createHash("md5").update(bytes).digest("base64"));
     }
     const dir = await tempDir();
-    const target = await file.download(dir);
+    let received = 0;
+    const target = await file.download(dir, { onBytes: (b) => (received += b) });
+    expect(received).toBe(n);
     expect(target).toBe(join(dir, "data.bin"));
     expect((await readFile(target)).equals(bytes)).toBe(true);
     expect(await readdir(dir)).toEqual(["data.bin"]);
@@ -936,8 +942,18 @@ describe("downloads", () => {
     expect(first).toBeInstanceOf(APIUserAbortError);
     server.requestLog.length = 0;
     const progress: TransferProgress[] = [];
+    let written = 0;
+    let already = 0;
     // The ranges resume even with one request at a time.
-    await file.download(target, { concurrency: 1, onProgress: (p) => progress.push(p) });
+    await file.download(target, {
+      concurrency: 1,
+      onProgress: (p) => progress.push(p),
+      onResume: (offset) => (already = offset),
+      onBytes: (b) => (written += b),
+    });
+    // onBytes counts only what this call wrote: the ranges not yet on disk.
+    expect(already).toBeGreaterThanOrEqual(4 * 4 * 1024 * 1024);
+    expect(written).toBe(size - already);
     const ranges = server.requestLog.filter((e) => e.method === "GET" && e.headers.range);
     // A probe, then only the 17 ranges minus the ones already on disk.
     expect(ranges.length).toBeLessThanOrEqual(1 + 17 - 4);

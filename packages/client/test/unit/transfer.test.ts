@@ -28,7 +28,7 @@ import {
 import { chooseTransfer, planParts } from "../../src/core/transfers.js";
 import type { TransferProgress } from "../../src/core/transfers.js";
 import { contentMd5, md5OfChecksum, ProgressTracker } from "../../src/internal/transfer.js";
-import { drain, tempPaths } from "../../src/internal/download.js";
+import { BatchBuffers, drain, tempPaths } from "../../src/internal/download.js";
 import { parseContentRange } from "../../src/internal/ranges.js";
 import { partRange, partsToSend, runParts } from "../../src/internal/upload.js";
 
@@ -470,7 +470,7 @@ describe("drain", () => {
     const written: number[][] = [];
     const run = drain(body, async (chunks) => {
       await new Promise((r) => setTimeout(r, 5));
-      written.push(chunks.map((c) => c[0] ?? -1));
+      written.push(chunks.flatMap((c) => [...c]));
     });
     for (let i = 0; i < 10; i++) body.push(Buffer.from([i]));
     setTimeout(() => body.destroy(new Error("socket closed")), 1);
@@ -507,6 +507,32 @@ describe("drain", () => {
     await expect(run).rejects.toThrow("socket closed");
     expect(writing).toBe(false);
     expect(written).toBe(1000);
+  });
+
+  it("copies the bytes into batches whose buffers are reused once written", async () => {
+    const buffers = new BatchBuffers(1000);
+    const chunks = Array.from({ length: 25 }, (_, i) => Buffer.alloc(300, i));
+    const body = Readable.from(chunks);
+    const seen = new Set<ArrayBufferLike>();
+    const written: Buffer[] = [];
+    await drain(
+      body,
+      async (batch) => {
+        await new Promise((r) => setTimeout(r, 1));
+        for (const c of batch) {
+          seen.add(c.buffer);
+          written.push(Buffer.from(c));
+        }
+      },
+      2000,
+      buffers,
+    );
+    // 7,500 bytes in 8 writes of at most 1,000 bytes, none of them in a chunk's own buffer.
+    expect(Buffer.concat(written).equals(Buffer.concat(chunks))).toBe(true);
+    expect(written.every((c) => c.length <= 1000)).toBe(true);
+    for (const c of chunks) expect(seen.has(c.buffer)).toBe(false);
+    // The writes ran one at a time, so a few buffers served them all.
+    expect(seen.size).toBeLessThanOrEqual(4);
   });
 
   it("resolves after the last write and rejects when a write fails", async () => {

@@ -188,10 +188,8 @@ export function listRecords(
   }
   const models = recordModels(app);
   const hits: Record<string, unknown>[] = [];
-  const parents = app.records.parents(result.rows.map(({ item }) => item.parentId));
-  for (const { kind, item } of result.rows) {
+  for (const { kind, item, parent } of result.rows) {
     const model = models.find((m) => m.type === item.model);
-    const parent = parents.get(item.parentId);
     if (model === undefined || parent === undefined) continue;
     hits.push(
       dumpRecord(

@@ -10,7 +10,13 @@ import {
   type CompiledQuery,
   type SqlFragment,
 } from "./query.js";
-import { toItem, type ItemKind, type ItemRow, type ItemSql } from "./records.js";
+import {
+  itemWithParent,
+  itemWithParentColumns,
+  type ItemKind,
+  type ItemRow,
+  type ParentRow,
+} from "./records.js";
 
 /**
  * The search engine's result window: no hit past it can be paged to
@@ -60,7 +66,8 @@ export interface SearchRequest extends SearchScope {
 
 /** One page of rows, the total they were cut from and the facets computed before facet filters. */
 export interface SearchResult {
-  rows: { kind: ItemKind; item: ItemRow }[];
+  /** The page's rows, each with its parent (read in the same query). */
+  rows: { kind: ItemKind; item: ItemRow; parent: ParentRow | undefined }[];
   total: number;
   /** Each offered facet's buckets, by facet name. */
   buckets: Map<string, Buckets>;
@@ -489,22 +496,30 @@ export class RecordSearch {
         ).subarray(offset, offset + limit),
       );
     }
-    // The page's rows in one query per table (a page may hold a thousand), then in page order.
-    const found: Record<ItemKind, Map<number, ItemSql>> = { record: new Map(), draft: new Map() };
+    // The page's rows with their parents in one query per table (a page may hold a thousand),
+    // then in page order.
+    type Found = ReturnType<typeof itemWithParent>;
+    const found: Record<ItemKind, Map<number, Found>> = { record: new Map(), draft: new Map() };
     for (const kind of ["record", "draft"] as const) {
       const rids = keys.filter((k) => k.kind === kind).map((k) => k.rid);
       if (rids.length === 0) continue;
       const rows = db
         .prepare(
-          `SELECT rowid AS rid_, * FROM ${kind === "draft" ? "drafts" : "records"}
-           WHERE rowid IN (SELECT value FROM json_each(?))`,
+          `SELECT ${itemWithParentColumns(kind)}
+           FROM ${kind === "draft" ? "drafts" : "records"} i
+           LEFT JOIN parents p ON p.id = i.parent_id
+           WHERE i.rowid IN (SELECT value FROM json_each(?))`,
         )
-        .all(JSON.stringify(rids)) as (ItemSql & { rid_: number })[];
-      for (const row of rows) found[kind].set(row.rid_, row);
+        .raw(true)
+        .all(JSON.stringify(rids)) as unknown[][];
+      for (const row of rows) {
+        const hit = itemWithParent(row);
+        found[kind].set(hit.rid, hit);
+      }
     }
     const rows = keys.flatMap(({ kind, rid }) => {
-      const row = found[kind].get(rid);
-      return row === undefined ? [] : [{ kind, item: toItem(row) }];
+      const hit = found[kind].get(rid);
+      return hit === undefined ? [] : [{ kind, item: hit.item, parent: hit.parent }];
     });
     return { rows, total, buckets };
   }

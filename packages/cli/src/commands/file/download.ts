@@ -20,6 +20,7 @@ import type { ProgressBar } from "../../progress.js";
 import type { RecordForm } from "../../record-ids.js";
 import { parseConcurrency, parseForm, recordWithFiles, requireFile } from "../../record-files.js";
 import { formatSize } from "../../sizes.js";
+import { collectEvery } from "../../transfer-memory.js";
 import { formOptions } from "./list.js";
 
 /** The input of `nrp download file`. */
@@ -259,6 +260,7 @@ async function toFile(
       onProgress: (p) => {
         start(0).update(p.transferredBytes, p.totalBytes);
       },
+      onBytes: collectEvery(),
     });
   } finally {
     bar?.done();

@@ -50,12 +50,14 @@ function loadUndici(): UndiciParts {
 
 /**
  * Bytes a socket may buffer before it stops reading. undici reads its sockets in paused mode, so
- * with the default 64 KiB (16 KiB for TLS) a socket stops and restarts reading for nearly every
- * chunk of a large body; at 1 MiB a 1 GiB download over loopback took 1.85 s instead of 2.5 s
- * with plain undici (bench/RESULTS.md). Only a body nobody reads fills it, so it costs no memory
- * for small responses.
+ * with the default (16 KiB for TLS) a socket stops and restarts reading for nearly every chunk of
+ * a large body. 1 MiB made a 1 GiB download over loopback take 1.85 s instead of 2.5 s with plain
+ * undici (bench/RESULTS.md), but TLS records parked there while the disk was slower outlived
+ * young-generation collections: 16 ranges peaked at 130-150 MiB of RSS against 90-95 with
+ * 64 KiB, and one stream at 78-84 against 73-74, for the same CPU (bench/RESULTS.md, "Memory").
+ * Only a body nobody reads fills it, so it costs no memory for small responses.
  */
-const SOCKET_READ_BUFFER = 1024 * 1024;
+const SOCKET_READ_BUFFER = 64 * 1024;
 
 function toDispatchBody(body: TransportBody): string | Uint8Array | Readable {
   if (typeof body === "string" || body instanceof Uint8Array || body instanceof Readable) {
