@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Where the peak RSS of a large download goes: runs `nrp download file` (the published bin) on a
-// devserver over HTTPS in several variants, each in a fresh process that samples
-// process.memoryUsage() every 20 ms, and prints, at the moment of the peak RSS, how much of it was
-// V8's heap (heapTotal), buffers outside it (external, arrayBuffers) and the rest (the Node
-// binary, loaded code, thread stacks, allocator slack).
+// Where the peak RSS of a large transfer goes: runs `nrp download file` and `nrp upload file` (the
+// published bin) on a devserver over HTTPS in several variants, each in a fresh process that
+// samples process.memoryUsage() and /proc/self/smaps_rollup every 20 ms, and prints, at the moment
+// of the peak RSS, how much of it was V8's heap (heapTotal), buffers outside it (external,
+// arrayBuffers) and the rest (the Node binary, loaded code, thread stacks, allocator slack), and
+// how much of the RSS was anonymous memory rather than pages of the Node binary and its libraries.
 //
 // Usage: npm run build && node bench/memory-profile.mjs [size-MiB=1024]
+// (the downloads' devserver is near: the adaptive default goes as one stream there)
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
@@ -26,10 +28,18 @@ const work = await mkdtemp(join(tmpdir(), "nrp-bench-memory-"));
 // Loaded before the CLI with --import: samples memory, reports the figures at the peak on exit.
 const SAMPLER = `
 const max = {}; let atPeak = { rss: 0 };
+const anonymous = () => {
+  try {
+    const text = require("node:fs").readFileSync("/proc/self/smaps_rollup", "utf8");
+    return Number(/^Anonymous:\\s+(\\d+) kB/m.exec(text)?.[1] ?? NaN) * 1024;
+  } catch {
+    return NaN;
+  }
+};
 const sample = () => {
   const m = process.memoryUsage();
   for (const k in m) max[k] = Math.max(max[k] ?? 0, m[k]);
-  if (m.rss >= atPeak.rss) atPeak = m;
+  if (m.rss >= atPeak.rss) atPeak = { ...m, anonymous: anonymous() };
 };
 setInterval(sample, 20).unref();
 process.on("exit", () => {
@@ -38,15 +48,21 @@ process.on("exit", () => {
 });
 `;
 
+const source = join(work, "source.bin");
+
+/** Writes `sizeMiB` MiB of random bytes to `path`. */
+async function writeSource(path, size) {
+  const block = randomBytes(MiB);
+  const fh = await open(path, "w");
+  for (let i = 0; i < size; i++) await fh.write(block);
+  await fh.close();
+}
+
 const devserver = await startDevserver({ dataDir: join(work, "data") });
 const { url, token } = devserver;
 
 try {
-  const source = join(work, "source.bin");
-  const block = randomBytes(MiB);
-  const fh = await open(source, "w");
-  for (let i = 0; i < sizeMiB; i++) await fh.write(block);
-  await fh.close();
+  await writeSource(source, sizeMiB);
   const nrp = new client.NRPInvenioClient({ serverUrl: url, token, verify: join(TLS, "ca.pem") });
   const draft = await nrp.records.create("documents", { title: "memory" });
   await (
@@ -71,25 +87,40 @@ try {
   const sampler = join(work, "sampler.cjs");
   await writeFile(sampler, SAMPLER);
 
-  const variants = [
-    ["default (md5 verified)", [], []],
-    ["--no-verify (no md5)", [], ["--no-verify"]],
-    ["node --max-semi-space-size=1", ["--max-semi-space-size=1"], []],
-    ["both", ["--max-semi-space-size=1"], ["--no-verify"]],
-    ["`describe repository` (no transfer)", [], null],
+  const download = (...flags) => [
+    ...["download", "file", id, "source.bin", "--draft", "-o", `${work}/`, "--force"],
+    ...["--no-progress", ...flags],
   ];
-  console.log(`download of ${sizeMiB} MiB over HTTPS, figures in MiB at the moment of peak RSS`);
-  console.log("| variant | peak RSS | heapTotal | external (of it arrayBuffers) | rest |");
-  console.log("|---|---|---|---|---|");
-  for (const [name, nodeFlags, cliFlags] of variants) {
+  // An upload goes to a fresh draft each time; the file is written again for it.
+  const upload =
+    (...flags) =>
+    async () => {
+      await writeSource(source, sizeMiB);
+      const fresh = await run(
+        process.execPath,
+        [bin, "create", "record", "documents", '{"title": "upload"}', "--format", "json"],
+        { env },
+      );
+      return ["upload", "file", `documents/${JSON.parse(fresh.stdout).id}`, source].concat([
+        ...["--no-progress", "--format", "json", ...flags],
+      ]);
+    };
+  const variants = [
+    ["download (md5 verified)", [], download()],
+    ["download --no-verify (no md5)", [], download("--no-verify")],
+    ["download --concurrency 16 (ranges)", [], download("--concurrency", "16")],
+    ["upload (parts, adaptive)", [], upload()],
+    ["upload --transfer L (one request)", [], upload("--transfer", "L")],
+    ["`describe repository` (no transfer)", [], ["describe", "repository", "--format", "json"]],
+  ];
+  console.log(`${sizeMiB} MiB over HTTPS, figures in MiB at the moment of peak RSS`);
+  console.log(
+    "| variant | peak RSS | heapTotal | external (of it arrayBuffers) | rest | anonymous | binary and libraries |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  for (const [name, nodeFlags, make] of variants) {
     const report = join(work, "report.json");
-    const args =
-      cliFlags === null
-        ? ["describe", "repository", "--format", "json"]
-        : ["download", "file", id, "source.bin", "--draft", "-o", `${work}/`, "--force"].concat([
-            "--no-progress",
-            ...cliFlags,
-          ]);
+    const args = typeof make === "function" ? await make() : make;
     await run("sync");
     await run(process.execPath, [...nodeFlags, "--require", sampler, bin, ...args], {
       env: { ...env, NRP_MEMORY_REPORT: report },
@@ -100,7 +131,7 @@ try {
     const m = (v) => (v / MiB).toFixed(0);
     const rest = atPeak.rss - atPeak.heapTotal - atPeak.external;
     console.log(
-      `| ${name} | ${m(atPeak.rss)} | ${m(atPeak.heapTotal)} | ${m(atPeak.external)} (${m(atPeak.arrayBuffers)}) | ${m(rest)} |`,
+      `| ${name} | ${m(atPeak.rss)} | ${m(atPeak.heapTotal)} | ${m(atPeak.external)} (${m(atPeak.arrayBuffers)}) | ${m(rest)} | ${m(atPeak.anonymous)} | ${m(atPeak.rss - atPeak.anonymous)} |`,
     );
   }
 } finally {

@@ -61,9 +61,11 @@ function exposedGc(): CollectGarbage {
  * A transfer's `onBytes` that runs a young-generation collection every 2 MiB moved.
  *
  * Why: every TLS record (and every chunk read for an upload) is a buffer of its own, dead once
- * copied or sent, whose memory returns only when a collection finds it; left to V8, a collection
- * came every ~10 MiB and a 256 MiB download peaked at 80-86 MiB of RSS, with one every 2 MiB at
- * 72-73 MiB, for ~1 % more CPU (a collection of nearly nothing but garbage takes ~0.1 ms).
+ * copied or sent, whose memory returns only when a collection finds it. Left to V8, a young
+ * collection came every ~10 MiB: a 256 MiB download peaked at 78-86 MiB of RSS, an upload at
+ * 85-87, against 72-77 and 70-71 with one every 2 MiB, for the same CPU (a collection of little
+ * but garbage takes ~0.1 ms). Full collections as well, when buffers piled up behind 16 ranges,
+ * took another ~5 MiB off but cost those downloads ~15 % more CPU (bench/RESULTS.md, "Memory").
  */
 export function collectEvery(bytes: number = COLLECT_EVERY_BYTES): (moved: number) => void {
   const gc = exposedGc();

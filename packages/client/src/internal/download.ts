@@ -56,6 +56,17 @@ export const ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY = 4;
  * cost ~40 % more CPU and time than one stream. Through the 40 ms bench link ranges win.
  */
 export const ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS = 10;
+/**
+ * A probe slower than {@link ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS} but faster than this is asked again,
+ * up to {@link ADAPTIVE_DOWNLOAD_NEAR_PROBES} probes in all, and any one within the near limit
+ * makes the server near. One late answer (the server's garbage collection, a busy machine) sent
+ * 2 of 5 near 256 MiB downloads on loaded cores by ranges, at ~40 % more CPU; three late ones in a
+ * row are rarer. A link of this round trip or more (the 40 ms bench link) is far at once, so
+ * only links between the two limits pay the extra round trips.
+ */
+export const ADAPTIVE_DOWNLOAD_FAR_PROBE_MS = 40;
+/** The most one-byte probes an adaptive download sends to tell a near server (see above). */
+export const ADAPTIVE_DOWNLOAD_NEAR_PROBES = 3;
 
 /**
  * The range size of an adaptive download of `size` bytes: at most 16 MiB, and small enough that
@@ -328,9 +339,10 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number)
 /**
  * Bytes allowed to wait for the disk before the response is paused: room for a batch being
  * written and the next one gathering. 8 MiB brought no speed over 4 MiB and cost ~8 MiB of peak
- * RSS on 1 GiB downloads.
+ * RSS on 1 GiB downloads; 2 MiB took another 3-10 MiB off (69-70 MiB for 1 GiB) for no more
+ * CPU, now that the batches are copies (bench/RESULTS.md, "Memory").
  */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 /** A response body as the Node `Readable` it is wherever files are written (Node, Deno, Bun). */
 function nodeBody(body: ResponseBody): Readable {
   return body as unknown as Readable;
@@ -343,10 +355,11 @@ function nodeBody(body: ResponseBody): Readable {
 const MIN_BATCH_BYTES = 1024 * 1024;
 
 /**
- * The smallest batch of a range: with 16 ranges in flight, 16 batches of 128 KiB fill at once
- * (256 KiB peaked ~5 MiB higher, for no speed).
+ * The smallest batch of a range: with 16 ranges in flight, 16 batches of 64 KiB fill at once.
+ * 256 and 128 KiB peaked at 86-88 MiB of RSS on a far 256 MiB download, 64 KiB at 75-76 for the
+ * same CPU, 32 KiB no lower for ~5 % more CPU (bench/RESULTS.md, "Memory").
  */
-const MIN_RANGE_BATCH_BYTES = 128 * 1024;
+const MIN_RANGE_BATCH_BYTES = 64 * 1024;
 
 /**
  * The buffers a download gathers its bytes in, reused from batch to batch.
@@ -705,6 +718,40 @@ async function downloadStream(
   }
 }
 
+/**
+ * Whether the server of `url` is near, given the time its first one-byte probe took: one probe
+ * within {@link ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS} says so; a first one under
+ * {@link ADAPTIVE_DOWNLOAD_FAR_PROBE_MS} is asked again (up to
+ * {@link ADAPTIVE_DOWNLOAD_NEAR_PROBES} in all), since one late answer says little.
+ */
+async function isNear(
+  http: HttpClient,
+  url: string,
+  firstMs: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (firstMs < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS) return true;
+  if (firstMs >= ADAPTIVE_DOWNLOAD_FAR_PROBE_MS) return false;
+  for (let probes = 1; probes < ADAPTIVE_DOWNLOAD_NEAR_PROBES; probes++) {
+    const asked = performance.now();
+    const again = await http.stream({
+      method: "GET",
+      url,
+      headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
+      signal,
+    });
+    // Anything but the one byte (the content changed, ranges stopped working): the ranges
+    // decide for themselves, under If-Range.
+    if (again.status !== 206) {
+      again.body.destroy();
+      return false;
+    }
+    await again.body.dump();
+    if (performance.now() - asked < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS) return true;
+  }
+  return false;
+}
+
 async function downloadRanges(
   http: HttpClient,
   file: DownloadTarget & { size: number },
@@ -730,8 +777,14 @@ async function downloadRanges(
   noteRanges(http, file.url);
   const resumable = state?.etag === etag && state.rangeSize !== undefined;
   // A near server: one stream is cheaper and as fast (see ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS).
-  const near = performance.now() - asked < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS;
-  if (options.adaptive && !resumable && near && options.rangeSize === undefined) return false;
+  if (
+    options.adaptive &&
+    !resumable &&
+    options.rangeSize === undefined &&
+    (await isNear(http, file.url, performance.now() - asked, options.signal))
+  ) {
+    return false;
+  }
   const rangeSize = resumable
     ? (state.rangeSize ?? DEFAULT_RANGE_SIZE)
     : (options.rangeSize ?? (options.adaptive ? adaptiveRangeSize(file.size) : DEFAULT_RANGE_SIZE));

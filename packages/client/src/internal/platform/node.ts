@@ -49,15 +49,21 @@ function loadUndici(): UndiciParts {
 }
 
 /**
- * Bytes a socket may buffer before it stops reading. undici reads its sockets in paused mode, so
- * with the default (16 KiB for TLS) a socket stops and restarts reading for nearly every chunk of
- * a large body. 1 MiB made a 1 GiB download over loopback take 1.85 s instead of 2.5 s with plain
- * undici (bench/RESULTS.md), but TLS records parked there while the disk was slower outlived
- * young-generation collections: 16 ranges peaked at 130-150 MiB of RSS against 90-95 with
- * 64 KiB, and one stream at 78-84 against 73-74, for the same CPU (bench/RESULTS.md, "Memory").
- * Only a body nobody reads fills it, so it costs no memory for small responses.
+ * Bytes a socket may buffer before it stops reading. 1 MiB once made a 1 GiB download over
+ * loopback faster with plain undici (bench/RESULTS.md), but what waits there is TLS records, one
+ * buffer each: while the disk or a busy event loop holds a body back, they outlive
+ * young-generation collections and are freed only by a full one. With 16 ranges in flight 1 MiB
+ * peaked at 130-150 MiB of RSS, 64 KiB at 96-103, 32 KiB (with {@link BODY_BUFFER}) at 86-93;
+ * one stream went from 78-84 to 74-76, for the same CPU (bench/RESULTS.md, "Memory").
  */
-const SOCKET_READ_BUFFER = 64 * 1024;
+const SOCKET_READ_BUFFER = 32 * 1024;
+
+/**
+ * Bytes a response body buffers before undici stops reading its socket (undici's default is
+ * 64 KiB): smaller for the same reason as {@link SOCKET_READ_BUFFER}; a body that is read as it
+ * arrives, as every download is, never fills it.
+ */
+const BODY_BUFFER = 16 * 1024;
 
 function toDispatchBody(body: TransportBody): string | Uint8Array | Readable {
   if (typeof body === "string" || body instanceof Uint8Array || body instanceof Readable) {
@@ -112,6 +118,7 @@ export function createTransport(settings: TransportSettings): Transport {
           signal: req.signal,
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
+          highWaterMark: BODY_BUFFER,
         });
         return { statusCode: res.statusCode, headers: res.headers, body: res.body };
       } catch (error) {
