@@ -7,7 +7,8 @@
 //
 // Usage: npm run build && node bench/devserver-cpu.mjs [--size-mib 256] [--rounds 3]
 //          [--scan 200000] [--only upload,parts,download,ranges,scan]
-//          [--server name=path/to/dist/bin.js ...] [--cpu-prof DIR]
+//          [--part-mib 16] [--in-flight 4] [--server name=path/to/dist/bin.js ...]
+//          [--cpu-prof DIR] [--node-args "--trace-gc ..."]
 // e.g. copy a baseline build's packages/server/dist (with its package.json) under
 // .bench-base/packages/server/ and run with
 //   --server base=.bench-base/packages/server/dist/bin.js --server new=packages/server/dist/bin.js
@@ -50,6 +51,9 @@ const rounds = Number(option("--rounds", "3"));
 const scanRecords = Number(option("--scan", "200000"));
 const only = option("--only", "upload,parts,download,ranges,scan").split(",");
 const cpuProf = option("--cpu-prof", undefined);
+/** Parts of the upload in parts: their size and how many are sent at once. */
+const partMiB = Number(option("--part-mib", "16"));
+const inFlight = Number(option("--in-flight", "4"));
 /** More arguments for the servers' Node (e.g. `--trace-gc`), space-separated. */
 const nodeArgsOption = option("--node-args", "")
   .split(" ")
@@ -138,7 +142,7 @@ const steps = {
     });
   },
   async parts(server) {
-    const partSize = 16 * MiB;
+    const partSize = partMiB * MiB;
     const parts = Math.ceil(size() / partSize);
     const links = await draftFiles(server, {
       key: "m.bin",
@@ -160,7 +164,7 @@ const steps = {
           });
         }
       };
-      await Promise.all([worker(), worker(), worker(), worker()]);
+      await Promise.all(Array.from({ length: inFlight }, worker));
       await call(server, "POST", links.commit);
     });
   },
@@ -271,6 +275,15 @@ try {
     });
     console.log(`| ${step} | ${cells.join(" | ")} |`);
   }
+  const peaks = await Promise.all(
+    servers.map(async (s) => {
+      const status = await readFile(`/proc/${s.process.pid}/status`, "utf8");
+      const mib = (field) =>
+        Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+      return `${s.name} ${mib("VmHWM")} MiB (at the end: ${mib("RssAnon")} MiB anonymous, ${mib("RssFile")} MiB of mapped files)`;
+    }),
+  );
+  console.log(`\nDevserver peak RSS over the whole run: ${peaks.join(", ")}`);
 } finally {
   for (const s of servers) if (s.process !== undefined) await stopDevserver(s);
   await rm(work, { recursive: true, force: true });

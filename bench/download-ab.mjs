@@ -8,7 +8,7 @@
 // when nothing else runs.
 //
 // Usage: npm run build && node bench/download-ab.mjs [--size-mib 256] [--rounds 3]
-//          [--cli NAME=PATH/bin/nrp.js[,VAR=value…]]… [--extra "--concurrency 1"]
+//          [--cli NAME=PATH/bin/nrp.js[,VAR=value…]]… [--extra="--concurrency 1"]
 //          [--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR] [--no-curl]
 // Without --cli it runs this checkout's packages/cli/bin/nrp.js as "ours". To compare with an
 // earlier build, copy that build's packages/cli/{bin,dist/bundle,package.json} to a directory

@@ -20,6 +20,7 @@
 //   --only a,b           only these row groups: startup, near, far, many, scan, big
 //   --out FILE           where to write the results (default bench/RESULTS.md)
 //   --section NAME       write this run's block under its own markers (keeps the main block)
+//   --devserver BIN      serve the run from another build's packages/server/dist/bin.js (A/B)
 //
 // nrp-cmd is installed into ~/.cache/nrp-bench/venv-nrp-cmd-1.0.1 with Python 3.12 (pyenv's, or
 // python3.12 on PATH) when missing; without Python 3.12 its columns say so. nrp-cmd ignores `-o`
@@ -30,7 +31,7 @@ import { once } from "node:events";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { clearTimeout, setTimeout } from "node:timers";
 import { promisify } from "node:util";
@@ -81,6 +82,8 @@ const opts = {
   out: option("--out", join(root, "bench/RESULTS.md")),
   /** A name of its own for this run's block in the results file, so it does not replace another. */
   section: option("--section", ""),
+  /** Another build's `packages/server/dist/bin.js` to serve the run (A/B of the devserver). */
+  devserver: option("--devserver", undefined),
 };
 const wants = (group) => opts.only.includes(group);
 const command = `node bench/peers.mjs ${argv.join(" ")}`.trim();
@@ -911,7 +914,8 @@ try {
 
   const dataDir = join(work, "data");
   await seededDataDir(wants("scan") ? opts.scan : 0, dataDir);
-  const near = await startDevserver({ dataDir, host: "127.0.0.1", port: 0 });
+  const bin = opts.devserver === undefined ? {} : { bin: resolve(opts.devserver) };
+  const near = await startDevserver({ dataDir, host: "127.0.0.1", port: 0, ...bin });
   servers.push(near);
   await ours([
     "add",
@@ -967,6 +971,7 @@ try {
       dataDir: join(work, "far-data"),
       host: "127.0.0.2",
       port,
+      ...bin,
     });
     servers.push(farServer);
     proxy = await startFarProxy({

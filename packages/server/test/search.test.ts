@@ -33,6 +33,24 @@ describe("search: query language, sorting, paging and facets", () => {
     ids.e = draft.body.id;
   });
 
+  test("a hit is its record's or draft's own answer, parent and versions included (links aside)", async () => {
+    const url = server().url;
+    const res = await call(`${url}/api/user/search/?size=100`, { token: owner() });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const hits = res.body.hits.hits as Record<string, unknown>[];
+    for (const [name, path] of [
+      ["a", `${documents()}${ids.a ?? ""}`],
+      ["e", `${documents()}${ids.e ?? ""}/draft`],
+    ] as const) {
+      const hit = hits.find((h) => h.id === ids[name]);
+      const own = await call(path, { token: owner() });
+      expect(own.status).toBe(200);
+      const { links: _hitLinks, ...hitRest } = hit ?? {};
+      const { links: _ownLinks, ...ownRest } = own.body as Record<string, unknown>;
+      expect(hitRest, name).toEqual(ownRest);
+    }
+  });
+
   async function found(q: string): Promise<string[]> {
     const res = await call(`${documents()}?size=100&q=${encodeURIComponent(q)}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);

@@ -56,6 +56,17 @@ export const ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY = 4;
  * cost ~40 % more CPU and time than one stream. Through the 40 ms bench link ranges win.
  */
 export const ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS = 10;
+/**
+ * A probe slower than {@link ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS} but faster than this is asked again,
+ * up to {@link ADAPTIVE_DOWNLOAD_NEAR_PROBES} probes in all, and any one within the near limit
+ * makes the server near. One late answer (the server's garbage collection, a busy machine) sent
+ * 2 of 5 near 256 MiB downloads on loaded cores by ranges, at ~40 % more CPU; three late ones in a
+ * row are rarer. A link of this round trip or more (the 40 ms bench link) is far at once, so
+ * only links between the two limits pay the extra round trips.
+ */
+export const ADAPTIVE_DOWNLOAD_FAR_PROBE_MS = 40;
+/** The most one-byte probes an adaptive download sends to tell a near server (see above). */
+export const ADAPTIVE_DOWNLOAD_NEAR_PROBES = 3;
 
 /**
  * The range size of an adaptive download of `size` bytes: at most 16 MiB, and small enough that
@@ -707,6 +718,40 @@ async function downloadStream(
   }
 }
 
+/**
+ * Whether the server of `url` is near, given the time its first one-byte probe took: one probe
+ * within {@link ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS} says so; a first one under
+ * {@link ADAPTIVE_DOWNLOAD_FAR_PROBE_MS} is asked again (up to
+ * {@link ADAPTIVE_DOWNLOAD_NEAR_PROBES} in all), since one late answer says little.
+ */
+async function isNear(
+  http: HttpClient,
+  url: string,
+  firstMs: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (firstMs < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS) return true;
+  if (firstMs >= ADAPTIVE_DOWNLOAD_FAR_PROBE_MS) return false;
+  for (let probes = 1; probes < ADAPTIVE_DOWNLOAD_NEAR_PROBES; probes++) {
+    const asked = performance.now();
+    const again = await http.stream({
+      method: "GET",
+      url,
+      headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
+      signal,
+    });
+    // Anything but the one byte (the content changed, ranges stopped working): the ranges
+    // decide for themselves, under If-Range.
+    if (again.status !== 206) {
+      again.body.destroy();
+      return false;
+    }
+    await again.body.dump();
+    if (performance.now() - asked < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS) return true;
+  }
+  return false;
+}
+
 async function downloadRanges(
   http: HttpClient,
   file: DownloadTarget & { size: number },
@@ -732,8 +777,14 @@ async function downloadRanges(
   noteRanges(http, file.url);
   const resumable = state?.etag === etag && state.rangeSize !== undefined;
   // A near server: one stream is cheaper and as fast (see ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS).
-  const near = performance.now() - asked < ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS;
-  if (options.adaptive && !resumable && near && options.rangeSize === undefined) return false;
+  if (
+    options.adaptive &&
+    !resumable &&
+    options.rangeSize === undefined &&
+    (await isNear(http, file.url, performance.now() - asked, options.signal))
+  ) {
+    return false;
+  }
   const rangeSize = resumable
     ? (state.rangeSize ?? DEFAULT_RANGE_SIZE)
     : (options.rangeSize ?? (options.adaptive ? adaptiveRangeSize(file.size) : DEFAULT_RANGE_SIZE));

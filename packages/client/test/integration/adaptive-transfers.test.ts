@@ -11,7 +11,10 @@ import { APIUserAbortError, DEFAULT_UPLOAD_CONCURRENCY } from "nrp-invenio-clien
 import type { NRPFile, NRPRecordFiles } from "nrp-invenio-client";
 import type { DevServer } from "nrp-invenio-devserver";
 import {
+  ADAPTIVE_DOWNLOAD_FAR_PROBE_MS,
   ADAPTIVE_DOWNLOAD_INITIAL_CONCURRENCY,
+  ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS,
+  ADAPTIVE_DOWNLOAD_NEAR_PROBES,
   PARALLEL_DOWNLOAD_MIN_SIZE,
 } from "../../src/internal/download.js";
 import { Fixtures } from "../helpers/servers.js";
@@ -178,6 +181,44 @@ describe("transfers that adapt to a slow link", () => {
     }
     // The one-byte probe, then the whole content in one response.
     expect(shapes).toContainEqual(["bytes=0-0", undefined]);
+  }, 120_000);
+
+  it("a near server whose first probe came late is probed again and gets one stream", async () => {
+    const { server, direct, filesPath } = await slowSetup(4_000_000);
+    const size = PARALLEL_DOWNLOAD_MIN_SIZE + 13;
+    const bytes = data(size, 3);
+    const file = await direct.create("late.bin", {}, bytes, { partSize: 16 * MiB });
+    const dir = await mkdtemp(join(tmpdir(), "nrp-adaptive-"));
+    dirs.push(dir);
+    const content = `${filesPath}/late.bin/content`;
+    // The first probe of each download waits (as behind the server's garbage collection), more
+    // than a near answer takes and less than a far link's round trip; the next ones do not. A
+    // busy machine may delay those too, so of three downloads at least one goes as one stream.
+    const delayMs = (ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS + ADAPTIVE_DOWNLOAD_FAR_PROBE_MS) / 2;
+    const shapes: (string | undefined)[][] = [];
+    for (let round = 0; round < 3; round++) {
+      server.requestLog.length = 0;
+      server.faults.add({ method: "GET", path: content, delayMs, times: 1 });
+      const target = join(dir, `late-${String(round)}.bin`);
+      await file.download(target);
+      expect(md5(await readFile(target))).toBe(md5(bytes));
+      const gets = server.requestLog
+        .filter((r) => r.method === "GET" && r.path === content)
+        .map((r) => r.headers.range);
+      // Never more probes than the limit, the first one the late one.
+      expect(gets.filter((r) => r === "bytes=0-0").length).toBeGreaterThanOrEqual(1);
+      expect(gets.filter((r) => r === "bytes=0-0").length).toBeLessThanOrEqual(
+        ADAPTIVE_DOWNLOAD_NEAR_PROBES,
+      );
+      shapes.push(gets);
+    }
+    // The late probe, one or two more, then the whole content in one response.
+    expect(
+      shapes.some(
+        (s) =>
+          s.length >= 3 && s.at(-1) === undefined && s.slice(0, -1).every((r) => r === "bytes=0-0"),
+      ),
+    ).toBe(true);
   }, 120_000);
 
   it("an upload raises the parts in flight above the first ones and sends each part once", async () => {

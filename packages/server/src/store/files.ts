@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import type { BlobStore } from "./blobs.js";
 import type { ItemKind } from "./records.js";
 
@@ -116,75 +116,86 @@ export class FileStore {
     this.blobs = blobs;
   }
 
+  readonly #statements = new Map<string, Statement>();
+
+  /**
+   * A statement prepared once and kept: an upload reads and writes its file row several times per
+   * request, and preparing the same SQL each time cost more than running it.
+   */
+  #prepared(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** True when a pending row names the blob (its parts are still wanted). */
   pendingUpload(blobId: string): boolean {
     return (
-      this.db
-        .prepare("SELECT 1 FROM files WHERE blob_id = ? AND status = 'pending' LIMIT 1")
-        .get(blobId) !== undefined
+      this.#prepared("SELECT 1 FROM files WHERE blob_id = ? AND status = 'pending' LIMIT 1").get(
+        blobId,
+      ) !== undefined
     );
   }
 
   /** The files of a draft or record, in the order they were initialised. */
   list(kind: ItemKind, ownerId: string): FileRow[] {
-    const rows = this.db
-      .prepare("SELECT * FROM files WHERE owner_kind = ? AND owner_id = ? ORDER BY position, rowid")
-      .all(kind, ownerId) as FileSql[];
+    const rows = this.#prepared(
+      "SELECT * FROM files WHERE owner_kind = ? AND owner_id = ? ORDER BY position, rowid",
+    ).all(kind, ownerId) as FileSql[];
     return rows.map(toRow);
   }
 
   get(kind: ItemKind, ownerId: string, key: string): FileRow | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM files WHERE owner_kind = ? AND owner_id = ? AND key = ?")
-      .get(kind, ownerId, key) as FileSql | undefined;
+    const row = this.#prepared(
+      "SELECT * FROM files WHERE owner_kind = ? AND owner_id = ? AND key = ?",
+    ).get(kind, ownerId, key) as FileSql | undefined;
     return row === undefined ? undefined : toRow(row);
   }
 
   count(kind: ItemKind, ownerId: string): number {
-    const row = this.db
-      .prepare("SELECT COUNT(*) AS n FROM files WHERE owner_kind = ? AND owner_id = ?")
-      .get(kind, ownerId) as { n: number };
+    const row = this.#prepared(
+      "SELECT COUNT(*) AS n FROM files WHERE owner_kind = ? AND owner_id = ?",
+    ).get(kind, ownerId) as { n: number };
     return row.n;
   }
 
   /** Inserts or replaces a file row. */
   put(row: FileRow): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO files (owner_kind, owner_id, key, position, file_id, version_id,
+    this.#prepared(
+      `INSERT OR REPLACE INTO files (owner_kind, owner_id, key, position, file_id, version_id,
            metadata, transfer, status, declared_size, declared_checksum, blob_id, size, checksum,
            upload_md5, parts_done, created, updated)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.ownerKind,
-        row.ownerId,
-        row.key,
-        row.position,
-        row.fileId,
-        row.versionId,
-        JSON.stringify(row.metadata),
-        JSON.stringify(row.transfer),
-        row.status,
-        row.declaredSize,
-        row.declaredChecksum,
-        row.blobId,
-        row.size,
-        row.checksum,
-        row.uploadMd5,
-        JSON.stringify(row.partsDone),
-        row.created,
-        row.updated,
-      );
+    ).run(
+      row.ownerKind,
+      row.ownerId,
+      row.key,
+      row.position,
+      row.fileId,
+      row.versionId,
+      JSON.stringify(row.metadata),
+      JSON.stringify(row.transfer),
+      row.status,
+      row.declaredSize,
+      row.declaredChecksum,
+      row.blobId,
+      row.size,
+      row.checksum,
+      row.uploadMd5,
+      JSON.stringify(row.partsDone),
+      row.created,
+      row.updated,
+    );
   }
 
   /** Next position for a new file of this owner. */
   nextPosition(kind: ItemKind, ownerId: string): number {
-    const row = this.db
-      .prepare(
-        "SELECT COALESCE(MAX(position), -1) + 1 AS p FROM files WHERE owner_kind = ? AND owner_id = ?",
-      )
-      .get(kind, ownerId) as { p: number };
+    const row = this.#prepared(
+      "SELECT COALESCE(MAX(position), -1) + 1 AS p FROM files WHERE owner_kind = ? AND owner_id = ?",
+    ).get(kind, ownerId) as { p: number };
     return row.p;
   }
 
@@ -195,9 +206,11 @@ export class FileStore {
   delete(kind: ItemKind, ownerId: string, key: string): string[] {
     const row = this.get(kind, ownerId, key);
     if (row === undefined) return [];
-    this.db
-      .prepare("DELETE FROM files WHERE owner_kind = ? AND owner_id = ? AND key = ?")
-      .run(kind, ownerId, key);
+    this.#prepared("DELETE FROM files WHERE owner_kind = ? AND owner_id = ? AND key = ?").run(
+      kind,
+      ownerId,
+      key,
+    );
     return row.blobId === null ? [] : [row.blobId];
   }
 
@@ -209,7 +222,7 @@ export class FileStore {
     const blobs = this.list(kind, ownerId)
       .map((r) => r.blobId)
       .filter((b): b is string => b !== null);
-    this.db.prepare("DELETE FROM files WHERE owner_kind = ? AND owner_id = ?").run(kind, ownerId);
+    this.#prepared("DELETE FROM files WHERE owner_kind = ? AND owner_id = ?").run(kind, ownerId);
     return blobs;
   }
 
@@ -233,7 +246,7 @@ export class FileStore {
   /** True when some row still names the blob. */
   referenced(blobId: string): boolean {
     return (
-      this.db.prepare("SELECT 1 FROM files WHERE blob_id = ? LIMIT 1").get(blobId) !== undefined
+      this.#prepared("SELECT 1 FROM files WHERE blob_id = ? LIMIT 1").get(blobId) !== undefined
     );
   }
 
