@@ -29,9 +29,12 @@ type PublicPart<T> = Pick<T, keyof T>;
  * reads mean more small objects per byte, so V8's young-generation collections find the dead
  * buffers sooner. Measured on 256 MiB uploads over HTTPS (with `nrp`'s small young generation):
  * peak RSS 82-86 MiB at 64 KiB against 95-102 MiB at 256 KiB, for the same CPU in one request
- * and ~5 % more in 4 parallel parts (32 KiB: 76 MiB, ~10 % more CPU).
+ * and ~5 % more in 4 parallel parts (32 KiB: 76 MiB, ~10 % more CPU). Since `nrp` collects its
+ * young generation every 2 MiB moved, 32 KiB costs less: 1 GiB in adaptive parts peaked at
+ * 73-74 MiB against 79 through the 40 ms bench link, 71 against 74-79 to the local devserver,
+ * for 0-7 % more CPU (bench/RESULTS.md, "Memory").
  */
-const CHUNK = 64 * 1024;
+const CHUNK = 32 * 1024;
 
 /**
  * A source reading a file from disk; each `open` is a new `createReadStream` of just that range
