@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
 import type { BlobStore } from "./blobs.js";
 import type { ItemKind } from "./records.js";
+import { statementCache } from "./statements.js";
 
 /**
  * How a file's content arrives: `L` in one PUT, `M` in parts (docs/protocol/files.md#local-upload,
@@ -111,24 +112,13 @@ export class FileStore {
   /** The blobs the rows name. */
   readonly blobs: BlobStore;
 
+  /** Statements prepared once (an upload reads and writes its file row several times). */
+  readonly #prepared: (sql: string) => Statement;
+
   constructor(db: Database, blobs: BlobStore) {
     this.db = db;
     this.blobs = blobs;
-  }
-
-  readonly #statements = new Map<string, Statement>();
-
-  /**
-   * A statement prepared once and kept: an upload reads and writes its file row several times per
-   * request, and preparing the same SQL each time cost more than running it.
-   */
-  #prepared(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    this.#prepared = statementCache(db);
   }
 
   /** True when a pending row names the blob (its parts are still wanted). */
