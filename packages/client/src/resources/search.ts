@@ -29,6 +29,13 @@ export const SEARCH_WINDOW = 10_000;
 export const SCAN_PAGE_SIZE = 1000;
 
 /**
+ * Pages of one range a scan asks for before it has used the one before: one server request at a
+ * time left the server idle while the client parsed each page and the client idle while the
+ * server built the next.
+ */
+const SCAN_PAGES_IN_FLIGHT = 2;
+
+/**
  * Maps an `orderBy` key to the server's sort option. Invenio sorts by named options, not
  * fields, so the signed forms of `created` and `updated` become `oldest`/`newest` and
  * `updated-asc`/`updated-desc`, and relevance becomes `bestmatch`. Any other key is sent as
@@ -662,14 +669,33 @@ export class NRPSearchRequest {
     for (const { target, resolved, total } of plans) {
       const ranges =
         total <= window ? single(total) : await target.#ranges(resolved, window, total, signal);
-      for await (const range of ranges) {
+      // The next range is planned (its count asked) while this one's pages are read.
+      for await (const range of readAhead(ranges)) {
         const q =
           range === undefined ? target.state.q : withRange(target.state.q, range, range.idPrefix);
-        for (let offset = 0; offset < window;) {
-          const raw = await read(target, resolved, q, offset);
+        // The first page alone (it settles the page size a server allows and the range's total),
+        // then the later pages SCAN_PAGES_IN_FLIGHT at a time, used in order: the server prepares
+        // the next pages while this process parses and hands out the current one.
+        let raw = await read(target, resolved, q, 0);
+        const pending: Promise<Json>[] = [];
+        let requested = size;
+        for (;;) {
+          const end = Math.min(window, totalOf(raw));
+          while (
+            hitsOf(raw).length === size &&
+            pending.length < SCAN_PAGES_IN_FLIGHT &&
+            requested < end
+          ) {
+            const page = read(target, resolved, q, requested);
+            // A page still in flight when the scan stops is aborted; its rejection is not news.
+            page.catch(() => undefined);
+            pending.push(page);
+            requested += size;
+          }
           yield await target.#records(resolved, raw, signal);
-          offset += size;
-          if (hitsOf(raw).length < size || offset >= totalOf(raw)) break;
+          const next = hitsOf(raw).length < size ? undefined : pending.shift();
+          if (next === undefined) break;
+          raw = await next;
         }
       }
     }
@@ -690,7 +716,7 @@ export class NRPSearchRequest {
     window: number,
     total: number,
     signal: AbortSignal | undefined,
-  ): Promise<AsyncIterable<PlannedRange | undefined>> {
+  ): Promise<AsyncGenerator<PlannedRange | undefined>> {
     const edge = async (sort: string): Promise<Millis> => {
       const hit = hitsOf(await this.#probe(resolved, this.state.q, sort, signal))[0];
       const created = typeof hit?.created === "string" ? parseMillis(hit.created) : undefined;

@@ -74,13 +74,14 @@ describe("scan paging", () => {
     expect(pages.every((p) => p.size === 1000)).toBe(true);
   });
 
-  it("stops fetching when the loop is left: at most the page ahead is asked for", async () => {
+  it("stops fetching when the loop is left: at most the pages ahead are asked for", async () => {
     const before = open.requestLog.length;
     for await (const _record of openClient.searchRequest("datasets").scan({ pageSize: 100 })) {
       break;
     }
     await sleep(200);
-    expect(pageSizes(open, before).length).toBeLessThanOrEqual(2);
+    // The first page and the two asked for while it was used; none after the loop was left.
+    expect(pageSizes(open, before).length).toBeLessThanOrEqual(3);
   });
 });
 
