@@ -462,13 +462,16 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
     });
     note(up, "md5sum of the source", md5sum);
 
+    // The downloads run in a rotated order each round: what the run before leaves to the kernel
+    // (pages to flush, page cache to find) is paid by whichever tool writes next, and a fixed
+    // order would charge it to the same tool every round.
+    const downloads = [];
     // The default adapts the number of ranges to the link; this row is a fixed count beside it.
     for (const [tool, extra] of [
       ["ours", ["--format", "json"]],
       ["ours, 4 ranges", ["--concurrency", "4"]],
     ]) {
-      await attempt(
-        down,
+      downloads.push([
         tool,
         download(r, () =>
           ours([
@@ -477,11 +480,10 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
             ...["-o", `${scratch}/`, "--force", "--no-progress", ...extra],
           ]),
         ),
-      );
+      ]);
     }
     if (NRP_CMD) {
-      await attempt(
-        down,
+      downloads.push([
         "nrp-cmd",
         download(r, () =>
           theirs(
@@ -493,17 +495,15 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
             ]),
           ),
         ),
-      );
+      ]);
     }
-    await attempt(
-      down,
+    downloads.push([
       "curl",
       download(r, () =>
         measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]),
       ),
-    );
-    await attempt(
-      down,
+    ]);
+    downloads.push([
       "curl + sync + md5sum",
       download(r, async () =>
         combine(
@@ -512,7 +512,11 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
           await measure("md5sum", [downloaded]),
         ),
       ),
-    );
+    ]);
+    for (let i = 0; i < downloads.length; i++) {
+      const [tool, fn] = downloads[(i + r) % downloads.length];
+      await attempt(down, tool, fn);
+    }
   }
 }
 
