@@ -16,6 +16,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 
 import { jsonOf, useDevserverCli } from "./helpers.js";
+import type { RunResult } from "./helpers.js";
 
 // Tests index deep into server JSON; the assertions are the type check.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -57,6 +58,30 @@ describe("file commands against the devserver", () => {
       .filter((e) => e.method === "PUT" && e.path.includes(`/files/${key}/content/`))
       .filter((e) => e.status === 200)
       .map((e) => Number(e.path.split("/").pop()));
+  }
+  /**
+   * Runs `argv` with the first `method` request to a path ending in `suffix` held back 10 s, and
+   * interrupts the command (as Ctrl-C does) once that request has reached the server.
+   */
+  async function interruptedAt(argv: string[], method: string, suffix: string): Promise<RunResult> {
+    const fault = cli.server.faults.add({
+      method,
+      path: `/api/**${suffix}`,
+      delayMs: 10_000,
+      times: 1,
+    });
+    const controller = new AbortController();
+    const pending = nrp(argv, { signal: controller.signal });
+    await expect
+      .poll(
+        () => cli.server.requestLog.some((e) => e.method === method && e.path.endsWith(suffix)),
+        { message: `${method} ${suffix} to be on its way`, interval: 10, timeout: 10_000 },
+      )
+      .toBe(true);
+    controller.abort();
+    const result = await pending;
+    cli.server.faults.remove(fault);
+    return result;
   }
 
   it("upload, list, download (file, dir, stdout), update, replace and delete", async () => {
@@ -327,26 +352,13 @@ describe("file commands against the devserver", () => {
   it("Ctrl-C during an upload leaves a resumable state and says how to continue", async () => {
     await draft("abort");
     const path = await localFile("abort.bin", 6 * 4096);
-    const fault = cli.server.faults.add({
-      method: "PUT",
-      path: "/api/**/files/abort.bin/content/3",
-      delayMs: 10_000,
-      times: 1,
-    });
-    const controller = new AbortController();
     const argv = ["upload", "file", "@abort", path, "--transfer", "M", "--part-size", "4K"];
-    const pending = nrp([...argv, "--concurrency", "1"], { signal: controller.signal });
-    // Abort once part 3 is on its way (parts 1 and 2 are acknowledged by then).
-    await expect
-      .poll(() => cli.server.requestLog.some((e) => e.path.endsWith("/abort.bin/content/3")), {
-        message: "part 3 to be on its way",
-        interval: 10,
-        timeout: 10_000,
-      })
-      .toBe(true);
-    controller.abort();
-    const first = await pending;
-    cli.server.faults.remove(fault);
+    // Interrupted once part 3 is on its way (parts 1 and 2 are acknowledged by then).
+    const first = await interruptedAt(
+      [...argv, "--concurrency", "1"],
+      "PUT",
+      "/abort.bin/content/3",
+    );
     expect(first.code).toBe(130);
     expect(first.stderr).toContain("stopped with 2 of 6 parts on the server");
     expect(first.stderr).toContain("Interrupted.");
@@ -494,28 +506,9 @@ describe("file commands against the devserver", () => {
     await draft("dlabort");
     const path = await localFile("dlabort.bin", 50_000);
     json(await nrp(["upload", "file", "@dlabort", path]));
-    const fault = cli.server.faults.add({
-      method: "GET",
-      path: "/api/**/files/dlabort.bin/content",
-      delayMs: 10_000,
-      times: 1,
-    });
     const out = join(cli.work, "out-dlabort");
     const argv = ["download", "file", "@dlabort", "dlabort.bin", "-o", out + "/"];
-    const controller = new AbortController();
-    const pending = nrp(argv, { signal: controller.signal });
-    await expect
-      .poll(
-        () =>
-          cli.server.requestLog.some(
-            (e) => e.method === "GET" && e.path.endsWith("/dlabort.bin/content"),
-          ),
-        { message: "the download to start", interval: 10, timeout: 10_000 },
-      )
-      .toBe(true);
-    controller.abort();
-    const first = await pending;
-    cli.server.faults.remove(fault);
+    const first = await interruptedAt(argv, "GET", "/dlabort.bin/content");
     expect(first.code).toBe(130);
     expect(first.stderr).toContain(
       "The download of dlabort.bin stopped; run the same command again",
@@ -837,26 +830,11 @@ describe("file commands against the devserver", () => {
     await mkdir(src, { recursive: true });
     for (let i = 0; i < 12; i++)
       await writeFile(join(src, `a${String(i).padStart(2, "0")}.txt`), `file ${String(i)}\n`);
-    const fault = cli.server.faults.add({
-      method: "PUT",
-      path: "/api/**/files/a05.txt/content",
-      delayMs: 10_000,
-      times: 1,
-    });
-    const controller = new AbortController();
-    const pending = nrp(["upload", "files", "@smallabort", src, "--concurrency", "1"], {
-      signal: controller.signal,
-    });
-    await expect
-      .poll(() => cli.server.requestLog.some((e) => e.path.endsWith("/a05.txt/content")), {
-        message: "a05.txt's content to be on its way",
-        interval: 10,
-        timeout: 10_000,
-      })
-      .toBe(true);
-    controller.abort();
-    const first = await pending;
-    cli.server.faults.remove(fault);
+    const first = await interruptedAt(
+      ["upload", "files", "@smallabort", src, "--concurrency", "1"],
+      "PUT",
+      "/a05.txt/content",
+    );
     expect(first.code).toBe(130);
     const listed = json(await nrp(["list", "files", "@smallabort"])) as unknown as Json[];
     // a00..a04 are committed; the interrupted a05 was deleted, nothing is left pending.
