@@ -14,49 +14,57 @@ describe("young generation kept small", () => {
   });
 });
 
+/** The collections of one kind V8 reports from now on (`count()`), until `stop()`. */
+function collections(kind: number): { count: () => number; stop: () => void } {
+  let seen = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === kind) seen++;
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    count: () => seen,
+    stop: () => {
+      observer.disconnect();
+    },
+  };
+}
+
+/** A pause long enough for the collections just run to be reported. */
+function reported(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 20));
+}
+
 describe("collectEvery", () => {
   it("runs a young-generation collection each time 2 MiB more were moved", async () => {
-    const minor: number[] = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-        if (kind === constants.NODE_PERFORMANCE_GC_MINOR) minor.push(entry.startTime);
-      }
-    });
-    observer.observe({ entryTypes: ["gc"] });
+    const minor = collections(constants.NODE_PERFORMANCE_GC_MINOR);
     try {
       const collect = collectEvery();
       collect(2 * 1024 * 1024 - 1);
-      await new Promise((r) => setTimeout(r, 20));
-      const before = minor.length;
+      await reported();
+      const before = minor.count();
       // The first chunk reaches 2 MiB, the next four 2 MiB more, the last three do not.
       for (let i = 0; i < 8; i++) collect(512 * 1024);
-      await new Promise((r) => setTimeout(r, 20));
-      expect(minor.length - before).toBeGreaterThanOrEqual(2);
+      await reported();
+      expect(minor.count() - before).toBeGreaterThanOrEqual(2);
     } finally {
-      observer.disconnect();
+      minor.stop();
     }
   });
 
   it("runs a full collection instead once a GiB was moved", async () => {
-    const major: number[] = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(entry.startTime);
-      }
-    });
-    observer.observe({ entryTypes: ["gc"] });
+    const major = collections(constants.NODE_PERFORMANCE_GC_MAJOR);
     try {
       const collect = collectEvery();
       for (let i = 0; i < 511; i++) collect(2 * 1024 * 1024);
-      await new Promise((r) => setTimeout(r, 20));
-      const before = major.length;
+      await reported();
+      const before = major.count();
       collect(2 * 1024 * 1024);
-      await new Promise((r) => setTimeout(r, 20));
-      expect(major.length - before).toBeGreaterThanOrEqual(1);
+      await reported();
+      expect(major.count() - before).toBeGreaterThanOrEqual(1);
     } finally {
-      observer.disconnect();
+      major.stop();
     }
   });
 });
