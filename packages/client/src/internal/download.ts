@@ -718,6 +718,20 @@ async function downloadStream(
   }
 }
 
+/** Asks for the first byte of `url` only: whether ranges work, their validator, how near it is. */
+function probeFirstByte(
+  http: HttpClient,
+  url: string,
+  signal: AbortSignal | undefined,
+): Promise<StreamingResponse> {
+  return http.stream({
+    method: "GET",
+    url,
+    headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
+    signal,
+  });
+}
+
 /**
  * Whether the server of `url` is near, given the time its first one-byte probe took: one probe
  * within {@link ADAPTIVE_DOWNLOAD_NEAR_PROBE_MS} says so; a first one under
@@ -734,12 +748,7 @@ async function isNear(
   if (firstMs >= ADAPTIVE_DOWNLOAD_FAR_PROBE_MS) return false;
   for (let probes = 1; probes < ADAPTIVE_DOWNLOAD_NEAR_PROBES; probes++) {
     const asked = performance.now();
-    const again = await http.stream({
-      method: "GET",
-      url,
-      headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
-      signal,
-    });
+    const again = await probeFirstByte(http, url, signal);
     // Anything but the one byte (the content changed, ranges stopped working): the ranges
     // decide for themselves, under If-Range.
     if (again.status !== 206) {
@@ -762,12 +771,7 @@ async function downloadRanges(
 ): Promise<string | false | { whole: StreamingResponse }> {
   // Ask first whether ranges work, and for the validator the ranges will carry.
   const asked = performance.now();
-  const probe = await http.stream({
-    method: "GET",
-    url: file.url,
-    headers: { accept: "*/*", "accept-encoding": "identity", range: "bytes=0-0" },
-    signal: options.signal,
-  });
+  const probe = await probeFirstByte(http, file.url, options.signal);
   // A server that ignores Range (InvenioRDM 13) sends the whole content: the caller reads that
   // as one stream instead of asking again.
   if (probe.status === 200) return { whole: probe };
