@@ -27,6 +27,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 
 import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
+import { TIME_FORMAT, readTimeFile } from "./time-file.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const CA = join(TLS, "ca.pem");
@@ -76,7 +77,7 @@ async function processCpu(pid) {
 async function timed(work, cmd, args, env = {}) {
   const timeFile = join(work, "time");
   const start = process.hrtime.bigint();
-  const child = spawn("/usr/bin/time", ["-f", "%U %S %M %R", "-o", timeFile, cmd, ...args], {
+  const child = spawn("/usr/bin/time", ["-f", TIME_FORMAT, "-o", timeFile, cmd, ...args], {
     cwd: work,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -86,18 +87,7 @@ async function timed(work, cmd, args, env = {}) {
   const [code] = await once(child, "exit");
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${stderr}`);
-  const [user, sys, kib, faults] = (await readFile(timeFile, "utf8"))
-    .trim()
-    .split("\n")
-    .at(-1)
-    .split(" ");
-  return {
-    seconds,
-    cpu: Number(user) + Number(sys),
-    sys: Number(sys),
-    rss: Number(kib) / 1024,
-    faults: Number(faults),
-  };
+  return { seconds, ...(await readTimeFile(timeFile)) };
 }
 
 async function md5(path) {
@@ -114,7 +104,7 @@ const median = (xs) => {
 };
 const fmt = (x) => (x === undefined ? "-" : x.toFixed(2));
 const line = (name, r) =>
-  `| ${name} | ${fmt(r.seconds)} | ${fmt(r.cpu)} | ${fmt(r.sys)} | ${fmt(r.main)} | ${r.rss.toFixed(0)} | ${r.faults === undefined ? "-" : Math.round(r.faults / 1000)} | ${fmt(r.server)} |`;
+  `| ${name} | ${fmt(r.seconds)} | ${fmt(r.cpu)} | ${fmt(r.sys)} | ${fmt(r.main)} | ${r.rssMiB.toFixed(0)} | ${r.faults === undefined ? "-" : Math.round(r.faults / 1000)} | ${fmt(r.server)} |`;
 const HEADER =
   "| run | wall s | CPU s | of it sys s | main thread CPU s | peak RSS MiB | minor faults (thousands) | devserver CPU s |";
 
@@ -222,7 +212,7 @@ try {
           cpu: curl.cpu + sync.cpu + sum.cpu,
           sys: curl.sys + sync.sys + sum.sys,
           faults: curl.faults + sync.faults + sum.faults,
-          rss: Math.max(curl.rss, sum.rss),
+          rssMiB: Math.max(curl.rssMiB, sum.rssMiB),
         };
       });
     }
@@ -239,7 +229,7 @@ try {
         sys: m("sys"),
         faults: m("faults"),
         main: m("main"),
-        rss: m("rss"),
+        rssMiB: m("rssMiB"),
         server: m("server"),
       }),
     );

@@ -40,6 +40,7 @@ import { Agent, fetch } from "undici";
 
 import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
 import { startFarProxy } from "./far-proxy.mjs";
+import { TIME_FORMAT, readTimeFile } from "./time-file.mjs";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -156,7 +157,7 @@ let timeFileCounter = 0;
  */
 async function measure(cmd, args, { cwd = work, env = {}, stdoutFile, stdin } = {}) {
   const timeFile = join(work, `time-${timeFileCounter++}`);
-  const full = haveTime ? [TIME, ["-f", "%U %S %M %R", "-o", timeFile, cmd, ...args]] : [cmd, args];
+  const full = haveTime ? [TIME, ["-f", TIME_FORMAT, "-o", timeFile, cmd, ...args]] : [cmd, args];
   const out = stdoutFile === undefined ? "ignore" : await open(stdoutFile, "w");
   const start = process.hrtime.bigint();
   const child = spawn(full[0], full[1], {
@@ -183,18 +184,7 @@ async function measure(cmd, args, { cwd = work, env = {}, stdoutFile, stdin } = 
     throw new Error(`${basename(cmd)} exited ${code}: ${last.slice(0, 200)}`);
   }
   if (!haveTime) return { seconds };
-  const [user, system, kib, faults] = (await readFile(timeFile, "utf8"))
-    .trim()
-    .split("\n")
-    .at(-1)
-    .split(" ");
-  return {
-    seconds,
-    cpu: Number(user) + Number(system),
-    sys: Number(system),
-    rssMiB: Number(kib) / 1024,
-    faults: Number(faults),
-  };
+  return { seconds, ...(await readTimeFile(timeFile)) };
 }
 
 /** Several measured steps as one: times and CPU add up, the peak is the largest. */
