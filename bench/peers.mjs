@@ -408,10 +408,29 @@ async function startupRows(server, recordId) {
   for (let r = 0; r < opts.rounds; r++) {
     console.error(`start-up, round ${r + 1}`);
     for (const [row, mine, other] of rows) {
-      await attempt(`start-up ${row}`, "ours", () => ours(mine));
-      if (NRP_CMD) await attempt(`start-up ${row}`, "nrp-cmd", () => theirs(other));
+      await attempt(`start-up ${row}`, "ours", () => meanOf(STARTUP_REPEATS, () => ours(mine)));
+      if (NRP_CMD) {
+        await attempt(`start-up ${row}`, "nrp-cmd", () =>
+          meanOf(STARTUP_REPEATS, () => theirs(other)),
+        );
+      }
     }
   }
+}
+
+/**
+ * Runs of a start-up command measured as one: a command takes ~0.1 s of CPU and `/usr/bin/time`
+ * counts in 10 ms ticks, so one run's ratio could move by 0.03 on a tick alone.
+ */
+const STARTUP_REPEATS = 5;
+
+/** `n` runs of `fn` back to back, as the mean of their times and CPU and the largest peak. */
+async function meanOf(n, fn) {
+  const runs = [];
+  for (let i = 0; i < n; i++) runs.push(await fn());
+  const all = combine(...runs);
+  const mean = (x) => (x === undefined ? undefined : x / n);
+  return { ...all, seconds: all.seconds / n, cpu: mean(all.cpu), sys: mean(all.sys) };
 }
 
 /** Transfers of one size to one server (near, or far through the proxy), all tools interleaved. */
@@ -764,7 +783,7 @@ function report(meta) {
   const lines = [];
   const push = (...l) => lines.push(...l);
   push(
-    `Run: ${meta.date}, \`${command}\` (${opts.rounds} round(s), ${opts.slowRounds} for the far, many and scan rows; medians; peak RSS is the largest of the rounds).`,
+    `Run: ${meta.date}, \`${command}\` (${opts.rounds} round(s), ${opts.slowRounds} for the far, many and scan rows; medians; peak RSS is the largest of the rounds; each start-up figure is the mean of ${STARTUP_REPEATS} runs back to back).`,
     `Machine: ${meta.machine}. Devserver over HTTPS (test CA, verified by every tool), its data on local disk, in its own process.${pageNote}`,
     `nrp-cmd: ${meta.nrpCmd}. Peak RSS and CPU (user + system) from \`/usr/bin/time\`${haveTime ? "" : " (missing here: wall time only)"}.`,
     "",
