@@ -596,7 +596,7 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
     // tool it was).
     await download(r, () =>
       measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]),
-    )();
+    )().catch((error) => console.error(`  the untimed download failed: ${error.message}`));
     for (let i = 0; i < downloads.length; i++) {
       const [tool, fn] = downloads[(i + r) % downloads.length];
       await attempt(down, tool, fn);
