@@ -122,6 +122,7 @@ if (opts.holdFreePages) {
     }
     process.on("exit", () => writeFileSync(PAGE_REPORTING_ORDER, pageReporting));
     process.once("SIGINT", () => process.exit(130));
+    process.once("SIGTERM", () => process.exit(143));
     const start = process.hrtime.bigint();
     const { stdout } = await run(process.execPath, ["-e", BACK_FREE_MEMORY], {
       maxBuffer: 1024,
@@ -141,7 +142,7 @@ const pageNote =
     ? ""
     : opts.holdFreePages
       ? " The kernel's free page reporting to its host was held off for the run (--hold-free-pages)."
-      : " The kernel hands freed memory back to its host during the run (free page reporting): a tool that writes into it pays ~2.5 s of system time per GiB.";
+      : " The kernel hands freed memory back to its host during the run (free page reporting): a tool that writes into it pays ~2.4 s of system time per GiB.";
 const command = `node bench/peers.mjs ${argv.join(" ")}`.trim();
 
 // ---------------------------------------------------------------------------------------------
