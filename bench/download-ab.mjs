@@ -27,6 +27,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 
 import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
+import { TIME_FORMAT, readTimeFile } from "./time-file.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const CA = join(TLS, "ca.pem");
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     extra: { type: "string", default: "" },
     "node-arg": { type: "string", multiple: true, default: [] },
     "no-curl": { type: "boolean", default: false },
+    "idle-s": { type: "string", default: "0.5" },
+    "written-mib": { type: "string", default: "0" },
   },
 });
 const sizeMiB = Number(values["size-mib"]);
@@ -74,7 +77,7 @@ async function processCpu(pid) {
 async function timed(work, cmd, args, env = {}) {
   const timeFile = join(work, "time");
   const start = process.hrtime.bigint();
-  const child = spawn("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, cmd, ...args], {
+  const child = spawn("/usr/bin/time", ["-f", TIME_FORMAT, "-o", timeFile, cmd, ...args], {
     cwd: work,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -84,8 +87,7 @@ async function timed(work, cmd, args, env = {}) {
   const [code] = await once(child, "exit");
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${stderr}`);
-  const [user, sys, kib] = (await readFile(timeFile, "utf8")).trim().split("\n").at(-1).split(" ");
-  return { seconds, cpu: Number(user) + Number(sys), rss: Number(kib) / 1024 };
+  return { seconds, ...(await readTimeFile(timeFile)) };
 }
 
 async function md5(path) {
@@ -102,7 +104,9 @@ const median = (xs) => {
 };
 const fmt = (x) => (x === undefined ? "-" : x.toFixed(2));
 const line = (name, r) =>
-  `| ${name} | ${fmt(r.seconds)} | ${fmt(r.cpu)} | ${fmt(r.main)} | ${r.rss.toFixed(0)} | ${fmt(r.server)} |`;
+  `| ${name} | ${fmt(r.seconds)} | ${fmt(r.cpu)} | ${fmt(r.sys)} | ${fmt(r.main)} | ${r.rssMiB.toFixed(0)} | ${r.faults === undefined ? "-" : Math.round(r.faults / 1000)} | ${fmt(r.server)} |`;
+const HEADER =
+  "| run | wall s | CPU s | of it sys s | main thread CPU s | peak RSS MiB | minor faults (thousands) | devserver CPU s |";
 
 const work = await mkdtemp(join(tmpdir(), "nrp-bench-download-ab-"));
 const server = await startDevserver({ dataDir: join(work, "data") });
@@ -146,7 +150,7 @@ try {
   const run = async (name, fn) => {
     await rm(out, { force: true });
     execFileSync("sync");
-    await sleep(500);
+    await sleep(Number(values["idle-s"]) * 1000);
     const before = await processCpu(server.process.pid);
     const r = await fn();
     r.server = (await processCpu(server.process.pid)) - before;
@@ -154,8 +158,28 @@ try {
     results.get(name).push(r);
     console.error(line(name, r));
   };
-  console.error("| run | wall s | CPU s | main thread CPU s | peak RSS MiB | devserver CPU s |");
+  console.error(HEADER);
+  const writtenMiB = Number(values["written-mib"]);
   for (let round = 0; round < rounds; round++) {
+    if (writtenMiB > 0) {
+      // What the side-by-side script's uploads leave behind: large files written into the page
+      // cache (kept by the devserver) before the downloads.
+      const other = join(work, "other.bin");
+      const oh = await open(other, "w");
+      for (let i = 0; i < writtenMiB; i++) await oh.write(block);
+      await oh.close();
+      const upClient = new client.NRPInvenioClient({
+        serverUrl: server.url,
+        token: server.token,
+        verify: CA,
+      });
+      const r = await upClient.records.create("documents", { title: `written ${round}` });
+      await (
+        await (await upClient.records.getByUrl(r.links.self)).loadFiles()
+      ).create("other.bin", {}, other);
+      await upClient.close();
+      await rm(other);
+    }
     for (const { name, bin, vars } of clis) {
       await run(name, async () => {
         const report = join(work, "main-thread");
@@ -186,22 +210,26 @@ try {
         return {
           seconds: curl.seconds + sync.seconds + sum.seconds,
           cpu: curl.cpu + sync.cpu + sum.cpu,
-          rss: Math.max(curl.rss, sum.rss),
+          sys: curl.sys + sync.sys + sum.sys,
+          faults: curl.faults + sync.faults + sum.faults,
+          rssMiB: Math.max(curl.rssMiB, sum.rssMiB),
         };
       });
     }
   }
   console.log(`\n${sizeMiB} MiB over HTTPS, medians of ${rounds} runs`);
-  console.log("| run | wall s | CPU s | main thread CPU s | peak RSS MiB | devserver CPU s |");
-  console.log("|---|---|---|---|---|---|");
+  console.log(HEADER);
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const [name, rs] of results) {
     const m = (k) => median(rs.map((r) => r[k]));
     console.log(
       line(name, {
         seconds: m("seconds"),
         cpu: m("cpu"),
+        sys: m("sys"),
+        faults: m("faults"),
         main: m("main"),
-        rss: m("rss"),
+        rssMiB: m("rssMiB"),
         server: m("server"),
       }),
     );

@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
+import { TIME_FORMAT, readTimeFile } from "./time-file.mjs";
 import { startFarProxy } from "./far-proxy.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -81,7 +82,7 @@ async function timed(args) {
   const start = process.hrtime.bigint();
   const child = spawn(
     "/usr/bin/time",
-    ["-f", "%U %S %M", "-o", timeFile, process.execPath, ...profile, NRP_BIN, ...args],
+    ["-f", TIME_FORMAT, "-o", timeFile, process.execPath, ...profile, NRP_BIN, ...args],
     {
       env,
       stdio: ["ignore", "ignore", "pipe"],
@@ -92,12 +93,12 @@ async function timed(args) {
   const [code] = await once(child, "exit");
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   if (code !== 0) throw new Error(`nrp ${args.join(" ")}: exit ${code}: ${stderr}`);
-  const [user, sys, rss] = (await readFile(timeFile, "utf8")).trim().split("\n").at(-1).split(" ");
+  const { cpu, rssMiB } = await readTimeFile(timeFile);
   const after = [await cpuOf(server.pid), await cpuOf(process.pid)];
   return {
     wall,
-    cpu: Number(user) + Number(sys),
-    rssMiB: Number(rss) / 1024,
+    cpu,
+    rssMiB,
     serverCpu: after[0] - before[0],
     proxyCpu: after[1] - before[1],
   };

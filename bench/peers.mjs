@@ -28,7 +28,7 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
@@ -40,6 +40,7 @@ import { Agent, fetch } from "undici";
 
 import { TLS, startDevserver, stopDevserver } from "./devserver.mjs";
 import { startFarProxy } from "./far-proxy.mjs";
+import { TIME_FORMAT, readTimeFile } from "./time-file.mjs";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -84,8 +85,64 @@ const opts = {
   section: option("--section", ""),
   /** Another build's `packages/server/dist/bin.js` to serve the run (A/B of the devserver). */
   devserver: option("--devserver", undefined),
+  /** Keeps a VM's kernel from returning freed memory to its host during the run (root only). */
+  holdFreePages: flag("--hold-free-pages"),
 };
 const wants = (group) => opts.only.includes(group);
+
+// On a virtual machine the first write into a page the host has not backed (never used since
+// boot, or handed back to the host by the kernel's free page reporting) costs a trip to the host:
+// here ~2.4 s of system time per GiB (`dd if=/dev/zero of=f bs=1M count=1024` takes 0.2 s of
+// system time into pages just freed, 2.5-2.8 s into others). Whichever tool writes next pays it,
+// by chance, and a download writes its whole file into new page cache. --hold-free-pages asks the
+// kernel to report no block (an order above the largest) for the run, restores the setting at
+// the end, and touches all free memory but 3 GiB once before the run (~2.4 s per GiB, once), so
+// that every tool writes into backed pages, as on a machine of its own.
+/** Fills all available memory but 3 GiB in 1 GiB buffers (each page written once), then exits. */
+const BACK_FREE_MEMORY = `
+const info = require("node:fs").readFileSync("/proc/meminfo", "utf8");
+const available = Number(/MemAvailable:\\s+(\\d+)/.exec(info)[1]) * 1024;
+const kept = [];
+while ((kept.length + 4) * 2 ** 30 <= available) kept.push(Buffer.allocUnsafeSlow(2 ** 30).fill(1));
+console.log(kept.length);
+`;
+const PAGE_REPORTING_ORDER = "/sys/module/page_reporting/parameters/page_reporting_order";
+const pageReporting = existsSync(PAGE_REPORTING_ORDER)
+  ? readFileSync(PAGE_REPORTING_ORDER, "utf8").trim()
+  : undefined;
+if (opts.holdFreePages) {
+  if (pageReporting === undefined) {
+    console.error("--hold-free-pages: this kernel does not report free pages; nothing to hold.");
+  } else {
+    try {
+      writeFileSync(PAGE_REPORTING_ORDER, "11");
+    } catch (error) {
+      console.error(`--hold-free-pages needs root (${error.code ?? error.message}).`);
+      process.exit(2);
+    }
+    process.on("exit", () => writeFileSync(PAGE_REPORTING_ORDER, pageReporting));
+    process.once("SIGINT", () => process.exit(130));
+    process.once("SIGTERM", () => process.exit(143));
+    const start = process.hrtime.bigint();
+    const { stdout } = await run(process.execPath, ["-e", BACK_FREE_MEMORY], {
+      maxBuffer: 1024,
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    console.error(
+      `--hold-free-pages: touched ${stdout.trim()} GiB of free memory in ${seconds.toFixed(0)} s`,
+    );
+  }
+} else if (pageReporting !== undefined) {
+  console.error(
+    "This kernel hands freed memory back to its host: the tool that writes into it next pays for it (see --hold-free-pages).",
+  );
+}
+const pageNote =
+  pageReporting === undefined
+    ? ""
+    : opts.holdFreePages
+      ? " The kernel's free page reporting to its host was held off for the run (--hold-free-pages)."
+      : " The kernel hands freed memory back to its host during the run (free page reporting): a tool that writes into it pays ~2.4 s of system time per GiB.";
 const command = `node bench/peers.mjs ${argv.join(" ")}`.trim();
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +158,7 @@ let timeFileCounter = 0;
  */
 async function measure(cmd, args, { cwd = work, env = {}, stdoutFile, stdin } = {}) {
   const timeFile = join(work, `time-${timeFileCounter++}`);
-  const full = haveTime ? [TIME, ["-f", "%U %S %M", "-o", timeFile, cmd, ...args]] : [cmd, args];
+  const full = haveTime ? [TIME, ["-f", TIME_FORMAT, "-o", timeFile, cmd, ...args]] : [cmd, args];
   const out = stdoutFile === undefined ? "ignore" : await open(stdoutFile, "w");
   const start = process.hrtime.bigint();
   const child = spawn(full[0], full[1], {
@@ -128,12 +185,7 @@ async function measure(cmd, args, { cwd = work, env = {}, stdoutFile, stdin } = 
     throw new Error(`${basename(cmd)} exited ${code}: ${last.slice(0, 200)}`);
   }
   if (!haveTime) return { seconds };
-  const [user, system, kib] = (await readFile(timeFile, "utf8"))
-    .trim()
-    .split("\n")
-    .at(-1)
-    .split(" ");
-  return { seconds, cpu: Number(user) + Number(system), rssMiB: Number(kib) / 1024 };
+  return { seconds, ...(await readTimeFile(timeFile)) };
 }
 
 /** Several measured steps as one: times and CPU add up, the peak is the largest. */
@@ -143,7 +195,11 @@ function combine(...parts) {
     cpu: parts.some((p) => p.cpu === undefined)
       ? undefined
       : parts.reduce((sum, p) => sum + p.cpu, 0),
+    sys: parts.some((p) => p.sys === undefined)
+      ? undefined
+      : parts.reduce((sum, p) => sum + p.sys, 0),
     rssMiB: Math.max(...parts.map((p) => p.rssMiB ?? 0)) || undefined,
+    faults: parts.reduce((sum, p) => sum + (p.faults ?? 0), 0),
   };
 }
 
@@ -161,7 +217,10 @@ function note(row, tool, result) {
   addRow(row);
   (results[row][tool] ??= []).push(result);
   const rss = result.rssMiB === undefined ? "" : `, ${result.rssMiB.toFixed(0)} MiB`;
-  const cpu = result.cpu === undefined ? "" : `, CPU ${result.cpu.toFixed(2)} s`;
+  const cpu =
+    result.cpu === undefined
+      ? ""
+      : `, CPU ${result.cpu.toFixed(2)} s (sys ${result.sys?.toFixed(2)}, ${Math.round((result.faults ?? 0) / 1000)}k minor faults)`;
   console.error(`  ${row} | ${tool}: ${result.seconds.toFixed(2)} s${cpu}${rss}`);
 }
 /** Runs `fn` and notes its result; a failure is noted as such and does not stop the run. */
@@ -350,10 +409,29 @@ async function startupRows(server, recordId) {
   for (let r = 0; r < opts.rounds; r++) {
     console.error(`start-up, round ${r + 1}`);
     for (const [row, mine, other] of rows) {
-      await attempt(`start-up ${row}`, "ours", () => ours(mine));
-      if (NRP_CMD) await attempt(`start-up ${row}`, "nrp-cmd", () => theirs(other));
+      await attempt(`start-up ${row}`, "ours", () => meanOf(STARTUP_REPEATS, () => ours(mine)));
+      if (NRP_CMD) {
+        await attempt(`start-up ${row}`, "nrp-cmd", () =>
+          meanOf(STARTUP_REPEATS, () => theirs(other)),
+        );
+      }
     }
   }
+}
+
+/**
+ * Runs of a start-up command measured as one: a command takes ~0.1 s of CPU and `/usr/bin/time`
+ * counts in 10 ms ticks, so one run's ratio could move by 0.03 on a tick alone.
+ */
+const STARTUP_REPEATS = 5;
+
+/** `n` runs of `fn` back to back, as the mean of their times and CPU and the largest peak. */
+async function meanOf(n, fn) {
+  const runs = [];
+  for (let i = 0; i < n; i++) runs.push(await fn());
+  const all = combine(...runs);
+  const mean = (x) => (x === undefined ? undefined : x / n);
+  return { ...all, seconds: all.seconds / n, cpu: mean(all.cpu), sys: mean(all.sys) };
 }
 
 /** Transfers of one size to one server (near, or far through the proxy), all tools interleaved. */
@@ -513,6 +591,13 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
         ),
       ),
     ]);
+    // One untimed download first: the uploads before grew the page cache by GiBs, and the first
+    // file written after that takes memory the machine has not used yet (measured: the first
+    // download after the uploads spent 2-4 s more system time than the same tool later, whichever
+    // tool it was).
+    await download(r, () =>
+      measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]),
+    )().catch((error) => console.error(`  the untimed download failed: ${error.message}`));
     for (let i = 0; i < downloads.length; i++) {
       const [tool, fn] = downloads[(i + r) % downloads.length];
       await attempt(down, tool, fn);
@@ -699,8 +784,8 @@ function report(meta) {
   const lines = [];
   const push = (...l) => lines.push(...l);
   push(
-    `Run: ${meta.date}, \`${command}\` (${opts.rounds} round(s), ${opts.slowRounds} for the far, many and scan rows; medians; peak RSS is the largest of the rounds).`,
-    `Machine: ${meta.machine}. Devserver over HTTPS (test CA, verified by every tool), its data on local disk, in its own process.`,
+    `Run: ${meta.date}, \`${command}\` (${opts.rounds} round(s), ${opts.slowRounds} for the far, many and scan rows; medians; peak RSS is the largest of the rounds; each start-up figure is the mean of ${STARTUP_REPEATS} runs back to back).`,
+    `Machine: ${meta.machine}. Devserver over HTTPS (test CA, verified by every tool), its data on local disk, in its own process.${pageNote}`,
     `nrp-cmd: ${meta.nrpCmd}. Peak RSS and CPU (user + system) from \`/usr/bin/time\`${haveTime ? "" : " (missing here: wall time only)"}.`,
     "",
   );

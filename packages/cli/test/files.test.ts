@@ -84,6 +84,24 @@ describe("file commands against the devserver", () => {
     return result;
   }
 
+  /**
+   * Runs `argv` one part at a time and without retries while the first PUT to a path ending in
+   * `suffix` is cut after 1,000 bytes of its body: the upload stops at that part.
+   */
+  async function cutAtPart(argv: string[], suffix: string): Promise<RunResult> {
+    const fault = cli.server.faults.add({
+      method: "PUT",
+      path: `/api/**${suffix}`,
+      dropAfterRequestBytes: 1000,
+      times: 1,
+    });
+    const result = await nrp([...argv, "--concurrency", "1"], {
+      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
+    });
+    cli.server.faults.remove(fault);
+    return result;
+  }
+
   it("upload, list, download (file, dir, stdout), update, replace and delete", async () => {
     const d = await draft("basic");
     const path = await localFile("hello.bin", 5000);
@@ -254,17 +272,8 @@ describe("file commands against the devserver", () => {
     const d = await draft("resume");
     const path = await localFile("resume.bin", 8 * 4096 + 100);
     // Part 4 is cut mid-body; without retries the upload stops there.
-    const fault = cli.server.faults.add({
-      method: "PUT",
-      path: "/api/**/files/resume.bin/content/4",
-      dropAfterRequestBytes: 1000,
-      times: 1,
-    });
     const argv = ["upload", "file", "@resume", path, "--transfer", "M", "--part-size", "4K"];
-    const first = await nrp([...argv, "--concurrency", "1"], {
-      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
-    });
-    cli.server.faults.remove(fault);
+    const first = await cutAtPart(argv, "/files/resume.bin/content/4");
     expect(first.code, first.stderr).toBe(6);
     expect(first.stderr).toContain("stopped with 3 of 9 parts on the server");
     expect(first.stderr).toContain("Run the same command again to continue");
@@ -709,17 +718,8 @@ describe("file commands against the devserver", () => {
     await writeFile(join(src, "big", "part.bin"), randomBytes(8 * 4096 + 100));
     await writeFile(join(src, "small.txt"), "small");
     // Part 4 of the multipart upload is cut mid-body; without retries that file stops there.
-    const fault = cli.server.faults.add({
-      method: "PUT",
-      path: "/api/**/content/4",
-      dropAfterRequestBytes: 1000,
-      times: 1,
-    });
     const argv = ["upload", "files", "@treeresume", src, "--transfer", "M", "--part-size", "4K"];
-    const first = await nrp([...argv, "--concurrency", "1"], {
-      env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" },
-    });
-    cli.server.faults.remove(fault);
+    const first = await cutAtPart(argv, "/content/4");
     expect(first.code, first.stderr).toBe(6);
     expect(first.stderr).toContain("1 of 2 files were not uploaded.");
     expect(first.stderr).toContain("Running the same command again sends only what is missing.");

@@ -648,17 +648,19 @@ export class NRPSearchRequest {
     signal: AbortSignal,
   ): AsyncGenerator<NRPRecord[]> {
     let size = Math.min(pageSize, window);
-    // `offset` is always a multiple of `size`, so the page number is exact.
+    // `offset` is always a multiple of `size`, so the page number is exact. A page comes with
+    // the size it was asked for at.
     const read = async (
       target: NRPSearchRequest,
       resolved: ResolvedSearch,
       q: string | undefined,
       offset: number,
-    ): Promise<Json> => {
+    ): Promise<{ body: Json; size: number }> => {
       for (;;) {
-        const query = target.params({ q, page: offset / size + 1, size, sort: "oldest" });
+        const asked = size;
+        const query = target.params({ q, page: offset / asked + 1, size: asked, sort: "oldest" });
         try {
-          return await target.#fetch(resolved, query, signal);
+          return { body: await target.#fetch(resolved, query, signal), size: asked };
         } catch (error) {
           const smaller = smallerScanPage(error, size, offset);
           if (smaller === undefined) throw error;
@@ -669,34 +671,57 @@ export class NRPSearchRequest {
     for (const { target, resolved, total } of plans) {
       const ranges =
         total <= window ? single(total) : await target.#ranges(resolved, window, total, signal);
+      const queryOf = (range: PlannedRange | undefined): string | undefined =>
+        range === undefined ? target.state.q : withRange(target.state.q, range, range.idPrefix);
       // The next range is planned (its count asked) while this one's pages are read.
-      for await (const range of readAhead(ranges)) {
-        const q =
-          range === undefined ? target.state.q : withRange(target.state.q, range, range.idPrefix);
-        // The first page alone (it settles the page size a server allows and the range's total),
-        // then the later pages SCAN_PAGES_IN_FLIGHT at a time, used in order: the server prepares
-        // the next pages while this process parses and hands out the current one.
-        let raw = await read(target, resolved, q, 0);
-        const pending: Promise<Json>[] = [];
-        let requested = size;
-        for (;;) {
-          const end = Math.min(window, totalOf(raw));
-          while (
-            hitsOf(raw).length === size &&
-            pending.length < SCAN_PAGES_IN_FLIGHT &&
-            requested < end
-          ) {
-            const page = read(target, resolved, q, requested);
-            // A page still in flight when the scan stops is aborted; its rejection is not news.
-            page.catch(() => undefined);
-            pending.push(page);
-            requested += size;
+      const planned = readAhead(ranges);
+      try {
+        let step = await planned.next();
+        /** The next range's first page, asked for as soon as this range's last one was. */
+        let first: Promise<{ body: Json; size: number } | undefined> | undefined;
+        while (step.done !== true) {
+          const q = queryOf(step.value);
+          // The first page alone (it settles the page size a server allows and the range's
+          // total), then the later pages SCAN_PAGES_IN_FLIGHT at a time, used in order: the server
+          // prepares the next pages while this process parses and hands out the current one.
+          const early = first === undefined ? undefined : await first;
+          // A first page asked for at a page size given up since is asked for again.
+          let raw =
+            early !== undefined && early.size === size
+              ? early.body
+              : (await read(target, resolved, q, 0)).body;
+          first = undefined;
+          let upcoming: Promise<IteratorResult<PlannedRange | undefined>> | undefined;
+          const pending: Promise<{ body: Json }>[] = [];
+          let requested = size;
+          for (;;) {
+            const end = Math.min(window, totalOf(raw));
+            const full = hitsOf(raw).length === size;
+            while (full && pending.length < SCAN_PAGES_IN_FLIGHT && requested < end) {
+              const page = read(target, resolved, q, requested);
+              // A page still in flight when the scan stops is aborted; its rejection is not news.
+              page.catch(() => undefined);
+              pending.push(page);
+              requested += size;
+            }
+            if (upcoming === undefined && (!full || requested >= end)) {
+              // Every page of this range is asked for: the next range's first page goes next,
+              // so that the server does not wait for this process between ranges.
+              upcoming = planned.next();
+              first = upcoming.then((next) =>
+                next.done === true ? undefined : read(target, resolved, queryOf(next.value), 0),
+              );
+              first.catch(() => undefined);
+            }
+            yield await target.#records(resolved, raw, signal);
+            const next = hitsOf(raw).length < size ? undefined : pending.shift();
+            if (next === undefined) break;
+            raw = (await next).body;
           }
-          yield await target.#records(resolved, raw, signal);
-          const next = hitsOf(raw).length < size ? undefined : pending.shift();
-          if (next === undefined) break;
-          raw = await next;
+          step = await (upcoming ?? planned.next());
         }
+      } finally {
+        await planned.return(undefined);
       }
     }
   }

@@ -74,6 +74,49 @@ describe("scan paging", () => {
     expect(pages.every((p) => p.size === 1000)).toBe(true);
   });
 
+  it("asks for the next range's first page before the loop reaches the current range's last page", async () => {
+    const before = open.requestLog.length;
+    /** The paged requests (q and page) the server had seen when each page's first record came. */
+    const seenAtPageStart: { q: string; page: number }[][] = [];
+    const paged = () =>
+      open.requestLog
+        .slice(before)
+        .filter((e) => e.path.startsWith("/api/datasets/"))
+        .map((e) => new URL(e.path, open.url).searchParams)
+        .filter((params) => params.get("size") === "100")
+        .map((params) => ({ q: params.get("q") ?? "", page: Number(params.get("page")) }));
+    let pageStart = true;
+    let n = 0;
+    for await (const _record of openClient.searchRequest("datasets").scan({
+      window: 1000,
+      pageSize: 100,
+      onProgress: () => (pageStart = true),
+    })) {
+      n++;
+      if (!pageStart) continue;
+      pageStart = false;
+      seenAtPageStart.push(paged());
+      // A slow loop: the pages asked for ahead arrive meanwhile.
+      await sleep(20);
+    }
+    expect(n).toBe(COUNT);
+    // The ranges in the order they were read, and how many pages each had.
+    const all = paged();
+    const ranges = [...new Set(all.map((r) => r.q))];
+    expect(ranges.length).toBeGreaterThan(2);
+    const pagesOf = (q: string) => Math.max(...all.filter((r) => r.q === q).map((r) => r.page));
+    let index = 0;
+    for (const [k, q] of ranges.entries()) {
+      const last = index + pagesOf(q) - 1;
+      const next = ranges[k + 1];
+      if (next !== undefined && pagesOf(q) > 1) {
+        // When the loop started this range's last page, the next range's first page was asked.
+        expect(seenAtPageStart[last]).toContainEqual({ q: next, page: 1 });
+      }
+      index = last + 1;
+    }
+  });
+
   it("stops fetching when the loop is left: at most the pages ahead are asked for", async () => {
     const before = open.requestLog.length;
     for await (const _record of openClient.searchRequest("datasets").scan({ pageSize: 100 })) {
