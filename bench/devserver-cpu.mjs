@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // The devserver's own CPU (user + system of its process, from /proc/<pid>/stat) for what the
 // side-by-side benchmark asks of it: a single-request upload, an upload in parts, a download
-// whole and in 4 ranges, and a scan of seeded published records by our CLI. The clients are curl
-// (transfers) and `nrp scan records`; only the server's CPU is reported. Several builds of the
+// whole and in 4 ranges, a scan of seeded published records by our CLI, and 1,000 drafts created
+// by `nrp create record` in that seeded repository. The clients are curl (transfers) and the
+// `nrp` CLI; only the server's CPU is reported. Several builds of the
 // server can run side by side (A/B), their rounds interleaved in the same minutes.
 //
 // Usage: npm run build && node bench/devserver-cpu.mjs [--size-mib 256] [--rounds 3]
-//          [--scan 200000] [--only upload,parts,download,ranges,scan]
+//          [--scan 200000] [--only upload,parts,download,ranges,scan,creates] [--records 1000]
 //          [--part-mib 16] [--in-flight 4] [--server name=path/to/dist/bin.js ...]
 //          [--cpu-prof DIR] [--node-args "--trace-gc ..."]
 // e.g. copy a baseline build's packages/server/dist (with its package.json) under
 // .bench-base/packages/server/ and run with
 //   --server base=.bench-base/packages/server/dist/bin.js --server new=packages/server/dist/bin.js
+// `--only creates --scan 0` creates the drafts in an empty repository instead.
 // Linux only (reads /proc). Seeded records are cached in ~/.cache/nrp-bench, as peers.mjs does.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -50,6 +52,8 @@ const sizeMiB = Number(option("--size-mib", "256"));
 const rounds = Number(option("--rounds", "3"));
 const scanRecords = Number(option("--scan", "200000"));
 const only = option("--only", "upload,parts,download,ranges,scan").split(",");
+/** Drafts the `creates` step makes, in one `nrp create record` of a JSON array. */
+const records = Number(option("--records", "1000"));
 const cpuProf = option("--cpu-prof", undefined);
 /** Parts of the upload in parts: their size and how many are sent at once. */
 const partMiB = Number(option("--part-mib", "16"));
@@ -186,6 +190,20 @@ const steps = {
       ),
     );
   },
+  async creates(server) {
+    const many = join(work, "many.json");
+    if (!existsSync(many)) {
+      const drafts = Array.from({ length: records }, (_, i) => ({ title: `many ${i}` }));
+      await writeFile(many, JSON.stringify(drafts));
+    }
+    // What a draft's commit leaves to the disk is flushed before, not charged to the next step.
+    await run("sync", []);
+    return measured(server, () =>
+      run(process.execPath, [NRP_BIN, "create", "record", "documents", many, "--format", "json"], {
+        env: server.cliEnv,
+      }),
+    );
+  },
   async scan(server) {
     const out = join(work, `scan-${server.index}.jsonl`);
     const result = await measured(server, () =>
@@ -213,7 +231,9 @@ async function measured(server, fn) {
 }
 
 async function seeded(n, bin, target) {
-  if (n === 0 || !only.includes("scan")) return mkdir(target, { recursive: true });
+  if (n === 0 || !(only.includes("scan") || only.includes("creates"))) {
+    return mkdir(target, { recursive: true });
+  }
   const cached = join(CACHE, `seed-${n}`);
   if (!existsSync(join(cached, ".complete"))) {
     console.error(`seeding ${n} records into ${cached} (once)`);
@@ -225,7 +245,7 @@ async function seeded(n, bin, target) {
 }
 
 try {
-  if (only.some((s) => s !== "scan")) await writeSource();
+  if (only.some((s) => s !== "scan" && s !== "creates")) await writeSource();
   const ca = await readFile(CA);
   for (const [index, s] of servers.entries()) {
     const dataDir = join(work, `data-${index}`);
