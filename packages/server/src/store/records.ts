@@ -122,14 +122,15 @@ function toParent(row: ParentSql): ParentRow {
  * What a search page reads of each item (`i`, a `records` or `drafts` row) and of its parent
  * (`p`, joined), as the raw row `itemWithParent` takes: a page holds up to a thousand hits, and
  * arrays in a fixed column order cost far less to build than an object per row with a property
- * per column.
+ * per column. The parent's id and model are the item's own columns (every version of a record
+ * has its parent's model): reading them twice cost a fifth of the page's read.
  */
 export function itemWithParentColumns(kind: ItemKind): string {
   return [
     ...["i.rowid", "i.id", "i.parent_id", "i.model", "i.version_index", "i.data"],
     ...["i.files_enabled", "i.pids", "i.revision_id", "i.created", "i.updated"],
     kind === "draft" ? "i.expires_at" : "NULL",
-    ...["p.id", "p.model", "p.owner_id", "p.communities", "p.workflow", "p.latest_id"],
+    ...["p.owner_id", "p.communities", "p.workflow", "p.latest_id"],
     ...["p.latest_index", "p.next_draft_id", "p.created", "p.updated"],
   ].join(", ");
 }
@@ -153,19 +154,20 @@ export function itemWithParent(row: readonly unknown[]): {
     updated: row[10] as string,
     expires_at: row[11] as string | null,
   });
+  // `owner_id` is never NULL in a parent row: NULL there means no parent was joined.
   const parent =
-    typeof row[12] === "string"
+    typeof row[12] === "number"
       ? toParent({
-          id: row[12],
-          model: row[13] as string,
-          owner_id: row[14] as number,
-          communities: row[15] as string,
-          workflow: row[16] as string | null,
-          latest_id: row[17] as string | null,
-          latest_index: row[18] as number,
-          next_draft_id: row[19] as string | null,
-          created: row[20] as string,
-          updated: row[21] as string,
+          id: item.parentId,
+          model: item.model,
+          owner_id: row[12],
+          communities: row[13] as string,
+          workflow: row[14] as string | null,
+          latest_id: row[15] as string | null,
+          latest_index: row[16] as number,
+          next_draft_id: row[17] as string | null,
+          created: row[18] as string,
+          updated: row[19] as string,
         })
       : undefined;
   return { rid: row[0] as number, item, parent };
