@@ -410,6 +410,13 @@ async function startupRows(server, recordId) {
     console.error(`start-up, round ${r + 1}`);
     for (const [row, mine, other] of rows) {
       await attempt(`start-up ${row}`, "ours", () => meanOf(STARTUP_REPEATS, () => ours(mine)));
+      if (process.env.NODE_EXTRA_CA_CERTS) {
+        await attempt(`start-up ${row}`, WITHOUT_EXTRA_CAS, () =>
+          meanOf(STARTUP_REPEATS, () =>
+            ours(mine, { env: { ...oursEnv, NODE_EXTRA_CA_CERTS: "" } }),
+          ),
+        );
+      }
       if (NRP_CMD) {
         await attempt(`start-up ${row}`, "nrp-cmd", () =>
           meanOf(STARTUP_REPEATS, () => theirs(other)),
@@ -418,6 +425,14 @@ async function startupRows(server, recordId) {
     }
   }
 }
+
+/**
+ * Ours again where the environment names extra CA certificates for Node (NODE_EXTRA_CA_CERTS, set
+ * machine-wide on some systems): Node reads and parses that bundle when every process starts,
+ * before any of our code runs (~35 ms of CPU for the system bundle), and the ratio is the
+ * machine's as much as ours. The goals are read from the run with the environment as it is.
+ */
+const WITHOUT_EXTRA_CAS = "ours, NODE_EXTRA_CA_CERTS unset";
 
 /**
  * Runs of a start-up command measured as one: a command takes ~0.1 s of CPU and `/usr/bin/time`
@@ -798,6 +813,7 @@ function report(meta) {
   );
   const tools = [
     "ours",
+    WITHOUT_EXTRA_CAS,
     "ours, 4 ranges",
     "nrp-cmd",
     "curl",
@@ -874,6 +890,10 @@ function goals(scanCounts) {
         ? undefined
         : ratio <= limit && (limit === 0.15 || mine.rssMiB * 1.048576 <= 70),
     );
+    const bare = s(row, WITHOUT_EXTRA_CAS);
+    if (bare?.cpu !== undefined && other?.cpu !== undefined) {
+      check(`${row}, NODE_EXTRA_CA_CERTS unset: CPU ${fmt(bare.cpu / other.cpu)} of nrp-cmd's`);
+    }
   }
   const transferRowsNamed = rowOrder.filter(
     (r) => /upload|download/.test(r) && !r.includes("small"),
