@@ -981,6 +981,22 @@ async function openDescriptorsOf(path: string): Promise<number> {
   return count;
 }
 
+/**
+ * Downloads `file` to `target` and aborts at the first progress report, which comes once the first
+ * batch is on disk (progress is throttled), so surely mid-body; resolves to what it threw.
+ */
+async function abortedMidBody(file: NRPFile, target: string): Promise<unknown> {
+  const controller = new AbortController();
+  return file
+    .download(target, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.transferredBytes > 0) controller.abort();
+      },
+    })
+    .catch((e: unknown) => e);
+}
+
 describe("large downloads: one stream hashed as it arrives, ranges by a worker thread", () => {
   const size = WORKER_HASH_MIN_SIZE + 3 * 1024 * 1024 + 11;
 
@@ -1033,18 +1049,9 @@ describe("large downloads: one stream hashed as it arrives, ranges by a worker t
     const dir = await tempDir();
     const target = join(dir, "a.bin");
     const temp = join(dir, ".a.bin.nrp-part");
-    const controller = new AbortController();
     const before = startedHashWorkers();
     // Abort mid-body, with a batch possibly being written and hashed.
-    const first = await file
-      .download(target, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          // Progress is throttled: the first report (the first batch on disk) is surely mid-body.
-          if (p.transferredBytes > 0) controller.abort();
-        },
-      })
-      .catch((e: unknown) => e);
+    const first = await abortedMidBody(file, target);
     expect(first).toBeInstanceOf(APIUserAbortError);
     expect(startedHashWorkers()).toBe(before);
     expect(await openDescriptorsOf(temp)).toBe(0);
@@ -1065,16 +1072,7 @@ describe("large downloads: one stream hashed as it arrives, ranges by a worker t
     expect(await readdir(dir)).toEqual([]);
 
     // Abort again, then resume from an intact prefix: the bytes arrive whole and verified.
-    const again = new AbortController();
-    const aborted = await file
-      .download(target, {
-        signal: again.signal,
-        onProgress: (p) => {
-          // Progress is throttled: the first report (the first batch on disk) is surely mid-body.
-          if (p.transferredBytes > 0) again.abort();
-        },
-      })
-      .catch((e: unknown) => e);
+    const aborted = await abortedMidBody(file, target);
     expect(aborted).toBeInstanceOf(APIUserAbortError);
     expect((await stat(temp)).size).toBeGreaterThan(0);
     server.requestLog.length = 0;
