@@ -15,6 +15,19 @@ type Json = Record<string, any>;
 describe("what a new user types in the first hour", () => {
   const cli = useDevserverCli();
   const { nrp } = cli;
+  /**
+   * A configuration file in the home with one repository, `alias`, on the devserver and the owner's
+   * token under `tokenKey`; `nrp` runs against it.
+   */
+  async function oneRepository(alias: string, tokenKey = "token") {
+    const config = `${cli.home.home}/${alias}.yaml`;
+    const { url, tokens } = cli.server;
+    await writeFile(
+      config,
+      `repositories:\n  - alias: ${alias}\n    server_url: ${url}\n    ${tokenKey}: ${tokens.owner}\n`,
+    );
+    return (args: string[]) => nrp(["--config", config, ...args]);
+  }
 
   beforeAll(async () => {
     const client = new NRPInvenioClient({
@@ -64,28 +77,18 @@ describe("what a new user types in the first hour", () => {
 
   describe("one configured repository without default_repository", () => {
     it("is the default for variables and listings too", async () => {
-      const config = `${cli.home.home}/single.yaml`;
-      await writeFile(
-        config,
-        `repositories:\n  - alias: only\n    server_url: ${cli.server.url}\n    token: ${cli.server.tokens.owner}\n`,
+      const only = await oneRepository("only");
+      const created = await only(
+        ["create", "record", "documents", '{"title": "Single alias"}'].concat([
+          "--no-files",
+          "--set",
+          "single",
+        ]),
       );
-      const created = await nrp([
-        "--config",
-        config,
-        "create",
-        "record",
-        "documents",
-        '{"title": "Single alias"}',
-        "--no-files",
-        "--set",
-        "single",
-      ]);
       expect(created.code, created.stderr).toBe(0);
-      const got = jsonOf(await nrp(["--config", config, "get", "record", "@single"]));
+      const got = jsonOf(await only(["get", "record", "@single"]));
       expect(got["metadata"]["title"]).toBe("Single alias");
-      const aliases = jsonOf(
-        await nrp(["--config", config, "list", "aliases", "--format", "json"]),
-      );
+      const aliases = jsonOf(await only(["list", "aliases", "--format", "json"]));
       expect(aliases).toEqual([expect.objectContaining({ alias: "only", default: true })]);
     });
   });
@@ -172,20 +175,8 @@ describe("what a new user types in the first hour", () => {
     });
 
     it("a misspelt key is named with a did-you-mean, and the refusal says no token was sent", async () => {
-      const config = `${cli.home.home}/tokn.yaml`;
-      await writeFile(
-        config,
-        `repositories:\n  - alias: typo\n    server_url: ${cli.server.url}\n    tokn: ${cli.server.tokens.owner}\n`,
-      );
-      const r = await nrp([
-        "--config",
-        config,
-        "create",
-        "record",
-        "documents",
-        "{}",
-        "--no-files",
-      ]);
+      const typo = await oneRepository("typo", "tokn");
+      const r = await typo(["create", "record", "documents", "{}", "--no-files"]);
       expect(r.code).toBe(3);
       expect(r.stderr).toContain(
         'unknown key "tokn" in repositories[0] is ignored; did you mean "token"?',
