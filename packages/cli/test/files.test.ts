@@ -84,6 +84,13 @@ describe("file commands against the devserver", () => {
     return result;
   }
 
+  /** Downloads `key` of the draft `@name` with the CLI and checks it has the bytes of `source`. */
+  async function expectDownloadedAs(name: string, key: string, source: string): Promise<void> {
+    const out = join(cli.work, `out-${name}`);
+    const down = await nrp(["download", "file", `@${name}`, key, "-o", `${out}/`]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(join(out, key))).toBe(await sha256File(source));
+  }
   /**
    * Runs `argv` one part at a time and without retries while the first PUT to a path ending in
    * `suffix` is cut after 1,000 bytes of its body: the upload stops at that part.
@@ -262,10 +269,7 @@ describe("file commands against the devserver", () => {
     expect(partPuts("multi.bin").sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await journals()).toEqual([]);
 
-    const out = join(cli.work, "out-multi");
-    const down = await nrp(["download", "file", "@multi", "multi.bin", "-o", `${out}/`]);
-    expect(down.code, down.stderr).toBe(0);
-    expect(await sha256File(join(out, "multi.bin"))).toBe(await sha256File(path));
+    await expectDownloadedAs("multi", "multi.bin", path);
   });
 
   it("an upload cut after some parts continues from the journal, without resending parts", async () => {
@@ -307,10 +311,7 @@ describe("file commands against the devserver", () => {
     expect(file["status"]).toBe("completed");
     expect(await journals()).toEqual([]);
 
-    const out = join(cli.work, "out-resume");
-    const down = await nrp(["download", "file", "@resume", "resume.bin", "-o", out + "/"]);
-    expect(down.code, down.stderr).toBe(0);
-    expect(await sha256File(join(out, "resume.bin"))).toBe(await sha256File(path));
+    await expectDownloadedAs("resume", "resume.bin", path);
   });
 
   it("a file changed since the interrupted upload is sent again whole, never mixed", async () => {
@@ -380,10 +381,7 @@ describe("file commands against the devserver", () => {
     expect(done.filter((p) => p === 1)).toHaveLength(1);
     expect(done.filter((p) => p === 2)).toHaveLength(1);
     expect(await journals()).toEqual([]);
-    const out = join(cli.work, "out-abort");
-    const down = await nrp(["download", "file", "@abort", "abort.bin", "-o", out + "/"]);
-    expect(down.code, down.stderr).toBe(0);
-    expect(await sha256File(join(out, "abort.bin"))).toBe(await sha256File(path));
+    await expectDownloadedAs("abort", "abort.bin", path);
   });
 
   it("an interrupted replace continues on the next run and keeps the metadata", async () => {
@@ -409,10 +407,7 @@ describe("file commands against the devserver", () => {
     expect(second.stderr).toContain("Resuming rep.bin: 2 of 5 parts");
     expect(file).toMatchObject({ key: "rep.bin", size: 5 * 2048, metadata: { title: "kept" } });
     expect(partPuts("rep.bin").filter((p) => p === 1)).toHaveLength(1);
-    const out = join(cli.work, "out-rep");
-    const down = await nrp(["download", "file", "@rep", "rep.bin", "-o", out + "/"]);
-    expect(down.code, down.stderr).toBe(0);
-    expect(await sha256File(join(out, "rep.bin"))).toBe(await sha256File(v2));
+    await expectDownloadedAs("rep", "rep.bin", v2);
     expect(await journals()).toEqual([]);
   });
 
