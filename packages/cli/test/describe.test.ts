@@ -3,7 +3,13 @@ import type { DevServer } from "nrp-invenio-devserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 
-import { run, tempHome } from "./helpers.js";
+import { run, tempHome, withAlias } from "./helpers.js";
+
+/** Two retries a few milliseconds apart: a failing server gives up at once. */
+const QUICK_RETRIES = {
+  NRP_INVENIO_CLIENT_RETRY_COUNT: "2",
+  NRP_INVENIO_CLIENT_RETRY_INTERVAL: "0.01",
+};
 
 for (const flavour of ["nrp", "rdm"] as const) {
   describe(`describe against the ${flavour} devserver`, () => {
@@ -165,30 +171,18 @@ describe("describe: errors and environment", () => {
   });
 
   it("a server error after retries exits 6, and --verbose logs the retries", async () => {
-    const home = await tempHome();
-    try {
-      const cfg = ["--config", home.config];
-      const add = await run(
-        [...cfg, "add", "alias", server.url, "flaky", "--skip-token", "--no-check"],
-        { env: home.env },
-      );
-      expect(add.code).toBe(0);
-      server.faults.add({ path: "/.well-known/repository/models", status: 503, times: 50 });
-      const r = await run([...cfg, "--verbose", "describe", "repository"], {
-        env: {
-          ...home.env,
-          NRP_INVENIO_CLIENT_RETRY_COUNT: "2",
-          NRP_INVENIO_CLIENT_RETRY_INTERVAL: "0.01",
-        },
-      });
-      expect(r.code, r.stderr).toBe(6);
-      expect(r.stderr).toContain(`using ${server.url} (default alias, ${home.config})`);
-      expect(r.stderr).toMatch(/retry 1: GET .* \(HTTP 503\)/);
-      expect(r.stderr).toMatch(/^Error: /m);
-    } finally {
-      server.faults.clear();
-      await home.cleanup();
-    }
+    await withAlias(server.url, "flaky", async (nrp, home) => {
+      try {
+        server.faults.add({ path: "/.well-known/repository/models", status: 503, times: 50 });
+        const r = await nrp(["--verbose", "describe", "repository"], { env: QUICK_RETRIES });
+        expect(r.code, r.stderr).toBe(6);
+        expect(r.stderr).toContain(`using ${server.url} (default alias, ${home.config})`);
+        expect(r.stderr).toMatch(/retry 1: GET .* \(HTTP 503\)/);
+        expect(r.stderr).toMatch(/^Error: /m);
+      } finally {
+        server.faults.clear();
+      }
+    });
   });
 
   it.each([
@@ -198,62 +192,44 @@ describe("describe: errors and environment", () => {
     ],
     ["3600", "The server asked to wait 3600 s, longer than nrp is willing to; try again later."],
   ])("a 429 with Retry-After: %s says why nrp gave up", async (retryAfter, hint) => {
-    const home = await tempHome();
-    try {
-      const cfg = ["--config", home.config];
-      const add = await run(
-        [...cfg, "add", "alias", server.url, "busy", "--skip-token", "--no-check"],
-        { env: home.env },
-      );
-      expect(add.code).toBe(0);
-      server.faults.add({
-        path: "/.well-known/repository/models",
-        status: 429,
-        headers: { "Retry-After": retryAfter },
-        times: 50,
-      });
-      const r = await run([...cfg, "describe", "repository"], {
-        env: {
-          ...home.env,
-          NRP_INVENIO_CLIENT_RETRY_COUNT: "2",
-          NRP_INVENIO_CLIENT_RETRY_INTERVAL: "0.01",
-        },
-      });
-      expect(r.code, r.stderr).toBe(7);
-      expect(r.stderr).toContain(hint);
-      expect(r.stderr).not.toContain(retryAfter === "0" ? "wait 0 s" : "used up");
-    } finally {
-      server.faults.clear();
-      await home.cleanup();
-    }
+    await withAlias(server.url, "busy", async (nrp) => {
+      try {
+        server.faults.add({
+          path: "/.well-known/repository/models",
+          status: 429,
+          headers: { "Retry-After": retryAfter },
+          times: 50,
+        });
+        const r = await nrp(["describe", "repository"], { env: QUICK_RETRIES });
+        expect(r.code, r.stderr).toBe(7);
+        expect(r.stderr).toContain(hint);
+        expect(r.stderr).not.toContain(retryAfter === "0" ? "wait 0 s" : "used up");
+      } finally {
+        server.faults.clear();
+      }
+    });
   });
 
   it("aborting the signal exits 130", async () => {
-    const home = await tempHome();
-    try {
-      const cfg = ["--config", home.config];
-      await run([...cfg, "add", "alias", server.url, "slow", "--skip-token", "--no-check"], {
-        env: home.env,
-      });
-      // The first request is held until the command is interrupted, so the abort lands mid-request.
-      const rule = server.faults.add({ path: "/**", hold: true, times: 5 });
-      const controller = new AbortController();
-      const started = Date.now();
-      const pending = run([...cfg, "describe", "repository"], {
-        env: home.env,
-        signal: controller.signal,
-      });
-      await expect
-        .poll(() => server.faults.held(rule), { message: "a request to arrive", interval: 10 })
-        .toBe(1);
-      controller.abort();
-      const r = await pending;
-      expect(r.code).toBe(130);
-      expect(r.stderr).toContain("Interrupted");
-      expect(Date.now() - started).toBeLessThan(4000);
-    } finally {
-      server.faults.clear();
-      await home.cleanup();
-    }
+    await withAlias(server.url, "slow", async (nrp) => {
+      try {
+        // The first request is held until the command is interrupted, so the abort lands
+        // mid-request.
+        const rule = server.faults.add({ path: "/**", hold: true, times: 5 });
+        const controller = new AbortController();
+        const started = Date.now();
+        const pending = nrp(["describe", "repository"], { signal: controller.signal });
+        await expect
+          .poll(() => server.faults.held(rule), { message: "a request to arrive", interval: 10 })
+          .toBe(1);
+        controller.abort();
+        const r = await pending;
+        expect(r.code).toBe(130);
+        expect(r.stderr).toContain("Interrupted");
+        expect(Date.now() - started).toBeLessThan(4000);
+      } finally {
+        server.faults.clear();
+      }
+    });
   });
 });

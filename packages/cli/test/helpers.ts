@@ -102,6 +102,31 @@ export async function tempHome(): Promise<{
 /** A temporary HOME from {@link tempHome}. */
 export type TempHome = Awaited<ReturnType<typeof tempHome>>;
 
+/** `nrp` bound to a temporary HOME and its configuration (see {@link withAlias}). */
+export type HomeRunner = (argv: string[], opts?: FakeOptions) => Promise<RunResult>;
+
+/**
+ * Runs `fn` with a temporary HOME whose configuration holds one alias, `alias`, to `url`, added
+ * without a token and without asking the server; `nrp` passes that configuration and HOME (and
+ * any more environment given). The HOME is removed afterwards.
+ */
+export async function withAlias<T>(
+  url: string,
+  alias: string,
+  fn: (nrp: HomeRunner, home: TempHome) => Promise<T>,
+): Promise<T> {
+  const home = await tempHome();
+  try {
+    const nrp: HomeRunner = (argv, opts = {}) =>
+      run(["--config", home.config, ...argv], { ...opts, env: { ...home.env, ...opts.env } });
+    const add = await nrp(["add", "alias", url, alias, "--skip-token", "--no-check"]);
+    if (add.code !== 0) throw new Error(`add alias failed: ${add.stderr}`);
+    return await fn(nrp, home);
+  } finally {
+    await home.cleanup();
+  }
+}
+
 /** How {@link useDevserverCli} sets up a test file. */
 export interface DevserverCliOptions {
   /** Options of the devserver, e.g. `{ flavour: "rdm" }`, or a function preparing them (seeding). */

@@ -4,7 +4,7 @@ import { startDevServer } from "nrp-invenio-devserver";
 import type { DevServer } from "nrp-invenio-devserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { run, tempHome } from "./helpers.js";
+import { run, tempHome, withAlias } from "./helpers.js";
 
 /** A loopback port that nobody listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -56,38 +56,30 @@ describe("retry waits", () => {
   });
 
   it("a 503 with Retry-After prints one line per wait, and --max-wait stops it", async () => {
-    const home = await tempHome();
-    try {
-      const cfg = ["--config", home.config];
-      const add = await run(
-        [...cfg, "add", "alias", server.url, "busy", "--skip-token", "--no-check"],
-        { env: home.env },
-      );
-      expect(add.code).toBe(0);
-      server.faults.add({
-        path: "/.well-known/repository/models",
-        status: 503,
-        headers: { "Retry-After": "3" },
-        times: 50,
-      });
-      const started = Date.now();
-      const r = await run([...cfg, "--max-wait", "7", "describe", "repository"], {
-        env: home.env,
-      });
-      const elapsed = Date.now() - started;
-      expect(r.code, r.stderr).toBe(6);
-      const lines = [...r.stderr.matchAll(ANNOUNCE)].map((m) => m[0]);
-      expect(lines).toEqual([
-        "HTTP 503; retry 1/10 in 3 s; Ctrl-C to stop",
-        "HTTP 503; retry 2/10 in 3 s; Ctrl-C to stop",
-      ]);
-      expect(r.stderr).toContain("the total retry wait (--max-wait) was used up");
-      expect(elapsed).toBeGreaterThanOrEqual(5500);
-      expect(elapsed).toBeLessThan(15000);
-    } finally {
-      server.faults.clear();
-      await home.cleanup();
-    }
+    await withAlias(server.url, "busy", async (nrp) => {
+      try {
+        server.faults.add({
+          path: "/.well-known/repository/models",
+          status: 503,
+          headers: { "Retry-After": "3" },
+          times: 50,
+        });
+        const started = Date.now();
+        const r = await nrp(["--max-wait", "7", "describe", "repository"]);
+        const elapsed = Date.now() - started;
+        expect(r.code, r.stderr).toBe(6);
+        const lines = [...r.stderr.matchAll(ANNOUNCE)].map((m) => m[0]);
+        expect(lines).toEqual([
+          "HTTP 503; retry 1/10 in 3 s; Ctrl-C to stop",
+          "HTTP 503; retry 2/10 in 3 s; Ctrl-C to stop",
+        ]);
+        expect(r.stderr).toContain("the total retry wait (--max-wait) was used up");
+        expect(elapsed).toBeGreaterThanOrEqual(5500);
+        expect(elapsed).toBeLessThan(15000);
+      } finally {
+        server.faults.clear();
+      }
+    });
   });
 
   it("--max-wait rejects a value that is not a number of seconds", async () => {
