@@ -637,14 +637,7 @@ describe("downloads", () => {
       path: `${filesPath}/r.bin/content`,
       dropAfterBytes: 100_000,
     });
-    const dir = await tempDir();
-    const target = join(dir, "r.bin");
-    const first = await file.download(target).catch((e: unknown) => e);
-    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
-    await expect(stat(target)).rejects.toThrow();
-    const partial = await stat(join(dir, ".r.bin.nrp-part"));
-    expect(partial.size).toBeGreaterThan(0);
-    expect(partial.size).toBeLessThanOrEqual(100_000);
+    const { dir, target, partial } = await brokenDownload(file, "r.bin", 100_000);
     server.requestLog.length = 0;
     const progress: TransferProgress[] = [];
     const resumed: number[] = [];
@@ -652,11 +645,11 @@ describe("downloads", () => {
       onProgress: (p) => progress.push(p),
       onResume: (offset) => resumed.push(offset),
     });
-    expect(resumed).toEqual([partial.size]);
+    expect(resumed).toEqual([partial]);
     expect((await readFile(target)).equals(bytes)).toBe(true);
     const gets = server.requestLog.filter((e) => e.method === "GET");
     expect(gets).toHaveLength(1);
-    expect(gets[0]?.headers.range).toBe(`bytes=${partial.size}-`);
+    expect(gets[0]?.headers.range).toBe(`bytes=${partial}-`);
     expect(gets[0]?.headers["if-range"]).toBeTruthy();
     expect(gets[0]?.status).toBe(206);
     expect(progress.at(-1)?.transferredBytes).toBe(bytes.length);
@@ -723,13 +716,7 @@ describe("downloads", () => {
       const file = await files.create("t.txt", {}, bytes);
       const path = `${filesPath}/t.txt/content`;
       whole(server, path, bytes, { headers, dropAfterBytes: 70_000 });
-      const dir = await tempDir();
-      const target = join(dir, "t.txt");
-      const first = await file.download(target).catch((e: unknown) => e);
-      expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
-      const partial = (await stat(join(dir, ".t.txt.nrp-part"))).size;
-      expect(partial).toBeGreaterThan(0);
-      expect(partial).toBeLessThan(bytes.length);
+      const { target, partial } = await brokenDownload(file, "t.txt", bytes.length - 1);
       whole(server, path, bytes, { headers, times: 5 });
       server.requestLog.length = 0;
       return { server, file, bytes, target, partial };
@@ -811,14 +798,8 @@ describe("downloads", () => {
       path: `${filesPath}/r.bin/content`,
       dropAfterBytes: 30_000,
     });
-    const dir = await tempDir();
-    const target = join(dir, "r.bin");
     // The first download really stops part-way and keeps its partial file of the old content.
-    const first = await file.download(target).catch((e: unknown) => e);
-    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
-    const partial = (await stat(join(dir, ".r.bin.nrp-part"))).size;
-    expect(partial).toBeGreaterThan(0);
-    expect(partial).toBeLessThanOrEqual(30_000);
+    const { dir, target } = await brokenDownload(file, "r.bin", 30_000);
     const newer = await file.replace(data(120_000, 3));
     server.requestLog.length = 0;
     const resumed: number[] = [];
@@ -904,12 +885,7 @@ describe("downloads", () => {
     const bytes = data(250_000, 4);
     const file = await files.create("o.bin", {}, bytes);
     server.faults.add({ method: "GET", path: "/storage/**", dropAfterBytes: 60_000 });
-    const dir = await tempDir();
-    const target = join(dir, "o.bin");
-    const first = await file.download(target).catch((e: unknown) => e);
-    expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
-    const partial = (await stat(join(dir, ".o.bin.nrp-part"))).size;
-    expect(partial).toBeGreaterThan(0);
+    const { target, partial } = await brokenDownload(file, "o.bin", 60_000);
     server.requestLog.length = 0;
     await file.download(target);
     expect((await readFile(target)).equals(bytes)).toBe(true);
@@ -970,6 +946,26 @@ describe("downloads", () => {
     ).toBe(md5(bytes).slice(4));
   }, 60_000);
 });
+
+/**
+ * Downloads `file` into a new directory as `key`, expecting it to break off (a fault set up
+ * before) and keep a partial file of at most `maxBytes`; resolves to the target and that size.
+ */
+async function brokenDownload(
+  file: NRPFile,
+  key: string,
+  maxBytes: number,
+): Promise<{ dir: string; target: string; partial: number }> {
+  const dir = await tempDir();
+  const target = join(dir, key);
+  const first = await file.download(target).catch((e: unknown) => e);
+  expect(first).toMatchObject({ code: "NRP_DOWNLOAD_INTERRUPTED" });
+  await expect(stat(target)).rejects.toThrow();
+  const partial = (await stat(join(dir, `.${key}.nrp-part`))).size;
+  expect(partial).toBeGreaterThan(0);
+  expect(partial).toBeLessThanOrEqual(maxBytes);
+  return { dir, target, partial };
+}
 
 /** Descriptors of this process that point at `path` (Linux; none elsewhere). */
 async function openDescriptorsOf(path: string): Promise<number> {
