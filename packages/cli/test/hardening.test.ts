@@ -88,23 +88,41 @@ describe("the CLI under races and odd input, against the devserver", () => {
 describe("an upload whose commit fails", () => {
   const cli = useDevserverCli({ cwdInWork: true });
   const { nrp } = cli;
+  type Fault = Parameters<typeof cli.server.faults.add>[0];
+
+  /**
+   * A draft `@name` and a file `name.bin` of `size` random bytes, uploaded in 4 KiB parts without
+   * retries while `fault` hits the file's commit. Resolves to the command, its first result, and
+   * `check`, which downloads the file back and compares it with the bytes (after the re-run).
+   */
+  async function commitFaulted(name: string, size: number, fault: Omit<Fault, "method" | "path">) {
+    jsonOf(
+      await nrp(["create", "record", "documents", JSON.stringify({ title: name }), "--set", name]),
+    );
+    const data = randomBytes(size);
+    const path = join(cli.work, `${name}.bin`);
+    await writeFile(path, data);
+    const rule = cli.server.faults.add({
+      method: "POST",
+      path: `/api/**/files/${name}.bin/commit`,
+      ...fault,
+    });
+    const argv = ["upload", "file", `@${name}`, path, "--transfer", "M", "--part-size", "4K"];
+    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
+    cli.server.faults.remove(rule);
+    const check = async () => {
+      const out = join(cli.work, `out-${name}`) + "/";
+      expect((await nrp(["download", "file", `@${name}`, `${name}.bin`, "-o", out])).code).toBe(0);
+      expect(sha256(await readFile(join(out, `${name}.bin`)))).toBe(sha256(data));
+    };
+    return { argv, first, check };
+  }
 
   it("keeps the journal once every part is on the server, and the re-run commits", async () => {
-    jsonOf(
-      await nrp(["create", "record", "documents", JSON.stringify({ title: "cf" }), "--set", "cf"]),
-    );
-    const data = randomBytes(5 * 4096 + 10);
-    const path = join(cli.work, "cf.bin");
-    await writeFile(path, data);
-    const fault = cli.server.faults.add({
-      method: "POST",
-      path: "/api/**/files/cf.bin/commit",
+    const { argv, first, check } = await commitFaulted("cf", 5 * 4096 + 10, {
       status: 500,
       times: 20,
     });
-    const argv = ["upload", "file", "@cf", path, "--transfer", "M", "--part-size", "4K"];
-    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
-    cli.server.faults.remove(fault);
     expect(first.code, first.stderr).toBe(6);
     expect(first.stderr).toContain(
       "All 6 parts of cf.bin are on the server, but the commit failed",
@@ -129,29 +147,15 @@ describe("an upload whose commit fails", () => {
       again.filter((e) => e.method === "POST" && e.path.endsWith("/files/cf.bin/commit")),
     ).toHaveLength(1);
     expect(await readdir(uploads)).toEqual([]);
-
-    const out = join(cli.work, "out-cf") + "/";
-    expect((await nrp(["download", "file", "@cf", "cf.bin", "-o", out])).code).toBe(0);
-    expect(sha256(await readFile(join(out, "cf.bin")))).toBe(sha256(data));
+    await check();
   });
 
   it("a commit done on the server whose answer is lost: the re-run finds it committed and verifies it", async () => {
-    jsonOf(
-      await nrp(["create", "record", "documents", JSON.stringify({ title: "cl" }), "--set", "cl"]),
-    );
-    const data = randomBytes(3 * 4096 + 1);
-    const path = join(cli.work, "cl.bin");
-    await writeFile(path, data);
     // The commit is handled, then the connection breaks after a few bytes of its answer.
-    const fault = cli.server.faults.add({
-      method: "POST",
-      path: "/api/**/files/cl.bin/commit",
+    const { argv, first, check } = await commitFaulted("cl", 3 * 4096 + 1, {
       dropAfterBytes: 5,
       times: 1,
     });
-    const argv = ["upload", "file", "@cl", path, "--transfer", "M", "--part-size", "4K"];
-    const first = await nrp(argv, { env: { NRP_INVENIO_CLIENT_RETRY_COUNT: "0" } });
-    cli.server.faults.remove(fault);
     expect(first.code, first.stderr).toBe(6);
     expect(first.stderr).toContain("Run the same command again to commit it");
 
@@ -161,9 +165,7 @@ describe("an upload whose commit fails", () => {
     expect(file["status"]).toBe("completed");
     expect(cli.server.requestLog.slice(before).filter((e) => e.method === "PUT")).toEqual([]);
     expect(await readdir(join(cli.home.home, ".nrp", "uploads"))).toEqual([]);
-    const out = join(cli.work, "out-cl") + "/";
-    expect((await nrp(["download", "file", "@cl", "cl.bin", "-o", out])).code).toBe(0);
-    expect(sha256(await readFile(join(out, "cl.bin")))).toBe(sha256(data));
+    await check();
   });
 });
 
