@@ -440,13 +440,19 @@ const WITHOUT_EXTRA_CAS = "ours, NODE_EXTRA_CA_CERTS unset";
  */
 const STARTUP_REPEATS = 5;
 
-/** `n` runs of `fn` back to back, as the mean of their times and CPU and the largest peak. */
+/** `n` runs of `fn` back to back, as the mean of their times, CPU and faults and the largest peak. */
 async function meanOf(n, fn) {
   const runs = [];
   for (let i = 0; i < n; i++) runs.push(await fn());
   const all = combine(...runs);
   const mean = (x) => (x === undefined ? undefined : x / n);
-  return { ...all, seconds: all.seconds / n, cpu: mean(all.cpu), sys: mean(all.sys) };
+  return {
+    ...all,
+    seconds: all.seconds / n,
+    cpu: mean(all.cpu),
+    sys: mean(all.sys),
+    faults: mean(all.faults),
+  };
 }
 
 /** Transfers of one size to one server (near, or far through the proxy), all tools interleaved. */
@@ -590,17 +596,14 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
         ),
       ]);
     }
-    downloads.push([
-      "curl",
-      download(r, () =>
-        measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]),
-      ),
-    ]);
+    const curlDownload = () =>
+      measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]);
+    downloads.push(["curl", download(r, curlDownload)]);
     downloads.push([
       "curl + sync + md5sum",
       download(r, async () =>
         combine(
-          await measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]),
+          await curlDownload(),
           await measure("sync", [downloaded]),
           await measure("md5sum", [downloaded]),
         ),
@@ -610,9 +613,9 @@ async function transferRows(label, server, alias, sizeMiB, source, sourceMd5, nr
     // file written after that takes memory the machine has not used yet (measured: the first
     // download after the uploads spent 2-4 s more system time than the same tool later, whichever
     // tool it was).
-    await download(r, () =>
-      measure("curl", ["-sS", "-f", "-L", "-o", downloaded, ...curlAuth, content]),
-    )().catch((error) => console.error(`  the untimed download failed: ${error.message}`));
+    await download(r, curlDownload)().catch((error) =>
+      console.error(`  the untimed download failed: ${error.message}`),
+    );
     for (let i = 0; i < downloads.length; i++) {
       const [tool, fn] = downloads[(i + r) % downloads.length];
       await attempt(down, tool, fn);
